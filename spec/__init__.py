@@ -17,12 +17,11 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import os
+import re
 import sys
 import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import re
 
 from smspec.spec._markdown import SpecFormatError, compile_document, parse_document
 
@@ -58,10 +57,20 @@ def active_preset() -> str:
 
 def available_modules() -> list[str]:
     """Names of all spec documents (``spec/*.md`` not starting with an underscore)."""
-    return sorted(p.stem for p in SPEC_DIR.glob("*.md") if not p.stem.startswith("_"))
+    names = {p.stem for directory in search_path for p in directory.glob("*.md")}
+    return sorted(name for name in names if not name.startswith("_") and name.isidentifier())
+
+
+# Directories searched for documents, in order. Tests append temporary directories.
+search_path: list[Path] = [SPEC_DIR]
 
 
 def document_path(name: str) -> Path:
+    """The Markdown document of spec module ``name`` (may not exist)."""
+    for directory in search_path:
+        candidate = directory / f"{name}.md"
+        if candidate.exists():
+            return candidate
     return SPEC_DIR / f"{name}.md"
 
 
@@ -94,14 +103,23 @@ def spec_imports(name: str) -> list[str]:
     return found
 
 
-def depends_on_preset(name: str, _seen: frozenset[str] = frozenset()) -> bool:
+def check_acyclic(name: str, chain: tuple[str, ...] = ()) -> None:
+    """Raise :class:`SpecImportCycle` if document ``name`` reaches itself through its imports."""
+    if name in chain:
+        cycle = " -> ".join([*chain[chain.index(name):], name])
+        raise SpecImportCycle(f"spec modules import each other in a cycle: {cycle}")
+    for dep in spec_imports(name):
+        if document_path(dep).exists():
+            check_acyclic(dep, (*chain, name))
+
+
+def depends_on_preset(name: str) -> bool:
     """Whether document ``name`` or anything it imports has preset parameters."""
-    if name in _seen:
-        raise SpecImportCycle(f"spec modules import each other in a cycle through {name}")
+    check_acyclic(name)
     doc = parse_document(document_path(name))
     if any(c.kind == "preset" for c in doc.constants):
         return True
-    return any(depends_on_preset(dep, _seen | {name}) for dep in spec_imports(name) if document_path(dep).exists())
+    return any(depends_on_preset(dep) for dep in spec_imports(name) if document_path(dep).exists())
 
 
 class _PresetPackageLoader(importlib.abc.Loader):
@@ -123,10 +141,8 @@ class _DocumentLoader(importlib.abc.Loader):
         return None
 
     def exec_module(self, module: types.ModuleType) -> None:
+        check_acyclic(self.name)
         key = f"{self.preset}.{self.name}"
-        if key in _loading:
-            chain = " -> ".join([*_loading[_loading.index(key):], key])
-            raise SpecImportCycle(f"spec modules import each other in a cycle: {chain}")
         _loading.append(key)
         try:
             code, check = compile_document(self.path, preset=self.preset, package=PACKAGE)

@@ -73,7 +73,19 @@ def _cell_text(inline: Token) -> str:
     return inline.content.strip()
 
 
+_parsed: dict[tuple[str, int, int], Document] = {}
+
+
 def parse_document(path: Path) -> Document:
+    """Parse a document (cached by path, size and modification time, so edits are seen)."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _parsed:
+        _parsed[key] = _parse_document(path)
+    return _parsed[key]
+
+
+def _parse_document(path: Path) -> Document:
     text = path.read_text(encoding="utf-8")
     lines = text.split("\n")
     tokens = _md.parse(text)

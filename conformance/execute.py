@@ -1,0 +1,257 @@
+"""Running cases through handlers, and writing / reading vector files.
+
+Vector layout (see ``conformance/formats/README.md``)::
+
+    vectors/<preset>/<domain>/<runner>/<handler>/<case>/case.json
+    vectors/blobs/<sha256>.bin
+    vectors/index.json          sha256 of every case file and blob
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import pkgutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smspec.conformance import handlers as handler_registry
+from smspec.conformance.cases import SOURCES, Case, VectorSource, to_json
+
+FORMAT = "smspec-vector/1"
+INDEX_FORMAT = "smspec-vectors-index/1"
+
+
+def canonical_json(value: Any) -> str:
+    """The one byte-exact JSON text of a value (sorted keys, no floats expected, LF at the end)."""
+    return json.dumps(value, sort_keys=True, indent=1, ensure_ascii=True) + "\n"
+
+
+def spec_accessor(preset: str):
+    from smspec import spec
+
+    def get(name: str) -> Any:
+        return spec.load(name, preset)
+
+    return get
+
+
+def run_handler(key: str, inputs: dict[str, Any], preset: str) -> dict[str, Any]:
+    """Run one case; the outcome is ``{"output": ...}`` or ``{"error": Class, "reason": r}``."""
+    from smspec.spec.errors import SpecError
+
+    handlers = handler_registry.discover()
+    if key not in handlers:
+        raise LookupError(f"no handler for {key}")
+    try:
+        output = handlers[key].function(inputs, spec_accessor(preset))
+    except SpecError as e:
+        return {"error": type(e).__name__, "reason": e.reason}
+    return {"output": to_json(output)}
+
+
+def expected_outcome(case: Case) -> dict[str, Any] | None:
+    if case.expected is not None:
+        return {"output": to_json(case.expected)}
+    if case.error is not None:
+        outcome: dict[str, Any] = {"error": case.error}
+        if case.reason is not None:
+            outcome["reason"] = case.reason
+        return outcome
+    return None
+
+
+def outcome_matches(expected: dict[str, Any], got: dict[str, Any]) -> bool:
+    """An error case matches on the class (and on the reason when the case names one)."""
+    if "error" in expected:
+        if got.get("error") != expected["error"]:
+            return False
+        return "reason" not in expected or got.get("reason") == expected["reason"]
+    return got == expected
+
+
+def describe_difference(expected: dict[str, Any], got: dict[str, Any]) -> str:
+    """A short human-readable diff of two outcomes."""
+    if "error" in expected or "error" in got:
+        def show(o: dict[str, Any]) -> str:
+            if "error" in o:
+                return f"error {o['error']}" + (f" ({o['reason']})" if o.get("reason") else "")
+            if "unsupported" in o:
+                return "unsupported"
+            return f"output {json.dumps(o.get('output'), sort_keys=True)[:200]}"
+        return f"expected {show(expected)}, got {show(got)}"
+    lines = []
+    want, have = expected.get("output"), got.get("output")
+    if isinstance(want, dict) and isinstance(have, dict):
+        for k in sorted(set(want) | set(have)):
+            if want.get(k, "<missing>") != have.get(k, "<missing>"):
+                lines.append(f"  {k}: expected {json.dumps(want.get(k, '<missing>'))[:160]}")
+                lines.append(f"  {' ' * len(k)}  got      {json.dumps(have.get(k, '<missing>'))[:160]}")
+        return "output differs:\n" + "\n".join(lines)
+    return f"expected {json.dumps(want)[:200]}, got {json.dumps(have)[:200]}"
+
+
+class CaseFailure(AssertionError):
+    pass
+
+
+def check_source(source: VectorSource) -> None:
+    """The pytest body of a vector source: run each case and check known answers."""
+    failures = []
+    for preset in source.presets:
+        for case in source.cases():
+            blobs: dict[str, bytes] = {}
+            inputs = to_json(case.inputs, blobs)
+            for sha, data in blobs.items():
+                handler_registry.register_blob(sha, data)
+            got = run_handler(source.key, inputs, preset)
+            want = expected_outcome(case)
+            if want is not None and not outcome_matches(want, got):
+                failures.append(f"{preset}/{source.key}/{case.name}: {describe_difference(want, got)}")
+    if failures:
+        raise CaseFailure("\n".join(failures))
+
+
+def discover_sources() -> list[VectorSource]:
+    """Import every spec test module so their vector sources register."""
+    import smspec.tests as tests_package
+
+    for info in pkgutil.walk_packages(tests_package.__path__, prefix="smspec.tests."):
+        if ".spec" in info.name and info.name.rsplit(".", 1)[-1].startswith("test_"):
+            importlib.import_module(info.name)
+    # pytest may import a test module under a second name (tests.spec...); keep one of each.
+    unique: dict[tuple[str, str, str], VectorSource] = {}
+    for source in SOURCES:
+        module_tail = source.module.split("tests.", 1)[-1]
+        unique.setdefault((source.key, module_tail, source.function.__qualname__), source)
+    return sorted(unique.values(), key=lambda s: (s.key, s.module))
+
+
+@dataclass
+class GeneratedCase:
+    path: str  # relative: <preset>/<domain>/<runner>/<handler>/<case>/case.json
+    text: str
+    blobs: dict[str, bytes]
+
+
+def generate_cases(sources: Iterable[VectorSource], presets: set[str] | None = None) -> Iterator[GeneratedCase]:
+    """Produce the vector files of ``sources``; expected outcomes come from the spec backend."""
+    for source in sources:
+        for preset in source.presets:
+            if presets is not None and preset not in presets:
+                continue
+            for case in source.cases():
+                blobs: dict[str, bytes] = {}
+                inputs = to_json(case.inputs, blobs)
+                for sha, data in blobs.items():
+                    handler_registry.register_blob(sha, data)
+                got = run_handler(source.key, inputs, preset)
+                want = expected_outcome(case)
+                if want is not None and not outcome_matches(want, got):
+                    raise CaseFailure(f"{preset}/{source.key}/{case.name}: {describe_difference(want, got)}")
+                expected = dict(got)
+                if "error" in expected and case.reason is None:
+                    # Error reasons are normative only where the case names one.
+                    expected.pop("reason", None)
+                document = {
+                    "format": FORMAT,
+                    "manifest": {
+                        "preset": preset,
+                        "domain": source.domain,
+                        "runner": source.runner,
+                        "handler": source.handler,
+                        "case": case.name,
+                    },
+                    "description": case.description,
+                    "spec_ref": case.spec_ref,
+                    "inputs": inputs,
+                    "expected": expected,
+                    "blobs": {sha: len(data) for sha, data in sorted(blobs.items())},
+                }
+                path = f"{preset}/{source.key}/{case.name}/case.json"
+                yield GeneratedCase(path, canonical_json(document), blobs)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def build_index(cases: Iterable[GeneratedCase]) -> dict[str, Any]:
+    from smspec import __version__
+
+    files: dict[str, str] = {}
+    blobs: dict[str, int] = {}
+    for c in cases:
+        files[c.path] = sha256_text(c.text)
+        for sha, data in c.blobs.items():
+            blobs[sha] = len(data)
+    return {
+        "format": INDEX_FORMAT,
+        "spec_version": __version__,
+        "cases": dict(sorted(files.items())),
+        "blobs": dict(sorted(blobs.items())),
+    }
+
+
+def write_vectors(out: Path, cases: Iterable[GeneratedCase]) -> list[GeneratedCase]:
+    written = []
+    for c in cases:
+        target = out / c.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(c.text, encoding="utf-8", newline="\n")
+        for sha, data in c.blobs.items():
+            blob = out / "blobs" / f"{sha}.bin"
+            if not blob.exists():
+                blob.parent.mkdir(parents=True, exist_ok=True)
+                blob.write_bytes(data)
+        written.append(c)
+    return written
+
+
+@dataclass
+class StoredCase:
+    path: Path
+    document: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        m = self.document["manifest"]
+        return f"{m['domain']}/{m['runner']}/{m['handler']}"
+
+    @property
+    def preset(self) -> str:
+        return str(self.document["manifest"]["preset"])
+
+    @property
+    def name(self) -> str:
+        m = self.document["manifest"]
+        return f"{m['preset']}/{m['domain']}/{m['runner']}/{m['handler']}/{m['case']}"
+
+
+def load_vectors(root: Path) -> list[StoredCase]:
+    """Every case under ``root`` (sorted by path), validated against the format."""
+    found = []
+    for path in sorted(root.glob("*/*/*/*/*/case.json")):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}: not valid JSON ({e})") from e
+        if document.get("format") != FORMAT:
+            raise ValueError(f"{path}: unknown format {document.get('format')!r} (expected {FORMAT})")
+        found.append(StoredCase(path, document))
+    handler_registry.add_blob_dir(root / "blobs")
+    return found
+
+
+def selected(key: str, only: list[str], skip: list[str]) -> bool:
+    """``only``/``skip`` entries are prefixes of ``domain/runner/handler`` (``post``, ``post/labels``)."""
+    def matches(pattern: str) -> bool:
+        pattern = pattern.strip("/")
+        return key == pattern or key.startswith(pattern + "/")
+
+    if only and not any(matches(p) for p in only):
+        return False
+    return not any(matches(p) for p in skip)

@@ -1,0 +1,104 @@
+"""Handlers of the ``scale/codec/*`` vectors: SCALE exactly as go-scale v1.2.1 (spec/scale.md).
+
+Every handler of this runner takes the same inputs and differs only in what kind of type its
+cases exercise (``compact8`` ... ``compact64``, ``uint``, ``bool``, ``bytes``, ``byte_slice``,
+``string``, ``option``, ``slice``, ``array``, ``struct``, ``nesting``).
+
+**Inputs** (one JSON object):
+
+* ``type``: the SCALE type, written as a *type description*:
+
+  - ``"compact8"``, ``"compact16"``, ``"compact32"``, ``"compact64"``: compact unsigned integers;
+  - ``"uint16"``, ``"uint32"``, ``"uint64"``: fixed-width little-endian integers;
+  - ``"bool"``;
+  - ``{"bytes": N}``: exactly N raw bytes (Go ``[N]byte``);
+  - ``{"byte_slice": M}``: compact32 length + bytes, length at most M (``[]byte`` ``max=M``);
+  - ``{"string": M}``: compact32 byte length + UTF-8 bytes, at most M bytes;
+  - ``{"slice": T, "max": M}``: compact32 count + elements of type T, count at most M;
+  - ``{"array": T, "length": N}``: N elements of type T, no prefix;
+  - ``{"option": T}``: tag byte ``00`` (absent) or ``01`` + a value of T;
+  - ``{"struct": [[NAME, T], ...]}``: the fields' encodings in order, no prefix.
+
+* and exactly one of
+
+  - ``value``: a value of that type to **encode**. Integers are JSON numbers or decimal strings
+    (those above 2^53 are always strings); bytes are ``0x`` hex; options are ``null`` or the
+    value; slices and arrays are JSON arrays; structs are objects keyed by field name.
+  - ``encoded``: ``0x`` hex bytes to **decode** with go-spacemesh's ``codec.Decode`` rules: the
+    whole input must be one value.
+
+**Output**: for ``value`` cases ``{"encoded": "0x..."}``; for ``encoded`` cases
+``{"value": ...}`` in the same JSON form as ``value`` inputs.
+
+**Errors**: bytes go-scale rejects give ``InvalidEncoding`` with a reason among
+``short_input``, ``trailing_bytes``, ``non_canonical_compact``, ``compact_overflow``,
+``length_over_max``, ``nested_too_deep``, ``invalid_utf8``. Values that cannot be encoded give
+``InvalidValue`` (``out_of_range``, ``length_over_max``, ``wrong_length``, ``nested_too_deep``).
+A client must reject with the same class; matching the reason is recommended.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from smspec.conformance.handlers import handler, hexbytes, hexstr
+from smspec.conformance.jsonio import value_from_jsonable, value_to_jsonable
+
+HANDLER_NAMES = (
+    "compact8", "compact16", "compact32", "compact64", "uint", "bool", "bytes", "byte_slice",
+    "string", "option", "slice", "array", "struct", "nesting",
+)
+
+_SIMPLE = {
+    "compact8": "Compact8", "compact16": "Compact16", "compact32": "Compact32",
+    "compact64": "Compact64", "uint16": "Uint16", "uint32": "Uint32", "uint64": "Uint64",
+    "bool": "Bool",
+}
+
+
+def codec_from_description(description: Any, scale: Any) -> Any:
+    """The codec of ``scale`` (the spec module) that a JSON type description names."""
+    if isinstance(description, str):
+        if description not in _SIMPLE:
+            raise ValueError(f"unknown SCALE type {description!r}")
+        return getattr(scale, _SIMPLE[description])
+    if not isinstance(description, dict):
+        raise ValueError(f"a type description is a string or an object, not {description!r}")
+    if "bytes" in description:
+        return scale.Bytes(description["bytes"])
+    if "byte_slice" in description:
+        return scale.ByteSlice(description["byte_slice"])
+    if "string" in description:
+        return scale.String(description["string"])
+    if "slice" in description:
+        return scale.Slice(codec_from_description(description["slice"], scale), description["max"])
+    if "array" in description:
+        return scale.Array(codec_from_description(description["array"], scale), description["length"])
+    if "option" in description:
+        return scale.Option(codec_from_description(description["option"], scale))
+    if "struct" in description:
+        fields = {name: scale.scale_field(codec_from_description(t, scale)) for name, t in description["struct"]}
+        return attrs.make_class("Struct", fields, frozen=True)
+    raise ValueError(f"unknown SCALE type description {description!r}")
+
+
+def codec_case(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """SCALE encode or decode (see the module docstring for inputs and outputs).
+
+    inputs: ``type`` (type description) and either ``value`` (encode) or ``encoded`` (hex, decode).
+    output: ``{"encoded": hex}`` or ``{"value": ...}``; errors ``InvalidEncoding`` /
+    ``InvalidValue`` with the reasons listed in spec/scale.md.
+    """
+    scale = spec("scale")
+    codec = codec_from_description(inputs["type"], scale)
+    if "value" in inputs:
+        value = value_from_jsonable(inputs["value"], codec)
+        return {"encoded": hexstr(scale.encode(value, codec))}
+    value = scale.decode(hexbytes(inputs["encoded"]), codec)
+    return {"value": value_to_jsonable(value, codec)}
+
+
+for _name in HANDLER_NAMES:
+    handler("scale", "codec", _name)(codec_case)

@@ -1,0 +1,249 @@
+"""``smspec vectors``: generate, check and run conformance vectors against a client."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from smspec.tools.cli import CliError, set_backend_from_args
+
+DEFAULT_DIR = Path("vectors")
+
+
+def _progress(iterable, total: int | None, desc: str, quiet: bool):
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit="case", disable=quiet or None, leave=False, file=sys.stderr)
+
+
+def _filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="PREFIX",
+        help="run only cases whose domain/runner/handler starts with PREFIX (e.g. scale, post/labels); repeatable",
+    )
+    parser.add_argument(
+        "--skip", action="append", default=[], metavar="PREFIX",
+        help="skip cases whose domain/runner/handler starts with PREFIX; repeatable",
+    )
+    parser.add_argument("--preset", dest="vector_preset", action="append", default=[], metavar="PRESET",
+                        help="only cases of this preset (mainnet, testnet, tiny); repeatable")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "vectors",
+        help="generate, check and run conformance vectors",
+        description="Conformance vectors: JSON cases (see conformance/formats/README.md) that client "
+        "teams run against their implementation.",
+    )
+    sub = parser.add_subparsers(dest="vectors_command", metavar="ACTION")
+
+    gen = sub.add_parser(
+        "generate",
+        help="write every vector case (from the spec tests) and vectors/index.json",
+        description="Run every vector source (spec test) on the spec backend and write the cases under "
+        "DIR. Output is deterministic: regenerating gives byte-identical files. With --check, nothing "
+        "is written: the regenerated hashes are compared with DIR/index.json (exit 1 on any difference).",
+    )
+    gen.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="output directory (default: vectors)")
+    gen.add_argument("--check", action="store_true", help="compare with DIR/index.json instead of writing")
+    gen.add_argument("--quiet", action="store_true", help="no progress bar")
+    _filters(gen)
+    gen.set_defaults(func=cmd_generate)
+
+    chk = sub.add_parser(
+        "check",
+        help="run the stored vectors through a backend of smspec itself",
+        description="Load every case under DIR and run it through the chosen backend's handlers. "
+        "Prints a line per failure and a summary 'N passed, N failed'.",
+    )
+    chk.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="vector directory (default: vectors)")
+    chk.add_argument("--backend", choices=("spec", "impl", "gpu"), default="spec",
+                     help="which implementation to check (default: spec)")
+    chk.add_argument("--quiet", action="store_true", help="no progress bar")
+    _filters(chk)
+    chk.set_defaults(func=cmd_check)
+
+    run = sub.add_parser(
+        "run",
+        help="drive a client implementation (any language) over the adapter protocol",
+        description="Start CMD once and exchange one JSON line per case over its stdin/stdout "
+        "(protocol: conformance/formats/adapter.md). Prints each failure with a readable diff and a "
+        "summary 'N passed, N failed, N skipped'. Exit 0 when nothing failed.",
+    )
+    run.add_argument("--client", required=True, metavar="CMD", help="command line of the client adapter")
+    run.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="vector directory (default: vectors)")
+    run.add_argument("--timeout", type=float, default=60.0, help="seconds allowed per case (default 60)")
+    run.add_argument("--verbose", "-v", action="store_true", help="also list passed and skipped cases")
+    _filters(run)
+    run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser(
+        "serve",
+        help="answer the adapter protocol on stdin/stdout with smspec itself (reference adapter)",
+        description="The reference client adapter. `smspec vectors run --client 'smspec vectors serve'` "
+        "passes every case; client teams can diff their adapter's answers against it.",
+    )
+    serve.add_argument("--backend", choices=("spec", "impl", "gpu"), default="spec")
+    serve.set_defaults(func=cmd_serve)
+
+    lst = sub.add_parser("list", help="list the handlers (vector kinds) with their input/output schema")
+    lst.set_defaults(func=cmd_list)
+    parser.set_defaults(func=lambda args: parser.print_help() or 2)
+
+
+def _sources(args: argparse.Namespace):
+    from smspec.conformance.execute import discover_sources, selected
+
+    return [s for s in discover_sources() if selected(s.key, args.only, args.skip)]
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from smspec.conformance.execute import (
+        CaseFailure,
+        build_index,
+        canonical_json,
+        generate_cases,
+        write_vectors,
+    )
+
+    set_backend_from_args(argparse.Namespace(backend="spec"))
+    sources = _sources(args)
+    presets = set(args.vector_preset) or None
+    filtered = bool(args.only or args.skip or presets)
+    total = sum(len(s.cases()) * len(s.presets) for s in sources)
+    try:
+        cases = list(_progress(generate_cases(sources, presets), total, "generating", args.quiet))
+    except CaseFailure as e:
+        raise CliError(f"a vector source contradicts its own known answer:\n{e}", status=1) from e
+    index_path = args.dir / "index.json"
+    new_index = build_index(cases)
+    if args.check:
+        if not index_path.exists():
+            raise CliError(f"{index_path} does not exist; run `smspec vectors generate` first", status=1)
+        old = json.loads(index_path.read_text())
+        old_cases = old.get("cases", {})
+        if filtered:
+            old_cases = {k: v for k, v in old_cases.items() if k in new_index["cases"] or _matches(k, args)}
+        problems = []
+        for path in sorted(set(old_cases) | set(new_index["cases"])):
+            a, b = old_cases.get(path), new_index["cases"].get(path)
+            if a != b:
+                what = "new" if a is None else "gone" if b is None else "changed"
+                problems.append(f"  {what}: {path}")
+        if not filtered and old.get("blobs", {}) != new_index["blobs"]:
+            problems.append("  blobs differ")
+        if problems:
+            print(f"vectors differ from {index_path}:", *problems, sep="\n")
+            print("Regenerate with `smspec vectors generate` and commit vectors/index.json if intended.")
+            return 1
+        print(f"{len(new_index['cases'])} cases: identical to {index_path}")
+        return 0
+    if args.dir.exists() and not filtered:
+        _clear_cases(args.dir)
+    write_vectors(args.dir, cases)
+    if filtered and index_path.exists():
+        old = json.loads(index_path.read_text())
+        merged_cases = {k: v for k, v in old.get("cases", {}).items() if not _matches(k, args)}
+        merged_cases.update(new_index["cases"])
+        merged_blobs = {**old.get("blobs", {}), **new_index["blobs"]}
+        new_index = {**new_index, "cases": dict(sorted(merged_cases.items())), "blobs": dict(sorted(merged_blobs.items()))}
+    args.dir.mkdir(parents=True, exist_ok=True)
+    index_path.write_text(canonical_json(new_index), encoding="utf-8", newline="\n")
+    print(f"wrote {len(cases)} cases ({len(new_index['blobs'])} blobs) under {args.dir}/ and {index_path}")
+    return 0
+
+
+def _matches(path: str, args: argparse.Namespace) -> bool:
+    """Whether an index entry ``<preset>/<domain>/<runner>/<handler>/<case>/case.json`` is selected."""
+    from smspec.conformance.execute import selected
+
+    parts = path.split("/")
+    if args.vector_preset and parts[0] not in args.vector_preset:
+        return False
+    return selected("/".join(parts[1:4]), args.only, args.skip)
+
+
+def _clear_cases(root: Path) -> None:
+    import shutil
+
+    for child in root.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child)
+
+
+def _load(args: argparse.Namespace):
+    from smspec.conformance.execute import load_vectors, selected
+
+    if not args.dir.is_dir() or not any(args.dir.glob("*/*/*/*/*/case.json")):
+        raise CliError(f"no vectors under {args.dir}/; run `smspec vectors generate` first")
+    try:
+        cases = load_vectors(args.dir)
+    except ValueError as e:
+        raise CliError(str(e)) from e
+    return [
+        c for c in cases
+        if selected(c.key, args.only, args.skip) and (not args.vector_preset or c.preset in args.vector_preset)
+    ]
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from smspec.conformance.execute import describe_difference, outcome_matches, run_handler
+
+    backend = set_backend_from_args(args)
+    cases = _load(args)
+    passed = failed = 0
+    for case in _progress(cases, len(cases), f"checking ({backend})", args.quiet):
+        try:
+            got = run_handler(case.key, case.document["inputs"], case.preset)
+        except LookupError as e:
+            print(f"FAIL {case.name}: {e}")
+            failed += 1
+            continue
+        if outcome_matches(case.document["expected"], got):
+            passed += 1
+        else:
+            failed += 1
+            print(f"FAIL {case.name}: {describe_difference(case.document['expected'], got)}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from smspec.conformance.client import CaseResult, run_client
+
+    cases = _load(args)
+    if not cases:
+        raise CliError("no case matches the filters")
+
+    def report(result: CaseResult) -> None:
+        if result.status == "failed":
+            print(f"FAIL {result.name}: {result.detail}", flush=True)
+        elif args.verbose:
+            print(f"{result.status.upper():4} {result.name}" + (f": {result.detail}" if result.detail else ""), flush=True)
+
+    try:
+        summary = run_client(args.client, cases, args.dir / "blobs", timeout=args.timeout, on_result=report)
+    except FileNotFoundError as e:
+        raise CliError(f"cannot start the client: {e}") from e
+    print(summary.line)
+    return 1 if summary.count("failed") else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from smspec.conformance.adapters.reference import serve
+
+    set_backend_from_args(args)
+    return serve()
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from smspec.conformance.handlers import discover
+
+    for key, h in sorted(discover().items()):
+        print(key)
+        for line in h.doc.splitlines():
+            print(f"    {line}")
+    return 0
