@@ -1,0 +1,47 @@
+# smspec: every target sets itself up first (scripts/setup.sh is idempotent and quick when done).
+#   make run     the main job: generate every conformance vector and check it on every backend
+#   make test    lint, the test suite (spec and impl backends), vector determinism, docs
+.PHONY: setup run test lint pytest pytest-impl test-slow vectors vectors-check docs bench clean
+
+VENV := .venv/bin
+SMSPEC := $(VENV)/smspec
+PYTEST := $(VENV)/pytest -p no:cacheprovider
+JOBS ?= 2
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	$(SMSPEC) vectors generate
+	$(SMSPEC) vectors check --backend spec --quiet
+	$(SMSPEC) vectors check --backend impl --quiet
+	$(SMSPEC) vectors run --client "$(SMSPEC) vectors serve" --only scale --only crypto
+
+test: setup lint pytest pytest-impl vectors-check docs
+
+lint: setup
+	$(VENV)/ruff check spec impl gpu conformance tools tests
+	$(SMSPEC) spec build --out build/specpy
+	$(VENV)/ruff check --config pyproject.toml --ignore F811,E402,I001,E303,W391 build/specpy/smspec/spec
+	$(SMSPEC) spec presets
+
+pytest: setup
+	$(PYTEST) -n $(JOBS) -q tests
+
+pytest-impl: setup
+	$(PYTEST) -n $(JOBS) -q --backend=impl tests/spec
+
+test-slow: setup
+	$(PYTEST) -n $(JOBS) -q -m slow tests
+
+vectors: setup
+	$(SMSPEC) vectors generate
+
+vectors-check: setup
+	$(SMSPEC) vectors generate --check --quiet
+
+docs: setup
+	$(VENV)/sphinx-build -W -q -c docs -b html . docs/_build/html
+
+clean:
+	rm -rf build docs/_build
