@@ -24,3 +24,10 @@ pygments_style = "sphinx"
 # Links from the spec to files outside the documentation (research notes, source files)
 # are plain references, not documents.
 suppress_warnings = ["myst.xref_missing", "myst.header"]
+
+
+def setup(app):  # noqa: ANN001, ANN201 - Sphinx hook
+    from pygments.lexers import PythonLexer
+
+    # Illustrative (non-normative) code blocks are highlighted like Python but never run.
+    app.add_lexer("python-example", PythonLexer)
