@@ -138,3 +138,47 @@ def test_non_json_answer_is_reported(selftest_source, tmp_path: Path) -> None:
                          stored[:1], tmp_path / "blobs", timeout=10)
     assert summary.line == "0 passed, 1 failed, 0 skipped"
     assert "not JSON" in summary.results[0].detail
+
+
+def _scale_sources():
+    from smspec.conformance.execute import discover_sources
+
+    return [s for s in discover_sources() if s.domain == "scale"]
+
+
+def test_example_adapter_passes_the_scale_integer_vectors(tmp_path: Path) -> None:
+    write_vectors(tmp_path, generate_cases(_scale_sources()))
+    stored = load_vectors(tmp_path)
+    summary = run_client(_client("example_adapter"), stored, tmp_path / "blobs")
+    assert summary.count("failed") == 0, [r for r in summary.results if r.status == "failed"][:3]
+    passed = [r.name for r in summary.results if r.status == "passed"]
+    assert any("/compact64/" in name for name in passed)
+    assert any("/bool/" in name for name in passed)
+    assert all(r.name.split("/")[4] not in {"struct", "slice"} for r in summary.results if r.status == "passed")
+
+
+def test_cli_check_run_and_errors(tmp_path: Path, capsys) -> None:
+    from smspec.tools.cli import main
+
+    empty = tmp_path / "empty"
+    assert main(["vectors", "check", "--dir", str(empty)]) == 2
+    assert "no vectors under" in capsys.readouterr().err
+    out = tmp_path / "v"
+    assert main(["vectors", "generate", "--dir", str(out), "--only", "scale/codec/compact32", "--quiet"]) == 0
+    assert main(["vectors", "generate", "--dir", str(out), "--only", "scale/codec/compact32", "--check", "--quiet"]) == 0
+    index = json.loads((out / "index.json").read_text())
+    some_case = next(iter(index["cases"]))
+    index["cases"][some_case] = "0" * 64
+    (out / "index.json").write_text(json.dumps(index))
+    capsys.readouterr()
+    assert main(["vectors", "generate", "--dir", str(out), "--only", "scale/codec/compact32", "--check", "--quiet"]) == 1
+    assert f"changed: {some_case}" in capsys.readouterr().out
+    assert main(["vectors", "check", "--dir", str(out), "--quiet"]) == 0
+    assert capsys.readouterr().out.strip().endswith("passed, 0 failed")
+    broken = f"{sys.executable} -m smspec.conformance.adapters.broken_adapter"
+    assert main(["vectors", "run", "--dir", str(out), "--client", broken]) == 1
+    text = capsys.readouterr().out
+    assert "FAIL mainnet/scale/codec/compact32/" in text
+    assert text.strip().splitlines()[-1].endswith("skipped")
+    assert main(["vectors", "run", "--dir", str(out), "--client", "/nonexistent/adapter"]) == 2
+    assert "cannot start the client" in capsys.readouterr().err

@@ -70,7 +70,10 @@ def preset_data() -> dict[str, dict[str, dict[str, object]]]:
 
 
 def preset_file_text(values: dict[str, dict[str, object]]) -> str:
-    return json.dumps(values, sort_keys=True, indent=2) + "\n"
+    """Preset data as client teams load it (bytes as 0x-hex, integers above 2^53 as strings)."""
+    from smspec.conformance.cases import to_json
+
+    return json.dumps(to_json(values), sort_keys=True, indent=2) + "\n"
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
