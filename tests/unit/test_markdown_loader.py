@@ -238,3 +238,15 @@ def test_every_real_spec_document_loads_under_every_preset() -> None:
         for preset in spec_package.PRESETS:
             module = spec_package.load(name, preset)
             assert module.__file__ == str(spec_package.document_path(name))
+
+
+def test_error_in_a_real_spec_function_points_at_its_markdown_line() -> None:
+    from smspec.spec import scale
+
+    with pytest.raises(scale.InvalidEncoding) as info:
+        scale.decode(b"", scale.Compact32)
+    frame = traceback.extract_tb(info.tb)[-1]
+    assert frame.filename == str(spec_package.SPEC_DIR / "scale.md")
+    md_line = (spec_package.SPEC_DIR / "scale.md").read_text().split("\n")[frame.lineno - 1]
+    assert md_line.strip().startswith('raise InvalidEncoding("short_input"')
+    assert frame.line == md_line.strip()
