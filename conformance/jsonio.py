@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import Any
 
 import cattrs
-
 from smspec.spec import scale
 
 __all__ = ["converter", "from_jsonable", "to_jsonable", "value_from_jsonable", "value_to_jsonable"]

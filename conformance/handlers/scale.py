@@ -42,7 +42,6 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-
 from smspec.conformance.handlers import handler, hexbytes, hexstr
 from smspec.conformance.jsonio import value_from_jsonable, value_to_jsonable
 
