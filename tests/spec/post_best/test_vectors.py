@@ -1,0 +1,302 @@
+"""Vector sources of the best-labels PoST (spec/post_best.md): score, estimator, encoding,
+selection and verification, each case run through conformance/handlers/post_best.py."""
+
+from __future__ import annotations
+
+import blake3
+
+from smspec.conformance.cases import Case, vector_source
+from smspec.conformance.jsonio import value_to_jsonable
+from smspec.spec.scale import encode
+from smspec.tests.spec.post_best.support import (
+    identity_set,
+    module,
+    pseudo_random,
+    random_chunks,
+    real_chunks,
+)
+
+CHALLENGE = bytes(range(32))
+
+
+def identities_json(pb, identities):
+    return [value_to_jsonable(i, pb.BestIdentity) for i in identities]
+
+
+# ----------------------------------------------------------------------------------------------
+# score
+
+
+@vector_source("post_best", "score", "label_score", presets=("mainnet", "tiny"))
+def test_label_score_vectors():
+    # FIPS-197 appendix C.1: AES-128 with key 000102..0f maps 00112233..ff to
+    # 69c4e0d86a7b0430d8cdb78070b4c55a; the score is its first 8 bytes, big-endian.
+    yield Case(
+        "fips197_c1",
+        inputs={"key": bytes(range(16)), "label": bytes.fromhex("00112233445566778899aabbccddeeff")},
+        expected={"score": 0x69C4E0D86A7B0430},
+        spec_ref="post_best.md#label-score",
+        description="AES-128 known answer: score = first 8 ciphertext bytes, big-endian",
+    )
+    # FIPS-197 appendix B: key 2b7e1516..., plaintext 3243f6a8... -> 3925841d02dc09fbdc118597196a0b32.
+    yield Case(
+        "fips197_b",
+        inputs={
+            "key": bytes.fromhex("2b7e151628aed2a6abf7158809cf4f3c"),
+            "label": bytes.fromhex("3243f6a8885a308d313198a2e0370734"),
+        },
+        expected={"score": 0x3925841D02DC09FB},
+        spec_ref="post_best.md#label-score",
+    )
+    for n in range(4):
+        yield Case(f"random_{n}", inputs={"key": pseudo_random(f"key{n}", 16), "label": pseudo_random(f"label{n}", 16)},
+                   spec_ref="post_best.md#label-score")
+
+
+@vector_source("post_best", "score", "score_key", presets=("mainnet", "tiny"))
+def test_score_key_vectors():
+    pb = module("mainnet")
+    identities = identity_set(pb, 3, num_units=4)
+    encoded_set = encode(identities, pb.Slice(pb.BestIdentity, pb.MAX_IDENTITIES))
+    root = blake3.blake3(b"spacemesh/post-best/v1/identity-set" + encoded_set).digest()
+    commitment = blake3.blake3(identities[1].node_id + identities[1].commitment_atx_id).digest()
+    key = blake3.blake3(b"spacemesh/post-best/v1/score-key" + CHALLENGE + root + commitment).digest()[:16]
+    # Expected values follow the formulas of the spec's prose, computed here with the blake3
+    # package directly (not through the spec functions).
+    yield Case(
+        "three_identities_second",
+        inputs={"identities": identities_json(pb, identities), "challenge": CHALLENGE, "identity": 1},
+        expected={"set_root": root, "commitment": commitment, "key": key},
+        spec_ref="post_best.md#score-key",
+    )
+    yield Case(
+        "one_identity",
+        inputs={"identities": identities_json(pb, identities[:1]), "challenge": bytes(32), "identity": 0},
+        spec_ref="post_best.md#score-key",
+    )
+    yield Case(
+        "duplicate_identity",
+        inputs={"identities": identities_json(pb, [identities[0], identities[0]]), "challenge": bytes(32), "identity": 0},
+        error="InvalidValue",
+        reason="bad_identity_set",
+    )
+    yield Case("empty_set", inputs={"identities": [], "challenge": bytes(32), "identity": 0},
+               error="InvalidValue", reason="bad_identity_set")
+
+
+# ----------------------------------------------------------------------------------------------
+# estimator
+
+
+@vector_source("post_best", "estimator", "weight", presets=("mainnet",))
+def test_estimator_vectors():
+    pb = module("mainnet")
+    four_su = identities_json(pb, identity_set(pb, 1, num_units=4))  # cap 2 * 4 * 2^32 = 2^35
+    huge = identities_json(pb, identity_set(pb, 1, num_units=2**32 - 1))  # cap above 2^64
+    ticks = 1000
+
+    def case(name, kth_score, k, identities, estimate, weight, description=""):
+        return Case(
+            name,
+            inputs={"kth_score": kth_score, "k": k, "identities": identities, "tick_count": ticks},
+            expected={
+                "estimate": estimate,
+                "cap": 2 * 2**32 * (4 if identities is four_su else 2**32 - 1),
+                "weight": weight,
+                "effective_num_units": weight // 2**32,
+                "atx_weight": weight * ticks // 2**32,
+            },
+            spec_ref="post_best.md#estimate-labels",
+            description=description,
+        )
+
+    # floor((K - 1) * 2^64 / (v + 1)), worked by hand.
+    yield case("v0_k2_uncapped", 0, 2, huge, 2**64, 2**64, "v = 0: the largest estimate for K = 2")
+    yield case("v0_k2_capped", 0, 2, four_su, 2**64, 2**35, "v = 0 hits the cap of twice the declared labels")
+    yield case("vmax_k2", 2**64 - 1, 2, four_su, 1, 1, "v = 2^64 - 1: (K - 1) * 2^64 / 2^64 = K - 1")
+    yield case("vmax_k1024", 2**64 - 1, 1024, four_su, 1023, 1023)
+    yield case("v0_k1024_capped_huge", 0, 1024, huge, 1023 * 2**64, 2 * (2**32 - 1) * 2**32)
+    yield case("k1024_four_su", 2**54 - 1, 1024, four_su, 1023 * 2**10, 1023 * 2**10)
+    # 4 SU = 2^34 labels; the expected 1024-th lowest score is about 1024 * 2^64 / 2^34 = 2^40.
+    yield case("k1024_typical", 2**40, 1024, four_su, (1023 << 64) // (2**40 + 1), (1023 << 64) // (2**40 + 1))
+    yield case("k2_v1", 1, 2, four_su, 2**63, 2**35)
+    yield case("k3_v2", 2, 3, four_su, (2 << 64) // 3, 2**35)
+    yield Case("k1", inputs={"kth_score": 12345, "k": 1, "identities": four_su, "tick_count": ticks},
+               error="InvalidValue", reason="k_too_small", description="K = 1 has no unbiased estimator")
+    yield Case("k0", inputs={"kth_score": 12345, "k": 0, "identities": four_su, "tick_count": ticks},
+               error="InvalidValue", reason="k_too_small")
+    yield Case("k_above_max", inputs={"kth_score": 12345, "k": 2**16 + 1, "identities": four_su, "tick_count": ticks},
+               error="InvalidValue", reason="k_too_large")
+    yield Case("score_2_64", inputs={"kth_score": 2**64, "k": 16, "identities": four_su, "tick_count": ticks},
+               error="InvalidValue", reason="score_out_of_range")
+
+
+# ----------------------------------------------------------------------------------------------
+# proof encoding
+
+
+@vector_source("post_best", "proof", "encoding", presets=("mainnet",))
+def test_encoding_vectors():
+    proof_json = {"kth_score": 300, "groups": [{"identity": 0, "index_steps": [5, 1, 64]}, {"identity": 2, "index_steps": [0]}]}
+    # kth_score 300 -> compact 0xb1 0x04; 2 groups -> 08; identity 0 -> 00; 3 steps -> 0c;
+    # 5 -> 14, 1 -> 04, 64 -> 0101; identity 2 -> 08; 1 step -> 04; 0 -> 00.
+    encoded = bytes.fromhex("b104" "08" "00" "0c" "14" "04" "0101" "08" "04" "00")
+    yield Case("encode", inputs={"proof_json": proof_json}, expected={"proof": encoded}, spec_ref="post_best.md#bestproof")
+    yield Case("decode", inputs={"proof": encoded}, expected={"proof_json": proof_json}, spec_ref="post_best.md#bestproof")
+    yield Case("decode_trailing", inputs={"proof": encoded + b"\x00"}, error="InvalidEncoding", reason="trailing_bytes")
+    yield Case("decode_short", inputs={"proof": encoded[:-1]}, error="InvalidEncoding", reason="short_input")
+    big = {"kth_score": 2**64 - 1, "groups": [{"identity": 255, "index_steps": [2**64 - 1]}]}
+    yield Case("encode_max_values", inputs={"proof_json": big}, spec_ref="post_best.md#bestproof")
+    yield Case("encode_score_too_big", inputs={"proof_json": {"kth_score": 2**64, "groups": []}},
+               error="InvalidValue", reason="out_of_range")
+
+
+# ----------------------------------------------------------------------------------------------
+# selection
+
+
+def chunks_json(chunks):
+    return [{"identity": c.identity, "first_index": c.first_index, "data": c.data} for c in chunks]
+
+
+@vector_source("post_best", "select", "prove", presets=("tiny",))
+def test_prove_vectors():
+    pb = module("tiny")
+    identities = identity_set(pb, 3)
+    chunks = random_chunks(pb, identities, "prove", chunk_labels=64)
+    base = {"identities": identities_json(pb, identities), "challenge": CHALLENGE}
+    for k in (2, 3, 16, 100):
+        yield Case(f"three_identities_k{k}", inputs={**base, "k": k, "chunks": chunks_json(chunks)},
+                   spec_ref="post_best.md#prove-best")
+    yield Case("reversed_chunks_k16", inputs={**base, "k": 16, "chunks": chunks_json(chunks[::-1])},
+               description="same proof as three_identities_k16: order of reading does not matter")
+    yield Case("partial_data_k16", inputs={**base, "k": 16, "chunks": chunks_json(chunks[::2])},
+               description="half of the chunks missing: the best of what is there")
+    yield Case("k1", inputs={**base, "k": 1, "chunks": chunks_json(chunks)}, error="InvalidValue", reason="k_too_small")
+    few = [{"identity": 0, "first_index": 0, "data": chunks[0].data[:15 * 16]}]
+    yield Case("not_enough_labels", inputs={**base, "k": 16, "chunks": few}, error="InvalidValue", reason="not_enough_labels")
+    overlap = chunks_json(chunks) + [{"identity": 1, "first_index": 10, "data": bytes(32)}]
+    yield Case("overlapping_chunks", inputs={**base, "k": 16, "chunks": overlap}, error="InvalidValue", reason="bad_label_chunk")
+    beyond = chunks_json(chunks) + [{"identity": 2, "first_index": 128, "data": bytes(16)}]
+    yield Case("chunk_beyond_declared", inputs={**base, "k": 16, "chunks": beyond}, error="InvalidValue", reason="bad_label_chunk")
+    partial = [{"identity": 0, "first_index": 0, "data": bytes(17)}]
+    yield Case("partial_label", inputs={**base, "k": 16, "chunks": partial}, error="InvalidValue", reason="bad_label_chunk")
+    foreign = chunks_json(chunks) + [{"identity": 3, "first_index": 0, "data": bytes(16)}]
+    yield Case("chunk_of_foreign_identity", inputs={**base, "k": 16, "chunks": foreign}, error="InvalidValue", reason="bad_label_chunk")
+
+
+# ----------------------------------------------------------------------------------------------
+# verification
+
+
+def honest_setup():
+    """Two identities of the tiny preset (1 SU = 128 labels each), real scrypt labels."""
+    pb = module("tiny")
+    identities = identity_set(pb, 2)
+    proof = pb.prove_best(identities, real_chunks(pb, identities), CHALLENGE, pb.POST_BEST_K)
+    return pb, identities, proof
+
+
+def forged(pb, proof, **changes):
+    import attrs
+
+    return attrs.evolve(proof, **changes)
+
+
+def group(pb, identity, steps):
+    return pb.BestProofGroup(identity=identity, index_steps=list(steps))
+
+
+@vector_source("post_best", "verify", "verify", presets=("tiny",))
+def test_verify_vectors():
+    pb, identities, proof = honest_setup()
+    k = pb.POST_BEST_K
+    base = {"identities": identities_json(pb, identities), "challenge": CHALLENGE, "k": k}
+    weight = (k - 1 << 64) // (proof.kth_score + 1)
+
+    def case(name, p, k3=k, seed=b"verifier", **kw):
+        return Case(name, inputs={**base, "k3": k3, "seed": seed, "proof": encode(p, pb.BestProof)}, **kw)
+
+    yield case("honest_full", proof, expected={"weight": min(weight, 2 * 256)}, spec_ref="post_best.md#verify-best-proof")
+    yield case("honest_spot", proof, k3=4, expected={"weight": min(weight, 2 * 256)})
+    g0, g1 = proof.groups
+    yield case("wrong_entry_count", forged(pb, proof, groups=[group(pb, 0, g0.index_steps[:-1]), g1]),
+               error="InvalidProof", reason="wrong_entry_count")
+    yield case("empty_group_repeating_identity", forged(pb, proof, groups=[g0, g1, group(pb, 1, [])]),
+               error="InvalidProof", reason="identities_not_increasing")
+    yield case("empty_group_last", forged(pb, proof, groups=[g0, group(pb, 1, [])]),
+               error="InvalidProof", reason="empty_group")
+    yield case("unsorted_identities", forged(pb, proof, groups=[g1, g0]),
+               error="InvalidProof", reason="identities_not_increasing")
+    split = [g0, group(pb, 1, g1.index_steps[:1]), group(pb, 1, [sum(g1.index_steps)])]
+    yield case("identity_split_in_two_groups", forged(pb, proof, groups=split),
+               error="InvalidProof", reason="identities_not_increasing")
+    yield case("identity_out_of_range", forged(pb, proof, groups=[g0, group(pb, 2, g1.index_steps)]),
+               error="InvalidProof", reason="identity_out_of_range")
+    dup = list(g0.index_steps)
+    dup[1] = 0
+    yield case("duplicate_entry", forged(pb, proof, groups=[group(pb, 0, dup), g1]),
+               error="InvalidProof", reason="duplicate_entry")
+    beyond = list(g1.index_steps)
+    beyond[-1] += 128
+    yield case("index_out_of_range", forged(pb, proof, groups=[g0, group(pb, 1, beyond)]),
+               error="InvalidProof", reason="index_out_of_range")
+    yield case("kth_score_too_low", forged(pb, proof, kth_score=proof.kth_score // 2),
+               error="InvalidProof", reason="score_above_kth", description="claims about twice the weight")
+    yield case("kth_score_not_attained", forged(pb, proof, kth_score=proof.kth_score + 1),
+               error="InvalidProof", reason="kth_score_not_attained")
+    yield case("kth_score_higher_spot_ok", forged(pb, proof, kth_score=proof.kth_score + 1), k3=4,
+               expected={"weight": min((k - 1 << 64) // (proof.kth_score + 2), 2 * 256)},
+               description="a claim above the true K-th score only lowers the weight; spot checks accept it")
+    # Foreign identity: the same entries verified against a set whose second identity is another
+    # node: its labels (and keys) differ, so the entries do not reach the claimed score.
+    other = identities[:1] + identity_set(pb, 1, first=9)
+    yield Case("foreign_identity", inputs={**base, "identities": identities_json(pb, other), "k3": k, "seed": b"v",
+                                            "proof": encode(proof, pb.BestProof)},
+               error="InvalidProof", reason="score_above_kth")
+    # One fabricated entry (an index of identity 0 whose true score is above the K-th): caught by
+    # a verifier whose sample contains it, missed by one whose sample does not.
+    fake_proof, fake_position = fabricate_one(pb, identities, proof)
+    caught, missed = seeds_for(pb, identities, fake_position, k)
+    yield case("fabricated_entry_caught", fake_proof, k3=pb.POST_BEST_K3, seed=caught,
+               error="InvalidProof", reason="score_above_kth")
+    yield case("fabricated_entry_missed", fake_proof, k3=pb.POST_BEST_K3, seed=missed,
+               expected={"weight": min(weight, 2 * 256)},
+               description="spot checks are probabilistic: this seed does not sample the fake entry")
+    yield case("k3_zero_checks_nothing", fake_proof, k3=0, expected={"weight": min(weight, 2 * 256)})
+
+
+def fabricate_one(pb, identities, proof):
+    """Replace the entry of identity 0 with the highest index by a non-selected index."""
+    entries = pb.proof_entries(proof)
+    chosen = {e for e in entries}
+    replaced = max(e for e in entries if e[0] == 0)
+    candidate = next(i for i in range(127, -1, -1) if (0, i) not in chosen)
+    new_entries = sorted((chosen - {replaced}) | {(0, candidate)})
+    fake = pb.make_proof([pb.BestEntry(proof.kth_score, i, j) for i, j in new_entries])
+    return fake, new_entries.index((0, candidate))
+
+
+def seeds_for(pb, identities, position, k):
+    root = pb.identity_set_root(identities)
+    caught = missed = None
+    n = 0
+    while caught is None or missed is None:
+        seed = f"seed-{n}".encode()
+        picks = pb.spot_check_positions(seed, CHALLENGE, root, k, pb.POST_BEST_K3)
+        if position in picks:
+            caught = caught or seed
+        else:
+            missed = missed or seed
+        n += 1
+    return caught, missed
+
+
+@vector_source("post_best", "verify", "spot_check_positions", presets=("mainnet",))
+def test_spot_check_vectors():
+    root = pseudo_random("root", 32)
+    for k, k3 in ((16, 4), (1024, 8), (2, 1), (3, 3), (5, 9), (65536, 8), (7, 0)):
+        yield Case(f"k{k}_k3_{k3}", inputs={"seed": b"peer", "challenge": CHALLENGE, "set_root": root, "k": k, "k3": k3},
+                   spec_ref="post_best.md#spot-check-positions")
+    yield Case("all_when_k3_at_least_k", inputs={"seed": b"x", "challenge": CHALLENGE, "set_root": root, "k": 4, "k3": 4},
+               expected={"positions": [0, 1, 2, 3]})
