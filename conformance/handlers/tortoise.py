@@ -1,0 +1,261 @@
+"""Tortoise vector handlers and the event-trace format they share with the simulator.
+
+Event traces (one JSON object per event, field ``op``) drive one node's tortoise:
+
+=============  ==========================================================================
+op             fields
+=============  ==========================================================================
+atx            epoch, id (hex 32), node (hex 32), weight, height
+beacon         epoch, beacon (hex 4)
+weakcoin       layer, coin (bool)
+block          layer, id (hex 20), height
+hare           layer, block (hex 20; all zeroes = empty layer)
+malfeasance    node (hex 32)
+ballot         id (hex 20), smesher, layer, atx (hex 32), eligibilities, opinion (hex 32),
+               base (hex 20), support/against ([[id, layer, height]...]), abstain ([layer...]),
+               and either epoch_data {beacon, eligibilities} or ref (hex 20); malicious (bool)
+tally          layer
+encode         layer (the layer of the new ballot)
+applied        layer, opinion (hex 32)
+=============  ==========================================================================
+
+A ballot event decodes and stores the ballot; a refused ballot is recorded as
+``{"op": "ballot", "error": reason}`` in the outputs. After each ``tally`` the runner records a
+snapshot: verified layer, mode, and for each layer from ``max(evicted + 1, processed - depth)`` to
+``processed`` its opinion hash and its valid and invalid block ids. ``encode`` records the
+opinion hash (or the error reason).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smspec.conformance.handlers import as_int, handler, hexbytes, hexstr
+
+SNAPSHOT_DEPTH = 8
+
+
+def header_from_json(tortoise: Any, item: list) -> Any:
+    return tortoise.BlockHeader(id=hexbytes(item[0], 20), layer=int(item[1]), height=as_int(item[2]))
+
+
+def header_to_json(header: Any) -> list:
+    return [hexstr(header.id), header.layer, header.height]
+
+
+def votes_from_json(tortoise: Any, data: dict) -> Any:
+    return tortoise.Votes(
+        base=hexbytes(data.get("base", "0x" + "00" * 20), 20),
+        support=tuple(header_from_json(tortoise, h) for h in data.get("support", [])),
+        against=tuple(header_from_json(tortoise, h) for h in data.get("against", [])),
+        abstain=tuple(int(x) for x in data.get("abstain", [])),
+    )
+
+
+def votes_to_json(votes: Any) -> dict:
+    return {
+        "base": hexstr(votes.base),
+        "support": [header_to_json(h) for h in votes.support],
+        "against": [header_to_json(h) for h in votes.against],
+        "abstain": list(votes.abstain),
+    }
+
+
+def ballot_from_json(tortoise: Any, event: dict) -> Any:
+    epoch_data = None
+    if event.get("epoch_data") is not None:
+        epoch_data = tortoise.ReferenceData(
+            beacon=hexbytes(event["epoch_data"]["beacon"], 4),
+            eligibilities=int(event["epoch_data"]["eligibilities"]),
+        )
+    return tortoise.BallotData(
+        id=hexbytes(event["id"], 20),
+        smesher=hexbytes(event["smesher"], 32),
+        layer=int(event["layer"]),
+        atx_id=hexbytes(event["atx"], 32),
+        eligibilities=int(event["eligibilities"]),
+        opinion=tortoise.Opinion(hash=hexbytes(event["opinion"], 32), votes=votes_from_json(tortoise, event)),
+        epoch_data=epoch_data,
+        ref=hexbytes(event["ref"], 20) if event.get("ref") else None,
+        malicious=bool(event.get("malicious", False)),
+    )
+
+
+def ballot_to_json(ballot: Any) -> dict:
+    event: dict[str, Any] = {
+        "op": "ballot",
+        "id": hexstr(ballot.id),
+        "smesher": hexstr(ballot.smesher),
+        "layer": ballot.layer,
+        "atx": hexstr(ballot.atx_id),
+        "eligibilities": ballot.eligibilities,
+        "opinion": hexstr(ballot.opinion.hash),
+        **votes_to_json(ballot.opinion.votes),
+    }
+    if ballot.epoch_data is not None:
+        event["epoch_data"] = {"beacon": hexstr(ballot.epoch_data.beacon),
+                               "eligibilities": ballot.epoch_data.eligibilities}
+    else:
+        event["ref"] = hexstr(ballot.ref)
+    if ballot.malicious:
+        event["malicious"] = True
+    return event
+
+
+def config_from_json(tortoise: Any, data: dict | None) -> Any:
+    """A TortoiseConfig: the module's preset defaults with the given fields replaced."""
+    return _evolve(tortoise.TortoiseConfig(), {name: int(value) for name, value in (data or {}).items()})
+
+
+def _evolve(config: Any, fields: dict) -> Any:
+    import attrs
+
+    return attrs.evolve(config, **fields)
+
+
+def snapshot(tortoise: Any, state: Any, depth: int = SNAPSHOT_DEPTH) -> dict:
+    """Verified layer, mode and the newest layers' opinions and block validity."""
+    first = max(state.evicted + 1, state.processed - depth)
+    layers = []
+    for result in tortoise.layer_results(state, first, state.processed):
+        layers.append({
+            "layer": result.layer,
+            "opinion": hexstr(result.opinion),
+            "valid": [hexstr(b.header.id) for b in result.blocks if b.valid],
+            "invalid": [hexstr(b.header.id) for b in result.blocks if b.invalid],
+        })
+    return {"layer": state.last, "verified": state.verified, "mode": "full" if state.is_full else "verifying",
+            "layers": layers}
+
+
+def apply_event(tortoise: Any, state: Any, event: dict, depth: int = SNAPSHOT_DEPTH) -> dict | None:
+    """Apply one event to a node's state; returns the output record for tally/encode/errors."""
+    op = event["op"]
+    if op == "atx":
+        tortoise.on_atx(state, int(event["epoch"]), hexbytes(event["id"], 32),
+                        tortoise.AtxData(node=hexbytes(event["node"], 32), weight=as_int(event["weight"]),
+                                         height=as_int(event["height"])))
+    elif op == "beacon":
+        tortoise.on_beacon(state, int(event["epoch"]), hexbytes(event["beacon"], 4))
+    elif op == "weakcoin":
+        tortoise.on_weak_coin(state, int(event["layer"]), bool(event["coin"]))
+    elif op == "block":
+        tortoise.on_block(state, tortoise.BlockHeader(id=hexbytes(event["id"], 20), layer=int(event["layer"]),
+                                                      height=as_int(event["height"])))
+    elif op == "hare":
+        tortoise.on_hare_output(state, int(event["layer"]), hexbytes(event["block"], 20))
+    elif op == "malfeasance":
+        tortoise.on_malfeasance(state, hexbytes(event["node"], 32))
+    elif op == "ballot":
+        try:
+            tortoise.on_ballot(state, ballot_from_json(tortoise, event))
+        except tortoise.InvalidBallot as error:
+            return {"op": "ballot", "id": event["id"], "error": error.reason}
+    elif op == "tally":
+        tortoise.tally_votes(state, int(event["layer"]))
+        return {"op": "tally", **snapshot(tortoise, state, depth)}
+    elif op == "encode":
+        try:
+            opinion = tortoise.encode_votes(state, int(event["layer"]))
+        except tortoise.EncodeVotesError as error:
+            return {"op": "encode", "layer": int(event["layer"]), "error": error.reason}
+        return {"op": "encode", "layer": int(event["layer"]), "opinion": hexstr(opinion.hash)}
+    elif op == "applied":
+        ok = tortoise.on_applied(state, int(event["layer"]), hexbytes(event["opinion"], 32))
+        return {"op": "applied", "layer": int(event["layer"]), "result": ok}
+    else:
+        raise ValueError(f"unknown tortoise event op {op!r}")
+    return None
+
+
+def run_trace(tortoise: Any, config: Any, events: list[dict], depth: int = SNAPSHOT_DEPTH) -> list[dict]:
+    """Run an event trace on a fresh node; returns the output records in order."""
+    state = tortoise.new_tortoise(config)
+    outputs = []
+    for event in events:
+        out = apply_event(tortoise, state, event, depth)
+        if out is not None:
+            outputs.append(out)
+    return outputs
+
+
+@handler("tortoise", "opinion_hash", "chain")
+def opinion_hash_chain(inputs: dict, spec) -> dict:
+    """inputs: layers: list of {abstain: bool, support: [[id hex 20, height]]} starting without a
+    previous hash. output: opinion (hex 32) of the last layer."""
+    tortoise = spec("tortoise")
+    previous = None
+    for layer in inputs["layers"]:
+        blocks = sorted((tortoise.BlockHeader(id=hexbytes(i, 20), layer=0, height=as_int(h))
+                         for i, h in layer.get("support", [])), key=tortoise.block_order_key)
+        previous = tortoise.opinion_hash(previous, blocks, bool(layer.get("abstain", False)))
+    return {"opinion": hexstr(previous)}
+
+
+@handler("tortoise", "thresholds", "global")
+def global_threshold(inputs: dict, spec) -> dict:
+    """inputs: layers_per_epoch, window_size, historical_window_end/size (optional), epochs
+    {epoch: weight (integer)}, target, processed, last, local_threshold_raw (optional, 2^-56 units).
+    output: threshold_raw (2^-56 units, decimal string)."""
+    tortoise = spec("tortoise")
+    config = tortoise.TortoiseConfig(
+        layers_per_epoch=int(inputs["layers_per_epoch"]), window_size=int(inputs["window_size"]),
+        historical_window_end=int(inputs.get("historical_window_end", 0)),
+        historical_window_size=int(inputs.get("historical_window_size", 0)),
+    )
+    state = tortoise.Tortoise(config=config, last=int(inputs["last"]), processed=int(inputs["processed"]),
+                              verified=0, evicted=0, pending=0,
+                              local_threshold=as_int(inputs.get("local_threshold_raw", 0)))
+    for epoch, weight in inputs["epochs"].items():
+        state.epochs[int(epoch)] = tortoise.EpochInfo(weight=tortoise.fixed_from_int(as_int(weight)))
+    return {"threshold_raw": str(tortoise.global_threshold(state, int(inputs["target"])))}
+
+
+@handler("tortoise", "thresholds", "ballot_weight")
+def ballot_weight(inputs: dict, spec) -> dict:
+    """inputs: atx_weight, epoch_eligibilities, eligibilities. output: weight_raw (2^-56 units)."""
+    tortoise = spec("tortoise")
+    num, den = tortoise.reduce_fraction(as_int(inputs["atx_weight"]), as_int(inputs["epoch_eligibilities"]))
+    return {"weight_raw": str(tortoise.ballot_weight(num, den, as_int(inputs["eligibilities"])))}
+
+
+@handler("tortoise", "thresholds", "median")
+def median(inputs: dict, spec) -> dict:
+    """inputs: heights (list of ints). output: median."""
+    tortoise = spec("tortoise")
+    return {"median": str(tortoise.median_height([as_int(h) for h in inputs["heights"]]))}
+
+
+@handler("tortoise", "votes", "decode")
+def decode_votes(inputs: dict, spec) -> dict:
+    """inputs: layers_per_epoch, chain: list of ballots {layer, base, support, against, abstain}
+    decoded in order (each may name an earlier one of the chain as base by its index "base_index",
+    or -1 for the genesis ballot). output: per ballot {opinion, layers: [[layer, vote, [ids]]]}.
+    A decoding error raises InvalidBallot with its reason."""
+    tortoise = spec("tortoise")
+    config = tortoise.TortoiseConfig(layers_per_epoch=int(inputs["layers_per_epoch"]))
+    genesis = tortoise.effective_genesis(config)
+    decoded: list = []
+    outputs = []
+    for item in inputs["chain"]:
+        index = int(item.get("base_index", -1))
+        base_layer, base_votes = (genesis, None) if index < 0 else (decoded[index][0], decoded[index][1])
+        votes = votes_from_json(tortoise, item)
+        tail, _ = tortoise.decode_votes(int(item["layer"]), base_layer, base_votes, votes)
+        decoded.append((int(item["layer"]), tail))
+        layers = []
+        vote = tail
+        while vote is not None:
+            layers.append([vote.layer, vote.vote, [hexstr(b.id) for b in vote.supported]])
+            vote = vote.prev
+        outputs.append({"opinion": hexstr(tortoise.votes_opinion(tail)), "layers": layers[::-1]})
+    return {"ballots": outputs}
+
+
+@handler("tortoise", "events", "trace")
+def event_trace(inputs: dict, spec) -> dict:
+    """inputs: config (TortoiseConfig fields), events (see module docstring), depth (optional).
+    output: outputs: the records of tally/encode/applied events and refused ballots, in order."""
+    tortoise = spec("tortoise")
+    config = config_from_json(tortoise, inputs.get("config"))
+    return {"outputs": run_trace(tortoise, config, inputs["events"], int(inputs.get("depth", SNAPSHOT_DEPTH)))}

@@ -1,0 +1,261 @@
+"""A network simulator for the tortoise (tooling; the protocol rules live in spec/tortoise.md).
+
+Smeshers publish one ATX per epoch and cast ballots every layer; each layer has one block per
+network side and a Hare output; honest ballots carry the opinion that their side's node encodes
+(``encode_votes``), as an honest smesher's node would. Scenarios:
+
+* ``partition``: from ``partition_start`` for ``partition_layers`` layers the smeshers are split
+  (fraction ``partition_fraction`` on side 0); each side sees only its own ballots and blocks, has
+  its own Hare output, weak coin and, for epochs that start during the split, its own beacon. At
+  the end of the split every node receives what the other side produced (late blocks, late
+  ballots), and the sides vote together again: self-healing must bring them to one history.
+* ``byzantine``: a fraction of smeshers builds on an honest base ballot but votes against the
+  previous layer's Hare block (or supports a block nobody has, the "early block").
+* ``bad_beacon``: a fraction of smeshers declares a wrong beacon.
+* ``missing_hare`` / ``empty_hare``: layers without Hare output (terminated after zdist) or with
+  an empty one.
+* ``late_blocks``: layers whose block reaches the nodes only after the next layer's ballots.
+
+Every node is driven through the event-trace format of ``smspec.conformance.handlers.tortoise``
+and its events are recorded, so any run can be saved and replayed (``smspec tortoise replay``).
+Assumptions (simplifications of the real network, documented in docs/tortoise.md): ATXs are seen
+by every node; all ballots of one side in one layer share one opinion; one ballot per smesher per
+layer, with ``L`` eligibilities per epoch, so each ballot weighs ``atx_weight / L``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import blake3
+
+from smspec.conformance.handlers import hexstr
+from smspec.conformance.handlers import tortoise as events_mod
+
+
+@dataclass
+class Scenario:
+    layers: int = 40
+    smeshers: int = 12
+    nodes_per_side: int = 1
+    atx_units: int = 10
+    ticks: int = 100
+    seed: int = 0
+    partition_start: int = 0  # layer offset after genesis (0: no partition)
+    partition_layers: int = 0
+    partition_fraction: float = 0.5
+    byzantine_fraction: float = 0.0
+    early_block_fraction: float = 0.0
+    bad_beacon_fraction: float = 0.0
+    missing_hare: tuple[int, ...] = ()  # layer offsets after genesis
+    empty_hare: tuple[int, ...] = ()
+    late_blocks: tuple[int, ...] = ()
+    shuffle_ballots: bool = False
+    config: dict = field(default_factory=dict)
+
+
+def _id(size: int, *parts: Any) -> bytes:
+    return blake3.blake3(repr(parts).encode()).digest(length=size)
+
+
+@dataclass
+class Node:
+    side: int
+    state: Any
+    events: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
+    pending: list = field(default_factory=list)  # events from the other side, held back during a split
+
+
+class Simulation:
+    """Run a scenario on ``2 * nodes_per_side`` nodes sharing one spec (or impl) module."""
+
+    def __init__(self, tortoise: Any, scenario: Scenario) -> None:
+        self.t = tortoise
+        self.s = scenario
+        self.config = events_mod.config_from_json(tortoise, scenario.config)
+        self.rng = random.Random(scenario.seed)
+        self.genesis = tortoise.effective_genesis(self.config)
+        self.nodes = [Node(side, tortoise.new_tortoise(self.config))
+                      for side in (0, 1) for _ in range(scenario.nodes_per_side)]
+        n = scenario.smeshers
+        self.smesher_ids = [_id(32, "smesher", scenario.seed, i) for i in range(n)]
+        order = list(range(n))
+        self.rng.shuffle(order)
+        split = round(n * scenario.partition_fraction)
+        self.side_of = {i: (0 if rank < split else 1) for rank, i in enumerate(order)}
+        byz = round(n * scenario.byzantine_fraction)
+        bad = round(n * scenario.bad_beacon_fraction)
+        early = round(n * scenario.early_block_fraction)
+        self.byzantine = set(order[:byz])
+        self.bad_beacon = set(order[byz:byz + bad])
+        self.early = set(order[byz + bad:byz + bad + early])
+        self.atx_of: dict = {}  # (epoch, smesher) -> atx id
+        self.ref_of: dict = {}  # (epoch, smesher) -> reference ballot id
+        self.beacons: dict = {}  # (epoch, side) -> beacon
+        self.blocks: dict = {}  # (layer, side) -> block id
+        self.history: list = []  # per layer: [(node index, verified, mode)]
+
+    # -- helpers -----------------------------------------------------------------------------
+    def partitioned(self, layer: int) -> bool:
+        s = self.s
+        start = self.genesis + s.partition_start
+        return s.partition_layers > 0 and start <= layer < start + s.partition_layers
+
+    def deliver(self, event: dict, side: int | None, layer: int) -> None:
+        """Deliver an event to every node (side None) or to one side, holding it for the other."""
+        for node in self.nodes:
+            if side is None or node.side == side or not self.partitioned(layer):
+                self.apply(node, event)
+            else:
+                node.pending.append(event)
+
+    def apply(self, node: Node, event: dict) -> None:
+        node.events.append(event)
+        out = events_mod.apply_event(self.t, node.state, event)
+        if out is not None:
+            node.outputs.append(out)
+
+    def heal(self) -> None:
+        for node in self.nodes:
+            held, node.pending = node.pending, []
+            for event in held:
+                self.apply(node, event)
+
+    # -- epochs ------------------------------------------------------------------------------
+    def start_epoch(self, epoch: int, layer: int) -> None:
+        s = self.s
+        for i, smesher in enumerate(self.smesher_ids):
+            atx = _id(32, "atx", s.seed, epoch, i)
+            self.atx_of[(epoch, i)] = atx
+            self.deliver({"op": "atx", "epoch": epoch, "id": hexstr(atx), "node": hexstr(smesher),
+                          "weight": s.atx_units * s.ticks, "height": s.ticks * (epoch + 1)}, None, layer)
+        split = self.partitioned(layer)
+        for side in (0, 1):
+            beacon = _id(4, "beacon", s.seed, epoch, side if split else 0)
+            self.beacons[(epoch, side)] = beacon
+            self.deliver({"op": "beacon", "epoch": epoch, "beacon": hexstr(beacon)}, side, layer)
+
+    # -- one layer ---------------------------------------------------------------------------
+    def step(self, layer: int) -> None:
+        s, t, config = self.s, self.t, self.config
+        epoch = layer // config.layers_per_epoch
+        if layer % config.layers_per_epoch == 0 or layer == self.genesis + 1:
+            self.start_epoch(epoch, layer)
+        split = self.partitioned(layer)
+        offset = layer - self.genesis
+        # ballots of this layer, voting on everything before it
+        opinions = {}
+        for side in (0, 1):
+            node = next(n for n in self.nodes if n.side == side)
+            try:
+                opinions[side] = t.encode_votes(node.state, layer)
+            except t.EncodeVotesError:
+                opinions[side] = None
+            self.apply(node, {"op": "encode", "layer": layer})
+        produced = []
+        for i, smesher in enumerate(self.smesher_ids):
+            side = self.side_of[i] if split else 0
+            opinion = opinions[side] if split else (opinions[0] or opinions[1])
+            if opinion is None:
+                continue
+            if i in self.byzantine or i in self.early:
+                opinion = self.adversarial_opinion(layer, opinion, i in self.early) or opinion
+            beacon = self.beacons[(epoch, side)]
+            if i in self.bad_beacon:
+                beacon = _id(4, "bad beacon", s.seed, epoch, i)
+            ballot_id = _id(20, "ballot", s.seed, layer, i)
+            ref = self.ref_of.get((epoch, i))
+            ballot = t.BallotData(
+                id=ballot_id, smesher=smesher, layer=layer, atx_id=self.atx_of[(epoch, i)],
+                eligibilities=1, opinion=opinion,
+                epoch_data=None if ref else t.ReferenceData(beacon=beacon, eligibilities=config.layers_per_epoch),
+                ref=ref,
+            )
+            if ref is None:
+                self.ref_of[(epoch, i)] = ballot_id
+            produced.append((side, ballot, ref is None))
+        if s.shuffle_ballots:
+            # reference ballots first: a secondary ballot depends on its reference ballot
+            self.rng.shuffle(produced)
+            produced.sort(key=lambda item: not item[2])
+        for side, ballot, _ in produced:
+            self.deliver(events_mod.ballot_to_json(ballot), side, layer)
+        # blocks, Hare output and weak coin of this layer
+        height = s.ticks * epoch
+        for side in (0, 1) if split else (0,):
+            block = _id(20, "block", s.seed, layer, side)
+            self.blocks[(layer, side)] = block
+            block_event = {"op": "block", "layer": layer, "id": hexstr(block), "height": height}
+            if offset in s.late_blocks:
+                self.late.append((block_event, side))
+            else:
+                self.deliver(block_event, side if split else None, layer)
+            if offset in s.missing_hare:
+                continue
+            output = bytes(20) if offset in s.empty_hare else block
+            if offset in s.late_blocks:
+                output = block  # the Hare decided on a block this node does not have yet
+            self.deliver({"op": "hare", "layer": layer, "block": hexstr(output)}, side if split else None, layer)
+        for side in (0, 1) if split else (None,):
+            self.deliver({"op": "weakcoin", "layer": layer, "coin": self.rng.random() < 0.5}, side, layer)
+
+    def adversarial_opinion(self, layer: int, honest: Any, early: bool) -> Any:
+        """An honest base with the previous layer's Hare block voted against (or a block nobody has)."""
+        t = self.t
+        node = self.nodes[0].state
+        base = node.ballot_refs.get(honest.votes.base)
+        previous = layer - 1
+        if base is None or previous <= self.genesis:
+            return None
+        block = self.blocks.get((previous, 0))
+        if early:
+            support = (t.BlockHeader(id=_id(20, "early", layer), layer=previous, height=0),)
+            votes = t.Votes(base=honest.votes.base, support=honest.votes.support + support,
+                            against=honest.votes.against, abstain=honest.votes.abstain)
+        else:
+            keep = tuple(h for h in honest.votes.support if h.id != block)
+            votes = t.Votes(base=honest.votes.base, support=keep, against=honest.votes.against,
+                            abstain=honest.votes.abstain)
+        try:
+            tail, _ = t.decode_votes(layer, base.layer, base.votes, votes)
+        except t.InvalidBallot:
+            return None
+        return t.Opinion(hash=t.votes_opinion(tail), votes=votes)
+
+    def run(self, progress: Any = None) -> Simulation:
+        self.late: list = []
+        for layer in range(self.genesis + 1, self.genesis + self.s.layers + 1):
+            late, self.late = self.late, []
+            for event, side in late:
+                self.deliver(event, side if self.partitioned(layer - 1) else None, layer - 1)
+            if self.s.partition_layers and layer == self.genesis + self.s.partition_start + self.s.partition_layers:
+                self.heal()
+            self.step(layer)
+            for node in self.nodes:
+                self.apply(node, {"op": "tally", "layer": layer})
+            self.history.append([(i, n.state.verified, n.state.is_full) for i, n in enumerate(self.nodes)])
+            if progress is not None:
+                progress.update(1)
+        return self
+
+    # -- checks ------------------------------------------------------------------------------
+    def lag(self) -> list[int]:
+        """For each node, how far verified trails the last layer (1 = fully live)."""
+        return [n.state.last - n.state.verified for n in self.nodes]
+
+    def agree(self, upto: int | None = None) -> bool:
+        """Whether all nodes report the same opinion hash for every layer up to `upto`."""
+        states = [n.state for n in self.nodes]
+        top = min(s.verified for s in states) if upto is None else upto
+        low = max(s.evicted for s in states) + 1
+        for layer in range(low, top + 1):
+            if len({self.t.get_layer(s, layer).opinion for s in states}) != 1:
+                return False
+        return True
+
+
+def simulate(tortoise: Any, scenario: Scenario, progress: Any = None) -> Simulation:
+    return Simulation(tortoise, scenario).run(progress)
