@@ -1,7 +1,7 @@
 # smspec: every target sets itself up first (scripts/setup.sh is idempotent and quick when done).
 #   make run     the main job: generate every conformance vector and check it on every backend
 #   make test    lint, the test suite (spec and impl backends), vector determinism, docs
-.PHONY: setup run test lint pytest pytest-impl test-slow vectors vectors-check docs bench clean
+.PHONY: setup run test lint pytest pytest-impl test-slow vectors vectors-check docs coverage clean
 
 VENV := .venv/bin
 SMSPEC := $(VENV)/smspec
@@ -46,3 +46,7 @@ docs: setup
 
 clean:
 	rm -rf build docs/_build
+
+coverage: setup
+	$(VENV)/coverage run -m pytest -p no:cacheprovider -q tests/spec
+	$(VENV)/coverage report --sort=cover
