@@ -53,6 +53,7 @@ class Scenario:
     empty_hare: tuple[int, ...] = ()
     late_blocks: tuple[int, ...] = ()
     shuffle_ballots: bool = False
+    shuffle_seed: int = 0  # delivery order only; does not change what is produced
     config: dict = field(default_factory=dict)
 
 
@@ -77,6 +78,7 @@ class Simulation:
         self.s = scenario
         self.config = events_mod.config_from_json(tortoise, scenario.config)
         self.rng = random.Random(scenario.seed)
+        self.order_rng = random.Random(scenario.shuffle_seed)
         self.genesis = tortoise.effective_genesis(self.config)
         self.nodes = [Node(side, tortoise.new_tortoise(self.config))
                       for side in (0, 1) for _ in range(scenario.nodes_per_side)]
@@ -179,7 +181,7 @@ class Simulation:
             produced.append((side, ballot, ref is None))
         if s.shuffle_ballots:
             # reference ballots first: a secondary ballot depends on its reference ballot
-            self.rng.shuffle(produced)
+            self.order_rng.shuffle(produced)
             produced.sort(key=lambda item: not item[2])
         for side, ballot, _ in produced:
             self.deliver(events_mod.ballot_to_json(ballot), side, layer)
