@@ -1,0 +1,87 @@
+"""Hostile programs: every one ends with a defined status, never a Python exception, and the
+memory it makes the VM hold stays bounded by its gas and the spec's syscall bounds."""
+
+from __future__ import annotations
+
+from smspec.conformance.cases import Case, vector_source
+
+from .asm import raw_program
+from .helpers import outcome
+
+M = 0xFFFFFFFF
+
+
+@vector_source("athena", "hostile", "run")
+def test_hostile_programs():
+    # An infinite loop ends by gas: 2 instructions per turn; the instruction that crosses the
+    # limit has executed (lazy check) and is counted.
+    yield Case(
+        "infinite_loop_out_of_gas",
+        inputs={"program": raw_program("addi a0, zero, 1\nloop: addi a1, a1, 1\nj loop"), "gas": 4001},
+        expected=outcome(1001, {"x10": 1, "x11": 500}, pc=4, status="OUT_OF_GAS", reason="out_of_gas", gas=4001),
+    )
+    yield Case(
+        "gas_exactly_enough",
+        inputs={"program": raw_program("nop\nnop\nnop"), "gas": 12},
+        expected=outcome(3, {}, gas=12),
+    )
+    yield Case(
+        "gas_one_short",
+        inputs={"program": raw_program("nop\nnop\nnop"), "gas": 11},
+        expected=outcome(3, {}, status="OUT_OF_GAS", reason="out_of_gas", gas=11),
+    )
+    yield Case(
+        "zero_gas", inputs={"program": raw_program("nop"), "gas": 0},
+        expected=outcome(1, {}, status="OUT_OF_GAS", reason="out_of_gas", gas=0),
+    )
+    # Touch a word every 64 KiB across the whole address space: bounded by gas.
+    yield Case(
+        "memory_sweep_bounded_by_gas",
+        inputs={"program": raw_program("lui a0, 1\nlui a1, 16\nloop: sw a0, 0(a0)\nadd a0, a0, a1\nj loop"), "gas": 4000},
+        expected=outcome(
+            1001, {"x10": 0x1000 + 333 * 0x10000, "x11": 0x10000}, pc=8, status="OUT_OF_GAS", reason="out_of_gas", gas=4000
+        ),
+    )
+    # Stores that wrap around the top of memory reach the protected low words and fail.
+    yield Case(
+        "store_wraps_to_protected_low_memory",
+        inputs={"program": raw_program("li a0, -4\nsw a0, 0(a0)\nsw a0, 8(a0)")},
+        expected=outcome(2, {"x10": M - 3}, pc=8, status="FAILURE", reason="store_out_of_bounds"),
+    )
+    yield Case(
+        "huge_write_is_refused",
+        inputs={"program": raw_program("li t0, 2\nli a0, 3\nli a2, -1\necall")},
+        expected=outcome(3, {"x5": 2, "x10": 3, "x12": M}, status="INVALID_SYSCALL_ARGUMENT", reason="buffer_too_long"),
+    )
+    yield Case(
+        "huge_hint_read_is_refused",
+        inputs={"program": raw_program("li t0, 0xF1\nlui a0, 1\nli a1, -1\necall"), "input": b"abc"},
+        expected=outcome(3, {"x5": 0xF1, "x10": 0x1000, "x11": M}, status="INSUFFICIENT_INPUT", reason="insufficient_input"),
+    )
+    # Output grows 60 KiB per WRITE until the cap.
+    yield Case(
+        "output_growth_capped",
+        inputs={"program": raw_program("li t0, 2\nli a0, 3\nli a2, 0xF000\nloop: ecall\nj loop")},
+        expected=outcome(
+            6, {"x5": 2, "x10": 3, "x12": 0xF000}, pc=16, status="INVALID_SYSCALL_ARGUMENT", reason="output_too_large",
+            output="0x" + "00" * 0xF000,
+        ),
+    )
+    yield Case(
+        "input_stream_growth_capped",
+        inputs={"program": raw_program("li t0, 2\nli a0, 4\nli a2, 0xF000\nloop: ecall\nj loop")},
+        expected=outcome(
+            38, {"x5": 2, "x10": 4, "x12": 0xF000}, pc=16, status="INVALID_SYSCALL_ARGUMENT", reason="input_too_large",
+        ),
+    )
+    yield Case(
+        "jump_into_nowhere_first_instruction",
+        inputs={"program": raw_program("nop"), "entry": 0x8000},
+        expected=outcome(0, {}, pc=0x8000, status="FAILURE", reason="instruction_fetch_failed"),
+    )
+    yield Case("empty_raw_program", inputs={"program": b"\x7fATH"},
+               expected=outcome(0, {}, pc=0, status="FAILURE", reason="instruction_fetch_failed"))
+    yield Case("unknown_format", inputs={"program": b"\x7fXYZ\x13\x00\x00\x00"}, error="InvalidProgram", reason="unknown_format")
+    yield Case("too_short", inputs={"program": b"\x7fE"}, error="InvalidProgram", reason="too_short")
+    yield Case("raw_length_not_word_multiple", inputs={"program": b"\x7fATH\x13\x00\x00"}, error="InvalidProgram", reason="raw_length")
+    yield Case("truncated_elf", inputs={"program": b"\x7fELF\x01\x01\x01" + bytes(20)}, error="InvalidProgram", reason="truncated_elf")
