@@ -14,7 +14,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
 from smspec import spec
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 
 import blake3
-
 from smspec import spec
 
 TINY = "tiny"
@@ -32,7 +31,7 @@ def identity_set(pb, count: int, num_units: int = 1, first: int = 1):
     return [identity(pb, first + n, num_units) for n in range(count)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def real_labels(preset: str, node_id: bytes, commitment_atx_id: bytes, count: int) -> bytes:
     """The stored labels 0 .. count - 1 of an identity, computed with post.md's scrypt."""
     p = post(preset)

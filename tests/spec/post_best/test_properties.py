@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from smspec.spec.errors import InvalidValue
 from smspec.tests.spec.post_best.support import (
     all_scores,

@@ -4,7 +4,6 @@ selection and verification, each case run through conformance/handlers/post_best
 from __future__ import annotations
 
 import blake3
-
 from smspec.conformance.cases import Case, vector_source
 from smspec.conformance.jsonio import value_to_jsonable
 from smspec.spec.scale import encode
