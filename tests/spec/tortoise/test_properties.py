@@ -1,0 +1,77 @@
+"""Property tests (Hypothesis) for the invariants of tortoise.md §7, on the simulator.
+
+I1 order independence: results do not depend on the delivery order of a layer's ballots.
+I3 liveness: an honest synchronous network verifies the previous layer at every tally.
+I4 consistency: honest nodes agree on every layer up to the lower verified layer.
+I5 healing: after a 50/50 or 70/30 partition heals, all nodes are live again and agree.
+I7 irreversibility: with an honest majority, validity of verified layers outside hdist never flips.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import smspec.spec.tiny.tortoise as T
+from smspec.tools.tortoise_sim import Scenario, Simulation
+
+SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def results(sim: Simulation) -> list:
+    state = sim.nodes[0].state
+    out = []
+    for result in T.layer_results(state, state.evicted + 1, state.processed):
+        out.append((result.layer, result.verified, result.opinion,
+                    tuple((b.header, b.valid, b.invalid, b.hare) for b in result.blocks)))
+    return out
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**16), smeshers=st.integers(3, 10), shuffle_seed=st.integers(1, 2**16),
+       byzantine=st.sampled_from([0.0, 0.2]))
+def test_i1_delivery_order_does_not_change_results(seed, smeshers, shuffle_seed, byzantine):
+    base = dict(layers=14, smeshers=smeshers, seed=seed, byzantine_fraction=byzantine)
+    ordered = Simulation(T, Scenario(**base)).run()
+    shuffled = Simulation(T, Scenario(**base, shuffle_ballots=True, shuffle_seed=shuffle_seed)).run()
+    assert results(ordered) == results(shuffled)
+    assert ordered.history == shuffled.history
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**16), smeshers=st.integers(2, 12), late=st.booleans())
+def test_i3_liveness_honest(seed, smeshers, late):
+    sim = Simulation(T, Scenario(layers=16, smeshers=smeshers, seed=seed, shuffle_ballots=True,
+                                 shuffle_seed=seed + 1, late_blocks=(5,) if late else ())).run()
+    for offset, row in enumerate(sim.history, start=1):
+        assert all(verified == 7 + offset - 1 for _, verified, _ in row)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**16), fraction=st.sampled_from([0.5, 0.7]), length=st.integers(2, 8),
+       start=st.integers(2, 6))
+def test_i4_i5_partition_heals_and_nodes_agree(seed, fraction, length, start):
+    sim = Simulation(T, Scenario(layers=start + length + 28, smeshers=10, seed=seed, partition_start=start,
+                                 partition_layers=length, partition_fraction=fraction)).run()
+    assert sim.lag() == [1, 1]
+    assert sim.agree()
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**16), byzantine=st.sampled_from([0.0, 0.1, 0.2]))
+def test_i7_validity_of_verified_layers_is_stable(seed, byzantine):
+    sim = Simulation(T, Scenario(layers=2, smeshers=10, seed=seed, byzantine_fraction=byzantine))
+    sim.late = []
+    seen: dict = {}
+    hdist = sim.config.hdist
+    for layer in range(8, 8 + 24):
+        sim.step(layer)
+        for node in sim.nodes:
+            sim.apply(node, {"op": "tally", "layer": layer})
+        state = sim.nodes[0].state
+        for lid in range(state.evicted + 1, state.verified + 1):
+            if lid + hdist > state.last:
+                continue
+            for block in T.get_layer(state, lid).blocks:
+                key = (lid, block.id)
+                assert seen.setdefault(key, block.validity) == block.validity
