@@ -1,0 +1,288 @@
+"""Handlers of the ``post/*`` vectors: PoST as post-rs runs it (spec/post.md).
+
+Conventions: bytes are ``0x`` hex; integers are JSON numbers or decimal strings (read with
+``as_int``); a data set travels as a blob of the concatenated 16-byte labels.
+
+Runners and handlers:
+
+* ``post/commitment/blake3``: ``node_id``, ``commitment_atx_id`` -> ``commitment``.
+* ``post/labels/scrypt``: ``commitment``, ``index``, ``scrypt_n`` -> ``output`` (the 32-byte
+  scrypt-jane output) and ``label`` (its first 16 bytes, what is stored).
+* ``post/vrf_nonce/difficulty``: ``num_labels`` -> ``difficulty`` (32 bytes).
+* ``post/vrf_nonce/scan``: ``commitment``, ``start``, ``count``, ``scrypt_n``, ``difficulty`` ->
+  ``nonce`` and ``value`` (the lowest output below ``difficulty``), both ``null`` if none.
+* ``post/vrf_nonce/verify``: ``node_id``, ``commitment_atx_id``, ``num_units``, ``nonce`` ->
+  ``valid`` (bool), with the preset's labels per unit and scrypt N.
+* ``post/proving/difficulty``: ``k1``, ``num_labels`` -> ``difficulty``, ``msb``, ``lsb``;
+  ``InvalidValue`` (``invalid_num_labels``) when there is none.
+* ``post/proving/pow_difficulty``: ``pow_difficulty`` (32 bytes), ``num_units`` -> ``scaled``.
+* ``post/proving/cipher_keys``: ``challenge``, ``nonce_group``, ``pow``, ``nonce`` ->
+  ``group_key``, ``nonce_key``.
+* ``post/proving/find_nonce``: ``labels`` (blob), ``challenge``, ``first_nonce``,
+  ``nonce_count``, ``pows`` (one per group), ``k1``, ``k2`` -> ``nonce`` and ``indices``
+  (``null`` if no nonce reaches ``k2``), with the spec's deterministic scan order.
+* ``post/proving/prove``: ``labels`` (blob), ``node_id``, ``commitment_atx_id``, ``num_units``,
+  ``challenge``, ``nonces`` -> ``nonce``, ``indices`` (packed bytes), ``pow``; the labels are
+  laid out as a data directory with the preset's file size, and the preset's K1 / K2 apply.
+  The spec's proof is one of many valid ones (smallest k2pow, single-threaded scan order).
+* ``post/compression/pack``: ``indices``, ``bits`` -> ``packed``.
+* ``post/compression/unpack``: ``packed``, ``bits`` -> ``indices`` (every whole chunk).
+* ``post/compression/required_bits``: ``value`` -> ``bits``.
+* ``post/shuffle/prefix``: ``seed``, ``size``, ``count`` -> ``chosen``: the first ``count``
+  items of the BLAKE3-seeded shuffle of ``[0, size)``.
+* ``post/k2pow/hash``: ``pow``, ``nonce_group``, ``challenge``, ``miner_id`` -> ``hash``
+  (RandomX, key ``spacemesh-randomx-cache-key``).
+* ``post/k2pow/verify``: the same plus ``difficulty`` -> ``valid``.
+* ``post/verify/proof``: ``proof`` ``{nonce, indices, pow}``, ``challenge``, ``node_id``,
+  ``commitment_atx_id``, ``num_units``, optional ``k3``, ``seed``, ``only_position``,
+  ``strict`` (default false) and ``config`` overrides (any ``PostConfig`` field) ->
+  ``{"valid": true}``, or ``InvalidProof`` with the reason of the first failed rule.
+* ``post/metadata/parse``: ``json`` (text) -> the metadata fields (hex ids), or
+  ``InvalidPostData`` (``bad_metadata``).
+* ``post/metadata/write``: the metadata fields -> ``json``, the text post-rs writes.
+* ``post/init/data_dir``: ``node_id``, ``commitment_atx_id``, ``num_units``,
+  ``labels_per_unit``, ``max_file_size``, ``scrypt_n`` -> ``files`` (name -> content) and
+  ``metadata`` (the JSON text).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import attrs
+
+from smspec.conformance.handlers import as_int, blob_bytes, handler, hexbytes, hexstr
+
+
+@handler("post", "commitment", "blake3")
+def commitment(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: node_id (hex 32), commitment_atx_id (hex 32). output: commitment (hex 32)."""
+    post = spec("post")
+    return {"commitment": hexstr(post.compute_commitment(hexbytes(inputs["node_id"]), hexbytes(inputs["commitment_atx_id"])))}
+
+
+@handler("post", "labels", "scrypt")
+def scrypt_label(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: commitment (hex 32), index, scrypt_n. output: output (hex 32), label (hex 16)."""
+    post = spec("post")
+    output = post.compute_label(hexbytes(inputs["commitment"]), as_int(inputs["index"]), as_int(inputs["scrypt_n"]))
+    return {"output": hexstr(output), "label": hexstr(post.stored_label(output))}
+
+
+@handler("post", "vrf_nonce", "difficulty")
+def vrf_difficulty(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: num_labels. output: difficulty (hex 32, big-endian)."""
+    return {"difficulty": hexstr(spec("post").vrf_difficulty(as_int(inputs["num_labels"])))}
+
+
+@handler("post", "vrf_nonce", "scan")
+def vrf_scan(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: commitment, start, count, scrypt_n, difficulty. output: nonce, value (or nulls)."""
+    post = spec("post")
+    start = as_int(inputs["start"])
+    outputs = post.compute_labels(hexbytes(inputs["commitment"]), start, as_int(inputs["count"]), as_int(inputs["scrypt_n"]))
+    found = post.scan_vrf_nonce(outputs, start, hexbytes(inputs["difficulty"], 32))
+    if found is None:
+        return {"nonce": None, "value": None}
+    return {"nonce": found[0], "value": hexstr(found[1])}
+
+
+@handler("post", "vrf_nonce", "verify")
+def vrf_verify(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: node_id, commitment_atx_id, num_units, nonce. output: valid (bool)."""
+    post = spec("post")
+    valid = post.verify_vrf_nonce(hexbytes(inputs["node_id"]), hexbytes(inputs["commitment_atx_id"]),
+                                  as_int(inputs["num_units"]), as_int(inputs["nonce"]))
+    return {"valid": valid}
+
+
+@handler("post", "proving", "difficulty")
+def proving_difficulty(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: k1, num_labels. output: difficulty, msb, lsb."""
+    post = spec("post")
+    difficulty = post.proving_difficulty(as_int(inputs["k1"]), as_int(inputs["num_labels"]))
+    msb, lsb = post.split_difficulty(difficulty)
+    return {"difficulty": difficulty, "msb": msb, "lsb": lsb}
+
+
+@handler("post", "proving", "pow_difficulty")
+def pow_difficulty(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: pow_difficulty (hex 32), num_units. output: scaled (hex 32)."""
+    post = spec("post")
+    return {"scaled": hexstr(post.scale_pow_difficulty(hexbytes(inputs["pow_difficulty"], 32), as_int(inputs["num_units"])))}
+
+
+@handler("post", "proving", "cipher_keys")
+def cipher_keys(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: challenge, nonce_group, pow, nonce. output: group_key, nonce_key (hex 16)."""
+    post = spec("post")
+    challenge = hexbytes(inputs["challenge"], 32)
+    group, pow, nonce = as_int(inputs["nonce_group"]), as_int(inputs["pow"]), as_int(inputs["nonce"])
+    return {"group_key": hexstr(post.group_cipher_key(challenge, group, pow)),
+            "nonce_key": hexstr(post.nonce_cipher_key(challenge, group, pow, nonce))}
+
+
+@handler("post", "proving", "find_nonce")
+def find_nonce(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: labels (blob), challenge, first_nonce, nonce_count, pows, k1, k2. output: nonce, indices."""
+    post = spec("post")
+    labels = blob_bytes(inputs["labels"])
+    difficulty = post.proving_difficulty(as_int(inputs["k1"]), len(labels) // post.LABEL_SIZE)
+    found = post.find_passing_nonce(labels, hexbytes(inputs["challenge"], 32), as_int(inputs["first_nonce"]),
+                                    as_int(inputs["nonce_count"]), [as_int(p) for p in inputs["pows"]],
+                                    difficulty, as_int(inputs["k2"]))
+    if found is None:
+        return {"nonce": None, "indices": None}
+    return {"nonce": found[0], "indices": found[1]}
+
+
+def write_data_dir(post, datadir: str, labels: bytes, node_id: bytes, commitment_atx_id: bytes, num_units: int) -> None:
+    """Lay labels out as a data directory with the preset's labels per unit and file size."""
+    metadata = post.PostMetadata(node_id, commitment_atx_id, post.LABELS_PER_UNIT, num_units, post.MAX_FILE_SIZE)
+    if len(labels) != post.LABEL_SIZE * post.total_labels(metadata):
+        raise ValueError("the labels blob does not hold num_units * LABELS_PER_UNIT labels")
+    for file_index in range(post.num_files(metadata)):
+        first, end = post.file_label_range(metadata, file_index)
+        with open(os.path.join(datadir, post.data_file_name(file_index)), "wb") as file:
+            file.write(labels[post.LABEL_SIZE * first:post.LABEL_SIZE * end])
+    with open(os.path.join(datadir, post.METADATA_FILE_NAME), "w", encoding="utf-8") as file:
+        file.write(post.metadata_to_json(metadata))
+
+
+@handler("post", "proving", "prove")
+def prove(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: labels (blob), node_id, commitment_atx_id, num_units, challenge, nonces. output: nonce, indices, pow."""
+    post = spec("post")
+    with tempfile.TemporaryDirectory() as datadir:
+        write_data_dir(post, datadir, blob_bytes(inputs["labels"]), hexbytes(inputs["node_id"], 32),
+                       hexbytes(inputs["commitment_atx_id"], 32), as_int(inputs["num_units"]))
+        proof = post.generate_proof(datadir, hexbytes(inputs["challenge"], 32), as_int(inputs["nonces"]))
+    return {"nonce": proof.nonce, "indices": hexstr(proof.indices), "pow": proof.pow}
+
+
+@handler("post", "compression", "pack")
+def pack(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: indices (list), bits. output: packed (hex)."""
+    post = spec("post")
+    return {"packed": hexstr(post.compress_indices([as_int(i) for i in inputs["indices"]], as_int(inputs["bits"])))}
+
+
+@handler("post", "compression", "unpack")
+def unpack(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: packed (hex), bits. output: indices (every whole chunk)."""
+    return {"indices": spec("post").decompress_indices(hexbytes(inputs["packed"]), as_int(inputs["bits"]))}
+
+
+@handler("post", "compression", "required_bits")
+def required_bits(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: value. output: bits."""
+    return {"bits": spec("post").required_bits(as_int(inputs["value"]))}
+
+
+@handler("post", "shuffle", "prefix")
+def shuffle_prefix(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: seed (hex), size, count. output: chosen (first count items of the shuffle of 0..size-1)."""
+    post = spec("post")
+    return {"chosen": post.shuffled_prefix(list(range(as_int(inputs["size"]))), hexbytes(inputs["seed"]), as_int(inputs["count"]))}
+
+
+@handler("post", "k2pow", "hash")
+def k2pow_hash(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: pow, nonce_group, challenge (hex 32), miner_id (hex 32). output: hash (hex 32)."""
+    post = spec("post")
+    with post.RandomXVm(post.RANDOMX_KEY) as vm:
+        digest = post.k2pow_hash(vm, as_int(inputs["pow"]), as_int(inputs["nonce_group"]),
+                                 hexbytes(inputs["challenge"], 32), hexbytes(inputs["miner_id"], 32))
+    return {"hash": hexstr(digest)}
+
+
+@handler("post", "k2pow", "verify")
+def k2pow_verify(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: pow, nonce_group, challenge, difficulty (hex 32), miner_id. output: valid (bool)."""
+    post = spec("post")
+    valid = post.verify_k2pow(as_int(inputs["pow"]), as_int(inputs["nonce_group"]), hexbytes(inputs["challenge"], 32),
+                              hexbytes(inputs["difficulty"], 32), hexbytes(inputs["miner_id"], 32))
+    return {"valid": valid}
+
+
+def config_from(post, overrides: dict[str, Any]) -> Any:
+    """The preset's PostConfig with the case's overrides (pow_difficulty as hex, the rest ints)."""
+    changes: dict[str, Any] = {}
+    for name, value in overrides.items():
+        changes[name] = hexbytes(value, 32) if name == "pow_difficulty" else as_int(value)
+    return attrs.evolve(post.preset_config(), **changes)
+
+
+@handler("post", "verify", "proof")
+def verify_proof(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: proof {nonce, indices, pow}, challenge, node_id, commitment_atx_id, num_units,
+    optional k3, seed, only_position, strict, config. output: valid (true) or InvalidProof(reason)."""
+    post = spec("post")
+    proof = post.Proof(as_int(inputs["proof"]["nonce"]), hexbytes(inputs["proof"]["indices"]), as_int(inputs["proof"]["pow"]))
+    only = inputs.get("only_position")
+    post.verify_proof(
+        proof, hexbytes(inputs["challenge"], 32), hexbytes(inputs["node_id"], 32),
+        hexbytes(inputs["commitment_atx_id"], 32), as_int(inputs["num_units"]),
+        config=config_from(post, inputs.get("config", {})),
+        k3=None if inputs.get("k3") is None else as_int(inputs["k3"]),
+        seed=hexbytes(inputs.get("seed", "0x")),
+        only_position=None if only is None else as_int(only),
+        strict=bool(inputs.get("strict", False)),
+    )
+    return {"valid": True}
+
+
+def metadata_fields(post, metadata) -> dict[str, Any]:
+    return {
+        "node_id": hexstr(metadata.node_id),
+        "commitment_atx_id": hexstr(metadata.commitment_atx_id),
+        "labels_per_unit": metadata.labels_per_unit,
+        "num_units": metadata.num_units,
+        "max_file_size": metadata.max_file_size,
+        "nonce": metadata.nonce,
+        "last_position": metadata.last_position,
+        "nonce_value": None if metadata.nonce_value is None else hexstr(metadata.nonce_value),
+    }
+
+
+@handler("post", "metadata", "parse")
+def metadata_parse(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: json (text). output: node_id, commitment_atx_id, labels_per_unit, num_units,
+    max_file_size, nonce, last_position, nonce_value."""
+    post = spec("post")
+    return metadata_fields(post, post.metadata_from_json(inputs["json"]))
+
+
+@handler("post", "metadata", "write")
+def metadata_write(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: node_id, commitment_atx_id, labels_per_unit, num_units, max_file_size, nonce,
+    last_position. output: json (the text post-rs writes)."""
+    post = spec("post")
+    metadata = post.PostMetadata(
+        hexbytes(inputs["node_id"], 32), hexbytes(inputs["commitment_atx_id"], 32), as_int(inputs["labels_per_unit"]),
+        as_int(inputs["num_units"]), as_int(inputs["max_file_size"]),
+        None if inputs.get("nonce") is None else as_int(inputs["nonce"]),
+        None if inputs.get("last_position") is None else as_int(inputs["last_position"]),
+    )
+    return {"json": post.metadata_to_json(metadata)}
+
+
+@handler("post", "init", "data_dir")
+def init_data_dir(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: node_id, commitment_atx_id, num_units, labels_per_unit, max_file_size, scrypt_n.
+    output: files (name -> hex content), metadata (JSON text)."""
+    post = spec("post")
+    with tempfile.TemporaryDirectory() as datadir:
+        post.initialize(datadir, hexbytes(inputs["node_id"], 32), hexbytes(inputs["commitment_atx_id"], 32),
+                        as_int(inputs["num_units"]), as_int(inputs["labels_per_unit"]),
+                        as_int(inputs["max_file_size"]), as_int(inputs["scrypt_n"]))
+        files = {}
+        for name in sorted(os.listdir(datadir)):
+            if name.endswith(".bin"):
+                with open(os.path.join(datadir, name), "rb") as file:
+                    files[name] = hexstr(file.read())
+        with open(os.path.join(datadir, post.METADATA_FILE_NAME), encoding="utf-8") as file:
+            metadata = file.read()
+    return {"files": files, "metadata": metadata}
