@@ -52,7 +52,6 @@ import tempfile
 from typing import Any
 
 import attrs
-
 from smspec.conformance.handlers import as_int, blob_bytes, handler, hexbytes, hexstr
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from smspec.conformance.cases import Case, vector_source
 from smspec.spec import load
 
@@ -46,8 +45,8 @@ def test_metadata_parse():
     parsed = {**FIELDS, "nonce_value": None}
     yield Case("rust_form", inputs={"json": RUST_JSON}, expected=parsed, spec_ref="post.md#metadata-from-json",
                description="nulls as Rust writes them")
-    go_json = ('{"NodeId": "%s", "CommitmentAtxId": "%s", "LabelsPerUnit": 128, "NumUnits": 2, '
-               '"MaxFileSize": 1024, "Nonce": 208, "NonceValue": "010203"}' % (NODE_B64, ZERO_B64))
+    go_json = (f'{{"NodeId": "{NODE_B64}", "CommitmentAtxId": "{ZERO_B64}", "LabelsPerUnit": 128, "NumUnits": 2, '
+               '"MaxFileSize": 1024, "Nonce": 208, "NonceValue": "010203"}')
     yield Case("go_form", inputs={"json": go_json}, expected={**parsed, "nonce_value": b"\x01\x02\x03"},
                spec_ref="post.md#metadata-from-json", description="Go omits LastPosition and writes NonceValue as hex")
     bad = [

@@ -10,7 +10,6 @@ BLAKE3-256(node_id || atx_id) as post-rs `calc_commitment` computes them.
 from __future__ import annotations
 
 import pytest
-
 from smspec.conformance.cases import Case, vector_source
 from smspec.spec import load
 from smspec.spec.errors import InvalidValue

@@ -9,7 +9,6 @@ of 3) and `sanity`; the cipher keys of the proving vector were derived in resear
 from __future__ import annotations
 
 import pytest
-
 from smspec.conformance.cases import Blob, Case, vector_source
 from smspec.spec import load
 from smspec.spec.errors import InvalidValue
