@@ -12,7 +12,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-
 from smspec.gpu import kernel_source
 from smspec.impl import post_best as impl
 from smspec.impl.registry import replaces
