@@ -61,12 +61,12 @@ class Member:
 class World:
     """A node's view: config, store, PoET proofs and the ATXs submitted so far."""
 
-    def __init__(self, scheme: Any = None, current_epoch: int = 30) -> None:
+    def __init__(self, scheme: Any = None, current_epoch: int = 30, tick_size: int = TICK_SIZE) -> None:
         self.config = atx.AtxConfig(
             genesis_id=GENESIS_ID,
             golden_atx=GOLDEN,
             current_epoch=current_epoch,
-            tick_size=TICK_SIZE,
+            tick_size=tick_size,
             id_scheme=scheme or atx.IdScheme.A,
         )
         self.store = atx.MemoryAtxStore()
@@ -239,6 +239,13 @@ class World:
         self.history.append({"v2": blob})
         return stored, finding
 
+    def submit_v1(self, value: Any, base_tick_height: int, tick_count: int) -> bytes:
+        """Store a v1 ATX validated elsewhere; returns its ID."""
+        blob = scale.encode(value, atx.ActivationTxV1)
+        self.store.add_atx(atx.stored_atx_v1(value, blob, base_tick_height, tick_count))
+        self.history.append({"v1": blob, "base_tick_height": base_tick_height, "tick_count": tick_count})
+        return atx.atx_id_v1(value)
+
     def inputs(self, value: Any | bytes) -> dict[str, Any]:
         """Vector inputs for processing `value` (an ATX or raw bytes) on top of the history."""
         blob = value if isinstance(value, bytes) else self.blob(value)
@@ -251,20 +258,21 @@ class World:
         }
 
 
-def married_pair(world: World, epoch: int = 1) -> dict[str, Any]:
-    """alice and bob publish initial ATXs in `epoch`, and alice marries bob in `epoch + 1`.
+def married_pair(world: World, epoch: int = 1, alice_units: int = 4, bob_units: int = 3) -> dict[str, Any]:
+    """alice and bob publish initial ATXs in `epoch`; in `epoch + 1` alice marries bob in a solo
+    ATX and bob publishes a solo ATX.
 
-    Returns the ATX IDs: alice_initial, bob_initial, marriage (alice's marriage ATX)."""
-    alice0 = world.initial("alice", epoch, num_units=4, leaf_index=1)
+    Returns the ATX IDs: alice_initial, bob_initial, marriage (alice's marriage ATX), bob_solo."""
+    alice0 = world.initial("alice", epoch, num_units=alice_units, leaf_index=1)
     world.submit(alice0)
-    bob0 = world.initial("bob", epoch, num_units=3, leaf_index=2)
+    bob0 = world.initial("bob", epoch, num_units=bob_units, leaf_index=2)
     world.submit(bob0)
     alice_id, bob_id = world.atx_id(alice0), world.atx_id(bob0)
     marriages = [world.certificate("alice", "alice", EMPTY), world.certificate("bob", "alice", bob_id)]
-    wedding = world.solo("alice", epoch + 1, alice_id, num_units=4, marriages=marriages)
+    wedding = world.solo("alice", epoch + 1, alice_id, num_units=alice_units, marriages=marriages)
     world.submit(wedding)
     # bob keeps publishing solo ATXs
-    bob1 = world.solo("bob", epoch + 1, bob_id, num_units=3, leaf_index=1)
+    bob1 = world.solo("bob", epoch + 1, bob_id, num_units=bob_units, leaf_index=1)
     world.submit(bob1)
     return {
         "alice_initial": alice_id,
