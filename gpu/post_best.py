@@ -71,7 +71,7 @@ def _context() -> tuple[Any, Any, Any]:
     context = cl.Context([device])
     queue = cl.CommandQueue(context)
     program = cl.Program(context, kernel_source("post_best")).build()
-    return context, queue, program
+    return context, queue, cl.Kernel(program, "score_labels")
 
 
 def score_chunk(key: bytes, data: bytes) -> np.ndarray:
@@ -81,13 +81,13 @@ def score_chunk(key: bytes, data: bytes) -> np.ndarray:
     count = len(data) // 16
     if count == 0:
         return np.zeros(0, dtype=np.uint64)
-    context, queue, program = _context()
+    context, queue, kernel = _context()
     flags = cl.mem_flags
     labels = cl.Buffer(context, flags.READ_ONLY | flags.COPY_HOST_PTR, hostbuf=np.frombuffer(data[:16 * count], dtype=np.uint8))
     keys = cl.Buffer(context, flags.READ_ONLY | flags.COPY_HOST_PTR, hostbuf=np.frombuffer(expand_key(key), dtype=np.uint8))
     scores = np.empty(count, dtype=np.uint64)
     output = cl.Buffer(context, flags.WRITE_ONLY, scores.nbytes)
-    program.score_labels(queue, (count,), None, labels, keys, output, np.uint64(count))
+    kernel(queue, (count,), None, labels, keys, output, np.uint64(count))
     cl.enqueue_copy(queue, scores, output)
     return scores
 
