@@ -14,6 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 from smspec.conformance.handlers import handler, hexbytes, hexstr
+from smspec.spec.errors import InvalidValue
+
+
+def _domain(crypto: Any, value: Any) -> Any:
+    try:
+        return crypto.Domain(value)
+    except ValueError:
+        raise InvalidValue("unknown_domain", f"{value!r} is not a signing domain") from None
 
 
 def _node_hash(crypto: Any, inputs: dict[str, Any]) -> Any:
@@ -152,7 +160,7 @@ def sign(inputs: dict[str, Any], spec) -> dict[str, Any]:
     crypto = spec("crypto")
     seed = hexbytes(inputs["seed"])
     signature = crypto.sign(
-        seed, crypto.Domain(inputs["domain"]), hexbytes(inputs["genesis_id"]), hexbytes(inputs["message"])
+        seed, _domain(crypto, inputs["domain"]), hexbytes(inputs["genesis_id"]), hexbytes(inputs["message"])
     )
     return {"public_key": hexstr(crypto.public_key(seed)), "signature": hexstr(signature)}
 
@@ -163,12 +171,13 @@ def verify(inputs: dict[str, Any], spec) -> dict[str, Any]:
 
     inputs: ``public_key``: hex (32); ``domain``: int; ``genesis_id``: hex; ``message``: hex;
     ``signature``: hex (64).
-    output: ``valid``: bool. Errors: ``InvalidValue`` ``bad_length``.
+    output: ``valid``: bool. Errors: ``InvalidValue`` ``bad_length``, and ``unknown_domain``
+    for a domain number not in the table.
     """
     crypto = spec("crypto")
     valid = crypto.verify_signature(
         hexbytes(inputs["public_key"]),
-        crypto.Domain(inputs["domain"]),
+        _domain(crypto, inputs["domain"]),
         hexbytes(inputs["genesis_id"]),
         hexbytes(inputs["message"]),
         hexbytes(inputs["signature"]),
