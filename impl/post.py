@@ -1,0 +1,420 @@
+"""Fast PoST: numpy scrypt-jane over many labels, a batched AES prover, threaded k2pow.
+
+Replaces (spec/post.md):
+
+* ``compute_labels``: scrypt-jane for many indices at once, one numpy lane per label. The
+  memory-hard table of every lane lives in one ``(N, 32, lanes)`` array, so the lane count is
+  bounded by ``SCRATCH_BYTES``.
+* ``find_passing_nonce``: one AES-ECB call per nonce group over all labels (pycryptodome, AES-NI),
+  numpy comparisons, and the spec's scan order reconstructed from the passing positions.
+* ``generate_proof``: streams the data files in batches (never the whole data set in memory).
+* ``find_k2pow`` / ``verify_k2pow``: RandomX through the spec's ctypes binding, one shared cache
+  (light mode) or dataset (fast mode, ``SMSPEC_RANDOMX_FAST=1``) and one VM per thread; ctypes
+  releases the GIL, so threads hash in parallel. The search returns the smallest valid pow, like
+  the spec.
+
+Reusable pieces for other PoST variants: :func:`scrypt_lanes` (labels of arbitrary index
+arrays) and :func:`iter_label_batches` (the streaming data-file reader).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import numpy as np
+from Crypto.Cipher import AES
+from Crypto.Hash import keccak
+from smspec.impl.registry import replaces
+
+if TYPE_CHECKING:
+    from smspec.spec.post import PostConfig, Proof
+
+SCRATCH_BYTES = 256 * 2**20  # memory for the scrypt tables of all lanes together
+MAX_LANES = 4096
+READ_BATCH_LABELS = 2**20  # labels per read batch of the streaming prover (16 MiB)
+
+_DIAGONAL_B = np.array([5, 6, 7, 4])
+_DIAGONAL_C = np.array([10, 11, 8, 9])
+_DIAGONAL_D = np.array([15, 12, 13, 14])
+
+
+# --------------------------------------------------------------------------------------------
+# scrypt-jane
+
+
+def _keccak512(data: bytes) -> bytes:
+    return keccak.new(digest_bits=512, data=data).digest()
+
+
+def _hmac_pads(password: bytes) -> tuple[bytes, bytes]:
+    key = password if len(password) <= 72 else _keccak512(password)
+    key = key + bytes(72 - len(key))
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
+def _hmac(pads: tuple[bytes, bytes], message: bytes) -> bytes:
+    inner, outer = pads
+    return _keccak512(outer + _keccak512(inner + message))
+
+
+def _rotate(d: np.ndarray, bits: int, tmp: np.ndarray) -> None:
+    np.left_shift(d, bits, out=tmp)
+    np.right_shift(d, 32 - bits, out=d)
+    np.bitwise_or(d, tmp, out=d)
+
+
+def _quarter_rounds(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, tmp: np.ndarray) -> None:
+    np.add(a, b, out=a)
+    np.bitwise_xor(d, a, out=d)
+    _rotate(d, 16, tmp)
+    np.add(c, d, out=c)
+    np.bitwise_xor(b, c, out=b)
+    _rotate(b, 12, tmp)
+    np.add(a, b, out=a)
+    np.bitwise_xor(d, a, out=d)
+    _rotate(d, 8, tmp)
+    np.add(c, d, out=c)
+    np.bitwise_xor(b, c, out=b)
+    _rotate(b, 7, tmp)
+
+
+def _chacha8(block: np.ndarray) -> np.ndarray:
+    """ChaCha20/8 core over a (16, lanes) uint32 array."""
+    x = block.copy()
+    tmp = np.empty_like(x[0:4])
+    a, b, c, d = x[0:4], x[4:8], x[8:12], x[12:16]
+    for _ in range(4):
+        _quarter_rounds(a, b, c, d, tmp)
+        bd, cd, dd = x[_DIAGONAL_B], x[_DIAGONAL_C], x[_DIAGONAL_D]
+        _quarter_rounds(a, bd, cd, dd, tmp)
+        x[_DIAGONAL_B], x[_DIAGONAL_C], x[_DIAGONAL_D] = bd, cd, dd
+    x += block
+    return x
+
+
+def _block_mix(x: np.ndarray) -> np.ndarray:
+    """BlockMix (r = 1) over a (32, lanes) uint32 array."""
+    y0 = _chacha8(x[16:32] ^ x[0:16])
+    y1 = _chacha8(y0 ^ x[16:32])
+    return np.concatenate((y0, y1))
+
+
+def scrypt_lanes(passwords: list[bytes], scrypt_n: int, length: int) -> list[bytes]:
+    """scrypt-jane (r = p = 1, empty salt) of each password, all lanes at once."""
+    if scrypt_n < 2 or scrypt_n & (scrypt_n - 1):
+        from smspec.spec.errors import InvalidValue
+
+        raise InvalidValue("scrypt_n_not_power_of_two", f"N = {scrypt_n}")
+    lanes = len(passwords)
+    if lanes == 0:
+        return []
+    pads = [_hmac_pads(p) for p in passwords]
+    initial = b"".join(_hmac(pad, b"\x00\x00\x00\x01") + _hmac(pad, b"\x00\x00\x00\x02") for pad in pads)
+    x = np.frombuffer(initial, dtype="<u4").reshape(lanes, 32).T.copy()
+    table = np.empty((scrypt_n, 32, lanes), dtype=np.uint32)
+    for i in range(scrypt_n):
+        table[i] = x
+        x = _block_mix(x)
+    lane_ids = np.arange(lanes)
+    for _ in range(scrypt_n):
+        j = x[16] & (scrypt_n - 1)
+        x = _block_mix(x ^ table[j, :, lane_ids].T)
+    mixed = x.T.astype("<u4").tobytes()
+    outputs = []
+    for lane, pad in enumerate(pads):
+        salt = mixed[128 * lane:128 * (lane + 1)]
+        block = b""
+        counter = 1
+        while len(block) < length:
+            block += _hmac(pad, salt + counter.to_bytes(4, "big"))
+            counter += 1
+        outputs.append(block[:length])
+    return outputs
+
+
+def lanes_for(scrypt_n: int) -> int:
+    """How many labels one numpy batch computes at this N."""
+    return max(1, min(MAX_LANES, SCRATCH_BYTES // (128 * scrypt_n)))
+
+
+@replaces("post", "compute_labels")
+def compute_labels(commitment: bytes, start: int, count: int, scrypt_n: int) -> bytes:
+    """The 32-byte outputs of labels start .. start + count - 1, concatenated (numpy)."""
+    from smspec.spec.errors import InvalidValue
+
+    # the spec's checks, in the order its per-label loop meets them
+    if count < 0:
+        raise InvalidValue("out_of_range", "negative label count")
+    if count == 0:
+        return b""
+    if len(commitment) != 32:
+        raise InvalidValue("wrong_length", "a commitment is 32 bytes")
+    if not 0 <= start < 2**64:
+        raise InvalidValue("out_of_range", f"label index {start} is not a u64")
+    if scrypt_n < 2 or scrypt_n & (scrypt_n - 1):
+        raise InvalidValue("scrypt_n_not_power_of_two", f"N = {scrypt_n}")
+    if start + count - 1 >= 2**64:
+        raise InvalidValue("out_of_range", "label index is not a u64")
+    step = lanes_for(scrypt_n)
+    out = []
+    for first in range(start, start + count, step):
+        last = min(first + step, start + count)
+        passwords = [commitment + i.to_bytes(8, "little") + bytes(32) for i in range(first, last)]
+        out.extend(scrypt_lanes(passwords, scrypt_n, 32))
+    return b"".join(out)
+
+
+# --------------------------------------------------------------------------------------------
+# proving
+
+
+def _group_key(challenge: bytes, group: int, pow: int) -> bytes:
+    import blake3
+
+    return blake3.blake3(challenge + group.to_bytes(4, "little") + pow.to_bytes(8, "little")).digest()[:16]
+
+
+def _nonce_key(challenge: bytes, group: int, pow: int, nonce: int) -> bytes:
+    import blake3
+
+    data = challenge + group.to_bytes(4, "little") + pow.to_bytes(8, "little") + nonce.to_bytes(4, "little")
+    return blake3.blake3(data).digest()[:16]
+
+
+def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonce: int, pows: list[int],
+                   difficulty: int) -> dict[int, np.ndarray]:
+    """For each nonce, the sorted global indices of the labels that pass (numpy + batched AES)."""
+    count = len(labels) // 16
+    data = labels[:16 * count]
+    msb_limit, lsb_limit = difficulty >> 56, difficulty & (2**56 - 1)
+    result: dict[int, np.ndarray] = {}
+    for position, pow in enumerate(pows):
+        group = first_nonce // 16 + position
+        ciphertext = np.frombuffer(AES.new(_group_key(challenge, group, pow), AES.MODE_ECB).encrypt(data),
+                                   dtype=np.uint8).reshape(count, 16)
+        below = ciphertext < msb_limit
+        equal_rows, equal_offsets = np.nonzero(ciphertext == msb_limit)
+        for offset in range(16):
+            nonce = 16 * group + offset
+            rows = np.nonzero(below[:, offset])[0]
+            candidates = equal_rows[equal_offsets == offset]
+            if len(candidates):
+                cipher = AES.new(_nonce_key(challenge, group, pow, nonce), AES.MODE_ECB)
+                chosen = b"".join(data[16 * int(r):16 * int(r) + 16] for r in candidates)
+                low = np.frombuffer(cipher.encrypt(chosen), dtype="<u8").reshape(-1, 2)[:, 0] & np.uint64(2**56 - 1)
+                extra = candidates[low < np.uint64(lsb_limit)]
+                if len(extra):
+                    rows = np.union1d(rows, extra)
+            result[nonce] = rows.astype(np.int64) + first_index
+    return result
+
+
+def _winner(events: dict[int, list[np.ndarray]], counts: dict[int, int], first_nonce: int, k2: int,
+            ) -> tuple[int, list[int]] | None:
+    """The nonce whose k2-th passing label comes first in the spec's scan order."""
+    best_key = None
+    best = None
+    for nonce, parts in events.items():
+        if counts[nonce] < k2:
+            continue
+        indices = np.concatenate(parts)[:k2]
+        last = int(indices[-1])
+        key = (last // 8, (nonce - first_nonce) // 16, last, nonce % 16)
+        if best_key is None or key < best_key:
+            best_key, best = key, (nonce, [int(i) for i in indices])
+    return best
+
+
+@replaces("post", "find_passing_nonce")
+def find_passing_nonce(labels: bytes, challenge: bytes, first_nonce: int, nonce_count: int, pows: list[int],
+                       difficulty: int, k2: int) -> tuple[int, list[int]] | None:
+    """The first nonce with k2 passing labels and its indices, or None (numpy + batched AES)."""
+    from smspec.spec.errors import InvalidValue
+
+    if first_nonce % 16 != 0 or nonce_count <= 0 or nonce_count % 16 != 0:
+        raise InvalidValue("bad_nonce_range", "nonces must start at and span a multiple of 16")
+    if len(pows) != nonce_count // 16:
+        raise InvalidValue("bad_nonce_range", "one k2pow per nonce group")
+    found = passing_events(labels, 0, challenge, first_nonce, pows, difficulty)
+    return _winner({n: [v] for n, v in found.items()}, {n: len(v) for n, v in found.items()}, first_nonce, k2)
+
+
+def iter_label_batches(datadir: str, metadata, batch_labels: int = READ_BATCH_LABELS) -> Iterator[tuple[int, bytes]]:
+    """(first index, labels) batches over a whole data directory, in index order.
+
+    Batches never straddle a data file, and every batch but a file's last one holds a multiple
+    of 8 labels. Missing or short files raise the spec's ``InvalidPostData``.
+    """
+    from smspec.spec import load
+
+    post = load("post")
+    batch_labels = max(8, batch_labels - batch_labels % 8)
+    for file_index in range(post.num_files(metadata)):
+        first, end = post.file_label_range(metadata, file_index)
+        path = os.path.join(datadir, post.data_file_name(file_index))
+        if not os.path.exists(path):
+            raise post.InvalidPostData("missing_data_file", path)
+        with open(path, "rb") as file:
+            index = first
+            while index < end:
+                take = min(batch_labels, end - index)
+                chunk = file.read(16 * take)
+                if len(chunk) != 16 * take:
+                    raise post.InvalidPostData("truncated_data_file", path)
+                yield index, chunk
+                index += take
+
+
+def scan_data(datadir: str, metadata, challenge: bytes, first_nonce: int, pows: list[int], difficulty: int, k2: int,
+              progress=None) -> tuple[int, list[int]] | None:
+    """One streaming proving pass over a data directory (the spec's scan order)."""
+    events: dict[int, list[np.ndarray]] = {}
+    counts: dict[int, int] = {}
+    for first, chunk in iter_label_batches(datadir, metadata):
+        found = passing_events(chunk, first, challenge, first_nonce, pows, difficulty)
+        for nonce, rows in found.items():
+            events.setdefault(nonce, []).append(rows)
+            counts[nonce] = counts.get(nonce, 0) + len(rows)
+        if progress is not None:
+            progress(len(chunk) // 16)
+        # a chunk of 8 labels is scanned group by group: decide only at chunk boundaries
+        if (first + len(chunk) // 16) % 8 == 0:
+            winner = _winner(events, counts, first_nonce, k2)
+            if winner is not None:
+                return winner
+    return _winner(events, counts, first_nonce, k2)
+
+
+@replaces("post", "generate_proof", factory=True)
+def _generate_proof_factory(post):
+    def generate_proof(datadir: str, challenge: bytes, nonces: int, config: PostConfig | None = None) -> Proof:
+        """A proof for the data directory and challenge (streaming, batched AES)."""
+        config = config or post.preset_config()
+        if len(challenge) != 32:
+            raise post.InvalidValue("wrong_length", "a challenge is 32 bytes")
+        metadata = post.load_metadata(datadir)
+        num_labels = post.total_labels(metadata)
+        difficulty = post.proving_difficulty(config.k1, num_labels)
+        pow_difficulty = post.scale_pow_difficulty(config.pow_difficulty, metadata.num_units)
+        if nonces <= 0 or nonces % 16:
+            raise post.InvalidValue("bad_nonce_range", "nonces must start at and span a multiple of 16")
+        first_nonce = 0
+        while True:
+            groups = range(first_nonce // 16, (first_nonce + nonces) // 16)
+            pows = [post.find_k2pow(challenge, g, pow_difficulty, metadata.node_id) for g in groups]
+            found = scan_data(datadir, metadata, challenge, first_nonce, pows, difficulty, config.k2)
+            if found is not None:
+                nonce, indices = found
+                pow = pows[nonce // 16 - first_nonce // 16]
+                return post.Proof(nonce, post.compress_indices(indices, post.required_bits(num_labels)), pow)
+            first_nonce += nonces
+
+    return generate_proof
+
+
+# --------------------------------------------------------------------------------------------
+# RandomX
+
+
+class RandomXPool:
+    """One RandomX cache (or dataset) under a key and one VM per thread."""
+
+    def __init__(self, key: bytes, full_memory: bool = False, threads: int | None = None) -> None:
+        from smspec.spec.randomx import RANDOMX_FLAG_FULL_MEM, randomx_library
+
+        self.lib = randomx_library()
+        self.flags = self.lib.randomx_get_flags()
+        self.cache = self.lib.randomx_alloc_cache(self.flags)
+        if not self.cache:
+            raise MemoryError("randomx_alloc_cache failed")
+        self.lib.randomx_init_cache(self.cache, key, len(key))
+        self.dataset = None
+        self.threads = threads or os.cpu_count() or 1
+        if full_memory:
+            self.flags |= RANDOMX_FLAG_FULL_MEM
+            self.dataset = self.lib.randomx_alloc_dataset(self.flags)
+            if not self.dataset:
+                raise MemoryError("randomx_alloc_dataset failed (fast mode needs 2 GiB)")
+            items = self.lib.randomx_dataset_item_count()
+            share = (items + self.threads - 1) // self.threads
+            with ThreadPoolExecutor(self.threads) as pool:
+                list(pool.map(lambda t: self.lib.randomx_init_dataset(
+                    self.dataset, self.cache, t * share, max(0, min(share, items - t * share))), range(self.threads)))
+        self.local = threading.local()
+        self.lock = threading.Lock()
+
+    def vm(self):
+        vm = getattr(self.local, "vm", None)
+        if vm is None:
+            vm = self.lib.randomx_create_vm(self.flags, None if self.dataset else self.cache, self.dataset)
+            if not vm:
+                raise MemoryError("randomx_create_vm failed")
+            self.local.vm = vm
+        return vm
+
+    def hash(self, data: bytes) -> bytes:
+        output = ctypes.create_string_buffer(32)
+        self.lib.randomx_calculate_hash(self.vm(), data, len(data), output)
+        return output.raw
+
+
+_POOLS: dict[tuple[bytes, bool], RandomXPool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def randomx_pool(key: bytes, full_memory: bool | None = None) -> RandomXPool:
+    """The process-wide pool for a key (fast mode when SMSPEC_RANDOMX_FAST=1)."""
+    if full_memory is None:
+        full_memory = os.environ.get("SMSPEC_RANDOMX_FAST", "0") == "1"
+    with _POOLS_LOCK:
+        if (key, full_memory) not in _POOLS:
+            _POOLS[(key, full_memory)] = RandomXPool(key, full_memory)
+        return _POOLS[(key, full_memory)]
+
+
+def _k2pow_input(pow: int, group: int, challenge: bytes, miner_id: bytes) -> bytes:
+    return pow.to_bytes(8, "little")[:7] + bytes([group]) + challenge[:8] + miner_id
+
+
+@replaces("post", "find_k2pow", factory=True)
+def _find_k2pow_factory(post):
+    def find_k2pow(challenge: bytes, nonce_group: int, difficulty: bytes, miner_id: bytes) -> int:
+        """The smallest pow whose k2pow hash is below difficulty (threads share one RandomX cache)."""
+        if not 0 <= nonce_group <= post.MAX_NONCE_GROUP:
+            raise post.InvalidValue("nonce_group_out_of_bounds", f"nonce group {nonce_group} > {post.MAX_NONCE_GROUP}")
+        pool = randomx_pool(post.RANDOMX_KEY)
+        threads = pool.threads
+        round_size = 64 * threads
+        base = 0
+
+        def worker(offset: int) -> int | None:
+            for pow in range(base + offset, base + round_size, threads):
+                if pool.hash(_k2pow_input(pow, nonce_group, challenge, miner_id)) < difficulty:
+                    return pow
+            return None
+
+        with ThreadPoolExecutor(threads) as executor:
+            while base < 2**56:
+                found = [p for p in executor.map(worker, range(threads)) if p is not None]
+                if found:
+                    # each thread returns its smallest hit; the smallest of those is the first overall
+                    return min(found)
+                base += round_size
+        raise post.InvalidValue("k2pow_not_found", "no k2pow below the difficulty")
+
+    return find_k2pow
+
+
+@replaces("post", "verify_k2pow", factory=True)
+def _verify_k2pow_factory(post):
+    def verify_k2pow(pow: int, nonce_group: int, challenge: bytes, difficulty: bytes, miner_id: bytes) -> bool:
+        """Whether pow is a valid k2pow (shared light-mode cache)."""
+        pool = randomx_pool(post.RANDOMX_KEY, full_memory=False)
+        return pool.hash(_k2pow_input(pow, nonce_group, challenge, miner_id)) < difficulty
+
+    return verify_k2pow

@@ -1,0 +1,120 @@
+"""impl/post.py (and gpu/post.py where OpenCL exists) against spec/post.md, on Hypothesis inputs.
+
+The spec side always calls the spec's own definitions, even when a backend patched the module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from smspec.impl import post as impl
+from smspec.spec import load
+from smspec.spec.errors import SpecError
+
+post = load("post")
+
+
+def spec_function(name: str) -> Any:
+    return post.__dict__.get("__spec_originals__", {}).get(name) or getattr(post, name)
+
+
+def outcome(function: Any, *args: Any) -> tuple[Any, ...]:
+    try:
+        return ("ok", function(*args))
+    except SpecError as error:
+        return (type(error).__name__, error.reason)
+
+
+@settings(max_examples=25)
+@given(commitment=st.binary(min_size=32, max_size=32), start=st.integers(0, 2**64 - 1),
+       count=st.integers(0, 11), log_n=st.integers(1, 5), lanes=st.integers(1, 5))
+def test_compute_labels(commitment: bytes, start: int, count: int, log_n: int, lanes: int) -> None:
+    # small lane counts put batch edges and a last partial batch inside most ranges
+    start = min(start, 2**64 - count) if count else start
+    old = impl.MAX_LANES
+    impl.MAX_LANES = lanes
+    try:
+        got = outcome(impl.compute_labels, commitment, start, count, 2**log_n)
+    finally:
+        impl.MAX_LANES = old
+    assert got == outcome(spec_function("compute_labels"), commitment, start, count, 2**log_n)
+
+
+@settings(max_examples=25)
+@given(commitment=st.binary(min_size=0, max_size=33), start=st.integers(-1, 2**64 + 1),
+       count=st.integers(-1, 2), scrypt_n=st.sampled_from([0, 1, 2, 3, 4, 6]))
+def test_compute_labels_errors(commitment: bytes, start: int, count: int, scrypt_n: int) -> None:
+    assert outcome(impl.compute_labels, commitment, start, count, scrypt_n) == \
+        outcome(spec_function("compute_labels"), commitment, start, count, scrypt_n)
+
+
+@st.composite
+def proving_inputs(draw):
+    num_labels = draw(st.integers(1, 200))
+    labels = draw(st.binary(min_size=16 * num_labels, max_size=16 * num_labels))
+    if draw(st.booleans()):
+        # few distinct labels: many ties between nonces, groups and chunks
+        alphabet = [draw(st.binary(min_size=16, max_size=16)) for _ in range(3)]
+        labels = b"".join(alphabet[draw(st.integers(0, 2))] for _ in range(num_labels))
+    groups = draw(st.integers(1, 3))
+    first_nonce = 16 * draw(st.integers(0, 20))
+    pows = draw(st.lists(st.integers(0, 2**64 - 1), min_size=groups, max_size=groups))
+    k1 = draw(st.integers(1, 40))
+    difficulty = draw(st.one_of(st.just(min(2**64 - 1, 2**64 * k1 // max(num_labels, 1))),
+                                st.integers(0, 2**64 - 1)))
+    if draw(st.booleans()):
+        difficulty = (difficulty >> 56) << 56 | draw(st.integers(0, 2**56 - 1))
+    k2 = draw(st.integers(1, 12))
+    challenge = draw(st.binary(min_size=32, max_size=32))
+    return labels, challenge, first_nonce, 16 * groups, pows, difficulty, k2
+
+
+@settings(max_examples=40)
+@given(proving_inputs())
+def test_find_passing_nonce(inputs) -> None:
+    assert outcome(impl.find_passing_nonce, *inputs) == outcome(spec_function("find_passing_nonce"), *inputs)
+
+
+@settings(max_examples=15)
+@given(proving_inputs(), st.integers(1, 40), st.integers(1, 7))
+def test_streaming_scan_matches_spec(tmp_path_factory, inputs, per_file_labels, batch) -> None:
+    labels, challenge, first_nonce, nonce_count, pows, difficulty, k2 = inputs
+    tmp = tmp_path_factory.mktemp("data")
+    metadata = post.PostMetadata(bytes(32), bytes(32), len(labels) // 16, 1, 16 * per_file_labels)
+    for k in range(post.num_files(metadata)):
+        first, end = post.file_label_range(metadata, k)
+        (tmp / post.data_file_name(k)).write_bytes(labels[16 * first:16 * end])
+    old = impl.READ_BATCH_LABELS
+    impl.READ_BATCH_LABELS = 8 * batch
+    try:
+        got = impl.scan_data(str(tmp), metadata, challenge, first_nonce, pows, difficulty, k2)
+    finally:
+        impl.READ_BATCH_LABELS = old
+    assert got == spec_function("find_passing_nonce")(labels, challenge, first_nonce, nonce_count, pows, difficulty, k2)
+
+
+def _randomx_missing() -> bool:
+    import ctypes
+
+    try:
+        ctypes.CDLL("librandomx.so.0")
+    except OSError:
+        return True
+    return False
+
+
+@pytest.mark.skipif(_randomx_missing(), reason="librandomx0 is not installed")
+@settings(max_examples=3)
+@given(group=st.integers(0, 255), challenge=st.binary(min_size=32, max_size=32),
+       miner=st.binary(min_size=32, max_size=32), top=st.sampled_from([0x3F, 0x7F, 0xFF]))
+def test_k2pow(group: int, challenge: bytes, miner: bytes, top: int) -> None:
+    difficulty = bytes([top]) + b"\xff" * 31
+    fast = impl._find_k2pow_factory(post)(challenge, group, difficulty, miner)
+    assert fast == spec_function("find_k2pow")(challenge, group, difficulty, miner)
+    verify = impl._verify_k2pow_factory(post)
+    assert verify(fast, group, challenge, difficulty, miner)
+    assert verify(fast, group, challenge, difficulty, miner) == spec_function("verify_k2pow")(
+        fast, group, challenge, difficulty, miner)
