@@ -167,11 +167,14 @@ def validate_v2(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
 @handler("atx", "malfeasance", "detect")
 def detect(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: as validate/v2. output: finding (null or {node_id, proof_type, proof: hex of the
-    ATXProof envelope}), malicious (sorted hex node ids marked malicious)."""
+    ATXProof envelope, or null where scheme A cannot express the proof}), malicious (sorted hex
+    node ids marked malicious)."""
     atx, mal, store, config = load_state(spec, inputs)
     _, finding = mal.handle_atx_v2(hexbytes(inputs["blob"]), store, config, verifier_for(inputs))
     out: dict[str, Any] = {"finding": None}
-    if finding is not None:
+    if finding is not None and finding.proof is None:
+        out["finding"] = {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type, "proof": None}
+    elif finding is not None:
         envelope = mal.ATXProof(
             mal.ATX_PROOF_VERSION,
             finding.proof_type,
