@@ -105,6 +105,12 @@ def protocol_trace(inputs: dict[str, Any], spec) -> dict[str, Any]:
     return run_trace(spec("hare"), inputs)
 
 
+@handler("hare", "protocol", "trace_decisions")
+def protocol_trace_decisions(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """Traces whose outcome depends on a *Decision* of hare.md (same format as ``trace``)."""
+    return run_trace(spec("hare"), inputs)
+
+
 def _body(hare: Any, hare4: Any, inputs: dict[str, Any]) -> Any:
     reference = inputs.get("reference")
     reference = None if reference is None else hexbytes(reference, 32)

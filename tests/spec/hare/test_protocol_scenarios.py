@@ -57,3 +57,34 @@ def test_protocol_trace_vectors():
         yield Case(f"upstream_{scenario.name}", inputs=trace_inputs(scenario, hare.proposals_hash),
                    spec_ref="hare.md#next_round",
                    description=f"go-spacemesh hare3/protocol_test.go TestProtocol scenario {scenario.name!r}")
+
+
+def late_preround_trace() -> dict:
+    """A preround message stamped at hardlock of iteration 1 (seven rounds late)."""
+    a, b = pid("a"), pid("b")
+    steps = [{"next": True}]
+    steps.append({"input": {"sender": b"1".ljust(32, b"\0"), "iter": 0, "round": 0, "proposals": [a], "reference": None,
+                            "proof": bytes(80), "count": 11, "atx_grade": 5, "malicious": False, "msg_hash": b"m1".ljust(32, b"\0")}})
+    steps += [{"next": True}] * 6  # softlock propose wait1 wait2 commit notify
+    steps.append({"input": {"sender": b"2".ljust(32, b"\0"), "iter": 0, "round": 0, "proposals": [b], "reference": None,
+                            "proof": bytes([1]) + bytes(79), "count": 11, "atx_grade": 5, "malicious": False,
+                            "msg_hash": b"m2".ljust(32, b"\0")}})
+    steps += [{"next": True}] * 3  # hardlock softlock propose (iteration 1)
+    return {"threshold": 10, "initial": [], "steps": steps}
+
+
+def test_late_preround_is_not_counted():
+    # Decision (hare.md grade_since): go-spacemesh grades this message 255 (uint8 wrap) and would
+    # propose [a, b] in iteration 1; the spec grades it 0 and proposes [a].
+    outputs = run_trace(hare, to_json(late_preround_trace()))["steps"]
+    assert outputs[-1]["message"] == {"iter": 1, "round": 3, "proposals": ["0x" + pid("a").hex()], "reference": None}
+
+
+@vector_source("hare", "protocol", "trace_decisions")
+def test_decision_trace_vectors():
+    expected_propose = {"iter": 1, "round": 3, "proposals": ["0x" + pid("a").hex()], "reference": None}
+    trace = late_preround_trace()
+    outputs = run_trace(hare, to_json(trace))["steps"]
+    assert outputs[-1]["message"] == expected_propose
+    yield Case("late_preround_grade_saturates", inputs=trace, spec_ref="hare.md#grade_since",
+               description="a preround stamped at hardlock(1) does not count (upstream: grade 255, counts)")

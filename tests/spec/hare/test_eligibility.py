@@ -1,0 +1,176 @@
+"""Eligibility oracle (hare.md): upstream known answers, quirks, grades, hare4 helpers."""
+
+from __future__ import annotations
+
+import pytest
+
+from smspec.conformance.cases import Case, vector_source
+from smspec.spec import crypto, hare, hare4
+
+# GS hare3/eligibility/oracle_test.go:244-274 (TestCalcEligibility "ok"): miner weight 1 of total
+# 15, committee 10; 64-byte proofs zero-filled to 80 bytes; expected counts from upstream.
+UPSTREAM_PROOFS = [
+    ("0516a574aef37257d6811ea53ef55d4cbb0e14674900a0d5165bd6742513840d02442d979fdabc7059645d1e8f8a0f44d0db2aa90f23374dd74a3636d4ecdab7", 1),
+    ("73929b4b69090bb6133e2f8cd73989b35228e7e6d8c6745e4100d9c5eb48ca2624ee2889e55124195a130f74ea56e53a73a1c4dee60baa13ad3b1c0ed4f80d9c", 0),
+    ("e2c27ad65b752b763173b588518764b6c1e42896d57e0eabef9bcac68e07b87729a4ef9e5f17d8c1cb34ffd0d65ee9a7e63e63b77a7bcab1140a76fc04c271de", 0),
+    ("384460966938c87644987fe00c0f9d4f9a5e2dcd4bdc08392ed94203895ba325036725a22346e35aa707993babef716aa1b6b3dfc653a44cb23ac8f743cbbc3d", 1),
+    ("15c5f565a75888970059b070bfaed1998a9d423ddac9f6af83da51db02149044ea6aeb86294341c7a950ac5de2855bbebc11cc28b02c08bc903e4cf41439717d", 1),
+]
+
+
+def proof_with_fraction(fraction_56: int, tail: int = 0) -> bytes:
+    return fraction_56.to_bytes(7, "little") + bytes([tail]) + bytes(72)
+
+
+@vector_source("hare", "eligibility", "count")
+def test_eligibility_count_vectors():
+    for index, (hex_proof, count) in enumerate(UPSTREAM_PROOFS):
+        yield Case(f"upstream_oracle_test_{index}",
+                   inputs={"proof": bytes.fromhex(hex_proof) + bytes(16), "weight": 1, "total_weight": 15,
+                           "committee": 10, "count": count},
+                   expected={"count": count, "valid": True}, spec_ref="hare.md#eligibility_count")
+    # CONFIRMED.md (Go run): vrfFrac 0, weight 800 of 1600, committee 800 -> 281 (CDF underflows to 0).
+    yield Case("confirmed_zero_fraction_281", inputs={"proof": bytes(80), "weight": 800, "total_weight": 1600,
+                                                      "committee": 800}, expected={"count": 281})
+    # CONFIRMED.md: weight above 2^30: CalcEligibility gives 0 without error ...
+    yield Case("confirmed_weight_above_2_30", inputs={"proof": bytes(80), "weight": 2**30 + 1,
+                                                      "total_weight": 2**31, "committee": 50}, expected={"count": 0})
+    # ... while Validate errors.
+    yield Case("validate_weight_above_2_30", inputs={"proof": bytes(80), "weight": 2**30 + 1, "total_weight": 2**31,
+                                                     "committee": 50, "count": 1},
+               error="EligibilityError", reason="weight_above_maximum")
+    yield Case("zero_committee", inputs={"proof": bytes(80), "weight": 1, "total_weight": 15, "committee": 0},
+               error="EligibilityError", reason="zero_committee")
+    yield Case("zero_total_weight", inputs={"proof": bytes(80), "weight": 0, "total_weight": 0, "committee": 5},
+               error="EligibilityError", reason="zero_total_weight")
+    # committee > total weight: both n and the total are multiplied by the committee.
+    yield Case("committee_above_total", inputs={"proof": proof_with_fraction(2**55), "weight": 3, "total_weight": 10,
+                                                "committee": 50, "count": 15})
+    # mainnet-like sizes, computed by the spec: exact-division quirk (DivUint64(50, 2^20)).
+    for index, fraction in enumerate([0, 2**54, 2**55, 2**56 - 1]):
+        yield Case(f"mainnet_shape_{index}", inputs={"proof": proof_with_fraction(fraction), "weight": 2**12,
+                                                     "total_weight": 2**20, "committee": 50})
+        yield Case(f"leaders_{index}", inputs={"proof": proof_with_fraction(fraction), "weight": 2**12,
+                                               "total_weight": 2**20, "committee": 5})
+    yield Case("high_byte_ignored", inputs={"proof": proof_with_fraction(2**55, tail=0xFF), "weight": 2**12,
+                                            "total_weight": 2**20, "committee": 50},
+               description="byte 7 of the proof is not part of the fraction")
+
+
+def test_validate_agrees_with_count_at_boundaries():
+    p_weight, total, committee = 40, 1000, 50
+    n, p = hare.eligibility_parameters(p_weight, total, committee)
+    for x in range(0, 8):
+        boundary = hare.bin_cdf(n, p, x).raw  # the smallest fraction with count x + 1
+        if boundary >= 2**56:
+            break
+        below, at = proof_with_fraction(boundary - 1), proof_with_fraction(boundary)
+        assert hare.eligibility_count(below, p_weight, total, committee) == x
+        assert hare.eligibility_count(at, p_weight, total, committee) == x + 1
+        assert hare.validate_eligibility_count(at, p_weight, total, committee, x + 1)
+        assert not hare.validate_eligibility_count(at, p_weight, total, committee, x)
+
+
+def test_high_byte_is_not_part_of_fraction():
+    a = hare.eligibility_count(proof_with_fraction(2**55, 0), 2**12, 2**20, 50)
+    b = hare.eligibility_count(proof_with_fraction(2**55, 0xFF), 2**12, 2**20, 50)
+    assert a == b
+
+
+@vector_source("hare", "eligibility", "vrf")
+def test_eligibility_vrf_vectors():
+    for index, (weight, total, round_kind) in enumerate([(100, 1000, 0), (100, 1000, 3), (10, 10**6, 6), (2**20, 2**21, 7)]):
+        yield Case(f"own_{index}", inputs={"secret": bytes([index + 1]) * 32, "beacon": bytes.fromhex("01000000"),
+                                           "layer": 105720, "iter": 1 if round_kind else 0, "round": round_kind,
+                                           "weight": weight, "total_weight": total})
+
+
+def test_vrf_message_known_answer():
+    # research §3.1 (derived from the SCALE rules): beacon 01000000, round 1, layer 50
+    assert hare.vrf_message(bytes.fromhex("01000000"), 50, 1).hex() == "080100000004c8"
+
+
+def test_message_grade_uses_vrf_and_counts():
+    secret = bytes([3]) * 32
+    sender = crypto.public_key(secret)
+    active = hare.ActiveSet(beacon=b"\x01\x02\x03\x04", weights={sender: 30, b"x" * 32: 70})
+    ir = hare.IterRound(0, hare.Round.PREROUND)
+    own = hare.own_eligibility(active, secret, sender, 105720, ir)
+    assert own is not None and own.count > 0  # expected count 50 * 30/100 = 15
+    body = hare.Body(layer=105720, iter=0, round=0, eligibility=own)
+    assert hare.message_grade(active, body, sender) == hare.Grade.GRADE5
+    inflated = hare.Body(layer=105720, iter=0, round=0, eligibility=hare.HareEligibility(own.proof, own.count + 1))
+    assert hare.message_grade(active, inflated, sender) == hare.Grade.GRADE0
+    other_round = hare.Body(layer=105720, iter=0, round=3, eligibility=own)
+    assert hare.message_grade(active, other_round, sender) == hare.Grade.GRADE0
+
+
+def test_committee_upgrade_boundary():
+    # GS hare3/hare_test.go:952-974 shape, with the mainnet upgrade layer.
+    assert hare.committee_for(0) == 400 and hare.committee_for(105719) == 400
+    assert hare.committee_for(105720) == 50 and hare.committee_for(10**6) == 50
+    assert hare.threshold_for(105719) == 201 and hare.threshold_for(105720) == 26
+    assert hare.round_committee(105720, hare.Round.PROPOSE) == 5
+
+
+def test_round_timing():
+    starts = [hare.round_start_ms(hare.IterRound(i, r)) for i, r in [(0, 0), (0, 2), (0, 3), (0, 6), (0, 7), (1, 1), (4, 1)]]
+    assert starts == [25000, 37000, 49000, 85000, 97000, 109000, 361000]
+
+
+@vector_source("hare", "grade", "grade")
+def test_grade_vectors():
+    pre = [0, 0]
+    for name, received, since in [
+        ("on_time", [0, 0], pre), ("one_late_preround", [0, 2], pre), ("propose_delay1", [0, 4], [0, 3]),
+        ("preround_delay6", [0, 7], pre),
+        # Decision (hare.md grade_since): upstream wraps to 255 at delay 7; the spec saturates at 0.
+        ("preround_delay7_wraps_upstream", [1, 1], pre), ("preround_delay8", [1, 2], pre),
+        ("commit_from_previous_iteration", [1, 2], [0, 6]),
+    ]:
+        yield Case(name, inputs={"received": received, "since": since}, spec_ref="hare.md#grade_since")
+
+
+def test_grade_wraparound_documented():
+    pre = hare.IterRound(0, hare.Round.PREROUND)
+    # stamped notify(0): six rounds late (hardlock 0 is skipped), grade 0 either way
+    assert hare.grade_since(hare.IterRound(0, 7), pre) == 0 and hare.upstream_grade_since(hare.IterRound(0, 7), pre) == 0
+    # stamped hardlock(1): seven rounds late; go-spacemesh wraps to 255, the spec stays at 0
+    assert hare.delay_since(hare.IterRound(1, 1), pre) == 7
+    assert hare.upstream_grade_since(hare.IterRound(1, 1), pre) == 255
+    assert hare.grade_since(hare.IterRound(1, 1), pre) == 0
+    assert hare.upstream_grade_since(hare.IterRound(1, 2), pre) == 254
+
+
+@vector_source("hare4", "compact", "reconstruct")
+def test_reconstruct_vectors():
+    a, b, c = (bytes([x]) * 20 for x in (1, 2, 3))
+    local = [[c, b"cccc"], [a, b"aaaa"], [b, b"aaaa"]]
+    yield Case("all_match", inputs={"compacts": [b"cccc", b"aaaa"], "local": local}, expected={"proposals": [a, c]})
+    yield Case("collision_takes_first_unused", inputs={"compacts": [b"aaaa", b"aaaa"], "local": local},
+               expected={"proposals": [a, b]})
+    yield Case("unmatched", inputs={"compacts": [b"dddd"], "local": local},
+               error="InvalidHareMessage", reason="cannot_match_proposals")
+    yield Case("too_many_of_one_compact", inputs={"compacts": [b"cccc", b"cccc"], "local": local},
+               error="InvalidHareMessage", reason="cannot_match_proposals")
+    yield Case("no_local_proposals", inputs={"compacts": [], "local": []},
+               error="InvalidHareMessage", reason="no_layer_proposals")
+
+
+@vector_source("hare4", "exchange", "frames")
+def test_exchange_vectors():
+    yield Case("one_id", inputs={"msg_id": bytes(range(32)), "ids": [bytes([9]) * 20]})
+    yield Case("empty", inputs={"msg_id": bytes(32), "ids": []},
+               expected={"request": b"\x20" + bytes(32), "response": b"\x04\x00"})
+    # Decision (hare4.md response_frame): more than 2050 IDs cannot be served.
+    yield Case("over_response_limit", inputs={"msg_id": bytes(32), "ids": [i.to_bytes(20, "big") for i in range(2051)]},
+               error="InvalidValue", reason="length_over_max")
+
+
+def test_parse_response_frame_limits():
+    frame = hare4.response_frame((bytes(20),))
+    assert hare4.parse_response_frame(frame) == (bytes(20),)
+    with pytest.raises(hare.InvalidEncoding):
+        hare4.parse_response_frame(frame + b"\x00")
+    with pytest.raises(hare.InvalidEncoding):
+        hare4.parse_response_frame(bytes.fromhex("02093d00"))  # compact32 1,000,000: refused
