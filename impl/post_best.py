@@ -138,21 +138,19 @@ def chunk_scores(key: bytes, data: bytes) -> list[int]:
 
 def stream_chunks(post: Any, datadirs: list[str], batch_labels: int = 1 << 16,
                   progress: Callable[[int], None] | None = None) -> Iterator[Any]:
-    """Chunks of every identity's data directory, in batches, through post.md's reader.
+    """``LabelChunk``s of every identity's data directory (position = order of `datadirs`).
 
-    Yields ``LabelChunk``-shaped tuples ``(identity position, first index, data)`` as objects of
-    ``post_best.LabelChunk`` (taken from the same preset as `post`); `progress` gets the bytes
-    of each batch.
+    Reads with the PoST impl's streaming reader (``smspec.impl.post.iter_label_batches``:
+    sequential reads, batches never straddle a file); `progress` gets the bytes of each batch.
+    `post` is the spec's post module of the preset in force.
     """
     from smspec import spec as spec_package
+    from smspec.impl.post import iter_label_batches
 
     pb = spec_package.load("post_best", post.PRESET)
     for position, datadir in enumerate(datadirs):
         metadata = post.load_metadata(datadir)
-        total = post.total_labels(metadata)
-        for start in range(0, total, batch_labels):
-            count = min(batch_labels, total - start)
-            data = post.read_labels(datadir, metadata, start, count)
+        for first_index, data in iter_label_batches(datadir, metadata, batch_labels):
             if progress is not None:
                 progress(len(data))
-            yield pb.LabelChunk(identity=position, first_index=start, data=data)
+            yield pb.LabelChunk(identity=position, first_index=first_index, data=data)

@@ -6,9 +6,9 @@ relative standard deviation against 1/sqrt(K-2) for several K, the effect of dro
 fraction f of the data, and spot-check detection rates against the exact formula.
 
 Throughput, on the same random label data, in one run: the best-labels pass (spec, impl numpy,
-gpu OpenCL when a device exists) against today's pass (spec ``find_passing_nonce`` on a sample;
-and a numpy model of it: one AES block per label per 16 nonces plus the byte compare, as post-rs
-does), with nothing passing so the pass is never cut short.
+gpu OpenCL when a device exists) against today's pass (``find_passing_nonce`` of spec/post.md on
+a sample, and of impl/post.py, the PoST engineer's batched-AES prover, on all of it), with
+difficulty 0 so that nothing passes and no pass is cut short.
 """
 
 from __future__ import annotations
@@ -91,31 +91,6 @@ def _chunks(pb, data: bytes, chunk_bytes: int = 1 << 20):
             for start in range(0, len(data), chunk_bytes)]
 
 
-def todays_pass_numpy(post, labels: bytes, challenge: bytes, nonces: int, difficulty: int) -> int:
-    """Today's pass, modelled with numpy: per nonce group one AES-ECB over the data and the
-    top-byte test of its 16 nonces; labels whose byte ties the difficulty's top byte (1/256 of
-    the bytes) get the second, per-nonce AES, as post-rs computes it lazily. Returns the number
-    of (label, nonce) passes."""
-    from Crypto.Cipher import AES
-
-    msb, lsb = post.split_difficulty(difficulty)
-    passing = 0
-    for group in range(nonces // 16):
-        key = post.group_cipher_key(challenge, group, 0)
-        blocks = np.frombuffer(AES.new(key, AES.MODE_ECB).encrypt(labels), dtype=np.uint8)
-        passing += int(np.count_nonzero(blocks < msb))
-        ties = np.flatnonzero(blocks == msb)
-        for offset in range(16):
-            tied = ties[ties % 16 == offset] // 16
-            if len(tied) == 0:
-                continue
-            tied_labels = np.frombuffer(labels, dtype=np.uint8).reshape(-1, 16)[tied].tobytes()
-            nonce_key = post.nonce_cipher_key(challenge, group, 0, 16 * group + offset)
-            low = np.frombuffer(AES.new(nonce_key, AES.MODE_ECB).encrypt(tied_labels), dtype="<u8")[0::2]
-            passing += int(np.count_nonzero((low & np.uint64(2**56 - 1)) < np.uint64(lsb)))
-    return passing
-
-
 def throughput(pb, args: argparse.Namespace) -> None:
     post = spec.load("post", "mainnet")
     k = args.k or pb.POST_BEST_K
@@ -154,8 +129,10 @@ def throughput(pb, args: argparse.Namespace) -> None:
     pows = [0] * (args.nonces // 16)
     spec_today = add(f"today's pass, spec find_passing_nonce ({args.nonces} nonces)",
                      _timed(spec_pass, today_small, challenge, 0, args.nonces, pows, 0, 37), len(today_small))
-    numpy_today = add(f"today's pass, numpy model ({args.nonces // 16} AES per label)",
-                      _timed(todays_pass_numpy, post, big, challenge, args.nonces, 0), len(big))
+    from smspec.impl import post as post_impl
+
+    numpy_today = add(f"today's pass, impl find_passing_nonce ({args.nonces // 16} AES/label)",
+                      _timed(post_impl.find_passing_nonce, big, challenge, 0, args.nonces, pows, 0, 37), len(big))
     print(f"    {'what':<52} {'bytes':>11} {'seconds':>8} {'GiB/s':>8}")
     for name, size, seconds, rate in rows:
         print(f"    {name:<52} {size:>11} {seconds:>8.3f} {rate:>8.4f}")

@@ -34,7 +34,7 @@ def test_label_score_vectors():
         "fips197_c1",
         inputs={"key": bytes(range(16)), "label": bytes.fromhex("00112233445566778899aabbccddeeff")},
         expected={"score": 0x69C4E0D86A7B0430},
-        spec_ref="post_best.md#label-score",
+        spec_ref="post_best.md#label_score",
         description="AES-128 known answer: score = first 8 ciphertext bytes, big-endian",
     )
     # FIPS-197 appendix B: key 2b7e1516..., plaintext 3243f6a8... -> 3925841d02dc09fbdc118597196a0b32.
@@ -45,11 +45,11 @@ def test_label_score_vectors():
             "label": bytes.fromhex("3243f6a8885a308d313198a2e0370734"),
         },
         expected={"score": 0x3925841D02DC09FB},
-        spec_ref="post_best.md#label-score",
+        spec_ref="post_best.md#label_score",
     )
     for n in range(4):
         yield Case(f"random_{n}", inputs={"key": pseudo_random(f"key{n}", 16), "label": pseudo_random(f"label{n}", 16)},
-                   spec_ref="post_best.md#label-score")
+                   spec_ref="post_best.md#label_score")
 
 
 @vector_source("post_best", "score", "score_key", presets=("mainnet", "tiny"))
@@ -66,12 +66,12 @@ def test_score_key_vectors():
         "three_identities_second",
         inputs={"identities": identities_json(pb, identities), "challenge": CHALLENGE, "identity": 1},
         expected={"set_root": root, "commitment": commitment, "key": key},
-        spec_ref="post_best.md#score-key",
+        spec_ref="post_best.md#score_key",
     )
     yield Case(
         "one_identity",
         inputs={"identities": identities_json(pb, identities[:1]), "challenge": bytes(32), "identity": 0},
-        spec_ref="post_best.md#score-key",
+        spec_ref="post_best.md#score_key",
     )
     yield Case(
         "duplicate_identity",
@@ -105,7 +105,7 @@ def test_estimator_vectors():
                 "effective_num_units": weight // 2**32,
                 "atx_weight": weight * ticks // 2**32,
             },
-            spec_ref="post_best.md#estimate-labels",
+            spec_ref="post_best.md#estimate_labels",
             description=description,
         )
 
@@ -166,7 +166,7 @@ def test_prove_vectors():
     base = {"identities": identities_json(pb, identities), "challenge": CHALLENGE}
     for k in (2, 3, 16, 100):
         yield Case(f"three_identities_k{k}", inputs={**base, "k": k, "chunks": chunks_json(chunks)},
-                   spec_ref="post_best.md#prove-best")
+                   spec_ref="post_best.md#prove_best")
     yield Case("reversed_chunks_k16", inputs={**base, "k": 16, "chunks": chunks_json(chunks[::-1])},
                description="same proof as three_identities_k16: order of reading does not matter")
     yield Case("partial_data_k16", inputs={**base, "k": 16, "chunks": chunks_json(chunks[::2])},
@@ -216,7 +216,7 @@ def test_verify_vectors():
     def case(name, p, k3=k, seed=b"verifier", **kw):
         return Case(name, inputs={**base, "k3": k3, "seed": seed, "proof": encode(p, pb.BestProof)}, **kw)
 
-    yield case("honest_full", proof, expected={"weight": min(weight, 2 * 256)}, spec_ref="post_best.md#verify-best-proof")
+    yield case("honest_full", proof, expected={"weight": min(weight, 2 * 256)}, spec_ref="post_best.md#verify_best_proof")
     yield case("honest_spot", proof, k3=4, expected={"weight": min(weight, 2 * 256)})
     g0, g1 = proof.groups
     yield case("wrong_entry_count", forged(pb, proof, groups=[group(pb, 0, g0.index_steps[:-1]), g1]),
@@ -296,6 +296,6 @@ def test_spot_check_vectors():
     root = pseudo_random("root", 32)
     for k, k3 in ((16, 4), (1024, 8), (2, 1), (3, 3), (5, 9), (65536, 8), (7, 0)):
         yield Case(f"k{k}_k3_{k3}", inputs={"seed": b"peer", "challenge": CHALLENGE, "set_root": root, "k": k, "k3": k3},
-                   spec_ref="post_best.md#spot-check-positions")
+                   spec_ref="post_best.md#spot_check_positions")
     yield Case("all_when_k3_at_least_k", inputs={"seed": b"x", "challenge": CHALLENGE, "set_root": root, "k": 4, "k3": 4},
                expected={"positions": [0, 1, 2, 3]})
