@@ -1,0 +1,186 @@
+"""Fast tortoise counting: the same state and results as spec/tortoise.md, with less work.
+
+What the spec does ballot by ballot, this module does once per *group* of ballots that share a
+decoded vote list (ballots of a layer that sign the same opinion hash share one list object, and
+an honest layer has one or a few) and an ATX height:
+
+* ``count_ballots_full``: full-mode counting walks each distinct (vote list, height) once with
+  the summed weight, instead of once per ballot. The walk covers the whole window, so this is
+  what keeps a switch to full mode (and every new layer while in it) from costing
+  ballots x window: it costs (distinct opinions) x window + ballots.
+* ``count_for_late_block``: the implicit against votes for a late block, grouped the same way.
+* ``recount_good_ballots``: after an opinion change the spec recounts every ballot above the
+  changed layer, adding its weight to every later layer (ballots x window); here one pass sums
+  the good weight per layer and adds running totals (ballots + window).
+* ``fixed_udiv`` and ``ballot_weight``: the fixed-point division reduced to one exact integer
+  division plus the test that decides the library's one-unit-low quotient (see below), and
+  memoized, since thresholds divide the same epoch weights again at every tally.
+
+Sums of margins are integer additions, so grouping changes nothing but the order of additions;
+the full state (margins, empty weights, delay queues, good weights) is identical, which
+``tests/differential/test_tortoise.py`` checks with Hypothesis on simulated networks.
+
+numpy is not used: weights are 128-bit fixed-point values (2^-56 units), beyond int64 and the
+exact range of float64, and the remaining per-layer loops are over a handful of groups.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smspec.impl.registry import replaces
+from smspec.spec.errors import SpecError
+
+_MASK64 = (1 << 64) - 1
+_CACHE_LIMIT = 1 << 16
+_udiv_cache: dict = {}
+_weight_cache: dict = {}
+
+
+def _div128(u: int, v: int) -> tuple[int, int]:
+    """spacemeshos/fixed div128 for 0 <= u < 2^127 and 0 < v < 2^127.
+
+    The library estimates the quotient from the top 64 bits of the normalized divisor, takes one
+    off, and corrects once with a strict comparison. The estimate before the decrement is the
+    exact quotient q or q + 1; when it is q and the division is exact, the correction test
+    (remainder v > v) fails and the result stays at q - 1 with remainder v.
+    """
+    if v >> 64 == 0:
+        return divmod(u, v)
+    quotient, remainder = divmod(u, v)
+    shift = 128 - v.bit_length()
+    if remainder == 0 and quotient > 0:
+        top = (v << shift) >> 64
+        estimate = (u // top) >> (64 - shift)
+        if estimate == quotient:
+            return quotient - 1, v
+    return quotient, remainder
+
+
+@replaces("tortoise", "fixed_udiv")
+def fixed_udiv(u: int, v: int) -> int:
+    """u / v for non-negative fixed-point values, bit-exact with spacemeshos/fixed udiv."""
+    key = (u, v)
+    cached = _udiv_cache.get(key)
+    if cached is not None:
+        return cached
+    if (u >> 64) & ~0x7F == 0:
+        result = _div128(u << 56, v)[0]
+    else:
+        high, remainder = _div128(u, v)
+        if high >= 1 << 71:
+            raise SpecError("fixed_overflow", "quotient does not fit in 72.56 bits")
+        shift = min(64 - (remainder >> 64).bit_length() - 1, 56)
+        low = _div128(remainder << shift, v >> (56 - shift))[0]
+        result = (high << 56) + low
+        if result >= 1 << 127:
+            raise SpecError("fixed_overflow", "quotient does not fit in 72.56 bits")
+    if len(_udiv_cache) >= _CACHE_LIMIT:
+        _udiv_cache.clear()
+    _udiv_cache[key] = result
+    return result
+
+
+@replaces("tortoise", "ballot_weight", factory=True)
+def _ballot_weight_factory(spec: Any):
+    def ballot_weight(numerator: int, denominator: int, eligibilities: int) -> int:
+        """Weight of a ballot with `eligibilities` proofs, per-eligibility weight numerator/denominator."""
+        key = (numerator, denominator)
+        per_eligibility = _weight_cache.get(key)
+        if per_eligibility is None:
+            if len(_weight_cache) >= _CACHE_LIMIT:
+                _weight_cache.clear()
+            per_eligibility = spec.fixed_divide(numerator, denominator)
+            _weight_cache[key] = per_eligibility
+        return per_eligibility * eligibilities
+
+    return ballot_weight
+
+
+def _walk_full(spec: Any, state: Any, votes: Any, height: int, weight: int) -> None:
+    """count_ballot_full's walk for a summed weight."""
+    evicted = state.evicted
+    abstain = spec.ABSTAIN
+    vote = votes
+    while vote is not None and vote.layer > evicted:
+        if vote.vote != abstain:
+            layer = spec.get_layer(state, vote.layer)
+            supported = {id(block) for block in vote.supported}
+            empty = True
+            for block in layer.blocks:
+                if block.height > height:
+                    continue
+                if id(block) in supported:
+                    empty = False
+                    block.margin += weight
+                else:
+                    block.margin -= weight
+            if empty:
+                layer.empty += weight
+            else:
+                layer.empty -= weight
+        vote = vote.prev
+
+
+@replaces("tortoise", "count_ballots_full", factory=True)
+def _count_ballots_full_factory(spec: Any):
+    def count_ballots_full(state: Any, ballots: list) -> None:
+        """Count a batch of ballots in full mode, in order."""
+        groups: dict = {}
+        for ballot in ballots:
+            if spec.should_be_delayed(state, ballot):
+                continue
+            if ballot.malicious:
+                continue
+            key = (id(ballot.votes), ballot.reference.height)
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [ballot.votes, ballot.reference.height, ballot.weight]
+            else:
+                group[2] += ballot.weight
+        for votes, height, weight in groups.values():
+            _walk_full(spec, state, votes, height, weight)
+
+    return count_ballots_full
+
+
+@replaces("tortoise", "count_for_late_block", factory=True)
+def _count_for_late_block_factory(spec: Any):
+    def count_for_late_block(state: Any, block: Any) -> None:
+        """Debit a late block with the implicit against votes of already counted ballots."""
+        groups: dict = {}
+        for layer in range(block.layer + 1, state.full_counted + 1):
+            for ballot in state.ballots.get(layer, ()):
+                if block.height > ballot.reference.height:
+                    continue
+                group = groups.get(id(ballot.votes))
+                if group is None:
+                    groups[id(ballot.votes)] = [ballot.votes, ballot.weight]
+                else:
+                    group[1] += ballot.weight
+        target = block.layer
+        for votes, weight in groups.values():
+            vote = votes
+            while vote is not None and vote.layer >= target:
+                if vote.layer == target and vote.vote != spec.ABSTAIN:
+                    block.margin -= weight
+                vote = vote.prev
+
+    return count_for_late_block
+
+
+@replaces("tortoise", "recount_good_ballots", factory=True)
+def _recount_good_ballots_factory(spec: Any):
+    def recount_good_ballots(state: Any, voted: int) -> None:
+        """Reset the good weight after layer `voted` and count again every ballot above it."""
+        spec.reset_good_weights(state, voted)
+        running = 0
+        for target in range(voted + 1, state.processed + 1):
+            for ballot in state.ballots.get(target, ()):
+                if spec.is_good_ballot(state, ballot):
+                    running += ballot.weight
+            if running:
+                spec.get_layer(state, target).good_uncounted += running
+        state.total_good_weight += running
+
+    return recount_good_ballots
