@@ -258,7 +258,8 @@ def test_verify_vectors():
     fake_proof, fake_position = fabricate_one(pb, identities, proof)
     caught, missed = seeds_for(pb, identities, fake_position, k)
     yield case("fabricated_entry_caught", fake_proof, k3=pb.POST_BEST_K3, seed=caught,
-               error="InvalidProof", reason="score_above_kth")
+               error="InvalidProof", reason="score_above_kth",
+               description="one entry replaced by a label above the K-th score; this seed samples it")
     yield case("fabricated_entry_missed", fake_proof, k3=pb.POST_BEST_K3, seed=missed,
                expected={"weight": min(weight, 2 * 256)},
                description="spot checks are probabilistic: this seed does not sample the fake entry")
