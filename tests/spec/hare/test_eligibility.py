@@ -95,14 +95,14 @@ def test_message_grade_uses_vrf_and_counts():
     sender = crypto.public_key(secret)
     active = hare.ActiveSet(beacon=b"\x01\x02\x03\x04", weights={sender: 30, b"x" * 32: 70})
     ir = hare.IterRound(0, hare.Round.PREROUND)
-    own = hare.own_eligibility(active, secret, sender, 105720, ir)
+    own = hare.own_eligibility(active, secret, sender, 105720, ir, 50, 5)
     assert own is not None and own.count > 0  # expected count 50 * 30/100 = 15
     body = hare.Body(layer=105720, iter=0, round=0, eligibility=own)
-    assert hare.message_grade(active, body, sender) == hare.Grade.GRADE5
+    assert hare.message_grade(active, body, sender, 50, 5) == hare.Grade.GRADE5
     inflated = hare.Body(layer=105720, iter=0, round=0, eligibility=hare.HareEligibility(own.proof, own.count + 1))
-    assert hare.message_grade(active, inflated, sender) == hare.Grade.GRADE0
+    assert hare.message_grade(active, inflated, sender, 50, 5) == hare.Grade.GRADE0
     other_round = hare.Body(layer=105720, iter=0, round=3, eligibility=own)
-    assert hare.message_grade(active, other_round, sender) == hare.Grade.GRADE0
+    assert hare.message_grade(active, other_round, sender, 50, 5) == hare.Grade.GRADE0
 
 
 def test_committee_upgrade_boundary():
