@@ -15,6 +15,8 @@ Common inputs (all optional unless said):
   "state": hex}`` for other accounts (HOST_CALL recipients).
 * ``templates``: ``{address hex24: program blob or hex}`` known to the host.
 * ``memory_words``: list of word addresses whose final values are reported.
+* ``template``: hex24, the template address of the running program (the in-memory host spawns
+  accounts of this template); default 24 zero bytes.
 
 ``run`` inputs: ``input`` (hex, the raw input stream), ``entry`` (int; default the program's
 start, or the address of ``method`` when given), ``method`` (an exported name).
@@ -90,7 +92,7 @@ def run_case(inputs: dict[str, Any], spec) -> dict[str, Any]:
     program = athena.load_program(_bytes(inputs["program"]))
     context = _context(athena, inputs)
     host = _host(athena, inputs, context.callee)
-    host.current_template = context.caller_template
+    host.current_template = hexbytes(inputs["template"], 24) if "template" in inputs else ZERO_ADDRESS
     entry = program.pc_start
     if inputs.get("method") is not None:
         if inputs["method"] not in program.exports:
@@ -122,7 +124,7 @@ def call_case(inputs: dict[str, Any], spec) -> dict[str, Any]:
     code = _bytes(inputs["program"])
     context = _context(athena, inputs)
     host = _host(athena, inputs, context.callee)
-    host.current_template = context.caller_template
+    host.current_template = hexbytes(inputs["template"], 24) if "template" in inputs else ZERO_ADDRESS
     if "payload" in inputs:
         payload = None if inputs["payload"] is None else hexbytes(inputs["payload"])
     else:

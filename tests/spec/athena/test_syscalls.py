@@ -263,7 +263,7 @@ def test_host_call_spawn_deploy():
     spawned = blake3.blake3(TEMPLATE + blob).digest()[:24]
     yield syscall_case(
         "spawn_address", text, {"x5": 0xA4, "x10": 0x1000, "x11": len(blob), "x12": 0x2000}, input_data=blob,
-        memory={**words(blob), **words(spawned, 0x2000)}, context={"callee": CALLEE, "caller_template": TEMPLATE},
+        memory={**words(blob), **words(spawned, 0x2000)}, context={"callee": CALLEE}, template=TEMPLATE,
     )
     text = LOAD_INPUT + "li t0, 0xA4\nlui a0, 1\nli a1, 1\nli a2, 0x2002\necall"
     yield syscall_case(

@@ -1,0 +1,200 @@
+"""Real compiled programs: our ISA conformance program (C + picolibc), a loop in assembly, and the
+wallet template (C), built by ``toolchain.py`` with Debian's riscv64-unknown-elf-gcc.
+
+Outputs are checked against oracles computed here in Python with C semantics (zlib's CRC-32,
+``sorted``, truncating division) and, for the wallet, against BLAKE3 and PyNaCl. Gas is checked
+against Unicorn's instruction count in tests/differential/test_athena.py.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import blake3
+import nacl.signing
+
+from smspec.conformance.cases import Blob, Case, to_json, vector_source
+from smspec.conformance.execute import run_handler
+
+from .toolchain import build
+
+M = 0xFFFFFFFF
+ISA_SEEDS = (0, 6, 25, 1000)
+LOOP_SEEDS = (1, 1000)
+WALLET = bytes(range(200, 224))
+RECIPIENT = bytes([0x77]) * 24
+TEMPLATE = bytes([0]) * 23 + b"\x01"
+OWNER = nacl.signing.SigningKey(bytes(range(32, 64)))
+OWNER_KEY = bytes(OWNER.verify_key)
+
+
+def signed(value: int) -> int:
+    return value - (1 << 32) if value >> 31 else value
+
+
+def truncating_division(x: int, y: int) -> tuple[int, int]:
+    quotient = abs(x) // abs(y)
+    if (x < 0) != (y < 0):
+        quotient = -quotient
+    return quotient, x - quotient * y
+
+
+def isa_oracle(n: int) -> bytes:
+    """What programs/isa.c writes for seed n, computed with C semantics."""
+    out = []
+    a, b = 0, 1
+    for _ in range(n):
+        a, b = b, (a + b) % 7919
+    out += [a, b]
+    out.append(zlib.crc32(bytes((i * 7 + n) & 0xFF for i in range(256))))
+
+    def fib(k: int) -> int:
+        return k if k < 2 else fib(k - 1) + fib(k - 2)
+
+    out.append(fib(n % 16))
+    state = (n * 2654435761 + 1) & M
+
+    def xorshift() -> int:
+        nonlocal state
+        x = state
+        x ^= (x << 13) & M
+        x ^= x >> 17
+        x ^= (x << 5) & M
+        state = x
+        return x
+
+    for i in range(16):
+        x = signed(xorshift())
+        y = signed(xorshift() >> (i & 15))
+        if i == 0:
+            y = 0
+        if i == 1:
+            x, y = -(2**31), -1
+        ux, uy = x & M, y & M
+        if y == 0:
+            quotient, remainder = M, x & M
+        elif x == -(2**31) and y == -1:
+            quotient, remainder = x & M, 0
+        else:
+            q, r = truncating_division(x, y)
+            quotient, remainder = q & M, r & M
+        out += [quotient, remainder]
+        out += [M if uy == 0 else ux // uy, ux if uy == 0 else ux % uy]
+        out += [((x * y) >> 32) & M, (ux * uy) >> 32, ((x * uy) >> 32) & M]
+        wide = (ux << 32) | uy
+        divisor = (uy | 1) * 3
+        out += [(wide // divisor) & M, (wide // divisor) >> 32 & M, (wide % divisor) & M]
+    values = sorted(signed(xorshift()) for _ in range(64))
+    out += [v & M for v in values]
+    out += [13, 1]
+    return struct.pack(f"<{len(out)}I", *out)
+
+
+def loop_oracle(n: int) -> bytes:
+    total = 0
+    for i in range(n, 0, -1):
+        total = (total + (((i * i) & M) ^ i)) & M
+    return struct.pack("<I", total)
+
+
+def entry_payload(input_data: bytes) -> bytes:
+    """ExecutionPayload{state: [], payload: {selector: None, input}} (input shorter than 64 bytes)."""
+    return b"\x00\x00" + bytes([len(input_data) << 2]) + input_data
+
+
+@vector_source("athena", "programs", "call")
+def test_isa_program():
+    program = Blob(build("isa"))
+    for n in ISA_SEEDS:
+        yield Case(f"isa_seed_{n}", inputs={"program": program, "payload": entry_payload(struct.pack("<I", n)), "gas": 10**8},
+                   description="programs/isa.c (GCC -O2 + picolibc) for one seed")
+    yield Case("isa_out_of_gas", inputs={"program": program, "payload": entry_payload(b"\x06\x00\x00\x00"), "gas": 1000})
+
+
+@vector_source("athena", "programs", "call")
+def test_loop_program():
+    program = Blob(build("loop"))
+    for n in LOOP_SEEDS:
+        yield Case(f"loop_{n}", inputs={"program": program, "payload": entry_payload(struct.pack("<I", n))})
+
+
+def spend_arguments(amount: int) -> bytes:
+    return RECIPIENT + struct.pack("<Q", amount)
+
+
+def wallet_inputs(method: str, state: bytes, args: bytes, balance: int = 1000) -> dict:
+    return {
+        "program": Blob(build("wallet")),
+        "method": method,
+        "state": state,
+        "args": args,
+        "balance": balance,
+        "template": TEMPLATE,
+        "context": {"callee": WALLET, "caller": WALLET},
+    }
+
+
+def wallet_cases() -> list[Case]:
+    good = OWNER.sign(spend_arguments(100)).signature
+    other = nacl.signing.SigningKey(bytes(32)).sign(spend_arguments(100)).signature
+    return [
+        Case("wallet_spawn", inputs=wallet_inputs("athexp_spawn", b"", OWNER_KEY)),
+        Case("wallet_spend", inputs=wallet_inputs("athexp_spend", OWNER_KEY, spend_arguments(100) + good)),
+        Case("wallet_spend_wrong_signer", inputs=wallet_inputs("athexp_spend", OWNER_KEY, spend_arguments(100) + other)),
+        Case("wallet_spend_changed_amount", inputs=wallet_inputs("athexp_spend", OWNER_KEY, spend_arguments(101) + good)),
+        Case("wallet_spend_insufficient_balance",
+             inputs=wallet_inputs("athexp_spend", OWNER_KEY, spend_arguments(100) + good, balance=99)),
+        Case("wallet_max_spend", inputs=wallet_inputs("athexp_max_spend", OWNER_KEY, spend_arguments(12345))),
+        Case("wallet_spend_short_input", inputs=wallet_inputs("athexp_spend", OWNER_KEY, spend_arguments(100))),
+        Case("wallet_no_entry_point", inputs={**wallet_inputs("athexp_spawn", b"", b""), "method": None}),
+    ]
+
+
+@vector_source("athena", "programs", "call")
+def test_wallet_flows():
+    yield from wallet_cases()
+
+
+def run_call(case: Case) -> dict:
+    from smspec.conformance.handlers import register_blob
+
+    blobs: dict[str, bytes] = {}
+    inputs = to_json(case.inputs, blobs)
+    for sha, data in blobs.items():
+        register_blob(sha, data)
+    return run_handler("athena/programs/call", inputs, "mainnet")["output"]
+
+
+def test_isa_program_matches_oracle():
+    for case, n in zip(test_isa_program.vector_source.cases(), ISA_SEEDS):
+        got = run_call(case)
+        assert got["status"] == "SUCCESS", case.name
+        assert got["output"] == "0x" + isa_oracle(n).hex(), case.name
+    starved = run_call(test_isa_program.vector_source.cases()[-1])
+    assert (starved["status"], starved["gas_left"], starved["output"]) == ("OUT_OF_GAS", 0, None)
+
+
+def test_loop_program_matches_oracle():
+    for case, n in zip(test_loop_program.vector_source.cases(), LOOP_SEEDS):
+        got = run_call(case)
+        assert (got["status"], got["output"]) == ("SUCCESS", "0x" + loop_oracle(n).hex())
+
+
+def test_wallet_flows_outcomes():
+    results = {case.name: run_call(case) for case in wallet_cases()}
+    wallet, recipient = "0x" + WALLET.hex(), "0x" + RECIPIENT.hex()
+    spawned = blake3.blake3(TEMPLATE + OWNER_KEY).digest()[:24]
+    assert (results["wallet_spawn"]["status"], results["wallet_spawn"]["output"]) == ("SUCCESS", "0x" + spawned.hex())
+    assert results["wallet_spawn"]["balances"] == {wallet: 1000, "0x" + spawned.hex(): 0}
+    spend = results["wallet_spend"]
+    assert (spend["status"], spend["output"]) == ("SUCCESS", "0x")
+    assert spend["balances"] == {wallet: 900, recipient: 100}
+    for name in ("wallet_spend_wrong_signer", "wallet_spend_changed_amount", "wallet_no_entry_point"):
+        assert (results[name]["status"], results[name]["gas_left"], results[name]["output"]) == ("FAILURE", 0, None), name
+        assert results[name]["balances"] == {wallet: 1000}, name
+    poor = results["wallet_spend_insufficient_balance"]
+    assert (poor["status"], poor["balances"]) == ("INSUFFICIENT_BALANCE", {wallet: 99})
+    assert results["wallet_spend_short_input"]["status"] == "INSUFFICIENT_INPUT"
+    max_spend = results["wallet_max_spend"]
+    assert (max_spend["status"], max_spend["output"]) == ("SUCCESS", "0x" + struct.pack("<Q", 12345).hex())

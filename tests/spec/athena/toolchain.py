@@ -1,0 +1,67 @@
+"""Build the C and assembly test programs in ``programs/`` with Debian's RISC-V GCC + picolibc.
+
+Builds are reproducible (fixed flags, no build id, stripped, sources compiled from this
+directory with their paths mapped away) and cached per session. ``build(name)`` skips the
+calling test with a clear message when the cross toolchain is not installed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+PROGRAMS = Path(__file__).parent / "programs"
+GCC = "riscv64-unknown-elf-gcc"
+COMMON = [
+    "-march=rv32em", "-mabi=ilp32e", "-mno-relax", "-nostartfiles", "-static", "-s",
+    "-Wl,--no-relax", "-Wl,--build-id=none", f"-ffile-prefix-map={PROGRAMS}=.",
+    "-T", str(PROGRAMS / "athena.ld"), "-I", str(PROGRAMS),
+]
+SOURCES = {
+    "isa": (["start.S", "isa.c"], ["-O2", "--specs=picolibc.specs"], ["-lgcc"]),
+    "wallet": (["start.S", "wallet.c"], ["-O2", "--specs=picolibc.specs"], ["-lgcc"]),
+    "loop": (["loop.S"], ["-nostdlib"], []),
+}
+MISSING = (
+    "the RISC-V cross toolchain is not installed (riscv64-unknown-elf-gcc and "
+    "picolibc-riscv64-unknown-elf; scripts/setup-system.sh installs them)"
+)
+
+
+def toolchain_available() -> bool:
+    return shutil.which(GCC) is not None and Path("/usr/lib/picolibc/riscv64-unknown-elf").exists()
+
+
+@functools.lru_cache(maxsize=None)
+def _build(name: str) -> bytes:
+    sources, flags, libraries = SOURCES[name]
+    with tempfile.TemporaryDirectory() as directory:
+        output = Path(directory) / f"{name}.elf"
+        command = [GCC, *flags, *COMMON, "-o", str(output), *(str(PROGRAMS / s) for s in sources), *libraries]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"building {name} failed:\n{result.stderr}")
+        return output.read_bytes()
+
+
+def build(name: str) -> bytes:
+    """The ELF bytes of program `name` (skips the test when the toolchain is absent)."""
+    if not toolchain_available():
+        pytest.skip(MISSING)
+    return _build(name)
+
+
+def source_digest(name: str) -> str:
+    """sha256 over the sources and flags of `name` (identifies a reproducible build)."""
+    sources, flags, libraries = SOURCES[name]
+    digest = hashlib.sha256()
+    for part in [*sources, "athena.ld", "athena.h"]:
+        digest.update((PROGRAMS / part).read_bytes())
+    digest.update(" ".join(flags + libraries).encode())
+    return digest.hexdigest()
