@@ -99,7 +99,7 @@ def throughput(pb, args: argparse.Namespace) -> None:
     big = rng.integers(0, 256, size=args.mib << 20, dtype=np.uint8).tobytes()
     small = big[: args.spec_kib << 10]
     challenge = bytes(range(32))
-    identity = pb.BestIdentity(node_id=bytes(32), commitment_atx_id=bytes(32), num_units=1)
+    identity = pb.BestIdentity(node_id=bytes(32), commitment_atx_id=bytes(32), num_units=4)
     print(f"throughput: best-labels pass (K = {k}) vs today's pass ({args.nonces} nonces, difficulty 0: a full pass)")
     rows = []
 

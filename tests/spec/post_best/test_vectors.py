@@ -81,6 +81,9 @@ def test_score_key_vectors():
     )
     yield Case("empty_set", inputs={"identities": [], "challenge": bytes(32), "identity": 0},
                error="InvalidValue", reason="bad_identity_set")
+    small = identities_json(pb, identity_set(pb, 2, num_units=0))
+    yield Case("zero_num_units", inputs={"identities": small, "challenge": bytes(32), "identity": 0},
+               error="InvalidValue", reason="bad_identity_set", description="0 units: below MIN_NUM_UNITS")
 
 
 # ----------------------------------------------------------------------------------------------
