@@ -320,14 +320,62 @@ def _slice_plan(codec: Any) -> tuple[Encoder, Decoder]:
     max_length = codec.max_length
     fixed = codec.element.size if isinstance(codec.element, _spec.Bytes) else None
 
+    bits = codec.element.bits if isinstance(codec.element, _spec.CompactCodec) else 0
+
     def enc(value: Any, depth: int, out: bytearray) -> None:
         if counted:
             depth = _nested(depth, InvalidValue)
         if not isinstance(value, (list, tuple)):
             raise InvalidValue("wrong_type", f"a slice needs a list, got {type(value).__name__}")
         _write_length(len(value), max_length, out)
-        for element in value:
-            element_enc(element, depth, out)
+        if fixed is not None:
+            for element in value:
+                if type(element) is bytes and len(element) == fixed:
+                    out += element
+                else:
+                    element_enc(element, depth, out)
+        elif bits:
+            append = out.append
+            for element in value:
+                if type(element) is not int or element < 0 or element >> bits:
+                    _check_int(element, bits, "compact")
+                if element < 64:
+                    append(element << 2)
+                elif element < _TWO_BYTE_FROM:
+                    out += _pack_u16((element << 2) | 1)
+                elif element < _BIG_FROM:
+                    out += _pack_u32((element << 2) | 2)
+                else:
+                    byte_count = (element.bit_length() + 7) >> 3
+                    append(((byte_count - 4) << 2) | 3)
+                    out += element.to_bytes(byte_count, "little")
+        else:
+            for element in value:
+                element_enc(element, depth, out)
+
+    def dec_compacts(data: bytes, offset: int, depth: int) -> tuple[Any, int]:
+        length, offset = _read_length(data, offset, max_length)
+        size = len(data)
+        elements = []
+        append = elements.append
+        for _ in range(length):
+            if offset + 4 <= size:
+                first = data[offset]
+                mode = first & 3
+                if mode == 0:
+                    append(first >> 2)
+                    offset += 1
+                    continue
+                if mode == 2 and bits > 16:  # uint16 values need the full checks
+                    value = (first + (data[offset + 1] << 8) + (data[offset + 2] << 16)
+                             + (data[offset + 3] << 24)) >> 2
+                    if value > MAX_UINT14:
+                        append(value)
+                        offset += 4
+                        continue
+            element, offset = _read_compact(data, offset, bits, size)
+            append(element)
+        return elements, offset
 
     def dec_fixed(data: bytes, offset: int, depth: int) -> tuple[Any, int]:
         """Slices of fixed-size byte arrays (IDs, hashes) are cut straight out of the input."""
@@ -352,7 +400,9 @@ def _slice_plan(codec: Any) -> tuple[Encoder, Decoder]:
             append(element)
         return elements, offset
 
-    return enc, (dec if fixed is None else dec_fixed)
+    if fixed is not None:
+        return enc, dec_fixed
+    return enc, (dec_compacts if bits else dec)
 
 
 def _array_plan(codec: Any) -> tuple[Encoder, Decoder]:
@@ -404,32 +454,94 @@ def _option_plan(codec: Any) -> tuple[Encoder, Decoder]:
     return enc, dec
 
 
+def _encode_compact_slow(value: Any, bits: int, out: bytearray) -> None:
+    if type(value) is not int or value < 0 or value >> bits:
+        _check_int(value, bits, "compact")
+    _write_compact(value, out)
+
+
 def _struct_plan(struct_class: type) -> tuple[Encoder, Decoder]:
+    """Generate an encoder and a decoder specialised to the fields of ``struct_class``.
+
+    Compact, fixed-bytes and bool fields are handled inline (a fast path for the common case,
+    falling back to the general plan, which raises the spec's errors); other fields call their
+    own plans. Fields are visited in declaration order, so errors come in the spec's order.
+    """
     fields = attrs.fields(struct_class)
-    names = tuple(field.name for field in fields)
-    plans = [_plan(field.metadata["scale"]) for field in fields]
-    encoders = list(zip(names, (plan[0] for plan in plans)))
-    decoders = [plan[1] for plan in plans]
     positional = all(field.init and not field.kw_only for field in fields)
     name = struct_class.__name__
-
-    def enc(value: Any, depth: int, out: bytearray) -> None:
-        if not isinstance(value, struct_class):
-            raise InvalidValue("wrong_type", f"{name} needs a {name}, got {type(value).__name__}")
-        for field_name, field_enc in encoders:
-            field_enc(getattr(value, field_name), depth, out)
-
-    def dec(data: bytes, offset: int, depth: int) -> tuple[Any, int]:
-        values = []
-        append = values.append
-        for field_dec in decoders:
-            value, offset = field_dec(data, offset, depth)
-            append(value)
-        if positional:
-            return struct_class(*values), offset
-        return struct_class(**dict(zip(names, values))), offset
-
-    return enc, dec
+    namespace: dict[str, Any] = {
+        "cls": struct_class, "InvalidValue": InvalidValue, "short": _short, "read_compact": _read_compact,
+        "encode_compact_slow": _encode_compact_slow, "type_name": name,
+    }
+    enc_lines = [
+        "def enc(value, depth, out):",
+        "    if not isinstance(value, cls):",
+        "        raise InvalidValue('wrong_type', f'{type_name} needs a {type_name}, got {type(value).__name__}')",
+    ]
+    dec_lines = ["def dec(data, offset, depth):", "    size = len(data)"]
+    for index, field in enumerate(fields):
+        codec = field.metadata["scale"]
+        field_enc, field_dec = _plan(codec)
+        namespace[f"enc{index}"] = field_enc
+        namespace[f"dec{index}"] = field_dec
+        enc_lines.append(f"    v = value.{field.name}")
+        if isinstance(codec, _spec.CompactCodec):
+            bits = codec.bits
+            enc_lines += [
+                "    if type(v) is int and 0 <= v < 64:",
+                "        out.append(v << 2)",
+                "    else:",
+                f"        encode_compact_slow(v, {bits}, out)",
+            ]
+            dec_lines += [
+                "    if offset < size and not data[offset] & 3:",
+                f"        f{index} = data[offset] >> 2",
+                "        offset += 1",
+                "    else:",
+                f"        f{index}, offset = read_compact(data, offset, {bits}, size)",
+            ]
+        elif isinstance(codec, _spec.Bytes):
+            length = codec.size
+            enc_lines += [
+                f"    if type(v) is bytes and len(v) == {length}:",
+                "        out += v",
+                "    else:",
+                f"        enc{index}(v, depth, out)",
+            ]
+            dec_lines += [
+                f"    end = offset + {length}",
+                "    if end > size:",
+                f"        raise short(offset, {length}, size)",
+                f"    f{index} = data[offset:end]",
+                "    offset = end",
+            ]
+        elif isinstance(codec, _spec.BoolCodec):
+            enc_lines += [
+                "    if v is True:",
+                "        out.append(1)",
+                "    elif v is False:",
+                "        out.append(0)",
+                "    else:",
+                f"        enc{index}(v, depth, out)",
+            ]
+            dec_lines += [
+                "    if offset >= size:",
+                "        raise short(offset, 1, size)",
+                f"    f{index} = data[offset] == 1",
+                "    offset += 1",
+            ]
+        else:
+            enc_lines.append(f"    enc{index}(v, depth, out)")
+            dec_lines.append(f"    f{index}, offset = dec{index}(data, offset, depth)")
+    if positional:
+        arguments = ", ".join(f"f{i}" for i in range(len(fields)))
+    else:
+        arguments = ", ".join(f"{field.name}=f{i}" for i, field in enumerate(fields))
+    dec_lines.append(f"    return cls({arguments}), offset")
+    source = "\n".join(enc_lines) + "\n\n" + "\n".join(dec_lines) + "\n"
+    exec(compile(source, f"<scale plan for {name}>", "exec"), namespace)  # noqa: S102 - generated from field codecs
+    return namespace["enc"], namespace["dec"]
 
 
 # ---------------------------------------------------------------------------------------------
