@@ -79,3 +79,15 @@ def test_bad_input_one_line_error(datadirs, capsys, argv, message):
     assert main(["--preset", "tiny", "post-best", *argv, "--no-progress"] if argv[0] == "prove" else ["--preset", "tiny", "post-best", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("smspec: error: ") and message in err and "Traceback" not in err
+
+
+def test_register_best_adds_post_aliases():
+    import argparse
+
+    from smspec.tools.commands.post_best import register_best
+
+    parser = argparse.ArgumentParser(prog="smspec post")
+    register_best(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["prove-best", "d1", "d2", "--challenge", CHALLENGE, "--k", "8"])
+    assert args.datadirs == ["d1", "d2"] and args.k == 8 and args.func.__name__ == "run_prove"
+    assert parser.parse_args(["verify-best", "p.json", "--full"]).func.__name__ == "run_verify"

@@ -47,6 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
 
 
+def register_best(post_subparsers: argparse._SubParsersAction) -> None:
+    """Hook for the `post` command group: adds `smspec post prove-best` and `post verify-best`
+    (the same commands as `smspec post-best prove|verify`)."""
+    add_commands(post_subparsers, prove_name="prove-best", verify_name="verify-best")
+
+
 def add_commands(sub: argparse._SubParsersAction, prove_name: str, verify_name: str) -> None:
     """Add the prove and verify commands to `sub` (also used for `smspec post prove-best`)."""
     prove = sub.add_parser(
