@@ -184,3 +184,123 @@ def _recount_good_ballots_factory(spec: Any):
         state.total_good_weight += running
 
     return recount_good_ballots
+
+
+def _expected_weight_function(spec: Any, state: Any):
+    """expected_weight_in_window(state, target) with the epoch weights read once per pass."""
+    config = state.config
+    length = config.layers_per_epoch
+    last, processed = state.last, state.processed
+    fixed_div_int = spec.fixed_div_int
+    epochs = state.epochs
+    weights: dict = {}
+
+    def weight(epoch: int) -> int:
+        value = weights.get(epoch)
+        if value is None:
+            info = epochs.get(epoch)
+            value = weights[epoch] = info.weight if info is not None else 0
+        return value
+
+    def expected(target: int) -> int:
+        end = last
+        window = spec.window_size_for(config, target)
+        if last - target > window:
+            end = target + window
+            if processed > end:
+                end = processed
+        start = target + 1
+        start_epoch, last_epoch = start // length, end // length
+        if start_epoch == last_epoch:
+            return fixed_div_int(weight(start_epoch) * (end - start + 1), length)
+        total = fixed_div_int(weight(start_epoch) * (length - start % length), length)
+        for epoch in range(start_epoch + 1, last_epoch):
+            total += weight(epoch)
+        return total + fixed_div_int(weight(last_epoch) * (end % length + 1), length)
+
+    return expected
+
+
+@replaces("tortoise", "run_verifying", factory=True)
+def _run_verifying_factory(spec: Any):
+    def run_verifying(state: Any) -> tuple[int, int | None]:
+        """Verify layers in verifying mode; returns (last verified, lowest changed or None)."""
+        expected = _expected_weight_function(spec, state)
+        fixed_div_int = spec.fixed_div_int
+        verify_layer = spec.verify_layer
+        local_vote = spec.local_vote
+        total = state.total_good_weight
+        local = state.local_threshold
+        fraction = spec.ADVERSARIAL_WEIGHT_FRACTION
+        verified, changed = state.evicted, None
+        for target in range(state.evicted + 1, state.processed):
+            layer = spec.get_layer(state, target)
+            if not layer.hare_terminated:
+                break
+            margin = total - layer.good_uncounted
+            weight = expected(target)
+            uncounted = weight - margin
+            if uncounted > 0:
+                margin -= uncounted
+            threshold = fixed_div_int(weight, fraction) + local
+            if not (margin > 0 and margin > threshold):
+                break
+            reference_height = layer.reference_height
+
+            def decide(block: Any, reference_height: int = reference_height) -> int:
+                if block.height > reference_height:
+                    return 0
+                return local_vote(state, state.verified, state.last, block)[0]
+
+            ok, flipped = verify_layer(layer.blocks, decide)
+            if not ok:
+                break
+            if flipped and changed is None:
+                changed = target
+            verified = target
+        return verified, changed
+
+    return run_verifying
+
+
+@replaces("tortoise", "run_full", factory=True)
+def _run_full_factory(spec: Any):
+    def run_full(state: Any) -> tuple[int, int | None]:
+        """Verify layers in full mode, switching to it (and catching up on counting) if needed."""
+        if not state.is_full:
+            state.is_full = True
+            start = max(state.full_counted + 1, state.evicted + 1)
+            for layer in range(start, state.processed + 1):
+                spec.count_ballots_full(state, state.ballots.get(layer, []))
+                spec.count_delayed(state, layer)
+                state.full_counted = layer
+        expected = _expected_weight_function(spec, state)
+        fixed_div_int = spec.fixed_div_int
+        crosses_threshold = spec.crosses_threshold
+        verify_layer = spec.verify_layer
+        local = state.local_threshold
+        fraction = spec.ADVERSARIAL_WEIGHT_FRACTION
+        support, abstain, against = spec.SUPPORT, spec.ABSTAIN, spec.AGAINST
+        verified, changed = state.evicted, None
+        for target in range(state.evicted + 1, state.processed):
+            threshold = fixed_div_int(expected(target), fraction) + local
+            layer = spec.get_layer(state, target)
+            empty = crosses_threshold(layer.empty, threshold) == support
+            if not layer.blocks:
+                ok, flipped = empty, False
+            else:
+                def decide(block: Any, threshold: int = threshold, empty: bool = empty) -> int:
+                    decision = crosses_threshold(block.margin, threshold)
+                    if decision == abstain and empty:
+                        return against
+                    return decision
+
+                ok, flipped = verify_layer(layer.blocks, decide)
+            if not ok:
+                break
+            if flipped and changed is None:
+                changed = target
+            verified = target
+        return verified, changed
+
+    return run_full

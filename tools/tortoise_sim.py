@@ -40,6 +40,7 @@ class Scenario:
     layers: int = 40
     smeshers: int = 12
     nodes_per_side: int = 1
+    observed_sides: int = 2  # 1: only side 0 runs a node (enough when there is no partition)
     atx_units: int = 10
     ticks: int = 100
     seed: int = 0
@@ -80,8 +81,10 @@ class Simulation:
         self.rng = random.Random(scenario.seed)
         self.order_rng = random.Random(scenario.shuffle_seed)
         self.genesis = tortoise.effective_genesis(self.config)
+        if scenario.observed_sides not in (1, 2) or (scenario.observed_sides == 1 and scenario.partition_layers):
+            raise ValueError("observed_sides must be 2 for a partition, else 1 or 2")
         self.nodes = [Node(side, tortoise.new_tortoise(self.config))
-                      for side in (0, 1) for _ in range(scenario.nodes_per_side)]
+                      for side in range(scenario.observed_sides) for _ in range(scenario.nodes_per_side)]
         n = scenario.smeshers
         self.smesher_ids = [_id(32, "smesher", scenario.seed, i) for i in range(n)]
         order = list(range(n))
@@ -151,7 +154,10 @@ class Simulation:
         # ballots of this layer, voting on everything before it
         opinions = {}
         for side in (0, 1):
-            node = next(n for n in self.nodes if n.side == side)
+            node = next((n for n in self.nodes if n.side == side), None)
+            if node is None:
+                opinions[side] = opinions[0]
+                continue
             try:
                 opinions[side] = t.encode_votes(node.state, layer)
             except t.EncodeVotesError:
