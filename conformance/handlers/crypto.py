@@ -118,6 +118,30 @@ def merkle_validate(inputs: dict[str, Any], spec) -> dict[str, Any]:
     return {"valid": valid}
 
 
+@handler("crypto", "merkle", "validate_snapshots")
+def merkle_validate_snapshots(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """merkle-tree ValidatePartialTreeWithParkingSnapshots
+    (crypto.md#validate_partial_tree_with_parking_snapshots).
+
+    inputs: as for ``merkle/validate``.
+    output: ``valid``: bool; ``snapshots``: one list per proven leaf (in index order) of the
+    nodes parked at each layer when that leaf was added, from the leaf layer up, each hex or
+    ``null`` for an empty slot. Errors: as for ``merkle/validate``.
+    """
+    crypto = spec("crypto")
+    valid, snapshots = crypto.validate_partial_tree_with_parking_snapshots(
+        list(inputs["indices"]),
+        [hexbytes(leaf) for leaf in inputs["leaves"]],
+        [hexbytes(node) for node in inputs["proof"]],
+        hexbytes(inputs["root"]),
+        _node_hash(crypto, inputs),
+    )
+    return {
+        "valid": valid,
+        "snapshots": [[None if node is None else hexstr(node) for node in snapshot] for snapshot in snapshots],
+    }
+
+
 @handler("crypto", "signature", "ed25519_sign")
 def ed25519_sign(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """Plain RFC 8032 Ed25519 (crypto.md#public_key, #ed25519_sign).

@@ -183,6 +183,67 @@ def test_validate():
                    description=f"MT returns an error: {reason}")
 
 
+def level_snapshot(leaves: list[bytes], index: int) -> list[bytes | None]:
+    """Reference for a 2^k-leaf tree: when leaf `index` is added, layer h holds the root of the
+    left sibling subtree of height h if bit h of the index is set, and nothing otherwise."""
+    snapshot: list[bytes | None] = []
+    height = 0
+    while (1 << height) < len(leaves):
+        if index >> height & 1:
+            start = (index >> height << height) - (1 << height)
+            snapshot.append(level_root(leaves[start:start + (1 << height)]))
+        else:
+            snapshot.append(None)
+        height += 1
+    return snapshot
+
+
+@vector_source("crypto", "merkle", "validate_snapshots")
+def test_validate_snapshots():
+    ba94 = bytes.fromhex(MT_NODE_BA94)
+    # MT TestValidatePartialTreeParkingSnapshots: snapshots [[-, -, ba94], [-, bd50, ba94]].
+    bd50 = hashlib.sha256(mt_leaf(4) + mt_leaf(5)).digest()
+    assert bd50.hex().startswith("bd50456d5ad175ae99a1612a53ca229124b65d3eaabd9ff9c7ab979a385cf6b3")
+    yield Case("mt_4_6", inputs={"indices": [4, 6], "leaves": [mt_leaf(4), mt_leaf(6)],
+                                 "proof": [mt_leaf(5), mt_leaf(7), ba94], "root": bytes.fromhex(MT_ROOT_8),
+                                 "node_hash": "sha256"},
+               expected={"valid": True, "snapshots": [[None, None, ba94], [None, bd50, ba94]]},
+               spec_ref="crypto.md#validate_partial_tree_with_parking_snapshots",
+               description="MT known answer (TestValidatePartialTreeParkingSnapshots)")
+    for name, n, indices in [("single_13_of_16", 16, [13]), ("multi_of_32", 32, [0, 3, 4, 17, 30, 31]),
+                             ("all_of_8", 8, list(range(8)))]:
+        leaves = blake_leaves(f"snapshots_{name}", n)
+        root, proof = crypto.merkle_root_and_proof(leaves, indices)
+        yield Case(name, inputs={"indices": indices, "leaves": [leaves[i] for i in indices], "proof": proof,
+                                 "root": level_root(leaves)},
+                   expected={"valid": True, "snapshots": [level_snapshot(leaves, i) for i in indices]},
+                   spec_ref="crypto.md#validate_partial_tree_with_parking_snapshots",
+                   description=f"{len(indices)} proven leaves of {n}")
+    leaves = blake_leaves("snapshots_bad", 8)
+    yield Case("wrong_root", inputs={"indices": [5], "leaves": [leaves[5]], "proof": level_proof(leaves, 5),
+                                     "root": ZERO},
+               expected={"valid": False, "snapshots": [level_snapshot(leaves, 5)]},
+               spec_ref="crypto.md#validate_partial_tree_with_parking_snapshots",
+               description="the snapshots are returned even when the root does not match")
+    yield Case("error_unsorted", inputs={"indices": [5, 4], "leaves": [leaves[5], leaves[4]], "proof": [],
+                                         "root": ZERO},
+               error="InvalidValue", reason="indices_not_sorted",
+               spec_ref="crypto.md#validate_partial_tree_with_parking_snapshots", description="MT error")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_snapshots_match_the_builder_state(seed):
+    rng = random.Random(1000 + seed)
+    n = 1 << rng.randint(0, 6)
+    leaves = [rng.randbytes(32) for _ in range(n)]
+    indices = sorted(rng.sample(range(n), rng.randint(1, n)))
+    root, proof = crypto.merkle_root_and_proof(leaves, indices)
+    valid, snapshots = crypto.validate_partial_tree_with_parking_snapshots(
+        indices, [leaves[i] for i in indices], proof, root)
+    assert valid
+    assert snapshots == [level_snapshot(leaves, i) for i in indices]
+
+
 def test_reference_matches_the_mt_known_answers():
     # The level-by-level reference used for the blake3 cases, checked against MT with sha256.
     def sha_level_root(leaves: list[bytes]) -> bytes:
