@@ -280,3 +280,25 @@ def married_pair(world: World, epoch: int = 1, alice_units: int = 4, bob_units: 
         "marriage": world.atx_id(wedding),
         "bob_solo": world.atx_id(bob1),
     }
+
+
+def married_group(world: World, size: int, epoch: int = 1) -> dict[str, Any]:
+    """`size` identities m0..m{size-1} publish initial ATXs in `epoch`; in `epoch + 1` m0 marries all
+    of them and the others publish solo ATXs. Returns names, their latest ATX IDs and the marriage ATX."""
+    names = [f"m{i}" for i in range(size)]
+    initial_ids = {}
+    for i, name in enumerate(names):
+        value = world.initial(name, epoch, num_units=4, leaf_index=i)
+        world.submit(value)
+        initial_ids[name] = world.atx_id(value)
+    certificates = [world.certificate(names[0], names[0], EMPTY)]
+    for name in names[1:]:
+        certificates.append(world.certificate(name, names[0], initial_ids[name]))
+    wedding = world.solo(names[0], epoch + 1, initial_ids[names[0]], marriages=certificates)
+    world.submit(wedding)
+    latest = {names[0]: world.atx_id(wedding)}
+    for i, name in enumerate(names[1:], start=1):
+        value = world.solo(name, epoch + 1, initial_ids[name], leaf_index=i)
+        world.submit(value)
+        latest[name] = world.atx_id(value)
+    return {"names": names, "latest": latest, "marriage": world.atx_id(wedding), "wedding": wedding}
