@@ -85,3 +85,41 @@ def test_hostile_programs():
     yield Case("too_short", inputs={"program": b"\x7fE"}, error="InvalidProgram", reason="too_short")
     yield Case("raw_length_not_word_multiple", inputs={"program": b"\x7fATH\x13\x00\x00"}, error="InvalidProgram", reason="raw_length")
     yield Case("truncated_elf", inputs={"program": b"\x7fELF\x01\x01\x01" + bytes(20)}, error="InvalidProgram", reason="truncated_elf")
+
+
+def test_memory_held_is_bounded_by_gas():
+    # every store adds at most one word; a sweep over the whole address space with 40,000 gas
+    # leaves at most 10,000 words in the machine, whatever the addresses
+    import smspec.spec.athena as athena
+
+    program = athena.load_program(raw_program("lui a0, 1\nlui a1, 0x10\nloop: sw a0, 0(a0)\nadd a0, a0, a1\nj loop"))
+    machine = athena.run(program, 0, b"", athena.InMemoryHost(), athena.AthenaContext(), 40_000)
+    assert machine.trap.status == athena.StatusCode.OUT_OF_GAS
+    assert len(machine.memory) == machine.steps // 3  # one new word per completed sw (every third step)
+
+
+class RefundingHost:
+    """A host whose call returns more gas than it was given (Athena panics: host.rs:140-142)."""
+
+    def __init__(self) -> None:
+        import smspec.spec.athena as athena
+
+        self.inner = athena.InMemoryHost()
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def call(self, message):
+        import smspec.spec.athena as athena
+
+        return athena.ExecutionResult(athena.StatusCode.SUCCESS, message.gas + 1, b"")
+
+
+def test_host_refunding_gas_is_an_internal_error():
+    import smspec.spec.athena as athena
+
+    text = "lui s0, 1\nli t0, 0xA2\nmv a0, s0\nmv a1, s0\nli a2, 0\nli a3, 0\nli a4, 0\nmv a5, s0\necall"
+    program = athena.load_program(raw_program(text))
+    machine = athena.run(program, 0, b"", RefundingHost(), athena.AthenaContext(), 1000)
+    assert (machine.trap.status, machine.trap.reason) == (athena.StatusCode.INTERNAL_ERROR, "host_refunded_gas")
+    assert athena.machine_result(machine) == athena.ExecutionResult(athena.StatusCode.INTERNAL_ERROR, 0, None)
