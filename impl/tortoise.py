@@ -304,3 +304,64 @@ def _run_full_factory(spec: Any):
         return verified, changed
 
     return run_full
+
+
+@replaces("tortoise", "on_ballot", factory=True)
+def _on_ballot_factory(spec: Any):
+    empty_ballot_id = spec.EMPTY_BALLOT_ID
+    BallotInfo = spec.BallotInfo
+    ReferenceInfo = spec.ReferenceInfo
+
+    def on_ballot(state: Any, ballot: Any) -> None:
+        """Decode and store a ballot in one step.
+
+        Fast path for the common case, a ballot whose signed opinion hash is already known in its
+        layer (every honest ballot after the first of its layer): no vote decoding, no block
+        resolution. Anything else goes through the spec's decode_ballot and store_ballot.
+        """
+        layer_id = ballot.layer
+        refs = state.ballot_refs
+        layer = state.layers.get(layer_id)
+        votes = layer.opinions.get(ballot.opinion.hash) if layer is not None else None
+        if votes is None or layer_id <= state.evicted or ballot.id in refs:
+            spec.store_ballot(state, spec.decode_ballot(state, ballot))
+            return
+        base_id = ballot.opinion.votes.base
+        if base_id != empty_ballot_id:
+            base = refs.get(base_id)
+            if base is None or base.layer >= layer_id:
+                spec.store_ballot(state, spec.decode_ballot(state, ballot))
+                return
+        elif spec.effective_genesis(state.config) >= layer_id:
+            spec.store_ballot(state, spec.decode_ballot(state, ballot))
+            return
+        epoch_data = ballot.epoch_data
+        if epoch_data is not None:
+            atx = state.atxs.get(layer_id // state.config.layers_per_epoch, {}).get(ballot.atx_id)
+            if atx is None or epoch_data.eligibilities == 0:
+                spec.store_ballot(state, spec.decode_ballot(state, ballot))
+                return
+            numerator, denominator = spec.reduce_fraction(atx.weight, epoch_data.eligibilities)
+            reference = ReferenceInfo(smesher=ballot.smesher, atx_id=ballot.atx_id,
+                                      expected_ballots=epoch_data.eligibilities, beacon=epoch_data.beacon,
+                                      height=atx.height, weight_numerator=numerator,
+                                      weight_denominator=denominator)
+        else:
+            ref = refs.get(ballot.ref) if ballot.ref is not None else None
+            if ref is None or ref.reference is None:
+                spec.store_ballot(state, spec.decode_ballot(state, ballot))
+                return
+            reference = ref.reference
+        malicious = ballot.malicious or ballot.smesher in state.malicious_nodes
+        weight = 0
+        if not malicious:
+            weight = spec.ballot_weight(reference.weight_numerator, reference.weight_denominator,
+                                        ballot.eligibilities)
+        info = BallotInfo(id=ballot.id, layer=layer_id, malicious=malicious, weight=weight,
+                          reference=reference, votes=votes)
+        state.ballots.setdefault(layer_id, []).append(info)
+        refs[ballot.id] = info
+        if layer_id <= state.processed:
+            spec.count_ballot_or_retry(state, info)
+
+    return on_ballot
