@@ -75,6 +75,24 @@ def test_impl_prove_best_equals_spec(inputs):
     assert got == want
 
 
+def test_impl_equals_spec_testnet_k256():
+    """One larger case: testnet preset (1024 labels per unit), three identities of 2 SU, K = 256."""
+    import numpy as np
+
+    pb = spec.load("post_best", "testnet")
+    spec_prove = pb.__dict__.get("__spec_originals__", {}).get("prove_best") or pb.prove_best
+    identities = [pb.BestIdentity(node_id=bytes([n + 1]) * 32, commitment_atx_id=bytes(32), num_units=2) for n in range(3)]
+    rng = np.random.default_rng(5)
+    chunks = [
+        pb.LabelChunk(identity=n, first_index=start, data=rng.integers(0, 256, size=16 * 500, dtype=np.uint8).tobytes()[: 16 * (min(2048, start + 500) - start)])
+        for n in range(3) for start in range(0, 2048, 500)
+    ]
+    want = spec_prove(identities, chunks, bytes(range(32)), pb.POST_BEST_K)
+    got = impl.make_prover(pb, impl.score_chunk)(identities, iter(chunks[::-1]), bytes(range(32)), pb.POST_BEST_K)
+    assert got == want
+    assert len(pb.proof_entries(got)) == 256
+
+
 @given(st.binary(min_size=16, max_size=16), st.lists(st.binary(min_size=16, max_size=16), max_size=20))
 def test_impl_chunk_scores_equal_spec(key, labels):
     data = b"".join(labels)

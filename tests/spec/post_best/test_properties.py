@@ -240,6 +240,24 @@ def test_split_gives_no_gain(parts):
     assert split.std() < merged.std()
 
 
+def test_split_gives_no_gain_end_to_end():
+    """Real proofs (AES scores under per-identity keys of pseudo-random labels): one proof over
+    four identities against the sum of four one-identity proofs over the same amount of data.
+    The impl prover is used for speed; tests/differential proves it equal to the spec's."""
+    from smspec.impl.post_best import make_prover, score_chunk
+
+    pb = module()
+    prover = make_prover(pb, score_chunk)
+    identities = identity_set(pb, 4, num_units=2)
+    merged = stats.end_to_end_weights(pb, identities, k=16, trials=300, seed=31, prover=prover)
+    split = np.zeros(300)
+    for n in range(4):
+        split += stats.end_to_end_weights(pb, identities[n:n + 1], k=16, trials=300, seed=40 + n, prover=prover)
+    ratio = stats.ratio_of_means(split, merged, z=5.0)
+    assert ratio.contains(1.0), ratio
+    assert split.std() < merged.std()
+
+
 @pytest.mark.slow
 def test_split_gives_no_gain_mainnet_k():
     pb = module("mainnet")
