@@ -178,11 +178,8 @@ class Simulator:
             kind = config.behaviours[b % len(config.behaviours)]
             self.nodes.append(_Node(len(self.nodes), [b], kind))
         self.honest_nodes = [n for n in self.nodes if n.behaviour is None]
-        half = len(self.nodes) // 2
-        self.group = {node.index: (0 if node.index < half else 1) for node in self.nodes}
-        # byzantine nodes alternate groups so that both halves see them
-        for k, node in enumerate(n for n in self.nodes if n.behaviour is not None):
-            self.group[node.index] = k % 2
+        half = (len(self.honest_nodes) + 1) // 2
+        self.group = {node.index: (0 if node.index < half else 1) for node in self.honest_nodes}
 
     # -- eligibility -------------------------------------------------------------------------
 
@@ -265,40 +262,48 @@ class Simulator:
             else:
                 draw = _digest("delay", self.config.seed, key, target.index)
                 delay = 1 + int.from_bytes(draw[:4], "little") % self.config.max_delay_ms
-                if self.config.partition and self.group[target.index] != self.group[sender.index]:
+                # the partition separates honest nodes; adversaries reach both sides
+                honest_pair = target.index in self.group and sender.index in self.group
+                if self.config.partition and honest_pair and self.group[target.index] != self.group[sender.index]:
                     delay += self.config.partition_rounds * self.config.round_ms
             self.sequence += 1
             heapq.heappush(self.events, (now + delay + extra, 0, self.sequence, "deliver", (target, data, sender, msg_id)))
 
-    def _publish(self, now: int, node: _Node, layer: int, out: Any, outcome: LayerOutcome) -> None:
+    def _publish(self, now: int, node: _Node, layer: int, executed: Any, out: Any, outcome: LayerOutcome) -> None:
         hare = self.hare
-        if out.message is None or out.message.round not in hare.MESSAGE_ROUNDS:
+        if executed.round not in hare.MESSAGE_ROUNDS:
+            return
+        message = out.message
+        if message is None and node.behaviour == "split":
+            # a splitting adversary votes in every message round, whatever its own state says
+            message = hare.ProtocolMessage(executed.iter, executed.round, hare.Value())
+        if message is None:
             return
         for identity in node.identities:
-            eligibility = self._eligibility(layer, self.beacons[layer], identity, hare.IterRound(out.message.iter, out.message.round), outcome)
+            eligibility = self._eligibility(layer, self.beacons[layer], identity, executed, outcome)
             if eligibility is None:
                 continue
             kind = node.behaviour
             if kind == "silent":
                 continue
             if kind in ("equivocate", "split"):
-                half_a = [n for n in self.nodes if self.group[n.index] == 0]
-                half_b = [n for n in self.nodes if self.group[n.index] == 1]
-                first = out.message if kind == "equivocate" else self._variant(out.message, "x", layer)
-                second = self._variant(out.message, "y", layer)
+                half_a = [n for n in self.nodes if self.group.get(n.index, 0) == 0]
+                half_b = [n for n in self.nodes if self.group.get(n.index, 0) == 1]
+                first = message if kind == "equivocate" else self._variant(message, "x", layer)
+                second = self._variant(message, "y", layer)
                 for value, targets in ((first, half_a), (second, half_b)):
                     data, msg_id = self._encode(identity, layer, value, eligibility, node)
                     if data:
                         self._send(now, node, data, targets, 0, msg_id, outcome)
                 continue
-            data, msg_id = self._encode(identity, layer, out.message, eligibility, node)
+            data, msg_id = self._encode(identity, layer, message, eligibility, node)
             if not data:
                 continue
             extra = self.config.delay_rounds * self.config.round_ms if kind == "delay" else 0
-            if kind == "oversized" and out.message.round == hare.Round.PREROUND:
+            if kind == "oversized" and message.round == hare.Round.PREROUND:
                 data = self._oversized(data)
             if kind == "malformed":
-                self._send(now, node, _digest("garbage", layer, out.message.round)[:17], self.nodes, 0, None, outcome)
+                self._send(now, node, _digest("garbage", layer, message.round)[:17], self.nodes, 0, None, outcome)
                 data = data + b"\x00"
             self._send(now, node, data, self.nodes, extra, msg_id, outcome)
 
@@ -400,7 +405,7 @@ class Simulator:
         if out.result is not None and node.result is None:
             node.result = out.result
             node.result_iter = executed.iter
-        self._publish(now, node, layer, out, outcome)
+        self._publish(now, node, layer, executed, out, outcome)
         if hare.session_should_stop(executed, out, self.config.iterations_limit):
             node.stopped = True
             return
