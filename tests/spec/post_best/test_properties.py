@@ -321,3 +321,17 @@ def test_weight_examples_k_values():
     """The relative spreads quoted in the spec's preset decision."""
     for k, quoted in ((1024, 0.031), (256, 0.063), (16, 0.267)):
         assert round(1 / math.sqrt(k - 2), 3) == quoted
+
+
+@pytest.mark.parametrize("identities,units,low,high", [(1, 4, 4000, 4200), (256, 4, 5600, 6000)])
+def test_mainnet_proof_size_quoted_in_spec(identities, units, low, high):
+    """The proof sizes of the spec's K decision: 4.0 KiB for one 4 SU identity, 5.7 KiB for 256."""
+    from smspec.spec.scale import encode
+
+    pb = module("mainnet")
+    rng = random.Random(identities)
+    entries = set()
+    while len(entries) < pb.POST_BEST_K:
+        entries.add((rng.randrange(identities), rng.randrange(units * pb.LABELS_PER_UNIT)))
+    proof = pb.make_proof([pb.BestEntry(2**40, i, j) for i, j in entries])
+    assert low <= len(encode(proof, pb.BestProof)) <= high
