@@ -12,7 +12,8 @@ the compiled code only ever runs instructions that are certain to complete.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from smspec.spec.athena import AthenaContext, Host, Machine, Program, TraceRecord
@@ -134,7 +135,7 @@ class _BlockCompiler:
                 body.append(f"{ind}WB; return ({(pc + 4) & M}, done + {n}, False)")
         loads = "; ".join(f"x{i} = r[{i}]" for i in sorted(self.used)) or "pass"
         writeback = "; ".join(f"r[{i}] = x{i}" for i in sorted(self.written)) or "pass"
-        source = [f"def block(r, m, budget):", f"    {loads}", "    done = 0", "    while True:"]
+        source = ["def block(r, m, budget):", f"    {loads}", "    done = 0", "    while True:"]
         for line in body:
             source.append(line.replace("WB;", writeback + ";"))
         return "\n".join(source) + "\n"

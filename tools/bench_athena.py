@@ -58,10 +58,9 @@ def _time(run: Any, athena: Any, program: Any, input_stream: bytes, repeat: int)
 
 
 def run(args: argparse.Namespace) -> None:
-    from tqdm import tqdm
-
     import smspec.spec.athena as athena
     from smspec.impl.athena import make_run
+    from tqdm import tqdm
 
     spec_run = athena.__dict__.get("__spec_originals__", {}).get("run", athena.run)
     impl_run = make_run(athena)

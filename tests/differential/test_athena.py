@@ -13,10 +13,9 @@ programs that end by running off the code. Registers, memory and instruction cou
 from __future__ import annotations
 
 import pytest
+import smspec.spec.athena as athena_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import smspec.spec.athena as athena_module
 from smspec.impl.athena import make_run
 from smspec.tests.spec.athena.asm import b_type, i_type, j_type, r_type, s_type
 

@@ -13,7 +13,6 @@ import zlib
 
 import blake3
 import nacl.signing
-
 from smspec.conformance.cases import Blob, Case, to_json, vector_source
 from smspec.conformance.execute import run_handler
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import struct
 
 import blake3
-
 from smspec.conformance.cases import Blob, Case, vector_source
 
 from .asm import CODE_BASE, assemble_words, elf_program

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import blake3
 import nacl.signing
-
 from smspec.conformance.cases import Case, vector_source
 
 from .asm import raw_program
@@ -259,7 +258,7 @@ def test_host_call_spawn_deploy():
         templates={template_address: callee},
     )
     blob = b"wallet state"
-    text = LOAD_INPUT + "li t0, 0xA4\nlui a0, 1\nli a1, {n}\nli a2, 0x2000\necall".format(n=len(blob))
+    text = LOAD_INPUT + f"li t0, 0xA4\nlui a0, 1\nli a1, {len(blob)}\nli a2, 0x2000\necall"
     spawned = blake3.blake3(TEMPLATE + blob).digest()[:24]
     yield syscall_case(
         "spawn_address", text, {"x5": 0xA4, "x10": 0x1000, "x11": len(blob), "x12": 0x2000}, input_data=blob,
@@ -271,7 +270,7 @@ def test_host_call_spawn_deploy():
         status="INVALID_MEMORY_ACCESS", reason="unaligned_syscall_pointer", steps=steps_of(text) - 1, pc=4 * (steps_of(text) - 1),
     )
     code = raw_program("addi a0, zero, 1")
-    text = LOAD_INPUT + "li t0, 0xA5\nlui a0, 1\nli a1, {n}\nli a2, 0x2000\necall".format(n=len(code))
+    text = LOAD_INPUT + f"li t0, 0xA5\nlui a0, 1\nli a1, {len(code)}\nli a2, 0x2000\necall"
     yield syscall_case(
         "deploy_address", text, {"x5": 0xA5, "x10": 0x1000, "x11": len(code), "x12": 0x2000}, input_data=code,
         memory=words(blake3.blake3(code).digest()[:24], 0x2000),

@@ -38,7 +38,7 @@ def toolchain_available() -> bool:
     return shutil.which(GCC) is not None and Path("/usr/lib/picolibc/riscv64-unknown-elf").exists()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _build(name: str) -> bytes:
     sources, flags, libraries = SOURCES[name]
     with tempfile.TemporaryDirectory() as directory:
