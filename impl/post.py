@@ -169,6 +169,32 @@ def compute_labels(commitment: bytes, start: int, count: int, scrypt_n: int) -> 
     return b"".join(out)
 
 
+def best_below(outputs: bytes, start: int, difficulty: bytes) -> tuple[int, bytes] | None:
+    """The lowest 32-byte output strictly below difficulty (ties: lower index), numpy scan."""
+    count = len(outputs) // 32
+    if count == 0:
+        return None
+    rows = np.frombuffer(outputs, dtype=np.uint8).reshape(count, 32)
+    # only outputs whose first 8 bytes are <= the threshold's can qualify
+    heads = rows[:, :8].copy().view(">u8")[:, 0]
+    candidates = np.nonzero(heads <= np.frombuffer(difficulty[:8], dtype=">u8")[0])[0]
+    best = None
+    for position in candidates:
+        value = outputs[32 * int(position):32 * int(position) + 32]
+        if value < difficulty and (best is None or value < best[1]):
+            best = (start + int(position), value)
+    return best
+
+
+@replaces("post", "initialize_range")
+def initialize_range(commitment: bytes, start: int, count: int, scrypt_n: int, difficulty: bytes,
+                     ) -> tuple[bytes, tuple[int, bytes] | None]:
+    """(stored 16-byte labels of start .. start + count - 1, best VRF-nonce candidate among them)."""
+    outputs = compute_labels(commitment, start, count, scrypt_n)
+    rows = np.frombuffer(outputs, dtype=np.uint8).reshape(count, 32) if count else np.empty((0, 32), np.uint8)
+    return rows[:, :16].tobytes(), best_below(outputs, start, difficulty)
+
+
 # --------------------------------------------------------------------------------------------
 # proving
 

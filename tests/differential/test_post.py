@@ -107,7 +107,7 @@ def _randomx_missing() -> bool:
 
 
 @pytest.mark.skipif(_randomx_missing(), reason="librandomx0 is not installed")
-@settings(max_examples=3)
+@settings(max_examples=2)
 @given(group=st.integers(0, 255), challenge=st.binary(min_size=32, max_size=32),
        miner=st.binary(min_size=32, max_size=32), top=st.sampled_from([0x3F, 0x7F, 0xFF]))
 def test_k2pow(group: int, challenge: bytes, miner: bytes, top: int) -> None:
@@ -118,3 +118,46 @@ def test_k2pow(group: int, challenge: bytes, miner: bytes, top: int) -> None:
     assert verify(fast, group, challenge, difficulty, miner)
     assert verify(fast, group, challenge, difficulty, miner) == spec_function("verify_k2pow")(
         fast, group, challenge, difficulty, miner)
+
+
+# --------------------------------------------------------------------------------------------
+# OpenCL (gpu/scrypt.cl through gpu/post.py); pocl runs these on the CPU.
+
+
+@pytest.mark.gpu
+@settings(max_examples=20)
+@given(commitment=st.binary(min_size=32, max_size=32), start=st.integers(0, 2**64 - 1),
+       count=st.integers(1, 23), log_n=st.integers(1, 6), batch=st.integers(1, 9))
+def test_opencl_labels(commitment: bytes, start: int, count: int, log_n: int, batch: int) -> None:
+    # batch sizes below the range length give several launches, the last one partial, and
+    # launches that end inside a work item of several labels
+    from smspec.gpu import post as gpu
+
+    start = min(start, 2**64 - count)
+    got = gpu.engine().outputs(commitment, start, count, 2**log_n, batch=batch)[0]
+    assert got == spec_function("compute_labels")(commitment, start, count, 2**log_n)
+
+
+@pytest.mark.gpu
+@settings(max_examples=15)
+@given(commitment=st.binary(min_size=0, max_size=33), start=st.integers(0, 2**64 + 1),
+       count=st.integers(-1, 12), scrypt_n=st.sampled_from([1, 2, 3, 8, 32]))
+def test_opencl_compute_labels(commitment: bytes, start: int, count: int, scrypt_n: int) -> None:
+    from smspec.gpu import post as gpu
+
+    assert outcome(gpu.compute_labels, commitment, start, count, scrypt_n) == \
+        outcome(spec_function("compute_labels"), commitment, start, count, scrypt_n)
+
+
+@pytest.mark.gpu
+@settings(max_examples=15)
+@given(commitment=st.binary(min_size=32, max_size=32), start=st.integers(0, 2**40),
+       count=st.integers(0, 40), log_n=st.integers(1, 4),
+       difficulty=st.one_of(st.binary(min_size=32, max_size=32),
+                            st.integers(0, 255).map(lambda top: bytes([top]) + b"\xff" * 31)))
+def test_opencl_initialize_range(commitment: bytes, start: int, count: int, log_n: int, difficulty: bytes) -> None:
+    from smspec.gpu import post as gpu
+
+    expected = outcome(spec_function("initialize_range"), commitment, start, count, 2**log_n, difficulty)
+    assert outcome(gpu.initialize_range, commitment, start, count, 2**log_n, difficulty) == expected
+    assert outcome(impl.initialize_range, commitment, start, count, 2**log_n, difficulty) == expected
