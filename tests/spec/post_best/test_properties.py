@@ -335,3 +335,15 @@ def test_mainnet_proof_size_quoted_in_spec(identities, units, low, high):
         entries.add((rng.randrange(identities), rng.randrange(units * pb.LABELS_PER_UNIT)))
     proof = pb.make_proof([pb.BestEntry(2**40, i, j) for i, j in entries])
     assert low <= len(encode(proof, pb.BestProof)) <= high
+
+
+@given(st.binary(max_size=40), st.integers(2, 3000), st.integers(0, 40))
+def test_spot_check_positions_shape(seed, k, k3):
+    pb = module()
+    picks = pb.spot_check_positions(seed, CHALLENGE, bytes(32), k, k3)
+    if k3 >= k:
+        assert picks == list(range(k))
+    else:
+        assert len(picks) == k3 == len(set(picks)) and all(0 <= p < k for p in picks)
+        # The same seed always picks the same sample.
+        assert picks == pb.spot_check_positions(seed, CHALLENGE, bytes(32), k, k3)
