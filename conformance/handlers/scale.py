@@ -1,40 +1,9 @@
 """Handlers of the ``scale/codec/*`` vectors: SCALE exactly as go-scale v1.2.1 (spec/scale.md).
 
-Every handler of this runner takes the same inputs and differs only in what kind of type its
-cases exercise (``compact8`` ... ``compact64``, ``uint``, ``bool``, ``bytes``, ``byte_slice``,
-``string``, ``option``, ``slice``, ``array``, ``struct``, ``nesting``).
-
-**Inputs** (one JSON object):
-
-* ``type``: the SCALE type, written as a *type description*:
-
-  - ``"compact8"``, ``"compact16"``, ``"compact32"``, ``"compact64"``: compact unsigned integers;
-  - ``"uint16"``, ``"uint32"``, ``"uint64"``: fixed-width little-endian integers;
-  - ``"bool"``;
-  - ``{"bytes": N}``: exactly N raw bytes (Go ``[N]byte``);
-  - ``{"byte_slice": M}``: compact32 length + bytes, length at most M (``[]byte`` ``max=M``);
-  - ``{"string": M}``: compact32 byte length + UTF-8 bytes, at most M bytes;
-  - ``{"slice": T, "max": M}``: compact32 count + elements of type T, count at most M;
-  - ``{"array": T, "length": N}``: N elements of type T, no prefix;
-  - ``{"option": T}``: tag byte ``00`` (absent) or ``01`` + a value of T;
-  - ``{"struct": [[NAME, T], ...]}``: the fields' encodings in order, no prefix.
-
-* and exactly one of
-
-  - ``value``: a value of that type to **encode**. Integers are JSON numbers or decimal strings
-    (those above 2^53 are always strings); bytes are ``0x`` hex; options are ``null`` or the
-    value; slices and arrays are JSON arrays; structs are objects keyed by field name.
-  - ``encoded``: ``0x`` hex bytes to **decode** with go-spacemesh's ``codec.Decode`` rules: the
-    whole input must be one value.
-
-**Output**: for ``value`` cases ``{"encoded": "0x..."}``; for ``encoded`` cases
-``{"value": ...}`` in the same JSON form as ``value`` inputs.
-
-**Errors**: bytes go-scale rejects give ``InvalidEncoding`` with a reason among
-``short_input``, ``trailing_bytes``, ``non_canonical_compact``, ``compact_overflow``,
-``length_over_max``, ``nested_too_deep``, ``invalid_utf8``. Values that cannot be encoded give
-``InvalidValue`` (``out_of_range``, ``length_over_max``, ``wrong_length``, ``nested_too_deep``).
-A client must reject with the same class; matching the reason is recommended.
+Every handler of this runner is the same function (:func:`codec_case`, whose docstring is the
+contract client teams implement); the handler name only groups the cases by the kind of type they
+exercise: ``compact8`` ... ``compact64``, ``uint``, ``bool``, ``bytes``, ``byte_slice``,
+``string``, ``option``, ``slice``, ``array``, ``struct``, ``nesting``.
 """
 
 from __future__ import annotations
@@ -84,11 +53,46 @@ def codec_from_description(description: Any, scale: Any) -> Any:
 
 
 def codec_case(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
-    """SCALE encode or decode (see the module docstring for inputs and outputs).
+    """SCALE encode or decode, with go-spacemesh's codec rules (spec/scale.md).
 
-    inputs: ``type`` (type description) and either ``value`` (encode) or ``encoded`` (hex, decode).
-    output: ``{"encoded": hex}`` or ``{"value": ...}``; errors ``InvalidEncoding`` /
-    ``InvalidValue`` with the reasons listed in spec/scale.md.
+    **Inputs** (one JSON object):
+
+    * ``type``: the SCALE type, written as a *type description*:
+
+      - ``"compact8"``, ``"compact16"``, ``"compact32"``, ``"compact64"``: compact unsigned integers;
+      - ``"uint16"``, ``"uint32"``, ``"uint64"``: fixed-width little-endian integers;
+      - ``"bool"``;
+      - ``{"bytes": N}``: exactly N raw bytes (Go ``[N]byte``);
+      - ``{"byte_slice": M}``: compact32 length + bytes, length at most M (``[]byte`` ``max=M``);
+      - ``{"string": M}``: compact32 byte length + UTF-8 bytes, at most M bytes;
+      - ``{"slice": T, "max": M}``: compact32 count + elements of type T, count at most M;
+      - ``{"array": T, "length": N}``: N elements of type T, no prefix;
+      - ``{"option": T}``: tag byte ``00`` (absent) or ``01`` + a value of T;
+      - ``{"struct": [[NAME, T], ...]}``: the fields' encodings in order, no prefix.
+
+    * and exactly one of
+
+      - ``value``: a value of that type to **encode**. Integers are JSON numbers or decimal strings
+        (those above 2^53 are always strings); bytes are ``0x`` hex; options are ``null`` or the
+        value; slices and arrays are JSON arrays; structs are objects keyed by field name.
+      - ``encoded``: ``0x`` hex bytes to **decode** with go-spacemesh's ``codec.Decode`` rules: the
+        whole input must be one value.
+
+    **Output**: for ``value`` cases ``{"encoded": "0x..."}``; for ``encoded`` cases
+    ``{"value": ...}`` in the same JSON form as ``value`` inputs.
+
+    **Errors**: bytes go-scale rejects give ``InvalidEncoding`` with a reason among
+    ``short_input``, ``trailing_bytes``, ``non_canonical_compact``, ``compact_overflow``,
+    ``length_over_max``, ``nested_too_deep``, ``invalid_utf8``. Values that cannot be encoded give
+    ``InvalidValue`` (``out_of_range``, ``length_over_max``, ``wrong_length``, ``nested_too_deep``).
+    A client must reject with the same class; matching the reason is recommended.
+
+    **Rules clients most often miss** (all from go-scale v1.2.1, see spec/scale.md): a compact in a
+    longer form than needed is rejected, except that compact64's big-integer form may carry extra
+    zero high bytes (``070000008000`` is 2^31); a bool or option tag other than ``01`` reads as
+    false / absent; options of non-integers, slices of non-integers and arrays each open one
+    nesting level, and a seventh level is rejected (``nested_too_deep``), even for an absent
+    option or an empty slice.
     """
     scale = spec("scale")
     codec = codec_from_description(inputs["type"], scale)
