@@ -287,3 +287,57 @@ def test_compiled_programs_match_unicorn(name, seed):
         assert machine.registers == registers
         assert machine.steps == count
         assert machine.gas == 4 * count
+
+
+SYSCALL_NUMBERS = [0x00, 0x02, 0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6, 0xF0, 0xF1, 0x00640020, 0x01, 0xFF, M]
+INTERESTING = st.one_of(
+    st.integers(0, M), st.sampled_from([0, 1, 3, 4, 36, 40, 0x1000, 0x1001, 0x1002, 0xFFFFFFFC, M, 0x10000, 0x10001])
+)
+
+
+def load_immediate(register: int, value: int) -> list[int]:
+    low = value & 0xFFF
+    high = ((value + 0x800) >> 12) & 0xFFFFF
+    return [(high << 12) | (register << 7) | 0x37, i_type(low - 4096 if low >= 2048 else low, register, 0, register, 0x13)]
+
+
+@given(st.lists(st.tuples(st.sampled_from(SYSCALL_NUMBERS), st.lists(INTERESTING, min_size=6, max_size=6)),
+                min_size=1, max_size=4), st.binary(max_size=64))
+def test_random_syscalls_end_with_a_status(calls, input_stream):
+    # any syscall number with any arguments ends in a defined state: never a Python exception
+    words = []
+    for number, arguments in calls:
+        words += load_immediate(5, number)
+        for register, value in zip(range(10, 16), arguments):
+            words += load_immediate(register, value)
+        words.append(0x73)
+    spec_state, impl_state = run_both(raw(words), 10**6, input_stream)
+    assert impl_state == spec_state
+
+
+def mutated_elf(draw_data):
+    from smspec.tests.spec.athena.asm import elf_program
+
+    base = bytearray(elf_program("f: addi a0, zero, 1\nret", data=b"xy", exports={"athexp_f": "f"}))
+    for position, value in draw_data:
+        base[position % len(base)] = value
+    return bytes(base)
+
+
+CODE = st.one_of(
+    st.binary(max_size=200),
+    st.binary(max_size=200).map(lambda b: b"\x7fATH" + b),
+    st.binary(max_size=200).map(lambda b: b"\x7fELF" + b),
+    st.lists(st.tuples(st.integers(0, 10**4), st.integers(0, 255)), max_size=4).map(mutated_elf),
+)
+
+
+@given(CODE, st.one_of(st.none(), st.binary(max_size=40)))
+def test_arbitrary_code_and_payload_give_a_result(code, payload):
+    host = athena_module.InMemoryHost()
+    message = athena_module.Message(recipient=bytes(24), sender=bytes(24), gas=10_000, input=payload)
+    result = athena_module.call_program(code, message, host, bytes(24))
+    assert isinstance(result.status, athena_module.StatusCode)
+    assert result.gas_left <= 10_000
+    if result.status != athena_module.StatusCode.SUCCESS:
+        assert (result.gas_left, result.output) == (0, None)
