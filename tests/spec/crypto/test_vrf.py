@@ -3,7 +3,8 @@ crypto/vrf/{prove, verify, proof_to_hash, encode_to_curve}.
 
 Known answers: RFC 9381 Appendix B.4 (ECVRF-EDWARDS25519-SHA512-ELL2), all three examples: SK,
 PK, alpha, H (encode_to_curve), k, U, V, pi and beta. The same pi/beta pairs are the "v11 and
-later" vectors of curve25519-voi's ecvrf_test.go, the library go-spacemesh links.
+later" vectors of curve25519-voi's ecvrf_test.go, the library go-spacemesh links. The
+hash-to-curve step is also checked against RFC 9380 Appendix J.5.2 (its own DST).
 
 Reject cases are built here from the curve equations; a verifier answers ``valid: false`` for
 all of them (go-spacemesh's VRFVerify returns false, never an error).
@@ -217,3 +218,49 @@ def test_proof_to_hash_rejects_malformed():
         crypto.vrf_proof_to_hash((2).to_bytes(32, "little") + bytes(48))
     with pytest.raises(InvalidValue):
         crypto.vrf_verify(bytes(32), bytes(10), b"")
+
+
+# RFC 9380 Appendix J.5.2, edwards25519_XMD:SHA-512_ELL2_NU_ (the hash-to-curve suite of the VRF,
+# here with the RFC's own DST): msg -> (u, Q = map_to_curve(u), P = clear_cofactor(Q)), affine x/y.
+H2C_DST = b"QUUX-V01-CS02-with-edwards25519_XMD:SHA-512_ELL2_NU_"
+H2C_VECTORS = [
+    (b"", "7f3e7fb9428103ad7f52db32f9df32505d7b427d894c5093f7a0f0374a30641d",
+     ("42836f691d05211ebc65ef8fcf01e0fb6328ec9c4737c26050471e50803022eb",
+      "22cb4aaa555e23bd460262d2130d6a3c9207aa8bbb85060928beb263d6d42a95"),
+     ("1ff2b70ecf862799e11b7ae744e3489aa058ce805dd323a936375a84695e76da",
+      "222e314d04a4d5725e9f2aff9fb2a6b69ef375a1214eb19021ceab2d687f0f9b")),
+    (b"abc", "09cfa30ad79bd59456594a0f5d3a76f6b71c6787b04de98be5cd201a556e253b",
+     ("333e41b61c6dd43af220c1ac34a3663e1cf537f996bab50ab66e33c4bd8e4e19",
+      "51b6f178eb08c4a782c820e306b82c6e273ab22e258d972cd0c511787b2a3443"),
+     ("5f13cc69c891d86927eb37bd4afc6672360007c63f68a33ab423a3aa040fd2a8",
+      "67732d50f9a26f73111dd1ed5dba225614e538599db58ba30aaea1f5c827fa42")),
+    (b"abcdef0123456789", "475ccff99225ef90d78cc9338e9f6a6bb7b17607c0c4428937de75d33edba941",
+     ("55186c242c78e7d0ec5b6c9553f04c6aeef64e69ec2e824472394da32647cfc6",
+      "5b9ea3c265ee42256a8f724f616307ef38496ef7eba391c08f99f3bea6fa88f0"),
+     ("1dd2fefce934ecfd7aae6ec998de088d7dd03316aa1847198aecf699ba6613f1",
+      "2f8a6c24dd1adde73909cada6a4a137577b0f179d336685c4a955a0a8e1a86fb")),
+    (b"q128_" + b"q" * 128, "049a1c8bd51bcb2aec339f387d1ff51428b88d0763a91bcdf6929814ac95d03d",
+     ("024b6e1621606dca8071aa97b43dce4040ca78284f2a527dcf5d0fbfac2b07e7",
+      "5102353883d739bdc9f8a3af650342b171217167dcce34f8db57208ec1dfdbf2"),
+     ("35fbdc5143e8a97afd3096f2b843e07df72e15bfca2eaf6879bf97c5d3362f73",
+      "2af6ff6ef5ebba128b0774f4296cb4c2279a074658b083b8dcca91f57a603450")),
+    (b"a512_" + b"a" * 512, "3cb0178a8137cefa5b79a3a57c858d7eeeaa787b2781be4a362a2f0750d24fa0",
+     ("3e6368cff6e88a58e250c54bd27d2c989ae9b3acb6067f2651ad282ab8c21cd9",
+      "38fb39f1566ca118ae6c7af42810c0bb9767ae5960abb5a8ca792530bfb9447d"),
+     ("6e5e1f37e99345887fc12111575fc1c3e36df4b289b8759d23af14d774b66bff",
+      "2c90c3d39eb18ff291d33441b35f3262cdd307162cc97c31bfcc7a4245891a37")),
+]
+
+
+def affine(point: crypto.Point) -> tuple[int, int]:
+    z_inverse = crypto.field_inverse(point[2])
+    return point[0] * z_inverse % crypto.FIELD_PRIME, point[1] * z_inverse % crypto.FIELD_PRIME
+
+
+@pytest.mark.parametrize("message, u, q, p", H2C_VECTORS, ids=["empty", "abc", "abcdef", "q128", "a512"])
+def test_rfc9380_hash_to_curve_vectors(message, u, q, p):
+    field_element = crypto.hash_to_field(message, H2C_DST)
+    assert field_element == int(u, 16)
+    mapped = crypto.montgomery_to_edwards(*crypto.map_to_curve_elligator2(field_element))
+    assert affine(mapped) == (int(q[0], 16), int(q[1], 16))
+    assert affine(crypto.point_mul(crypto.COFACTOR, mapped)) == (int(p[0], 16), int(p[1], 16))
