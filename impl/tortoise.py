@@ -29,12 +29,17 @@ from __future__ import annotations
 from typing import Any
 
 from smspec.impl.registry import replaces
-from smspec.spec.errors import SpecError
 
 _MASK64 = (1 << 64) - 1
 _CACHE_LIMIT = 1 << 16
 _udiv_cache: dict = {}
 _weight_cache: dict = {}
+
+
+def _panic(reason: str, detail: str) -> Exception:
+    from smspec.spec.fixed import ArithmeticPanic
+
+    return ArithmeticPanic(reason, detail)
 
 
 def _div128(u: int, v: int) -> tuple[int, int]:
@@ -64,17 +69,22 @@ def fixed_udiv(u: int, v: int) -> int:
     cached = _udiv_cache.get(key)
     if cached is not None:
         return cached
+    if v == 0:
+        raise _panic("division_by_zero", "div64")
     if (u >> 64) & ~0x7F == 0:
         result = _div128(u << 56, v)[0]
     else:
         high, remainder = _div128(u, v)
         if high >= 1 << 71:
-            raise SpecError("fixed_overflow", "quotient does not fit in 72.56 bits")
+            raise _panic("overflow", "shift left")
         shift = min(64 - (remainder >> 64).bit_length() - 1, 56)
-        low = _div128(remainder << shift, v >> (56 - shift))[0]
+        divisor = v >> (56 - shift)
+        if divisor == 0:
+            raise _panic("division_by_zero", "div64")
+        low = _div128(remainder << shift, divisor)[0]
         result = (high << 56) + low
         if result >= 1 << 127:
-            raise SpecError("fixed_overflow", "quotient does not fit in 72.56 bits")
+            raise _panic("overflow", "add")
     if len(_udiv_cache) >= _CACHE_LIMIT:
         _udiv_cache.clear()
     _udiv_cache[key] = result

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import blake3
-
 from smspec.conformance.handlers import hexstr
 from smspec.conformance.handlers import tortoise as events_mod
 

@@ -49,10 +49,9 @@ def _partition(text: str | None) -> tuple[int, int, float]:
 
 
 def simulate_command(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from smspec.tools.tortoise_sim import Scenario, Simulation
     from smspec.tools.tortoise_trace import SMSPEC_FORMAT
+    from tqdm import tqdm
 
     backend = set_backend_from_args(args)
     tortoise = _module()
@@ -115,9 +114,8 @@ def config_fields(tortoise: Any) -> list[str]:
 
 
 def replay_command(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from smspec.tools import tortoise_trace
+    from tqdm import tqdm
 
     backend = set_backend_from_args(args)
     tortoise = _module()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import blake3
-
 import smspec.spec.tiny.tortoise as T
 
 

@@ -9,10 +9,9 @@ I7 irreversibility: with an honest majority, validity of verified layers outside
 
 from __future__ import annotations
 
+import smspec.spec.tiny.tortoise as T
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import smspec.spec.tiny.tortoise as T
 from smspec.tools.tortoise_sim import Scenario, Simulation
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 import smspec.spec.tiny.tortoise as T
 from smspec.tools import tortoise_trace
 

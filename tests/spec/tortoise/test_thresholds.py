@@ -13,7 +13,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-
 from smspec.conformance.cases import Case, vector_source
 
 REF = "tortoise.md#global_threshold"

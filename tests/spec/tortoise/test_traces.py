@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 
 import attrs
-
 import smspec.spec.tiny.tortoise as T
 from smspec.conformance.cases import Case, vector_source
 from smspec.tools.tortoise_sim import Scenario, Simulation
@@ -44,7 +43,7 @@ def config_json() -> dict:
 
 @vector_source("tortoise", "events", "trace", presets=("tiny",))
 def test_event_trace_vectors():
-    for name, scenario in SCENARIOS.items():
+    for name in SCENARIOS:
         node = run(name).nodes[0]
         yield Case(name, inputs={"config": config_json(), "events": node.events, "depth": 8},
                    expected={"outputs": node.outputs}, spec_ref=REF,

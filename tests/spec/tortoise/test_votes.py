@@ -9,7 +9,6 @@ the spec's functions; the upstream test compares against the same independently 
 from __future__ import annotations
 
 import blake3
-
 from smspec.conformance.cases import Case, vector_source
 
 REF = "tortoise.md#decode_votes"
