@@ -1,73 +1,46 @@
 /* Scores of best-labels PoST (spec/post_best.md, label_score): AES-128 of each 16-byte label
  * under one per-identity key, the first 8 ciphertext bytes read as a big-endian u64.
  *
- * One work item per label. The host expands the key (11 round keys, 176 bytes) once per chunk;
- * the kernel runs the FIPS-197 cipher byte-wise with the S-box in constant memory (table below
- * generated from the GF(2^8) inverse and the affine map of FIPS-197 section 5.1.1).
- * State byte i is row i % 4, column i / 4, as FIPS-197 lays out the input block.
+ * One work item per label. The host expands the key once per chunk (44 big-endian round-key
+ * words) and uploads the encryption table Te0 (FIPS-197 SubBytes and MixColumns of one column
+ * combined: Te0[x] = 2S(x) . S(x) . S(x) . 3S(x), bytes from the most significant). The other
+ * three tables are byte rotations of Te0, and S(x) is byte 1 of Te0[x], so 1 KiB of constant
+ * memory serves the whole cipher. State words are the block's columns read big-endian.
  */
 
-__constant uchar SBOX[256] = {
-    0x63, 0x7c, 0x77, 0x7b, 0xf2, 0x6b, 0x6f, 0xc5, 0x30, 0x01, 0x67, 0x2b, 0xfe, 0xd7, 0xab, 0x76,
-    0xca, 0x82, 0xc9, 0x7d, 0xfa, 0x59, 0x47, 0xf0, 0xad, 0xd4, 0xa2, 0xaf, 0x9c, 0xa4, 0x72, 0xc0,
-    0xb7, 0xfd, 0x93, 0x26, 0x36, 0x3f, 0xf7, 0xcc, 0x34, 0xa5, 0xe5, 0xf1, 0x71, 0xd8, 0x31, 0x15,
-    0x04, 0xc7, 0x23, 0xc3, 0x18, 0x96, 0x05, 0x9a, 0x07, 0x12, 0x80, 0xe2, 0xeb, 0x27, 0xb2, 0x75,
-    0x09, 0x83, 0x2c, 0x1a, 0x1b, 0x6e, 0x5a, 0xa0, 0x52, 0x3b, 0xd6, 0xb3, 0x29, 0xe3, 0x2f, 0x84,
-    0x53, 0xd1, 0x00, 0xed, 0x20, 0xfc, 0xb1, 0x5b, 0x6a, 0xcb, 0xbe, 0x39, 0x4a, 0x4c, 0x58, 0xcf,
-    0xd0, 0xef, 0xaa, 0xfb, 0x43, 0x4d, 0x33, 0x85, 0x45, 0xf9, 0x02, 0x7f, 0x50, 0x3c, 0x9f, 0xa8,
-    0x51, 0xa3, 0x40, 0x8f, 0x92, 0x9d, 0x38, 0xf5, 0xbc, 0xb6, 0xda, 0x21, 0x10, 0xff, 0xf3, 0xd2,
-    0xcd, 0x0c, 0x13, 0xec, 0x5f, 0x97, 0x44, 0x17, 0xc4, 0xa7, 0x7e, 0x3d, 0x64, 0x5d, 0x19, 0x73,
-    0x60, 0x81, 0x4f, 0xdc, 0x22, 0x2a, 0x90, 0x88, 0x46, 0xee, 0xb8, 0x14, 0xde, 0x5e, 0x0b, 0xdb,
-    0xe0, 0x32, 0x3a, 0x0a, 0x49, 0x06, 0x24, 0x5c, 0xc2, 0xd3, 0xac, 0x62, 0x91, 0x95, 0xe4, 0x79,
-    0xe7, 0xc8, 0x37, 0x6d, 0x8d, 0xd5, 0x4e, 0xa9, 0x6c, 0x56, 0xf4, 0xea, 0x65, 0x7a, 0xae, 0x08,
-    0xba, 0x78, 0x25, 0x2e, 0x1c, 0xa6, 0xb4, 0xc6, 0xe8, 0xdd, 0x74, 0x1f, 0x4b, 0xbd, 0x8b, 0x8a,
-    0x70, 0x3e, 0xb5, 0x66, 0x48, 0x03, 0xf6, 0x0e, 0x61, 0x35, 0x57, 0xb9, 0x86, 0xc1, 0x1d, 0x9e,
-    0xe1, 0xf8, 0x98, 0x11, 0x69, 0xd9, 0x8e, 0x94, 0x9b, 0x1e, 0x87, 0xe9, 0xce, 0x55, 0x28, 0xdf,
-    0x8c, 0xa1, 0x89, 0x0d, 0xbf, 0xe6, 0x42, 0x68, 0x41, 0x99, 0x2d, 0x0f, 0xb0, 0x54, 0xbb, 0x16,
-};
+#define B0(x) ((x) >> 24)
+#define B1(x) (((x) >> 16) & 0xffu)
+#define B2(x) (((x) >> 8) & 0xffu)
+#define B3(x) ((x) & 0xffu)
+#define ROTR(x, n) rotate((uint)(x), (uint)(32 - (n)))
+#define SBOX(te, x) (((te)[x] >> 8) & 0xffu)
 
-inline uchar xtime(uchar x) {
-    return (uchar)((x << 1) ^ ((x & 0x80) ? 0x1b : 0x00));
-}
-
-inline void sub_shift(uchar *s) {
-    /* SubBytes then ShiftRows: row r of the result is row r rotated left by r columns. */
-    uchar t[16];
-    for (int c = 0; c < 4; c++) {
-        for (int r = 0; r < 4; r++) {
-            t[r + 4 * c] = SBOX[s[r + 4 * ((c + r) & 3)]];
-        }
-    }
-    for (int i = 0; i < 16; i++) s[i] = t[i];
-}
-
-inline void mix_columns(uchar *s) {
-    for (int c = 0; c < 4; c++) {
-        uchar a0 = s[4 * c], a1 = s[4 * c + 1], a2 = s[4 * c + 2], a3 = s[4 * c + 3];
-        uchar all = (uchar)(a0 ^ a1 ^ a2 ^ a3);
-        s[4 * c] = (uchar)(a0 ^ all ^ xtime((uchar)(a0 ^ a1)));
-        s[4 * c + 1] = (uchar)(a1 ^ all ^ xtime((uchar)(a1 ^ a2)));
-        s[4 * c + 2] = (uchar)(a2 ^ all ^ xtime((uchar)(a2 ^ a3)));
-        s[4 * c + 3] = (uchar)(a3 ^ all ^ xtime((uchar)(a3 ^ a0)));
-    }
+inline uint load_be32(__global const uchar *p) {
+    return ((uint)p[0] << 24) | ((uint)p[1] << 16) | ((uint)p[2] << 8) | (uint)p[3];
 }
 
 __kernel void score_labels(__global const uchar *labels,
-                           __constant const uchar *round_keys,
+                           __constant const uint *round_keys,
+                           __constant const uint *te0,
                            __global ulong *scores,
                            const ulong count) {
     size_t gid = get_global_id(0);
     if (gid >= count) return;
-    uchar s[16];
-    for (int i = 0; i < 16; i++) s[i] = (uchar)(labels[16 * gid + i] ^ round_keys[i]);
+    __global const uchar *in = labels + 16 * gid;
+    uint s0 = load_be32(in) ^ round_keys[0];
+    uint s1 = load_be32(in + 4) ^ round_keys[1];
+    uint s2 = load_be32(in + 8) ^ round_keys[2];
+    uint s3 = load_be32(in + 12) ^ round_keys[3];
     for (int round = 1; round < 10; round++) {
-        sub_shift(s);
-        mix_columns(s);
-        for (int i = 0; i < 16; i++) s[i] ^= round_keys[16 * round + i];
+        __constant const uint *rk = round_keys + 4 * round;
+        uint t0 = te0[B0(s0)] ^ ROTR(te0[B1(s1)], 8) ^ ROTR(te0[B2(s2)], 16) ^ ROTR(te0[B3(s3)], 24) ^ rk[0];
+        uint t1 = te0[B0(s1)] ^ ROTR(te0[B1(s2)], 8) ^ ROTR(te0[B2(s3)], 16) ^ ROTR(te0[B3(s0)], 24) ^ rk[1];
+        uint t2 = te0[B0(s2)] ^ ROTR(te0[B1(s3)], 8) ^ ROTR(te0[B2(s0)], 16) ^ ROTR(te0[B3(s1)], 24) ^ rk[2];
+        uint t3 = te0[B0(s3)] ^ ROTR(te0[B1(s0)], 8) ^ ROTR(te0[B2(s1)], 16) ^ ROTR(te0[B3(s2)], 24) ^ rk[3];
+        s0 = t0; s1 = t1; s2 = t2; s3 = t3;
     }
-    sub_shift(s);
-    for (int i = 0; i < 16; i++) s[i] ^= round_keys[160 + i];
-    ulong score = 0;
-    for (int i = 0; i < 8; i++) score = (score << 8) | (ulong)s[i];
-    scores[gid] = score;
+    /* Last round: SubBytes and ShiftRows only; the score needs the first two columns. */
+    uint out0 = (SBOX(te0, B0(s0)) << 24) ^ (SBOX(te0, B1(s1)) << 16) ^ (SBOX(te0, B2(s2)) << 8) ^ SBOX(te0, B3(s3)) ^ round_keys[40];
+    uint out1 = (SBOX(te0, B0(s1)) << 24) ^ (SBOX(te0, B1(s2)) << 16) ^ (SBOX(te0, B2(s3)) << 8) ^ SBOX(te0, B3(s0)) ^ round_keys[41];
+    scores[gid] = ((ulong)out0 << 32) | (ulong)out1;
 }

@@ -64,6 +64,19 @@ def expand_key(key: bytes) -> bytes:
 
 
 @lru_cache(maxsize=1)
+def encryption_table() -> np.ndarray:
+    """Te0 of the kernel: for each byte x, the column (2S(x), S(x), S(x), 3S(x)) as a u32."""
+    box = _sbox()
+
+    def double(b: int) -> int:
+        return ((b << 1) ^ 0x11B) if b & 0x80 else b << 1
+
+    return np.array(
+        [(double(s) << 24) | (s << 16) | (s << 8) | (double(s) ^ s) for s in box], dtype=np.uint32
+    )
+
+
+@lru_cache(maxsize=1)
 def _context() -> tuple[Any, Any, Any]:
     import pyopencl as cl
 
@@ -84,10 +97,12 @@ def score_chunk(key: bytes, data: bytes) -> np.ndarray:
     context, queue, kernel = _context()
     flags = cl.mem_flags
     labels = cl.Buffer(context, flags.READ_ONLY | flags.COPY_HOST_PTR, hostbuf=np.frombuffer(data[:16 * count], dtype=np.uint8))
-    keys = cl.Buffer(context, flags.READ_ONLY | flags.COPY_HOST_PTR, hostbuf=np.frombuffer(expand_key(key), dtype=np.uint8))
+    words = np.frombuffer(expand_key(key), dtype=">u4").astype(np.uint32)
+    keys = cl.Buffer(context, flags.READ_ONLY | flags.COPY_HOST_PTR, hostbuf=words)
+    table = cl.Buffer(context, flags.READ_ONLY | flags.COPY_HOST_PTR, hostbuf=encryption_table())
     scores = np.empty(count, dtype=np.uint64)
     output = cl.Buffer(context, flags.WRITE_ONLY, scores.nbytes)
-    kernel(queue, (count,), None, labels, keys, output, np.uint64(count))
+    kernel(queue, (count,), None, labels, keys, table, output, np.uint64(count))
     cl.enqueue_copy(queue, scores, output)
     return scores
 
