@@ -132,9 +132,35 @@ def test_elf_rejections():
     no_code = patch(good, 52 + 24, "<I", 4)
     yield Case("no_executable_segment", inputs={"program": no_code, "entry": CODE_BASE},
                expected=outcome(0, {}, pc=CODE_BASE, status="FAILURE", reason="instruction_fetch_failed"))
+    yield Case("elf_phentsize", inputs={"program": patch(good, 42, "<H", 40)}, error="InvalidProgram", reason="elf_phentsize")
+    # a segment whose last word would end at 2^32
+    top = patch(patch(good, 52 + 8, "<I", 0xFFFFFFFC), 24, "<I", 0xFFFFFFFC)
+    yield Case("elf_segment_overflow", inputs={"program": top}, error="InvalidProgram", reason="elf_segment_overflow")
+    # a non-PT_LOAD header (PT_NOTE) is ignored: the data segment is gone, the code still runs
+    note = patch(elf_program("lui s0, 0x10\nlw a0, 0(s0)", data=b"\x01\x00\x00\x00"), 52 + 32, "<I", 4)
+    yield Case("non_load_segment_ignored", inputs={"program": note},
+               expected=outcome(2, {"x8": 0x10000}, pc=CODE_BASE + 8))
     exported = elf_program("f: nop", exports={"athexp_f": "f"})
-    # shrink the export section by one byte: a partial record
     shoff = struct.unpack_from("<I", exported, 32)[0]
+    records_offset = struct.unpack_from("<I", exported, shoff + 40 + 16)[0]
+    yield Case("elf_section_entry_size", inputs={"program": patch(exported, 46, "<H", 32)}, error="InvalidProgram",
+               reason="elf_sections")
+    yield Case("export_section_past_file", inputs={"program": patch(exported, shoff + 40 + 20, "<I", 9 * 1000)},
+               error="InvalidProgram", reason="truncated_elf")
+    yield Case("export_version_1", inputs={"program": patch(exported, records_offset, "<B", 1)}, error="InvalidProgram",
+               reason="export_version")
+    # name pointer inside the data segment's memory size but past its file bytes
+    beyond = patch(patch(exported, 52 + 32 + 20, "<I", 4096), records_offset + 5, "<I", 0x10000 + 100)
+    yield Case("export_name_outside_file", inputs={"program": beyond}, error="InvalidProgram",
+               reason="export_name_outside_file")
+    data_offset = struct.unpack_from("<I", exported, 52 + 32 + 4)[0]
+    yield Case("export_name_not_utf8", inputs={"program": patch(exported, data_offset, "<B", 0xFF)}, error="InvalidProgram",
+               reason="export_name_not_utf8")
+    # a name pointer in no segment is skipped: the program loads without that export
+    nowhere = patch(exported, records_offset + 5, "<I", 0x900000)
+    yield Case("export_name_in_no_segment", inputs={"program": nowhere, "method": "athexp_f"}, error="VmTrap",
+               reason="unknown_method")
+    # shrink the export section by one byte: a partial record
     yield Case("export_record_truncated", inputs={"program": patch(exported, shoff + 40 + 20, "<I", 8)},
                error="InvalidProgram", reason="export_record_truncated")
 
@@ -157,6 +183,13 @@ def test_payloads_and_selectors():
     yield Case("option_tag_2", inputs={"program": program, "payload": b"\x00\x02\x00"}, expected=call_outcome("FAILURE"))
     yield Case("non_canonical_compact", inputs={"program": program, "payload": b"\x01\x00\x00\x00"},
                expected=call_outcome("FAILURE"))
+    yield Case("truncated_compact", inputs={"program": program, "payload": b"\x01"}, expected=call_outcome("FAILURE"))
+    yield Case("compact_wider_than_u32", inputs={"program": program, "payload": b"\x07" + bytes(5)},
+               expected=call_outcome("FAILURE"))
+    yield Case("missing_option", inputs={"program": program, "payload": b"\x00"}, expected=call_outcome("FAILURE"))
+    yield Case("truncated_selector", inputs={"program": program, "payload": b"\x00\x01\xaa"}, expected=call_outcome("FAILURE"))
+    yield Case("four_byte_compact_length", inputs={"program": program, "payload": b"\x02\x00\x01\x00" + bytes(16384) + b"\x00\x00"},
+               expected=call_outcome("SUCCESS", MAIN_STEPS, "0x" + b"main".hex()))
     yield Case("vec_longer_than_payload", inputs={"program": program, "payload": b"\x08\x00"}, expected=call_outcome("FAILURE"))
     yield Case("empty_code", inputs={"program": b"", "payload": None}, expected=call_outcome("FAILURE"))
     yield Case("unloadable_code", inputs={"program": b"\x7fATH\x00\x00\x00\x00", "payload": None}, expected=call_outcome("FAILURE"))

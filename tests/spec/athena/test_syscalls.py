@@ -145,6 +145,11 @@ def test_storage_balance_context():
         "host_write_deleted", text, {**regs, "x5": 2}, input_data=KEY + bytes(32),
         storage={"0x" + KEY.hex(): "0x" + bytes(32).hex()}, initial_storage={"0x" + KEY.hex(): "0x" + VALUE.hex()},
     )
+    yield syscall_case(
+        "host_write_modified", LOAD_INPUT + "li t0, 0xA1\nlui a0, 1\naddi a1, a0, 32\necall", {**regs, "x5": 3},
+        input_data=KEY + VALUE, storage={"0x" + KEY.hex(): "0x" + VALUE.hex()},
+        initial_storage={"0x" + KEY.hex(): "0x" + bytes([9] * 32).hex()},
+    )
     text = LOAD_INPUT + "li t0, 0xA0\nlui a0, 1\necall"
     yield syscall_case(
         "host_read_overwrites_key", text, {"x5": 0xA0, "x10": 0x1000, "x11": 32}, input_data=KEY,
@@ -233,6 +238,10 @@ def test_host_call_spawn_deploy():
         # a failed call returns no gas, and the caller is charged all it gave (host.rs:140-151)
         extra_gas=GAS - 4 * (steps_of(text) - 1),
         status="INSUFFICIENT_BALANCE", reason="call_failed", steps=steps_of(text) - 1, pc=4 * (steps_of(text) - 1),
+    )
+    yield syscall_case(
+        "call_depth_exceeded", text, {**regs, "x5": 0xA2}, input_data=data, balance=10, context={"callee": CALLEE, "depth": 10},
+        status="CALL_DEPTH_EXCEEDED", reason="call_failed", extra_gas=GAS - 4 * (steps_of(text) - 1),
     )
     text = CALL_PROGRAM.format(input_len=0, out=0, cap=0, amount_at=26)
     yield syscall_case(
