@@ -121,10 +121,11 @@ class World:
         vrf_nonce: int = BIG_NONCE,
         post: Any = None,
         leaf_index: int = 1,
+        initial_post: Any = None,
     ) -> Any:
         positioning = GOLDEN if positioning is None else positioning
         commitment = GOLDEN if commitment is None else commitment
-        initial_post = good_post(7)
+        initial_post = initial_post or good_post(7)
         challenge = atx.challenge_hash_v2(atx.NIPostChallengeV2(epoch, EMPTY, positioning, initial_post))
         ref, nodes = self.poet({leaf_index: challenge}, leaf_count)
         sub = atx.SubPostV2(0, 0, leaf_index, post or good_post(1), num_units)
