@@ -9,10 +9,10 @@ on both backends. Rates are calls per second; the ratio is impl/spec.
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 from typing import Any
 
+from smspec.tools.bench_scale import _rate
 from tqdm import tqdm
 
 
@@ -23,21 +23,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="alternating spec/impl rounds per workload; the best is kept (default 3)")
     parser.add_argument("--leaves", type=int, default=1024,
                         help="number of leaves of the Merkle workload (default 1024)")
-
-
-def _rate(function: Callable[[], Any], seconds: float) -> float:
-    """Calls per second of ``function``, measured for about ``seconds``."""
-    calls = 0
-    batch = 1
-    start = time.perf_counter()
-    elapsed = 0.0
-    while elapsed < seconds:
-        for _ in range(batch):
-            function()
-        calls += batch
-        batch = min(batch * 2, 1024)
-        elapsed = time.perf_counter() - start
-    return calls / elapsed
 
 
 def _backends() -> tuple[Any, dict[str, Callable[..., Any]]]:
