@@ -473,6 +473,7 @@ def _struct_plan(struct_class: type) -> tuple[Encoder, Decoder]:
     namespace: dict[str, Any] = {
         "cls": struct_class, "InvalidValue": InvalidValue, "short": _short, "read_compact": _read_compact,
         "encode_compact_slow": _encode_compact_slow, "type_name": name,
+        "pack_u16": _pack_u16, "pack_u32": _pack_u32,
     }
     enc_lines = [
         "def enc(value, depth, out):",
@@ -488,16 +489,43 @@ def _struct_plan(struct_class: type) -> tuple[Encoder, Decoder]:
         enc_lines.append(f"    v = value.{field.name}")
         if isinstance(codec, _spec.CompactCodec):
             bits = codec.bits
+            two_byte_end = min(2**14, 2**bits)
+            four_byte_end = min(2**30, 2**bits)
             enc_lines += [
-                "    if type(v) is int and 0 <= v < 64:",
+                "    if type(v) is not int:",
+                f"        encode_compact_slow(v, {bits}, out)",
+                "    elif 0 <= v < 64:",
                 "        out.append(v << 2)",
+                f"    elif 64 <= v < {two_byte_end}:",
+                "        out += pack_u16((v << 2) | 1)",
+                f"    elif {2**14} <= v < {four_byte_end}:",
+                "        out += pack_u32((v << 2) | 2)",
                 "    else:",
                 f"        encode_compact_slow(v, {bits}, out)",
             ]
+            # Inline the one-, two- and four-byte forms when they are complete and canonical;
+            # everything else (short input, errors, big integers) goes through read_compact.
             dec_lines += [
-                "    if offset < size and not data[offset] & 3:",
-                f"        f{index} = data[offset] >> 2",
+                "    if offset < size:",
+                "        b = data[offset]",
+                "        m = b & 3",
+                "    else:",
+                "        m = 4",
+                "    if m == 0:",
+                f"        f{index} = b >> 2",
                 "        offset += 1",
+                f"    elif m == 1 and offset + 2 <= size and 64 <= (v := (b + (data[offset + 1] << 8)) >> 2) < {two_byte_end}:",
+                f"        f{index} = v",
+                "        offset += 2",
+            ]
+            if bits > 16:
+                dec_lines += [
+                    "    elif m == 2 and offset + 4 <= size and (v := (b + (data[offset + 1] << 8) + (data[offset + 2] << 16)"
+                    " + (data[offset + 3] << 24)) >> 2) > 16383:",
+                    f"        f{index} = v",
+                    "        offset += 4",
+                ]
+            dec_lines += [
                 "    else:",
                 f"        f{index}, offset = read_compact(data, offset, {bits}, size)",
             ]

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -75,6 +76,37 @@ def test_encode_compact(value, bits):
 def test_decode_compact(data, offset, bits):
     offset = min(offset, len(data))
     assert full_outcome(impl.decode_compact, data, offset, bits) == full_outcome(scale.decode_compact, data, offset, bits)
+
+
+@attrs.frozen
+class CompactFields:
+    """A struct whose decoder the impl generates with inline compact fast paths."""
+
+    a: int = scale.scale_field(scale.Compact8)
+    b: int = scale.scale_field(scale.Compact16)
+    c: int = scale.scale_field(scale.Compact32)
+    d: int = scale.scale_field(scale.Compact64)
+
+
+compact_bytes = st.lists(
+    st.sampled_from(["00", "fc", "0101", "fd00", "fd03", "0104", "fdff", "02000100", "feff0000", "feff0300",
+                     "feff0400", "feffffff", "0300000040", "03ffffff3f", "070000008000", "13ffffffffffffffff",
+                     "ff", "01", "02", "03"]) | st.binary(max_size=5).map(bytes.hex),
+    max_size=5,
+).map(lambda parts: bytes.fromhex("".join(parts)))
+
+
+@given(compact_bytes)
+@settings(max_examples=1000)
+def test_decode_struct_of_compacts(data):
+    assert full_outcome(impl.decode, data, CompactFields) == full_outcome(scale.decode, data, CompactFields)
+
+
+@given(st.lists(edge_ints | st.integers(-(2**65), 2**65), min_size=4, max_size=4))
+@settings(max_examples=500)
+def test_encode_struct_of_compacts(values):
+    value = CompactFields(*values)
+    assert full_outcome(impl.encode, value, CompactFields) == full_outcome(scale.encode, value, CompactFields)
 
 
 def run_crosshair(name: str, seconds: float) -> None:
