@@ -18,7 +18,6 @@ import sqlite3
 from typing import Any
 
 import blake3
-
 from smspec.impl.registry import replaces
 from smspec.impl.scale import decode_compact, encode_compact
 from smspec.spec.errors import InvalidEncoding, InvalidValue

@@ -70,12 +70,15 @@ def run(args: argparse.Namespace) -> None:
             registry.use_backend(backend)
             row.append(rate(validation(value), args.seconds))
         results.append(row)
+    def decode_and_id(blob: bytes) -> Callable[[], object]:
+        return lambda: atx.atx_id_v2(atx.decode_atx_v2(blob), scheme)
+
     decode_results = []
     for label, blob in tqdm(blobs, desc="decode+id", unit="workload"):
         row = [label]
         for backend in ("spec", "impl"):
             registry.use_backend(backend)
-            row.append(rate(lambda: atx.atx_id_v2(atx.decode_atx_v2(blob), scheme), args.seconds))
+            row.append(rate(decode_and_id(blob), args.seconds))
         decode_results.append(row)
     registry.use_backend("spec")
 

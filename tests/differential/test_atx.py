@@ -17,7 +17,6 @@ import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from smspec.conformance.cases import to_json
 from smspec.conformance.execute import expected_outcome
 from smspec.impl import atx as impl
@@ -192,30 +191,19 @@ def test_pipeline_agrees(scheme, which, kind, resign):
 # SQLite store against the in-memory store: replay every validation and detection vector
 
 
-def sqlite_outcome(inputs: dict) -> dict:
+def replay_outcome(inputs: dict, sqlite: bool) -> dict:
+    """Replay a vector's history into a memory or SQLite store, then process its ATX."""
     from smspec.conformance.handlers import atx as handlers
     from smspec.conformance.handlers import hexbytes
 
-    store = impl.SqliteAtxStore(atx)
     original = atx.MemoryAtxStore
-    atx.MemoryAtxStore = lambda: store  # load_state builds its store through the spec module
+    if sqlite:
+        store = impl.SqliteAtxStore(atx)
+        atx.MemoryAtxStore = lambda: store  # load_state builds its store through the spec module
     try:
-        _, _, _, config = handlers.load_state(lambda name: {"atx": atx, "malfeasance": mal}[name], inputs)
+        _, _, store, config = handlers.load_state(lambda name: {"atx": atx, "malfeasance": mal}[name], inputs)
     finally:
         atx.MemoryAtxStore = original
-    try:
-        stored, finding = mal.handle_atx_v2(hexbytes(inputs["blob"]), store, config, handlers.StubPostVerifier())
-    except SpecError as error:
-        return {"error": type(error).__name__, "reason": error.reason}
-    return {"stored": handlers.stored_json(stored), "finding": None if finding is None else finding.proof_type,
-            "malicious": sorted(store.malicious)}
-
-
-def memory_outcome(inputs: dict) -> dict:
-    from smspec.conformance.handlers import atx as handlers
-    from smspec.conformance.handlers import hexbytes
-
-    _, _, store, config = handlers.load_state(lambda name: {"atx": atx, "malfeasance": mal}[name], inputs)
     try:
         stored, finding = mal.handle_atx_v2(hexbytes(inputs["blob"]), store, config, handlers.StubPostVerifier())
     except SpecError as error:
@@ -239,8 +227,8 @@ def test_sqlite_store_replays_vectors():
     assert len(cases) > 80
     for case in cases:
         inputs = to_json(case.inputs)
-        got = sqlite_outcome(inputs)
-        assert got == memory_outcome(inputs), case.name
+        got = replay_outcome(inputs, sqlite=True)
+        assert got == replay_outcome(inputs, sqlite=False), case.name
         expected = expected_outcome(case)
         if expected is not None and "error" in expected:
             assert got["error"] == expected["error"] and got["reason"] == expected.get("reason", got["reason"])

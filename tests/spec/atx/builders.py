@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-
 from smspec.conformance.handlers.atx import StubPostVerifier, config_json
 from smspec.spec import load
 

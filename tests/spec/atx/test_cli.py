@@ -7,7 +7,6 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from smspec.conformance.cases import to_json
 from smspec.tests.spec.atx.builders import World, atx, scale
 from smspec.tests.spec.atx.test_codec import hand_decoded_solo, hand_encoded_solo

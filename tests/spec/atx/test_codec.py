@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import attrs
 import pytest
-
 from smspec.conformance.cases import Case, vector_source
 from smspec.conformance.jsonio import value_from_jsonable, value_to_jsonable
 from smspec.spec.errors import InvalidEncoding

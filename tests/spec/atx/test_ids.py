@@ -9,9 +9,17 @@ from __future__ import annotations
 
 import blake3
 import pytest
-
 from smspec.conformance.cases import Case, vector_source
-from smspec.tests.spec.atx.builders import EMPTY, GOLDEN, Member, World, atx, married_pair, node_id, scale
+from smspec.tests.spec.atx.builders import (
+    EMPTY,
+    GOLDEN,
+    Member,
+    World,
+    atx,
+    married_pair,
+    node_id,
+    scale,
+)
 
 Z = bytes(32)
 

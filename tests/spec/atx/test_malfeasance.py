@@ -6,7 +6,6 @@ from typing import Any
 
 import attrs
 import pytest
-
 from smspec.conformance.cases import Case, to_json, vector_source
 from smspec.conformance.handlers.atx import config_json
 from smspec.tests.spec.atx.builders import (

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import attrs
 import pytest
-
 from smspec.spec import load
 from smspec.tests.spec.atx.builders import EMPTY, GOLDEN, World, atx, mal, node_id
 from smspec.tests.spec.post.helpers import needs_randomx

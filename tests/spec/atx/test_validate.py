@@ -10,7 +10,6 @@ from typing import Any
 
 import attrs
 import pytest
-
 from smspec.conformance.cases import Case, vector_source
 from smspec.tests.spec.atx.builders import (
     BIG_NONCE,
