@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -50,10 +52,17 @@ def _build(name: str) -> bytes:
         return output.read_bytes()
 
 
-def build(name: str) -> bytes:
-    """The ELF bytes of program `name` (skips the test when the toolchain is absent)."""
+def build(name: str) -> bytes | None:
+    """The ELF bytes of program `name`.
+
+    Without the toolchain: under pytest the calling test is skipped; elsewhere (``smspec vectors
+    generate``) a warning is printed and None returned, and the vector source yields no cases.
+    """
     if not toolchain_available():
-        pytest.skip(MISSING)
+        if "PYTEST_CURRENT_TEST" in os.environ:
+            pytest.skip(MISSING)
+        print(f"warning: athena compiled-program vectors left out: {MISSING}", file=sys.stderr)
+        return None
     return _build(name)
 
 
