@@ -28,6 +28,9 @@ Kinds:
   ``proof`` (hex) -> ``weight``; a rejected proof gives ``InvalidProof(reason)`` (reasons in
   spec/post_best.md), an undecodable one ``InvalidEncoding``. Labels are recomputed with the
   preset's scrypt ``N``.
+* ``post_best/verify/entry``: inputs ``identities``, ``challenge``, ``k``, ``position``, ``proof``
+  (hex) -> ``valid`` (bool): the malfeasance check of one entry. Errors as for ``verify``, and
+  ``InvalidValue`` ``position_out_of_range``.
 """
 
 from __future__ import annotations
@@ -137,3 +140,14 @@ def verify(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
         hexbytes(inputs["seed"]),
     )
     return {"weight": weight}
+
+
+@handler("post_best", "verify", "entry")
+def verify_entry(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """inputs: identities, challenge (hex32), k, position, proof (hex). output: valid (bool)."""
+    pb = spec("post_best")
+    scale = spec("scale")
+    identities = identities_from(inputs, pb)
+    proof = scale.decode(hexbytes(inputs["proof"]), pb.BestProof)
+    valid = pb.verify_best_entry(proof, identities, hexbytes(inputs["challenge"], 32), as_int(inputs["k"]), as_int(inputs["position"]))
+    return {"valid": valid}

@@ -295,6 +295,29 @@ def seeds_for(pb, identities, position, k):
     return caught, missed
 
 
+@vector_source("post_best", "verify", "entry", presets=("tiny",))
+def test_verify_entry_vectors():
+    pb, identities, proof = honest_setup()
+    k = pb.POST_BEST_K
+    fake_proof, fake_position = fabricate_one(pb, identities, proof)
+    base = {"identities": identities_json(pb, identities), "challenge": CHALLENGE, "k": k}
+
+    def case(name, p, position, **kw):
+        return Case(name, inputs={**base, "position": position, "proof": encode(p, pb.BestProof)},
+                    spec_ref="post_best.md#verify_best_entry", **kw)
+
+    yield case("honest_first", proof, 0, expected={"valid": True})
+    yield case("honest_last", proof, k - 1, expected={"valid": True})
+    yield case("fabricated", fake_proof, fake_position, expected={"valid": False},
+               description="the malfeasance check convicts the forged entry")
+    other = 0 if fake_position else 1
+    yield case("fabricated_proof_other_entry", fake_proof, other, expected={"valid": True})
+    yield case("position_k", proof, k, error="InvalidValue", reason="position_out_of_range")
+    yield case("position_negative", proof, -1, error="InvalidValue", reason="position_out_of_range")
+    malformed = forged(pb, proof, groups=proof.groups[::-1])
+    yield case("malformed_proof", malformed, 0, error="InvalidProof", reason="identities_not_increasing")
+
+
 @vector_source("post_best", "verify", "spot_check_positions", presets=("mainnet",))
 def test_spot_check_vectors():
     root = pseudo_random("root", 32)
