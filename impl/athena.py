@@ -213,24 +213,19 @@ class _BlockCompiler:
         a = self.reg(ins.rs1)
         imm = ins.imm
         uimm = imm & M
-        if name == "addi":
-            expr = f"({a} + {imm}) & {M}"
-        elif name == "slti":
-            expr = f"1 if {_signed(a)} < {imm} else 0"
-        elif name == "sltiu":
-            expr = f"1 if {a} < {uimm} else 0"
-        elif name == "xori":
-            expr = f"{a} ^ {uimm}"
-        elif name == "ori":
-            expr = f"{a} | {uimm}"
-        elif name == "andi":
-            expr = f"{a} & {uimm}"
-        elif name == "slli":
-            expr = f"({a} << {imm}) & {M}"
-        elif name == "srli":
-            expr = f"{a} >> {imm}"
-        elif name == "srai":
-            expr = f"({_signed(a)} >> {imm}) & {M}"
+        immediate_forms = {
+            "addi": f"({a} + {imm}) & {M}",
+            "slti": f"1 if {_signed(a)} < {imm} else 0",
+            "sltiu": f"1 if {a} < {uimm} else 0",
+            "xori": f"{a} ^ {uimm}",
+            "ori": f"{a} | {uimm}",
+            "andi": f"{a} & {uimm}",
+            "slli": f"({a} << {imm}) & {M}",
+            "srli": f"{a} >> {imm}",
+            "srai": f"({_signed(a)} >> {imm}) & {M}",
+        }
+        if name in immediate_forms:
+            expr = immediate_forms[name]
         else:
             b = self.reg(ins.rs2)
             expr = {

@@ -165,8 +165,7 @@ def _lines(text: str) -> list[tuple[str | None, str, list[str]]]:
     return parsed
 
 
-def assemble_words(text: str, base: int = 0) -> list[int]:
-    lines = _lines(text)
+def _labels(lines: list[tuple[str | None, str, list[str]]], base: int) -> dict[str, int]:
     labels: dict[str, int] = {}
     pc = base
     for label, mnemonic, operands in lines:
@@ -174,6 +173,12 @@ def assemble_words(text: str, base: int = 0) -> list[int]:
             labels[label] = pc
         else:
             pc += _size(mnemonic, operands)
+    return labels
+
+
+def assemble_words(text: str, base: int = 0) -> list[int]:
+    lines = _lines(text)
+    labels = _labels(lines, base)
     words: list[int] = []
     pc = base
     for label, mnemonic, operands in lines:
@@ -211,14 +216,7 @@ def elf_program(
     ``exports`` maps exported names to code labels; they are listed in ``.note.athena_export``
     (packed records {u8 0, u32 address, u32 name pointer}) with the names stored after ``data``.
     """
-    lines = _lines(text)
-    labels: dict[str, int] = {}
-    pc = code_base
-    for label, mnemonic, operands in lines:
-        if label is not None:
-            labels[label] = pc
-        else:
-            pc += _size(mnemonic, operands)
+    labels = _labels(_lines(text), code_base)
     code = assemble(text, code_base)
     names = b""
     records = b""
