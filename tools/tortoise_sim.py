@@ -16,7 +16,8 @@ network side and a Hare output; honest ballots carry the opinion that their side
   an empty one.
 * ``late_blocks``: layers whose block reaches the nodes only after the next layer's ballots.
 
-Every node is driven through the event-trace format of ``smspec.conformance.handlers.tortoise``
+After each tally the mesh applies the verified layer (``on_applied`` with its opinion), which is
+what lets the window move. Every node is driven through the event-trace format of ``smspec.conformance.handlers.tortoise``
 and its events are recorded, so any run can be saved and replayed (``smspec tortoise replay``).
 Assumptions (simplifications of the real network, documented in docs/tortoise.md): ATXs are seen
 by every node; all ballots of one side in one layer share one opinion; one ballot per smesher per
@@ -54,6 +55,7 @@ class Scenario:
     late_blocks: tuple[int, ...] = ()
     shuffle_ballots: bool = False
     shuffle_seed: int = 0  # delivery order only; does not change what is produced
+    apply_verified: bool = True  # the mesh applies verified layers (on_applied), which lets the window move
     config: dict = field(default_factory=dict)
 
 
@@ -243,6 +245,10 @@ class Simulation:
             self.step(layer)
             for node in self.nodes:
                 self.apply(node, {"op": "tally", "layer": layer})
+                state = node.state
+                if self.s.apply_verified and state.verified > state.evicted:
+                    opinion = self.t.get_layer(state, state.verified).opinion
+                    self.apply(node, {"op": "applied", "layer": state.verified, "opinion": hexstr(opinion)})
             self.history.append([(i, n.state.verified, n.state.is_full) for i, n in enumerate(self.nodes)])
             if progress is not None:
                 progress.update(1)

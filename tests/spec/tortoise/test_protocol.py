@@ -216,3 +216,69 @@ def test_decode_rejects_opinion_mismatch_and_duplicates():
         assert error.reason == "opinion_mismatch"
     else:
         raise AssertionError("mismatching opinion accepted")
+
+
+def test_window_bounds_the_state():
+    """The window: with the mesh applying verified layers, layers, ballots and epochs older than
+    `window` layers behind the verified layer are dropped, so the state stays bounded."""
+    sim = simulate(T, Scenario(layers=60, smeshers=4, config={"window_size": 12}))
+    state = sim.nodes[0].state
+    assert state.verified == state.last - 1
+    assert state.evicted == state.verified - 12 - 1
+    assert min(state.layers) == state.evicted + 1 and len(state.layers) <= 12 + 2
+    assert min(state.ballots) > state.evicted
+    assert all(b.layer > state.evicted for b in state.ballot_refs.values())
+    assert min(state.epochs) >= T.epoch_of(state.config, state.evicted + 1) - 1
+
+
+def test_pending_blocks_eviction_until_applied():
+    """Eviction never passes `pending`, the lowest layer the mesh has not applied."""
+    sim = simulate(T, Scenario(layers=40, smeshers=4, config={"window_size": 12}, apply_verified=False))
+    state = sim.nodes[0].state
+    assert state.evicted == G - 1 and state.pending == G
+
+
+def test_ballots_wait_for_the_beacon():
+    """Without the epoch's beacon a ballot cannot be counted: it waits in the retry queue, vote
+    encoding refuses, and the next tally after the beacon arrives counts it."""
+    state = T.new_tortoise(config(layers_per_epoch=4))
+    smesher, atx = ident(32, "s"), ident(32, "a")
+    T.on_atx(state, 2, atx, T.AtxData(node=smesher, weight=10, height=100))
+    T.tally_votes(state, G + 1)
+    ballot = reference_ballot(state, G + 1, atx, smesher, beacon=b"bcn1", epoch_eligibilities=1)
+    T.on_ballot(state, ballot)
+    T.tally_votes(state, G + 1)
+    assert [b.id for b in state.retriable] == [ballot.id]
+    try:
+        T.encode_votes(state)
+    except T.EncodeVotesError as error:
+        assert error.reason == "not_drained"
+    else:
+        raise AssertionError("encoded with ballots waiting for a beacon")
+    T.on_beacon(state, 2, b"bcn1")
+    T.tally_votes(state, G + 2)
+    assert state.retriable == [] and state.total_good_weight == 10 * W
+
+
+def test_encode_needs_the_coin_outside_hdist():
+    """Self-healing votes on an undecided block outside hdist use the weak coin of the previous
+    layer; without it encoding fails (go-spacemesh "coinflip is not recorded")."""
+    state = T.new_tortoise(config(layers_per_epoch=4, hdist=2, zdist=1))
+    T.on_atx(state, 2, ident(32, "a"), T.AtxData(node=ident(32, "s"), weight=10, height=100))
+    T.on_beacon(state, 2, b"bcn1")
+    block = T.BlockHeader(id=ident(20, "x"), layer=G + 1, height=0)
+    T.on_block(state, block)
+    T.on_hare_output(state, G + 1, block.id)
+    T.tally_votes(state, G + 4)  # no ballots: G+1 cannot be verified and is now outside hdist
+    assert state.verified == G
+    try:
+        T.encode_votes(state)
+    except T.EncodeVotesError as error:
+        assert error.reason == "coinflip_not_recorded"
+    else:
+        raise AssertionError("encoded without a weak coin")
+    T.on_weak_coin(state, G + 4, True)
+    opinion = T.encode_votes(state)
+    assert opinion.votes.support == (block,)  # the coin said support
+    T.on_weak_coin(state, G + 4, False)
+    assert T.encode_votes(state).votes.support == ()
