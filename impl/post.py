@@ -218,25 +218,28 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
     count = len(labels) // 16
     data = labels[:16 * count]
     msb_limit, lsb_limit = difficulty >> 56, difficulty & (2**56 - 1)
+    label_rows = np.frombuffer(data, dtype=np.uint8).reshape(count, 16)
     result: dict[int, np.ndarray] = {}
     for position, pow in enumerate(pows):
         group = first_nonce // 16 + position
         ciphertext = np.frombuffer(AES.new(_group_key(challenge, group, pow), AES.MODE_ECB).encrypt(data),
                                    dtype=np.uint8).reshape(count, 16)
-        below = ciphertext < msb_limit
-        equal_rows, equal_offsets = np.nonzero(ciphertext == msb_limit)
+        # one pass finds every (label, offset) whose top byte is at most the limit, in
+        # label-major order; only those equal to it need the per-nonce AES for the low 56 bits
+        flat = np.flatnonzero(ciphertext.reshape(-1) <= msb_limit)
+        rows, offsets = flat >> 4, flat & 15
+        keep = np.ones(len(rows), dtype=bool)
+        equal = np.nonzero(ciphertext[rows, offsets] == msb_limit)[0]
+        for offset in np.unique(offsets[equal]):
+            nonce = 16 * group + int(offset)
+            at = equal[offsets[equal] == offset]
+            cipher = AES.new(_nonce_key(challenge, group, pow, nonce), AES.MODE_ECB)
+            chosen = label_rows[rows[at]].tobytes()
+            low = np.frombuffer(cipher.encrypt(chosen), dtype="<u8").reshape(-1, 2)[:, 0] & np.uint64(2**56 - 1)
+            keep[at] = low < np.uint64(lsb_limit)
+        rows, offsets = rows[keep], offsets[keep]
         for offset in range(16):
-            nonce = 16 * group + offset
-            rows = np.nonzero(below[:, offset])[0]
-            candidates = equal_rows[equal_offsets == offset]
-            if len(candidates):
-                cipher = AES.new(_nonce_key(challenge, group, pow, nonce), AES.MODE_ECB)
-                chosen = b"".join(data[16 * int(r):16 * int(r) + 16] for r in candidates)
-                low = np.frombuffer(cipher.encrypt(chosen), dtype="<u8").reshape(-1, 2)[:, 0] & np.uint64(2**56 - 1)
-                extra = candidates[low < np.uint64(lsb_limit)]
-                if len(extra):
-                    rows = np.union1d(rows, extra)
-            result[nonce] = rows.astype(np.int64) + first_index
+            result[16 * group + offset] = rows[offsets == offset].astype(np.int64) + first_index
     return result
 
 
