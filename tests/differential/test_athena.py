@@ -218,8 +218,12 @@ def test_spec_and_impl_match_unicorn(words):
         assert machine.pc == pc >= end
 
 
-# Compiled programs (C + picolibc, assembly) on Unicorn, with HINT_LEN/HINT_READ/WRITE/HALT
+# Compiled programs (C + picolibc, assembly) on Unicorn: output, registers, stack/code/data memory
+# and instruction counts. HINT_LEN/HINT_READ/WRITE/HALT are
 # emulated by an ecall hook following the host-ABI table of spec/athena.md.
+
+
+COMPILED_WINDOW = (0x1F0000, 0x210000)  # stack below 0x200400, code at 0x200800, data after it
 
 
 def unicorn_run_elf(code: bytes, input_stream: bytes, max_steps: int):
@@ -266,7 +270,13 @@ def unicorn_run_elf(code: bytes, input_stream: bytes, max_steps: int):
     emu.hook_add(unicorn.UC_HOOK_INTR, on_interrupt)
     emu.emu_start(entry, 0xFFFFFFFF, count=max_steps)
     registers = [0] + [emu.reg_read(reg[i]) for i in range(1, 16)]
-    return registers, bytes(state["output"]), state["count"], state["exit"]
+    window = emu.mem_read(COMPILED_WINDOW[0], COMPILED_WINDOW[1] - COMPILED_WINDOW[0])
+    memory = {}
+    for offset in range(0, len(window), 4):
+        value = int.from_bytes(window[offset : offset + 4], "little")
+        if value:
+            memory[COMPILED_WINDOW[0] + offset] = value
+    return registers, bytes(state["output"]), state["count"], state["exit"], memory
 
 
 @pytest.mark.parametrize(("name", "seed"), [("isa", 0), ("isa", 6), ("isa", 25), ("loop", 3000)])
@@ -278,13 +288,15 @@ def test_compiled_programs_match_unicorn(name, seed):
     code = build(name)
     input_stream = struct.pack("<I", seed)
     program = athena_module.load_program(code)
-    registers, output, count, exit_code = unicorn_run_elf(code, input_stream, 10**6)
+    registers, output, count, exit_code, memory = unicorn_run_elf(code, input_stream, 10**6)
     assert exit_code == 0
     for run in (spec_run(), IMPL_RUN):
         machine = run(program, program.pc_start, input_stream, athena_module.InMemoryHost(), athena_module.AthenaContext(), 10**8)
         assert machine.trap is None and machine.halted
         assert bytes(machine.output) == output
         assert machine.registers == registers
+        window = {a: v for a, v in machine.memory.items() if v and COMPILED_WINDOW[0] <= a < COMPILED_WINDOW[1]}
+        assert window == memory
         assert machine.steps == count
         assert machine.gas == 4 * count
 
