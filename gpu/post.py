@@ -7,7 +7,10 @@ On pocl (the CPU OpenCL platform) the work items of a work group are vectorized 
 lanes and the groups spread over all cores.
 
 Environment: ``SMSPEC_OPENCL_DEVICE`` = ``platform:device`` indices picks a device (default: the
-first GPU, else the first device); ``SMSPEC_OPENCL_MEMORY`` bounds the scratch bytes per launch.
+first GPU, else the first device); ``SMSPEC_OPENCL_MEMORY`` bounds the scratch bytes per launch;
+``SMSPEC_OPENCL_LABELS_PER_ITEM`` (1, 2, 4; default 4 on wide-SIMD CPUs, 1 on GPUs),
+``SMSPEC_OPENCL_LAYOUT`` (``contiguous`` tables, the CPU default, or ``interleaved``, the GPU
+default) and ``SMSPEC_OPENCL_LOCAL`` (work-group size) tune the kernel.
 """
 
 from __future__ import annotations
@@ -35,7 +38,11 @@ class ScryptOpenCL:
         self.is_cpu = bool(self.device.type & cl.device_type.CPU)
         self.labels_per_item = int(os.environ.get("SMSPEC_OPENCL_LABELS_PER_ITEM", "0")) or (
             4 if self.is_cpu and self.device.preferred_vector_width_int >= 16 else 2 if self.is_cpu else 1)
-        options = [f"-DLABELS_PER_ITEM={self.labels_per_item}"] + (["-DCONTIGUOUS_SCRATCH"] if self.is_cpu else [])
+        layout = os.environ.get("SMSPEC_OPENCL_LAYOUT") or ("contiguous" if self.is_cpu else "interleaved")
+        if layout not in ("contiguous", "interleaved"):
+            raise ValueError("SMSPEC_OPENCL_LAYOUT must be contiguous or interleaved")
+        self.layout = layout
+        options = [f"-DLABELS_PER_ITEM={self.labels_per_item}"] + (["-DCONTIGUOUS_SCRATCH"] if layout == "contiguous" else [])
         self.program = cl.Program(self.context, kernel_source("scrypt")).build(options=options)
         self.labels_kernel = cl.Kernel(self.program, "scrypt_labels")
         self.scan_kernel = cl.Kernel(self.program, "vrf_scan")

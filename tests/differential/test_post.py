@@ -161,3 +161,24 @@ def test_opencl_initialize_range(commitment: bytes, start: int, count: int, log_
     expected = outcome(spec_function("initialize_range"), commitment, start, count, 2**log_n, difficulty)
     assert outcome(gpu.initialize_range, commitment, start, count, 2**log_n, difficulty) == expected
     assert outcome(impl.initialize_range, commitment, start, count, 2**log_n, difficulty) == expected
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("labels_per_item, layout", [
+    (1, "interleaved"),  # the GPU build
+    pytest.param(1, "contiguous", marks=pytest.mark.slow),
+    pytest.param(2, "contiguous", marks=pytest.mark.slow),
+    pytest.param(2, "interleaved", marks=pytest.mark.slow),
+    pytest.param(4, "interleaved", marks=pytest.mark.slow),
+])  # 4 labels per item with contiguous tables is the pocl default, covered above
+def test_opencl_kernel_variants(monkeypatch, labels_per_item: int, layout: str) -> None:
+    # every build of the kernel (the GPU default is 1 label per item, interleaved tables)
+    from smspec.gpu import post as gpu
+
+    monkeypatch.setenv("SMSPEC_OPENCL_LABELS_PER_ITEM", str(labels_per_item))
+    monkeypatch.setenv("SMSPEC_OPENCL_LAYOUT", layout)
+    engine = gpu.ScryptOpenCL()
+    commitment = bytes(range(32))
+    for start, count, n, batch in [(0, 13, 8, 5), (2**64 - 9, 9, 4, 4), (1000, 17, 32, 17)]:
+        assert engine.outputs(commitment, start, count, n, batch=batch)[0] == \
+            spec_function("compute_labels")(commitment, start, count, n)
