@@ -239,6 +239,20 @@ class World:
         self.history.append({"v2": blob})
         return stored, finding
 
+    def v1(self, name: str, epoch: int, prev: bytes, sequence: int, num_units: int = 5) -> Any:
+        """A signed ATX v1 of `name` (initial when `prev` is the empty ID)."""
+        initial = prev == EMPTY
+        challenge = atx.NIPostChallengeV1(
+            epoch, sequence, prev, GOLDEN if initial else prev, GOLDEN if initial else None,
+            good_post(3) if initial else None,
+        )
+        nipost = atx.NIPostV1(atx.MerkleProofV1([], 0), good_post(4), atx.PostMetadataV1(bytes(32), 1024))
+        inner = atx.InnerActivationTxV1(challenge, COINBASE, num_units, nipost, node_id(name) if initial else None,
+                                        BIG_NONCE if initial else None)
+        unsigned = atx.ActivationTxV1(inner, node_id(name), bytes(64))
+        signature = crypto.sign(seed(name), crypto.Domain.ATX, GENESIS_ID, atx.signed_bytes_v1(unsigned))
+        return attrs.evolve(unsigned, signature=signature)
+
     def submit_v1(self, value: Any, base_tick_height: int, tick_count: int) -> bytes:
         """Store a v1 ATX validated elsewhere; returns its ID."""
         blob = scale.encode(value, atx.ActivationTxV1)

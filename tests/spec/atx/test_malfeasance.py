@@ -70,6 +70,12 @@ def detections(scheme: Any) -> list[tuple[str, World, Any, str, int, list[str]]]
     world.submit(world.solo("bob", 4, bob1))
     offending = world.merged("alice", 4, m, [Member("alice", 0, m, 4), Member("bob", 1, bob1, 3)], positioning=m)
     found.append(("merged_double_post", world, offending, "bob", mal.PROOF_INVALID_PREVIOUS_V2, ["alice", "bob"]))
+    # Invalid previous against a v1 ATX: dave's v1 chain, then a v2 ATX naming a stale v1 ATX.
+    world = World(scheme)
+    first = world.submit_v1(world.v1("dave", 1, EMPTY, 0), base_tick_height=0, tick_count=10)
+    second = world.submit_v1(world.v1("dave", 2, first, 1), base_tick_height=10, tick_count=10)
+    offending = world.solo("dave", 3, first, positioning=second)
+    found.append(("invalid_previous_v1", world, offending, "dave", mal.PROOF_INVALID_PREVIOUS_V1, ["dave"]))
     return found
 
 
@@ -155,7 +161,8 @@ def test_verification_vectors():
         found = detected(scheme)
         for name, (finding, config) in found.items():
             if finding.proof is None:
-                assert tag == "a" and finding.proof_type == mal.PROOF_INVALID_PREVIOUS_V2
+                assert tag == "a" and finding.proof_type in (mal.PROOF_INVALID_PREVIOUS_V1,
+                                                             mal.PROOF_INVALID_PREVIOUS_V2)
                 continue
             yield Case(f"{name}_valid_{tag}", inputs=verify_inputs(config, envelope(finding.proof_type, finding.proof)),
                        expected={"node_id": "0x" + finding.node_id.hex()}, spec_ref="malfeasance.md#verify_atx_proof")
@@ -245,6 +252,13 @@ def prev_and_post_mutations(config, found, finding):
               "missing_marriage_proof")
     yield bad(config, t, attrs.evolve(p, signature=flip(p.signature)), "invalid_post_bad_signature",
               "invalid_atx_signature")
+    # Invalid previous against a v1 ATX
+    v1_finding, _ = found["invalid_previous_v1"]
+    p = v1_finding.proof
+    t = mal.PROOF_INVALID_PREVIOUS_V1
+    yield bad(config, t, attrs.evolve(p, atx_v1=attrs.evolve(p.atx_v1, signature=flip(p.atx_v1.signature))),
+              "invalid_prev_v1_bad_v1_signature", "invalid_atx_signature")
+    yield bad(config, t, attrs.evolve(p, prev_atx=EMPTY), "invalid_prev_v1_wrong_previous", "invalid_prev_atx_proof")
 
 
 def test_detected_proofs_verify_and_name_the_culprit():
