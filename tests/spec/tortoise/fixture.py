@@ -2,7 +2,9 @@
 
 Identifiers, opinion hashes and defaults are built exactly as the Go fixture builds them, so the
 upstream scenarios (`TestSanity`, `TestSwitch`, ...) can be replayed against the spec with their
-upstream expected `Updates()` results. Only in-order execution is ported.
+upstream expected `Updates()` results, in order and in random topological orders (actions keep
+their upstream dependencies: a ballot after its ATX, reference and base ballot; a Hare output
+after its block; `tally_wait`, `updates` and `mode` after everything registered before them).
 """
 
 from __future__ import annotations
@@ -127,11 +129,15 @@ class Atx:
                         [self.session.header(lid, name, height) for lid, name, height in support],
                         [self.session.header(lid, name, height) for lid, name, height in against],
                         [genesis + lid for lid in abstain], expect_store_error=expect_store_error)
+        deps = [self]
         if self.reference is None:
             self.reference = ballot
         else:
             ballot.ref = self.reference.id
-        self.session.actions.append(ballot)
+            deps.append(self.reference)
+        if base is not None:
+            deps.append(base)
+        self.session.register(ballot, deps)
         self.ballots[ballot_id] = ballot
         return ballot
 
@@ -150,13 +156,13 @@ class Smesher:
 
     def rawatx(self, atx_id: bytes, publish: int, height: int = 0, weight: int = 0) -> Atx:
         atx = Atx(self.session, self.index, atx_id, publish, height, weight)
-        self.session.actions.append(atx)
+        self.session.register(atx)
         self.atxs[atx_id] = atx
         return atx
 
     def malfeasant(self) -> None:
         node = hash_sum(str(self.index).encode())
-        self.session.actions.append(lambda session, state: T.on_malfeasance(state, node))
+        self.session.register(lambda session, state: T.on_malfeasance(state, node))
 
 
 class Results:
@@ -184,6 +190,8 @@ class Session:
         self.genesis = 2 * epoch_size - 1
         self.smeshers: dict = {}
         self.actions: list = []
+        self.deps: dict = {}
+        self.last_block: Any = None
 
     def with_config(self, **fields: int) -> Session:
         self.config = attrs.evolve(self.config, **fields)
@@ -203,18 +211,21 @@ class Session:
 
     def block(self, lid: int, name: str, height: int) -> Any:
         header = self.header(lid, name, height)
-        self.actions.append(lambda session, state: T.on_block(state, header))
+        self.last_block = self.register(lambda session, state: T.on_block(state, header))
         return header
 
     def hareblock(self, lid: int, name: str, height: int) -> None:
         header = self.block(lid, name, height)
-        self.actions.append(lambda session, state: T.on_hare_output(state, header.layer, header.id))
+        self.register(lambda session, state: T.on_hare_output(state, header.layer, header.id), [self.last_block])
 
     def beacon(self, epoch: int, value: str) -> None:
-        self.actions.append(lambda session, state: T.on_beacon(state, epoch + 1, padded(value, 4)))
+        self.register(lambda session, state: T.on_beacon(state, epoch + 1, padded(value, 4)))
 
     def tally(self, lid: int) -> None:
-        self.actions.append(lambda session, state: T.tally_votes(state, self.genesis + lid))
+        self.register(lambda session, state: T.tally_votes(state, self.genesis + lid))
+
+    def tally_wait(self, lid: int) -> None:
+        self.register(lambda session, state: T.tally_votes(state, self.genesis + lid), list(self.actions))
 
     def results(self) -> Results:
         return Results()
@@ -233,18 +244,48 @@ class Session:
                 got.append([layer.layer, layer.verified,
                             [(b.header, b.valid, b.invalid, b.hare, b.data, b.local) for b in layer.blocks]])
             assert got == expect.layers, f"updates differ:\n got  {got}\n want {expect.layers}"
-        self.actions.append(check)
+        self.register(check, list(self.actions))
 
     def mode(self, full: bool) -> None:
         def check(session: Any, state: Any) -> None:
             assert state.is_full == full
-        self.actions.append(check)
+        self.register(check, list(self.actions))
 
-    def run_in_order(self) -> Any:
+    def register(self, action: Any, deps: list | None = None) -> Any:
+        self.actions.append(action)
+        self.deps[id(action)] = list(deps or [])
+        return action
+
+    def run(self, actions: list) -> Any:
         state = T.new_tortoise(self.config)
-        for action in self.actions:
+        for action in actions:
             if callable(action) and not hasattr(action, "execute"):
                 action(self, state)
             else:
                 action.execute(self, state)
         return state
+
+    def run_in_order(self) -> Any:
+        return self.run(self.actions)
+
+    def run_random_order(self, seed: int) -> Any:
+        """One random topological order of the actions (go-spacemesh runRandomTopo)."""
+        import random
+
+        rng = random.Random(seed)
+        waiting = {id(a): {id(d) for d in self.deps[id(a)]} for a in self.actions}
+        by_id = {id(a): a for a in self.actions}
+        ready = [a for a in self.actions if not waiting[id(a)]]
+        rng.shuffle(ready)
+        order = []
+        while ready:
+            action = ready.pop(0)
+            order.append(action)
+            for other in self.actions:
+                pending = waiting[id(other)]
+                if id(action) in pending:
+                    pending.discard(id(action))
+                    if not pending:
+                        ready.append(other)
+        assert len(order) == len(by_id), "unsatisfiable dependencies"
+        return self.run(order)

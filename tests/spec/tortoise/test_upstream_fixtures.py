@@ -24,13 +24,15 @@ def test_sanity():
     for i in range(n):
         s.smesher(i).atx(1).ballot(2, eligibilities=s.layer_size // n, support=[(1, "aa", 0)])
     s.hareblock(2, "bb", 0)
-    s.tally(2)
+    s.tally_wait(2)
     r = s.results()
     s.verified(r, 0)
     s.verified(r, 1).block(s, "aa", 0, VALID | HARE | DATA)
     s.next(r, 2).block(s, "bb", 0, HARE | DATA)
     s.updates(r)
     s.run_in_order()
+    for seed in range(30):  # upstream: runRandomTopoN(100)
+        s.run_random_order(seed)
 
 
 def test_disagreement():
@@ -52,7 +54,7 @@ def test_disagreement():
         else:
             votes = {"against": [(1, "aa", 0)]}
         s.smesher(i).atx(1).ballot(2, eligibilities=s.layer_size // n, **votes)
-    s.tally(1)
+    s.tally_wait(1)
     r = s.results()
     s.verified(r, 0)
     s.next(r, 1).block(s, "aa", 0, HARE | DATA)
@@ -71,8 +73,9 @@ def test_opinion():
         s.hareblock(i - 1, name, 0)
         s.smesher(0).atx(1).ballot(i, eligibilities=s.layer_size, base=s.smesher(0).atx(1).ballot(i - 1),
                                    support=[(i - 1, name, 0)])
-    s.tally(s.epoch_size)
+    s.tally_wait(s.epoch_size)
     state = s.run_in_order()
+    assert s.run_random_order(1).verified == state.verified
     # Upstream only checks that every delivery order runs. Derived by hand: with last = G+10 and
     # ballots up to G+9, layer G+k has 9-k layers of votes out of 10-k expected; the missing one
     # counts against, so G+k verifies iff (9-k) - 1 > (10-k)/3 + 1/3, i.e. k <= 6.
@@ -98,9 +101,10 @@ def test_epoch_gap():
                                        base=s.smesher(i).atx(1).ballot(lid - 1), support=[(lid - 1, name, 0)])
     for i in range(s.epoch_size, 2 * s.epoch_size + 1):
         s.next(r, i)
-    s.tally(2 * s.epoch_size)
+    s.tally_wait(2 * s.epoch_size)
     s.updates(r)
     s.run_in_order()
+    s.run_random_order(1)
 
 
 def test_switch():
@@ -126,13 +130,15 @@ def test_switch():
     for lid in range(2, s.hdist + 1):
         s.verified(verified, lid - 1).block(s, str(lid - 1), 0, VALID | LOCAL)
     s.next(verified, s.hdist)
-    s.tally(s.hdist - 1)
+    s.tally_wait(s.hdist - 1)
     s.mode(False)
     s.updates(nonverified)
-    s.tally(s.hdist)
+    s.tally_wait(s.hdist)
     s.mode(True)
     s.updates(verified)
     s.run_in_order()
+    for seed in range(30):  # upstream: runRandomTopoN(100)
+        s.run_random_order(seed)
 
 
 def test_on_malfeasance_atxs():
