@@ -56,3 +56,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _restore_backend(request: pytest.FixtureRequest):
+    """A test that switches backends (e.g. by running a CLI command in-process) must not
+    leak the switch into the tests after it: the suite runs on the backend it was asked for."""
+    yield
+    from smspec.impl.registry import active_backend, use_backend
+
+    wanted = request.config.getoption("--backend")
+    if active_backend() != wanted:
+        use_backend(wanted)
