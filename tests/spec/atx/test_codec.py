@@ -159,7 +159,7 @@ def test_version_vectors():
                expected={"version": 1, "decoded_as": "ActivationTxV1"})
     yield Case("v2_blob_before_switch_fails_as_v1", inputs={"blob": v2, "config": version_config([[6, 2]])},
                error="InvalidEncoding")
-    yield Case("unsorted_config", inputs={"blob": v2, "config": version_config([[9, 1], [2, 2]])},
+    yield Case("unsorted_config", inputs={"blob": v2, "config": version_config([[9, 2], [2, 2]])},
                expected={"version": 2, "decoded_as": "ActivationTxV2"})
 
 
