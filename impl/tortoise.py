@@ -26,9 +26,12 @@ exact range of float64, and the remaining per-layer loops are over a handful of 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smspec.impl.registry import replaces
+
+if TYPE_CHECKING:
+    from smspec.spec.tortoise import BallotData, BallotInfo, BlockInfo, Tortoise
 
 _MASK64 = (1 << 64) - 1
 _CACHE_LIMIT = 1 << 16
@@ -134,7 +137,7 @@ def _walk_full(spec: Any, state: Any, votes: Any, height: int, weight: int) -> N
 
 @replaces("tortoise", "count_ballots_full", factory=True)
 def _count_ballots_full_factory(spec: Any):
-    def count_ballots_full(state: Any, ballots: list) -> None:
+    def count_ballots_full(state: Tortoise, ballots: list[BallotInfo]) -> None:
         """Count a batch of ballots in full mode, in order."""
         groups: dict = {}
         for ballot in ballots:
@@ -156,7 +159,7 @@ def _count_ballots_full_factory(spec: Any):
 
 @replaces("tortoise", "count_for_late_block", factory=True)
 def _count_for_late_block_factory(spec: Any):
-    def count_for_late_block(state: Any, block: Any) -> None:
+    def count_for_late_block(state: Tortoise, block: BlockInfo) -> None:
         """Debit a late block with the implicit against votes of already counted ballots."""
         groups: dict = {}
         for layer in range(block.layer + 1, state.full_counted + 1):
@@ -181,7 +184,7 @@ def _count_for_late_block_factory(spec: Any):
 
 @replaces("tortoise", "recount_good_ballots", factory=True)
 def _recount_good_ballots_factory(spec: Any):
-    def recount_good_ballots(state: Any, voted: int) -> None:
+    def recount_good_ballots(state: Tortoise, voted: int) -> None:
         """Reset the good weight after layer `voted` and count again every ballot above it."""
         spec.reset_good_weights(state, voted)
         running = 0
@@ -233,7 +236,7 @@ def _expected_weight_function(spec: Any, state: Any):
 
 @replaces("tortoise", "run_verifying", factory=True)
 def _run_verifying_factory(spec: Any):
-    def run_verifying(state: Any) -> tuple[int, int | None]:
+    def run_verifying(state: Tortoise) -> tuple[int, int | None]:
         """Verify layers in verifying mode; returns (last verified, lowest changed or None)."""
         expected = _expected_weight_function(spec, state)
         fixed_div_int = spec.fixed_div_int
@@ -275,7 +278,7 @@ def _run_verifying_factory(spec: Any):
 
 @replaces("tortoise", "run_full", factory=True)
 def _run_full_factory(spec: Any):
-    def run_full(state: Any) -> tuple[int, int | None]:
+    def run_full(state: Tortoise) -> tuple[int, int | None]:
         """Verify layers in full mode, switching to it (and catching up on counting) if needed."""
         if not state.is_full:
             state.is_full = True
@@ -322,7 +325,7 @@ def _on_ballot_factory(spec: Any):
     BallotInfo = spec.BallotInfo
     ReferenceInfo = spec.ReferenceInfo
 
-    def on_ballot(state: Any, ballot: Any) -> None:
+    def on_ballot(state: Tortoise, ballot: BallotData) -> None:
         """Decode and store a ballot in one step.
 
         Fast path for the common case, a ballot whose signed opinion hash is already known in its
