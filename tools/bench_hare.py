@@ -4,7 +4,8 @@ Each measurement simulates whole layers on the deterministic network of tools/ha
 identity computes its eligibility (ECVRF proof, binomial CDF count) for every round, signs its
 messages, and every receiving node decodes, verifies the signature and the VRF, validates the
 count and runs the state machine (``--mode full``, the default). ``--mode light`` skips signatures
-and VRFs and measures eligibility counting and the protocol alone. Identities (as many as the
+and VRFs and measures eligibility counting (``hare.eligibility_count`` of the backend) and the
+protocol alone. Identities (as many as the
 committee, weights 1..10) are hosted by ``--nodes`` honest nodes. The same configuration is run
 with each backend in the same process (a fresh simulator each time; the impl caches start empty),
 so the figures and their ratio are side by side.
@@ -54,7 +55,8 @@ def run(args: argparse.Namespace) -> None:
             for backend in backends:
                 registry.use_backend(backend)
                 config = SimConfig(members=committee, committee=committee, nodes=args.nodes, hare4=args.hare4,
-                                   full_crypto=args.mode == "full", seed=args.seed, layers=args.layers)
+                                   full_crypto=args.mode == "full", seed=args.seed, layers=args.layers,
+                                   memo_eligibility=False)
                 sim = Simulator(config, spec.load("hare"), spec.load("hare4"), spec.load("crypto"))
                 start = time.perf_counter()
                 decided = 0

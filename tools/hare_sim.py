@@ -63,6 +63,7 @@ class SimConfig:
     partition: bool = False
     partition_rounds: int = 3
     delay_rounds: int = 2  # extra delay of the "delay" behaviour
+    memo_eligibility: bool = True  # light mode: memoize CDF values in the simulator (False: hare.eligibility_count)
     late_ms: int = 1500  # clock skew of the "late" behaviour
     first_layer: int = 1000
     genesis_id: bytes = bytes(20)
@@ -96,14 +97,12 @@ class SimResult:
     layers: list[LayerOutcome]
 
 
-_CDF_MEMO: dict[tuple[int, int, int, int], Any] = {}
-
-
-def light_eligibility_count(hare: Any, proof: bytes, weight: int, total_weight: int, committee: int) -> int:
-    """``hare.eligibility_count`` with the CDF values memoized across calls (same answer).
+def light_eligibility_count(hare: Any, proof: bytes, weight: int, total_weight: int, committee: int,
+                            memo: dict[tuple[int, int, int], Any]) -> int:
+    """``hare.eligibility_count`` with the CDF values memoized in ``memo`` (same answer).
 
     The light mode evaluates many identities of equal weight; each CDF value depends only on
-    (n, p, x), so it is computed once per simulator process with the module's ``bin_cdf``.
+    (n, p, x), so a simulator computes it once with the module's ``bin_cdf``.
     """
     try:
         n, p = hare.eligibility_parameters(weight, total_weight, committee)
@@ -113,10 +112,10 @@ def light_eligibility_count(hare: Any, proof: bytes, weight: int, total_weight: 
         raise
     fraction = hare.vrf_fraction(proof)
     for x in range(n):
-        key = (id(hare.bin_cdf), n, p.raw, x)
-        if key not in _CDF_MEMO:
-            _CDF_MEMO[key] = hare.bin_cdf(n, p, x)
-        if hare.greater_than(_CDF_MEMO[key], fraction):
+        key = (n, p.raw, x)
+        if key not in memo:
+            memo[key] = hare.bin_cdf(n, p, x)
+        if hare.greater_than(memo[key], fraction):
             return x & hare.MAX_COUNT
     return n & hare.MAX_COUNT
 
@@ -154,6 +153,7 @@ class Simulator:
             if kind not in BEHAVIOURS:
                 raise ValueError(f"unknown behaviour {kind!r}; choose from {', '.join(BEHAVIOURS)}")
         self.config = config
+        self.cdf_memo: dict[tuple[int, int, int], Any] = {}
         self.hare = hare
         self.hare4 = hare4
         self.crypto = crypto
@@ -199,7 +199,10 @@ class Simulator:
             proof = hashlib.sha512(_digest("vrf", self.config.seed, identity, layer, hare.absolute_round(ir))).digest()
             proof += bytes(16)
             size = self.config.leaders if ir.round == hare.Round.PROPOSE else self.committee
-            count = light_eligibility_count(hare, proof, self.weights[identity], active.total_weight, size)
+            if self.config.memo_eligibility:
+                count = light_eligibility_count(hare, proof, self.weights[identity], active.total_weight, size, self.cdf_memo)
+            else:
+                count = hare.eligibility_count(proof, self.weights[identity], active.total_weight, size)
         outcome.eligibility[key] = count
         outcome.proofs[key] = proof
         return hare.HareEligibility(proof=proof, count=count) if count else None

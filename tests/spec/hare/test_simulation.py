@@ -115,7 +115,7 @@ def test_light_count_memo_matches_spec():
     for proof_byte in (0, 50, 128, 200, 255):
         proof = bytes([proof_byte]) * 80
         for weight, total, committee in ((1, 15, 10), (3, 20, 20), (2, 30, 5)):
-            assert light_eligibility_count(hare, proof, weight, total, committee) == \
+            assert light_eligibility_count(hare, proof, weight, total, committee, {}) == \
                 hare.eligibility_count(proof, weight, total, committee)
 
 
