@@ -9,6 +9,7 @@ I7 irreversibility: with an honest majority, validity of verified layers outside
 
 from __future__ import annotations
 
+import pytest
 import smspec.spec.tiny.tortoise as T
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -74,3 +75,29 @@ def test_i7_validity_of_verified_layers_is_stable(seed, byzantine):
             for block in T.get_layer(state, lid).blocks:
                 key = (lid, block.id)
                 assert seen.setdefault(key, block.validity) == block.validity
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fraction", [0.5, 0.7])
+@pytest.mark.parametrize("length", [8, 16])
+@pytest.mark.parametrize("adversity", ["none", "byzantine", "bad_beacon"])
+def test_long_partitions_heal_with_adversaries(fraction, length, adversity):
+    """Longer splits, with 10% byzantine or 20% bad-beacon smeshers: every node is live again
+    (lag 1, or 2 with byzantine weight in the mix) and all agree on every verified layer."""
+    extra = {"byzantine": {"byzantine_fraction": 0.1}, "bad_beacon": {"bad_beacon_fraction": 0.2}}.get(adversity, {})
+    for seed in range(3):
+        sim = Simulation(T, Scenario(layers=5 + length + 40, smeshers=12, seed=seed, partition_start=5,
+                                     partition_layers=length, partition_fraction=fraction, **extra)).run()
+        assert max(sim.lag()) <= (2 if adversity == "byzantine" else 1)
+        assert sim.agree()
+
+
+def test_heal_time_after_even_split_is_half_the_split():
+    """Measured property of the model (docs/tortoise.md): after a 50/50 split of n layers the nodes
+    verify the previous layer again n/2 layers after the heal; after a 70/30 split, 3 layers."""
+    for fraction, length, expected in [(0.5, 4, 2), (0.5, 8, 4), (0.7, 8, 3)]:
+        sim = Simulation(T, Scenario(layers=5 + length + 30, smeshers=12, seed=1, partition_start=5,
+                                     partition_layers=length, partition_fraction=fraction)).run()
+        last_lagging = max(offset for offset, row in enumerate(sim.history, start=1)
+                           if any(verified != 7 + offset - 1 for _, verified, _ in row))
+        assert last_lagging - (5 + length) + 1 == expected
