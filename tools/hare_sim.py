@@ -38,6 +38,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from smspec.spec.errors import SpecError
+
 BEHAVIOURS = ("silent", "equivocate", "delay", "late", "oversized", "malformed", "split")
 
 
@@ -340,7 +342,7 @@ class Simulator:
                 received = self._receive_full(node, data, origin, layer)
             else:
                 received = self._receive_light(node, data, origin, layer)
-        except (hare.InvalidValue, hare.InvalidEncoding, hare.InvalidSignature) as error:
+        except SpecError as error:
             outcome.stats[f"dropped_{error.reason}"] += 1
             return
         relay, proof, sender = received

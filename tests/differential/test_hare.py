@@ -12,15 +12,14 @@
 from __future__ import annotations
 
 import pytest
+import smspec.spec.mainnet.fixed as F
+import smspec.spec.mainnet.hare as H
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import smspec.spec.mainnet.fixed as F
-from smspec.spec.errors import SpecError
-import smspec.spec.mainnet.hare as H
-from smspec.impl import registry
 from smspec.impl import fixed as impl_fixed
 from smspec.impl import hare as impl_hare
+from smspec.impl import registry
+from smspec.spec.errors import SpecError
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -94,7 +93,7 @@ def test_memoized_message_functions_match_spec():
         value = H.Value(reference=bytes(32)) if round_kind == 6 else H.Value(proposals=(bytes(20),))
         body = H.Body(layer=77, iter=ir.iter, round=round_kind, value=value, eligibility=eligibility)
         signature = H.sign_body(secret, bytes(20), body)
-        for attempt in range(2):
+        for _attempt in range(2):
             assert hash_impl(body) == H.message_hash(body)
             assert verify_impl(sender, bytes(20), body, signature) == H.verify_body(sender, bytes(20), body, signature)
             assert verify_impl(sender, bytes(20), body, bytes(64)) is False
@@ -107,8 +106,8 @@ def test_memoized_message_functions_match_spec():
 
 
 def test_simulated_network_identical_under_both_backends():
-    from smspec.tools.hare_sim import SimConfig, Simulator
     from smspec.spec.mainnet import crypto, hare4
+    from smspec.tools.hare_sim import SimConfig, Simulator
 
     config = SimConfig(members=12, byzantine=2, behaviours=("equivocate", "delay"), seed=21, max_weight=4, layers=1)
     spec_run = Simulator(config, H, hare4, crypto).run_layer(1000)

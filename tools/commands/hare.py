@@ -59,10 +59,9 @@ def eligibility_command(args: argparse.Namespace) -> int:
 
 
 def simulate_command(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from smspec import spec
     from smspec.tools.hare_sim import BEHAVIOURS, SimConfig, Simulator
+    from tqdm import tqdm
 
     set_backend_from_args(args)
     if not 1 <= args.members <= 2000:

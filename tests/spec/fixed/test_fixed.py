@@ -6,7 +6,6 @@ from fractions import Fraction
 from math import comb
 
 import pytest
-
 from smspec.conformance.cases import Case, vector_source
 from smspec.spec import fixed
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from smspec.conformance.cases import Case, vector_source
 from smspec.spec import crypto, hare, hare4
 
@@ -170,7 +169,7 @@ def test_exchange_vectors():
 def test_parse_response_frame_limits():
     frame = hare4.response_frame((bytes(20),))
     assert hare4.parse_response_frame(frame) == (bytes(20),)
-    with pytest.raises(hare.InvalidEncoding):
+    with pytest.raises(hare4.InvalidEncoding):
         hare4.parse_response_frame(frame + b"\x00")
-    with pytest.raises(hare.InvalidEncoding):
+    with pytest.raises(hare4.InvalidEncoding):
         hare4.parse_response_frame(bytes.fromhex("02093d00"))  # compact32 1,000,000: refused

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from smspec.conformance.cases import Case, to_json, vector_source
+from smspec.conformance.handlers.hare import run_trace
 from smspec.spec import hare
 from smspec.tests.spec.hare.scenarios import SCENARIOS, UNSET, Input, Next, pid, trace_inputs
-
-from smspec.conformance.handlers.hare import run_trace
 
 
 def expected_message(step: Next):

@@ -18,9 +18,14 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from smspec.spec import crypto, hare, hare4
-from smspec.tools.hare_sim import BEHAVIOURS, SimConfig, Simulator, honest_counts, light_eligibility_count
+from smspec.tools.hare_sim import (
+    BEHAVIOURS,
+    SimConfig,
+    Simulator,
+    honest_counts,
+    light_eligibility_count,
+)
 
 
 def run(config: SimConfig):
