@@ -215,6 +215,22 @@ def _expected_weight_function(spec: Any, state: Any):
             value = weights[epoch] = info.weight if info is not None else 0
         return value
 
+    prefix: dict = {}  # epoch -> summed weight of the epochs from `first` up to, not including, it
+    first = (state.evicted + 1) // length
+
+    def weight_before(epoch: int) -> int:
+        """Sum of the weights of epochs first .. epoch-1 (memoized running sums)."""
+        if epoch <= first:
+            return 0
+        value = prefix.get(epoch)
+        if value is None:
+            known = max((e for e in prefix if e < epoch), default=first)
+            value = prefix.get(known, 0)
+            for e in range(known, epoch):
+                value += weight(e)
+                prefix[e + 1] = value
+        return value
+
     def expected(target: int) -> int:
         end = last
         window = spec.window_size_for(config, target)
@@ -227,8 +243,11 @@ def _expected_weight_function(spec: Any, state: Any):
         if start_epoch == last_epoch:
             return fixed_div_int(weight(start_epoch) * (end - start + 1), length)
         total = fixed_div_int(weight(start_epoch) * (length - start % length), length)
-        for epoch in range(start_epoch + 1, last_epoch):
-            total += weight(epoch)
+        if start_epoch + 1 >= first:
+            total += weight_before(last_epoch) - weight_before(start_epoch + 1)
+        else:
+            for epoch in range(start_epoch + 1, last_epoch):
+                total += weight(epoch)
         return total + fixed_div_int(weight(last_epoch) * (end % length + 1), length)
 
     return expected

@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layers", type=int, default=200, help="layers to simulate (default 200)")
     parser.add_argument("--scenario", choices=("honest", "partition"), default="honest",
                         help="honest network, or a 50/50 partition of 2*hdist layers that heals (default honest)")
+    parser.add_argument("--window", type=int, default=None,
+                        help="override the window size (layers kept behind the verified layer); with a window "
+                        "shorter than the run the cost per layer should stay flat")
     parser.add_argument("--backends", default="spec,impl", help="comma-separated backends to time (default spec,impl)")
 
 
@@ -82,7 +85,10 @@ def run(args: argparse.Namespace) -> None:
     previous = registry.active_backend()
     registry.use_backend("spec")
     hdist = tortoise.TortoiseConfig().hdist
-    scenario = Scenario(layers=args.layers, smeshers=args.ballots, seed=1,
+    if args.window is not None and args.window < 1:
+        raise CliError("--window must be positive")
+    config = {"window_size": args.window, "historical_window_end": 0} if args.window else {}
+    scenario = Scenario(layers=args.layers, smeshers=args.ballots, seed=1, config=config,
                         observed_sides=2 if args.scenario == "partition" else 1,
                         partition_start=4 if args.scenario == "partition" else 0,
                         partition_layers=2 * hdist if args.scenario == "partition" else 0)
