@@ -33,6 +33,7 @@ from smspec.impl.registry import replaces
 
 if TYPE_CHECKING:
     from smspec.spec.post import PostConfig, Proof
+    from smspec.spec.randomx import RandomXVm
 
 SCRATCH_BYTES = 256 * 2**20  # memory for the scrypt tables of all lanes together
 MAX_LANES = 4096
@@ -412,8 +413,9 @@ def _k2pow_input(pow: int, group: int, challenge: bytes, miner_id: bytes) -> byt
 
 @replaces("post", "find_k2pow", factory=True)
 def _find_k2pow_factory(post):
-    def find_k2pow(challenge: bytes, nonce_group: int, difficulty: bytes, miner_id: bytes) -> int:
-        """The smallest pow whose k2pow hash is below difficulty (threads share one RandomX cache)."""
+    def find_k2pow(challenge: bytes, nonce_group: int, difficulty: bytes, miner_id: bytes, vm: RandomXVm | None = None) -> int:
+        """The smallest pow whose k2pow hash is below difficulty (threads share one RandomX cache;
+        `vm` is accepted for the spec's signature and not needed)."""
         if not 0 <= nonce_group <= post.MAX_NONCE_GROUP:
             raise post.InvalidValue("nonce_group_out_of_bounds", f"nonce group {nonce_group} > {post.MAX_NONCE_GROUP}")
         pool = randomx_pool(post.RANDOMX_KEY)
@@ -441,7 +443,7 @@ def _find_k2pow_factory(post):
 
 @replaces("post", "verify_k2pow", factory=True)
 def _verify_k2pow_factory(post):
-    def verify_k2pow(pow: int, nonce_group: int, challenge: bytes, difficulty: bytes, miner_id: bytes) -> bool:
+    def verify_k2pow(pow: int, nonce_group: int, challenge: bytes, difficulty: bytes, miner_id: bytes, vm: RandomXVm | None = None) -> bool:
         """Whether pow is a valid k2pow (shared light-mode cache)."""
         pool = randomx_pool(post.RANDOMX_KEY, full_memory=False)
         return pool.hash(_k2pow_input(pow, nonce_group, challenge, miner_id)) < difficulty

@@ -66,9 +66,12 @@ def test_find_then_verify_post_rs():
     post = load("post")
     challenge = b"hello!!!" + bytes(24)
     difficulty = b"\x0f" + b"\xff" * 31
-    pow = post.find_k2pow(challenge, 7, difficulty, bytes([6]) * 32)
-    assert post.verify_k2pow(pow, 7, challenge, difficulty, bytes([6]) * 32)
+    miner = bytes([6]) * 32
     with post.RandomXVm(post.RANDOMX_KEY) as vm:
+        pow = post.find_k2pow(challenge, 7, difficulty, miner, vm)
+        assert post.verify_k2pow(pow, 7, challenge, difficulty, miner, vm)
         # the smallest valid pow: every smaller one fails
-        assert all(post.k2pow_hash(vm, p, 7, challenge, bytes([6]) * 32) >= difficulty for p in range(pow))
-    assert not post.verify_k2pow(pow, 7, challenge, bytes(32), bytes([6]) * 32)
+        assert all(post.k2pow_hash(vm, p, 7, challenge, miner) >= difficulty for p in range(pow))
+        assert not post.verify_k2pow(pow, 7, challenge, bytes(32), miner, vm)
+    # without a VM argument the functions build their own
+    assert post.find_k2pow(challenge, 7, difficulty, miner) == pow
