@@ -178,7 +178,7 @@ def detect(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
         envelope = mal.ATXProof(
             mal.ATX_PROOF_VERSION,
             finding.proof_type,
-            spec("scale").encode(finding.proof, mal.PROOF_CLASSES[finding.proof_type]),
+            spec("scale").encode(finding.proof, mal.proof_class(finding.proof_type, config.id_scheme)),
         )
         out["finding"] = {
             "node_id": hexstr(finding.node_id),
