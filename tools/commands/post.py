@@ -283,6 +283,7 @@ def run_init(args: argparse.Namespace) -> int:
             raise CliError(f"{datadir} was initialized with other parameters ({', '.join(different)} differ); "
                            "use another directory")
         if existing.nonce is not None and state is None:
+            _load_checked(post, datadir)  # every data file present with its full size
             print(f"{datadir} is already initialized (VRF nonce {existing.nonce})", file=sys.stderr)
             return 0
     if state is not None and state["scrypt_n"] != scrypt_n:
