@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from smspec.spec import crypto, hare, hare4
 from smspec.spec.errors import InvalidSignature
 
