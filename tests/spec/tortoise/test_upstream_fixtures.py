@@ -214,3 +214,60 @@ def test_base_abstain():
     assert opinion.votes.base == base.id
     assert opinion.votes.abstain == (base.layer,)
     assert opinion.votes.support == () and opinion.votes.against == ()
+
+
+def _encode_case(hdist: int = 10, zdist: int = 8):
+    import attrs
+    import smspec.spec.tortoise as T
+
+    # go-spacemesh defaultTestConfig: 4 layers per epoch, hdist 10, zdist 8, window 30
+    config = attrs.evolve(T.TortoiseConfig(), layers_per_epoch=4, hdist=hdist, zdist=zdist, window_size=30,
+                          historical_window_end=0, max_exceptions=3000, bad_beacon_vote_delay_layers=6)
+    return T, T.new_tortoise(config), 7
+
+
+def H(*chunks: bytes) -> bytes:
+    import blake3
+
+    return blake3.blake3(b"".join(chunks)).digest()
+
+
+def test_encode_votes_support():
+    """tortoise_test.go TestEncodeVotes/support."""
+    T, state, G = _encode_case()
+    block = T.BlockHeader(id=b"\x11" * 20, layer=G + 1, height=0)
+    T.on_block(state, block)
+    T.on_hare_output(state, G + 1, block.id)
+    T.tally_votes(state, G + 2)
+    opinion = T.encode_votes(state, G + 2)
+    assert len(opinion.votes.support) == 1
+    assert opinion.hash == H(H(), block.id, (0).to_bytes(8, "little"))
+
+
+def test_encode_votes_against_and_abstain():
+    """tortoise_test.go TestEncodeVotes/against and /abstain."""
+    T, state, G = _encode_case()
+    T.on_hare_output(state, G + 1, T.EMPTY_BLOCK_ID)
+    T.tally_votes(state, G + 2)
+    opinion = T.encode_votes(state, G + 2)
+    assert opinion.votes.support == () and opinion.hash == H(H())
+    T, state, G = _encode_case()
+    T.tally_votes(state, G + 2)
+    opinion = T.encode_votes(state, G + 2)
+    assert opinion.votes.support == () and opinion.hash == H(H(), b"\x00")
+
+
+def test_encode_votes_support_multiple_by_coin():
+    """tortoise_test.go TestEncodeVotes/"support multiple": hdist = zdist = 1, no Hare output, the
+    weak coin says support; both blocks are supported, hashed in height order."""
+    T, state, G = _encode_case(hdist=1, zdist=1)
+    high = T.BlockHeader(id=b"\x01" * 20, layer=G + 1, height=100)
+    low = T.BlockHeader(id=b"\x02" * 20, layer=G + 1, height=10)
+    for block in (high, low):
+        T.on_block(state, block)
+    T.on_weak_coin(state, G + 2, True)
+    T.tally_votes(state, G + 3)
+    opinion = T.encode_votes(state, G + 3)
+    assert len(opinion.votes.support) == 2
+    layer1 = H(H(), low.id, (10).to_bytes(8, "little"), high.id, (100).to_bytes(8, "little"))
+    assert opinion.hash == H(layer1)
