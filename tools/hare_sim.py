@@ -65,6 +65,7 @@ class SimConfig:
     partition: bool = False
     partition_rounds: int = 3
     delay_rounds: int = 2  # extra delay of the "delay" behaviour
+    record_node: int | None = None  # light mode: record this honest node's inputs and rounds as a trace
     memo_eligibility: bool = True  # light mode: memoize CDF values in the simulator (False: hare.eligibility_count)
     late_ms: int = 1500  # clock skew of the "late" behaviour
     first_layer: int = 1000
@@ -80,6 +81,8 @@ class LayerOutcome:
     initial: tuple[bytes, ...]
     stats: Counter = field(default_factory=Counter)
     states: dict[int, Any] = field(default_factory=dict)  # honest node -> final ProtocolState
+    trace: list[dict[str, Any]] = field(default_factory=list)  # steps of hare/protocol/trace (record_node)
+    outputs: list[Any] = field(default_factory=list)  # the recorded node's Output of every round
     eligibility: dict[tuple[int, int, int], int] = field(default_factory=dict)  # (identity, iter, round) -> count
     proofs: dict[tuple[int, int, int], bytes] = field(default_factory=dict)
 
@@ -388,6 +391,12 @@ class Simulator:
         malicious = message.sender in node.known_malicious
         inp = hare.HareInput(message=message, atx_grade=hare.Grade.GRADE5, malicious=malicious,
                              msg_hash=hare.message_hash(body))
+        if node.index == self.config.record_node:
+            self.current.trace.append({"input": {
+                "sender": message.sender, "iter": body.iter, "round": body.round,
+                "proposals": list(body.value.proposals), "reference": body.value.reference,
+                "proof": body.eligibility.proof, "count": body.eligibility.count, "atx_grade": int(inp.atx_grade),
+                "malicious": malicious, "msg_hash": inp.msg_hash}})
         relay, proof = hare.on_input(node.state, inp)
         if not relay:
             raise hare.InvalidHareMessage("not_relayed", "duplicate")
@@ -405,6 +414,9 @@ class Simulator:
             return
         executed = node.state.iter_round
         out = hare.next_round(node.state)
+        if node.index == self.config.record_node:
+            outcome.trace.append({"next": True})
+            outcome.outputs.append(out)
         if out.coin is not None and node.coin is None:
             node.coin = out.coin
         if out.result is not None and node.result is None:

@@ -105,6 +105,12 @@ def protocol_trace(inputs: dict[str, Any], spec) -> dict[str, Any]:
     return run_trace(spec("hare"), inputs)
 
 
+@handler("hare", "protocol", "trace_simulated")
+def protocol_trace_simulated(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """One honest node's inputs recorded from a simulated network (same format as ``trace``)."""
+    return run_trace(spec("hare"), inputs)
+
+
 @handler("hare", "protocol", "trace_decisions")
 def protocol_trace_decisions(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """Traces whose outcome depends on a *Decision* of hare.md (same format as ``trace``)."""

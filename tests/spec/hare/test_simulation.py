@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from smspec.conformance.cases import Case, vector_source
 from smspec.spec import crypto, hare, hare4
 from smspec.tools.hare_sim import (
     BEHAVIOURS,
@@ -154,3 +155,39 @@ def test_byzantine_majority_behind_partition_splits_honest_nodes():
     decided = {r for r in outcome.results.values() if r is not None}
     assert len(decided) == 2  # two honest groups output different lists
     assert all(not set(r) & set(outcome.initial) for r in decided)  # neither holds an honest proposal
+
+
+def simulated_trace(config: SimConfig):
+    sim, outcomes = run(config)
+    outcome = outcomes[0]
+    inputs = {"threshold": sim.committee // 2 + 1, "initial": list(outcome.initial), "steps": outcome.trace}
+    return inputs, outcome
+
+
+TRACE_CONFIGS = {
+    "honest": SimConfig(members=9, seed=31, max_weight=2, record_node=0),
+    "equivocate_delay": SimConfig(members=10, byzantine=2, behaviours=("equivocate", "delay"), seed=32, max_weight=2,
+                                  record_node=0),
+    "late_split": SimConfig(members=10, byzantine=2, behaviours=("late", "split"), seed=33, max_weight=2, record_node=1),
+}
+
+
+def test_simulated_traces_replay_exactly():
+    from smspec.conformance.cases import to_json
+    from smspec.conformance.handlers.hare import run_trace
+
+    for config in TRACE_CONFIGS.values():
+        inputs, outcome = simulated_trace(config)
+        replayed = [step for step in run_trace(hare, to_json(inputs))["steps"] if "terminated" in step]
+        assert len(replayed) == len(outcome.outputs)
+        for got, out in zip(replayed, outcome.outputs):
+            assert got["coin"] == out.coin and got["terminated"] == out.terminated
+            assert got["result"] == (None if out.result is None else ["0x" + x.hex() for x in out.result])
+
+
+@vector_source("hare", "protocol", "trace_simulated")
+def test_simulated_trace_vectors():
+    for name, config in TRACE_CONFIGS.items():
+        inputs, _ = simulated_trace(config)
+        yield Case(f"sim_{name}", inputs=inputs, spec_ref="hare.md#next_round",
+                   description=f"inputs of one honest node of a simulated network ({name}), in arrival order between rounds")
