@@ -335,7 +335,6 @@ class Simulator:
 
     def _receive(self, now: int, node: _Node, data: bytes, origin: _Node, msg_id: bytes | None, layer: int,
                  outcome: LayerOutcome) -> None:
-        hare = self.hare
         if node.stopped or node.state is None:
             outcome.stats["dropped_session_closed"] += 1
             return
