@@ -397,3 +397,51 @@ def _on_ballot_factory(spec: Any):
             spec.count_ballot_or_retry(state, info)
 
     return on_ballot
+
+
+@replaces("tortoise", "count_ballots", factory=True)
+def _count_ballots_factory(spec: Any):
+    unknown = object()
+
+    def count_ballots(state: Tortoise, ballots: list[BallotInfo]) -> None:
+        """Count a processed layer's ballots; queue those whose epoch beacon is unknown.
+
+        The beacon comparison is made once per (epoch, declared beacon), the goodness test reads
+        the previous layer once per ballot layer, and the good weight is summed per layer before
+        it is added to the layers it does not vote on.
+        """
+        evicted = state.evicted
+        length = state.config.layers_per_epoch
+        beacons: dict = {}
+        previous_layers: dict = {}
+        good_weight: dict = {}
+        for_full = []
+        for ballot in ballots:
+            layer_id = ballot.layer
+            if layer_id - 1 <= evicted:
+                continue
+            reference = ballot.reference
+            key = (layer_id // length, reference.beacon)
+            bad = beacons.get(key, unknown)
+            if bad is unknown:
+                bad = beacons[key] = spec.bad_beacon(state, ballot)
+            if bad is None:
+                state.retriable.append(ballot)
+                continue
+            ballot.bad_beacon = bad
+            previous = previous_layers.get(layer_id)
+            if previous is None:
+                previous = previous_layers[layer_id] = spec.get_layer(state, layer_id - 1)
+            votes = ballot.votes
+            opinion = votes.opinion if votes is not None else b"\x00" * 32
+            if not bad and previous.opinion == opinion and previous.reference_height <= reference.height:
+                good_weight[layer_id] = good_weight.get(layer_id, 0) + ballot.weight
+            if layer_id <= state.full_counted:
+                for_full.append(ballot)
+        for layer_id, weight in good_weight.items():
+            for layer in range(layer_id, state.processed + 1):
+                spec.get_layer(state, layer).good_uncounted += weight
+            state.total_good_weight += weight
+        spec.count_ballots_full(state, for_full)
+
+    return count_ballots

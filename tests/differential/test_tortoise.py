@@ -37,7 +37,7 @@ def outcome(function, *args):
 def test_every_replaced_function_is_covered():
     replaced = {r.name for r in registry.all_replacements() if r.module == "tortoise"}
     assert replaced == {"fixed_udiv", "ballot_weight", "count_ballots_full", "count_for_late_block",
-                        "recount_good_ballots", "run_verifying", "run_full", "on_ballot"}
+                        "recount_good_ballots", "run_verifying", "run_full", "on_ballot", "count_ballots"}
 
 
 @st.composite
