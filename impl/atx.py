@@ -15,12 +15,15 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import blake3
 from smspec.impl.registry import replaces
 from smspec.impl.scale import decode_compact, encode_compact
 from smspec.spec.errors import InvalidEncoding, InvalidValue
+
+if TYPE_CHECKING:  # the spec's classes, named in the replacements' signatures
+    from smspec.spec.atx import ActivationTxV2, IdScheme
 
 ZERO = bytes(32)
 NODE_PREFIX = b"\x01"
@@ -90,7 +93,7 @@ def make_atx_id_v2(spec: Any) -> Any:
             return _level_root([_u32(post.nonce), post.indices, post.pow.to_bytes(8, "little")], fallback)
         return blake3.blake3(_post_scale(post)).digest()
 
-    def atx_id_v2(atx: Any, scheme: Any) -> bytes:
+    def atx_id_v2(atx: ActivationTxV2, scheme: IdScheme) -> bytes:
         """The ATX v2 ID: the root of its 9-leaf tree (GS `ActivationTxV2.ID`)."""
         a = scheme == scheme_a
         prevs = atx.previous_atxs
@@ -189,7 +192,7 @@ def make_decode_atx_v2(spec: Any) -> Any:
         pow_, offset = decode_compact(data, offset, 64)
         return PostV1(nonce, indices, pow_), offset
 
-    def decode_atx_v2(blob: bytes) -> Any:
+    def decode_atx_v2(blob: bytes) -> ActivationTxV2:
         """An ATX v2 from its wire bytes (every byte must be used)."""
         data = blob if type(blob) is bytes else bytes(blob)
         epoch, offset = decode_compact(data, 0, 32)
@@ -262,7 +265,7 @@ def make_encode_atx_v2(spec: Any) -> Any:
         out += value.indices
         out += encode_compact(value.pow, 64)
 
-    def encode_atx_v2(atx: Any) -> bytes:
+    def encode_atx_v2(atx: ActivationTxV2) -> bytes:
         """The wire bytes of an ATX v2."""
         if type(atx) is not spec.ActivationTxV2:
             return spec.encode(atx, spec.ActivationTxV2)  # the spec's error for a wrong type
