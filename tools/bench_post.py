@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spec-kib", type=int, default=4, help="KiB of labels for the spec proving runs (default 4)")
     parser.add_argument("--no-init", action="store_true", help="skip the initialization runs")
     parser.add_argument("--no-prove", action="store_true", help="skip the proving runs")
+    parser.add_argument("--k2pow-hashes", type=int, default=64, help="RandomX hashes for the k2pow run (0 skips it)")
+    parser.add_argument("--fast-randomx", action="store_true", help="also time RandomX fast mode (builds the 2 GiB dataset: minutes)")
 
 
 def _timed(function, *args):
@@ -47,6 +49,26 @@ def run(args: argparse.Namespace) -> None:
         init_runs(post, args)
     if not args.no_prove:
         prove_runs(post, args)
+    if args.k2pow_hashes:
+        k2pow_runs(post, args)
+
+
+def k2pow_runs(post, args: argparse.Namespace) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from smspec.impl import post as impl
+
+    print(f"\nk2pow (RandomX), {args.k2pow_hashes} hashes; mainnet needs 4687.5 x num_units hashes per nonce group:")
+    modes = [False, True] if args.fast_randomx else [False]
+    for full_memory in modes:
+        pool, setup, _ = _timed(impl.RandomXPool, post.RANDOMX_KEY, full_memory)
+        inputs = [i.to_bytes(48, "little") for i in range(args.k2pow_hashes)]
+        with ThreadPoolExecutor(pool.threads) as executor:
+            _, wall, cpu = _timed(lambda hasher, hashes: list(executor.map(hasher, hashes)), pool.hash, inputs)
+        rate, per_cpu = len(inputs) / wall, len(inputs) / max(cpu, 1e-9)
+        group_4su = 4 * 4687.5 / rate
+        print(f"  {'fast' if full_memory else 'light'} mode: set-up {setup:.1f} s, {rate:.1f} H/s with {pool.threads} threads,"
+              f" {per_cpu:.1f} H per CPU-s; one 4-SU nonce group takes about {group_4su / 60:.1f} min")
 
 
 def init_runs(post, args: argparse.Namespace) -> None:
