@@ -149,3 +149,42 @@ def test_full_ballot_filter(layer, last, distance, delayed):
     ballot = T.BallotInfo(id=b"\x01" + bytes(19), layer=layer, malicious=False, weight=0, reference=reference,
                           votes=None, bad_beacon=layer != 0)
     assert T.should_be_delayed(state, ballot) is delayed
+
+
+P, NEG, NEU = 7, -7, 3
+VERIFY_CASES = {
+    "support": ([(0, P)], 0, [1]),
+    "abstain": ([(0, NEU)], 0, None),
+    "abstain_before_support": ([(10, NEU), (20, P)], 0, None),
+    "abstain_after_support": ([(30, NEU), (20, P)], 0, [1, -1]),
+    "abstained_same_height": ([(20, P), (20, NEU)], 0, None),
+    "support_after_against": ([(10, NEG), (20, P)], 0, [-1, 1]),
+    "only_against": ([(10, NEG), (20, NEG)], 0, [-1, -1]),
+    "support_same_height": ([(10, P), (10, P)], 0, [1, 1]),
+    "support_different_height": ([(10, P), (20, P)], 0, [1, 1]),
+    "support_abstain_support": ([(10, P), (11, NEU), (20, P)], 0, [1, -1, 1]),
+    "against_abstain_support": ([(10, NEG), (10, NEU), (10, P)], 0, None),
+    "empty_layer": ([], P, []),
+    "empty_layer_not_verified": ([], NEU, None),
+}
+
+
+@pytest.mark.parametrize("name", list(VERIFY_CASES))
+def test_full_verify(name):
+    """TestFullVerify: epoch 1 of weight 10, target = last layer of epoch 0, last = target + L:
+    the global threshold is 10/3; margins +7 / -7 / 3. Upstream reads validity after its verifyLayer
+    sorted the blocks by height; the spec's layers are always in (height, id) order."""
+    blocks, empty, validity = VERIFY_CASES[name]
+    config = attrs.evolve(T.TortoiseConfig(), layers_per_epoch=L, window_size=0, historical_window_end=0)
+    target = L - 1
+    state = T.Tortoise(config=config, last=target + L, processed=target + L, verified=0, evicted=0, pending=0)
+    state.epochs[1] = T.EpochInfo(weight=10 * W)
+    layer = T.get_layer(state, target)
+    layer.empty = empty * W
+    infos = [T.BlockInfo(id=bytes([i + 1]) + bytes(19), layer=target, height=h, margin=m * W)
+             for i, (h, m) in enumerate(blocks)]
+    layer.blocks = sorted(infos, key=T.block_order_key)
+    ok, _ = T.verify_full(state, target)
+    assert ok == (validity is not None)
+    if validity is not None:
+        assert [b.validity for b in layer.blocks] == validity
