@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from smspec.tools.node import protocol as p
 from smspec.tools.node import wallet as w
+from smspec.tools.node.api import take_inbox
 from smspec.tools.node.node import Genesis, LayerReport, Node
 from smspec.tools.node.poet import PoetService
 
@@ -228,6 +229,10 @@ class Devnet:
         lifecycle = self._lifecycle(layer)
         for node in self.live():
             node.begin_layer(layer)
+        for node in self.live():
+            for kind, data in take_inbox(node.db):
+                if node.handle(kind, data):
+                    self.broadcast(kind, data)
         if self.config.transactions:
             for data in self.user_transactions(layer):
                 self.broadcast("tx", data)

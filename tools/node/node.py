@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS progress (layer INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS beacons (epoch INTEGER PRIMARY KEY, beacon BLOB);
 CREATE TABLE IF NOT EXISTS malfeasance (node_id BLOB PRIMARY KEY, reason TEXT, layer INTEGER);
 CREATE TABLE IF NOT EXISTS rejections (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, reason TEXT, layer INTEGER);
+CREATE TABLE IF NOT EXISTS api_inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, raw BLOB);
 """
 
 
@@ -823,6 +824,8 @@ class Node:
             self.apply_verified()
             with self.db:
                 self.db.execute("INSERT OR IGNORE INTO progress VALUES (?)", (layer,))
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('status', ?)", (json.dumps(self.status()),))
         return self.report(layer)
 
     def applied_top(self) -> int:

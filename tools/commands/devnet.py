@@ -1,0 +1,345 @@
+"""``smspec devnet``, ``smspec node``, ``smspec tx``: the reference node's local devnet and its API.
+
+``smspec devnet up`` runs N nodes in one process with a simulated clock (tiny preset, one SQLite
+database per node) and prints every layer; ``smspec node status`` and ``smspec tx ...`` talk to a
+node's HTTP JSON API (``devnet up --api-port``) or read a node's database. See docs/devnet.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from smspec.tools.cli import CliError
+
+DEFAULT_URL = "http://127.0.0.1:9190"
+
+
+# ---------------------------------------------------------------------------------------------
+# devnet
+
+
+def _crash(text: str) -> tuple[int, list]:
+    parts = text.split(":")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        values = [int(x) for x in parts]
+    except ValueError:
+        raise CliError(f"--crash {text!r}: expected NODE:LAYER or NODE:LAYER:RESTART_LAYER") from None
+    restart = values[2] if len(values) == 3 else None
+    if restart is not None and restart <= values[1]:
+        raise CliError(f"--crash {text!r}: the restart layer must come after the crash layer")
+    return values[0], [values[1], restart]
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from smspec.tools.node.devnet import DevnetConfig
+
+    if not 1 <= args.nodes <= 32:
+        raise CliError(f"--nodes: expected 1..32, got {args.nodes}")
+    layers = args.layers if args.epochs is None else args.epochs * 4
+    if not 1 <= layers <= 100000:
+        raise CliError(f"--layers: expected 1..100000, got {layers}")
+    if not 1 <= args.units <= 4:
+        raise CliError(f"--units: the tiny preset allows 1..4 space units, got {args.units}")
+    for index in args.byzantine:
+        if not 0 <= index < args.nodes:
+            raise CliError(f"--byzantine {index}: no such node (0..{args.nodes - 1})")
+    crash = dict(_crash(text) for text in args.crash)
+    for index in crash:
+        if not 0 <= index < args.nodes:
+            raise CliError(f"--crash: no node {index} (0..{args.nodes - 1})")
+    return DevnetConfig(nodes=args.nodes, layers=layers, units=args.units, married=not args.no_marriage,
+                        byzantine=tuple(sorted(set(args.byzantine))), crash=crash, transactions=not args.no_txs,
+                        post_memo=not args.no_post_memo)
+
+
+def up_command(args: argparse.Namespace) -> int:
+    from smspec.tools.cli import set_backend_from_args
+
+    backend = set_backend_from_args(args)
+    config = _config(args)
+    from smspec.tools.node import protocol as p
+    from smspec.tools.node.api import ApiServer
+    from smspec.tools.node.devnet import Devnet, format_progress
+
+    directory = args.datadir or tempfile.mkdtemp(prefix="smspec-devnet-")
+    fresh = not os.path.exists(os.path.join(directory, "devnet.json"))
+    if not fresh and args.layers_given is False and args.epochs is None:
+        config = None  # resume with the stored configuration
+    say = (lambda *a: None) if args.json else print
+    try:
+        devnet = Devnet(directory, config, p.modules(backend=backend))
+    except (ValueError, RuntimeError) as error:
+        raise CliError(str(error)) from None
+    c = devnet.config
+    say(f"smspec devnet: {c.nodes} nodes, {c.layers} layers ({devnet.L} per epoch), preset tiny, backend {backend}")
+    say(f"data: {directory} ({'new' if fresh else 'resuming'}; one SQLite database per node)")
+    if c.byzantine or c.crash:
+        say(f"adversaries: byzantine {list(c.byzantine) or '-'}, crashes {c.crash or '-'}")
+    if not args.quiet:
+        say("Devnet rules in force (simplifications of the protocol; docs/devnet.md):")
+        for name, text in p.DEVNET_RULES:
+            if name == "post-memo" and not c.post_memo:
+                continue
+            say(f"  * {name}: {text}")
+    servers = []
+    if args.api_port is not None:
+        for index in range(c.nodes):
+            devnet.open_node(index) if devnet.nodes[index] is None else None
+        for index in range(c.nodes):
+            try:
+                servers.append(ApiServer(devnet.node_dir(index), args.api_port + index if args.api_port else 0).start())
+            except OSError as error:
+                raise CliError(f"--api-port: cannot listen on 127.0.0.1:{args.api_port + index}: {error}") from None
+            say(f"node {index} API: {servers[-1].url}")
+        for index in range(c.nodes):
+            if devnet.nodes[index] is not None:
+                devnet.nodes[index].close()
+                devnet.nodes[index] = None
+    started = time.perf_counter()
+
+    def progress(info: Any) -> None:
+        if not args.quiet:
+            for line in format_progress(info):
+                say(line, flush=True)
+
+    try:
+        summary = devnet.run(progress, pace=args.pace)
+    except KeyboardInterrupt:
+        devnet.close()
+        raise
+    elapsed = time.perf_counter() - started
+    summary["seconds"] = round(elapsed, 2)
+    summary["datadir"] = directory
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        say(f"finished {c.layers} layers in {elapsed:.1f}s")
+        for index, node in sorted(summary["nodes"].items()):
+            role = " (byzantine)" if node["byzantine"] else ""
+            say(f"  node {index}{role}: applied layer {node['applied']}, verified {node['verified']}, "
+                f"state root {node['state_root']}, malicious identities seen {node['malicious_seen']}, "
+                f"rejected gossip {sum(node['rejections'].values())}")
+        if summary["agree"]:
+            honest = sum(1 for n in summary["nodes"].values() if not n["byzantine"])
+            say(f"all {honest} honest live nodes agree: state root {summary['state_root']}")
+        else:
+            say("the honest nodes DISAGREE")
+    if args.serve and servers:
+        say("serving the API until interrupted (Ctrl-C)")
+        devnet.close()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    for server in servers:
+        server.stop()
+    devnet.close()
+    return 0 if summary["agree"] else 1
+
+
+def rules_command(args: argparse.Namespace) -> int:
+    from smspec.tools.node.protocol import DEVNET_RULES
+
+    for name, text in DEVNET_RULES:
+        print(f"{name}: {text}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# node / tx: HTTP clients
+
+
+def _request(url: str, path: str, body: dict | None = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url.rstrip("/") + path, data=data, method="POST" if body is not None else "GET",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        try:
+            message = json.loads(error.read()).get("error", str(error))
+        except ValueError:
+            message = str(error)
+        raise CliError(f"{url}{path}: {message}") from None
+    except (urllib.error.URLError, OSError) as error:
+        raise CliError(f"cannot reach the node API at {url}: {getattr(error, 'reason', error)}") from None
+
+
+def _view(args: argparse.Namespace) -> Any:
+    from smspec.tools.node.api import NodeView
+
+    path = args.datadir
+    if os.path.exists(os.path.join(path, "devnet.json")):
+        path = os.path.join(path, f"node{args.node}")
+    try:
+        return NodeView(path)
+    except FileNotFoundError as error:
+        raise CliError(str(error)) from None
+
+
+def status_command(args: argparse.Namespace) -> int:
+    status = _view(args).status() if args.datadir else _request(args.url, "/status")
+    if args.json:
+        print(json.dumps(status, indent=1))
+        return 0
+    if not status:
+        raise CliError("the node has not finished a layer yet")
+    print(f"node {status['node']}: layer {status['layer']}, verified {status['verified']}, applied {status['applied']}")
+    print(f"state root {status['state_root']}")
+    print(f"ATXs {status['atxs']}, proposals {status['proposals']}, blocks {status['blocks']}, "
+          f"malicious identities {len(status['malicious'])}")
+    if status["rejections"]:
+        print("rejected: " + ", ".join(f"{k} x{v}" for k, v in sorted(status["rejections"].items())))
+    return 0
+
+
+def _seed(name: str, devnet_seed: str) -> bytes:
+    from smspec.spec import crypto
+
+    if name.lower().startswith("0x"):
+        try:
+            seed = bytes.fromhex(name[2:])
+        except ValueError:
+            raise CliError(f"--from {name!r}: not hex") from None
+        if len(seed) != 32:
+            raise CliError("--from: a key seed is 32 bytes")
+        return seed
+    if not name.isidentifier():
+        raise CliError(f"--from {name!r}: a devnet user name (alice, bob) or a 0x 32-byte seed")
+    return crypto.hash32(b"smspec devnet user", devnet_seed.encode(), name.encode())
+
+
+def _address(text: str, genesis: dict, devnet_seed: str) -> bytes:
+    from smspec.spec import crypto
+    from smspec.tools.node.wallet import wallet_address
+
+    if text.lower().startswith("0x"):
+        try:
+            address = bytes.fromhex(text[2:])
+        except ValueError:
+            raise CliError(f"--to {text!r}: not hex") from None
+        if len(address) != 24:
+            raise CliError("--to: an address is 24 bytes")
+        return address
+    template = bytes.fromhex(genesis["wallet_template"][2:])
+    return wallet_address(template, crypto.public_key(_seed(text, devnet_seed)))
+
+
+def send_command(args: argparse.Namespace) -> int:
+    from smspec.tools.node import protocol as p
+    from smspec.tools.node import wallet as w
+
+    m = p.modules()
+    genesis = _request(args.url, "/genesis")
+    genesis_id = bytes.fromhex(genesis["genesis_id"][2:])
+    template = bytes.fromhex(genesis["wallet_template"][2:])
+    seed = _seed(args.sender, args.devnet_seed)
+    principal = w.wallet_address(template, m.crypto.public_key(seed))
+    if args.spawn:
+        tx = w.make_spawn(m, genesis_id, template, seed)
+    else:
+        if args.to is None or args.amount is None:
+            raise CliError("a spend needs --to and --amount (or use --spawn)")
+        if not 0 < args.amount < 2**64:
+            raise CliError(f"--amount: expected 1..2^64-1, got {args.amount}")
+        nonce = args.nonce
+        if nonce is None:
+            nonce = _request(args.url, f"/accounts/0x{principal.hex()}")["nonce"]
+        tx = w.make_spend(m, genesis_id, template, seed, nonce, _address(args.to, genesis, args.devnet_seed), args.amount)
+    result = _request(args.url, "/tx", {"tx": "0x" + p.encode(tx, p.Tx).hex()})
+    print(json.dumps({**result, "principal": "0x" + principal.hex(), "nonce": tx.nonce}) if args.json
+          else f"submitted {result['id']} from 0x{principal.hex()} (nonce {tx.nonce}): {result['status']}")
+    return 0
+
+
+def tx_status_command(args: argparse.Namespace) -> int:
+    result = _request(args.url, f"/txs/{args.id}")
+    print(json.dumps(result))
+    return 0
+
+
+class _LayersAction(argparse.Action):
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+        namespace.layers = values
+        namespace.layers_given = True
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    devnet = subparsers.add_parser("devnet", help="run a local devnet of reference nodes (in-process, simulated clock)",
+                                   description=__doc__)
+    sub = devnet.add_subparsers(dest="devnet_command", metavar="COMMAND")
+    up = sub.add_parser("up", help="run (or resume) a devnet and print every layer",
+                        description="Run N nodes in one process with a simulated clock: PoST, PoET, ATX v2, "
+                                    "proposals, Hare, tortoise and Athena transactions, every node on its own SQLite "
+                                    "database. Run it again with the same --datadir to resume after an interruption.")
+    up.add_argument("--nodes", type=int, default=4, help="number of nodes (default 4)")
+    up.add_argument("--layers", type=int, default=20, action=_LayersAction,
+                    help="layers to run, from layer 0 (default 20 = 5 epochs; ballots start in epoch 2)")
+    up.add_argument("--epochs", type=int, help="epochs to run (4 layers each; overrides --layers)")
+    up.add_argument("--datadir", help="devnet directory (default: a new temporary directory); an existing one resumes")
+    up.add_argument("--units", type=int, default=2, help="PoST space units per identity (tiny preset: 1..4, default 2)")
+    up.add_argument("--byzantine", type=int, action="append", default=[], metavar="NODE",
+                    help="make a node byzantine (equivocates, sends malformed gossip and invalid transactions)")
+    up.add_argument("--crash", action="append", default=[], metavar="NODE:LAYER[:RESTART]",
+                    help="kill a node at a layer and optionally restart it later from its database")
+    up.add_argument("--no-txs", action="store_true", help="no user transactions")
+    up.add_argument("--no-marriage", action="store_true", help="node 0 runs one identity (no married/merged set)")
+    up.add_argument("--no-post-memo", action="store_true",
+                    help="every node verifies every PoST itself (slower; see the post-memo devnet rule)")
+    up.add_argument("--api-port", type=int, metavar="PORT",
+                    help="serve node i's HTTP JSON API on 127.0.0.1:PORT+i (0: any free ports)")
+    up.add_argument("--pace", type=float, default=0.0, metavar="SECONDS", help="pause after every layer")
+    up.add_argument("--serve", action="store_true", help="with --api-port: keep serving after the last layer")
+    up.add_argument("--json", action="store_true", help="print only the final summary, as JSON")
+    up.add_argument("--quiet", action="store_true", help="no per-layer progress")
+    up.add_argument("--backend", choices=("spec", "impl"), default="impl",
+                    help="spec modules' implementation (default impl; spec is very slow)")
+    up.set_defaults(func=up_command, layers_given=False)
+    rules = sub.add_parser("rules", help="list the devnet rules (what the devnet simplifies or defines itself)")
+    rules.set_defaults(func=rules_command)
+    devnet.set_defaults(func=lambda args: devnet.print_help() or 2)
+
+    node = subparsers.add_parser("node", help="query a devnet node (HTTP API or its database)")
+    node_sub = node.add_subparsers(dest="node_command", metavar="COMMAND")
+    status = node_sub.add_parser("status", help="layer, verified layer, state root and counts of a node")
+    status.add_argument("--url", default=DEFAULT_URL, help=f"node API (default {DEFAULT_URL})")
+    status.add_argument("--datadir", help="read a node directory (or a devnet directory with --node) instead")
+    status.add_argument("--node", type=int, default=0, help="node index within a devnet directory (default 0)")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(func=status_command)
+    node.set_defaults(func=lambda args: node.print_help() or 2)
+
+    tx = subparsers.add_parser("tx", help="submit and inspect devnet transactions (node HTTP API)")
+    tx_sub = tx.add_subparsers(dest="tx_command", metavar="COMMAND")
+    send = tx_sub.add_parser("send", help="sign and submit a wallet spend (or spawn) transaction")
+    send.add_argument("--url", default=DEFAULT_URL, help=f"node API (default {DEFAULT_URL})")
+    send.add_argument("--from", dest="sender", default="alice",
+                      help="the wallet owner: a devnet user name (alice, bob) or a 0x 32-byte key seed")
+    send.add_argument("--to", help="recipient: a devnet user name or a 0x 24-byte address")
+    send.add_argument("--amount", type=int, help="amount to send")
+    send.add_argument("--nonce", type=int, help="nonce (default: the account's current nonce from the API)")
+    send.add_argument("--spawn", action="store_true", help="spawn the sender's wallet instead of spending")
+    send.add_argument("--devnet-seed", default="smspec-devnet", help="the devnet's seed (names devnet users' keys)")
+    send.add_argument("--json", action="store_true", help="print JSON")
+    send.set_defaults(func=send_command)
+    show = tx_sub.add_parser("status", help="status of a transaction by ID")
+    show.add_argument("id", help="transaction ID (0x hex)")
+    show.add_argument("--url", default=DEFAULT_URL, help=f"node API (default {DEFAULT_URL})")
+    show.set_defaults(func=tx_status_command)
+    tx.set_defaults(func=lambda args: tx.print_help() or 2)
+
+
+if __name__ == "__main__":
+    sys.exit(2)
