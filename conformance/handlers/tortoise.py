@@ -17,13 +17,18 @@ ballot         id (hex 20), smesher, layer, atx (hex 32), eligibilities, opinion
 tally          layer
 encode         layer (the layer of the new ballot)
 applied        layer, opinion (hex 32)
+updates        (none): the mesh takes ``updates()`` and applies each layer (``on_applied``)
+mode           (none): records the counting mode
 =============  ==========================================================================
 
 A ballot event decodes and stores the ballot; a refused ballot is recorded as
 ``{"op": "ballot", "error": reason}`` in the outputs. After each ``tally`` the runner records a
 snapshot: verified layer, mode, and for each layer from ``max(evicted + 1, processed - depth)`` to
 ``processed`` its opinion hash and its valid and invalid block ids. ``encode`` records the
-opinion hash (or the error reason).
+opinion hash (or the error reason). ``updates`` records, per updated layer, its verified flag and
+each block's header and flags (valid, invalid, hare, data, local), as go-spacemesh
+``Tortoise.Updates`` reports them (opinion hashes left out, as upstream tests do). A trace may
+list the kinds of records it wants (``record``); by default all are kept.
 """
 
 from __future__ import annotations
@@ -163,18 +168,29 @@ def apply_event(tortoise: Any, state: Any, event: dict, depth: int = SNAPSHOT_DE
     elif op == "applied":
         ok = tortoise.on_applied(state, int(event["layer"]), hexbytes(event["opinion"], 32))
         return {"op": "applied", "layer": int(event["layer"]), "result": ok}
+    elif op == "updates":
+        layers = []
+        for result in tortoise.updates(state):
+            tortoise.on_applied(state, result.layer, result.opinion)
+            layers.append({"layer": result.layer, "verified": result.verified, "blocks": [
+                {"id": hexstr(b.header.id), "height": b.header.height, "valid": b.valid, "invalid": b.invalid,
+                 "hare": b.hare, "data": b.data, "local": b.local} for b in result.blocks]})
+        return {"op": "updates", "layers": layers}
+    elif op == "mode":
+        return {"op": "mode", "mode": "full" if state.is_full else "verifying"}
     else:
         raise ValueError(f"unknown tortoise event op {op!r}")
     return None
 
 
-def run_trace(tortoise: Any, config: Any, events: list[dict], depth: int = SNAPSHOT_DEPTH) -> list[dict]:
-    """Run an event trace on a fresh node; returns the output records in order."""
+def run_trace(tortoise: Any, config: Any, events: list[dict], depth: int = SNAPSHOT_DEPTH,
+              record: list[str] | None = None) -> list[dict]:
+    """Run an event trace on a fresh node; returns the output records (of the kinds in `record`)."""
     state = tortoise.new_tortoise(config)
     outputs = []
     for event in events:
         out = apply_event(tortoise, state, event, depth)
-        if out is not None:
+        if out is not None and (record is None or out["op"] in record):
             outputs.append(out)
     return outputs
 
@@ -254,8 +270,10 @@ def decode_votes(inputs: dict, spec) -> dict:
 
 @handler("tortoise", "events", "trace")
 def event_trace(inputs: dict, spec) -> dict:
-    """inputs: config (TortoiseConfig fields), events (see module docstring), depth (optional).
-    output: outputs: the records of tally/encode/applied events and refused ballots, in order."""
+    """inputs: config (TortoiseConfig fields), events (see module docstring), depth (optional),
+    record (optional list of record kinds to keep). output: outputs: the records of
+    tally/encode/applied/updates/mode events and refused ballots, in order."""
     tortoise = spec("tortoise")
     config = config_from_json(tortoise, inputs.get("config"))
-    return {"outputs": run_trace(tortoise, config, inputs["events"], int(inputs.get("depth", SNAPSHOT_DEPTH)))}
+    return {"outputs": run_trace(tortoise, config, inputs["events"], int(inputs.get("depth", SNAPSHOT_DEPTH)),
+                                 inputs.get("record"))}

@@ -15,6 +15,8 @@ from typing import Any
 import attrs
 import blake3
 import smspec.spec.tortoise as T
+from smspec.conformance.handlers import hexstr
+from smspec.conformance.handlers import tortoise as events_mod
 
 HARE, VALID, INVALID, DATA, LOCAL = 1, 2, 4, 8, 16
 
@@ -82,18 +84,14 @@ class Ballot:
                             eligibilities=self.eligibilities, opinion=T.Opinion(hash=self.opinion(), votes=votes),
                             epoch_data=epoch_data, ref=self.ref)
 
-    def execute(self, session: Any, state: Any) -> None:
-        data = self.data()
-        decoded = T.decode_ballot(state, data)
+    def event(self) -> dict:
+        return events_mod.ballot_to_json(self.data())
+
+    def check(self, out: dict | None) -> None:
         if self.expect_store_error is None:
-            T.store_ballot(state, decoded)
-            return
-        try:
-            T.store_ballot(state, decoded)
-        except T.InvalidBallot as error:
-            assert error.reason == self.expect_store_error
+            assert out is None, out
         else:
-            raise AssertionError("store succeeded")
+            assert out is not None and out["error"] == self.expect_store_error, out
 
 
 @dataclass
@@ -111,8 +109,12 @@ class Atx:
     def node(self) -> bytes:
         return hash_sum(str(self.smesher).encode())
 
-    def execute(self, session: Any, state: Any) -> None:
-        T.on_atx(state, self.publish + 1, self.id, T.AtxData(node=self.node, weight=self.weight, height=self.height))
+    def check(self, out: dict | None) -> None:
+        assert out is None, out
+
+    def event(self) -> dict:
+        return {"op": "atx", "epoch": self.publish + 1, "id": hexstr(self.id), "node": hexstr(self.node),
+                "weight": self.weight, "height": self.height}
 
     def ballot(self, n: int, **options: Any) -> Ballot:
         ballot_id = hash_sum(self.id, str(n).encode())[:20]
@@ -162,7 +164,22 @@ class Smesher:
 
     def malfeasant(self) -> None:
         node = hash_sum(str(self.index).encode())
-        self.session.register(lambda session, state: T.on_malfeasance(state, node))
+        self.session.register(Event({"op": "malfeasance", "node": hexstr(node)}))
+
+
+class Event:
+    """A fixture action given directly as a trace event, with the record it must produce (if any)."""
+
+    def __init__(self, event: dict, expected: dict | None = None) -> None:
+        self._event = event
+        self.expected = expected
+
+    def event(self) -> dict:
+        return self._event
+
+    def check(self, out: dict | None) -> None:
+        if self.expected is not None:
+            assert out == self.expected, f"\n got  {out}\n want {self.expected}"
 
 
 class Results:
@@ -211,21 +228,22 @@ class Session:
 
     def block(self, lid: int, name: str, height: int) -> Any:
         header = self.header(lid, name, height)
-        self.last_block = self.register(lambda session, state: T.on_block(state, header))
+        self.last_block = self.register(Event({"op": "block", "layer": header.layer, "id": hexstr(header.id),
+                                               "height": header.height}))
         return header
 
     def hareblock(self, lid: int, name: str, height: int) -> None:
         header = self.block(lid, name, height)
-        self.register(lambda session, state: T.on_hare_output(state, header.layer, header.id), [self.last_block])
+        self.register(Event({"op": "hare", "layer": header.layer, "block": hexstr(header.id)}), [self.last_block])
 
     def beacon(self, epoch: int, value: str) -> None:
-        self.register(lambda session, state: T.on_beacon(state, epoch + 1, padded(value, 4)))
+        self.register(Event({"op": "beacon", "epoch": epoch + 1, "beacon": hexstr(padded(value, 4))}))
 
     def tally(self, lid: int) -> None:
-        self.register(lambda session, state: T.tally_votes(state, self.genesis + lid))
+        self.register(Event({"op": "tally", "layer": self.genesis + lid}))
 
     def tally_wait(self, lid: int) -> None:
-        self.register(lambda session, state: T.tally_votes(state, self.genesis + lid), list(self.actions))
+        self.register(Event({"op": "tally", "layer": self.genesis + lid}), list(self.actions))
 
     def results(self) -> Results:
         return Results()
@@ -237,19 +255,17 @@ class Session:
         return results._layer(self, lid, True)
 
     def updates(self, expect: Results) -> None:
-        def check(session: Any, state: Any) -> None:
-            got = []
-            for layer in T.updates(state):
-                T.on_applied(state, layer.layer, layer.opinion)
-                got.append([layer.layer, layer.verified,
-                            [(b.header, b.valid, b.invalid, b.hare, b.data, b.local) for b in layer.blocks]])
-            assert got == expect.layers, f"updates differ:\n got  {got}\n want {expect.layers}"
-        self.register(check, list(self.actions))
+        """Take Updates() (applying each layer) and compare with upstream's expected results."""
+        record = {"op": "updates", "layers": [
+            {"layer": layer, "verified": verified, "blocks": [
+                {"id": hexstr(h.id), "height": h.height, "valid": valid, "invalid": invalid, "hare": hare,
+                 "data": data, "local": local} for h, valid, invalid, hare, data, local in blocks]}
+            for layer, verified, blocks in expect.layers]}
+        self.register(Event({"op": "updates"}, record), list(self.actions))
 
     def mode(self, full: bool) -> None:
-        def check(session: Any, state: Any) -> None:
-            assert state.is_full == full
-        self.register(check, list(self.actions))
+        self.register(Event({"op": "mode"}, {"op": "mode", "mode": "full" if full else "verifying"}),
+                      list(self.actions))
 
     def register(self, action: Any, deps: list | None = None) -> Any:
         self.actions.append(action)
@@ -259,11 +275,14 @@ class Session:
     def run(self, actions: list) -> Any:
         state = T.new_tortoise(self.config)
         for action in actions:
-            if callable(action) and not hasattr(action, "execute"):
-                action(self, state)
-            else:
-                action.execute(self, state)
+            action.check(events_mod.apply_event(T, state, action.event()))
         return state
+
+    def trace(self) -> tuple[list, list]:
+        """The in-order events and the expected records of their checks (updates, mode)."""
+        events = [action.event() for action in self.actions]
+        expected = [action.expected for action in self.actions if getattr(action, "expected", None) is not None]
+        return events, expected
 
     def run_in_order(self) -> Any:
         return self.run(self.actions)

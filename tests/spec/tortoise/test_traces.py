@@ -87,3 +87,22 @@ def test_empty_hare_layer_has_no_valid_block():
     empty_layer = 7 + 6
     layer = next(item for item in out["layers"] if item["layer"] == empty_layer)
     assert layer["valid"] == [] and len(layer["invalid"]) == 1
+
+
+@vector_source("tortoise", "events", "trace", presets=("mainnet",))
+def test_upstream_scenario_trace_vectors():
+    """go-spacemesh fixture scenarios as event traces; the expected `updates` and `mode` records
+    are the upstream tests' expected results (tests/spec/tortoise/test_upstream_fixtures.py)."""
+    from . import test_upstream_fixtures as fixtures
+
+    for name in ("sanity", "disagreement", "epoch_gap", "switch", "on_malfeasance_atxs",
+                 "on_malfeasance_ballots", "duplicate_ballot"):
+        session = getattr(fixtures, f"{name}_session")()
+        events, expected = session.trace()
+        config = {f.name: getattr(session.config, f.name) for f in attrs.fields(T.TortoiseConfig)}
+        if name == "duplicate_ballot":
+            expected = [{"op": "ballot", "id": events[-1]["id"], "error": "ballot_exists"}]
+        yield Case(f"upstream_{name}", inputs={"config": config, "events": events,
+                                               "record": ["updates", "mode", "ballot"]},
+                   expected={"outputs": expected}, spec_ref=REF,
+                   description=f"go-spacemesh tortoise test {name} (upstream expected Updates/Mode)")

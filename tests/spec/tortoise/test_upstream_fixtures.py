@@ -10,7 +10,7 @@ from __future__ import annotations
 from .fixture import DATA, HARE, LOCAL, VALID, Session
 
 
-def test_sanity():
+def sanity_session() -> Session:
     """fixture_test.go TestSanity."""
     s = Session()
     n = 2
@@ -30,12 +30,17 @@ def test_sanity():
     s.verified(r, 1).block(s, "aa", 0, VALID | HARE | DATA)
     s.next(r, 2).block(s, "bb", 0, HARE | DATA)
     s.updates(r)
+    return s
+
+
+def test_sanity():
+    s = sanity_session()
     s.run_in_order()
     for seed in range(30):  # upstream: runRandomTopoN(100)
         s.run_random_order(seed)
 
 
-def test_disagreement():
+def disagreement_session() -> Session:
     """fixture_test.go TestDisagreement: 2 support, 1 abstains, 2 against: nothing verifies."""
     s = Session()
     n = 5
@@ -59,6 +64,11 @@ def test_disagreement():
     s.verified(r, 0)
     s.next(r, 1).block(s, "aa", 0, HARE | DATA)
     s.updates(r)
+    return s
+
+
+def test_disagreement():
+    s = disagreement_session()
     s.run_in_order()
 
 
@@ -82,7 +92,7 @@ def test_opinion():
     assert state.verified == s.genesis + 6
 
 
-def test_epoch_gap():
+def epoch_gap_session() -> Session:
     """fixture_test.go TestEpochGap: no ATXs for the next epoch; layers stop verifying there."""
     s = Session(epoch_size=4)
     for i in range(2):
@@ -103,11 +113,16 @@ def test_epoch_gap():
         s.next(r, i)
     s.tally_wait(2 * s.epoch_size)
     s.updates(r)
+    return s
+
+
+def test_epoch_gap():
+    s = epoch_gap_session()
     s.run_in_order()
     s.run_random_order(1)
 
 
-def test_switch():
+def switch_session() -> Session:
     """tortoise_test.go TestSwitch: without Hare outputs nothing verifies inside hdist; at hdist the
     node switches to full mode and verifies everything by counted votes."""
     s = Session().with_config(hdist=4, zdist=2)
@@ -136,12 +151,17 @@ def test_switch():
     s.tally_wait(s.hdist)
     s.mode(True)
     s.updates(verified)
+    return s
+
+
+def test_switch():
+    s = switch_session()
     s.run_in_order()
     for seed in range(30):  # upstream: runRandomTopoN(100)
         s.run_random_order(seed)
 
 
-def test_on_malfeasance_atxs():
+def on_malfeasance_atxs_session() -> Session:
     """tortoise_test.go TestOnMalfeasance/atxs: ATXs of a known malicious node add no weight."""
     s = Session()
     smeshers = 3
@@ -159,10 +179,15 @@ def test_on_malfeasance_atxs():
     s.verified(r, 0)
     s.next(r, 1)
     s.updates(r)
+    return s
+
+
+def test_on_malfeasance_atxs():
+    s = on_malfeasance_atxs_session()
     s.run_in_order()
 
 
-def test_on_malfeasance_ballots():
+def on_malfeasance_ballots_session() -> Session:
     """tortoise_test.go TestOnMalfeasance/ballots: ballots of a known malicious node weigh 0."""
     s = Session().with_config(hdist=1, zdist=1)
     smeshers = 3
@@ -183,10 +208,15 @@ def test_on_malfeasance_ballots():
     s.verified(r, 1).block(s, "a", 0, VALID | LOCAL)
     s.next(r, 2)
     s.updates(r)
+    return s
+
+
+def test_on_malfeasance_ballots():
+    s = on_malfeasance_ballots_session()
     s.run_in_order()
 
 
-def test_duplicate_ballot():
+def duplicate_ballot_session() -> Session:
     """tortoise_test.go TestDuplicateBallot: the second store of one ballot id fails."""
     s = Session()
     s.smesher(0).atx(1, height=10, weight=2)
@@ -194,6 +224,11 @@ def test_duplicate_ballot():
     s.smesher(0).atx(1).rawballot(ballot_id, 1, total=s.epoch_eligibilities(), eligibilities=1)
     s.smesher(0).atx(1).rawballot(ballot_id, 1, total=s.epoch_eligibilities(), eligibilities=1,
                                   expect_store_error="ballot_exists")
+    return s
+
+
+def test_duplicate_ballot():
+    s = duplicate_ballot_session()
     s.run_in_order()
 
 
