@@ -213,6 +213,9 @@ def _nonce_key(challenge: bytes, group: int, pow: int, nonce: int) -> bytes:
     return blake3.blake3(data).digest()[:16]
 
 
+AES_SLICE_LABELS = 65536  # 1 MiB per AES call (as post-rs reads): ciphertext and masks stay in cache
+
+
 def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonce: int, pows: list[int],
                    difficulty: int) -> dict[int, np.ndarray]:
     """For each nonce, the sorted global indices of the labels that pass (numpy + batched AES)."""
@@ -220,28 +223,37 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
     data = labels[:16 * count]
     msb_limit, lsb_limit = difficulty >> 56, difficulty & (2**56 - 1)
     label_rows = np.frombuffer(data, dtype=np.uint8).reshape(count, 16)
-    result: dict[int, np.ndarray] = {}
-    for position, pow in enumerate(pows):
-        group = first_nonce // 16 + position
-        ciphertext = np.frombuffer(AES.new(_group_key(challenge, group, pow), AES.MODE_ECB).encrypt(data),
-                                   dtype=np.uint8).reshape(count, 16)
-        # one pass finds every (label, offset) whose top byte is at most the limit, in
-        # label-major order; only those equal to it need the per-nonce AES for the low 56 bits
-        flat = np.flatnonzero(ciphertext.reshape(-1) <= msb_limit)
-        rows, offsets = flat >> 4, flat & 15
-        keep = np.ones(len(rows), dtype=bool)
-        equal = np.nonzero(ciphertext[rows, offsets] == msb_limit)[0]
-        for offset in np.unique(offsets[equal]):
-            nonce = 16 * group + int(offset)
-            at = equal[offsets[equal] == offset]
-            cipher = AES.new(_nonce_key(challenge, group, pow, nonce), AES.MODE_ECB)
-            chosen = label_rows[rows[at]].tobytes()
-            low = np.frombuffer(cipher.encrypt(chosen), dtype="<u8").reshape(-1, 2)[:, 0] & np.uint64(2**56 - 1)
-            keep[at] = low < np.uint64(lsb_limit)
-        rows, offsets = rows[keep], offsets[keep]
-        for offset in range(16):
-            result[16 * group + offset] = rows[offsets == offset].astype(np.int64) + first_index
-    return result
+    groups = [first_nonce // 16 + position for position in range(len(pows))]
+    ciphers = [AES.new(_group_key(challenge, group, pow), AES.MODE_ECB) for group, pow in zip(groups, pows)]
+    lazies: dict[int, object] = {}
+    found: dict[int, list[np.ndarray]] = {16 * group + offset: [] for group in groups for offset in range(16)}
+    for first in range(0, count, AES_SLICE_LABELS):
+        end = min(first + AES_SLICE_LABELS, count)
+        piece = data[16 * first:16 * end]
+        for group, pow, cipher in zip(groups, pows, ciphers):
+            ciphertext = np.frombuffer(cipher.encrypt(piece), dtype=np.uint8)
+            # one pass finds every (label, offset) whose top byte is at most the limit, in
+            # label-major order; only those equal to it need the per-nonce AES for the low bits
+            flat = np.flatnonzero(ciphertext <= msb_limit)
+            if len(flat) == 0:
+                continue
+            rows, offsets = (flat >> 4) + first, flat & 15
+            keep = np.ones(len(rows), dtype=bool)
+            equal = np.nonzero(ciphertext[flat] == msb_limit)[0]
+            for offset in np.unique(offsets[equal]):
+                nonce = 16 * group + int(offset)
+                at = equal[offsets[equal] == offset]
+                if nonce not in lazies:
+                    lazies[nonce] = AES.new(_nonce_key(challenge, group, pow, nonce), AES.MODE_ECB)
+                lazy = lazies[nonce]
+                low = np.frombuffer(lazy.encrypt(label_rows[rows[at]].tobytes()), dtype="<u8")[0::2]
+                keep[at] = (low & np.uint64(2**56 - 1)) < np.uint64(lsb_limit)
+            rows, offsets = rows[keep], offsets[keep]
+            for offset in np.unique(offsets):
+                found[16 * group + int(offset)].append(rows[offsets == offset])
+    empty = np.empty(0, dtype=np.int64)
+    return {nonce: (np.concatenate(parts).astype(np.int64) if parts else empty) + first_index
+            for nonce, parts in found.items()}
 
 
 def _winner(events: dict[int, list[np.ndarray]], counts: dict[int, int], first_nonce: int, k2: int,
