@@ -270,7 +270,7 @@ def decode_votes(inputs: dict, spec) -> dict:
 
 @handler("tortoise", "events", "trace")
 def event_trace(inputs: dict, spec) -> dict:
-    """inputs: config (TortoiseConfig fields), events (see module docstring), depth (optional),
+    """inputs: config (TortoiseConfig fields), events (format: docs/tortoise.md, "Event traces"), depth (optional),
     record (optional list of record kinds to keep). output: outputs: the records of
     tally/encode/applied/updates/mode events and refused ballots, in order."""
     tortoise = spec("tortoise")
