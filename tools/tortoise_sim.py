@@ -55,6 +55,7 @@ class Scenario:
     late_blocks: tuple[int, ...] = ()
     shuffle_ballots: bool = False
     shuffle_seed: int = 0  # delivery order only; does not change what is produced
+    order_per_node: bool = False  # each node gets each layer's ballots in its own random order
     apply_verified: bool = True  # the mesh applies verified layers (on_applied), which lets the window move
     config: dict = field(default_factory=dict)
 
@@ -110,9 +111,9 @@ class Simulation:
         start = self.genesis + s.partition_start
         return s.partition_layers > 0 and start <= layer < start + s.partition_layers
 
-    def deliver(self, event: dict, side: int | None, layer: int) -> None:
+    def deliver(self, event: dict, side: int | None, layer: int, nodes: list | None = None) -> None:
         """Deliver an event to every node (side None) or to one side, holding it for the other."""
-        for node in self.nodes:
+        for node in self.nodes if nodes is None else nodes:
             if side is None or node.side == side or not self.partitioned(layer):
                 self.apply(node, event)
             else:
@@ -190,8 +191,17 @@ class Simulation:
             # reference ballots first: a secondary ballot depends on its reference ballot
             self.order_rng.shuffle(produced)
             produced.sort(key=lambda item: not item[2])
-        for side, ballot, _ in produced:
-            self.deliver(events_mod.ballot_to_json(ballot), side, layer)
+        if s.order_per_node:
+            # every node receives the layer's ballots in its own order (reference ballots first)
+            for index, node in enumerate(self.nodes):
+                order = list(produced)
+                random.Random(f"{s.shuffle_seed}/{layer}/{index}").shuffle(order)
+                order.sort(key=lambda item: not item[2])
+                for side, ballot, _ in order:
+                    self.deliver(events_mod.ballot_to_json(ballot), side, layer, [node])
+        else:
+            for side, ballot, _ in produced:
+                self.deliver(events_mod.ballot_to_json(ballot), side, layer)
         # blocks, Hare output and weak coin of this layer
         height = s.ticks * epoch
         for side in (0, 1) if split else (0,):

@@ -101,3 +101,25 @@ def test_heal_time_after_even_split_is_half_the_split():
         last_lagging = max(offset for offset, row in enumerate(sim.history, start=1)
                            if any(verified != 7 + offset - 1 for _, verified, _ in row))
         assert last_lagging - (5 + length) + 1 == expected
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**16), shuffle_seed=st.integers(0, 2**16), partition=st.sampled_from([0, 4]),
+       byzantine=st.sampled_from([0.0, 0.2]))
+def test_i1_i4_nodes_with_different_delivery_orders_agree(seed, shuffle_seed, partition, byzantine):
+    """Two nodes per side, each receiving every layer's ballots in its own order: nodes of one side
+    report the same verified layer and mode at every tally, and all agree on verified layers."""
+    sim = Simulation(T, Scenario(layers=24, smeshers=8, seed=seed, nodes_per_side=2, order_per_node=True,
+                                 shuffle_seed=shuffle_seed, partition_start=3, partition_layers=partition,
+                                 byzantine_fraction=byzantine)).run()
+    for row in sim.history:
+        by_side: dict = {}
+        for index, verified, full in row:
+            by_side.setdefault(sim.nodes[index].side, set()).add((verified, full))
+        assert all(len(values) == 1 for values in by_side.values())
+    assert sim.agree()
+    states = [node.state for node in sim.nodes]
+    low = max(s.evicted for s in states) + 1
+    for layer in range(low, min(s.processed for s in states) + 1):
+        for side in (0, 1):  # nodes with the same inputs in different orders: the same opinion
+            assert len({T.get_layer(n.state, layer).opinion for n in sim.nodes if n.side == side}) == 1
