@@ -179,7 +179,11 @@ def initialize_range(commitment: bytes, start: int, count: int, scrypt_n: int, d
     if count == 0:
         return b"", None
     _check(commitment, start, count, scrypt_n)
-    outputs, below = engine().outputs(commitment, start, count, scrypt_n, difficulty=difficulty)
+    if len(difficulty) == 32:
+        outputs, below = engine().outputs(commitment, start, count, scrypt_n, difficulty=difficulty)
+    else:  # the kernel compares 32-byte thresholds; any other length is compared on the host
+        outputs = engine().outputs(commitment, start, count, scrypt_n)[0]
+        below = [i for i in range(count) if outputs[32 * i:32 * i + 32] < difficulty]
     rows = np.frombuffer(outputs, dtype=np.uint8).reshape(count, 32)
     best = None
     for position in below:

@@ -175,10 +175,14 @@ def best_below(outputs: bytes, start: int, difficulty: bytes) -> tuple[int, byte
     count = len(outputs) // 32
     if count == 0:
         return None
+    if len(difficulty) < 8:
+        difficulty_head = difficulty + b"\xff" * (8 - len(difficulty))  # a prefix bound that admits all candidates
+    else:
+        difficulty_head = difficulty[:8]
     rows = np.frombuffer(outputs, dtype=np.uint8).reshape(count, 32)
     # only outputs whose first 8 bytes are <= the threshold's can qualify
     heads = rows[:, :8].copy().view(">u8")[:, 0]
-    candidates = np.nonzero(heads <= np.frombuffer(difficulty[:8], dtype=">u8")[0])[0]
+    candidates = np.nonzero(heads <= np.frombuffer(difficulty_head, dtype=">u8")[0])[0]
     best = None
     for position in candidates:
         value = outputs[32 * int(position):32 * int(position) + 32]

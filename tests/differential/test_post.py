@@ -161,7 +161,8 @@ def test_opencl_compute_labels(commitment: bytes, start: int, count: int, scrypt
 @given(commitment=st.binary(min_size=32, max_size=32), start=st.integers(0, 2**40),
        count=st.integers(0, 40), log_n=st.integers(1, 4),
        difficulty=st.one_of(st.binary(min_size=32, max_size=32),
-                            st.integers(0, 255).map(lambda top: bytes([top]) + b"\xff" * 31)))
+                            st.integers(0, 255).map(lambda top: bytes([top]) + b"\xff" * 31),
+                            st.binary(max_size=40)))
 def test_opencl_initialize_range(commitment: bytes, start: int, count: int, log_n: int, difficulty: bytes) -> None:
     from smspec.gpu import post as gpu
 

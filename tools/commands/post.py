@@ -150,6 +150,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", default="", help="hex seed of the K3 subset (go-spacemesh: the peer id)")
     p.add_argument("--strict", action="store_true", help="also reject indices >= num_labels and duplicates")
     p.add_argument("--check-vrf-nonce", action="store_true", help="also verify the metadata's VRF nonce")
+    p.add_argument("--labels-per-unit", type=_positive, default=None,
+                   help="the network's labels per unit (default: the preset's; the verifier never takes it from the prover)")
     p.add_argument("--backend", choices=("spec", "impl"), default="impl", help="verifier: impl (default) or spec")
     p.add_argument("--preset", dest="post_preset", choices=("mainnet", "testnet", "tiny"), default=None,
                    help="parameter preset (default: global --preset, $SMSPEC_PRESET or mainnet)")
@@ -444,6 +446,10 @@ def run_verify(args: argparse.Namespace) -> int:
     except UnicodeDecodeError:
         text = "\x00"
     config = post.preset_config()
+    if args.labels_per_unit:
+        import attrs
+
+        config = attrs.evolve(config, labels_per_unit=args.labels_per_unit)
     k3 = config.k2 if args.all else args.k3
     try:
         proof = post.proof_from_json(text)
