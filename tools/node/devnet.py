@@ -58,6 +58,7 @@ class DevnetConfig:
 
 
 USERS = ("alice", "bob")
+RECIPIENTS = ("carol", "dave")
 SPEND_DELAY = 3
 
 
@@ -100,7 +101,7 @@ class Progress:
 
 class Devnet:
     def __init__(self, directory: str, config: DevnetConfig | None = None, m: Any = None,
-                 wallet_code: bytes | None = None) -> None:
+                 wallet_code: bytes | None = None, memo: dict | None = None) -> None:
         self.m = m or p.modules()
         self.directory = directory
         os.makedirs(directory, exist_ok=True)
@@ -123,7 +124,9 @@ class Devnet:
             with open(config_path + ".tmp", "w", encoding="utf-8") as f:
                 f.write(self.config.to_json())
             os.replace(config_path + ".tmp", config_path)
-        self.memo: dict | None = {} if self.config.post_memo else None
+        self.memo: dict | None = None
+        if self.config.post_memo:
+            self.memo = {} if memo is None else memo
         self.poet = PoetService(self.m, os.path.join(directory, "poet.sqlite"), self.genesis.poet_leaves)
         self.L = self.genesis.layers_per_epoch
         self.nodes: dict[int, Node | None] = {i: None for i in range(self.config.nodes)}
@@ -188,6 +191,7 @@ class Devnet:
     def run(self, progress: Callable[[Progress], None] | None = None, pace: float = 0.0,
             stop: Callable[[], bool] | None = None) -> dict:
         """Run (or resume) every layer of the configuration; returns the summary."""
+        self.m.activate()
         first = None
         for index in range(self.config.nodes):
             if self.alive_at(index, 0) or os.path.exists(os.path.join(self.node_dir(index), "node.sqlite")):
@@ -300,7 +304,9 @@ class Devnet:
 
     def user_transactions(self, layer: int) -> list[bytes]:
         """The users' transactions submitted in `layer`: both wallets spawn in the first ballot
-        layer, then (from SPEND_DELAY layers later) alice and bob pay each other in turn."""
+        layer, then (from SPEND_DELAY layers later) alice pays carol and bob pays dave in turn.
+        carol and dave are not spawned: a call into a spawned wallet runs wallet.c without a method
+        selector, whose entry point halts, so a spend to a spawned wallet fails (docs/devnet.md)."""
         start = 2 * self.L
         if layer < start:
             return []
@@ -308,15 +314,15 @@ class Devnet:
         if genesis_id is None:
             return []
         seeds = {name: user_seed(m, self.config, name) for name in USERS}
-        addresses = {name: w.wallet_address(self.template, m.crypto.public_key(seeds[name])) for name in USERS}
         if layer == start:
             return [p.encode(w.make_spawn(m, genesis_id, self.template, seeds[name]), p.Tx) for name in USERS]
         if layer < start + SPEND_DELAY:
             return []  # the spawns are applied once their layer is verified
         k = layer - start - SPEND_DELAY
-        payer, payee = USERS[k % 2], USERS[(k + 1) % 2]
+        payer, payee = USERS[k % 2], RECIPIENTS[k % 2]
         nonce = 1 + k // 2
-        tx = w.make_spend(m, genesis_id, self.template, seeds[payer], nonce, addresses[payee], 1000 + layer)
+        recipient = w.wallet_address(self.template, m.crypto.public_key(user_seed(m, self.config, payee)))
+        tx = w.make_spend(m, genesis_id, self.template, seeds[payer], nonce, recipient, 1000 + layer)
         return [p.encode(tx, p.Tx)]
 
     # -- results -------------------------------------------------------------------------------------

@@ -497,9 +497,18 @@ class Node:
         return post
 
     def _prove(self, ident: Identity, challenge: bytes) -> Any:
+        """A PoST proof; with the "post-memo" rule memoized by (identity, commitment, units,
+        challenge), which determine the data and hence the proof."""
         post = self.m.post
+        key = ("prove", self.keys[ident.name], self.golden, ident.units, challenge)
+        memo = self.verifier.memo
+        if memo is not None and key in memo:
+            return memo[key]
         proof = post.generate_proof(self.post_dir(ident), challenge, post.PROVING_NONCES)
-        return self.m.atx.PostV1(proof.nonce, proof.indices, proof.pow)
+        result = self.m.atx.PostV1(proof.nonce, proof.indices, proof.pow)
+        if memo is not None:
+            memo[key] = result
+        return result
 
     def atx_plans(self, epoch: int) -> list[dict]:
         """What each own identity publishes in `epoch`: initial, solo (maybe marrying) or merged."""

@@ -49,6 +49,13 @@ class Modules:
         self.tortoise = load("tortoise", preset)
         self.athena = load("athena", preset)
 
+    def activate(self) -> None:
+        """Make this backend the active one again (something else may have switched it)."""
+        from smspec.impl.registry import active_backend, use_backend
+
+        if active_backend() != self.backend:
+            use_backend(self.backend)
+
 
 _MODULES: dict[tuple[str, str], Modules] = {}
 
@@ -57,6 +64,7 @@ def modules(preset: str = PRESET, backend: str = "impl") -> Modules:
     key = (preset, backend)
     if key not in _MODULES:
         _MODULES[key] = Modules(preset, backend)
+    _MODULES[key].activate()
     return _MODULES[key]
 
 
@@ -93,8 +101,8 @@ DEVNET_RULES = (
                    "BLAKE3(address | balance | nonce | template | BLAKE3(state) | storage digest)"),
     ("ballot-malfeasance", "two different proposals of one smesher in one layer mark it malicious (no wire proof)"),
     ("sync", "a restarted node catches up by feeding a peer's stored objects through its own gossip handlers"),
-    ("post-memo", "in-process nodes share a memo of successful PoST verifications keyed by all inputs "
-                  "(--no-post-memo verifies every PoST on every node)"),
+    ("post-memo", "in-process nodes share a memo of successful PoST verifications (and of PoST proofs) keyed by "
+                  "all their inputs (--no-post-memo: every node verifies every PoST itself)"),
 )
 
 GENESIS_TIME = 1_700_000_000

@@ -1,0 +1,39 @@
+"""Shared devnet runs of tests/node (each run once per session; PoST memo shared between runs)."""
+
+from __future__ import annotations
+
+import pytest
+
+from smspec.tools.node.devnet import Devnet, DevnetConfig
+
+HONEST = DevnetConfig(layers=16)
+ADVERSARIAL = DevnetConfig(layers=16, byzantine=(3,), crash={2: [9, 13]})
+
+
+@pytest.fixture(scope="session")
+def wallet_code():
+    from smspec.tests.spec.athena.toolchain import build
+
+    return build("wallet")
+
+
+@pytest.fixture(scope="session")
+def memo():
+    """PoST proofs and verifications memoized across the session's devnets (rule "post-memo")."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def honest(tmp_path_factory, wallet_code, memo):
+    devnet = Devnet(str(tmp_path_factory.mktemp("honest")), HONEST, wallet_code=wallet_code, memo=memo)
+    summary = devnet.run()
+    yield devnet, summary
+    devnet.close()
+
+
+@pytest.fixture(scope="session")
+def adversarial(tmp_path_factory, wallet_code, memo):
+    devnet = Devnet(str(tmp_path_factory.mktemp("adversarial")), ADVERSARIAL, wallet_code=wallet_code, memo=memo)
+    summary = devnet.run()
+    yield devnet, summary
+    devnet.close()

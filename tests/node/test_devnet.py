@@ -1,0 +1,237 @@
+"""The in-process devnet (tools/node): agreement, ATXs, transactions, rewards, adversaries, resume.
+
+Every assertion compares what the nodes stored with each other or with values recomputed here
+from the devnet rules (tools/node/protocol.py) and the spec modules.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from smspec.tools.node import protocol as p
+from smspec.tools.node import wallet as w
+from smspec.tools.node.devnet import RECIPIENTS, USERS, Devnet, user_seed
+
+from .conftest import HONEST
+
+
+def applied_rows(node):
+    return node.db.execute("SELECT layer, block_id, state_root FROM applied ORDER BY layer").fetchall()
+
+
+def account(node, address):
+    row = node.db.execute("SELECT balance, nonce FROM accounts WHERE address = ?", (address,)).fetchone()
+    return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+
+def wallet(devnet, name):
+    return w.wallet_address(devnet.template, devnet.m.crypto.public_key(user_seed(devnet.m, devnet.config, name)))
+
+
+# ---------------------------------------------------------------------------------------------
+# four honest nodes, four epochs (ballots, Hare and blocks in epochs 2 and 3)
+
+
+def test_every_node_applies_the_same_blocks_and_state_root(honest):
+    devnet, summary = honest
+    nodes = devnet.live()
+    assert len(nodes) == 4 and summary["agree"]
+    reference = applied_rows(nodes[0])
+    first = nodes[0].first_ballot_layer
+    assert [row[0] for row in reference] == list(range(first, nodes[0].applied_top() + 1))
+    assert nodes[0].applied_top() >= HONEST.layers - 3  # the tortoise verifies within two layers
+    for node in nodes[1:]:
+        assert applied_rows(node) == reference
+        assert node.state_root() == nodes[0].state_root() == bytes.fromhex(summary["state_root"][2:])
+    blocks = [row[1] for row in reference if row[1] != p.EMPTY_ID20]
+    assert len(blocks) == len(reference)  # an honest network decides a block in every layer
+    # the state root is the rule's Merkle root over the stored accounts
+    assert nodes[0].load_state().root() == nodes[0].state_root()
+
+
+def test_hare_output_is_the_block_built_from_the_agreed_proposals(honest):
+    devnet, _ = honest
+    nodes = devnet.live()
+    for layer, block_id, _ in applied_rows(nodes[0]):
+        outputs = {n.db.execute("SELECT block_id FROM hare_outputs WHERE layer = ?", (layer,)).fetchone() for n in nodes}
+        assert outputs == {(block_id,)}
+        block = p.decode(nodes[0].db.execute("SELECT raw FROM blocks WHERE id = ?", (block_id,)).fetchone()[0], p.Block)
+        assert p.block_id(block) == block_id and block.layer == layer
+        assert nodes[1].build_block(layer, tuple(block.proposals)) == block
+
+
+def test_atxs_every_epoch_including_a_marriage(honest):
+    devnet, _ = honest
+    m = devnet.m
+    for node in devnet.live():
+        epochs = [row[0] for row in node.db.execute("SELECT publish_epoch FROM atxs ORDER BY seq")]
+        assert epochs == [1] * 5 + [2] * 5 + [3] * 5
+    node = devnet.live()[1]
+    first, second = devnet.live()[0].keys["n0"], devnet.live()[0].keys["n0b"]
+    alice_record, bob_record = node.store.marriage(first), node.store.marriage(second)
+    assert alice_record.set_id == bob_record.set_id and alice_record.marriage_atx == bob_record.marriage_atx
+    wedding = m.atx.decode_atx_v2(node.store.get_atx(alice_record.marriage_atx).blob)
+    assert wedding.publish_epoch == 2 and len(wedding.marriages) == 2
+    # ATX weight = units x ticks (PoET leaves // tick size)
+    for (weight,) in node.db.execute("SELECT weight FROM atxs"):
+        assert int(weight) == HONEST.units * (p.POET_LEAVES // p.TICK_SIZE)
+
+
+def test_wallet_transactions_run_on_athena(honest):
+    devnet, _ = honest
+    node = devnet.live()[2]
+    outcomes = {}
+    for status, raw in node.db.execute("SELECT status, raw FROM txs"):
+        outcomes[p.tx_id(p.decode(raw, p.Tx))] = status
+    assert outcomes and set(outcomes.values()) <= {"ok", "pending"}
+    spent = {name: 0 for name in RECIPIENTS}
+    nonces = {name: 0 for name in USERS}
+    for (raw,) in node.db.execute("SELECT raw FROM txs WHERE status = 'ok' ORDER BY principal, nonce"):
+        tx = p.decode(raw, p.Tx)
+        payer = next(name for name in USERS if wallet(devnet, name) == tx.principal)
+        nonces[payer] += 1
+        if tx.method == p.METHOD_SPEND:
+            recipient = tx.args[:24]
+            spent[next(name for name in RECIPIENTS if wallet(devnet, name) == recipient)] += int.from_bytes(tx.args[24:32], "little")
+    assert min(spent.values()) > 0
+    for name in RECIPIENTS:
+        assert account(node, wallet(devnet, name)) == (spent[name], 0)
+    for index, name in enumerate(USERS):
+        balance, nonce = account(node, wallet(devnet, name))
+        assert nonce == nonces[name] >= 2
+        assert balance == p.GENESIS_BALANCE - spent[RECIPIENTS[index]]
+
+
+def test_rewards_follow_the_rule(honest):
+    devnet, _ = honest
+    node = devnet.live()[0]
+    expected: dict[bytes, int] = {}
+    for _, block_id, _ in applied_rows(node):
+        block = p.decode(node.db.execute("SELECT raw FROM blocks WHERE id = ?", (block_id,)).fetchone()[0], p.Block)
+        for coinbase, amount in p.split_rewards(block.rewards):
+            expected[coinbase] = expected.get(coinbase, 0) + amount
+    assert sum(expected.values()) == p.LAYER_REWARD * len(applied_rows(node))
+    for coinbase, amount in expected.items():
+        assert account(node, coinbase)[0] == amount
+
+
+def test_malformed_gossip_and_invalid_transactions_are_rejected_with_nothing_lost(honest):
+    import attrs
+
+    devnet, _ = honest
+    devnet.m.activate()
+    node = devnet.live()[3]
+    m = node.m
+    before = (applied_rows(node), node.state_root(), node.export())
+    rejected_before = node.db.execute("SELECT COUNT(*) FROM rejections").fetchone()[0]
+    atx_blob = node.db.execute("SELECT blob FROM atxs ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    proposal = p.decode(node.db.execute("SELECT raw FROM proposals ORDER BY layer DESC LIMIT 1").fetchone()[0], p.Proposal)
+    alice = user_seed(m, devnet.config, "alice")
+    good = w.make_spend(m, node.genesis_id, devnet.template, alice, 100, wallet(devnet, "carol"), 5)
+    # another coinbase: a new ATX ID that the signature does not cover (a flipped signature alone
+    # keeps the ID, and a known ID is ignored as a duplicate, as go-spacemesh does)
+    bad_atx = m.atx.encode_atx_v2(attrs.evolve(m.atx.decode_atx_v2(atx_blob), coinbase=bytes(24)))
+    cases = [
+        ("atx", b"\x00\x01", "short_input"),
+        ("atx", bytes(bad_atx), "invalid_signature"),
+        ("proposal", p.encode(attrs.evolve(proposal, layer=proposal.layer + 1000), p.Proposal), "future_layer"),
+        ("proposal", p.encode(attrs.evolve(proposal, opinion=bytes(32)), p.Proposal), "bad_signature"),
+        ("tx", p.encode(attrs.evolve(good, args=good.args[:24] + (6).to_bytes(8, "little") + good.args[32:]), p.Tx),
+         "bad_signature"),
+        ("tx", p.encode(attrs.evolve(w.make_spend(m, node.genesis_id, devnet.template, alice, 0, bytes(24), 5)), p.Tx),
+         "bad_nonce"),
+        ("tx", p.encode(w.make_spend(m, node.genesis_id, devnet.template, bytes(32), 0, bytes(24), 5), p.Tx),
+         "not_spawned"),
+        ("poet", p.encode(p.PoetProof(9, bytes(32), p.POET_LEAVES, bytes(32)), p.PoetProof), "poet_bad_work"),
+        ("cert", p.encode(p.Certificate(proposal.layer, bytes(20), None, bytes(32), bytes(64)), p.Certificate),
+         "certificate_signer_not_active"),
+        ("nonsense", b"", "unknown_kind"),
+    ]
+    for kind, data, _ in cases:
+        assert node.handle(kind, data) is False
+    reasons = [r[0] for r in node.db.execute("SELECT reason FROM rejections ORDER BY seq")][rejected_before:]
+    assert reasons == [reason for _, _, reason in cases]
+    after = (applied_rows(node), node.state_root())
+    assert after == before[:2]
+    # every object the node had is still there (invalid transactions are kept only as 'rejected'/'unchecked')
+    exported = node.export()
+    assert [item for item in exported if item[0] != "tx"] == [item for item in before[2] if item[0] != "tx"]
+    assert set(before[2]) <= set(exported)
+    # a known object is a duplicate, not an error
+    assert node.handle("atx", atx_blob) is False
+    assert node.db.execute("SELECT COUNT(*) FROM rejections").fetchone()[0] == rejected_before + len(cases)
+
+
+# ---------------------------------------------------------------------------------------------
+# one crashed (and restarted) node, one byzantine node
+
+
+def test_crashed_and_byzantine_nodes(adversarial):
+    devnet, summary = adversarial
+    assert summary["agree"]
+    honest = devnet.honest()
+    assert [n.index for n in honest] == [0, 1, 2]  # node 2 crashed at layer 9 and restarted at 13
+    reference = applied_rows(honest[0])
+    assert reference[-1][0] >= devnet.config.layers - 3
+    for node in honest[1:]:
+        assert applied_rows(node) == reference
+    byzantine = devnet.nodes[3]
+    culprit = byzantine.keys["n3"]
+    for node in honest:
+        reasons = dict(node.db.execute("SELECT reason, COUNT(*) FROM rejections GROUP BY reason").fetchall())
+        assert reasons.get("double_proposal", 0) >= 1
+        assert reasons.get("short_input", 0) >= 1  # malformed gossip of every kind
+        assert reasons.get("bad_signature", 0) >= 1  # forged transactions
+        assert node.is_malicious(culprit)
+        # the byzantine smesher's later proposals are refused and its ballots weigh nothing
+        assert node.tortoise.malicious_nodes == {culprit}
+    # the restarted node kept what it had before the crash and synced the rest
+    restarted = devnet.nodes[2]
+    assert restarted.db.execute("SELECT MIN(layer) FROM progress").fetchone()[0] == 0
+    assert restarted.last_done() == devnet.config.layers - 1
+
+
+# ---------------------------------------------------------------------------------------------
+# killed at any moment (in-process: an exception out of the middle of a layer), resumed
+
+
+class Killed(BaseException):
+    pass
+
+
+def test_interrupted_devnet_resumes_to_the_same_state(tmp_path, honest, wallet_code, memo, monkeypatch):
+    from smspec.tools.node.node import Node
+
+    _, summary = honest
+    directory = str(tmp_path / "resumed")
+    original = Node.handle
+    for kill_after in (150, 150):
+        calls = {"n": 0}
+
+        def handle(self, kind, data, calls=calls, kill_after=kill_after):
+            calls["n"] += 1
+            if calls["n"] == kill_after:
+                raise Killed()
+            return original(self, kind, data)
+
+        monkeypatch.setattr(Node, "handle", handle)
+        devnet = Devnet(directory, HONEST, wallet_code=wallet_code, memo=memo)
+        with pytest.raises(Killed):
+            devnet.run()
+        for node in devnet.live():  # abandon: uncommitted work is lost, as with kill -9
+            node.db.close()
+        devnet.poet.close_db()
+    monkeypatch.setattr(Node, "handle", original)
+    devnet = Devnet(directory, None, wallet_code=wallet_code, memo=memo)
+    assert devnet.config == HONEST
+    resumed = devnet.run()
+    assert resumed["agree"] and resumed["state_root"] == summary["state_root"]
+    devnet.close()
+    import sqlite3
+
+    for index in range(HONEST.nodes):
+        db = sqlite3.connect(os.path.join(directory, f"node{index}", "node.sqlite"))
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        db.close()
