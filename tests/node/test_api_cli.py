@@ -1,0 +1,146 @@
+"""The node's HTTP JSON API and the ``smspec devnet`` / ``node`` / ``tx`` commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from smspec.tools.cli import main
+from smspec.tools.node import protocol as p
+from smspec.tools.node import wallet as w
+from smspec.tools.node.api import ApiServer, take_inbox
+from smspec.tools.node.devnet import Devnet, DevnetConfig, user_seed
+
+
+def get(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture()
+def api(honest):
+    devnet, _ = honest
+    server = ApiServer(devnet.node_dir(1)).start()
+    yield devnet, server
+    server.stop()
+
+
+def test_api_reads_what_the_node_stored(api):
+    devnet, server = api
+    node = devnet.live()[1]
+    status = get(server.url + "/status")
+    assert status["state_root"] == "0x" + node.state_root().hex()
+    assert status["applied"] == node.applied_top() and server.url.startswith("http://127.0.0.1:")
+    genesis = get(server.url + "/genesis")
+    assert genesis["genesis_id"] == "0x" + node.genesis_id.hex()
+    assert genesis["wallet_template"] == "0x" + devnet.template.hex()
+    layers = get(server.url + f"/layers?from={node.first_ballot_layer}&to={node.applied_top()}")
+    rows = node.db.execute("SELECT layer, block_id, state_root FROM applied ORDER BY layer").fetchall()
+    assert [(x["layer"], x["applied"]["block"], x["applied"]["state_root"]) for x in layers] == [
+        (layer, "0x" + block.hex(), "0x" + root.hex()) for layer, block, root in rows]
+    block = get(server.url + "/blocks/0x" + rows[-1][1].hex())
+    assert block["layer"] == rows[-1][0] and len(block["rewards"]) == len(block["proposals"])
+    atxs = get(server.url + "/atxs?epoch=2")
+    assert len(atxs) == 5 and all(a["target_epoch"] == 3 for a in atxs)
+    assert get(server.url + "/atxs/" + atxs[0]["id"]) == atxs[0]
+    carol = w.wallet_address(devnet.template, node.m.crypto.public_key(user_seed(node.m, devnet.config, "carol")))
+    balance = int(node.db.execute("SELECT balance FROM accounts WHERE address = ?", (carol,)).fetchone()[0])
+    assert get(server.url + "/accounts/0x" + carol.hex())["balance"] == balance > 0
+    assert len(get(server.url + "/accounts")) == node.db.execute("SELECT COUNT(*) FROM accounts").fetchone()[0]
+    for path, status_code in (("/blocks/0x00", 404), ("/nothing", 404), ("/layers?from=x", 400), ("/atxs/zz", 400)):
+        with pytest.raises(urllib.error.HTTPError) as error:
+            get(server.url + path)
+        assert error.value.code == status_code
+
+
+def test_tx_send_and_node_status_through_the_api(api, capsys):
+    devnet, server = api
+    node = devnet.live()[1]
+    devnet.m.activate()
+    code, out, err = run(capsys, "tx", "send", "--url", server.url, "--from", "bob", "--to", "carol", "--amount", "77",
+                         "--json")
+    assert code == 0, err
+    sent = json.loads(out)
+    bob = user_seed(node.m, devnet.config, "bob")
+    assert sent["principal"] == "0x" + w.wallet_address(devnet.template, node.m.crypto.public_key(bob)).hex()
+    assert sent["nonce"] == int(node.db.execute("SELECT nonce FROM accounts WHERE address = ?",
+                                                (bytes.fromhex(sent["principal"][2:]),)).fetchone()[0])
+    assert get(server.url + "/txs/" + sent["id"])["status"] == "queued"
+    # the node picks the queued transaction up at its next layer and validates it like gossip
+    queued = take_inbox(node.db)
+    assert [p.tx_id(p.decode(data, p.Tx)).hex() for _, data in queued] == [sent["id"][2:]]
+    assert node.handle(*queued[0]) is True
+    assert get(server.url + "/txs/" + sent["id"])["status"] == "pending"
+    code, out, _ = run(capsys, "node", "status", "--url", server.url)
+    assert code == 0 and f"state root 0x{node.state_root().hex()}" in out
+    code, out, _ = run(capsys, "node", "status", "--datadir", devnet.directory, "--node", "2", "--json")
+    assert code == 0 and json.loads(out)["node"] == 2
+
+
+def test_cli_errors_are_one_line(capsys, tmp_path):
+    for argv, message in (
+        (["devnet", "up", "--nodes", "0"], "--nodes: expected 1..32"),
+        (["devnet", "up", "--crash", "1-4"], "expected NODE:LAYER"),
+        (["devnet", "up", "--crash", "1:9:3"], "restart layer must come after"),
+        (["devnet", "up", "--units", "9"], "1..4 space units"),
+        (["devnet", "up", "--byzantine", "7"], "no such node"),
+        (["node", "status", "--url", "http://127.0.0.1:1"], "cannot reach the node API"),
+        (["node", "status", "--datadir", str(tmp_path)], "no node database"),
+        (["tx", "send", "--url", "http://127.0.0.1:1"], "cannot reach the node API"),
+    ):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and err.startswith("smspec: error: ") and message in err and err.count("\n") == 1, (argv, err)
+
+
+def test_devnet_rules_are_listed(capsys):
+    code, out, _ = run(capsys, "devnet", "rules")
+    assert code == 0
+    assert [line.split(":")[0] for line in out.splitlines()] == [name for name, _ in p.DEVNET_RULES]
+
+
+def test_devnet_up_prints_progress_and_summary(capsys, tmp_path):
+    """A short devnet through the CLI (genesis epochs only) resumes from its directory."""
+    directory = str(tmp_path / "cli")
+    code, out, _ = run(capsys, "devnet", "up", "--layers", "3", "--datadir", directory, "--no-txs")
+    assert code == 0
+    assert "Devnet rules in force" in out and "* beacon:" in out
+    assert [line.split("|")[0].strip() for line in out.splitlines() if line.startswith("layer")] == [
+        "layer   0 (epoch 0)", "layer   1 (epoch 0)", "layer   2 (epoch 0)"]
+    assert "all 4 honest live nodes agree" in out
+    code, out, _ = run(capsys, "devnet", "up", "--datadir", directory, "--json")
+    assert code == 0 and json.loads(out)["layers"] == 3
+
+
+@pytest.mark.slow
+def test_kill_9_and_restart(tmp_path, wallet_code, memo):
+    """A devnet process killed with SIGKILL mid-run resumes from its directory and ends in the
+    state an uninterrupted run reaches."""
+    config = DevnetConfig(layers=12)
+    reference = Devnet(str(tmp_path / "reference"), config, wallet_code=wallet_code, memo=memo)
+    expected = reference.run()
+    reference.close()
+    directory = str(tmp_path / "killed")
+    command = [sys.executable, "-m", "smspec.tools.cli", "devnet", "up", "--layers", "12", "--datadir", directory]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    for line in process.stdout:
+        if line.startswith("layer   9"):
+            break
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    finished = subprocess.run(command + ["--json"], capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr
+    summary = json.loads(finished.stdout)
+    assert summary["agree"] and summary["state_root"] == expected["state_root"]
