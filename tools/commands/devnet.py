@@ -75,7 +75,7 @@ def up_command(args: argparse.Namespace) -> int:
     fresh = not os.path.exists(os.path.join(directory, "devnet.json"))
     if not fresh and args.layers_given is False and args.epochs is None:
         config = None  # resume with the stored configuration
-    say = (lambda *a: None) if args.json else print
+    say = (lambda *a, **k: None) if args.json else print
     try:
         devnet = Devnet(directory, config, p.modules(backend=backend))
     except (ValueError, RuntimeError) as error:
