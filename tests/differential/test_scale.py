@@ -117,7 +117,7 @@ def run_crosshair(name: str, seconds: float) -> None:
         "--per_condition_timeout", str(seconds), f"{module}.spec_{name}", f"{module}.impl_{name}",
     ]
     env = dict(os.environ, SMSPEC_BACKEND="spec")
-    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds * 4 + 60, env=env)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds * 10 + 120, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No differences found" in result.stdout
 
