@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from smspec.tools.node.devnet import Devnet, DevnetConfig
 
 HONEST = DevnetConfig(layers=16)

@@ -10,7 +10,6 @@ import sys
 import urllib.request
 
 import pytest
-
 from smspec.tools.cli import main
 from smspec.tools.node import protocol as p
 from smspec.tools.node import wallet as w

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from smspec.tools.node import protocol as p
 from smspec.tools.node import wallet as w
 from smspec.tools.node.devnet import RECIPIENTS, USERS, Devnet, user_seed

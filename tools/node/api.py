@@ -72,7 +72,6 @@ class NodeView:
 
     def genesis(self) -> dict:
         from smspec.spec import crypto
-
         from smspec.tools.node.wallet import template_address
 
         with self.connect() as db:

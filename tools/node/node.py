@@ -649,7 +649,7 @@ class Node:
 
     def propose(self, layer: int, tx_ids: list | None = None) -> list[bytes]:
         """This node's proposals for `layer` (stored ones are returned again, never re-signed)."""
-        t, crypto = self.m.tortoise, self.m.crypto
+        t = self.m.tortoise
         if layer < self.first_ballot_layer:
             return []
         epoch = self.epoch_of(layer)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import attrs
 from smspec.spec.scale import (
-    ByteSlice,
     Bytes,
+    ByteSlice,
     Compact8,
     Compact16,
     Compact32,
