@@ -133,6 +133,7 @@ class Devnet:
         self.nodes: dict[int, Node | None] = {i: None for i in range(self.config.nodes)}
         self.template = w.template_address(bytes.fromhex(self.genesis.wallet_code))
         self.gossip_stats: dict[str, int] = {}
+        self.timings: dict[str, float] = {}
 
     # -- node lifecycle ----------------------------------------------------------------------------
 
@@ -228,10 +229,17 @@ class Devnet:
                 events.append(f"node {index} restarted and synced {accepted} objects from node {peer.index if peer else '-'}")
         return events
 
+    def _timed(self, phase: str, started: float) -> float:
+        now = time.perf_counter()
+        self.timings[phase] = self.timings.get(phase, 0.0) + now - started
+        return now
+
     def step(self, layer: int) -> Progress:
         epoch = layer // self.L
         info = Progress(layer=layer, epoch=epoch, reports={})
+        clock = time.perf_counter()
         lifecycle = self._lifecycle(layer)
+        clock = self._timed("restart and sync", clock)
         for node in self.live():
             node.begin_layer(layer)
         for node in self.live():
@@ -245,8 +253,10 @@ class Devnet:
             if node.behaviour == "byzantine":
                 for kind, data in byzantine_garbage(self, node, layer):
                     self.broadcast(kind, data)
+        clock = self._timed("transactions and gossip", clock)
         if layer % self.L == 0 and epoch >= 1:
             info.atxs = self.atx_phase(epoch)
+        clock = time.perf_counter()
         if layer >= self.live()[0].first_ballot_layer if self.live() else False:
             for node in self.live():
                 for data in node.propose(layer):
@@ -254,23 +264,30 @@ class Devnet:
                 if node.behaviour == "byzantine":
                     for data in byzantine_proposals(self, node, layer):
                         self.broadcast("proposal", data)
+            clock = self._timed("proposals (eligibility, ballots)", clock)
             info.hare_rounds = self.hare(layer)
+            clock = self._timed("hare (rounds, certificates)", clock)
         for node in self.live():
             report = node.end_layer(layer)
             report.events = lifecycle
             info.reports[node.index] = report
+        self._timed("tortoise and state (tally, apply blocks)", clock)
         info.gossip = dict(self.gossip_stats)
         return info
 
     def atx_phase(self, epoch: int) -> dict:
+        clock = time.perf_counter()
         for node in self.live():
             node.atx_register(epoch, self.poet)
+        clock = self._timed("ATX: initial PoST and PoET registration", clock)
         proof = self.poet.close(epoch)
         if proof is not None:
             self.broadcast("poet", proof)
+        clock = self._timed("ATX: PoET round", clock)
         for node in self.live():
             for blob in node.atx_publish(epoch, self.poet):
                 self.broadcast("atx", blob)
+        self._timed("ATX: PoST proving, ATX build and validation", clock)
         kinds: dict[str, int] = {}
         observer = self.honest()[0] if self.honest() else None
         if observer is not None:
