@@ -96,7 +96,7 @@ def test_decode_never_crashes(data):
 
 @pytest.mark.slow
 @given(mutations())
-@settings(max_examples=20000, deadline=None)
+@settings(max_examples=5000, deadline=None)
 def test_decode_never_crashes_long(data):
     fuzz_decode(data)
 
