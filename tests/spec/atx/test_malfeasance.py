@@ -347,3 +347,21 @@ def test_v1_previous_collision_proof():
     with pytest.raises(mal.InvalidProof) as error:
         mal.verify_invalid_prev_v1(attrs.evolve(proof, atx_v1=attrs.evolve(v1, signature=bytes(64))), world.config)
     assert error.value.reason == "invalid_atx_signature"
+
+
+def test_invalid_post_proof_for_merged_signer_in_second_nipost():
+    """The signer of a merged ATX needs no marriage proof; its sub-post is found in the NiPost named."""
+    world = World(atx.IdScheme.B)
+    ids = married_pair(world)
+    m, bob1 = ids["marriage"], ids["bob_solo"]
+    members = [Member("bob", 1, bob1, 3, nipost=0), Member("alice", 0, m, 4, nipost=1, post=bad_post())]
+    offending = world.merged("alice", 4, m, members, positioning=m, leaf_counts=(1000, 1000))
+    commitment = world.store.commitment_atx(node_id("alice"))
+    finding = mal.invalid_post_finding(offending, node_id("alice"), 1, commitment, 4, world.store, world.config,
+                                       world.verifier)
+    assert finding.proof.marriage_proof is None
+    assert finding.proof.invalid_post_proof.nipost_index == 1
+    assert mal.verify_invalid_post(finding.proof, world.config, world.verifier) == node_id("alice")
+    # bob's PoST in NiPost 0 is valid: no proof can be built against it.
+    assert mal.invalid_post_finding(offending, node_id("bob"), 0, world.store.commitment_atx(node_id("bob")), 4,
+                                    world.store, world.config, world.verifier) is None
