@@ -172,3 +172,34 @@ def test_id_changes_with_every_field():
     for scheme in SCHEMES.values():
         ids = {atx.atx_id_v2(v, scheme) for v in [base, *variants]}
         assert len(ids) == len(variants) + 1
+
+
+# Test keys of go-spacemesh activation/e2e/atx_merge_test.go (64-byte ed25519 private keys, seed ‖ public
+# key), research notes atx.md §7.1: ATXs signed with their seeds verify under the keys' public halves.
+UPSTREAM_KEYS = [
+    "1f2b77052ecc193038156d5c32f08d449742e7dda81fa172f8ac90839d34c769"
+    "35a5d9365d1317c3002838126409e138321c57a5651d758485336c1e7e5af101",
+    "6f385445a53d8af57874acd2dd98023858df7aa62f0b6e91ffdd51198036e2c3"
+    "31d2a7c55ba1e29312ac71dd419b4edc019b6406960cfc8ffb3d7550dde2ca1b",
+]
+
+
+def test_upstream_test_keys_sign_atx_ids():
+    import attrs
+    from smspec.tests.spec.atx.builders import GENESIS_ID, crypto
+
+    value = scenario(atx.IdScheme.A)["solo"]
+    for key in UPSTREAM_KEYS:
+        private = bytes.fromhex(key)
+        seed, public = private[:32], private[32:]
+        assert crypto.public_key(seed) == public
+        for scheme in SCHEMES.values():
+            signed = attrs.evolve(value, smesher_id=public)
+            atx_id = atx.atx_id_v2(signed, scheme)
+            signed = attrs.evolve(signed, signature=crypto.sign(seed, crypto.Domain.ATX, GENESIS_ID, atx_id))
+            assert atx.verify_atx_signature_v2(signed, atx_id, GENESIS_ID)
+            assert not atx.verify_atx_signature_v2(signed, atx.atx_id_v2(signed, _other(scheme)), GENESIS_ID)
+
+
+def _other(scheme):
+    return atx.IdScheme.B if scheme == atx.IdScheme.A else atx.IdScheme.A
