@@ -144,3 +144,17 @@ def test_kill_9_and_restart(tmp_path, honest):
     (layer,) = applied
     row = devnet.live()[0].db.execute("SELECT state_root FROM applied WHERE layer = ?", (layer,)).fetchone()
     assert summary["state_root"] == "0x" + row[0].hex()
+
+
+@pytest.mark.slow
+def test_tcp_processes_reach_the_in_process_state(tmp_path, honest, capsys):
+    """``devnet up --tcp``: four node processes gossiping over loopback TCP end where the
+    in-process devnet is at the same applied layer, and every process exits."""
+    devnet, _ = honest
+    code, out, err = run(capsys, "devnet", "up", "--tcp", "--layers", "12", "--datadir", str(tmp_path / "tcp"), "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["mode"] == "tcp" and summary["agree"]
+    (layer,) = {node["applied"] for node in summary["nodes"].values()}
+    row = devnet.live()[0].db.execute("SELECT state_root FROM applied WHERE layer = ?", (layer,)).fetchone()
+    assert layer >= 10 and summary["state_root"] == "0x" + row[0].hex()

@@ -67,6 +67,8 @@ def up_command(args: argparse.Namespace) -> int:
 
     backend = set_backend_from_args(args)
     config = _config(args)
+    if args.tcp and (config.byzantine or config.crash or args.api_port is not None or args.pace):
+        raise CliError("--tcp runs honest nodes only, without --byzantine, --crash, --api-port or --pace")
     from smspec.tools.node import protocol as p
     from smspec.tools.node.api import ApiServer
     from smspec.tools.node.devnet import Devnet, format_progress
@@ -113,10 +115,19 @@ def up_command(args: argparse.Namespace) -> int:
                 say(line, flush=True)
 
     try:
-        summary = devnet.run(progress, pace=args.pace)
+        if args.tcp:
+            from smspec.tools.node.tcp import TcpDevnet, format_tcp_progress
+
+            say("mode: one process per node, gossip over 127.0.0.1 TCP (devnet rule tcp-phases)")
+            summary = TcpDevnet(devnet).run(lambda info: None if args.quiet else say(format_tcp_progress(info), flush=True))
+        else:
+            summary = devnet.run(progress, pace=args.pace)
     except KeyboardInterrupt:
         devnet.close()
         raise
+    except RuntimeError as error:
+        devnet.close()
+        raise CliError(str(error)) from None
     elapsed = time.perf_counter() - started
     summary["seconds"] = round(elapsed, 2)
     summary["datadir"] = directory
@@ -298,6 +309,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--no-marriage", action="store_true", help="node 0 runs one identity (no married/merged set)")
     up.add_argument("--no-post-memo", action="store_true",
                     help="every node verifies every PoST itself (slower; see the post-memo devnet rule)")
+    up.add_argument("--tcp", action="store_true",
+                    help="run every node in its own process, gossiping over loopback TCP (honest nodes only)")
     up.add_argument("--api-port", type=int, metavar="PORT",
                     help="serve node i's HTTP JSON API on 127.0.0.1:PORT+i (0: any free ports)")
     up.add_argument("--pace", type=float, default=0.0, metavar="SECONDS", help="pause after every layer")

@@ -328,9 +328,8 @@ class Devnet:
         start = 2 * self.L
         if layer < start:
             return []
-        m, genesis_id = self.m, self.live()[0].genesis_id if self.live() else None
-        if genesis_id is None:
-            return []
+        m = self.m
+        genesis_id = m.crypto.genesis_id(self.genesis.genesis_time, self.genesis.extra_data)
         seeds = {name: user_seed(m, self.config, name) for name in USERS}
         if layer == start:
             return [p.encode(w.make_spawn(m, genesis_id, self.template, seeds[name]), p.Tx) for name in USERS]
