@@ -74,13 +74,17 @@ def test_tx_send_and_node_status_through_the_api(api, capsys):
     sent = json.loads(out)
     bob = user_seed(node.m, devnet.config, "bob")
     assert sent["principal"] == "0x" + w.wallet_address(devnet.template, node.m.crypto.public_key(bob)).hex()
-    assert sent["nonce"] == int(node.db.execute("SELECT nonce FROM accounts WHERE address = ?",
-                                                (bytes.fromhex(sent["principal"][2:]),)).fetchone()[0])
+    principal = bytes.fromhex(sent["principal"][2:])
+    account_nonce = int(node.db.execute("SELECT nonce FROM accounts WHERE address = ?", (principal,)).fetchone()[0])
+    waiting = [n for (n,) in node.db.execute(
+        "SELECT nonce FROM txs WHERE principal = ? AND status IN ('pending', 'unchecked')", (principal,))]
+    assert sent["nonce"] == max([account_nonce] + [n + 1 for n in waiting])
     assert get(server.url + "/txs/" + sent["id"])["status"] == "queued"
     # the node picks the queued transaction up at its next layer and validates it like gossip
     queued = take_inbox(node.db)
     assert [p.tx_id(p.decode(data, p.Tx)).hex() for _, data in queued] == [sent["id"][2:]]
     assert node.handle(*queued[0]) is True
+    assert get(server.url + "/accounts/" + sent["principal"])["next_nonce"] == sent["nonce"] + 1
     assert get(server.url + "/txs/" + sent["id"])["status"] == "pending"
     code, out, _ = run(capsys, "node", "status", "--url", server.url)
     assert code == 0 and f"state root 0x{node.state_root().hex()}" in out

@@ -267,7 +267,7 @@ def send_command(args: argparse.Namespace) -> int:
             raise CliError(f"--amount: expected 1..2^64-1, got {args.amount}")
         nonce = args.nonce
         if nonce is None:
-            nonce = _request(args.url, f"/accounts/0x{principal.hex()}")["nonce"]
+            nonce = _request(args.url, f"/accounts/0x{principal.hex()}")["next_nonce"]
         tx = w.make_spend(m, genesis_id, template, seed, nonce, _address(args.to, genesis, args.devnet_seed), args.amount)
     result = _request(args.url, "/tx", {"tx": "0x" + p.encode(tx, p.Tx).hex()})
     print(json.dumps({**result, "principal": "0x" + principal.hex(), "nonce": tx.nonce}) if args.json
@@ -342,7 +342,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="the wallet owner: a devnet user name (alice, bob) or a 0x 32-byte key seed")
     send.add_argument("--to", help="recipient: a devnet user name or a 0x 24-byte address")
     send.add_argument("--amount", type=int, help="amount to send")
-    send.add_argument("--nonce", type=int, help="nonce (default: the account's current nonce from the API)")
+    send.add_argument("--nonce", type=int,
+                      help="nonce (default: the account's next nonce from the API, counting its waiting transactions)")
     send.add_argument("--spawn", action="store_true", help="spawn the sender's wallet instead of spending")
     send.add_argument("--devnet-seed", default="smspec-devnet", help="the devnet's seed (names devnet users' keys)")
     send.add_argument("--json", action="store_true", help="print JSON")

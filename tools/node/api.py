@@ -157,12 +157,18 @@ class NodeView:
             return [self._account(row) for row in rows]
 
     def account(self, address: bytes) -> dict:
+        """One account; `next_nonce` also counts the principal's transactions waiting in the mempool."""
         with self.connect() as db:
             row = db.execute("SELECT address, balance, nonce, template, state FROM accounts WHERE address = ?",
                              (address,)).fetchone()
             if row is None:
-                return {"address": hx(address), "balance": 0, "nonce": 0, "template": None, "spawned": False, "owner": None}
-            return self._account(row)
+                out = {"address": hx(address), "balance": 0, "nonce": 0, "template": None, "spawned": False, "owner": None}
+            else:
+                out = self._account(row)
+            waiting = db.execute("SELECT MAX(nonce) FROM txs WHERE principal = ? AND status IN ('pending', 'unchecked')",
+                                 (address,)).fetchone()[0]
+            out["next_nonce"] = out["nonce"] if waiting is None else max(out["nonce"], waiting + 1)
+            return out
 
     def tx(self, tid: bytes) -> dict:
         with self.connect() as db:
