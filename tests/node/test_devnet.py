@@ -234,3 +234,45 @@ def test_interrupted_devnet_resumes_to_the_same_state(tmp_path, honest, wallet_c
         db = sqlite3.connect(os.path.join(directory, f"node{index}", "node.sqlite"))
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         db.close()
+
+
+@pytest.fixture(scope="module")
+def exported(honest):
+    devnet, _ = honest
+    return devnet.live()[3].export()
+
+
+def _mutations():
+    from hypothesis import strategies as st
+
+    edit = st.tuples(st.sampled_from(("set", "cut", "append")), st.integers(0, 10**6), st.binary(min_size=1, max_size=8))
+    return st.tuples(st.integers(0, 10**6), st.lists(edit, min_size=1, max_size=4))
+
+
+def test_mutated_gossip_never_crashes_a_node(honest, exported):
+    """Mutated copies of every kind of stored object are refused or accepted, never an exception,
+    and the applied state does not move."""
+    from hypothesis import HealthCheck, given, settings
+
+    devnet, _ = honest
+    devnet.m.activate()
+    node = devnet.live()[3]
+    before = (applied_rows(node), node.state_root())
+
+    @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(_mutations())
+    def check(mutation):
+        pick, edits = mutation
+        kind, data = exported[pick % len(exported)]
+        data = bytearray(data)
+        for op, position, blob in edits:
+            if op == "set" and data:
+                data[position % len(data)] = blob[0]
+            elif op == "cut" and data:
+                del data[position % len(data):]
+            else:
+                data += blob
+        assert node.handle(kind, bytes(data)) in (True, False)
+
+    check()
+    assert (applied_rows(node), node.state_root()) == before
