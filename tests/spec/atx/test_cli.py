@@ -105,3 +105,19 @@ def test_decode_of_valid_blob_prints_json(capsys):
     blob = scale.encode(hand_decoded_solo(), atx.ActivationTxV2)
     status, out, _ = run(capsys, "atx", "decode", "--backend", "spec", blob.hex())
     assert status == 0 and json.loads(out)["coinbase"] == "0x" + bytes([0x11]).hex() * 24
+
+
+def test_verify_proof_command(capsys):
+    from smspec.tests.spec.atx.test_malfeasance import detected, envelope
+
+    for scheme in (atx.IdScheme.A, atx.IdScheme.B):
+        finding, config = detected(scheme)["double_marry"]
+        from smspec.conformance.handlers.atx import config_json
+
+        context = json.dumps({"config": config_json(config)})
+        blob = envelope(finding.proof_type, finding.proof)
+        status, out, _ = run(capsys, "atx", "verify-proof", blob.hex(), "--context", context)
+        assert status == 0 and json.loads(out)["node_id"] == "0x" + finding.node_id.hex()
+        broken = blob[:-1] + bytes([blob[-1] ^ 1])
+        status, out, _ = run(capsys, "atx", "verify-proof", broken.hex(), "--context", context)
+        assert status == 1 and json.loads(out)["valid"] is False
