@@ -75,8 +75,16 @@ def up_command(args: argparse.Namespace) -> int:
 
     directory = args.datadir or tempfile.mkdtemp(prefix="smspec-devnet-")
     fresh = not os.path.exists(os.path.join(directory, "devnet.json"))
-    if not fresh and args.layers_given is False and args.epochs is None:
-        config = None  # resume with the stored configuration
+    if not fresh:
+        # an existing devnet keeps its configuration; --layers / --epochs may change its length
+        from dataclasses import replace
+
+        from smspec.tools.node.devnet import DevnetConfig
+
+        with open(os.path.join(directory, "devnet.json"), encoding="utf-8") as f:
+            stored = DevnetConfig.from_json(f.read())
+        given = args.layers_given or args.epochs is not None
+        config = replace(stored, layers=config.layers if given else stored.layers)
     say = (lambda *a, **k: None) if args.json else print
     try:
         devnet = Devnet(directory, config, p.modules(backend=backend))
@@ -299,7 +307,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--layers", type=int, default=20, action=_LayersAction,
                     help="layers to run, from layer 0 (default 20 = 5 epochs; ballots start in epoch 2)")
     up.add_argument("--epochs", type=int, help="epochs to run (4 layers each; overrides --layers)")
-    up.add_argument("--datadir", help="devnet directory (default: a new temporary directory); an existing one resumes")
+    up.add_argument("--datadir", help="devnet directory (default: a new temporary directory); an existing one "
+                                      "resumes with its stored options (--layers/--epochs may change its length)")
     up.add_argument("--units", type=int, default=2, help="PoST space units per identity (tiny preset: 1..4, default 2)")
     up.add_argument("--byzantine", type=int, action="append", default=[], metavar="NODE",
                     help="make a node byzantine (equivocates, sends malformed gossip and invalid transactions)")

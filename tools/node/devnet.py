@@ -20,7 +20,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from smspec.tools.node import protocol as p
@@ -111,8 +111,13 @@ class Devnet:
         if os.path.exists(config_path):
             with open(config_path, encoding="utf-8") as f:
                 stored = DevnetConfig.from_json(f.read())
-            if config is not None and config.to_json() != stored.to_json():
+            if config is not None and replace(config, layers=stored.layers).to_json() != stored.to_json():
                 raise ValueError(f"{directory} holds a devnet with another configuration; use a new --datadir")
+            if config is not None and config.layers != stored.layers:
+                stored = replace(stored, layers=config.layers)  # run fewer or more layers of the same devnet
+                with open(config_path + ".tmp", "w", encoding="utf-8") as f:
+                    f.write(stored.to_json())
+                os.replace(config_path + ".tmp", config_path)
             self.config = stored
             with open(genesis_path, encoding="utf-8") as f:
                 self.genesis = Genesis.from_json(f.read())
