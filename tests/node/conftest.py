@@ -11,8 +11,12 @@ ADVERSARIAL = DevnetConfig(layers=16, byzantine=(3,), crash={2: [9, 13]})
 
 @pytest.fixture(scope="session")
 def wallet_code():
+    """The wallet template's ELF; the devnet also needs RandomX for PoST (k2pow)."""
     from smspec.tests.spec.athena.toolchain import build
+    from smspec.tests.spec.post.helpers import randomx_available
 
+    if not randomx_available():
+        pytest.skip("librandomx0 is not installed (scripts/setup-system.sh installs it); PoST needs it")
     return build("wallet")
 
 

@@ -113,7 +113,7 @@ def test_devnet_rules_are_listed(capsys):
     assert [line.split(":")[0] for line in out.splitlines()] == [name for name, _ in p.DEVNET_RULES]
 
 
-def test_devnet_up_prints_progress_and_summary(capsys, tmp_path):
+def test_devnet_up_prints_progress_and_summary(capsys, tmp_path, wallet_code):
     """A short devnet through the CLI (genesis epochs only) resumes from its directory."""
     directory = str(tmp_path / "cli")
     code, out, _ = run(capsys, "devnet", "up", "--layers", "3", "--datadir", directory, "--no-txs")
