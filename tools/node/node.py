@@ -178,8 +178,7 @@ class Node:
         self.married = index in genesis.married and len(self.identities) >= 2
         self.current_layer = 0
         self.sessions: dict[int, HareSession] = {}
-        self.slot_cache: dict[tuple, list] = {}
-        self.seq = 0
+        self.slot_cache: dict[tuple, Any] = {}
         self._init_meta()
         self._init_post()
         self.tortoise = self._replay_tortoise()
@@ -373,7 +372,6 @@ class Node:
         ballot = self.ballot_data(pid, proposal, slots)
         decoded = t.decode_ballot(self.tortoise, ballot)
         with self.db:
-            self.seq += 1
             self.db.execute("INSERT INTO proposals VALUES (?, ?, ?, ?, (SELECT COUNT(*) FROM proposals))",
                             (pid, layer, proposal.smesher, data))
             self.db.execute("INSERT INTO tortoise_events (event) VALUES (?)",
