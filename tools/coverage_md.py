@@ -15,7 +15,6 @@ from typing import Any
 
 from coverage.plugin import CoveragePlugin, FileTracer
 from coverage.python import PythonFileReporter, PythonParser
-
 from smspec.spec._markdown import parse_document, render_source
 
 

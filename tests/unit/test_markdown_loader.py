@@ -9,7 +9,6 @@ import traceback
 from pathlib import Path
 
 import pytest
-
 import smspec.spec as spec_package
 from smspec.spec._markdown import SpecFormatError, compile_document, parse_document, render_source
 

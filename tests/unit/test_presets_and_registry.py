@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from smspec import spec
 from smspec.impl.registry import all_replacements, normalized_signature
 from smspec.tools.commands.spec import PRESET_DIR_NAME, preset_data, preset_file_text

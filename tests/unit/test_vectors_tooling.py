@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from smspec.conformance import cases as case_module
 from smspec.conformance import handlers as handler_module
 from smspec.conformance.cases import Blob, Case, vector_source
