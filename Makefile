@@ -1,6 +1,7 @@
 # smspec: every target sets itself up first (scripts/setup.sh is idempotent and quick when done).
-#   make run     the main job: generate every conformance vector and check it on every backend
-#   make test    lint, the test suite (spec and impl backends), vector determinism, docs
+#   make run       the main job: a 4-node local devnet running the whole protocol (tiny preset)
+#   make test      lint, the test suite (spec and impl backends), vector determinism, docs
+#   make vectors   generate every conformance vector and check it on every backend
 .PHONY: setup run test lint pytest pytest-impl test-slow vectors vectors-check docs coverage clean
 
 VENV := .venv/bin
@@ -12,10 +13,7 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
-	$(SMSPEC) vectors generate
-	$(SMSPEC) vectors check --backend spec --quiet
-	$(SMSPEC) vectors check --backend impl --quiet
-	$(SMSPEC) vectors run --client "$(SMSPEC) vectors serve" --only scale --only crypto
+	$(SMSPEC) devnet up
 
 test: setup lint pytest pytest-impl vectors-check docs
 
@@ -37,6 +35,10 @@ test-slow: setup
 
 vectors: setup
 	$(SMSPEC) vectors generate
+	$(SMSPEC) vectors check --backend spec --quiet
+	$(SMSPEC) vectors check --backend impl --quiet
+	$(SMSPEC) vectors check --backend gpu --quiet
+	$(SMSPEC) vectors run --client "$(SMSPEC) vectors serve"
 
 vectors-check: setup
 	$(SMSPEC) vectors generate --check --quiet
