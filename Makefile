@@ -2,7 +2,7 @@
 #   make run       the main job: a 4-node local devnet running the whole protocol (tiny preset)
 #   make test      lint, the test suite (spec and impl backends), vector determinism, docs
 #   make vectors   generate every conformance vector and check it on every backend
-.PHONY: setup run test lint pytest pytest-impl test-slow vectors vectors-check docs coverage clean
+.PHONY: setup run test lint pytest pytest-impl pytest-gpu test-slow vectors vectors-check docs coverage clean
 
 VENV := .venv/bin
 SMSPEC := $(VENV)/smspec
@@ -15,7 +15,7 @@ setup:
 run: setup
 	$(SMSPEC) devnet up
 
-test: setup lint pytest pytest-impl vectors-check docs
+test: setup lint pytest pytest-impl pytest-gpu vectors-check docs
 
 lint: setup
 	$(VENV)/ruff check spec impl gpu conformance tools tests
@@ -29,6 +29,9 @@ pytest: setup
 
 pytest-impl: setup
 	$(PYTEST) -n $(JOBS) -q --backend=impl tests/spec
+
+pytest-gpu: setup
+	$(PYTEST) -n $(JOBS) -q --backend=gpu tests/spec
 
 test-slow: setup
 	$(PYTEST) -n $(JOBS) -q -m slow tests
