@@ -151,14 +151,18 @@ def test_kill_9_and_restart(tmp_path, honest):
 
 
 @pytest.mark.slow
-def test_tcp_processes_reach_the_in_process_state(tmp_path, honest, capsys):
-    """``devnet up --tcp``: four node processes gossiping over loopback TCP end where the
-    in-process devnet is at the same applied layer, and every process exits."""
-    devnet, _ = honest
-    code, out, err = run(capsys, "devnet", "up", "--tcp", "--layers", "12", "--datadir", str(tmp_path / "tcp"), "--json")
+def test_tcp_processes_with_a_killed_node_reach_the_in_process_state(tmp_path, capsys, wallet_code):
+    """``devnet up --tcp``: four node processes gossiping over loopback TCP, node 1's process
+    killed with SIGKILL at layer 9 and restarted at 12, end in exactly the state of the in-process
+    devnet with the same crash; every process exits."""
+    argv = ["devnet", "up", "--layers", "14", "--crash", "1:9:12", "--json"]
+    code, out, err = run(capsys, *argv, "--tcp", "--datadir", str(tmp_path / "tcp"))
     assert code == 0, err
-    summary = json.loads(out)
-    assert summary["mode"] == "tcp" and summary["agree"]
-    (layer,) = {node["applied"] for node in summary["nodes"].values()}
-    row = devnet.live()[0].db.execute("SELECT state_root FROM applied WHERE layer = ?", (layer,)).fetchone()
-    assert layer >= 10 and summary["state_root"] == "0x" + row[0].hex()
+    tcp = json.loads(out)
+    code, out, err = run(capsys, *argv, "--datadir", str(tmp_path / "in-process"))
+    assert code == 0, err
+    local = json.loads(out)
+    assert tcp["mode"] == "tcp" and tcp["agree"] and local["agree"]
+    assert len(tcp["nodes"]) == 4 and {n["applied"] for n in tcp["nodes"].values()} == {
+        n["applied"] for n in local["nodes"].values()}
+    assert tcp["state_root"] == local["state_root"]

@@ -67,8 +67,8 @@ def up_command(args: argparse.Namespace) -> int:
 
     backend = set_backend_from_args(args)
     config = _config(args)
-    if args.tcp and (config.byzantine or config.crash or args.api_port is not None or args.pace):
-        raise CliError("--tcp runs honest nodes only, without --byzantine, --crash, --api-port or --pace")
+    if args.tcp and (config.byzantine or args.api_port is not None or args.pace):
+        raise CliError("--tcp runs honest nodes only, without --byzantine, --api-port or --pace")
     from smspec.tools.node import protocol as p
     from smspec.tools.node.api import ApiServer
     from smspec.tools.node.devnet import Devnet, format_progress
@@ -313,13 +313,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--byzantine", type=int, action="append", default=[], metavar="NODE",
                     help="make a node byzantine (equivocates, sends malformed gossip and invalid transactions)")
     up.add_argument("--crash", action="append", default=[], metavar="NODE:LAYER[:RESTART]",
-                    help="kill a node at a layer and optionally restart it later from its database")
+                    help="kill a node at a layer (with --tcp: SIGKILL of its process) and optionally restart it "
+                         "later from its database")
     up.add_argument("--no-txs", action="store_true", help="no user transactions")
     up.add_argument("--no-marriage", action="store_true", help="node 0 runs one identity (no married/merged set)")
     up.add_argument("--no-post-memo", action="store_true",
                     help="every node verifies every PoST itself (slower; see the post-memo devnet rule)")
     up.add_argument("--tcp", action="store_true",
-                    help="run every node in its own process, gossiping over loopback TCP (honest nodes only)")
+                    help="run every node in its own process, gossiping over loopback TCP (no --byzantine)")
     up.add_argument("--api-port", type=int, metavar="PORT",
                     help="serve node i's HTTP JSON API on 127.0.0.1:PORT+i (0: any free ports)")
     up.add_argument("--pace", type=float, default=0.0, metavar="SECONDS", help="pause after every layer")

@@ -181,6 +181,26 @@ class Devnet:
 
     # -- the run -----------------------------------------------------------------------------------
 
+    def resume_layer_from_disk(self) -> int:
+        """The first layer some node has not finished, read from the databases without opening nodes."""
+        import sqlite3
+
+        done = []
+        for index in range(self.config.nodes):
+            path = os.path.join(self.node_dir(index), "node.sqlite")
+            if not os.path.exists(path):
+                if self.alive_at(index, 0):
+                    done.append(-1)
+                continue
+            db = sqlite3.connect(path)
+            try:
+                row = db.execute("SELECT MAX(layer) FROM progress").fetchone()
+            except sqlite3.Error:
+                row = (None,)
+            db.close()
+            done.append(-1 if row[0] is None else row[0])
+        return min(done) + 1 if done else 0
+
     def resume_layer(self) -> int:
         """The first layer some live node has not finished (0 for a fresh devnet)."""
         done = []

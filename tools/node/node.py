@@ -400,13 +400,17 @@ class Node:
         tid = p.tx_id(tx)
         if self.db.execute("SELECT 1 FROM txs WHERE id = ?", (tid,)).fetchone():
             return False
-        # Every well-formed transaction is kept (a block may name it); only valid ones are proposed
-        # and relayed. A spend of a wallet not spawned yet here waits as 'unchecked'.
+        # Every well-formed transaction is kept (a block may name it). A spend of a wallet not
+        # spawned here yet cannot be checked: it waits as 'unchecked' and is relayed; an invalid
+        # one is kept as 'rejected' and neither relayed nor proposed.
         status, error = "pending", None
         try:
             self.load_state().check(self.genesis_id, tx, exact_nonce=False)
         except w.TxError as failure:
-            status, error = ("unchecked" if failure.reason == "not_spawned" else "rejected"), failure
+            if failure.reason == "not_spawned":
+                status = "unchecked"
+            else:
+                status, error = "rejected", failure
         with self.db:
             self.db.execute("INSERT INTO txs VALUES (?, ?, ?, ?, ?, NULL, (SELECT COUNT(*) FROM txs))",
                             (tid, data, tx.principal, tx.nonce, status))

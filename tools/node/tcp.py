@@ -127,8 +127,12 @@ class NodeProcess:
             self.inbox.put(("closed", b"", connection))
 
     def gossip(self, kind: str, data: bytes) -> None:
-        for peer, sock in self.peers.items():
-            send_frame(sock, kind, self.index.to_bytes(2, "big") + data)
+        for peer, sock in list(self.peers.items()):
+            try:
+                send_frame(sock, kind, self.index.to_bytes(2, "big") + data)
+            except OSError:
+                del self.peers[peer]  # the peer died; it syncs when it comes back
+                continue
             self.sent[peer] = self.sent.get(peer, 0) + 1
 
     def on_gossip(self, kind: str, payload: bytes) -> None:
@@ -145,9 +149,22 @@ class NodeProcess:
         op = call["op"]
         if op == "peers":
             for peer, port in call["ports"].items():
-                if int(peer) != self.index:
-                    self.peers[int(peer)] = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
+                peer = int(peer)
+                if peer == self.index or (peer in self.peers and peer not in call.get("renew", [])):
+                    continue
+                old = self.peers.pop(peer, None)
+                if old is not None:
+                    old.close()
+                self.peers[peer] = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
+                # a new process of that peer: both sides count frames from zero again
+                self.sent[peer] = 0
+                self.received[peer] = 0
             return {}
+        if op == "export":
+            return {"objects": [[kind, data.hex()] for kind, data in node.export()]}
+        if op == "sync":
+            objects = [(kind, bytes.fromhex(data)) for kind, data in call["objects"]]
+            return {"accepted": node.sync_from(objects, call["upto"])}
         if op == "begin":
             node.begin_layer(call["layer"])
             from smspec.tools.node.api import take_inbox
@@ -250,29 +267,56 @@ class TcpDevnet:
 
     def __init__(self, devnet: Any) -> None:
         self.devnet = devnet  # an in-process Devnet used for its configuration, genesis and PoET
-        self.processes: list[subprocess.Popen] = []
+        self.processes: dict[int, subprocess.Popen] = {}
+        self.ports: dict[int, int] = {}
         self.sockets: dict[int, socket.socket] = {}
         self.sent: dict[int, dict[int, int]] = {}
 
-    def start(self) -> None:
+    def _spawn(self, index: int) -> int:
+        process = subprocess.Popen([sys.executable, "-m", "smspec.tools.node.tcp", self.devnet.directory, str(index)],
+                                   stdout=subprocess.PIPE, text=True)
+        self.processes[index] = process
+        return index
+
+    def _connect(self, index: int) -> None:
+        line = self.processes[index].stdout.readline()
+        if not line.startswith("PORT "):
+            self.stop()
+            raise RuntimeError(f"node process {index} did not start")
+        self.ports[index] = int(line.split()[1])
+        self.sockets[index] = socket.create_connection(("127.0.0.1", self.ports[index]), timeout=DEADLINE)
+
+    def start(self, first: int = 0) -> None:
         config = self.devnet.config
-        if config.byzantine or config.crash:
-            raise ValueError("the TCP devnet runs honest nodes only (no --byzantine or --crash)")
-        ports = {}
-        for index in range(config.nodes):
-            process = subprocess.Popen(
-                [sys.executable, "-m", "smspec.tools.node.tcp", self.devnet.directory, str(index)],
-                stdout=subprocess.PIPE, text=True)
-            self.processes.append(process)
-        for index, process in enumerate(self.processes):
-            line = process.stdout.readline()
-            if not line.startswith("PORT "):
-                self.stop()
-                raise RuntimeError(f"node process {index} did not start")
-            ports[index] = int(line.split()[1])
-        for index, port in ports.items():
-            self.sockets[index] = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
-        self.call_all({"op": "peers", "ports": ports})
+        if config.byzantine:
+            raise ValueError("the TCP devnet runs honest nodes only (no --byzantine)")
+        live = [i for i in range(config.nodes) if self.devnet.alive_at(i, first)]
+        for index in live:
+            self._spawn(index)
+        for index in live:
+            self._connect(index)
+        self.call_all({"op": "peers", "ports": self.ports})
+
+    def kill(self, index: int) -> None:
+        """SIGKILL a node process (its peers notice when their next frame to it fails)."""
+        self.processes[index].kill()
+        self.processes[index].wait()
+        self.processes[index].stdout.close()
+        self.sockets.pop(index).close()
+        self.ports.pop(index)
+        self.sent.pop(index, None)
+
+    def restart(self, index: int, layer: int) -> int:
+        """Start a killed node's process again on its database and sync it from a live peer."""
+        peer = min(self.sockets)
+        objects = self.call(peer, {"op": "export"})["objects"]
+        self._spawn(index)
+        self._connect(index)
+        for other in list(self.sockets):
+            self.call(other, {"op": "peers", "ports": self.ports, "renew": [index]})
+        for other in self.sent:
+            self.sent[other][index] = 0
+        return self.call(index, {"op": "sync", "objects": objects, "upto": layer - 1})["accepted"]
 
     def call(self, index: int, op: dict) -> Any:
         sock = self.sockets[index]
@@ -301,6 +345,14 @@ class TcpDevnet:
     def step(self, layer: int) -> dict:
         devnet = self.devnet
         epoch = layer // devnet.L
+        events = []
+        for index, (down, up) in sorted(devnet.config.crash.items()):
+            if layer == down and index in self.sockets:
+                self.kill(index)
+                events.append(f"node {index} killed (SIGKILL)")
+            if up is not None and layer == up and index not in self.sockets:
+                accepted = self.restart(index, layer)
+                events.append(f"node {index} restarted and synced {accepted} objects")
         self.call_all({"op": "begin", "layer": layer})
         if devnet.config.transactions:
             for k, data in enumerate(devnet.user_transactions(layer)):
@@ -328,7 +380,7 @@ class TcpDevnet:
                 running = any(r["active"] for r in results.values())
             self.call_all({"op": "hare_done", "layer": layer})
         reports = self.call_all({"op": "end", "layer": layer}, barrier=False)
-        return {"layer": layer, "epoch": epoch, "rounds": rounds, "atxs": atxs, "reports": reports}
+        return {"layer": layer, "epoch": epoch, "rounds": rounds, "atxs": atxs, "reports": reports, "events": events}
 
     def first_layer(self) -> int:
         """The first layer some node has not finished (the processes resume from their databases)."""
@@ -336,7 +388,7 @@ class TcpDevnet:
 
     def run(self, progress: Any = None) -> dict:
         """Start the processes, run every remaining layer, stop them; the summary."""
-        self.start()
+        self.start(self.devnet.resume_layer_from_disk())
         try:
             for layer in range(self.first_layer(), self.devnet.config.layers):
                 started = time.perf_counter()
@@ -364,22 +416,25 @@ class TcpDevnet:
             sock.close()
         self.sockets.clear()
         deadline = time.monotonic() + 30
-        for process in self.processes:
+        for process in self.processes.values():
+            if process.returncode is not None:
+                continue
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-            if process.stdout is not None:
+            if process.stdout is not None and not process.stdout.closed:
                 process.stdout.close()
 
 
 def format_tcp_progress(info: dict) -> str:
     reports = info["reports"]
+    events = "".join(f"layer {info['layer']}: {event}\n" for event in info.get("events", []))
     hare = "/".join(sorted({r["hare"] for r in reports.values()}))
     roots = {r["state_root"] for r in reports.values()}
     atxs = f" | ATXs stored {info['atxs']}" if info["atxs"] else ""
-    return (f"layer {info['layer']:3d} (epoch {info['epoch']}) | hare {hare} ({info['rounds']} rounds) | verified "
+    return events + (f"layer {info['layer']:3d} (epoch {info['epoch']}) | hare {hare} ({info['rounds']} rounds) | verified "
             f"{min(r['verified'] for r in reports.values())} | applied {min(r['applied'] for r in reports.values())} | "
             f"root {next(iter(roots))[:12]}{'' if len(roots) == 1 else ' (nodes differ)'}{atxs} | {info['seconds']:.2f}s")
 
