@@ -190,3 +190,31 @@ def test_opencl_kernel_variants(monkeypatch, labels_per_item: int, layout: str) 
     for start, count, n, batch in [(0, 13, 8, 5), (2**64 - 9, 9, 4, 4), (1000, 17, 32, 17)]:
         assert engine.outputs(commitment, start, count, n, batch=batch)[0] == \
             spec_function("compute_labels")(commitment, start, count, n)
+
+
+from smspec.tests.spec.post.helpers import needs_randomx  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_datadir(tmp_path_factory):
+    from smspec.tests.spec.post.helpers import COMMITMENT_ATX_ID, NODE_ID, TINY_UNITS
+
+    tiny = load("post", "tiny")
+    directory = tmp_path_factory.mktemp("tiny_post")
+    tiny.initialize(str(directory), NODE_ID, COMMITMENT_ATX_ID, TINY_UNITS, tiny.LABELS_PER_UNIT,
+                    tiny.MAX_FILE_SIZE, tiny.SCRYPT_N)
+    return str(directory)
+
+
+@needs_randomx
+@settings(max_examples=6)
+@given(challenge=st.binary(min_size=32, max_size=32), nonces=st.sampled_from([16, 32]))
+def test_generate_proof(tiny_datadir: str, challenge: bytes, nonces: int) -> None:
+    """The streaming prover finds exactly the spec's proof (nonce, indices, k2pow)."""
+    from smspec.impl.registry import all_replacements
+
+    tiny = load("post", "tiny")
+    spec_prove = tiny.__dict__.get("__spec_originals__", {}).get("generate_proof") or tiny.generate_proof
+    (replacement,) = [r for r in all_replacements() if r.module == "post" and r.name == "generate_proof"]
+    impl_prove = replacement.function(tiny) if replacement.factory else replacement.function
+    assert outcome(impl_prove, tiny_datadir, challenge, nonces) == outcome(spec_prove, tiny_datadir, challenge, nonces)
