@@ -26,17 +26,20 @@ def memo():
     return {}
 
 
+def _run(tmp_path_factory, name, config, wallet_code, memo):
+    devnet = Devnet(str(tmp_path_factory.mktemp(name)), config, wallet_code=wallet_code, memo=memo)
+    return devnet, devnet.run()
+
+
 @pytest.fixture(scope="session")
 def honest(tmp_path_factory, wallet_code, memo):
-    devnet = Devnet(str(tmp_path_factory.mktemp("honest")), HONEST, wallet_code=wallet_code, memo=memo)
-    summary = devnet.run()
+    devnet, summary = _run(tmp_path_factory, "honest", HONEST, wallet_code, memo)
     yield devnet, summary
     devnet.close()
 
 
 @pytest.fixture(scope="session")
 def adversarial(tmp_path_factory, wallet_code, memo):
-    devnet = Devnet(str(tmp_path_factory.mktemp("adversarial")), ADVERSARIAL, wallet_code=wallet_code, memo=memo)
-    summary = devnet.run()
+    devnet, summary = _run(tmp_path_factory, "adversarial", ADVERSARIAL, wallet_code, memo)
     yield devnet, summary
     devnet.close()

@@ -224,20 +224,24 @@ def status_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _seed(name: str, devnet_seed: str) -> bytes:
-    from smspec.spec import crypto
+def _hex(text: str, size: int, option: str, what: str) -> bytes:
+    try:
+        data = bytes.fromhex(text[2:])
+    except ValueError:
+        raise CliError(f"{option} {text!r}: not hex") from None
+    if len(data) != size:
+        raise CliError(f"{option}: {what} is {size} bytes")
+    return data
+
+
+def _seed(name: str, devnet_seed: str, option: str = "--from") -> bytes:
+    from smspec.tools.node.devnet import user_key_seed
 
     if name.lower().startswith("0x"):
-        try:
-            seed = bytes.fromhex(name[2:])
-        except ValueError:
-            raise CliError(f"--from {name!r}: not hex") from None
-        if len(seed) != 32:
-            raise CliError("--from: a key seed is 32 bytes")
-        return seed
+        return _hex(name, 32, option, "a key seed")
     if not name.isidentifier():
-        raise CliError(f"--from {name!r}: a devnet user name (alice, bob) or a 0x 32-byte seed")
-    return crypto.hash32(b"smspec devnet user", devnet_seed.encode(), name.encode())
+        raise CliError(f"{option} {name!r}: a devnet user name (alice, bob, carol, ...) or a 0x 32-byte seed")
+    return user_key_seed(devnet_seed, name)
 
 
 def _address(text: str, genesis: dict, devnet_seed: str) -> bytes:
@@ -245,15 +249,9 @@ def _address(text: str, genesis: dict, devnet_seed: str) -> bytes:
     from smspec.tools.node.wallet import wallet_address
 
     if text.lower().startswith("0x"):
-        try:
-            address = bytes.fromhex(text[2:])
-        except ValueError:
-            raise CliError(f"--to {text!r}: not hex") from None
-        if len(address) != 24:
-            raise CliError("--to: an address is 24 bytes")
-        return address
+        return _hex(text, 24, "--to", "an address")
     template = bytes.fromhex(genesis["wallet_template"][2:])
-    return wallet_address(template, crypto.public_key(_seed(text, devnet_seed)))
+    return wallet_address(template, crypto.public_key(_seed(text, devnet_seed, "--to")))
 
 
 def send_command(args: argparse.Namespace) -> int:

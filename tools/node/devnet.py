@@ -63,8 +63,15 @@ RECIPIENTS = ("carol", "dave")
 SPEND_DELAY = 3
 
 
+def user_key_seed(devnet_seed: str, name: str) -> bytes:
+    """The key seed of devnet user `name` (alice, bob, ...) of the devnet named `devnet_seed`."""
+    from smspec.spec.crypto import hash32
+
+    return hash32(b"smspec devnet user", devnet_seed.encode(), name.encode())
+
+
 def user_seed(m: Any, config: DevnetConfig, name: str) -> bytes:
-    return m.crypto.hash32(b"smspec devnet user", config.seed.encode(), name.encode())
+    return user_key_seed(config.seed, name)
 
 
 def make_genesis(m: Any, config: DevnetConfig, wallet_code: bytes) -> Genesis:
