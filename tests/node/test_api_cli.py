@@ -102,6 +102,9 @@ def test_cli_errors_are_one_line(capsys, tmp_path):
         (["node", "status", "--url", "http://127.0.0.1:1"], "cannot reach the node API"),
         (["node", "status", "--datadir", str(tmp_path)], "no node database"),
         (["tx", "send", "--url", "http://127.0.0.1:1"], "cannot reach the node API"),
+        (["tx", "send", "--from", "0x12"], "--from: a key seed is 32 bytes"),
+        (["tx", "send", "--from", "a b"], "a devnet user name"),
+        (["tx", "send", "--to", "bob", "--amount", "0"], "--amount: expected 1..2^64-1"),
     ):
         code, out, err = run(capsys, *argv)
         assert code == 2 and err.startswith("smspec: error: ") and message in err and err.count("\n") == 1, (argv, err)

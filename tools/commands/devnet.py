@@ -258,11 +258,13 @@ def send_command(args: argparse.Namespace) -> int:
     from smspec.tools.node import protocol as p
     from smspec.tools.node import wallet as w
 
+    seed = _seed(args.sender, args.devnet_seed)
+    if not args.spawn and args.amount is not None and not 0 < args.amount < 2**64:
+        raise CliError(f"--amount: expected 1..2^64-1, got {args.amount}")
     m = p.modules()
     genesis = _request(args.url, "/genesis")
     genesis_id = bytes.fromhex(genesis["genesis_id"][2:])
     template = bytes.fromhex(genesis["wallet_template"][2:])
-    seed = _seed(args.sender, args.devnet_seed)
     principal = w.wallet_address(template, m.crypto.public_key(seed))
     if args.spawn:
         tx = w.make_spawn(m, genesis_id, template, seed)
