@@ -154,11 +154,11 @@ def test_kill_9_and_restart(tmp_path, honest):
 
 
 @pytest.mark.slow
-def test_tcp_processes_with_a_killed_node_reach_the_in_process_state(tmp_path, capsys, wallet_code):
+def test_tcp_processes_with_a_killed_and_a_byzantine_node_reach_the_in_process_state(tmp_path, capsys, wallet_code):
     """``devnet up --tcp``: four node processes gossiping over loopback TCP, node 1's process
-    killed with SIGKILL at layer 9 and restarted at 12, end in exactly the state of the in-process
-    devnet with the same crash; every process exits."""
-    argv = ["devnet", "up", "--layers", "14", "--crash", "1:9:12", "--json"]
+    killed with SIGKILL at layer 9 and restarted at 12, node 3 byzantine, end in exactly the state
+    of the in-process devnet with the same options; every process exits."""
+    argv = ["devnet", "up", "--layers", "14", "--crash", "1:9:12", "--byzantine", "3", "--json"]
     code, out, err = run(capsys, *argv, "--tcp", "--datadir", str(tmp_path / "tcp"))
     assert code == 0, err
     tcp = json.loads(out)
@@ -166,6 +166,7 @@ def test_tcp_processes_with_a_killed_node_reach_the_in_process_state(tmp_path, c
     assert code == 0, err
     local = json.loads(out)
     assert tcp["mode"] == "tcp" and tcp["agree"] and local["agree"]
+    assert tcp["nodes"]["3"]["byzantine"] and tcp["nodes"]["0"]["malicious_seen"] == 1
     assert len(tcp["nodes"]) == 4 and {n["applied"] for n in tcp["nodes"].values()} == {
         n["applied"] for n in local["nodes"].values()}
     assert tcp["state_root"] == local["state_root"]

@@ -67,8 +67,8 @@ def up_command(args: argparse.Namespace) -> int:
 
     backend = set_backend_from_args(args)
     config = _config(args)
-    if args.tcp and (config.byzantine or args.api_port is not None or args.pace):
-        raise CliError("--tcp runs honest nodes only, without --byzantine, --api-port or --pace")
+    if args.tcp and (args.api_port is not None or args.pace):
+        raise CliError("--tcp runs without --api-port or --pace")
     from smspec.tools.node import protocol as p
     from smspec.tools.node.api import ApiServer
     from smspec.tools.node.devnet import Devnet, format_progress
@@ -320,7 +320,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--no-post-memo", action="store_true",
                     help="every node verifies every PoST itself (slower; see the post-memo devnet rule)")
     up.add_argument("--tcp", action="store_true",
-                    help="run every node in its own process, gossiping over loopback TCP (no --byzantine)")
+                    help="run every node in its own process, gossiping over loopback TCP")
     up.add_argument("--api-port", type=int, metavar="PORT",
                     help="serve node i's HTTP JSON API on 127.0.0.1:PORT+i (0: any free ports)")
     up.add_argument("--pace", type=float, default=0.0, metavar="SECONDS", help="pause after every layer")

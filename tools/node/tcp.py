@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from types import SimpleNamespace
 from typing import Any
 
 DEADLINE = 120.0  # seconds any single wait may take
@@ -91,12 +92,20 @@ class _Registrar:
 class NodeProcess:
     def __init__(self, directory: str, index: int) -> None:
         from smspec.tools.node import protocol as p
+        from smspec.tools.node.devnet import DevnetConfig
         from smspec.tools.node.node import Genesis, Node
+        from smspec.tools.node.wallet import template_address
 
         with open(os.path.join(directory, "genesis.json"), encoding="utf-8") as f:
             genesis = Genesis.from_json(f.read())
+        with open(os.path.join(directory, "devnet.json"), encoding="utf-8") as f:
+            config = DevnetConfig.from_json(f.read())
         self.m = p.modules()
-        self.node = Node(os.path.join(directory, f"node{index}"), genesis, index, self.m)
+        behaviour = "byzantine" if index in config.byzantine else None
+        self.node = Node(os.path.join(directory, f"node{index}"), genesis, index, self.m, None, behaviour)
+        # what the byzantine behaviours of devnet.py read from a devnet
+        self.context = SimpleNamespace(m=self.m, config=config, L=genesis.layers_per_epoch,
+                                       template=template_address(bytes.fromhex(genesis.wallet_code)))
         self.index = index
         self.inbox: queue.Queue = queue.Queue()
         self.peers: dict[int, socket.socket] = {}
@@ -172,6 +181,12 @@ class NodeProcess:
             for kind, data in take_inbox(node.db):
                 if node.handle(kind, data):
                     self.gossip(kind, data)
+            if node.behaviour == "byzantine":
+                from smspec.tools.node.devnet import byzantine_garbage
+
+                for kind, data in byzantine_garbage(self.context, node, call["layer"]):
+                    node.handle(kind, data)
+                    self.gossip(kind, data)
             return {}
         if op == "submit":
             data = bytes.fromhex(call["data"])
@@ -193,6 +208,12 @@ class NodeProcess:
         if op == "propose":
             for data in node.propose(call["layer"]):
                 self.gossip("proposal", data)
+            if node.behaviour == "byzantine":
+                from smspec.tools.node.devnet import byzantine_proposals
+
+                for data in byzantine_proposals(self.context, node, call["layer"]):
+                    node.handle("proposal", data)
+                    self.gossip("proposal", data)
             return {}
         if op == "hare_start":
             self.hare_layer = call["layer"]
@@ -203,8 +224,14 @@ class NodeProcess:
             return {"active": node.hare_active(call["layer"])}
         if op == "hare_send":
             for message in self.outbox:
-                node.hare_receive(call["layer"], message)
-                self.gossip("hare", message)
+                messages = [message]
+                if node.behaviour == "byzantine":
+                    from smspec.tools.node.devnet import byzantine_hare
+
+                    messages += byzantine_hare(self.context, node, call["layer"], message)
+                for data in messages:
+                    node.hare_receive(call["layer"], data)
+                    self.gossip("hare", data)
             self.outbox = []
             return {}
         if op == "hare_done":
@@ -288,8 +315,6 @@ class TcpDevnet:
 
     def start(self, first: int = 0) -> None:
         config = self.devnet.config
-        if config.byzantine:
-            raise ValueError("the TCP devnet runs honest nodes only (no --byzantine)")
         live = [i for i in range(config.nodes) if self.devnet.alive_at(i, first)]
         for index in live:
             self._spawn(index)
@@ -399,10 +424,12 @@ class TcpDevnet:
             statuses = {index: self.call(index, {"op": "status"}) for index in self.sockets}
         finally:
             self.stop()
+        byzantine = set(self.devnet.config.byzantine)
         nodes = {index: {"applied": s["applied"], "verified": s["verified"], "state_root": s["state_root"],
-                         "byzantine": False, "malicious_seen": len(s["malicious"]), "rejections": s["rejections"]}
+                         "byzantine": index in byzantine, "malicious_seen": len(s["malicious"]),
+                         "rejections": s["rejections"]}
                  for index, s in statuses.items()}
-        roots = {(n["state_root"], n["applied"]) for n in nodes.values()}
+        roots = {(n["state_root"], n["applied"]) for n in nodes.values() if not n["byzantine"]}
         return {"layers": self.devnet.config.layers, "nodes": nodes, "agree": len(roots) == 1,
                 "state_root": next(iter(roots))[0] if len(roots) == 1 else None, "mode": "tcp"}
 
