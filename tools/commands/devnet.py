@@ -67,8 +67,8 @@ def up_command(args: argparse.Namespace) -> int:
 
     backend = set_backend_from_args(args)
     config = _config(args)
-    if args.tcp and (args.api_port is not None or args.pace):
-        raise CliError("--tcp runs without --api-port or --pace")
+    if args.tcp and args.serve:
+        raise CliError("--serve is for the in-process devnet (with --tcp the API lives in the node processes)")
     from smspec.tools.node import protocol as p
     from smspec.tools.node.api import ApiServer
     from smspec.tools.node.devnet import Devnet, format_progress
@@ -102,7 +102,9 @@ def up_command(args: argparse.Namespace) -> int:
                 continue
             say(f"  * {name}: {text}")
     servers = []
-    if args.api_port is not None:
+    if args.api_port is not None and args.tcp:
+        say(f"node i API: http://127.0.0.1:{args.api_port}+i (served by the node processes while they run)")
+    if args.api_port is not None and not args.tcp:
         for index in range(c.nodes):
             devnet.open_node(index) if devnet.nodes[index] is None else None
         for index in range(c.nodes):
@@ -127,7 +129,8 @@ def up_command(args: argparse.Namespace) -> int:
             from smspec.tools.node.tcp import TcpDevnet, format_tcp_progress
 
             say("mode: one process per node, gossip over 127.0.0.1 TCP (devnet rule tcp-phases)")
-            summary = TcpDevnet(devnet).run(lambda info: None if args.quiet else say(format_tcp_progress(info), flush=True))
+            summary = TcpDevnet(devnet, args.api_port).run(
+                lambda info: None if args.quiet else say(format_tcp_progress(info), flush=True), pace=args.pace)
         else:
             summary = devnet.run(progress, pace=args.pace)
     except KeyboardInterrupt:

@@ -292,16 +292,19 @@ class NodeProcess:
 class TcpDevnet:
     """Start the node processes of a devnet directory and drive them layer by layer."""
 
-    def __init__(self, devnet: Any) -> None:
+    def __init__(self, devnet: Any, api_port: int | None = None) -> None:
         self.devnet = devnet  # an in-process Devnet used for its configuration, genesis and PoET
+        self.api_port = api_port  # node i serves its API on api_port + i
         self.processes: dict[int, subprocess.Popen] = {}
         self.ports: dict[int, int] = {}
         self.sockets: dict[int, socket.socket] = {}
         self.sent: dict[int, dict[int, int]] = {}
 
     def _spawn(self, index: int) -> int:
-        process = subprocess.Popen([sys.executable, "-m", "smspec.tools.node.tcp", self.devnet.directory, str(index)],
-                                   stdout=subprocess.PIPE, text=True)
+        command = [sys.executable, "-m", "smspec.tools.node.tcp", self.devnet.directory, str(index)]
+        if self.api_port is not None:
+            command += ["--api-port", str(self.api_port + index if self.api_port else 0)]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         self.processes[index] = process
         return index
 
@@ -411,7 +414,7 @@ class TcpDevnet:
         """The first layer some node has not finished (the processes resume from their databases)."""
         return min(self.call(index, {"op": "status"})["last_done"] for index in self.sockets) + 1
 
-    def run(self, progress: Any = None) -> dict:
+    def run(self, progress: Any = None, pace: float = 0.0) -> dict:
         """Start the processes, run every remaining layer, stop them; the summary."""
         self.start(self.devnet.resume_layer_from_disk())
         try:
@@ -421,6 +424,8 @@ class TcpDevnet:
                 info["seconds"] = time.perf_counter() - started
                 if progress is not None:
                     progress(info)
+                if pace:
+                    time.sleep(pace)
             statuses = {index: self.call(index, {"op": "status"}) for index in self.sockets}
         finally:
             self.stop()
@@ -470,8 +475,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="one devnet node process (started by smspec devnet up --tcp)")
     parser.add_argument("directory")
     parser.add_argument("index", type=int)
+    parser.add_argument("--api-port", type=int, help="serve the node's HTTP JSON API on 127.0.0.1:PORT")
     args = parser.parse_args(argv)
-    NodeProcess(args.directory, args.index).serve()
+    process = NodeProcess(args.directory, args.index)
+    if args.api_port is not None:
+        from smspec.tools.node.api import ApiServer
+
+        ApiServer(process.node.datadir, args.api_port).start()
+    process.serve()
     return 0
 
 
