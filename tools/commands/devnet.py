@@ -67,6 +67,8 @@ def up_command(args: argparse.Namespace) -> int:
 
     backend = set_backend_from_args(args)
     config = _config(args)
+    if not 0 <= args.layer_seconds <= 3600 or not 0 <= args.pace <= 3600:
+        raise CliError("--layer-seconds and --pace: expected 0..3600 seconds")
     if args.tcp and args.serve:
         raise CliError("--serve is for the in-process devnet (with --tcp the API lives in the node processes)")
     from smspec.tools.node import protocol as p
@@ -130,9 +132,10 @@ def up_command(args: argparse.Namespace) -> int:
 
             say("mode: one process per node, gossip over 127.0.0.1 TCP (devnet rule tcp-phases)")
             summary = TcpDevnet(devnet, args.api_port).run(
-                lambda info: None if args.quiet else say(format_tcp_progress(info), flush=True), pace=args.pace)
+                lambda info: None if args.quiet else say(format_tcp_progress(info), flush=True), pace=args.pace,
+                layer_seconds=args.layer_seconds)
         else:
-            summary = devnet.run(progress, pace=args.pace)
+            summary = devnet.run(progress, pace=args.pace, layer_seconds=args.layer_seconds)
     except KeyboardInterrupt:
         devnet.close()
         raise
@@ -327,6 +330,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--api-port", type=int, metavar="PORT",
                     help="serve node i's HTTP JSON API on 127.0.0.1:PORT+i (0: any free ports)")
     up.add_argument("--pace", type=float, default=0.0, metavar="SECONDS", help="pause after every layer")
+    up.add_argument("--layer-seconds", type=float, default=0.0, metavar="SECONDS",
+                    help="wall-clock layers: layer L starts SECONDS after layer L-1 (default 0: simulated clock, "
+                         "as fast as possible; a layer that overruns delays the next)")
     up.add_argument("--serve", action="store_true", help="with --api-port: keep serving after the last layer")
     up.add_argument("--json", action="store_true", help="print only the final summary, as JSON")
     up.add_argument("--quiet", action="store_true", help="no per-layer progress")

@@ -94,6 +94,21 @@ def make_genesis(m: Any, config: DevnetConfig, wallet_code: bytes) -> Genesis:
                    married=[0] if config.married else [], accounts=accounts, wallet_code=wallet_code.hex())
 
 
+class LayerClock:
+    """Wall-clock layers: layer L starts `seconds` after layer L-1 did (0: no clock, run at once)."""
+
+    def __init__(self, first: int, seconds: float) -> None:
+        self.first = first
+        self.seconds = seconds
+        self.start = time.monotonic()
+
+    def wait(self, layer: int) -> None:
+        if self.seconds > 0:
+            delay = self.start + (layer - self.first) * self.seconds - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+
+
 @dataclass
 class Progress:
     """What the devnet reports after each layer (for the CLI's live output)."""
@@ -223,8 +238,11 @@ class Devnet:
         return min(done) + 1 if done else 0
 
     def run(self, progress: Callable[[Progress], None] | None = None, pace: float = 0.0,
-            stop: Callable[[], bool] | None = None) -> dict:
-        """Run (or resume) every layer of the configuration; returns the summary."""
+            stop: Callable[[], bool] | None = None, layer_seconds: float = 0.0) -> dict:
+        """Run (or resume) every layer of the configuration; returns the summary.
+
+        `pace`: pause after each layer; `layer_seconds`: start layer L of this run at
+        ``start + (L - first) * layer_seconds`` on the wall clock (a layer that overruns delays the next)."""
         self.m.activate()
         first = None
         for index in range(self.config.nodes):
@@ -235,9 +253,11 @@ class Devnet:
             if not self.alive_at(index, first) and self.nodes[index] is not None:
                 self.nodes[index].close()
                 self.nodes[index] = None
+        clock = LayerClock(first, layer_seconds)
         for layer in range(first, self.config.layers):
             if stop is not None and stop():
                 break
+            clock.wait(layer)
             started = time.perf_counter()
             info = self.step(layer)
             info.seconds = time.perf_counter() - started

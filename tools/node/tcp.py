@@ -414,11 +414,16 @@ class TcpDevnet:
         """The first layer some node has not finished (the processes resume from their databases)."""
         return min(self.call(index, {"op": "status"})["last_done"] for index in self.sockets) + 1
 
-    def run(self, progress: Any = None, pace: float = 0.0) -> dict:
+    def run(self, progress: Any = None, pace: float = 0.0, layer_seconds: float = 0.0) -> dict:
         """Start the processes, run every remaining layer, stop them; the summary."""
+        from smspec.tools.node.devnet import LayerClock
+
         self.start(self.devnet.resume_layer_from_disk())
         try:
-            for layer in range(self.first_layer(), self.devnet.config.layers):
+            first = self.first_layer()
+            clock = LayerClock(first, layer_seconds)
+            for layer in range(first, self.devnet.config.layers):
+                clock.wait(layer)
                 started = time.perf_counter()
                 info = self.step(layer)
                 info["seconds"] = time.perf_counter() - started
