@@ -182,10 +182,13 @@ def test_crashed_and_byzantine_nodes(adversarial):
     byzantine = devnet.nodes[3]
     culprit = byzantine.keys["n3"]
     for node in honest:
-        reasons = dict(node.db.execute("SELECT reason, COUNT(*) FROM rejections GROUP BY reason").fetchall())
-        assert reasons.get("double_proposal", 0) >= 1
-        assert reasons.get("short_input", 0) >= 1  # malformed gossip of every kind
-        assert reasons.get("bad_signature", 0) >= 1  # forged transactions
+        reasons = dict(node.db.execute("SELECT kind || ':' || reason, COUNT(*) FROM rejections GROUP BY 1").fetchall())
+        assert reasons.get("proposal:double_proposal", 0) >= 1
+        assert reasons.get("proposal:malicious_smesher", 0) >= 1  # it keeps proposing after it was caught
+        assert reasons.get("hare:short_input", 0) >= 1  # truncated Hare messages
+        for kind in ("poet", "atx", "proposal", "tx", "cert"):
+            assert reasons.get(f"{kind}:short_input", 0) >= 1  # malformed gossip of every kind
+        assert reasons.get("tx:bad_signature", 0) >= 1  # forged transactions
         assert node.is_malicious(culprit)
         # the byzantine smesher's later proposals are refused and its ballots weigh nothing
         assert node.tortoise.malicious_nodes == {culprit}

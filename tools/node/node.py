@@ -663,7 +663,7 @@ class Node:
                 out.append(row[0])
                 continue
             atx = next((a for a in self.epoch_atxs(epoch) if a.smesher_id == key), None)
-            if atx is None or self.is_malicious(key):
+            if atx is None or (self.is_malicious(key) and self.behaviour != "byzantine"):
                 continue
             slots, found = self._slots(ident, epoch, atx)
             eligibilities = [p.Eligibility(c, proof) for c, proof, at in found if at == layer]
@@ -687,7 +687,7 @@ class Node:
                 smesher=key, signature=bytes(64))
             proposal = self.sign_proposal(ident, proposal)
             data = p.encode(proposal, p.Proposal)
-            if self.handle("proposal", data):
+            if self.handle("proposal", data) or self.behaviour == "byzantine":
                 out.append(data)
         return out
 
@@ -735,7 +735,8 @@ class Node:
             active = session.context.active
             for ident in self.identities:
                 key = self.keys[ident.name]
-                if key not in active.weights or self.is_malicious(key):
+                # an honest node whose identity is known malicious stays silent; a byzantine one does not
+                if key not in active.weights or (self.is_malicious(key) and self.behaviour != "byzantine"):
                     continue
                 eligibility = hare.own_eligibility(active, ident.seed, key, layer, executed, session.context.committee,
                                                    session.context.leaders)
@@ -759,7 +760,7 @@ class Node:
         sender = data[-96:-64] if len(data) >= 96 else b""
         try:
             received = hare.receive_message(session.context, session.state, data, self.is_malicious(sender))
-        except (hare.InvalidValue, hare.InvalidEncoding, hare.InvalidSignature) as error:
+        except SpecError as error:
             if error.reason != "not_relayed":
                 self._reject("hare", error.reason)
             return False
