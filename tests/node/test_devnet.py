@@ -255,6 +255,18 @@ def _mutations():
     return st.tuples(st.integers(0, 10**6), st.lists(edit, min_size=1, max_size=4))
 
 
+def _mutate(data: bytes, edits: list) -> bytes:
+    out = bytearray(data)
+    for op, position, blob in edits:
+        if op == "set" and out:
+            out[position % len(out)] = blob[0]
+        elif op == "cut" and out:
+            del out[position % len(out):]
+        else:
+            out += blob
+    return bytes(out)
+
+
 def test_mutated_gossip_never_crashes_a_node(honest, exported):
     """Mutated copies of every kind of stored object are refused or accepted, never an exception,
     and the applied state does not move."""
@@ -270,15 +282,33 @@ def test_mutated_gossip_never_crashes_a_node(honest, exported):
     def check(mutation):
         pick, edits = mutation
         kind, data = exported[pick % len(exported)]
-        data = bytearray(data)
-        for op, position, blob in edits:
-            if op == "set" and data:
-                data[position % len(data)] = blob[0]
-            elif op == "cut" and data:
-                del data[position % len(data):]
-            else:
-                data += blob
-        assert node.handle(kind, bytes(data)) in (True, False)
+        assert node.handle(kind, _mutate(data, edits)) in (True, False)
 
     check()
     assert (applied_rows(node), node.state_root()) == before
+
+
+def test_mutated_hare_messages_never_crash_a_node(honest):
+    """Mutated copies of real Hare messages (a preround of layer 12 built again by node 0) are
+    dropped or accepted by another node's session, never an exception."""
+    from hypothesis import HealthCheck, given, settings
+
+    devnet, _ = honest
+    devnet.m.activate()
+    sender, receiver = devnet.live()[0], devnet.live()[2]
+    layer = 12
+    assert sender.hare_start(layer) and receiver.hare_start(layer)
+    messages = sender.hare_round(layer)
+    assert messages
+
+    @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(_mutations())
+    def check(mutation):
+        pick, edits = mutation
+        assert receiver.hare_receive(layer, _mutate(messages[pick % len(messages)], edits)) in (True, False)
+
+    try:
+        check()
+    finally:
+        sender.sessions.pop(layer, None)
+        receiver.sessions.pop(layer, None)
