@@ -21,10 +21,12 @@ validates and gossips it at its next layer, as it would a transaction from a pee
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -59,9 +61,14 @@ class NodeView:
         if not os.path.exists(self.path):
             raise FileNotFoundError(f"no node database at {self.path}")
 
-    def connect(self) -> sqlite3.Connection:
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection for one request, closed afterwards."""
         db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
-        return db
+        try:
+            yield db
+        finally:
+            db.close()
 
     def status(self) -> dict:
         with self.connect() as db:
