@@ -306,9 +306,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description=__doc__)
     sub = devnet.add_subparsers(dest="devnet_command", metavar="COMMAND")
     up = sub.add_parser("up", help="run (or resume) a devnet and print every layer",
-                        description="Run N nodes in one process with a simulated clock: PoST, PoET, ATX v2, "
-                                    "proposals, Hare, tortoise and Athena transactions, every node on its own SQLite "
-                                    "database. Run it again with the same --datadir to resume after an interruption.")
+                        description="Run N nodes in one process with a simulated clock (or, with --tcp, one "
+                                    "process per node gossiping over loopback TCP): PoST, PoET, ATX v2, proposals, "
+                                    "Hare, tortoise and Athena transactions, every node on its own SQLite database. "
+                                    "Run it again with the same --datadir to resume after an interruption.")
     up.add_argument("--nodes", type=int, default=4, help="number of nodes (default 4)")
     up.add_argument("--layers", type=int, default=20, action=_LayersAction,
                     help="layers to run, from layer 0 (default 20 = 5 epochs; ballots start in epoch 2)")
@@ -337,7 +338,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--json", action="store_true", help="print only the final summary, as JSON")
     up.add_argument("--quiet", action="store_true", help="no per-layer progress")
     up.add_argument("--backend", choices=("spec", "impl"), default="impl",
-                    help="spec modules' implementation (default impl; spec is very slow)")
+                    help="spec modules' implementation (default impl; spec runs the readable code only, slower)")
     up.set_defaults(func=up_command, layers_given=False)
     rules = sub.add_parser("rules", help="list the devnet rules (what the devnet simplifies or defines itself)")
     rules.set_defaults(func=rules_command)
