@@ -312,3 +312,27 @@ def test_mutated_hare_messages_never_crash_a_node(honest):
     finally:
         sender.sessions.pop(layer, None)
         receiver.sessions.pop(layer, None)
+
+
+def test_married_identities_publish_a_merged_atx(tmp_path, wallet_code, memo):
+    """Epoch 4 (MARRIAGE_EPOCH_DISTANCE after the marriage): node 0's two identities publish one
+    merged ATX that every node validates, with both identities' PoSTs and their summed weight."""
+    import dataclasses
+
+    devnet = Devnet(str(tmp_path / "merged"), dataclasses.replace(HONEST, layers=17), wallet_code=wallet_code, memo=memo)
+    summary = devnet.run()
+    assert summary["agree"]
+    m = devnet.m
+    first, second = devnet.live()[0].keys["n0"], devnet.live()[0].keys["n0b"]
+    for node in devnet.live():
+        (blob,) = [row[0] for row in node.db.execute("SELECT blob FROM atxs WHERE publish_epoch = 4 AND smesher_id = ?",
+                                                      (first,))]
+        merged = m.atx.decode_atx_v2(blob)
+        assert merged.marriage_atx == node.store.marriage(first).marriage_atx
+        assert [sub.marriage_index for sub in merged.niposts[0].posts] == [0, 1]
+        stored = node.store.get_atx(m.atx.atx_id_v2(merged, m.atx.IdScheme.A))
+        assert [post.node_id for post in stored.posts] == [first, second]
+        assert stored.weight == 2 * HONEST.units * (p.POET_LEAVES // p.TICK_SIZE)
+        assert node.db.execute("SELECT COUNT(*) FROM atxs WHERE publish_epoch = 4").fetchone()[0] == 4
+        assert not node.is_malicious(first) and not node.is_malicious(second)
+    devnet.close()
