@@ -393,6 +393,9 @@ class RandomXPool:
                     self.dataset, self.cache, t * share, max(0, min(share, items - t * share))), range(self.threads)))
         self.local = threading.local()
         self.lock = threading.Lock()
+        # One long-lived pool: its threads keep their RandomX VMs (2 MiB scratchpads) across
+        # calls, instead of creating, and leaking, a VM per thread per proof.
+        self.executor = ThreadPoolExecutor(self.threads, thread_name_prefix="randomx")
 
     def vm(self):
         vm = getattr(self.local, "vm", None)
@@ -445,13 +448,12 @@ def _find_k2pow_factory(post):
                     return pow
             return None
 
-        with ThreadPoolExecutor(threads) as executor:
-            while base < 2**56:
-                found = [p for p in executor.map(worker, range(threads)) if p is not None]
-                if found:
-                    # each thread returns its smallest hit; the smallest of those is the first overall
-                    return min(found)
-                base += round_size
+        while base < 2**56:
+            found = [p for p in pool.executor.map(worker, range(threads)) if p is not None]
+            if found:
+                # each thread returns its smallest hit; the smallest of those is the first overall
+                return min(found)
+            base += round_size
         raise post.InvalidValue("k2pow_not_found", "no k2pow below the difficulty")
 
     return find_k2pow
