@@ -1,7 +1,7 @@
 """``smspec devnet``, ``smspec node``, ``smspec tx``: the reference node's local devnet and its API.
 
-``smspec devnet up`` runs N nodes in one process with a simulated clock (tiny preset, one SQLite
-database per node) and prints every layer; ``smspec node status`` and ``smspec tx ...`` talk to a
+``smspec devnet up`` runs N nodes in one process with a simulated clock (tiny genesis configuration
+by default, or testnet-like; one SQLite database per node) and prints every layer; ``smspec node status`` and ``smspec tx ...`` talk to a
 node's HTTP JSON API (``devnet up --api-port``) or read a node's database. See docs/devnet.md.
 """
 
@@ -20,6 +20,7 @@ from typing import Any
 from smspec.tools.cli import CliError
 
 DEFAULT_URL = "http://127.0.0.1:9190"
+GENESIS_CHOICES = ("tiny", "testnet-like")  # tools/node/protocol.py GENESIS_CONFIGS (not imported: keeps --help fast)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -48,8 +49,10 @@ def _config(args: argparse.Namespace) -> Any:
     layers = args.layers if args.epochs is None else args.epochs * 4
     if not 1 <= layers <= 100000:
         raise CliError(f"--layers: expected 1..100000, got {layers}")
-    if not 1 <= args.units <= 4:
-        raise CliError(f"--units: the tiny preset allows 1..4 space units, got {args.units}")
+    genesis = args.genesis or "tiny"
+    low = 1 if genesis == "tiny" else 2  # testnet-like: the testnet preset's MIN_NUM_UNITS
+    if not low <= args.units <= 4:
+        raise CliError(f"--units: the {genesis} genesis allows {low}..4 space units, got {args.units}")
     for index in args.byzantine:
         if not 0 <= index < args.nodes:
             raise CliError(f"--byzantine {index}: no such node (0..{args.nodes - 1})")
@@ -59,7 +62,7 @@ def _config(args: argparse.Namespace) -> Any:
             raise CliError(f"--crash: no node {index} (0..{args.nodes - 1})")
     return DevnetConfig(nodes=args.nodes, layers=layers, units=args.units, married=not args.no_marriage,
                         byzantine=tuple(sorted(set(args.byzantine))), crash=crash, transactions=not args.no_txs,
-                        post_memo=not args.no_post_memo)
+                        post_memo=not args.no_post_memo, genesis=genesis)
 
 
 def up_command(args: argparse.Namespace) -> int:
@@ -86,6 +89,8 @@ def up_command(args: argparse.Namespace) -> int:
         with open(os.path.join(directory, "devnet.json"), encoding="utf-8") as f:
             stored = DevnetConfig.from_json(f.read())
         given = args.layers_given or args.epochs is not None
+        if args.genesis is not None and args.genesis != stored.genesis:
+            raise CliError(f"--genesis {args.genesis}: {directory} holds a {stored.genesis} devnet; use a new --datadir")
         config = replace(stored, layers=config.layers if given else stored.layers)
     say = (lambda *a, **k: None) if args.json else print
     try:
@@ -94,12 +99,14 @@ def up_command(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     c = devnet.config
     say(f"smspec devnet: {c.nodes} nodes, {c.layers} layers ({devnet.L} per epoch), preset tiny, backend {backend}")
+    say(f"genesis configuration: {c.genesis}" + ("" if c.genesis == "tiny" else
+        " (the spec's testnet parameters on the tiny modules; devnet rule testnet-like)"))
     say(f"data: {directory} ({'new' if fresh else 'resuming'}; one SQLite database per node)")
     if c.byzantine or c.crash:
         say(f"adversaries: byzantine {list(c.byzantine) or '-'}, crashes {c.crash or '-'}")
     if not args.quiet:
         say("Devnet rules in force (simplifications of the protocol; docs/devnet.md):")
-        for name, text in p.DEVNET_RULES:
+        for name, text in p.devnet_rules(c.genesis):
             if name == "post-memo" and not c.post_memo:
                 continue
             say(f"  * {name}: {text}")
@@ -174,9 +181,9 @@ def up_command(args: argparse.Namespace) -> int:
 
 
 def rules_command(args: argparse.Namespace) -> int:
-    from smspec.tools.node.protocol import DEVNET_RULES
+    from smspec.tools.node.protocol import devnet_rules
 
-    for name, text in DEVNET_RULES:
+    for name, text in devnet_rules(args.genesis):
         print(f"{name}: {text}")
     return 0
 
@@ -316,7 +323,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--epochs", type=int, help="epochs to run (4 layers each; overrides --layers)")
     up.add_argument("--datadir", help="devnet directory (default: a new temporary directory); an existing one "
                                       "resumes with its stored options (--layers/--epochs may change its length)")
-    up.add_argument("--units", type=int, default=2, help="PoST space units per identity (tiny preset: 1..4, default 2)")
+    up.add_argument("--units", type=int, default=2,
+                    help="PoST space units per identity (tiny genesis: 1..4, testnet-like: 2..4; default 2)")
+    up.add_argument("--genesis", choices=GENESIS_CHOICES, default=None,
+                    help="genesis configuration (default tiny): tiny is the tiny preset; testnet-like runs the spec's "
+                         "testnet parameters (Hare committee 800, tortoise hdist 10, PoST K1/K2 26/37, ...) with "
+                         "4-layer epochs and small PoST data (devnet rule testnet-like); a resumed devnet keeps its own")
     up.add_argument("--byzantine", type=int, action="append", default=[], metavar="NODE",
                     help="make a node byzantine (equivocates, sends malformed gossip and invalid transactions)")
     up.add_argument("--crash", action="append", default=[], metavar="NODE:LAYER[:RESTART]",
@@ -341,6 +353,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="spec modules' implementation (default impl; spec runs the readable code only, slower)")
     up.set_defaults(func=up_command, layers_given=False)
     rules = sub.add_parser("rules", help="list the devnet rules (what the devnet simplifies or defines itself)")
+    rules.add_argument("--genesis", choices=GENESIS_CHOICES, default="tiny",
+                       help="list the rules in force for this genesis configuration (default tiny)")
     rules.set_defaults(func=rules_command)
     devnet.set_defaults(func=lambda args: devnet.print_help() or 2)
 

@@ -6,7 +6,7 @@ validates and gossips it at its next layer, as it would a transaction from a pee
 
 =========================  ===================================================================
 ``GET /status``            the node's status (layer, verified, applied, state root, counts)
-``GET /genesis``           genesis ID, golden ATX, layers per epoch, wallet template address
+``GET /genesis``           genesis ID, golden ATX, layers per epoch, genesis configuration, wallet template address
 ``GET /layers``            ``?from=&to=``: per layer: proposals, Hare output, applied block, root
 ``GET /layers/N``          one layer, with its proposals
 ``GET /blocks/ID``         a block (hex ID): proposals, transactions, rewards
@@ -86,6 +86,7 @@ class NodeView:
         return {"genesis_id": hx(crypto.genesis_id(data["genesis_time"], data["extra_data"])),
                 "golden_atx": hx(crypto.golden_atx(data["genesis_time"], data["extra_data"])),
                 "genesis_time": data["genesis_time"], "layers_per_epoch": data["layers_per_epoch"],
+                "genesis_config": data.get("config", "tiny"),
                 "wallet_template": hx(template_address(bytes.fromhex(data["wallet_code"]))),
                 "genesis_accounts": {("0x" + k): v for k, v in sorted(data["accounts"].items())}}
 

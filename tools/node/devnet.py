@@ -43,11 +43,14 @@ class DevnetConfig:
     transactions: bool = True
     post_memo: bool = True
     seed: str = "smspec-devnet"
+    genesis: str = p.DEFAULT_GENESIS  # genesis configuration: "tiny" or "testnet-like" (rule testnet-like)
 
     def to_json(self) -> str:
         data = asdict(self)
         data["byzantine"] = list(self.byzantine)
         data["crash"] = {str(k): list(v) for k, v in self.crash.items()}
+        if self.genesis == p.DEFAULT_GENESIS:
+            del data["genesis"]  # a tiny devnet's file is what it was before configurations existed
         return json.dumps(data, sort_keys=True)
 
     @classmethod
@@ -89,9 +92,11 @@ def make_genesis(m: Any, config: DevnetConfig, wallet_code: bytes) -> Genesis:
     for name in USERS:
         owner = crypto.public_key(user_seed(m, config, name))
         accounts[w.wallet_address(template, owner).hex()] = p.GENESIS_BALANCE
+    params = p.genesis_params(config.genesis, m)
     return Genesis(genesis_time=p.GENESIS_TIME, extra_data=p.EXTRA_DATA,
-                   layers_per_epoch=m.tortoise.LAYERS_PER_EPOCH, identities=identities,
-                   married=[0] if config.married else [], accounts=accounts, wallet_code=wallet_code.hex())
+                   layers_per_epoch=params.layers_per_epoch, identities=identities,
+                   married=[0] if config.married else [], accounts=accounts, wallet_code=wallet_code.hex(),
+                   layer_size=params.layer_size, config=config.genesis)
 
 
 class LayerClock:

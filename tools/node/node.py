@@ -79,9 +79,13 @@ class Genesis:
     tick_size: int = p.TICK_SIZE
     layer_size: int = p.LAYER_SIZE
     layer_reward: int = p.LAYER_REWARD
+    config: str = p.DEFAULT_GENESIS  # the genesis configuration: "tiny" or "testnet-like"
 
     def to_json(self) -> str:
-        return json.dumps(self.__dict__, sort_keys=True)
+        data = dict(self.__dict__)
+        if data["config"] == p.DEFAULT_GENESIS:
+            del data["config"]  # the tiny genesis keeps the JSON it had before configurations existed
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Genesis:
@@ -100,14 +104,36 @@ class SharedAtxStore(SqliteAtxStore):
         connection.commit()
 
 
+class ConfiguredPost:
+    """The post spec module with a genesis configuration's `PostConfig` in force: what
+    `SpecPostVerifier` (atx.md) takes as its `post`, so that it verifies with these parameters
+    (rule "testnet-like"); every other name is the module's own."""
+
+    def __init__(self, post: Any, config: Any) -> None:
+        self._post = post
+        self._config = config
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._post, name)
+
+    def preset_config(self) -> Any:
+        return self._config
+
+    def verify_vrf_nonce(self, node_id: bytes, commitment_atx_id: bytes, num_units: int, nonce: int,
+                         config: Any = None) -> bool:
+        return self._post.verify_vrf_nonce(node_id, commitment_atx_id, num_units, nonce, config or self._config)
+
+
 class MemoVerifier:
     """Rule "post-memo": `SpecPostVerifier` with successful results memoized in `memo`."""
 
-    def __init__(self, inner: Any, memo: dict | None) -> None:
+    def __init__(self, inner: Any, memo: dict | None, tag: str = p.DEFAULT_GENESIS) -> None:
         self.inner = inner
         self.memo = memo
+        self.tag = tag  # the genesis configuration: results of another one's parameters never match
 
     def _cached(self, key: tuple, call: Any) -> None:
+        key = (self.tag, *key)
         if self.memo is not None and key in self.memo:
             return
         call()
@@ -168,9 +194,13 @@ class Node:
         self.template = w.template_address(self.code)
         self.L = genesis.layers_per_epoch
         t = m.tortoise
-        self.tconfig = attrs.evolve(t.TortoiseConfig(), layers_per_epoch=self.L)
+        self.params = p.genesis_params(genesis.config, m)
+        if self.params.layers_per_epoch != self.L:
+            raise NodeHalted(f"genesis {genesis.config}: {self.L} layers per epoch, expected {self.params.layers_per_epoch}")
+        self.tconfig = self.params.tortoise_config(t)
         self.first_ballot_layer = t.effective_genesis(self.tconfig) + 1
-        self.verifier = MemoVerifier(m.atx.SpecPostVerifier(m.post), memo)
+        self.post = ConfiguredPost(m.post, self.params.post)
+        self.verifier = MemoVerifier(m.atx.SpecPostVerifier(self.post), memo, genesis.config)
         self.identities = [Identity(name, bytes.fromhex(seed), units)
                            for name, seed, units in genesis.identities[str(index)]]
         self.keys = {ident.name: crypto.public_key(ident.seed) for ident in self.identities}
@@ -206,8 +236,9 @@ class Node:
             directory = self.post_dir(ident)
             if os.path.exists(os.path.join(directory, post.METADATA_FILE_NAME)):
                 continue
-            post.initialize(directory, self.keys[ident.name], self.golden, ident.units, post.LABELS_PER_UNIT,
-                            post.MAX_FILE_SIZE, post.SCRYPT_N)
+            config = self.params.post
+            post.initialize(directory, self.keys[ident.name], self.golden, ident.units, config.labels_per_unit,
+                            self.params.max_file_size, config.scrypt_n)
 
     def _replay_tortoise(self) -> Any:
         t = self.m.tortoise
@@ -502,11 +533,11 @@ class Node:
         """A PoST proof; with the "post-memo" rule memoized by (identity, commitment, units,
         challenge), which determine the data and hence the proof."""
         post = self.m.post
-        key = ("prove", self.keys[ident.name], self.golden, ident.units, challenge)
+        key = (self.genesis.config, "prove", self.keys[ident.name], self.golden, ident.units, challenge)
         memo = self.verifier.memo
         if memo is not None and key in memo:
             return memo[key]
-        proof = post.generate_proof(self.post_dir(ident), challenge, post.PROVING_NONCES)
+        proof = post.generate_proof(self.post_dir(ident), challenge, self.params.proving_nonces, self.params.post)
         result = self.m.atx.PostV1(proof.nonce, proof.indices, proof.pow)
         if memo is not None:
             memo[key] = result
@@ -617,7 +648,7 @@ class Node:
         if total_units == ident.units:
             return metadata.nonce
         index = 0
-        while not post.verify_vrf_nonce(self.keys[ident.name], self.golden, total_units, index):
+        while not post.verify_vrf_nonce(self.keys[ident.name], self.golden, total_units, index, self.params.post):
             index += 1
         return index
 
@@ -710,11 +741,11 @@ class Node:
         for pid, smesher in self.db.execute("SELECT id, smesher FROM proposals WHERE layer = ? ORDER BY id", (layer,)):
             if not self.is_malicious(smesher):
                 initial.append(pid)
-        state = hare.ProtocolState(threshold=hare.threshold_for(layer))
+        state = hare.ProtocolState(threshold=self.params.threshold(hare, layer))
         hare.on_initial(state, tuple(initial))
         context = hare.SessionContext(layer=layer, genesis_id=self.genesis_id,
                                       active=hare.ActiveSet(beacon=self.beacon(epoch), weights=weights),
-                                      committee=hare.committee_for(layer), leaders=hare.LEADERS)
+                                      committee=self.params.committee(hare, layer), leaders=self.params.hare_leaders)
         self.sessions[layer] = HareSession(state, context)
         return True
 
@@ -744,7 +775,7 @@ class Node:
                     continue
                 message = hare.build_message(ident.seed, key, self.genesis_id, layer, out.message, eligibility)
                 messages.append(hare.encode(message, hare.Message))
-        if hare.session_should_stop(executed, out, hare.ITERATIONS_LIMIT):
+        if hare.session_should_stop(executed, out, self.params.hare_iterations):
             session.stopped = True
         return messages
 

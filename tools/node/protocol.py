@@ -9,6 +9,8 @@ protocol question.
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 from smspec.spec.scale import (
     Bytes,
@@ -119,6 +121,110 @@ MAX_TXS_PER_PROPOSAL = 32
 ELIGIBILITY_VOTING = 3
 EMPTY_ID20 = bytes(20)
 EMPTY_ID32 = bytes(32)
+
+
+# ---------------------------------------------------------------------------------------------
+# Genesis configurations (rule "testnet-like")
+
+# Rule "testnet-like": the testnet parameters a devnet cannot afford: (parameter, testnet value,
+# devnet value, why).
+TESTNET_LIKE_DEVIATIONS = (
+    ("LAYERS_PER_EPOCH", "288", "4", "the tortoise's effective genesis is the last layer of epoch 1: "
+     "first ballots at layer 576 instead of 8, and 288 layers per ATX phase"),
+    ("post SCRYPT_N", "8192", "16", "labels cost 512 times more: initializing the identities' data "
+     "would take minutes in Python"),
+    ("post PROVING_NONCES", "288", "16", "a prover option, not checked by verifiers: each group of 16 nonces "
+     "costs one RandomX k2pow hash, so 288 nonces cost 18 per proof"),
+    ("hare PREROUND_DELAY_MS / ROUND_DURATION_MS", "25000 / 12000", "not used",
+     "rounds run in lock step (rule hare-sync), not on a clock"),
+    ("PoET (phase shift, cycle gap, tick size)", "a real PoET", f"{POET_LEAVES} leaves, tick {TICK_SIZE}",
+     "rules poet and poet-instant (PoET is not specified in spec/)"),
+    ("layer reward", "go-spacemesh issuance schedule", f"{LAYER_REWARD:,}",
+     "rule rewards (issuance is not specified in spec/)"),
+)
+
+TESTNET_LIKE_RULE = (
+    "testnet-like", "--genesis testnet-like: the spec's testnet preset values (Hare committee, leaders, iterations; "
+                    "tortoise hdist, zdist, windows, max exceptions, bad-beacon delay; PoST K1, K2, K3, units, labels "
+                    "per unit, PoW difficulty; layer size) passed as parameters to the tiny spec modules, except: "
+                    + "; ".join(f"{name} {testnet} -> {used}" for name, testnet, used, _ in TESTNET_LIKE_DEVIATIONS),
+)
+
+
+def devnet_rules(genesis_config: str = "tiny") -> tuple:
+    """The devnet rules in force for a genesis configuration (name, one-line summary)."""
+    return DEVNET_RULES + ((TESTNET_LIKE_RULE,) if genesis_config == "testnet-like" else ())
+
+
+GENESIS_CONFIGS = ("tiny", "testnet-like")
+DEFAULT_GENESIS = "tiny"
+
+
+@attrs.frozen
+class GenesisParams:
+    """The protocol parameters a genesis configuration puts in force (on the tiny spec modules)."""
+
+    name: str
+    layers_per_epoch: int
+    layer_size: int  # proposal eligibility (rule "proposal-eligibility")
+    tortoise: dict  # TortoiseConfig fields other than layers_per_epoch
+    post: Any  # the spec's PostConfig
+    proving_nonces: int
+    max_file_size: int
+    hare_committee: int | None  # None: the hare module's committee_for(layer)
+    hare_leaders: int
+    hare_iterations: int
+
+    def tortoise_config(self, tortoise: Any) -> Any:
+        return attrs.evolve(tortoise.TortoiseConfig(), layers_per_epoch=self.layers_per_epoch, **self.tortoise)
+
+    def committee(self, hare: Any, layer: int) -> int:
+        return hare.committee_for(layer) if self.hare_committee is None else self.hare_committee
+
+    def threshold(self, hare: Any, layer: int) -> int:
+        """The Hare threshold `committee // 2 + 1` (hare.md `threshold_for`) of this committee."""
+        if self.hare_committee is None:
+            return hare.threshold_for(layer)
+        return self.hare_committee // 2 + 1
+
+
+_TORTOISE_FIELDS = ("hdist", "zdist", "window_size", "historical_window_end", "historical_window_size",
+                    "max_exceptions", "bad_beacon_vote_delay_layers")
+
+
+def genesis_params(name: str, m: Any) -> GenesisParams:
+    """The parameters of genesis configuration `name` ("tiny" or "testnet-like") for modules `m`
+    (the tiny preset's spec modules)."""
+    if name == "tiny":
+        post = m.post
+        return GenesisParams(name=name, layers_per_epoch=m.tortoise.LAYERS_PER_EPOCH, layer_size=LAYER_SIZE,
+                             tortoise={}, post=post.preset_config(), proving_nonces=post.PROVING_NONCES,
+                             max_file_size=post.MAX_FILE_SIZE, hare_committee=None, hare_leaders=m.hare.LEADERS,
+                             hare_iterations=m.hare.ITERATIONS_LIMIT)
+    if name != "testnet-like":
+        raise ValueError(f"unknown genesis configuration {name!r} (expected one of {', '.join(GENESIS_CONFIGS)})")
+    from smspec.spec import load
+
+    # the testnet preset's values, read from the spec documents compiled for that preset (only
+    # their constants are used: every function that runs is the tiny modules' own, given these
+    # values through its parameters)
+    hare, tortoise, post = (load(module, "testnet") for module in ("hare", "tortoise", "post"))
+    if hare.COMMITTEE_UPGRADE_LAYER is not None:
+        raise ValueError("the testnet preset's Hare committee changes at a layer; testnet-like expects one committee")
+    testnet_tortoise = tortoise.TortoiseConfig()
+    return GenesisParams(
+        name=name,
+        layers_per_epoch=m.tortoise.LAYERS_PER_EPOCH,  # rule testnet-like: 4, not 288
+        layer_size=tortoise.LAYER_SIZE,
+        tortoise={f: getattr(testnet_tortoise, f) for f in _TORTOISE_FIELDS},
+        # the tiny module's PostConfig holding the testnet values (rule testnet-like: scrypt N)
+        post=m.post.PostConfig(**{**attrs.asdict(post.preset_config()), "scrypt_n": m.post.SCRYPT_N}),
+        proving_nonces=m.post.PROVING_NONCES,  # rule testnet-like
+        max_file_size=post.MAX_FILE_SIZE,
+        hare_committee=hare.COMMITTEE,
+        hare_leaders=hare.LEADERS,
+        hare_iterations=hare.ITERATIONS_LIMIT,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,6 +409,6 @@ def split_rewards(rewards: list, amount: int = LAYER_REWARD) -> list[tuple[bytes
 
 
 __all__ = [
-    "Block", "Certificate", "DEVNET_RULES", "Eligibility", "EpochData", "PoetProof", "Proposal", "Reward", "Tx",
-    "WireHeader", "WireVotes", "decode", "encode", "modules",
+    "Block", "Certificate", "DEVNET_RULES", "GENESIS_CONFIGS", "GenesisParams", "Eligibility", "EpochData", "PoetProof", "Proposal", "Reward", "Tx",
+    "WireHeader", "WireVotes", "decode", "encode", "genesis_params", "modules",
 ]
