@@ -121,6 +121,9 @@ def check_rule(devnet, testnet):
 
 
 def check_cli(devnet, summary, capsys):
+    from smspec.tools.commands.devnet import GENESIS_CHOICES
+
+    assert GENESIS_CHOICES == p.GENESIS_CONFIGS
     # resuming the finished devnet runs no layer: the header, the rules and the summary
     code = main(["devnet", "up", "--datadir", devnet.directory])
     out = capsys.readouterr().out
