@@ -99,19 +99,38 @@ class CaseFailure(AssertionError):
     pass
 
 
+@dataclass
+class CaseRun:
+    """One case run through its handler: the JSON inputs, their blobs, and both outcomes."""
+
+    inputs: dict[str, Any]
+    blobs: dict[str, bytes]
+    got: dict[str, Any]
+    want: dict[str, Any] | None
+
+    @property
+    def contradicts_known_answer(self) -> bool:
+        return self.want is not None and not outcome_matches(self.want, self.got)
+
+
+def run_case(key: str, case: Case, preset: str) -> CaseRun:
+    """Convert a case's inputs to JSON (registering its blobs) and run them through the handler."""
+    blobs: dict[str, bytes] = {}
+    inputs = to_json(case.inputs, blobs)
+    for sha, data in blobs.items():
+        handler_registry.register_blob(sha, data)
+    return CaseRun(inputs, blobs, run_handler(key, inputs, preset), expected_outcome(case))
+
+
 def check_source(source: VectorSource) -> None:
     """The pytest body of a vector source: run each case and check known answers."""
     failures = []
+    cases = source.cases()
     for preset in source.presets:
-        for case in source.cases():
-            blobs: dict[str, bytes] = {}
-            inputs = to_json(case.inputs, blobs)
-            for sha, data in blobs.items():
-                handler_registry.register_blob(sha, data)
-            got = run_handler(source.key, inputs, preset)
-            want = expected_outcome(case)
-            if want is not None and not outcome_matches(want, got):
-                failures.append(f"{preset}/{source.key}/{case.name}: {describe_difference(want, got)}")
+        for case in cases:
+            run = run_case(source.key, case, preset)
+            if run.want is not None and run.contradicts_known_answer:
+                failures.append(f"{preset}/{source.key}/{case.name}: {describe_difference(run.want, run.got)}")
     if failures:
         raise CaseFailure("\n".join(failures))
 
@@ -152,15 +171,11 @@ def generate_cases(sources: Iterable[VectorSource], presets: set[str] | None = N
             if presets is not None and preset not in presets:
                 continue
             for case in source_cases:
-                blobs: dict[str, bytes] = {}
-                inputs = to_json(case.inputs, blobs)
-                for sha, data in blobs.items():
-                    handler_registry.register_blob(sha, data)
-                got = run_handler(source.key, inputs, preset)
-                want = expected_outcome(case)
-                if want is not None and not outcome_matches(want, got):
-                    raise CaseFailure(f"{preset}/{source.key}/{case.name}: {describe_difference(want, got)}")
-                expected = dict(got)
+                run = run_case(source.key, case, preset)
+                if run.want is not None and run.contradicts_known_answer:
+                    raise CaseFailure(f"{preset}/{source.key}/{case.name}: {describe_difference(run.want, run.got)}")
+                inputs, blobs = run.inputs, run.blobs
+                expected = dict(run.got)
                 if "error" in expected and case.reason is None:
                     # Error reasons are normative only where the case names one.
                     expected.pop("reason", None)

@@ -21,13 +21,7 @@ from smspec.impl import hare as impl_hare
 from smspec.impl import registry
 from smspec.spec.errors import SpecError
 
-
-@pytest.fixture(autouse=True, scope="module")
-def spec_backend():
-    previous = registry.active_backend()
-    registry.use_backend("spec")
-    yield
-    registry.use_backend(previous)
+pytestmark = pytest.mark.usefixtures("spec_backend")
 
 
 def outcome(function, *args):

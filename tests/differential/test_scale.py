@@ -21,14 +21,7 @@ from smspec.spec import scale
 from smspec.tests.differential.scale_outcomes import BITS, outcome
 from smspec.tests.spec.scale.strategies import codec_and_bytes, codecs, maybe_invalid_values
 
-
-@pytest.fixture(autouse=True, scope="module")
-def spec_backend():
-    """Run the spec side unpatched, whatever backend the session uses; restore it afterwards."""
-    previous = registry.active_backend()
-    registry.use_backend("spec")
-    yield
-    registry.use_backend(previous)
+pytestmark = pytest.mark.usefixtures("spec_backend")
 
 
 def full_outcome(function, *args):

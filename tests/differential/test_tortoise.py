@@ -18,13 +18,7 @@ from smspec.impl import registry
 from smspec.impl import tortoise as impl
 from smspec.tools.tortoise_sim import Scenario, Simulation
 
-
-@pytest.fixture(autouse=True, scope="module")
-def spec_backend():
-    previous = registry.active_backend()
-    registry.use_backend("spec")
-    yield
-    registry.use_backend(previous)
+pytestmark = pytest.mark.usefixtures("spec_backend")
 
 
 def outcome(function, *args):
