@@ -104,7 +104,9 @@ DEVNET_RULES = (
     ("ballot-malfeasance", "two different proposals of one smesher in one layer mark it malicious (no wire proof)"),
     ("sync", "a restarted node catches up by feeding a peer's stored objects through its own gossip handlers"),
     ("tcp-phases", "with --tcp, a coordinator paces the layers: every node runs a phase, then all gossip of the phase "
-                   "is received before the next (barriers instead of a simulated clock; the PoET runs in the coordinator)"),
+                   "is received before the next (barriers instead of a simulated clock; the PoET runs in the coordinator); "
+                   "a phase that gossips runs node by node in index order with a barrier after each node, so every node "
+                   "receives every object in the in-process devnet's order (base ballots are picked in arrival order)"),
     ("post-memo", "in-process nodes share a memo of successful PoST verifications (and of PoST proofs) keyed by "
                   "all their inputs (--no-post-memo: every node verifies every PoST itself)"),
 )

@@ -4,12 +4,16 @@
 listens on ``127.0.0.1`` (a free port), connects to every peer and sends its gossip (ATXs, PoET
 proofs, proposals, Hare messages, certificates, transactions) straight to them as frames; every
 received frame goes through the node's own handlers. A coordinator (the ``devnet up`` process,
-which also runs the embedded PoET) paces the layers: it tells every node to run a phase (begin
+which also runs the embedded PoET) paces the layers: it tells the nodes to run a phase (begin
 layer, ATX registration and publication, proposals, each Hare round, certificates, end of layer)
-and then waits until every frame sent in that phase has been received and handled by its
-recipient (*Devnet rule* **tcp-phases**: the phases of the in-process devnet, separated by
-barriers instead of a simulated clock). Every wait has a deadline; a node process exits when its
-coordinator goes away, so everything stops by itself.
+and waits until every frame sent has been received and handled by its recipient (*Devnet rule*
+**tcp-phases**: the phases of the in-process devnet, separated by barriers instead of a simulated
+clock). A phase in which nodes gossip runs node by node in index order, with a barrier after each
+node, so every node handles every object in the order the in-process devnet delivers it: a
+node's tortoise picks its base ballot in arrival order and certificates that arrive after a
+node's Hare session closed count differently, so an order left to the scheduler would change the
+state. Every wait has a deadline; a node process exits when its coordinator goes away, so
+everything stops by itself.
 
 Frame: ``kind`` (1-byte length, ASCII) ‖ 4-byte big-endian length ‖ payload. A coordinator call
 is the frame kind ``rpc`` with a JSON payload; the node answers with one ``rpc`` frame.
@@ -176,11 +180,15 @@ class NodeProcess:
             return {"accepted": node.sync_from(objects, call["upto"])}
         if op == "begin":
             node.begin_layer(call["layer"])
+            return {}
+        if op == "relay_inbox":
             from smspec.tools.node.api import take_inbox
 
             for kind, data in take_inbox(node.db):
                 if node.handle(kind, data):
                     self.gossip(kind, data)
+            return {}
+        if op == "garbage":
             if node.behaviour == "byzantine":
                 from smspec.tools.node.devnet import byzantine_garbage
 
@@ -336,15 +344,22 @@ class TcpDevnet:
 
     def restart(self, index: int, layer: int) -> int:
         """Start a killed node's process again on its database and sync it from a live peer."""
-        peer = min(self.sockets)
-        objects = self.call(peer, {"op": "export"})["objects"]
+        # the in-process devnet's peer: the first live honest node
+        peer = next((i for i in sorted(self.sockets) if i not in self.devnet.config.byzantine), None)
+        objects = self.call(peer, {"op": "export"})["objects"] if peer is not None else []
         self._spawn(index)
         self._connect(index)
-        for other in list(self.sockets):
+        for other in self.live():
             self.call(other, {"op": "peers", "ports": self.ports, "renew": [index]})
         for other in self.sent:
             self.sent[other][index] = 0
+        if peer is None:
+            return 0
         return self.call(index, {"op": "sync", "objects": objects, "upto": layer - 1})["accepted"]
+
+    def live(self) -> list[int]:
+        """The running node processes in index order (the in-process devnet's order)."""
+        return sorted(self.sockets)
 
     def call(self, index: int, op: dict) -> Any:
         sock = self.sockets[index]
@@ -357,14 +372,24 @@ class TcpDevnet:
         return answer["result"]
 
     def call_all(self, op: dict, barrier: bool = True) -> dict:
-        results = {index: self.call(index, op) for index in self.sockets}
+        """Run a phase that gossips nothing on every node (then, by default, a barrier)."""
+        results = {index: self.call(index, op) for index in self.live()}
         if barrier:
+            self.barrier()
+        return results
+
+    def call_each(self, op: dict) -> dict:
+        """Run a gossiping phase node by node in index order, a barrier after each node: every
+        node receives the phase's objects in the order the in-process devnet broadcasts them."""
+        results = {}
+        for index in self.live():
+            results[index] = self.call(index, op)
             self.barrier()
         return results
 
     def barrier(self) -> None:
         """Wait until every node has received and handled every frame sent to it so far."""
-        for index, sock in self.sockets.items():
+        for index, sock in sorted(self.sockets.items()):
             expect = {sender: sent.get(index, 0) for sender, sent in self.sent.items() if sender != index}
             send_frame(sock, "rpc", json.dumps({"op": "barrier", "expect": expect}).encode())
         for sock in self.sockets.values():
@@ -381,11 +406,17 @@ class TcpDevnet:
             if up is not None and layer == up and index not in self.sockets:
                 accepted = self.restart(index, layer)
                 events.append(f"node {index} restarted and synced {accepted} objects")
-        self.call_all({"op": "begin", "layer": layer})
+        # the order of Devnet.step: begin every node, relay the API inboxes, the users'
+        # transactions, the byzantine garbage
+        self.call_all({"op": "begin", "layer": layer}, barrier=False)
+        self.call_each({"op": "relay_inbox"})
         if devnet.config.transactions:
+            live = self.live()
             for k, data in enumerate(devnet.user_transactions(layer)):
-                self.call(k % len(self.sockets), {"op": "submit", "kind": "tx", "data": data.hex()})
-            self.barrier()
+                self.call(live[k % len(live)], {"op": "submit", "kind": "tx", "data": data.hex()})
+                self.barrier()
+        if set(devnet.config.byzantine) & set(self.sockets):
+            self.call_each({"op": "garbage", "layer": layer})
         atxs = 0
         if layer % devnet.L == 0 and epoch >= 1:
             for result in self.call_all({"op": "atx_register", "epoch": epoch}, barrier=False).values():
@@ -393,26 +424,26 @@ class TcpDevnet:
                     devnet.poet.register(epoch, bytes.fromhex(challenge))
             proof = devnet.poet.close(epoch)
             leaves = [leaf.hex() for leaf in devnet.poet.leaves(epoch)]
-            self.call_all({"op": "atx_publish", "epoch": epoch, "proof": proof.hex() if proof else "",
-                           "leaves": leaves})
-            atxs = self.call(0, {"op": "status"})["atxs"]
+            self.call_each({"op": "atx_publish", "epoch": epoch, "proof": proof.hex() if proof else "",
+                            "leaves": leaves})
+            atxs = self.call(self.live()[0], {"op": "status"})["atxs"]
         rounds = 0
         if layer >= 2 * devnet.L:
-            self.call_all({"op": "propose", "layer": layer})
+            self.call_each({"op": "propose", "layer": layer})
             active = self.call_all({"op": "hare_start", "layer": layer}, barrier=False)
             running = any(r["active"] for r in active.values())
             while running and rounds < 64:
                 rounds += 1
                 results = self.call_all({"op": "hare_round", "layer": layer}, barrier=False)
-                self.call_all({"op": "hare_send", "layer": layer})
+                self.call_each({"op": "hare_send", "layer": layer})
                 running = any(r["active"] for r in results.values())
-            self.call_all({"op": "hare_done", "layer": layer})
+            self.call_each({"op": "hare_done", "layer": layer})
         reports = self.call_all({"op": "end", "layer": layer}, barrier=False)
         return {"layer": layer, "epoch": epoch, "rounds": rounds, "atxs": atxs, "reports": reports, "events": events}
 
     def first_layer(self) -> int:
         """The first layer some node has not finished (the processes resume from their databases)."""
-        return min(self.call(index, {"op": "status"})["last_done"] for index in self.sockets) + 1
+        return min(self.call(index, {"op": "status"})["last_done"] for index in self.live()) + 1
 
     def run(self, progress: Any = None, pace: float = 0.0, layer_seconds: float = 0.0) -> dict:
         """Start the processes, run every remaining layer, stop them; the summary."""
@@ -431,7 +462,7 @@ class TcpDevnet:
                     progress(info)
                 if pace:
                     time.sleep(pace)
-            statuses = {index: self.call(index, {"op": "status"}) for index in self.sockets}
+            statuses = {index: self.call(index, {"op": "status"}) for index in self.live()}
         finally:
             self.stop()
         byzantine = set(self.devnet.config.byzantine)
