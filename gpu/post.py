@@ -140,17 +140,12 @@ def engine() -> ScryptOpenCL:
 
 
 def _check(commitment: bytes, start: int, count: int, scrypt_n: int) -> None:
-    """The spec's argument checks, in the order its per-label loop meets them (count > 0)."""
+    """The spec's argument checks, in the order its per-label loop meets them (count > 0),
+    and the kernel's own bound on N."""
+    from smspec.impl.post import check_label_range
     from smspec.spec.errors import InvalidValue
 
-    if len(commitment) != 32:
-        raise InvalidValue("wrong_length", "a commitment is 32 bytes")
-    if not 0 <= start < 2**64:
-        raise InvalidValue("out_of_range", f"label index {start} is not a u64")
-    if scrypt_n < 2 or scrypt_n & (scrypt_n - 1):
-        raise InvalidValue("scrypt_n_not_power_of_two", f"N = {scrypt_n}")
-    if start + count - 1 >= 2**64:
-        raise InvalidValue("out_of_range", "label index is not a u64")
+    check_label_range(commitment, start, count, scrypt_n)
     if scrypt_n > 2**31:
         raise InvalidValue("out_of_range", "the OpenCL kernel takes N below 2^32")
 

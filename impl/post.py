@@ -144,15 +144,11 @@ def lanes_for(scrypt_n: int) -> int:
 
 
 @replaces("post", "compute_labels")
-def compute_labels(commitment: bytes, start: int, count: int, scrypt_n: int) -> bytes:
-    """The 32-byte outputs of labels start .. start + count - 1, concatenated (numpy)."""
+def check_label_range(commitment: bytes, start: int, count: int, scrypt_n: int) -> None:
+    """The spec's argument checks for a non-empty label range, in the order its per-label loop
+    meets them (shared by the numpy and OpenCL backends)."""
     from smspec.spec.errors import InvalidValue
 
-    # the spec's checks, in the order its per-label loop meets them
-    if count < 0:
-        raise InvalidValue("out_of_range", "negative label count")
-    if count == 0:
-        return b""
     if len(commitment) != 32:
         raise InvalidValue("wrong_length", "a commitment is 32 bytes")
     if not 0 <= start < 2**64:
@@ -161,6 +157,17 @@ def compute_labels(commitment: bytes, start: int, count: int, scrypt_n: int) -> 
         raise InvalidValue("scrypt_n_not_power_of_two", f"N = {scrypt_n}")
     if start + count - 1 >= 2**64:
         raise InvalidValue("out_of_range", "label index is not a u64")
+
+
+def compute_labels(commitment: bytes, start: int, count: int, scrypt_n: int) -> bytes:
+    """The 32-byte outputs of labels start .. start + count - 1, concatenated (numpy)."""
+    from smspec.spec.errors import InvalidValue
+
+    if count < 0:
+        raise InvalidValue("out_of_range", "negative label count")
+    if count == 0:
+        return b""
+    check_label_range(commitment, start, count, scrypt_n)
     step = lanes_for(scrypt_n)
     out = []
     for first in range(start, start + count, step):
