@@ -143,7 +143,6 @@ def lanes_for(scrypt_n: int) -> int:
     return max(1, min(MAX_LANES, SCRATCH_BYTES // (128 * scrypt_n)))
 
 
-@replaces("post", "compute_labels")
 def check_label_range(commitment: bytes, start: int, count: int, scrypt_n: int) -> None:
     """The spec's argument checks for a non-empty label range, in the order its per-label loop
     meets them (shared by the numpy and OpenCL backends)."""
@@ -159,6 +158,7 @@ def check_label_range(commitment: bytes, start: int, count: int, scrypt_n: int) 
         raise InvalidValue("out_of_range", "label index is not a u64")
 
 
+@replaces("post", "compute_labels")
 def compute_labels(commitment: bytes, start: int, count: int, scrypt_n: int) -> bytes:
     """The 32-byte outputs of labels start .. start + count - 1, concatenated (numpy)."""
     from smspec.spec.errors import InvalidValue
