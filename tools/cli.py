@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import pkgutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 from smspec import __version__
 
@@ -22,6 +25,91 @@ class CliError(Exception):
     def __init__(self, message: str, status: int = 2) -> None:
         super().__init__(message)
         self.status = status
+
+
+# Bounds on what a command reads from the user before it parses it (never taken on trust).
+MAX_JSON_DEPTH = 64
+MAX_INPUT_BYTES = 64 * 2**20
+
+
+def integer(low: int | None = None, high: int | None = None, what: str = "an integer") -> Callable[[str], int]:
+    """An argparse ``type`` taking a decimal (or 0x-hex) integer in ``[low, high]``.
+
+    Out-of-range values are refused at parse time, so a command never sizes work, memory or a
+    loop on an unchecked number.
+    """
+
+    def parse(text: str) -> int:
+        if len(text) > 100:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {len(text)} characters")
+        try:
+            value = int(text, 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if low is not None and value < low:
+            raise argparse.ArgumentTypeError(f"expected {what} >= {low}, got {value}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"expected {what} <= {high}, got {value}")
+        return value
+
+    return parse
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of ``[``/``{`` in JSON ``text`` (strings skipped), without recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def load_json(text: str | bytes, what: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse user-supplied JSON, refusing deep nesting and malformed text with a :class:`CliError`."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CliError(f"{what} is not UTF-8 text") from None
+    if len(text) > MAX_INPUT_BYTES:
+        raise CliError(f"{what} is larger than {MAX_INPUT_BYTES} bytes")
+    if json_depth(text) > max_depth:
+        raise CliError(f"{what} is nested deeper than {max_depth} levels")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise CliError(f"{what} is not valid JSON: {e}") from None
+
+
+def read_input(path: str | Path, what: str, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a user-named file, or a one-line :class:`CliError` (missing, a directory,
+    unreadable, or larger than ``max_bytes``)."""
+    file = Path(path)
+    try:
+        if file.is_dir():
+            raise CliError(f"{what} {str(path)!r} is a directory, expected a file")
+        with file.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise CliError(f"{what} {str(path)!r} does not exist") from None
+    except OSError as e:
+        raise CliError(f"cannot read {what} {str(path)!r}: {e.strerror or e}") from None
+    if len(data) > max_bytes:
+        raise CliError(f"{what} {str(path)!r} is larger than {max_bytes} bytes")
+    return data
 
 
 def build_parser() -> argparse.ArgumentParser:
