@@ -3,22 +3,24 @@
 ``init`` writes a data directory exactly as post-rs does (``postdata_<k>.bin`` files of 16-byte
 labels and ``postdata_metadata.json``). It is resumable: after every batch the labels are
 flushed to disk and then a small checkpoint, ``.smspec-init.json`` (labels done, best VRF-nonce
-candidate so far, scrypt N), is replaced atomically. A rerun truncates whatever was written after
-the last checkpoint and continues, so the final files are byte-identical to an uninterrupted
-run. The checkpoint is removed when the metadata gets its nonce.
+candidate so far, scrypt N, batch size), is replaced atomically. A rerun checks the checkpoint
+against the metadata and the data (``smspec.tools.post_data``: nothing is truncated before
+that, and never more than the one unsaved batch a kill leaves), truncates that batch and
+continues, so the final files are byte-identical to an uninterrupted run. The checkpoint is
+removed when the metadata gets its nonce; ``.smspec-params.json`` (every parameter, scrypt N
+included) stays. ``verify-data`` re-derives labels of a directory and reports damage.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any
 
-from smspec.tools.cli import CliError, set_backend_from_args
-
-STATE_FILE = ".smspec-init.json"
+from smspec.tools import post_data
+from smspec.tools.cli import CliError, integer, set_backend_from_args
+from smspec.tools.post_data import MAX_BATCH, MAX_SCRYPT_N, PARAMS_FILE, STATE_FILE
 
 
 def _hex(text: str, size: int | None, what: str) -> bytes:
@@ -102,26 +104,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("init", help="initialize (or resume) a PoST data directory",
                        description="Compute all labels of an identity into DIR as post-rs does, find the "
-                       "VRF nonce, and write postdata_metadata.json. Killed at any moment and rerun "
-                       "with the same arguments, it resumes; the final files are byte-identical to an "
-                       "uninterrupted run. A directory made with other parameters is refused.")
+                       "VRF nonce, and write postdata_metadata.json. Killed at any moment (or stopped by a "
+                       "full disk) and rerun with the same arguments, it resumes; the final files are "
+                       "byte-identical to an uninterrupted run. Every parameter is recorded in "
+                       f"DIR/{PARAMS_FILE} (kept after initialization) and a directory made with other "
+                       "parameters is refused. Nothing is ever deleted: a checkpoint that disagrees with the "
+                       "data is refused before any file is touched.")
     p.add_argument("datadir", metavar="DIR", help="data directory (created if missing)")
     p.add_argument("--node-id", required=True, help="the identity's 32-byte public key, hex")
     p.add_argument("--commitment-atx", required=True, help="32-byte commitment ATX id, hex")
-    p.add_argument("--num-units", required=True, type=_positive, help="space units to initialize")
-    p.add_argument("--labels-per-unit", type=_positive, default=None, help="labels per unit (default: the preset's)")
-    p.add_argument("--max-file-size", type=_positive, default=None,
+    p.add_argument("--num-units", required=True, type=integer(1, 2**32 - 1, "a number of units"),
+                   help="space units to initialize")
+    p.add_argument("--labels-per-unit", type=integer(1, 2**64 - 1, "a number of labels"), default=None,
+                   help="labels per unit (default: the preset's)")
+    p.add_argument("--max-file-size", type=integer(16, 2**64 - 1, "a file size in bytes"), default=None,
                    help="bytes per postdata_N.bin file, a multiple of 16 (default: the preset's, 4 GiB on mainnet)")
-    p.add_argument("--scrypt-n", type=_positive, default=None, help="scrypt N (default: the preset's SCRYPT_N)")
+    p.add_argument("--scrypt-n", type=integer(2, MAX_SCRYPT_N, "a power of two"), default=None,
+                   help="scrypt N (default: the preset's SCRYPT_N)")
     p.add_argument("--backend", choices=("opencl", "cpu", "spec"), default=None,
                    help="label engine: opencl (default when an OpenCL device exists), cpu (numpy) or spec")
-    p.add_argument("--batch", type=_positive, default=None,
+    p.add_argument("--batch", type=integer(1, MAX_BATCH, "a number of labels"), default=None,
                    help="labels per checkpoint (default: about a second of work)")
     p.add_argument("--preset", dest="post_preset", choices=("mainnet", "testnet", "tiny"), default=None,
                    help="parameter preset (default: global --preset, $SMSPEC_PRESET or mainnet)")
     p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     p.add_argument("--stop-after", type=_positive, default=None, help=argparse.SUPPRESS)  # tests: simulate a kill
     p.set_defaults(func=run_init)
+
+    p = sub.add_parser("verify-data", help="re-derive labels of a data directory and report damage",
+                       description="Recompute labels of DIR (the first and last of every file, plus a "
+                       "seeded random sample, or --all) and compare them with the stored ones; check "
+                       "that every file is present with its size and that the VRF nonce is valid. "
+                       "Prints each damaged file with its label index ranges. Exit status 0 when clean, "
+                       "1 when anything is damaged, 2 on bad input.")
+    p.add_argument("datadir", metavar="DIR", help="data directory (post-rs layout)")
+    p.add_argument("--sample", type=integer(0, 1 << 24, "a number of labels"), default=64,
+                   help="random labels to re-derive besides each file's first and last (default 64)")
+    p.add_argument("--all", dest="everything", action="store_true", help="re-derive every label")
+    p.add_argument("--seed", type=integer(0, 2**64 - 1, "a seed"), default=None,
+                   help="seed of the random sample (default: a random one, printed)")
+    p.add_argument("--scrypt-n", type=integer(2, MAX_SCRYPT_N, "a power of two"), default=None,
+                   help=f"scrypt N (default: the one recorded in DIR/{PARAMS_FILE}, else the preset's)")
+    p.add_argument("--backend", choices=("cpu", "opencl", "spec"), default="cpu",
+                   help="label engine: cpu (numpy, default), opencl or spec")
+    p.add_argument("--preset", dest="post_preset", choices=("mainnet", "testnet", "tiny"), default=None,
+                   help="parameter preset (default: global --preset, $SMSPEC_PRESET or mainnet)")
+    p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    p.set_defaults(func=run_verify_data)
 
     p = sub.add_parser("prove", help="generate a proof for a challenge and write it as JSON",
                        description="Read DIR (post-rs layout), run the k2pow for each nonce group and the "
@@ -190,58 +219,6 @@ def run_label(args: argparse.Namespace) -> int:
 # init
 
 
-def _read_state(datadir: str) -> dict[str, Any] | None:
-    path = os.path.join(datadir, STATE_FILE)
-    if not os.path.exists(path):
-        return None
-    try:
-        with open(path, encoding="utf-8") as file:
-            state = json.load(file)
-        best = state["best"]
-        return {"scrypt_n": int(state["scrypt_n"]), "labels_done": int(state["labels_done"]),
-                "best": None if best is None else (int(best[0]), bytes.fromhex(best[1]))}
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
-        raise CliError(f"{path} is corrupt; delete it and the postdata_*.bin files to start over") from None
-
-
-def _write_state(datadir: str, scrypt_n: int, labels_done: int, best: tuple[int, bytes] | None) -> None:
-    path = os.path.join(datadir, STATE_FILE)
-    text = json.dumps({"scrypt_n": scrypt_n, "labels_done": labels_done,
-                       "best": None if best is None else [best[0], best[1].hex()]})
-    with open(path + ".tmp", "w", encoding="utf-8") as file:
-        file.write(text)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(path + ".tmp", path)
-
-
-def _write_metadata(post: Any, datadir: str, metadata: Any) -> None:
-    path = os.path.join(datadir, post.METADATA_FILE_NAME)
-    with open(path + ".tmp", "w", encoding="utf-8") as file:
-        file.write(post.metadata_to_json(metadata))
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(path + ".tmp", path)
-
-
-def _truncate_to(post: Any, datadir: str, metadata: Any, labels_done: int) -> None:
-    """Drop whatever was written after the checkpoint (a kill between data and checkpoint)."""
-    for file_index in range(post.num_files(metadata)):
-        path = os.path.join(datadir, post.data_file_name(file_index))
-        first, end = post.file_label_range(metadata, file_index)
-        keep = max(0, min(end, labels_done) - first)
-        if os.path.exists(path):
-            if keep == 0 and first >= labels_done:
-                os.remove(path)
-            elif os.path.getsize(path) > post.LABEL_SIZE * keep:
-                with open(path, "r+b") as file:
-                    file.truncate(post.LABEL_SIZE * keep)
-            elif os.path.getsize(path) < post.LABEL_SIZE * keep:
-                raise CliError(f"{path} is shorter than the checkpoint says; delete {STATE_FILE} and the data files")
-        elif keep:
-            raise CliError(f"{path} is missing but the checkpoint says it holds labels; delete {STATE_FILE}")
-
-
 def run_init(args: argparse.Namespace) -> int:
     post = _post(args)
     from smspec.impl.registry import active_backend
@@ -254,96 +231,93 @@ def run_init(args: argparse.Namespace) -> int:
     _backend(args, default_backend)
     node_id = _hex(args.node_id, 32, "--node-id")
     atx_id = _hex(args.commitment_atx, 32, "--commitment-atx")
-    labels_per_unit = args.labels_per_unit or post.LABELS_PER_UNIT
-    max_file_size = args.max_file_size or post.MAX_FILE_SIZE
     scrypt_n = args.scrypt_n or post.SCRYPT_N
-    if max_file_size % 16:
-        raise CliError(f"--max-file-size must be a multiple of 16, got {max_file_size}")
-    if scrypt_n < 2 or scrypt_n & (scrypt_n - 1):
-        raise CliError(f"--scrypt-n must be a power of two, at least 2; got {scrypt_n}")
-    if args.num_units > post.MAX_U32:
-        raise CliError("--num-units must fit in a u32")
+    params = post_data.InitParams(node_id, atx_id, args.labels_per_unit or post.LABELS_PER_UNIT, args.num_units,
+                                  args.max_file_size or post.MAX_FILE_SIZE, scrypt_n)
+    post_data.check_parameters(post, params)
+    num_labels = params.num_labels
     datadir = args.datadir
     if os.path.exists(datadir) and not os.path.isdir(datadir):
         raise CliError(f"{datadir} exists and is not a directory")
-    try:
-        os.makedirs(datadir, exist_ok=True)
-    except OSError as e:
-        raise CliError(f"cannot create {datadir}: {e.strerror}") from None
-
-    wanted = post.PostMetadata(node_id, atx_id, labels_per_unit, args.num_units, max_file_size)
-    meta_path = os.path.join(datadir, post.METADATA_FILE_NAME)
-    state = _read_state(datadir)
-    if os.path.exists(meta_path):
+    if not os.path.exists(datadir):
+        post_data.check_free_space(datadir, post_data.LABEL_SIZE * num_labels)  # before creating anything
         try:
-            existing = post.load_metadata(datadir)
-        except post.SpecError as e:
-            raise CliError(f"{meta_path}: {e}") from None
-        different = [name for name in ("node_id", "commitment_atx_id", "labels_per_unit", "num_units", "max_file_size")
-                     if getattr(existing, name) != getattr(wanted, name)]
-        if different:
-            raise CliError(f"{datadir} was initialized with other parameters ({', '.join(different)} differ); "
-                           "use another directory")
-        if existing.nonce is not None and state is None:
-            _load_checked(post, datadir)  # every data file present with its full size
-            print(f"{datadir} is already initialized (VRF nonce {existing.nonce})", file=sys.stderr)
-            return 0
-    if state is not None and state["scrypt_n"] != scrypt_n:
-        raise CliError(f"{datadir} was initialized with scrypt N = {state['scrypt_n']}, not {scrypt_n}")
-    if state is None:
-        state = {"scrypt_n": scrypt_n, "labels_done": 0, "best": None}
-        stale = [name for name in os.listdir(datadir) if name.startswith("postdata_") and name.endswith(".bin")]
-        if stale:
-            print(f"{datadir}: no smspec checkpoint; recomputing the {len(stale)} existing data files",
-                  file=sys.stderr)
-        _write_metadata(post, datadir, wanted)
-        _write_state(datadir, scrypt_n, 0, None)
-
-    num_labels = post.total_labels(wanted)
-    labels_done, best = state["labels_done"], state["best"]
-    try:
-        _truncate_to(post, datadir, wanted, labels_done)
-    except OSError as e:
-        raise CliError(f"cannot resume: {e}") from None
-    commitment = post.compute_commitment(node_id, atx_id)
-    difficulty = post.vrf_difficulty(num_labels)
+            os.makedirs(datadir, exist_ok=True)
+        except OSError as e:
+            raise CliError(f"cannot create {datadir}: {e.strerror}") from None
     batch = args.batch or max(64, min(1 << 16, (1 << 22) // scrypt_n))
-    per_file = post.labels_per_file(max_file_size)
+    with post_data.locked(datadir):
+        plan = post_data.plan_init(post, datadir, params)  # every check; nothing changed yet
+        if plan.kind == "done":
+            print(f"{datadir} is already initialized (VRF nonce {plan.nonce})", file=sys.stderr)
+            return 0
+        labels_done = 0 if plan.checkpoint is None else plan.checkpoint.labels_done
+        post_data.check_free_space(datadir, post_data.LABEL_SIZE * (num_labels - labels_done))
+        try:
+            if plan.checkpoint is None:
+                post_data.start_fresh(post, datadir, params, batch)
+            else:
+                post_data.resume(post, datadir, params, plan.checkpoint)
+        except OSError as e:
+            raise post_data.write_error(e, datadir, labels_done, num_labels) from None
+        best = None if plan.checkpoint is None else plan.checkpoint.best
+        return _init_labels(post, args, datadir, params, labels_done, best, batch, active_backend())
+
+
+def _init_labels(post: Any, args: argparse.Namespace, datadir: str, params: Any, labels_done: int,
+                 best: tuple[int, bytes] | None, batch: int, backend: str) -> int:
+    """Compute, append and checkpoint the labels from labels_done on, then the VRF nonce and metadata."""
     from tqdm import tqdm
 
+    num_labels = params.num_labels
+    commitment = post.compute_commitment(params.node_id, params.commitment_atx_id)
+    difficulty = post.vrf_difficulty(num_labels)
+    per_file = post.labels_per_file(params.max_file_size)
     stop_at = None if args.stop_after is None else labels_done + args.stop_after
     with tqdm(total=num_labels, initial=labels_done, unit="label", unit_scale=True, smoothing=0.05,
-              desc=f"init ({active_backend()})", disable=args.no_progress or None) as bar:
+              desc=f"init ({backend})", disable=args.no_progress or None) as bar:
         while labels_done < num_labels:
             if stop_at is not None and labels_done >= stop_at:
                 print("smspec: stopped (--stop-after)", file=sys.stderr)
                 return 3
             file_index = labels_done // per_file
             count = min(batch, num_labels - labels_done, (file_index + 1) * per_file - labels_done)
+            labels, found = post.initialize_range(commitment, labels_done, count, params.scrypt_n, difficulty)
+            path = os.path.join(datadir, post.data_file_name(file_index))
             try:
-                labels, found = post.initialize_range(commitment, labels_done, count, scrypt_n, difficulty)
-                path = os.path.join(datadir, post.data_file_name(file_index))
-                with open(path, "ab") as file:
-                    file.write(labels)
-                    file.flush()
-                    os.fsync(file.fileno())
+                post_data.append_labels(path, labels)
+                best = post.better_vrf_nonce(best, found)
+                post_data.write_checkpoint(
+                    datadir, post_data.Checkpoint(params.scrypt_n, labels_done + count, best, batch))
             except OSError as e:
-                raise CliError(f"cannot write {datadir}: {e.strerror}") from None
-            best = post.better_vrf_nonce(best, found)
+                raise post_data.write_error(e, path, labels_done, num_labels) from None
             labels_done += count
-            _write_state(datadir, scrypt_n, labels_done, best)
             bar.update(count)
     last_position = None
     if best is None:
         print("no VRF nonce among the labels; searching past the end", file=sys.stderr)
-        best = post.search_vrf_nonce_beyond(commitment, num_labels, scrypt_n)
+        best = post.search_vrf_nonce_beyond(commitment, num_labels, params.scrypt_n)
         last_position = best[0] + 1
     import attrs
 
-    _write_metadata(post, datadir, attrs.evolve(wanted, nonce=best[0], last_position=last_position))
-    os.remove(os.path.join(datadir, STATE_FILE))
-    print(f"initialized {num_labels} labels in {post.num_files(wanted)} files; VRF nonce {best[0]}", file=sys.stderr)
+    metadata = attrs.evolve(params.metadata(post), nonce=best[0], last_position=last_position)
+    meta_path = os.path.join(datadir, post.METADATA_FILE_NAME)
+    try:
+        post_data.write_atomic(meta_path, post.metadata_to_json(metadata))
+        os.remove(os.path.join(datadir, STATE_FILE))
+    except OSError as e:
+        raise post_data.write_error(e, meta_path, num_labels, num_labels) from None
+    print(f"initialized {num_labels} labels in {post.num_files(metadata)} files; VRF nonce {best[0]}",
+          file=sys.stderr)
     return 0
+
+
+def run_verify_data(args: argparse.Namespace) -> int:
+    post = _post(args)
+    _backend(args, "cpu")
+    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
+    return post_data.verify_data(post, args.datadir, args.scrypt_n, args.sample, args.everything, seed,
+                                 not args.no_progress)
 
 
 # --------------------------------------------------------------------------------------------
