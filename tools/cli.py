@@ -39,7 +39,7 @@ EXIT_STATUSES = {
     EXIT_OK: "success",
     EXIT_NEGATIVE: "a negative verdict, for commands that give one (invalid proof or signature, "
     "rejected ATX, failed check)",
-    EXIT_BAD_INPUT: "bad input: a one-line 'smspec: error: ...' on standard error",
+    EXIT_BAD_INPUT: "bad input: one line 'smspec: error: ...' on standard error",
     EXIT_INTERNAL: "internal error (a bug): one line; rerun with SMSPEC_DEBUG=1 for the traceback",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }

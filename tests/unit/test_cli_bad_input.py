@@ -605,13 +605,44 @@ def test_usage_errors_are_one_line(capsys):
     assert capsys.readouterr().err.startswith("smspec: error: argument COMMAND: invalid choice: 'nosuch'")
 
 
+def test_wrong_acceptances_of_issue_12_are_refused(tmp_path, capsys):
+    """The three bad inputs that used to succeed with status 0."""
+    seed = "11" * 32
+    assert cli.main(["crypto", "sign", "--seed", seed, "--domain", "atx", "--text", "a", "--genesis-id", "00"]) == 2
+    assert capsys.readouterr().err == ("smspec: error: --genesis-id must be 20 bytes (40 hex digits), or '' for "
+                                       "none; got 1 bytes\n")
+    proof = "00" * 80
+    elig = ["hare", "eligibility", "--vrf-proof", proof, "--weight", "1", "--total-weight", "15", "--committee", "10"]
+    assert cli.main([*elig, "--count", "-1"]) == 2
+    assert capsys.readouterr().err.startswith("smspec: error: argument --count: expected a u16 count >= 0, got -1")
+    out = tmp_path / "no" / "such" / "x"
+    assert cli.main(["spec", "build", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (f"smspec: error: --out '{out}': the directory '{out.parent}' does not "
+                                       "exist\n")
+    assert not (tmp_path / "no").exists()
+
+
+def test_an_invalid_claimed_count_is_a_negative_verdict(capsys):
+    elig = ["hare", "eligibility", "--vrf-proof", "00" * 80, "--weight", "1", "--total-weight", "15",
+            "--committee", "10"]
+    assert cli.main(elig) == 0
+    count = int(capsys.readouterr().out)
+    assert cli.main([*elig, "--count", str(count)]) == 0
+    assert capsys.readouterr().out == f"{count} (claimed count {count} is valid)\n"
+    assert cli.main([*elig, "--count", str(count + 1)]) == 1
+    assert capsys.readouterr().out == f"{count} (claimed count {count + 1} is invalid)\n"
+
+
 def test_exit_statuses_are_documented():
     from smspec.tools.cli import EXIT_STATUSES, build_parser
 
-    help_text = build_parser().format_help()
-    for status in EXIT_STATUSES:
-        assert f"{status} " in help_text
+    help_text = " ".join(build_parser().format_help().split())
+    for status, meaning in EXIT_STATUSES.items():
+        assert f"{status} {' '.join(meaning.split())}" in help_text
     assert sorted(EXIT_STATUSES) == [0, 1, 2, 70, 130]
+    reference = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
+    for status in EXIT_STATUSES:
+        assert f"\n| {status} | " in reference
 
 
 if __name__ == "__main__":
