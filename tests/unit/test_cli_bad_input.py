@@ -50,7 +50,7 @@ SHARDS = 2
 
 NOT_HEX = ["zz", "0x0", "0xzz", "0x0g"]
 FILES = ["{missing}", "{dir}", "{huge}"]  # bad for every input file
-CONTENTS = ["{binary}", "{empty}", "{text}", "{deep}"]  # bad contents for a structured file
+CONTENTS = ["{binary}", "{empty}", "{text}", "{deep}", "{jsonlist}", "{jsonobject}"]  # bad for a structured file
 DEEP = "[" * 100_000
 
 
@@ -65,8 +65,9 @@ KINDS: dict[str, list[str]] = {
     "json_file": [*FILES, *CONTENTS, "-"],  # a file holding JSON ('-': empty standard input)
     "message_file": FILES,  # any bytes are a message
     "program": FILES,  # any bytes are a program (a bad one is the VM's verdict)
-    "trace_file": [*FILES, *CONTENTS],
-    "in_dir": ["{missing}", "{text}", "{dir}"],  # an existing directory with content
+    "trace_file": [*FILES, *CONTENTS, "{badtrace}", "{badtrace2}", "{badlegacy}", "{badlegacy2}"],
+    # an existing directory with content: not there, a file, empty, or holding malformed files
+    "in_dir": ["{missing}", "{text}", "{dir}", "{deepmeta}", "{binmeta}", "{dirmeta}", "{badnode}", "{badvectors}"],
     "new_dir": ["{text}", "{binary}", "{nodir}"],  # a directory created if missing (its parent must exist)
     "out_file": ["{nodir}", "{dir}"],
     "sqlite": ["{nodir}", "{dir}", "{binary}", "{text}", "{huge}"],
@@ -368,6 +369,17 @@ def make_fixtures(root: Path) -> dict[str, str]:
         "specout": root / "specout",
         "vectors": root / "vectors",
         "vectorsnew": root / "vectorsnew",
+        "jsonlist": root / "list.json",
+        "jsonobject": root / "object.json",
+        "badtrace": root / "badtrace.json",
+        "badtrace2": root / "badtrace2.json",
+        "badlegacy": root / "badlegacy.jsonl",
+        "badlegacy2": root / "badlegacy2.jsonl",
+        "deepmeta": root / "deepmeta",  # PoST directories whose metadata is deep JSON, binary, a directory
+        "binmeta": root / "binmeta",
+        "dirmeta": root / "dirmeta",
+        "badnode": root / "badnode",  # a node directory whose database is not one
+        "badvectors": root / "badvectors",  # a vector directory with a malformed case
     }
     fixtures = {name: str(path) for name, path in paths.items()}
     if (root / "ready").exists():
@@ -379,6 +391,24 @@ def make_fixtures(root: Path) -> dict[str, str]:
     paths["deep"].write_text(DEEP)
     with paths["huge"].open("wb") as file:  # sparse: 8 GiB that take no disk
         file.truncate(8 * 2**30)
+    from smspec.tools.tortoise_trace import SMSPEC_FORMAT
+
+    paths["jsonlist"].write_text("[1, [2], {}]")
+    paths["jsonobject"].write_text('{"a": {"b": [1]}, "nonce": "x", "indices": 5, "pow": null}')
+    paths["badtrace"].write_text(json.dumps({"format": SMSPEC_FORMAT, "events": 5, "outputs": 3}))
+    paths["badtrace2"].write_text(json.dumps({"format": SMSPEC_FORMAT, "config": {"hdist": "x"},
+                                              "events": [[1, 2], {"op": None}], "outputs": []}))
+    paths["badlegacy"].write_text('{"t": 1, "o": 5}\n')
+    paths["badlegacy2"].write_text('{"t": 0, "o": {"x": 1}}\n{"t": 99, "o": []}\n')
+    for name in ("deepmeta", "binmeta", "dirmeta", "badnode"):
+        paths[name].mkdir()
+    (paths["deepmeta"] / "postdata_metadata.json").write_text(DEEP)
+    (paths["binmeta"] / "postdata_metadata.json").write_bytes(bytes(range(256)))
+    (paths["dirmeta"] / "postdata_metadata.json").mkdir()
+    (paths["badnode"] / "node.sqlite").write_bytes(bytes(range(256)) * 64)
+    case = paths["badvectors"] / "tiny" / "scale" / "codec" / "bool" / "case"
+    case.mkdir(parents=True)
+    (case / "case.json").write_text(DEEP)
     paths["program"].write_bytes(raw_program("addi a0, zero, 5\naddi zero, zero, 1"))
     paths["context"].write_text(json.dumps({"config": {
         "genesis_id": "0x" + "00" * 20, "golden_atx": "0x" + "00" * 32, "current_epoch": 2, "tick_size": 1,
@@ -465,6 +495,8 @@ def child(root: str, shard: int, shards: int, out: str) -> None:
 
     for name in spec.available_modules():  # compile every document once, outside the timed calls
         spec.load(name)
+    parser = cli.build_parser()
+    cli.build_parser = lambda: parser  # one parser for every call (argparse keeps no state between parses)
     signal.signal(signal.SIGALRM, _alarm)
     mapped = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
     limit = mapped + ADDRESS_SPACE_GIB * 2**30

@@ -347,12 +347,33 @@ def run_init(args: argparse.Namespace) -> int:
 # prove and verify
 
 
-def _load_checked(post: Any, datadir: str) -> Any:
-    """The metadata of an initialized directory whose data files all have their full size."""
+MAX_METADATA_BYTES = 1 << 20
+
+
+def read_metadata(post: Any, datadir: str) -> Any:
+    """The metadata of data directory `datadir`, or a one-line error: the file is read with a size
+    limit and checked as UTF-8 JSON of bounded depth before the spec's parser sees it."""
     if not os.path.isdir(datadir):
         raise CliError(f"{datadir}: not a directory")
+    path = os.path.join(datadir, post.METADATA_FILE_NAME)
+    if not os.path.exists(path):
+        raise CliError(f"{datadir}: {path} does not exist (not a PoST data directory)")
     try:
-        metadata = post.load_metadata(datadir)
+        text = read_input(path, "the metadata file", MAX_METADATA_BYTES).decode("utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not UTF-8 text") from None
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise CliError(f"{path}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return post.metadata_from_json(text)
+    except post.SpecError as e:
+        raise CliError(f"{datadir}: {e}") from None
+
+
+def _load_checked(post: Any, datadir: str) -> Any:
+    """The metadata of an initialized directory whose data files all have their full size."""
+    metadata = read_metadata(post, datadir)
+    try:
         post.num_files(metadata)
     except post.SpecError as e:
         raise CliError(f"{datadir}: {e}") from None
@@ -428,12 +449,7 @@ def run_verify(args: argparse.Namespace) -> int:
     _backend(args)
     challenge = _hex(args.challenge, 32, "--challenge")
     seed = _hex(args.seed, None, "--seed") if args.seed else b""
-    if not os.path.isdir(args.datadir):
-        raise CliError(f"{args.datadir}: not a directory")
-    try:
-        metadata = post.load_metadata(args.datadir)
-    except post.SpecError as e:
-        raise CliError(f"{args.datadir}: {e}") from None
+    metadata = read_metadata(post, args.datadir)
     try:
         text = read_input(args.proof, "PROOF").decode("utf-8")
     except UnicodeDecodeError:

@@ -109,14 +109,9 @@ def add_commands(sub: argparse._SubParsersAction, prove_name: str, verify_name: 
 
 
 def _load_identity(pb: Any, post: Any, datadir: str) -> tuple[Any, Any]:
-    from smspec.spec.errors import SpecError
+    from smspec.tools.commands.post import read_metadata
 
-    if not os.path.isdir(datadir):
-        raise CliError(f"{datadir}: not a directory")
-    try:
-        metadata = post.load_metadata(datadir)
-    except SpecError as e:
-        raise CliError(f"{datadir}: {e}") from None
+    metadata = read_metadata(post, datadir)
     if metadata.labels_per_unit != post.LABELS_PER_UNIT:
         raise CliError(
             f"{datadir}: LabelsPerUnit {metadata.labels_per_unit} differs from the {post.PRESET} preset's "
