@@ -665,6 +665,42 @@ def test_an_invalid_claimed_count_is_a_negative_verdict(capsys):
     assert capsys.readouterr().out == f"{count} (claimed count {count + 1} is invalid)\n"
 
 
+@pytest.mark.parametrize(("status", "body", "message"), [
+    (200, b"hello", "smspec: error: the answer of {url}/status is not valid JSON: Expecting value: line 1 column 1 "
+                    "(char 0)"),
+    (200, b"[" * 100_000, "smspec: error: the answer of {url}/status is nested deeper than 64 levels"),
+    (200, b'{"node": 1}', "smspec: error: unexpected status from the node API: KeyError: 'layer'"),
+    (200, b"5", "smspec: error: unexpected status from the node API: TypeError: 'int' object is not subscriptable"),
+    (200, b"\xff", "smspec: error: the answer of {url}/status is not UTF-8 text"),
+    (500, b"\xff[", "smspec: error: {url}/status: HTTP Error 500: Internal Server Error"),
+])
+def test_node_status_survives_a_wrong_server(capsys, status, body, message):
+    """`node status` against something that is not a node API: one line, status 2."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server name
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert cli.main(["node", "status", "--url", url]) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert capsys.readouterr().err == message.format(url=url) + "\n"
+
+
 def test_exit_statuses_are_documented():
     from smspec.tools.cli import EXIT_STATUSES, build_parser
 
