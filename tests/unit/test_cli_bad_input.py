@@ -69,6 +69,7 @@ KINDS: dict[str, list[str]] = {
     # an existing directory with content: not there, a file, empty, or holding malformed files
     "in_dir": ["{missing}", "{text}", "{dir}", "{deepmeta}", "{binmeta}", "{dirmeta}", "{badnode}", "{badvectors}"],
     "new_dir": ["{text}", "{binary}", "{nodir}"],  # a directory created if missing (its parent must exist)
+    "vectors_dir": ["{text}", "{binary}", "{nodir}", "{postdir}"],  # and not a directory of something else
     "out_file": ["{nodir}", "{dir}"],
     "sqlite": ["{nodir}", "{dir}", "{binary}", "{text}", "{huge}"],
     "url": ["garbage", "http://", "http://[::1", "ftp://127.0.0.1/", "http://127.0.0.1:99999",
@@ -231,7 +232,7 @@ COMMANDS: dict[str, Command] = {
         {"--partition": "partition", "--missing-hare": "layers", "--empty-hare": "layers", "--late-blocks": "layers",
          "--save": "out_file"}, root=TINY),
     "vectors generate": Command([("--dir", "{vectorsnew}"), ("--only", "scale/codec/bool"), ("--quiet", None)],
-                                {"--dir": "new_dir", "--only": "filter", "--skip": "skip"},
+                                {"--dir": "vectors_dir", "--only": "filter", "--skip": "skip"},
                                 extra=[["vectors", "generate", "--dir", "{vectorsnew}", "--only", "nosuch"]]),
     "vectors check": Command([("--dir", "{vectors}"), ("--quiet", None)],
                              {"--dir": "in_dir", "--only": "filter", "--skip": "skip"},

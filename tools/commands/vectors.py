@@ -120,6 +120,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     set_backend_from_args(argparse.Namespace(backend="spec"))
     if not args.check:
         check_output(args.dir, "--dir", directory=True)
+        if args.dir.is_dir() and any(args.dir.iterdir()) and not (args.dir / "index.json").is_file():
+            # regenerating replaces every case directory under --dir: never in a directory of something else
+            raise CliError(f"--dir {str(args.dir)!r} is not empty and has no index.json: not a vector directory")
     sources = _sources(args)
     if not sources:
         raise CliError("no vector source matches the filters (--only / --skip)")
