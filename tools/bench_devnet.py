@@ -18,14 +18,14 @@ import shutil
 import tempfile
 import time
 
-from smspec.tools.cli import CliError
+from smspec.tools.cli import CliError, integer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--layers", type=int, default=16, help="layers per run (default 16: ATX phases in epochs 1-3)")
-    parser.add_argument("--nodes", type=int, default=4, help="nodes (default 4)")
+    parser.add_argument("--layers", type=integer(9, 400, "a layer count"), default=16, help="layers per run (default 16: ATX phases in epochs 1-3)")
+    parser.add_argument("--nodes", type=integer(1, 16, "a node count"), default=4, help="nodes (default 4)")
     parser.add_argument("--profile", action="store_true", help="print the top cProfile entries (cumulative) of run 1")
-    parser.add_argument("--top", type=int, default=20, help="cProfile entries to print (default 20)")
+    parser.add_argument("--top", type=integer(1, 10_000, "an entry count"), default=20, help="cProfile entries to print (default 20)")
     parser.add_argument("--only-memo", action="store_true", help="skip the run without the PoST memo")
 
 

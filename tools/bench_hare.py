@@ -16,18 +16,18 @@ from __future__ import annotations
 import argparse
 import time
 
-from smspec.tools.cli import CliError
+from smspec.tools.cli import CliError, integer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--committees", default="50,400", help="comma-separated committee sizes (default 50,400)")
-    parser.add_argument("--layers", type=int, default=1, help="layers per measurement (default 1)")
-    parser.add_argument("--nodes", type=int, default=4, help="honest nodes hosting the identities (default 4)")
+    parser.add_argument("--layers", type=integer(1, 10_000, "a layer count"), default=1, help="layers per measurement (default 1)")
+    parser.add_argument("--nodes", type=integer(1, 2000, "a node count"), default=4, help="honest nodes hosting the identities (default 4)")
     parser.add_argument("--mode", choices=("full", "light"), default="full",
                         help="full: signatures and VRFs; light: eligibility and protocol only (default full)")
     parser.add_argument("--backends", default="spec,impl", help="comma-separated backends to time (default spec,impl)")
     parser.add_argument("--hare4", action="store_true", help="simulate Hare 4 instead of Hare 3")
-    parser.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
+    parser.add_argument("--seed", type=integer(0, 2**64 - 1, "a seed"), default=1, help="simulation seed (default 1)")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -44,6 +44,8 @@ def run(args: argparse.Namespace) -> None:
     if args.layers < 1 or args.nodes < 1:
         raise CliError("--layers and --nodes must be positive")
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if not backends:
+        raise CliError("--backends: name at least one backend (spec, impl)")
     for backend in backends:
         if backend not in ("spec", "impl"):
             raise CliError(f"unknown backend {backend!r} (expected spec or impl)")

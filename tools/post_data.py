@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeGuard
 
 import attrs
-from smspec.tools.cli import CliError, load_json, read_input
+from smspec.tools.cli import MAX_JSON_DEPTH, CliError, json_depth, load_json, read_input
 
 STATE_FILE = ".smspec-init.json"
 PARAMS_FILE = ".smspec-params.json"
@@ -382,6 +382,29 @@ def derive(post: Any, commitment: bytes, indices: list[int], scrypt_n: int,
 # post init
 
 
+MAX_METADATA_BYTES = 1 << 20
+
+
+def read_metadata(post: Any, datadir: str) -> Any:
+    """The metadata of data directory `datadir`, or a one-line error: the file is read with a size
+    limit and checked as UTF-8 JSON of bounded depth before the spec's parser sees it."""
+    if not os.path.isdir(datadir):
+        raise CliError(f"{datadir}: not a directory")
+    path = os.path.join(datadir, post.METADATA_FILE_NAME)
+    if not os.path.exists(path):
+        raise CliError(f"{datadir}: {path} does not exist (not a PoST data directory)")
+    try:
+        text = read_input(path, "the metadata file", MAX_METADATA_BYTES).decode("utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not UTF-8 text") from None
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise CliError(f"{path}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return post.metadata_from_json(text)
+    except post.SpecError as e:
+        raise CliError(f"{datadir}: {e}") from None
+
+
 def plan_init(post: Any, datadir: str, params: InitParams) -> Plan:
     """Check ``datadir`` against ``params`` and decide what ``post init`` does; reads only."""
     wanted = params.metadata(post)
@@ -389,12 +412,7 @@ def plan_init(post: Any, datadir: str, params: InitParams) -> Plan:
     meta_path = os.path.join(datadir, post.METADATA_FILE_NAME)
     existing = None
     if os.path.lexists(meta_path):
-        try:
-            existing = post.load_metadata(datadir)
-        except post.SpecError as e:
-            raise CliError(f"{meta_path}: {e}; nothing was changed") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise CliError(f"cannot read {meta_path}: {getattr(e, 'strerror', None) or e}") from None
+        existing = read_metadata(post, datadir)
         different = [name for name in PARAMETERS if getattr(existing, name) != getattr(wanted, name)]
         if different:
             raise CliError(f"{datadir} was initialized with other parameters ({', '.join(different)} differ); "
@@ -569,14 +587,7 @@ def verify_data(post: Any, datadir: str, scrypt_n: int | None, sample: int, ever
     or holds a wrong label, with label index ranges. Returns 1 when anything is wrong, else 0."""
     from tqdm import tqdm
 
-    if not os.path.isdir(datadir):
-        raise CliError(f"{datadir}: not a directory")
-    try:
-        metadata = post.load_metadata(datadir)
-    except post.SpecError as e:
-        raise CliError(f"{datadir}: {e}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise CliError(f"cannot read the metadata of {datadir}: {getattr(e, 'strerror', None) or e}") from None
+    metadata = read_metadata(post, datadir)
     recorded = read_params(datadir)
     if recorded is not None:
         different = [name for name in PARAMETERS if getattr(recorded, name) != getattr(metadata, name)]

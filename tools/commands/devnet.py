@@ -17,9 +17,11 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from smspec.tools.cli import CliError
+from smspec.tools.cli import CliError, check_output, integer, load_json, real
 
 DEFAULT_URL = "http://127.0.0.1:9190"
+MAX_NODES = 32
+MAX_U64 = 2**64 - 1
 GENESIS_CHOICES = ("tiny", "testnet-like")  # tools/node/protocol.py GENESIS_CONFIGS (not imported: keeps --help fast)
 
 
@@ -36,6 +38,8 @@ def _crash(text: str) -> tuple[int, list]:
     except ValueError:
         raise CliError(f"--crash {text!r}: expected NODE:LAYER or NODE:LAYER:RESTART_LAYER") from None
     restart = values[2] if len(values) == 3 else None
+    if values[1] < 0:
+        raise CliError(f"--crash {text!r}: the crash layer must not be negative")
     if restart is not None and restart <= values[1]:
         raise CliError(f"--crash {text!r}: the restart layer must come after the crash layer")
     return values[0], [values[1], restart]
@@ -74,6 +78,11 @@ def up_command(args: argparse.Namespace) -> int:
         raise CliError("--layer-seconds and --pace: expected 0..3600 seconds")
     if args.tcp and args.serve:
         raise CliError("--serve is for the in-process devnet (with --tcp the API lives in the node processes)")
+    if args.api_port and args.api_port + config.nodes - 1 > 65535:
+        raise CliError(f"--api-port {args.api_port}: node {config.nodes - 1} would need port "
+                       f"{args.api_port + config.nodes - 1} (> 65535)")
+    if args.datadir is not None:
+        check_output(args.datadir, "--datadir", directory=True)
     from smspec.tools.node import protocol as p
     from smspec.tools.node.api import ApiServer
     from smspec.tools.node.devnet import Devnet, format_progress
@@ -86,8 +95,11 @@ def up_command(args: argparse.Namespace) -> int:
 
         from smspec.tools.node.devnet import DevnetConfig
 
-        with open(os.path.join(directory, "devnet.json"), encoding="utf-8") as f:
-            stored = DevnetConfig.from_json(f.read())
+        try:
+            with open(os.path.join(directory, "devnet.json"), encoding="utf-8") as f:
+                stored = DevnetConfig.from_json(f.read(1 << 20))
+        except (OSError, ValueError, TypeError, KeyError) as error:
+            raise CliError(f"{directory}/devnet.json is not a devnet configuration: {error}") from None
         given = args.layers_given or args.epochs is not None
         if args.genesis is not None and args.genesis != stored.genesis:
             raise CliError(f"--genesis {args.genesis}: {directory} holds a {stored.genesis} devnet; use a new --datadir")
@@ -192,21 +204,52 @@ def rules_command(args: argparse.Namespace) -> int:
 # node / tx: HTTP clients
 
 
+MAX_ANSWER_BYTES = 64 * 2**20
+
+
+def _check_url(url: str) -> str:
+    """An http(s) URL with a host and a valid port, or a one-line error."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as error:
+        raise CliError(f"--url {url!r}: {error}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CliError(f"--url {url!r}: expected http://HOST:PORT (the node API, e.g. {DEFAULT_URL})")
+    return url
+
+
 def _request(url: str, path: str, body: dict | None = None) -> Any:
+    import http.client
+
+    _check_url(url)
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url.rstrip("/") + path, data=data, method="POST" if body is not None else "GET",
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
+            answer = response.read(MAX_ANSWER_BYTES + 1)
     except urllib.error.HTTPError as error:
         try:
-            message = json.loads(error.read()).get("error", str(error))
-        except ValueError:
+            message = json.loads(error.read(1 << 16)).get("error", str(error))
+        except (ValueError, AttributeError, RecursionError):
             message = str(error)
         raise CliError(f"{url}{path}: {message}") from None
-    except (urllib.error.URLError, OSError) as error:
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as error:
         raise CliError(f"cannot reach the node API at {url}: {getattr(error, 'reason', error)}") from None
+    if len(answer) > MAX_ANSWER_BYTES:
+        raise CliError(f"{url}{path}: the answer is larger than {MAX_ANSWER_BYTES} bytes")
+    return load_json(answer, f"the answer of {url}{path}")
+
+
+def _answer(what: str, read: Any) -> Any:
+    """`read()` over a node's JSON answer; an answer of another shape is a one-line error."""
+    try:
+        return read()
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        raise CliError(f"unexpected {what} from the node API: {type(error).__name__}: {error}") from None
 
 
 def _view(args: argparse.Namespace) -> Any:
@@ -222,28 +265,41 @@ def _view(args: argparse.Namespace) -> Any:
 
 
 def status_command(args: argparse.Namespace) -> int:
-    status = _view(args).status() if args.datadir else _request(args.url, "/status")
+    import sqlite3
+
+    if args.datadir:
+        try:
+            status = _view(args).status()
+        except (sqlite3.Error, ValueError) as error:
+            raise CliError(f"--datadir {args.datadir!r}: not a readable node database: {error}") from None
+    else:
+        status = _request(args.url, "/status")
     if args.json:
         print(json.dumps(status, indent=1))
         return 0
     if not status:
         raise CliError("the node has not finished a layer yet")
-    print(f"node {status['node']}: layer {status['layer']}, verified {status['verified']}, applied {status['applied']}")
-    print(f"state root {status['state_root']}")
-    print(f"ATXs {status['atxs']}, proposals {status['proposals']}, blocks {status['blocks']}, "
-          f"malicious identities {len(status['malicious'])}")
-    if status["rejections"]:
-        print("rejected: " + ", ".join(f"{k} x{v}" for k, v in sorted(status["rejections"].items())))
+    lines = _answer("status", lambda: [
+        f"node {status['node']}: layer {status['layer']}, verified {status['verified']}, applied {status['applied']}",
+        f"state root {status['state_root']}",
+        f"ATXs {status['atxs']}, proposals {status['proposals']}, blocks {status['blocks']}, "
+        f"malicious identities {len(status['malicious'])}",
+        *(["rejected: " + ", ".join(f"{k} x{v}" for k, v in sorted(status["rejections"].items()))]
+          if status["rejections"] else []),
+    ])
+    print("\n".join(lines))
     return 0
 
 
 def _hex(text: str, size: int, option: str, what: str) -> bytes:
+    if not text.lower().startswith("0x"):
+        raise CliError(f"{option} {text[:80]!r}: expected 0x-hex")
     try:
         data = bytes.fromhex(text[2:])
     except ValueError:
-        raise CliError(f"{option} {text!r}: not hex") from None
+        raise CliError(f"{option} {text[:80]!r}: not hex") from None
     if len(data) != size:
-        raise CliError(f"{option}: {what} is {size} bytes")
+        raise CliError(f"{option}: {what} is {size} bytes, got {len(data)}")
     return data
 
 
@@ -271,13 +327,20 @@ def send_command(args: argparse.Namespace) -> int:
     from smspec.tools.node import protocol as p
     from smspec.tools.node import wallet as w
 
+    try:
+        args.devnet_seed.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CliError("--devnet-seed is not valid UTF-8") from None
     seed = _seed(args.sender, args.devnet_seed)
+    if args.to is not None:  # checked before any request
+        _hex(args.to, 24, "--to", "an address") if args.to.lower().startswith("0x") else _seed(
+            args.to, args.devnet_seed, "--to")
     if not args.spawn and args.amount is not None and not 0 < args.amount < 2**64:
         raise CliError(f"--amount: expected 1..2^64-1, got {args.amount}")
     m = p.modules()
     genesis = _request(args.url, "/genesis")
-    genesis_id = bytes.fromhex(genesis["genesis_id"][2:])
-    template = bytes.fromhex(genesis["wallet_template"][2:])
+    genesis_id, template = _answer("genesis", lambda: (bytes.fromhex(genesis["genesis_id"][2:]),
+                                                       bytes.fromhex(genesis["wallet_template"][2:])))
     principal = w.wallet_address(template, m.crypto.public_key(seed))
     if args.spawn:
         tx = w.make_spawn(m, genesis_id, template, seed)
@@ -288,7 +351,8 @@ def send_command(args: argparse.Namespace) -> int:
             raise CliError(f"--amount: expected 1..2^64-1, got {args.amount}")
         nonce = args.nonce
         if nonce is None:
-            nonce = _request(args.url, f"/accounts/0x{principal.hex()}")["next_nonce"]
+            account = _request(args.url, f"/accounts/0x{principal.hex()}")
+            nonce = _answer("account", lambda: int(account["next_nonce"]))
         tx = w.make_spend(m, genesis_id, template, seed, nonce, _address(args.to, genesis, args.devnet_seed), args.amount)
     result = _request(args.url, "/tx", {"tx": "0x" + p.encode(tx, p.Tx).hex()})
     print(json.dumps({**result, "principal": "0x" + principal.hex(), "nonce": tx.nonce}) if args.json
@@ -297,7 +361,8 @@ def send_command(args: argparse.Namespace) -> int:
 
 
 def tx_status_command(args: argparse.Namespace) -> int:
-    result = _request(args.url, f"/txs/{args.id}")
+    tx_id = _hex(args.id, 32, "ID", "a transaction ID")
+    result = _request(args.url, f"/txs/0x{tx_id.hex()}")
     print(json.dumps(result))
     return 0
 
@@ -317,19 +382,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                     "process per node gossiping over loopback TCP): PoST, PoET, ATX v2, proposals, "
                                     "Hare, tortoise and Athena transactions, every node on its own SQLite database. "
                                     "Run it again with the same --datadir to resume after an interruption.")
-    up.add_argument("--nodes", type=int, default=4, help="number of nodes (default 4)")
-    up.add_argument("--layers", type=int, default=20, action=_LayersAction,
+    up.add_argument("--nodes", type=integer(1, MAX_NODES, "a node count"), default=4,
+                    help=f"number of nodes, 1 to {MAX_NODES} (default 4)")
+    up.add_argument("--layers", type=integer(1, 100_000, "a layer count"), default=20, action=_LayersAction,
                     help="layers to run, from layer 0 (default 20 = 5 epochs; ballots start in epoch 2)")
-    up.add_argument("--epochs", type=int, help="epochs to run (4 layers each; overrides --layers)")
+    up.add_argument("--epochs", type=integer(1, 25_000, "an epoch count"),
+                    help="epochs to run (4 layers each; overrides --layers)")
     up.add_argument("--datadir", help="devnet directory (default: a new temporary directory); an existing one "
                                       "resumes with its stored options (--layers/--epochs may change its length)")
-    up.add_argument("--units", type=int, default=2,
+    up.add_argument("--units", type=integer(1, 4, "a space-unit count"), default=2,
                     help="PoST space units per identity (tiny genesis: 1..4, testnet-like: 2..4; default 2)")
     up.add_argument("--genesis", choices=GENESIS_CHOICES, default=None,
                     help="genesis configuration (default tiny): tiny is the tiny preset; testnet-like runs the spec's "
                          "testnet parameters (Hare committee 800, tortoise hdist 10, PoST K1/K2 26/37, ...) with "
                          "4-layer epochs and small PoST data (devnet rule testnet-like); a resumed devnet keeps its own")
-    up.add_argument("--byzantine", type=int, action="append", default=[], metavar="NODE",
+    up.add_argument("--byzantine", type=integer(0, MAX_NODES - 1, "a node index"), action="append", default=[],
+                    metavar="NODE",
                     help="make a node byzantine (equivocates, sends malformed gossip and invalid transactions)")
     up.add_argument("--crash", action="append", default=[], metavar="NODE:LAYER[:RESTART]",
                     help="kill a node at a layer (with --tcp: SIGKILL of its process) and optionally restart it "
@@ -340,10 +408,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="every node verifies every PoST itself (slower; see the post-memo devnet rule)")
     up.add_argument("--tcp", action="store_true",
                     help="run every node in its own process, gossiping over loopback TCP")
-    up.add_argument("--api-port", type=int, metavar="PORT",
+    up.add_argument("--api-port", type=integer(0, 65535, "a TCP port"), metavar="PORT",
                     help="serve node i's HTTP JSON API on 127.0.0.1:PORT+i (0: any free ports)")
-    up.add_argument("--pace", type=float, default=0.0, metavar="SECONDS", help="pause after every layer")
-    up.add_argument("--layer-seconds", type=float, default=0.0, metavar="SECONDS",
+    up.add_argument("--pace", type=real(0, 3600, "seconds"), default=0.0, metavar="SECONDS",
+                    help="pause after every layer")
+    up.add_argument("--layer-seconds", type=real(0, 3600, "seconds"), default=0.0, metavar="SECONDS",
                     help="wall-clock layers: layer L starts SECONDS after layer L-1 (default 0: simulated clock, "
                          "as fast as possible; a layer that overruns delays the next)")
     up.add_argument("--serve", action="store_true", help="with --api-port: keep serving after the last layer")
@@ -363,7 +432,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status = node_sub.add_parser("status", help="layer, verified layer, state root and counts of a node")
     status.add_argument("--url", default=DEFAULT_URL, help=f"node API (default {DEFAULT_URL})")
     status.add_argument("--datadir", help="read a node directory (or a devnet directory with --node) instead")
-    status.add_argument("--node", type=int, default=0, help="node index within a devnet directory (default 0)")
+    status.add_argument("--node", type=integer(0, MAX_NODES - 1, "a node index"), default=0,
+                        help="node index within a devnet directory (default 0)")
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(func=status_command)
     node.set_defaults(func=lambda args: node.print_help() or 2)
@@ -375,8 +445,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     send.add_argument("--from", dest="sender", default="alice",
                       help="the wallet owner: a devnet user name (alice, bob) or a 0x 32-byte key seed")
     send.add_argument("--to", help="recipient: a devnet user name or a 0x 24-byte address")
-    send.add_argument("--amount", type=int, help="amount to send")
-    send.add_argument("--nonce", type=int,
+    send.add_argument("--amount", type=integer(1, MAX_U64, "an amount (u64)"), help="amount to send")
+    send.add_argument("--nonce", type=integer(0, MAX_U64, "a nonce (u64)"),
                       help="nonce (default: the account's next nonce from the API, counting its waiting transactions)")
     send.add_argument("--spawn", action="store_true", help="spawn the sender's wallet instead of spending")
     send.add_argument("--devnet-seed", default="smspec-devnet", help="the devnet's seed (names devnet users' keys)")

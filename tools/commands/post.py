@@ -19,8 +19,19 @@ import sys
 from typing import Any
 
 from smspec.tools import post_data
-from smspec.tools.cli import CliError, integer, set_backend_from_args
-from smspec.tools.post_data import MAX_BATCH, MAX_SCRYPT_N, PARAMS_FILE, STATE_FILE
+from smspec.tools.cli import (
+    MAX_JSON_DEPTH,
+    CliError,
+    check_output,
+    integer,
+    json_depth,
+    read_input,
+    set_backend_from_args,
+)
+from smspec.tools.post_data import MAX_BATCH, MAX_SCRYPT_N, PARAMS_FILE, STATE_FILE, read_metadata
+
+MAX_U32 = 2**32 - 1
+MAX_U64 = 2**64 - 1
 
 
 def _hex(text: str, size: int | None, what: str) -> bytes:
@@ -54,24 +65,7 @@ def _backend(args: argparse.Namespace, default: str = "impl") -> str:
     return set_backend_from_args(args)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text}")
-    return value
+SCRYPT_N = integer(2, MAX_SCRYPT_N, "scrypt N (a power of two)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -94,8 +88,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        description="Print the full 32-byte scrypt-jane output for a label index; its "
                        "first 16 bytes (32 hex digits) are what init stores on disk.")
     p.add_argument("commitment", metavar="COMMITMENT_HEX", help="32-byte commitment, hex (see `post commitment`)")
-    p.add_argument("index", metavar="INDEX", type=_non_negative, help="label index (u64)")
-    p.add_argument("--scrypt-n", type=_positive, default=None, help="scrypt N (default: the preset's SCRYPT_N)")
+    p.add_argument("index", metavar="INDEX", type=integer(0, MAX_U64, "a label index (u64)"), help="label index (u64)")
+    p.add_argument("--scrypt-n", type=SCRYPT_N, default=None,
+                   help=f"scrypt N, a power of two up to {MAX_SCRYPT_N:,} (default: the preset's SCRYPT_N)")
     p.add_argument("--backend", choices=("spec", "impl", "opencl"), default="impl",
                    help="implementation: spec (readable Python), impl (numpy, default), opencl")
     p.add_argument("--preset", dest="post_preset", choices=("mainnet", "testnet", "tiny"), default=None,
@@ -113,22 +108,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("datadir", metavar="DIR", help="data directory (created if missing)")
     p.add_argument("--node-id", required=True, help="the identity's 32-byte public key, hex")
     p.add_argument("--commitment-atx", required=True, help="32-byte commitment ATX id, hex")
-    p.add_argument("--num-units", required=True, type=integer(1, 2**32 - 1, "a number of units"),
+    p.add_argument("--num-units", required=True, type=integer(1, MAX_U32, "a unit count (u32)"),
                    help="space units to initialize")
-    p.add_argument("--labels-per-unit", type=integer(1, 2**64 - 1, "a number of labels"), default=None,
+    p.add_argument("--labels-per-unit", type=integer(1, MAX_U64, "a label count (u64)"), default=None,
                    help="labels per unit (default: the preset's)")
-    p.add_argument("--max-file-size", type=integer(16, 2**64 - 1, "a file size in bytes"), default=None,
+    p.add_argument("--max-file-size", type=integer(16, MAX_U64, "a file size (u64)"), default=None,
                    help="bytes per postdata_N.bin file, a multiple of 16 (default: the preset's, 4 GiB on mainnet)")
-    p.add_argument("--scrypt-n", type=integer(2, MAX_SCRYPT_N, "a power of two"), default=None,
-                   help="scrypt N (default: the preset's SCRYPT_N)")
+    p.add_argument("--scrypt-n", type=SCRYPT_N, default=None,
+                   help=f"scrypt N, a power of two up to {MAX_SCRYPT_N:,} (default: the preset's SCRYPT_N)")
     p.add_argument("--backend", choices=("opencl", "cpu", "spec"), default=None,
                    help="label engine: opencl (default when an OpenCL device exists), cpu (numpy) or spec")
-    p.add_argument("--batch", type=integer(1, MAX_BATCH, "a number of labels"), default=None,
+    p.add_argument("--batch", type=integer(1, MAX_BATCH, "a label count"), default=None,
                    help="labels per checkpoint (default: about a second of work)")
     p.add_argument("--preset", dest="post_preset", choices=("mainnet", "testnet", "tiny"), default=None,
                    help="parameter preset (default: global --preset, $SMSPEC_PRESET or mainnet)")
     p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
-    p.add_argument("--stop-after", type=_positive, default=None, help=argparse.SUPPRESS)  # tests: simulate a kill
+    p.add_argument("--stop-after", type=integer(1, MAX_U64, "a label count"), default=None, help=argparse.SUPPRESS)  # tests: simulate a kill
     p.set_defaults(func=run_init)
 
     p = sub.add_parser("verify-data", help="re-derive labels of a data directory and report damage",
@@ -158,7 +153,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        "{\"nonce\", \"indices\" (base64), \"pow\"}.")
     p.add_argument("datadir", metavar="DIR", help="initialized data directory")
     p.add_argument("--challenge", required=True, help="32-byte challenge, hex (zeros for an initial PoST)")
-    p.add_argument("--nonces", type=_positive, default=None,
+    p.add_argument("--nonces", type=integer(16, 2**16, "a nonce count"), default=None,
                    help="nonces per pass, a multiple of 16 (default: the preset's PROVING_NONCES)")
     p.add_argument("--out", default="-", help="proof file (default: standard output)")
     p.add_argument("--backend", choices=("spec", "impl"), default="impl", help="prover: impl (default) or spec")
@@ -174,12 +169,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("datadir", metavar="DIR", help="data directory whose metadata names the identity")
     p.add_argument("proof", metavar="PROOF", help="proof JSON file ('-' for standard input)")
     p.add_argument("--challenge", required=True, help="32-byte challenge, hex")
-    p.add_argument("--k3", type=_positive, default=None, help="labels to regenerate (default: the preset's K3)")
+    p.add_argument("--k3", type=integer(1, MAX_U32, "K3"), default=None, help="labels to regenerate (default: the preset's K3)")
     p.add_argument("--all", action="store_true", help="regenerate every label of the proof (K3 = K2)")
     p.add_argument("--seed", default="", help="hex seed of the K3 subset (go-spacemesh: the peer id)")
     p.add_argument("--strict", action="store_true", help="also reject indices >= num_labels and duplicates")
     p.add_argument("--check-vrf-nonce", action="store_true", help="also verify the metadata's VRF nonce")
-    p.add_argument("--labels-per-unit", type=_positive, default=None,
+    p.add_argument("--labels-per-unit", type=integer(1, MAX_U64, "a label count (u64)"), default=None,
                    help="the network's labels per unit (default: the preset's; the verifier never takes it from the prover)")
     p.add_argument("--backend", choices=("spec", "impl"), default="impl", help="verifier: impl (default) or spec")
     p.add_argument("--preset", dest="post_preset", choices=("mainnet", "testnet", "tiny"), default=None,
@@ -237,8 +232,7 @@ def run_init(args: argparse.Namespace) -> int:
     post_data.check_parameters(post, params)
     num_labels = params.num_labels
     datadir = args.datadir
-    if os.path.exists(datadir) and not os.path.isdir(datadir):
-        raise CliError(f"{datadir} exists and is not a directory")
+    check_output(datadir, "DIR", directory=True)  # a directory, created inside an existing one
     if not os.path.exists(datadir):
         post_data.check_free_space(datadir, post_data.LABEL_SIZE * num_labels)  # before creating anything
         try:
@@ -326,10 +320,8 @@ def run_verify_data(args: argparse.Namespace) -> int:
 
 def _load_checked(post: Any, datadir: str) -> Any:
     """The metadata of an initialized directory whose data files all have their full size."""
-    if not os.path.isdir(datadir):
-        raise CliError(f"{datadir}: not a directory")
+    metadata = read_metadata(post, datadir)
     try:
-        metadata = post.load_metadata(datadir)
         post.num_files(metadata)
     except post.SpecError as e:
         raise CliError(f"{datadir}: {e}") from None
@@ -353,6 +345,8 @@ def run_prove(args: argparse.Namespace) -> int:
     nonces = args.nonces or post.PROVING_NONCES
     if nonces % 16:
         raise CliError(f"--nonces must be a multiple of 16, got {nonces}")
+    if args.out != "-":
+        check_output(args.out, "--out")
     metadata = _load_checked(post, args.datadir)
     config = post.preset_config()
     try:
@@ -403,22 +397,11 @@ def run_verify(args: argparse.Namespace) -> int:
     _backend(args)
     challenge = _hex(args.challenge, 32, "--challenge")
     seed = _hex(args.seed, None, "--seed") if args.seed else b""
-    if not os.path.isdir(args.datadir):
-        raise CliError(f"{args.datadir}: not a directory")
+    metadata = read_metadata(post, args.datadir)
     try:
-        metadata = post.load_metadata(args.datadir)
-    except post.SpecError as e:
-        raise CliError(f"{args.datadir}: {e}") from None
-    try:
-        if args.proof == "-":
-            text = sys.stdin.read()
-        else:
-            with open(args.proof, encoding="utf-8") as file:
-                text = file.read()
-    except OSError as e:
-        raise CliError(f"{args.proof}: {e.strerror}") from None
+        text = read_input(args.proof, "PROOF").decode("utf-8")
     except UnicodeDecodeError:
-        text = "\x00"
+        text = "\x00"  # not JSON: the verifier says malformed_proof
     config = post.preset_config()
     if args.labels_per_unit:
         import attrs
@@ -426,6 +409,8 @@ def run_verify(args: argparse.Namespace) -> int:
         config = attrs.evolve(config, labels_per_unit=args.labels_per_unit)
     k3 = config.k2 if args.all else args.k3
     try:
+        if json_depth(text) > MAX_JSON_DEPTH:
+            raise post.InvalidProof("malformed_proof", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
         proof = post.proof_from_json(text)
         post.verify_proof(proof, challenge, metadata.node_id, metadata.commitment_atx_id, metadata.num_units,
                           config=config, k3=k3, seed=seed, strict=args.strict)
