@@ -69,6 +69,22 @@ def _config(args: argparse.Namespace) -> Any:
                         post_memo=not args.no_post_memo, genesis=genesis)
 
 
+def _api_servers(devnet: Any, port: int, say: Any) -> list:
+    """Serve node i's API (read from its database) on 127.0.0.1:port+i (port 0: any free ports)."""
+    from smspec.tools.node.api import ApiServer
+
+    servers: list = []
+    for index in range(devnet.config.nodes):
+        try:
+            servers.append(ApiServer(devnet.node_dir(index), port + index if port else 0).start())
+        except OSError as error:
+            for server in servers:
+                server.stop()
+            raise CliError(f"--api-port: cannot listen on 127.0.0.1:{port + index}: {error}") from None
+        say(f"node {index} API: {servers[-1].url}", flush=True)
+    return servers
+
+
 def up_command(args: argparse.Namespace) -> int:
     from smspec.tools.cli import set_backend_from_args
 
@@ -76,15 +92,14 @@ def up_command(args: argparse.Namespace) -> int:
     config = _config(args)
     if not 0 <= args.layer_seconds <= 3600 or not 0 <= args.pace <= 3600:
         raise CliError("--layer-seconds and --pace: expected 0..3600 seconds")
-    if args.tcp and args.serve:
-        raise CliError("--serve is for the in-process devnet (with --tcp the API lives in the node processes)")
+    if args.serve and args.api_port is None:
+        raise CliError("--serve: needs --api-port PORT (the API it keeps serving)")
     if args.api_port and args.api_port + config.nodes - 1 > 65535:
         raise CliError(f"--api-port {args.api_port}: node {config.nodes - 1} would need port "
                        f"{args.api_port + config.nodes - 1} (> 65535)")
     if args.datadir is not None:
         check_output(args.datadir, "--datadir", directory=True)
     from smspec.tools.node import protocol as p
-    from smspec.tools.node.api import ApiServer
     from smspec.tools.node.devnet import Devnet, format_progress
 
     directory = args.datadir or tempfile.mkdtemp(prefix="smspec-devnet-")
@@ -128,12 +143,7 @@ def up_command(args: argparse.Namespace) -> int:
     if args.api_port is not None and not args.tcp:
         for index in range(c.nodes):
             devnet.open_node(index) if devnet.nodes[index] is None else None
-        for index in range(c.nodes):
-            try:
-                servers.append(ApiServer(devnet.node_dir(index), args.api_port + index if args.api_port else 0).start())
-            except OSError as error:
-                raise CliError(f"--api-port: cannot listen on 127.0.0.1:{args.api_port + index}: {error}") from None
-            say(f"node {index} API: {servers[-1].url}")
+        servers = _api_servers(devnet, args.api_port, say)
         for index in range(c.nodes):
             if devnet.nodes[index] is not None:
                 devnet.nodes[index].close()
@@ -178,8 +188,10 @@ def up_command(args: argparse.Namespace) -> int:
             say(f"all {honest} honest live nodes agree: state root {summary['state_root']}")
         else:
             say("the honest nodes DISAGREE")
-    if args.serve and servers:
-        say("serving the API until interrupted (Ctrl-C)")
+    if args.serve:
+        if args.tcp:  # the node processes have stopped: their databases are served from here on
+            servers = _api_servers(devnet, args.api_port, say)
+        say("serving the API until interrupted (Ctrl-C)", flush=True)
         devnet.close()
         try:
             while True:
@@ -415,7 +427,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--layer-seconds", type=real(0, 3600, "seconds"), default=0.0, metavar="SECONDS",
                     help="wall-clock layers: layer L starts SECONDS after layer L-1 (default 0: simulated clock, "
                          "as fast as possible; a layer that overruns delays the next)")
-    up.add_argument("--serve", action="store_true", help="with --api-port: keep serving after the last layer")
+    up.add_argument("--serve", action="store_true",
+                    help="with --api-port: keep serving the nodes' API after the last layer, until Ctrl-C")
     up.add_argument("--json", action="store_true", help="print only the final summary, as JSON")
     up.add_argument("--quiet", action="store_true", help="no per-layer progress")
     up.add_argument("--backend", choices=("spec", "impl"), default="impl",
