@@ -72,7 +72,7 @@ _discovered: set[str] = set()
 # the reverse id(replacement) -> originals (a plain replacement serves the modules of all presets).
 _installed: dict[int, tuple[Callable[..., Any], Callable[..., Any], types.ModuleType, str]] = {}
 _originals_of: dict[int, list[Callable[..., Any]]] = {}
-_prepared: set[int] = set()  # ids of the spec modules whose replacements are in _installed
+_prepared: dict[int, types.ModuleType] = {}  # the spec modules whose replacements are in _installed
 
 
 def replaces(module: str, name: str | None = None, *, backend: str = "impl", factory: bool = False):
@@ -172,9 +172,9 @@ def _normalize(module: types.ModuleType) -> None:
 
 def _prepare(module: types.ModuleType) -> None:
     """Build the active backend's replacements of ``module``'s definitions (module unpatched)."""
-    if id(module) in _prepared:
+    if _prepared.get(id(module)) is module:
         return
-    _prepared.add(id(module))
+    _prepared[id(module)] = module
     for r in replacements(_active):
         if r.module != spec_module_name(module):
             continue
@@ -236,7 +236,7 @@ def use_backend(backend: str) -> None:
     # Every replacement is built while every module is unpatched (a factory that loads another
     # spec module installs it through the hook; the loop picks up what it added).
     while True:
-        pending = [m for m in _spec_modules() if id(m) not in _prepared]
+        pending = [m for m in _spec_modules() if _prepared.get(id(m)) is not m]
         if not pending:
             break
         for module in pending:
