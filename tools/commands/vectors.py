@@ -109,6 +109,38 @@ def _sources(args: argparse.Namespace):
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from smspec.impl import registry
+
+    previous = registry.active_backend()
+    try:
+        sources = _spec_sources(args)
+        return _generate(args, sources)
+    finally:
+        registry.use_backend(previous)
+
+
+def _spec_sources(args: argparse.Namespace):
+    """The selected vector sources, with every spec module running the spec's own definitions.
+
+    Whatever ran before in this process (``vectors generate`` is also called in-process), the
+    spec backend is selected and checked: no spec module, and no module defining a vector
+    source, may hold an impl or gpu function.
+    """
+    from smspec.impl import registry
+
+    set_backend_from_args(argparse.Namespace(backend="spec"))
+    sources = _sources(args)
+    leaks = [b for m in {s.module for s in sources} if m in sys.modules for b in registry.foreign_bindings(sys.modules[m])]
+    try:
+        registry.check_backend()
+    except RuntimeError as e:
+        leaks.append(str(e))
+    if leaks:
+        raise CliError("vectors must come from the spec backend, but impl/gpu code is bound: " + "; ".join(leaks))
+    return sources
+
+
+def _generate(args: argparse.Namespace, sources) -> int:
     from smspec.conformance.execute import (
         CaseFailure,
         build_index,
@@ -117,13 +149,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
         write_vectors,
     )
 
-    set_backend_from_args(argparse.Namespace(backend="spec"))
     if not args.check:
         check_output(args.dir, "--dir", directory=True)
         if args.dir.is_dir() and any(args.dir.iterdir()) and not (args.dir / "index.json").is_file():
             # regenerating replaces every case directory under --dir: never in a directory of something else
             raise CliError(f"--dir {str(args.dir)!r} is not empty and has no index.json: not a vector directory")
-    sources = _sources(args)
     if not sources:
         raise CliError("no vector source matches the filters (--only / --skip)")
     presets = set(args.vector_preset) or None

@@ -7,7 +7,7 @@ import blake3
 from Crypto.Cipher import AES
 from smspec.conformance.cases import Case, to_json, vector_source
 from smspec.conformance.jsonio import value_to_jsonable
-from smspec.spec.scale import encode
+from smspec.spec import scale
 from smspec.tests.spec.post_best.support import (
     all_scores,
     identity_set,
@@ -61,7 +61,7 @@ def test_label_score_vectors():
 def test_score_key_vectors():
     pb = module("mainnet")
     identities = identity_set(pb, 3, num_units=4)
-    encoded_set = encode(identities, pb.Slice(pb.BestIdentity, pb.MAX_IDENTITIES))
+    encoded_set = scale.encode(identities, pb.Slice(pb.BestIdentity, pb.MAX_IDENTITIES))
     root = blake3.blake3(b"spacemesh/post-best/v1/identity-set" + encoded_set).digest()
     commitment = blake3.blake3(identities[1].node_id + identities[1].commitment_atx_id).digest()
     key = blake3.blake3(b"spacemesh/post-best/v1/score-key" + CHALLENGE + root + commitment).digest()[:16]
@@ -256,7 +256,7 @@ def test_verify_vectors():
     weight = (k - 1 << 64) // (proof.kth_score + 1)
 
     def case(name, p, k3=k, seed=b"verifier", **kw):
-        return Case(name, inputs={**base, "k3": k3, "seed": seed, "proof": encode(p, pb.BestProof)}, **kw)
+        return Case(name, inputs={**base, "k3": k3, "seed": seed, "proof": scale.encode(p, pb.BestProof)}, **kw)
 
     yield case("honest_full", proof, expected={"weight": min(weight, 2 * 256)}, spec_ref="post_best.md#verify_best_proof")
     yield case("honest_spot", proof, k3=4, expected={"weight": min(weight, 2 * 256)})
@@ -293,7 +293,7 @@ def test_verify_vectors():
     # node: its labels (and keys) differ, so the entries do not reach the claimed score.
     other = identities[:1] + identity_set(pb, 1, first=9)
     yield Case("foreign_identity", inputs={**base, "identities": identities_json(pb, other), "k3": k, "seed": b"v",
-                                            "proof": encode(proof, pb.BestProof)},
+                                            "proof": scale.encode(proof, pb.BestProof)},
                error="InvalidProof", reason="score_above_kth")
     # One fabricated entry (an index of identity 0 whose true score is above the K-th): caught by
     # a verifier whose sample contains it, missed by one whose sample does not.
@@ -342,7 +342,7 @@ def test_verify_entry_vectors():
     base = {"identities": identities_json(pb, identities), "challenge": CHALLENGE, "k": k}
 
     def case(name, p, position, **kw):
-        return Case(name, inputs={**base, "position": position, "proof": encode(p, pb.BestProof)},
+        return Case(name, inputs={**base, "position": position, "proof": scale.encode(p, pb.BestProof)},
                     spec_ref="post_best.md#verify_best_entry", **kw)
 
     yield case("honest_first", proof, 0, expected={"valid": True})
