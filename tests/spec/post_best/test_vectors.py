@@ -73,7 +73,7 @@ def test_score_key_vectors():
         expected={"set_root": root, "commitment": commitment, "key": key},
         spec_ref="post_best.md#score_key",
     )
-    one_set = encode(identities[:1], pb.Slice(pb.BestIdentity, pb.MAX_IDENTITIES))
+    one_set = scale.encode(identities[:1], pb.Slice(pb.BestIdentity, pb.MAX_IDENTITIES))
     one_root = blake3.blake3(b"spacemesh/post-best/v1/identity-set" + one_set).digest()
     first = blake3.blake3(identities[0].node_id + identities[0].commitment_atx_id).digest()
     yield Case(
