@@ -49,7 +49,12 @@ def _post(args: argparse.Namespace) -> Any:
 def _backend(args: argparse.Namespace, default: str = "impl") -> str:
     choice = getattr(args, "backend", None) or default
     args.backend = {"cpu": "impl", "opencl": "gpu"}.get(choice, choice)
-    return set_backend_from_args(args)
+    backend = set_backend_from_args(args)
+    if backend == "gpu":  # the self-checked OpenCL engine, or a one-line error before any work
+        from smspec.tools.opencl_devices import require_engine
+
+        require_engine()
+    return backend
 
 
 def _positive(text: str) -> int:
@@ -114,7 +119,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="bytes per postdata_N.bin file, a multiple of 16 (default: the preset's, 4 GiB on mainnet)")
     p.add_argument("--scrypt-n", type=_positive, default=None, help="scrypt N (default: the preset's SCRYPT_N)")
     p.add_argument("--backend", choices=("opencl", "cpu", "spec"), default=None,
-                   help="label engine: opencl (default when an OpenCL device exists), cpu (numpy) or spec")
+                   help="label engine: opencl (default when an OpenCL configuration passes its "
+                   "self-check, see `post devices`), cpu (numpy) or spec")
     p.add_argument("--batch", type=_positive, default=None,
                    help="labels per checkpoint (default: about a second of work)")
     p.add_argument("--preset", dest="post_preset", choices=("mainnet", "testnet", "tiny"), default=None,
@@ -156,6 +162,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", dest="post_preset", choices=("mainnet", "testnet", "tiny"), default=None,
                    help="parameter preset (default: global --preset, $SMSPEC_PRESET or mainnet)")
     p.set_defaults(func=run_verify)
+
+    from smspec.tools.opencl_devices import register_devices
+
+    register_devices(sub)
 
     try:  # the best-labels PoST (spec/post_best.md) adds `post prove-best` / `post verify-best`
         from smspec.tools.commands.post_best import register_best
@@ -245,13 +255,9 @@ def _truncate_to(post: Any, datadir: str, metadata: Any, labels_done: int) -> No
 def run_init(args: argparse.Namespace) -> int:
     post = _post(args)
     from smspec.impl.registry import active_backend
+    from smspec.tools.opencl_devices import init_backend
 
-    default_backend = "cpu"
-    if args.backend is None:
-        from smspec.gpu import opencl_available
-
-        default_backend = "opencl" if opencl_available() else "cpu"
-    _backend(args, default_backend)
+    _backend(args, init_backend(args.backend))  # engine first: nothing is created if it fails
     node_id = _hex(args.node_id, 32, "--node-id")
     atx_id = _hex(args.commitment_atx, 32, "--commitment-atx")
     labels_per_unit = args.labels_per_unit or post.LABELS_PER_UNIT
