@@ -354,6 +354,22 @@ def try_candidate(cls: Any, device: Any, config: dict[str, Any], measure: dict[s
     return {"config": config, "ok": True, "reason": None, **timing, "seconds": round(time.monotonic() - started, 2)}
 
 
+def best_rate(run: Any, labels: int, parameters: dict[str, Any], is_cpu: bool) -> dict[str, Any]:
+    """The best wall-clock and CPU-time rates of up to ``parameters["repeats"]`` calls of
+    ``run(repeat)``, each handling ``labels`` labels; no new call after ``parameters["seconds"]``."""
+    rate = cpu_rate = 0.0
+    started = time.perf_counter()
+    for repeat in range(parameters["repeats"]):
+        wall, cpu = time.perf_counter(), time.process_time()
+        run(repeat)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        rate = max(rate, labels / wall)
+        cpu_rate = max(cpu_rate, labels / cpu) if cpu > 0 else cpu_rate
+        if time.perf_counter() - started >= parameters["seconds"]:
+            break
+    return {"rate": round(rate, 1), "cpu_rate": round(cpu_rate, 1) if is_cpu and cpu_rate else None}
+
+
 def build_error(error: BaseException) -> str:
     """A build failure in one line: the OpenCL error, then the compiler's first error message."""
     text = str(error)

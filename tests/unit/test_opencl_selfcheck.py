@@ -105,13 +105,15 @@ def test_cache_directory(monkeypatch, tmp_path):
 
 
 def broken_kernel(directory, *, always_fails: bool = False):
-    """scrypt.cl with deliberate faults: 4 labels per item computes wrong labels (one bit of the
-    HMAC pad), 2 per item does not compile, 1 per item with interleaved tables writes far out of
-    bounds (the probing child crashes); 1 per item with contiguous tables is the real kernel."""
+    """scrypt.cl with deliberate faults: 4 labels per item does not compile, 2 per item computes
+    wrong labels (one bit of the HMAC pad), 1 per item with interleaved tables writes far out of
+    bounds (the probing child crashes); 1 per item with contiguous tables is the real kernel.
+    (4 per item is the build pocl 3.0 itself gets wrong on some CPUs, so it carries the fault
+    that fails the same way everywhere.)"""
     source = (KERNEL_DIR / "scrypt.cl").read_text()
     pad = "0x3636363636363636UL"
     assert source.count(pad) == 1
-    source = source.replace(pad, "(LABELS_PER_ITEM == 4 ? 0x3636363636363637UL : 0x3636363636363636UL)")
+    source = source.replace(pad, "(LABELS_PER_ITEM == 2 ? 0x3636363636363637UL : 0x3636363636363636UL)")
     body = "    const uint gid = get_global_id(0);\n    if (gid * LABELS_PER_ITEM >= count)"
     assert source.count(body) == 1
     source = source.replace(body, "    const uint gid = get_global_id(0);\n"
@@ -119,7 +121,7 @@ def broken_kernel(directory, *, always_fails: bool = False):
                             "    ((__global volatile uint *)out)[(ulong)gid + (1UL << 40)] = 1;\n"
                             "#endif\n" + body[len("    const uint gid = get_global_id(0);\n"):])
     guard = "#error \"deliberately broken\"\n"
-    source = (guard if always_fails else "#if LABELS_PER_ITEM == 2\n" + guard + "#endif\n") + source
+    source = (guard if always_fails else "#if LABELS_PER_ITEM == 4\n" + guard + "#endif\n") + source
     directory.mkdir(exist_ok=True)
     (directory / "scrypt.cl").write_text(source)
     return directory
@@ -164,9 +166,9 @@ def test_broken_configurations_are_rejected_and_the_next_is_used(isolated, tmp_p
     describe = opencl.engine_class("scrypt").describe
     results = {describe(r["config"]): r for r in opencl.verdicts("scrypt", isolated)}
     assert list(results) == ["4/item contiguous local 1", "2/item contiguous local 1", "1/item contiguous local 1"]
-    assert results["4/item contiguous local 1"]["reason"] == "labels differ from the spec (c_zero_n2: label 0)"
-    assert results["2/item contiguous local 1"]["reason"].startswith("does not build: clBuildProgram failed")
-    assert results["2/item contiguous local 1"]["reason"].endswith('"deliberately broken"')
+    assert results["4/item contiguous local 1"]["reason"].startswith("does not build: clBuildProgram failed")
+    assert results["4/item contiguous local 1"]["reason"].endswith('"deliberately broken"')
+    assert results["2/item contiguous local 1"]["reason"] == "labels differ from the spec (c_zero_n2: label 0)"
     assert [r["ok"] for r in results.values()] == [False, False, True]
     assert results["1/item contiguous local 1"]["rate"] > 0
     assert children == [3, 2, 1]  # a child stops after a failed candidate; a fresh one takes the rest
@@ -186,8 +188,8 @@ def test_broken_configurations_are_rejected_and_the_next_is_used(isolated, tmp_p
     assert children == [3, 2, 1, 3]  # the score engine's three candidates, probed once
     assert f"device {isolated.address}: {isolated.info['device']}" in out
     assert "    scrypt labels: best 1/item contiguous local 1\n" in out
-    assert "      4/item contiguous local 1    FAIL  labels differ from the spec (c_zero_n2: label 0)\n" in out
-    assert "      2/item contiguous local 1    FAIL  does not build: clBuildProgram failed" in out
+    assert "      4/item contiguous local 1    FAIL  does not build: clBuildProgram failed" in out
+    assert "      2/item contiguous local 1    FAIL  labels differ from the spec (c_zero_n2: label 0)\n" in out
     line = next(li for li in out.splitlines() if li.strip().startswith("1/item contiguous local 1"))
     assert line.split()[4] == "pass" and line.split()[6] == "labels/s"
     engines = out.splitlines()[-2:]
@@ -247,7 +249,7 @@ def test_cache_is_reused_and_keyed(isolated, tmp_path, monkeypatch):
 @pytest.mark.gpu
 def test_forced_configuration_that_fails_is_refused(isolated, tmp_path, monkeypatch):
     monkeypatch.setenv("SMSPEC_OPENCL_KERNELS", str(broken_kernel(tmp_path / "kernels")))
-    monkeypatch.setenv("SMSPEC_OPENCL_LABELS_PER_ITEM", "4")
+    monkeypatch.setenv("SMSPEC_OPENCL_LABELS_PER_ITEM", "4")  # the build with a compile error
     monkeypatch.setenv("SMSPEC_OPENCL_LAYOUT", "contiguous")
     monkeypatch.setenv("SMSPEC_OPENCL_LOCAL", "1")
     from smspec.gpu import post as gpu_post
@@ -255,8 +257,8 @@ def test_forced_configuration_that_fails_is_refused(isolated, tmp_path, monkeypa
     with pytest.raises(opencl.OpenCLUnavailable) as error:
         gpu_post.engine()
     message = str(error.value)
-    assert "\n" not in message and "SMSPEC_OPENCL_LABELS_PER_ITEM=4" in message
-    assert "labels differ from the spec" in message and message.endswith(
+    assert "\n" not in message and "(restricted by SMSPEC_OPENCL_LABELS_PER_ITEM=4 " in message
+    assert "4/item contiguous local 1: does not build: clBuildProgram failed" in message and message.endswith(
         "use --backend cpu (details: smspec post devices)")
 
 
