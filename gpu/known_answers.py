@@ -188,7 +188,10 @@ def derived_threshold(name: str, rows: list[bytes]) -> bytes:
 
 def differences(post: Any, post_best: Any) -> list[str]:
     """Names of the committed cases whose expected values the spec does not reproduce."""
-    derived = derive(post, post_best)
+    return changed(derive(post, post_best))
+
+
+def changed(derived: tuple[tuple[Any, ...], ...]) -> list[str]:
     return [case.name for committed, fresh in zip((LABELS, SCANS, SCORES), derived, strict=True)
             for case, again in zip(committed, fresh, strict=True) if case != again]
 
@@ -198,8 +201,8 @@ if __name__ == "__main__":  # after changing a case: which expected values must 
     from smspec.spec import load
 
     use_backend("spec")
-    post, post_best = load("post"), load("post_best")
-    for table in derive(post, post_best):
+    tables = derive(load("post"), load("post_best"))
+    for table in tables:
         for case in table:
             print(case)
-    print("differ from the committed values:", differences(post, post_best) or "none")
+    print("differ from the committed values:", changed(tables) or "none")

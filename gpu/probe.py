@@ -9,13 +9,17 @@ for the rest. A compiler abort or a segfault ends this process only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import resource
 import sys
 
 
 def main() -> int:
     request = json.loads(sys.stdin.read())
+    with contextlib.suppress(ValueError, OSError):  # a crashing compiler leaves no core file behind
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     answers = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # whatever a driver prints goes to stderr, never into the answers
 
