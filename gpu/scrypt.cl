@@ -13,10 +13,12 @@
  * Keccak here is the original submission: padding byte 0x01 (not SHA-3's 0x06), last byte of
  * the block ORed with 0x80.
  *
- * The ROMix table of work item g is interleaved with the others for coalesced access on GPUs:
- * uint4 number z (0..7) of entry i lives at scratch[(i * 8 + z) * global_size + g]. On CPU
- * devices (build option -DCONTIGUOUS_SCRATCH) each work item's table is contiguous instead,
- * scratch[(g * n + i) * 8 + z], which keeps an entry in two cache lines.
+ * The ROMix table t is interleaved with the others for coalesced access on GPUs: uint4 number z
+ * (0..7) of entry i lives at scratch[(i * 8 + z) * tables + t], where `tables` (an argument) is
+ * the launch's label count rounded up to whole work items. With the build option
+ * -DCONTIGUOUS_SCRATCH (CPUs) each table is contiguous instead, scratch[(t * n + i) * 8 + z],
+ * which keeps an entry in two cache lines. The host may pad the global size to a multiple of the
+ * work-group size: work items past `count` return at once and touch no table.
  *
  * LABELS_PER_ITEM (build option, 1, 2 or 4) labels share one work item: their ChaCha rows are
  * packed side by side into uint4 / uint8 / uint16 vectors, so one vector instruction advances all
@@ -24,15 +26,15 @@
  * ROMix table: label l of item g uses table number g * LABELS_PER_ITEM + l.
  *
  * Kernels:
- *   scrypt_labels(commitment[8 words LE], start, count, n, scratch, out[32 bytes per label])
+ *   scrypt_labels(commitment[8 words LE], start, count, n, tables, scratch, out[32 bytes per label])
  *   vrf_scan(outputs, count, difficulty[32 bytes], below[1 byte per item])
  */
 
-/* slot z (0..7) of table entry i of work item g */
+/* slot z (0..7) of entry i of ROMix table t */
 #ifdef CONTIGUOUS_SCRATCH
-#define SLOT(i, z, g, tables) (((ulong)(g) * n + (i)) * 8 + (z))
+#define SLOT(i, z, t, tables) (((ulong)(t) * n + (i)) * 8 + (z))
 #else
-#define SLOT(i, z, g, tables) (((ulong)(i) * 8 + (z)) * (tables) + (g))
+#define SLOT(i, z, t, tables) (((ulong)(i) * 8 + (z)) * (tables) + (t))
 #endif
 
 #ifndef LABELS_PER_ITEM
@@ -208,9 +210,8 @@ static void pbkdf2_last(const ulong inner[25], const ulong outer[25], const uint
 }
 
 __kernel void scrypt_labels(__constant const uint *commitment, const ulong start, const uint count,
-                            const uint n, __global uint4 *scratch, __global uint *out) {
+                            const uint n, const uint tables, __global uint4 *scratch, __global uint *out) {
     const uint gid = get_global_id(0);
-    const uint tables = get_global_size(0) * LABELS_PER_ITEM;
     if (gid * LABELS_PER_ITEM >= count)
         return;
 
@@ -253,7 +254,8 @@ __kernel void scrypt_labels(__constant const uint *commitment, const ulong start
     }
 }
 
-/* below[g] = 1 when the 32-byte output g is strictly below difficulty (big-endian compare) */
+/* below[g] = 1 when the 32-byte output g is strictly below difficulty (big-endian compare);
+ * work items past count (a padded global size) do nothing */
 __kernel void vrf_scan(__global const uchar *outputs, const uint count, __constant const uchar *difficulty,
                        __global uchar *below) {
     const uint gid = get_global_id(0);

@@ -3,9 +3,13 @@
 #   librandomx0                   RandomX (PoST k2pow), loaded through ctypes
 #   gcc-riscv64-unknown-elf       builds the RV32EM test programs and templates (Athena)
 #   picolibc-riscv64-unknown-elf  C library for those programs
+#   pocl-opencl-icd               Debian's pocl (3.1, LLVM 15): a second CPU OpenCL platform beside
+#                                 the pip wheel's pocl 3.0. pyopencl's bundled ICD loader reads
+#                                 /etc/OpenCL/vendors, so it sees both; the self-check and the
+#                                 measurement choose between them (docs/opencl.md).
 set -euo pipefail
 need=()
-for pkg in librandomx0 gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf; do
+for pkg in librandomx0 gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf pocl-opencl-icd; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -eq 0 ]; then

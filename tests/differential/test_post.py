@@ -128,21 +128,35 @@ def test_k2pow(group: int, challenge: bytes, miner: bytes, top: int) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# OpenCL (gpu/scrypt.cl through gpu/post.py); pocl runs these on the CPU.
+# OpenCL (gpu/scrypt.cl through gpu/post.py); pocl runs these on the CPU. Each test runs on the
+# configuration the engine chose (id "chosen-...") and on every other configuration, on every
+# device, that passes its self-check (tests/plugin.py parametrizes `opencl_scrypt`).
 
 
 @pytest.mark.gpu
 @settings(max_examples=20)
 @given(commitment=st.binary(min_size=32, max_size=32), start=st.integers(0, 2**64 - 1),
        count=st.integers(1, 23), log_n=st.integers(1, 6), batch=st.integers(1, 9))
-def test_opencl_labels(commitment: bytes, start: int, count: int, log_n: int, batch: int) -> None:
+def test_opencl_labels(opencl_scrypt, commitment: bytes, start: int, count: int, log_n: int, batch: int) -> None:
     # batch sizes below the range length give several launches, the last one partial, and
     # launches that end inside a work item of several labels
-    from smspec.gpu import post as gpu
-
     start = min(start, 2**64 - count)
-    got = gpu.engine().outputs(commitment, start, count, 2**log_n, batch=batch)[0]
+    got = opencl_scrypt.outputs(commitment, start, count, 2**log_n, batch=batch)[0]
     assert got == spec_function("compute_labels")(commitment, start, count, 2**log_n)
+
+
+@pytest.mark.gpu
+@settings(max_examples=15)
+@given(commitment=st.binary(min_size=32, max_size=32), start=st.integers(0, 2**40), count=st.integers(1, 40),
+       log_n=st.integers(1, 4), batch=st.integers(1, 16),
+       difficulty=st.one_of(st.binary(min_size=32, max_size=32),
+                            st.integers(0, 255).map(lambda top: bytes([top]) + b"\xff" * 31)))
+def test_opencl_vrf_scan(opencl_scrypt, commitment: bytes, start: int, count: int, log_n: int, batch: int,
+                         difficulty: bytes) -> None:
+    outputs, below = opencl_scrypt.outputs(commitment, start, count, 2**log_n, batch=batch, difficulty=difficulty)
+    expected = spec_function("compute_labels")(commitment, start, count, 2**log_n)
+    assert outputs == expected
+    assert below == [i for i in range(count) if expected[32 * i:32 * i + 32] < difficulty]
 
 
 @pytest.mark.gpu
@@ -150,6 +164,7 @@ def test_opencl_labels(commitment: bytes, start: int, count: int, log_n: int, ba
 @given(commitment=st.binary(min_size=0, max_size=33), start=st.integers(0, 2**64 + 1),
        count=st.integers(-1, 12), scrypt_n=st.sampled_from([1, 2, 3, 8, 32]))
 def test_opencl_compute_labels(commitment: bytes, start: int, count: int, scrypt_n: int) -> None:
+    # the registered replacement (the engine's choice) with the spec's argument checks
     from smspec.gpu import post as gpu
 
     assert outcome(gpu.compute_labels, commitment, start, count, scrypt_n) == \
@@ -169,27 +184,6 @@ def test_opencl_initialize_range(commitment: bytes, start: int, count: int, log_
     expected = outcome(spec_function("initialize_range"), commitment, start, count, 2**log_n, difficulty)
     assert outcome(gpu.initialize_range, commitment, start, count, 2**log_n, difficulty) == expected
     assert outcome(impl.initialize_range, commitment, start, count, 2**log_n, difficulty) == expected
-
-
-@pytest.mark.gpu
-@pytest.mark.parametrize("labels_per_item, layout", [
-    (1, "interleaved"),  # the GPU build
-    pytest.param(1, "contiguous", marks=pytest.mark.slow),
-    pytest.param(2, "contiguous", marks=pytest.mark.slow),
-    pytest.param(2, "interleaved", marks=pytest.mark.slow),
-    pytest.param(4, "interleaved", marks=pytest.mark.slow),
-])  # 4 labels per item with contiguous tables is the pocl default, covered above
-def test_opencl_kernel_variants(monkeypatch, labels_per_item: int, layout: str) -> None:
-    # every build of the kernel (the GPU default is 1 label per item, interleaved tables)
-    from smspec.gpu import post as gpu
-
-    monkeypatch.setenv("SMSPEC_OPENCL_LABELS_PER_ITEM", str(labels_per_item))
-    monkeypatch.setenv("SMSPEC_OPENCL_LAYOUT", layout)
-    engine = gpu.ScryptOpenCL()
-    commitment = bytes(range(32))
-    for start, count, n, batch in [(0, 13, 8, 5), (2**64 - 9, 9, 4, 4), (1000, 17, 32, 17)]:
-        assert engine.outputs(commitment, start, count, n, batch=batch)[0] == \
-            spec_function("compute_labels")(commitment, start, count, n)
 
 
 from smspec.tests.spec.post.helpers import needs_randomx  # noqa: E402

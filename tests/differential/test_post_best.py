@@ -99,22 +99,31 @@ def test_impl_chunk_scores_equal_spec(key, labels):
     assert impl.chunk_scores(key, data) == original("chunk_scores")(key, data)
 
 
+# OpenCL scores: on the engine's configuration (id "chosen-...") and every other configuration, on
+# every device, that passes its self-check (tests/plugin.py parametrizes `opencl_score`).
+
+
 @pytest.mark.gpu
 @settings(max_examples=40)
 @given(proving_inputs())
-def test_gpu_prove_best_equals_spec(inputs):
-    from smspec.gpu import post_best as gpu
-
+def test_gpu_prove_best_equals_spec(opencl_score, inputs):
     identities, chunks, challenge, k = inputs
     want = outcome(original("prove_best"), identities, chunks, challenge, k)
-    got = outcome(impl.make_prover(PB, gpu.score_chunk), identities, iter(chunks), challenge, k)
+    got = outcome(impl.make_prover(PB, opencl_score.scores), identities, iter(chunks), challenge, k)
     assert got == want
 
 
 @pytest.mark.gpu
 @given(st.binary(min_size=16, max_size=16), st.lists(st.binary(min_size=16, max_size=16), max_size=300))
-def test_gpu_scores_equal_spec(key, labels):
+def test_gpu_scores_equal_spec(opencl_score, key, labels):
+    data = b"".join(labels)
+    assert [int(s) for s in opencl_score.scores(key, data)] == original("chunk_scores")(key, data)
+
+
+@pytest.mark.gpu
+def test_gpu_registered_scores_equal_spec():
+    # the registered replacement runs the engine's choice
     from smspec.gpu import post_best as gpu
 
-    data = b"".join(labels)
-    assert [int(s) for s in gpu.score_chunk(key, data)] == original("chunk_scores")(key, data)
+    key, data = bytes(range(16)), bytes(range(256)) * 5
+    assert gpu.chunk_scores(key, data) == original("chunk_scores")(key, data)

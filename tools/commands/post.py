@@ -62,7 +62,12 @@ def _post(args: argparse.Namespace) -> Any:
 def _backend(args: argparse.Namespace, default: str = "impl") -> str:
     choice = getattr(args, "backend", None) or default
     args.backend = {"cpu": "impl", "opencl": "gpu"}.get(choice, choice)
-    return set_backend_from_args(args)
+    backend = set_backend_from_args(args)
+    if backend == "gpu":  # the self-checked OpenCL engine, or a one-line error before any work
+        from smspec.tools.opencl_devices import require_engine
+
+        require_engine()
+    return backend
 
 
 SCRYPT_N = integer(2, MAX_SCRYPT_N, "scrypt N (a power of two)")
@@ -117,7 +122,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scrypt-n", type=SCRYPT_N, default=None,
                    help=f"scrypt N, a power of two up to {MAX_SCRYPT_N:,} (default: the preset's SCRYPT_N)")
     p.add_argument("--backend", choices=("opencl", "cpu", "spec"), default=None,
-                   help="label engine: opencl (default when an OpenCL device exists), cpu (numpy) or spec")
+                   help="label engine: opencl (default when an OpenCL configuration passes its "
+                   "self-check, see `post devices`), cpu (numpy) or spec")
     p.add_argument("--batch", type=integer(1, MAX_BATCH, "a label count"), default=None,
                    help="labels per checkpoint (default: about a second of work)")
     p.add_argument("--preset", dest="post_preset", choices=("mainnet", "testnet", "tiny"), default=None,
@@ -181,6 +187,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="parameter preset (default: global --preset, $SMSPEC_PRESET or mainnet)")
     p.set_defaults(func=run_verify)
 
+    from smspec.tools.opencl_devices import register_devices
+
+    register_devices(sub)
+
     try:  # the best-labels PoST (spec/post_best.md) adds `post prove-best` / `post verify-best`
         from smspec.tools.commands.post_best import register_best
     except ImportError:
@@ -217,13 +227,9 @@ def run_label(args: argparse.Namespace) -> int:
 def run_init(args: argparse.Namespace) -> int:
     post = _post(args)
     from smspec.impl.registry import active_backend
+    from smspec.tools.opencl_devices import init_backend
 
-    default_backend = "cpu"
-    if args.backend is None:
-        from smspec.gpu import opencl_available
-
-        default_backend = "opencl" if opencl_available() else "cpu"
-    _backend(args, default_backend)
+    _backend(args, init_backend(args.backend))  # engine first: nothing is created if it fails
     node_id = _hex(args.node_id, 32, "--node-id")
     atx_id = _hex(args.commitment_atx, 32, "--commitment-atx")
     scrypt_n = args.scrypt_n or post.SCRYPT_N
