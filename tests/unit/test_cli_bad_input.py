@@ -226,6 +226,7 @@ COMMANDS: dict[str, Command] = {
                                    ["scale", "decode", '{"array": {"bytes": 1}, "length": 100000000}', "0x"],
                                    ["scale", "decode", "--prefix", '{"array": {"bytes": 0}, "length": 100000000}',
                                     "0x"]]),
+    "post devices": Command([], exempt="only --fresh, a flag"),
     "spec list": Command([], exempt="takes no arguments"),
     "spec presets": Command([], exempt="only --write, a flag"),
     "spec build": Command([("--out", "{specout}")], {"--out": "new_dir"}),
