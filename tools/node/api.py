@@ -37,7 +37,7 @@ MAX_JSON_DEPTH = 16
 MAX_PAGE = 1000
 U32 = 2**32 - 1
 U64 = 2**64 - 1
-PUBLISH_KINDS = {"ax1": "atx", "pp1": "proposal", "tx1": "tx", "hm1": "hare", "cr1": "cert"}
+PUBLISH_KINDS = {"ax1": "atx", "pp1": "proposal", "tx1": "tx", "mp1": "malfeasance", "hm1": "hare", "cr1": "cert"}
 
 
 class ApiError(Exception):
@@ -187,6 +187,7 @@ class Api:
             ("POST", "/spacemesh.v2alpha1.ActivationService/ActivationsCount", self.v2_activations_count),
             ("POST", "/spacemesh.v2alpha1.TransactionService/List", self.v2_transactions),
             ("POST", "/spacemesh.v2alpha1.TransactionService/SubmitTransaction", self.v2_submit),
+            ("POST", "/spacemesh.v2alpha1.MalfeasanceService/List", self.v2_malfeasance),
             ("GET", "/status", self.status),
             ("GET", "/metrics", self.metrics),
             ("GET", "/openapi.json", self.openapi),
@@ -408,6 +409,23 @@ class Api:
                     "txId": b64(result["id"]), "smspecStatus": status}
         return {"status": {"code": 0, "message": status, "details": []}, "txId": b64(result["id"]),
                 "smspecStatus": status}
+
+    def v2_malfeasance(self, body: bytes) -> dict:
+        request = parse_json(body)
+        offset, limit = self._page(request)
+        smeshers = [field_bytes(x, "smesherId", 32) for x in _list(request, "smesherId")]
+        proofs = []
+        for node_id, reason, layer, proof in self.reader.malfeasance_rows(smeshers, offset, limit):
+            domain = ("DOMAIN_BALLOT" if reason == "double_proposal" else "DOMAIN_HARE" if reason.startswith("hare")
+                      else "DOMAIN_ACTIVATION")
+            properties = {"reason": reason, "layer": str(layer)}
+            if proof is not None:
+                properties["proof"] = proof.hex()
+            kind = {"double_proposal": 1, "hare_equivocation": 2}.get(reason, 0)
+            if reason.startswith("atx_proof_"):
+                kind = int(reason.rsplit("_", 1)[1])
+            proofs.append({"smesher": b64(node_id), "domain": domain, "type": kind, "properties": properties})
+        return {"proofs": proofs}
 
     # -- smspec extensions -------------------------------------------------------------------------
 

@@ -55,6 +55,7 @@ class DevnetConfig:
     key_seed: str | None = None  # None: keys from os.urandom; else derived from this (public) seed
     genesis: str = p.DEFAULT_GENESIS  # the Configuration tier's configuration: "tiny" or "testnet-like"
     smeshers: int = 1  # smeshing services per node
+    failover: bool = False  # each smeshing service also knows the next node (used when its own is down)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -206,8 +207,11 @@ class InProcessCluster:
             for j in range(config.smeshers):
                 home = smesher_dir(devnet.directory, index, j)
                 behaviour = "byzantine" if index in config.byzantine else None
+                clients = [LocalNodeClient(self.hosts[index])]
+                if config.failover and config.nodes > 1:
+                    clients.append(LocalNodeClient(self.hosts[(index + 1) % config.nodes]))
                 self.smesher_objects[sid] = Smesher(os.path.join(home, "keys"), os.path.join(home, "post"),
-                                                    [LocalNodeClient(self.hosts[index])], devnet.m, devnet.memo,
+                                                    clients, devnet.m, devnet.memo,
                                                     behaviour, married=index == 0 and j == 0 and config.married,
                                                     name=os.path.basename(home))
                 self.smesher_home[sid] = index

@@ -42,15 +42,18 @@ class NodeHost:
         if relay:
             self.gossiped[kind] = self.gossiped.get(kind, 0) + 1
             self.transport.gossip(self.index, kind, data)
+        for proof_kind, proof in node.take_outbox():  # a proof this node made: after the object itself
+            self.transport.gossip(self.index, proof_kind, proof)
         return verdict
 
     def on_gossip(self, kind: str, data: bytes) -> bool:
+        """An object from a peer (its proofs are not passed on: every peer got the object too)."""
         node = self.node
         if node is None:
             return False
-        if kind == "hare":
-            return node.hare_receive(self.hare_layer, data)
-        return node.handle(kind, data)
+        accepted = node.hare_receive(self.hare_layer, data) if kind == "hare" else node.handle(kind, data)
+        node.take_outbox()
+        return accepted
 
 
 def node_op(host: NodeHost, op: str, call: dict) -> Any:

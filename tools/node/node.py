@@ -40,7 +40,9 @@ MEMPOOL_MAX_UNCHECKED = 1_000  # spends of principals not spawned yet (their sig
 MEMPOOL_MAX_NONCE_AHEAD = 64  # a nonce further ahead of the account's is refused
 MEMPOOL_KEEP_REFUSED = 1_000  # refused transactions kept for status lookups
 
-KINDS = ("poet", "atx", "proposal", "tx", "cert")
+KINDS = ("poet", "atx", "proposal", "tx", "cert", "malfeasance")
+MALFEASANCE_BALLOT = 1  # a DoubleProposalProof (spec/node.md)
+MALFEASANCE_HARE = 2  # a hare.md MalfeasanceProof
 
 
 class NodeHalted(Exception):
@@ -205,6 +207,7 @@ class Node:
         self.peers = 0
         self.metrics: dict[str, int] = {}
         self.log = logging.getLogger(f"smspec.node{index}")
+        self.outbox: list[tuple[str, bytes]] = []  # malfeasance proofs this node made, to gossip
         self._init_meta()
         self.tortoise = self._replay_tortoise()
 
@@ -267,11 +270,11 @@ class Node:
     def is_malicious(self, node_id: bytes) -> bool:
         return self.store.is_malicious(node_id) or self.store.is_marked(node_id)
 
-    def _mark_malicious(self, node_id: bytes, reason: str) -> None:
-        """Inside a transaction: record malfeasance and tell the tortoise."""
+    def _mark_malicious(self, node_id: bytes, reason: str, proof: bytes | None = None) -> None:
+        """Inside a transaction: record malfeasance (with its proof) and tell the tortoise."""
         if self.store.is_marked(node_id):
             return
-        self.store.mark(node_id, reason, self.current_layer)
+        self.store.mark(node_id, reason, self.current_layer, proof)
         self._event({"op": "malfeasance", "node": hexstr(node_id)})
         self.log.warning("identity %s is malicious: %s", hexstr(node_id), reason)
 
@@ -283,7 +286,7 @@ class Node:
     def receive(self, kind: str, data: bytes) -> Verdict:
         """Validate and store an object (from a peer or a smeshing service)."""
         handler = {"poet": self._on_poet, "atx": self._on_atx, "proposal": self._on_proposal, "tx": self._on_tx,
-                   "cert": self._on_certificate}.get(kind)
+                   "cert": self._on_certificate, "malfeasance": self._on_malfeasance}.get(kind)
         with self.lock:
             if handler is None:
                 self._reject("unknown", "unknown_kind")
@@ -327,7 +330,10 @@ class Node:
             self._event({"op": "atx", "epoch": stored.publish_epoch + 1, "id": hexstr(stored.id),
                          "node": hexstr(stored.smesher_id), "weight": stored.weight, "height": stored.tick_height()})
             if finding is not None:
-                self._mark_malicious(finding.node_id, f"atx_proof_{finding.proof_type}")
+                proof = None
+                if finding.proof is not None:
+                    proof = bytes([finding.proof_type]) + p.encode(finding.proof, type(finding.proof))
+                self._mark_malicious(finding.node_id, f"atx_proof_{finding.proof_type}", proof)
         return True
 
     def proposal_view(self, proposal: p.Proposal) -> Any:
@@ -357,8 +363,12 @@ class Node:
             slots = rules.validate_proposal(proposal, self.proposal_view(proposal))
         except rules.InvalidProposal as error:
             if error.reason == "double_proposal":  # rule "ballot-malfeasance"
+                first = self.store.proposal_of(proposal.layer, proposal.smesher)
+                proof = p.encode(rules.DoubleProposalProof(first, data), rules.DoubleProposalProof)
+                if not self.is_malicious(proposal.smesher):
+                    self.outbox.append(("malfeasance", bytes([MALFEASANCE_BALLOT]) + proof))
                 with self.store.transaction():
-                    self._mark_malicious(proposal.smesher, "double_proposal")
+                    self._mark_malicious(proposal.smesher, "double_proposal", proof)
             raise
         ballot = self.ballot_data(pid, proposal, slots)
         decoded = t.decode_ballot(self.tortoise, ballot)
@@ -383,6 +393,33 @@ class Node:
                             eligibilities=len(proposal.eligibilities),
                             opinion=t.Opinion(hash=proposal.opinion, votes=votes), epoch_data=epoch_data,
                             ref=proposal.ref)
+
+    def _on_malfeasance(self, data: bytes) -> bool:
+        """A gossiped malfeasance proof (rule "ballot-malfeasance", or a Hare equivocation):
+        checked without state, then its identity is marked malicious."""
+        if not data:
+            raise Rejected("short_input")
+        domain, proof = data[0], data[1:]
+        if domain == MALFEASANCE_BALLOT:
+            node_id = rules.validate_double_proposal_proof(p.decode(proof, rules.DoubleProposalProof), self.genesis_id)
+            reason = "double_proposal"
+        elif domain == MALFEASANCE_HARE:
+            hare = self.m.hare
+            decoded = hare.decode(proof, hare.MalfeasanceProof)
+            culprit = decoded.data.messages[0].smesher_id
+            node_id = hare.validate_hare_proof(decoded.data, self.genesis_id, self.store.last_atx_id(culprit) is not None)
+            reason = "hare_equivocation"
+        else:
+            raise Rejected("unknown_malfeasance_domain")
+        if self.is_malicious(node_id):
+            return False
+        with self.store.transaction():
+            self._mark_malicious(node_id, reason, proof)
+        return True
+
+    def take_outbox(self) -> list[tuple[str, bytes]]:
+        out, self.outbox = self.outbox, []
+        return out
 
     # -- transactions (the mempool) -----------------------------------------------------------------
 
@@ -678,8 +715,11 @@ class Node:
                 return False
             self._count("gossip_accepted")
             if received.proof is not None:
+                proof = hare.encode(hare.malfeasance_proof(received.proof), hare.MalfeasanceProof)
+                if not self.is_malicious(sender):
+                    self.outbox.append(("malfeasance", bytes([MALFEASANCE_HARE]) + proof))
                 with self.store.transaction():
-                    self._mark_malicious(sender, "hare_equivocation")
+                    self._mark_malicious(sender, "hare_equivocation", proof)
             return True
 
     def hare_done(self, layer: int) -> bytes | None:

@@ -98,6 +98,12 @@ def document() -> dict:
             "submit a signed transaction (SCALE Tx, base64)", _obj(transaction=BYTES),
             _obj(status=_obj(code={"type": "integer"}, message={"type": "string"}), txId=BYTES,
                  smspecStatus={"type": "string"})),
+        "/spacemesh.v2alpha1.MalfeasanceService/List": _v2(
+            "identities proven malicious, with the proof the node keeps (properties.proof, hex)",
+            _obj(smesherId={"type": "array", "items": BYTES}, **PAGE),
+            _obj(proofs={"type": "array", "items": _obj(
+                smesher=BYTES, domain={"type": "string", "enum": ["DOMAIN_ACTIVATION", "DOMAIN_BALLOT", "DOMAIN_HARE"]},
+                type={"type": "integer"}, properties={"type": "object", "additionalProperties": {"type": "string"}})})),
         "/status": _get("this node's detailed status (smspec)", "smspec", [], {"200": _json({"type": "object"})}, True),
         "/metrics": _get("Prometheus text metrics", "smspec", [],
                          {"200": {"description": "metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}},
@@ -121,8 +127,9 @@ def document() -> dict:
             {"200": _json(_obj(Malicious={"type": "boolean"}))}, True),
         "/node/v1/publish/{protocol}": {"post": {
             "summary": "validate an object and gossip it when valid; ax1 ATX, pp1 proposal, tx1 transaction, "
-                       "hm1 Hare message (smspec), cr1 certificate (smspec)", "tags": [ns],
-            "parameters": [_param("protocol", {"type": "string", "enum": ["ax1", "pp1", "tx1", "hm1", "cr1"]})],
+                       "mp1 malfeasance proof, hm1 Hare message (smspec), cr1 certificate (smspec)", "tags": [ns],
+            "parameters": [_param("protocol", {"type": "string",
+                                                "enum": ["ax1", "pp1", "tx1", "mp1", "hm1", "cr1"]})],
             "requestBody": {"required": True, "content": BINARY},
             "responses": {"200": _json(_obj(status={"type": "string", "enum": ["accepted", "duplicate", "rejected"]},
                                             reason={"type": "string"})), "400": ERROR}}},

@@ -556,6 +556,12 @@ class Smesher:
         return {"identities": out}
 
 
+class RefusedByNode(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class HttpNodeClient:
     """A node's node-service API over HTTP (``URL/node/v1``): what `smspec smesher run` uses."""
 
@@ -566,6 +572,7 @@ class HttpNodeClient:
 
     def _request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
         import http.client
+        import json
         import urllib.error
         import urllib.request
 
@@ -579,7 +586,13 @@ class HttpNodeClient:
                 return error.code, error.read()
             if error.code == 503:
                 raise NodeUnavailable(f"{self.url}: the node is not running") from None
-            raise RuntimeError(f"{self.url}{path}: HTTP {error.code}: {error.read()[:300]!r}") from None
+            text = error.read()[:2000]
+            if error.code == 400 and method == "POST":
+                try:
+                    raise RefusedByNode(json.loads(text)["message"]) from None
+                except (ValueError, KeyError):
+                    pass
+            raise RuntimeError(f"{self.url}{path}: HTTP {error.code}: {text[:300]!r}") from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
             raise NodeUnavailable(f"{self.url}: {getattr(error, 'reason', error)}") from None
 
@@ -645,14 +658,16 @@ class HttpNodeClient:
         return bytes.fromhex(data["BlockID"]), None if data["Block"] is None else bytes.fromhex(data["Block"])
 
     def store_poet(self, data: bytes) -> dict:
-        import json
-
-        return json.loads(self._request("POST", "/poet", data)[1])
+        return self.publish("poet", data)
 
     def publish(self, kind: str, data: bytes) -> dict:
+        """Publish through the node: its verdict (a refused object is a verdict, not an error)."""
         import json
 
         from smspec.tools.node.api import PUBLISH_KINDS
 
-        protocol = {v: k for k, v in PUBLISH_KINDS.items()}[kind]
-        return json.loads(self._request("POST", f"/publish/{protocol}", data)[1])
+        path = "/poet" if kind == "poet" else "/publish/" + {v: k for k, v in PUBLISH_KINDS.items()}[kind]
+        try:
+            return json.loads(self._request("POST", path, data)[1])
+        except RefusedByNode as refused:
+            return {"status": "rejected", "reason": refused.reason}

@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS applied (layer INTEGER PRIMARY KEY, block_id BLOB, st
 CREATE TABLE IF NOT EXISTS accounts (address BLOB PRIMARY KEY, balance TEXT, nonce TEXT, template BLOB, state BLOB, storage TEXT);
 CREATE TABLE IF NOT EXISTS progress (layer INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS beacons (epoch INTEGER PRIMARY KEY, beacon BLOB);
-CREATE TABLE IF NOT EXISTS malfeasance (node_id BLOB PRIMARY KEY, reason TEXT, layer INTEGER);
+CREATE TABLE IF NOT EXISTS malfeasance (node_id BLOB PRIMARY KEY, reason TEXT, layer INTEGER, proof BLOB);
 CREATE TABLE IF NOT EXISTS rejections (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, reason TEXT, layer INTEGER);
 """
 
@@ -249,8 +249,11 @@ class NodeStore(SqliteAtxStore):
     def is_marked(self, node_id: bytes) -> bool:
         return self.one("SELECT 1 FROM malfeasance WHERE node_id = ?", (node_id,)) is not None
 
-    def mark(self, node_id: bytes, reason: str, layer: int) -> None:
-        self.db.execute("INSERT INTO malfeasance VALUES (?, ?, ?)", (node_id, reason, layer))
+    def mark(self, node_id: bytes, reason: str, layer: int, proof: bytes | None = None) -> None:
+        self.db.execute("INSERT INTO malfeasance VALUES (?, ?, ?, ?)", (node_id, reason, layer, proof))
+
+    def malfeasance_proof(self, node_id: bytes) -> tuple[str, bytes | None] | None:
+        return self.db.execute("SELECT reason, proof FROM malfeasance WHERE node_id = ?", (node_id,)).fetchone()
 
     def marked(self) -> list[tuple[bytes, str, int]]:
         return self.db.execute("SELECT node_id, reason, layer FROM malfeasance ORDER BY node_id").fetchall()
@@ -458,6 +461,15 @@ class NodeReader:
         with self.connect() as db:
             row = db.execute("SELECT raw FROM blocks WHERE id = ?", (block_id,)).fetchone()
             return None if row is None else row[0]
+
+    def malfeasance_rows(self, smeshers: list[bytes], offset: int, limit: int) -> list[tuple]:
+        """(node ID, reason, layer, proof) of identities proven malicious."""
+        sql, args = "SELECT node_id, reason, layer, proof FROM malfeasance", []
+        if smeshers:
+            sql += f" WHERE node_id IN ({','.join('?' * len(smeshers))})"
+            args += smeshers
+        with self.connect() as db:
+            return db.execute(sql + " ORDER BY node_id LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
 
     def counts(self) -> dict[str, Any]:
         with self.connect() as db:

@@ -389,7 +389,9 @@ class TcpCluster:
 
     def smesher_urls(self, sid: int) -> list[str]:
         index = self.smesher_home[sid]
-        return [self.node_url(index)] if index in self.children else []
+        nodes = self.devnet.config.nodes
+        order = [index] + ([(index + 1) % nodes] if self.devnet.config.failover and nodes > 1 else [])
+        return [self.node_url(i) for i in order if i in self.children]
 
     def start(self, first: int = 0) -> None:
         devnet = self.devnet
