@@ -462,7 +462,8 @@ class Api:
                 "wallet_template": _template(genesis).hex(), "writable": node is not None}
 
     def ns_positioning(self, body: bytes, epoch: str) -> dict:
-        return {"ID": self.node().positioning_atx(path_int(epoch, "publish_epoch")).hex()}
+        publish_epoch = path_int(epoch, "publish_epoch")
+        return {"ID": self.node().positioning_atx(publish_epoch).hex()}
 
     @staticmethod
     def _atx_json(atx: dict) -> dict:
@@ -472,25 +473,29 @@ class Api:
                 "MarriageATX": None if atx["marriage_atx"] is None else atx["marriage_atx"].hex()}
 
     def ns_last_atx(self, body: bytes, node_id: str) -> Any:
-        atx = self.node().last_atx(path_hex(node_id, "node_id", 32))
+        key = path_hex(node_id, "node_id", 32)
+        atx = self.node().last_atx(key)
         if atx is None:
             raise ApiError(404, "there is no ATX of this node")
         return self._atx_json(atx)
 
     def ns_atx(self, body: bytes, atx_id: str) -> Any:
-        atx = self.node().atx_summary(path_hex(atx_id, "atx_id", 32))
+        key = path_hex(atx_id, "atx_id", 32)
+        atx = self.node().atx_summary(key)
         if atx is None:
             raise ApiError(404, "ATX not found")
         return self._atx_json(atx)
 
     def ns_marriage(self, body: bytes, node_id: str) -> Any:
-        record = self.node().marriage(path_hex(node_id, "node_id", 32))
+        key = path_hex(node_id, "node_id", 32)
+        record = self.node().marriage(key)
         if record is None:
             raise ApiError(404, "not married")
         return {"MarriageATX": record["marriage_atx"].hex(), "PublishEpoch": record["publish_epoch"]}
 
     def ns_malicious(self, body: bytes, node_id: str) -> dict:
-        return {"Malicious": self.node().is_malicious(path_hex(node_id, "node_id", 32))}
+        key = path_hex(node_id, "node_id", 32)
+        return {"Malicious": self.node().is_malicious(key)}
 
     def ns_publish(self, body: bytes, protocol: str) -> dict:
         kind = PUBLISH_KINDS.get(protocol)
@@ -512,34 +517,38 @@ class Api:
         return {"status": verdict.status}
 
     def ns_round_template(self, body: bytes, layer: str, iteration: str, round_kind: str) -> Raw:
-        data = self.node().hare_round_template(path_int(layer, "layer"), path_int(iteration, "iter", 255),
-                                               path_int(round_kind, "round", 255))
+        args = path_int(layer, "layer"), path_int(iteration, "iter", 255), path_int(round_kind, "round", 255)
+        data = self.node().hare_round_template(*args)
         return Raw(b"", status=204) if data is None else Raw(data)
 
     def ns_total_weight(self, body: bytes, layer: str) -> Raw:
-        weights = self.node().hare_weights(path_int(layer, "layer"))
-        return Raw(str(sum(weights.values())).encode())
+        number = path_int(layer, "layer")
+        return Raw(str(sum(self.node().hare_weights(number).values())).encode())
 
     def ns_weight(self, body: bytes, node_id: str, layer: str) -> Raw:
-        weights = self.node().hare_weights(path_int(layer, "layer"))
-        return Raw(str(weights.get(path_hex(node_id, "node_id", 32), 0)).encode())
+        key, number = path_hex(node_id, "node_id", 32), path_int(layer, "layer")
+        return Raw(str(self.node().hare_weights(number).get(key, 0)).encode())
 
     def ns_beacon(self, body: bytes, epoch: str) -> Raw:
-        return Raw(self.node().beacon(path_int(epoch, "epoch")))
+        number = path_int(epoch, "epoch")
+        return Raw(self.node().beacon(number))
 
     def ns_certificate(self, body: bytes, layer: str) -> Any:
-        template = self.node().certificate_template(path_int(layer, "layer"))
+        number = path_int(layer, "layer")
+        template = self.node().certificate_template(number)
         if template is None:
             return Raw(b"", status=204)
         block_id, raw = template
         return {"BlockID": block_id.hex(), "Block": None if raw is None else raw.hex()}
 
     def ns_proposal(self, body: bytes, layer: str, node_id: str) -> Raw:
-        data = self.node().partial_proposal(path_int(layer, "layer"), path_hex(node_id, "node", 32))
+        number, key = path_int(layer, "layer"), path_hex(node_id, "node", 32)
+        data = self.node().partial_proposal(number, key)
         return Raw(b"", status=204) if data is None else Raw(data)
 
     def ns_slots(self, body: bytes, node_id: str, epoch: str) -> dict:
-        slots = self.node().eligibility_slots(path_hex(node_id, "node", 32), path_int(epoch, "epoch"))
+        key, number = path_hex(node_id, "node", 32), path_int(epoch, "epoch")
+        slots = self.node().eligibility_slots(key, number)
         return {"Slots": 0 if slots is None else slots}
 
 

@@ -118,12 +118,21 @@ DEVNET_RULES = (
     ("failed-tx", "a transaction whose VM call fails is rolled back but its nonce is consumed"),
     ("state-root", "state root = Merkle root (crypto.md) over the accounts sorted by address, one leaf per account: "
                    "BLAKE3(address | balance | nonce | template | BLAKE3(state) | storage digest)"),
-    ("ballot-malfeasance", "two different proposals of one smesher in one layer mark it malicious (no wire proof)"),
+    ("ballot-malfeasance", "two different proposals of one smesher in one layer mark it malicious; the node keeps "
+                           "and gossips a DoubleProposalProof of the two (spec/node.md)"),
     ("sync", "a restarted node catches up by feeding a peer's stored objects through its own gossip handlers"),
-    ("tcp-phases", "with --tcp, a coordinator paces the layers: every node runs a phase, then all gossip of the phase "
-                   "is received before the next (barriers instead of a simulated clock; the PoET runs in the coordinator); "
-                   "a phase that gossips runs node by node in index order with a barrier after each node, so every node "
-                   "receives every object in the in-process devnet's order (base ballots are picked in arrival order)"),
+    ("tcp-phases", "with --tcp, a coordinator runs the layer schedule on node and smeshing-service processes: after "
+                   "each duty that gossips it waits until every node handled every frame (barriers instead of a "
+                   "simulated clock; the PoET runs in the coordinator), so every node receives every object in the "
+                   "in-process devnet's order (base ballots are picked in arrival order)"),
+    ("node-split", "nodes hold public data only; smeshing services hold the keys and PoST data, take partial proposals, "
+                   "Hare round templates and certificate templates from their node, sign, and publish through it; "
+                   "the node validates what is published and gossips it when valid"),
+    ("devnet-keys", "identity keys (one 0600 file each, in the smeshing services' directories) and the users' wallet "
+                    "keys (users.keys.json, 0600) are generated at creation from the system's randomness, or derived "
+                    "from --key-seed (public) for reproducible runs"),
+    ("poet-forwarding", "smeshing services hand their NIPoST challenges to the coordinator, which registers them at "
+                        "the embedded PoET and hands each service the round's proof and leaves"),
     ("post-memo", "in-process nodes share a memo of successful PoST verifications (and of PoST proofs) keyed by "
                   "all their inputs (--no-post-memo: every node verifies every PoST itself)"),
 )
