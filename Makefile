@@ -19,7 +19,7 @@ test: setup lint pytest pytest-impl pytest-gpu vectors-check docs
 
 lint: setup
 	$(VENV)/ruff check spec impl gpu conformance tools tests
-	$(SMSPEC) spec build --out build/specpy
+	$(SMSPEC) spec build  # writes build/specpy (the default), creating build/
 	$(VENV)/ruff check --config pyproject.toml --ignore F811,E402,I001,E303,W391 build/specpy/smspec/spec
 	cd build/specpy && ../../$(VENV)/mypy --strict --follow-imports=silent --no-incremental smspec/spec
 	$(SMSPEC) spec presets

@@ -3,6 +3,18 @@
 A vector source is a spec test: a generator function that yields :class:`Case` objects. Run by
 pytest, every case goes through its handler on the active backend and known answers are
 checked; run by ``smspec vectors generate``, the cases are written to ``vectors/``.
+
+Every case says what it expects, in exactly one of three ways:
+
+* ``expected=``: the whole output is known (a known answer, with its provenance);
+* ``error=`` (and optionally ``reason=``): the input must be rejected with that error;
+* ``check=``: the case expects an *output*, which the generator records from the spec; ``check``
+  asserts what is known about it independently (some fields, a bound, a property). Where nothing
+  is known independently, ``check=spec_output`` says so: the spec's output is the vector, and the
+  case still fails when the spec raises.
+
+A case with none of the three is refused (:class:`UncheckedCase`): under pytest it would pass
+whatever the spec did.
 """
 
 from __future__ import annotations
@@ -29,15 +41,52 @@ class Blob:
         return hashlib.sha256(self.data).hexdigest()
 
 
+OutputCheck = Callable[[Any], None]
+
+
+class UncheckedCase(ValueError):
+    """A case that expects nothing (no ``expected``, ``error`` or ``check``), or more than one."""
+
+
+def spec_output(output: Any) -> None:
+    """The check of a case without an independent answer: the spec's output is the vector."""
+
+
+def output_fields(**known: Any) -> OutputCheck:
+    """A check that the output has these fields with these values (the rest comes from the spec)."""
+    want = {name: to_json(value) for name, value in known.items()}
+
+    def check(output: Any) -> None:
+        assert isinstance(output, dict), f"expected an object, got {output!r}"
+        wrong = [name for name in want if output.get(name, "<missing>") != want[name]]
+        assert not wrong, "; ".join(f"{name}: expected {want[name]!r}, got {output.get(name, '<missing>')!r}"
+                                    for name in wrong)
+
+    return check
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
     inputs: dict[str, Any]
-    expected: dict[str, Any] | None = None  # known answer; None: computed by the spec when generating
+    expected: dict[str, Any] | None = None  # the whole known output
     error: str | None = None  # expected error class name
     reason: str | None = None  # expected error reason (optional)
     description: str = ""
     spec_ref: str = ""
+    check: OutputCheck | None = None  # an output recorded from the spec, checked by this (see above)
+
+    def validate(self) -> None:
+        """Raise :class:`UncheckedCase` unless the case expects exactly one kind of outcome."""
+        kinds = [kind for kind, given in (("expected", self.expected is not None), ("error", self.error is not None),
+                                          ("check", self.check is not None)) if given]
+        if not kinds:
+            raise UncheckedCase(f"case {self.name!r} expects nothing: give it expected=, error= or check= "
+                                "(check=spec_output where the spec's output is the vector)")
+        if len(kinds) > 1:
+            raise UncheckedCase(f"case {self.name!r} expects {' and '.join(kinds)}: give exactly one")
+        if self.reason is not None and self.error is None:
+            raise UncheckedCase(f"case {self.name!r} names a reason without an error")
 
 
 @dataclass
@@ -57,8 +106,10 @@ class VectorSource:
                 raise ValueError(f"{self.key}: case name {case.name!r} must match [a-z0-9_]+")
             if case.name in seen:
                 raise ValueError(f"{self.key}: duplicate case name {case.name!r}")
-            if case.expected is not None and case.error is not None:
-                raise ValueError(f"{self.key}/{case.name}: a case expects an output or an error, not both")
+            try:
+                case.validate()
+            except UncheckedCase as e:
+                raise UncheckedCase(f"{self.key}: {e}") from None
             seen.add(case.name)
         return found
 

@@ -55,6 +55,9 @@ def run_handler(key: str, inputs: dict[str, Any], preset: str) -> dict[str, Any]
 
 
 def expected_outcome(case: Case) -> dict[str, Any] | None:
+    """The known outcome of a case; None for a case whose output is recorded from the spec
+    (``check=``). A case that expects nothing is refused (:class:`UncheckedCase`)."""
+    case.validate()
     if case.expected is not None:
         return {"output": to_json(case.expected)}
     if case.error is not None:
@@ -63,6 +66,15 @@ def expected_outcome(case: Case) -> dict[str, Any] | None:
             outcome["reason"] = case.reason
         return outcome
     return None
+
+
+def show_outcome(outcome: dict[str, Any]) -> str:
+    """One line for an outcome: its error (and reason), or the start of its output."""
+    if "error" in outcome:
+        return f"error {outcome['error']}" + (f" ({outcome['reason']})" if outcome.get("reason") else "")
+    if "unsupported" in outcome:
+        return "unsupported"
+    return f"output {json.dumps(outcome.get('output'), sort_keys=True)[:200]}"
 
 
 def outcome_matches(expected: dict[str, Any], got: dict[str, Any]) -> bool:
@@ -77,13 +89,7 @@ def outcome_matches(expected: dict[str, Any], got: dict[str, Any]) -> bool:
 def describe_difference(expected: dict[str, Any], got: dict[str, Any]) -> str:
     """A short human-readable diff of two outcomes."""
     if "error" in expected or "error" in got:
-        def show(o: dict[str, Any]) -> str:
-            if "error" in o:
-                return f"error {o['error']}" + (f" ({o['reason']})" if o.get("reason") else "")
-            if "unsupported" in o:
-                return "unsupported"
-            return f"output {json.dumps(o.get('output'), sort_keys=True)[:200]}"
-        return f"expected {show(expected)}, got {show(got)}"
+        return f"expected {show_outcome(expected)}, got {show_outcome(got)}"
     lines = []
     want, have = expected.get("output"), got.get("output")
     if isinstance(want, dict) and isinstance(have, dict):
@@ -106,20 +112,37 @@ class CaseRun:
     inputs: dict[str, Any]
     blobs: dict[str, bytes]
     got: dict[str, Any]
-    want: dict[str, Any] | None
+    want: dict[str, Any] | None  # None: an output recorded from the spec, judged by `case.check`
+    case: Case
+
+    @property
+    def failure(self) -> str | None:
+        """Why the outcome contradicts what the case knows, or None."""
+        if self.want is not None:
+            return None if outcome_matches(self.want, self.got) else describe_difference(self.want, self.got)
+        if "output" not in self.got:
+            return f"expected an output, got {show_outcome(self.got)}"
+        assert self.case.check is not None  # Case.validate: no `want` means a check
+        try:
+            self.case.check(self.got["output"])
+        except AssertionError as e:
+            return f"output contradicts what is known of it: {e or 'assertion failed'}"
+        return None
 
     @property
     def contradicts_known_answer(self) -> bool:
-        return self.want is not None and not outcome_matches(self.want, self.got)
+        return self.failure is not None
 
 
 def run_case(key: str, case: Case, preset: str) -> CaseRun:
-    """Convert a case's inputs to JSON (registering its blobs) and run them through the handler."""
+    """Convert a case's inputs to JSON (registering its blobs) and run them through the handler.
+    A case that expects nothing is refused before it runs (:class:`UncheckedCase`)."""
+    want = expected_outcome(case)
     blobs: dict[str, bytes] = {}
     inputs = to_json(case.inputs, blobs)
     for sha, data in blobs.items():
         handler_registry.register_blob(sha, data)
-    return CaseRun(inputs, blobs, run_handler(key, inputs, preset), expected_outcome(case))
+    return CaseRun(inputs, blobs, run_handler(key, inputs, preset), want, case)
 
 
 def check_source(source: VectorSource) -> None:
@@ -128,9 +151,9 @@ def check_source(source: VectorSource) -> None:
     cases = source.cases()
     for preset in source.presets:
         for case in cases:
-            run = run_case(source.key, case, preset)
-            if run.want is not None and run.contradicts_known_answer:
-                failures.append(f"{preset}/{source.key}/{case.name}: {describe_difference(run.want, run.got)}")
+            failure = run_case(source.key, case, preset).failure
+            if failure is not None:
+                failures.append(f"{preset}/{source.key}/{case.name}: {failure}")
     if failures:
         raise CaseFailure("\n".join(failures))
 
@@ -172,8 +195,8 @@ def generate_cases(sources: Iterable[VectorSource], presets: set[str] | None = N
                 continue
             for case in source_cases:
                 run = run_case(source.key, case, preset)
-                if run.want is not None and run.contradicts_known_answer:
-                    raise CaseFailure(f"{preset}/{source.key}/{case.name}: {describe_difference(run.want, run.got)}")
+                if run.failure is not None:
+                    raise CaseFailure(f"{preset}/{source.key}/{case.name}: {run.failure}")
                 inputs, blobs = run.inputs, run.blobs
                 expected = dict(run.got)
                 if "error" in expected and case.reason is None:

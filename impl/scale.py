@@ -382,11 +382,9 @@ def _slice_plan(codec: Any) -> tuple[Encoder, Decoder]:
         assert fixed is not None
         depth = _nested(depth, InvalidEncoding)
         length, offset = _read_length(data, offset, max_length)
-        end = offset + length * fixed
+        end = offset + length * fixed  # fixed >= 1: the spec refuses slices of Bytes(0)
         if end > len(data):
             raise _short(offset, length * fixed, len(data))
-        if not fixed:
-            return [b""] * length, end
         return [data[i:i + fixed] for i in range(offset, end, fixed)], end
 
     def dec(data: bytes, offset: int, depth: int) -> tuple[Any, int]:

@@ -39,8 +39,8 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError("--backend=gpu needs an OpenCL platform (pyopencl with pocl or a GPU)")
     from smspec.impl.registry import use_backend
 
-    use_backend(backend)
-    os.environ["SMSPEC_BACKEND"] = backend
+    use_backend(backend)  # every spec module loaded from now on gets the backend's replacements too
+    os.environ["SMSPEC_BACKEND"] = backend  # and CLI subprocesses the tests start
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -59,12 +59,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _restore_backend(request: pytest.FixtureRequest):
+def _restore_backend():
     """A test that switches backends (e.g. by running a CLI command in-process) must not
-    leak the switch into the tests after it: the suite runs on the backend it was asked for."""
-    yield
-    from smspec.impl.registry import active_backend, use_backend
+    leak the switch into the tests after it: the backend in force before the test (the one the
+    suite was asked for, or the one a module-scoped fixture selected) is selected again, and
+    checked installed in every spec module."""
+    from smspec.impl.registry import active_backend, check_backend, use_backend
 
-    wanted = request.config.getoption("--backend")
-    if active_backend() != wanted:
-        use_backend(wanted)
+    before = active_backend()
+    yield
+    if active_backend() != before:
+        use_backend(before)
+        check_backend()

@@ -13,6 +13,8 @@ import struct
 import time
 from typing import Any
 
+from smspec.tools.cli import integer
+
 LOOP_TEXT = """
   li a0, {n}
   li a1, 0
@@ -26,10 +28,10 @@ loop:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--loop-n", type=int, default=100_000, metavar="N", help="turns of the loop program (default 100,000)")
-    parser.add_argument("--seed", type=int, default=50_000, metavar="N",
+    parser.add_argument("--loop-n", type=integer(1, 2**32 - 1, "a loop count"), default=100_000, metavar="N", help="turns of the loop program (default 100,000)")
+    parser.add_argument("--seed", type=integer(0, 2**32 - 1, "a u32 input"), default=50_000, metavar="N",
                         help="input of the C program (its Fibonacci loop runs N turns; default 50,000)")
-    parser.add_argument("--repeat", type=int, default=3, metavar="K", help="best of K runs per backend (default 3)")
+    parser.add_argument("--repeat", type=integer(1, 1000, "a repeat count"), default=3, metavar="K", help="best of K runs per backend (default 3)")
 
 
 def _programs(args: argparse.Namespace, athena: Any) -> list[tuple[str, Any, bytes]]:

@@ -14,12 +14,13 @@ import argparse
 import time
 from collections.abc import Callable
 
+from smspec.tools.cli import integer_list, real
 from tqdm import tqdm
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seconds", type=float, default=1.0, help="minimum seconds per measurement (default 1)")
-    parser.add_argument("--sizes", default="2,16,64", help="merged ATX sizes, comma separated (default 2,16,64)")
+    parser.add_argument("--seconds", type=real(0.001, 3600, "seconds"), default=1.0, help="minimum seconds per measurement (default 1)")
+    parser.add_argument("--sizes", type=integer_list(2, 256, "merged ATX size"), default=[2, 16, 64], help="merged ATX sizes, comma separated (default 2,16,64)")
     parser.add_argument("--scheme", choices=("a", "b"), default="a", help="ATX ID scheme (default a, v1.7.6)")
 
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> None:
     from smspec.impl import registry
     from smspec.tests.spec.atx.builders import Member, World, atx, married_group
 
-    sizes = [int(s) for s in args.sizes.split(",") if s]
+    sizes = list(args.sizes)
     scheme = atx.IdScheme(args.scheme)
     registry.use_backend("impl")  # building the scenario is faster with the impl
     world = World(scheme)

@@ -13,15 +13,16 @@ from collections.abc import Callable
 from typing import Any
 
 from smspec.tools.bench_scale import _rate
+from smspec.tools.cli import integer, real
 from tqdm import tqdm
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seconds", type=float, default=0.5,
+    parser.add_argument("--seconds", type=real(0.001, 3600, "seconds"), default=0.5,
                         help="time spent measuring each workload and backend per round (default 0.5)")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=integer(1, 1000, "a round count"), default=3,
                         help="alternating spec/impl rounds per workload; the best is kept (default 3)")
-    parser.add_argument("--leaves", type=int, default=1024,
+    parser.add_argument("--leaves", type=integer(1, 2**20, "a leaf count"), default=1024,
                         help="number of leaves of the Merkle workload (default 1024)")
 
 

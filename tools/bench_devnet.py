@@ -25,20 +25,20 @@ import shutil
 import tempfile
 import time
 
-from smspec.tools.cli import CliError
+from smspec.tools.cli import CliError, integer
 
 SEED = "smspec-bench"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--layers", type=int, default=12,
+    parser.add_argument("--layers", type=integer(9, 400, "a layer count"), default=12,
                         help="layers per run (default 12: ATX phases in epochs 1 and 2, ballots in layers 8-11)")
     parser.add_argument("--nodes-list", default="4,8,16", help="node counts of the scaling runs (default 4,8,16)")
     parser.add_argument("--smeshers-list", default="1,2", help="services per node of the 4-node runs (default 1,2)")
     parser.add_argument("--no-tcp", action="store_true", help="skip the split (processes) run")
     parser.add_argument("--memo", action="store_true", help="also compare the post-memo rule on and off")
     parser.add_argument("--profile", action="store_true", help="print the top cProfile entries of the first run")
-    parser.add_argument("--top", type=int, default=20, help="cProfile entries to print (default 20)")
+    parser.add_argument("--top", type=integer(1, 10_000, "an entry count"), default=20, help="cProfile entries to print (default 20)")
 
 
 def _counts(text: str, what: str, low: int, high: int) -> list[int]:
@@ -63,7 +63,10 @@ def _run(config, tcp: bool = False, profile: bool = False) -> dict:
         started = time.perf_counter()
         if profiler is not None:
             profiler.enable()
-        record = (lambda info: per_layer.append((info.layer, bool(info.atxs), info.seconds)))
+
+        def record(info) -> None:
+            per_layer.append((info.layer, bool(info.atxs), info.seconds))
+
         if tcp:
             from smspec.tools.node.tcp import TcpDevnet
 

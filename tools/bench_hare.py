@@ -16,18 +16,18 @@ from __future__ import annotations
 import argparse
 import time
 
-from smspec.tools.cli import CliError
+from smspec.tools.cli import CliError, integer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--committees", default="50,400", help="comma-separated committee sizes (default 50,400)")
-    parser.add_argument("--layers", type=int, default=1, help="layers per measurement (default 1)")
-    parser.add_argument("--nodes", type=int, default=4, help="honest nodes hosting the identities (default 4)")
+    parser.add_argument("--layers", type=integer(1, 10_000, "a layer count"), default=1, help="layers per measurement (default 1)")
+    parser.add_argument("--nodes", type=integer(1, 2000, "a node count"), default=4, help="honest nodes hosting the identities (default 4)")
     parser.add_argument("--mode", choices=("full", "light"), default="full",
                         help="full: signatures and VRFs; light: eligibility and protocol only (default full)")
     parser.add_argument("--backends", default="spec,impl", help="comma-separated backends to time (default spec,impl)")
     parser.add_argument("--hare4", action="store_true", help="simulate Hare 4 instead of Hare 3")
-    parser.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
+    parser.add_argument("--seed", type=integer(0, 2**64 - 1, "a seed"), default=1, help="simulation seed (default 1)")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -44,6 +44,8 @@ def run(args: argparse.Namespace) -> None:
     if args.layers < 1 or args.nodes < 1:
         raise CliError("--layers and --nodes must be positive")
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if not backends:
+        raise CliError("--backends: name at least one backend (spec, impl)")
     for backend in backends:
         if backend not in ("spec", "impl"):
             raise CliError(f"unknown backend {backend!r} (expected spec or impl)")
@@ -52,24 +54,29 @@ def run(args: argparse.Namespace) -> None:
     try:
         for committee in committees:
             rates: dict[str, float] = {}
+            cpu_rates: dict[str, float] = {}
             for backend in backends:
                 registry.use_backend(backend)
+                registry.check_backend()  # every spec module, including hare's imports from crypto
                 config = SimConfig(members=committee, committee=committee, nodes=args.nodes, hare4=args.hare4,
                                    full_crypto=args.mode == "full", seed=args.seed, layers=args.layers,
                                    memo_eligibility=False)
                 sim = Simulator(config, spec.load("hare"), spec.load("hare4"), spec.load("crypto"))
-                start = time.perf_counter()
+                start, cpu_start = time.perf_counter(), time.process_time()
                 decided = 0
                 messages = 0
                 for k in range(args.layers):
                     outcome = sim.run_layer(config.first_layer + k)
                     decided += outcome.decided
                     messages += outcome.stats["messages_sent"]
-                elapsed = time.perf_counter() - start
+                elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
                 rates[backend] = args.layers / elapsed
+                cpu_rates[backend] = args.layers / max(cpu, 1e-9)
                 print(f"committee {committee:4d} {backend:4s}: {rates[backend]:9.4f} layers/s "
-                      f"({elapsed:7.2f} s, {messages} messages, {decided}/{args.layers} layers decided)", flush=True)
+                      f"({elapsed:7.2f} s, {cpu:7.2f} CPU-s, {messages} messages, "
+                      f"{decided}/{args.layers} layers decided)", flush=True)
             if "spec" in rates and "impl" in rates:
-                print(f"committee {committee:4d} impl/spec: {rates['impl'] / rates['spec']:.1f}x")
+                print(f"committee {committee:4d} impl/spec: {rates['impl'] / rates['spec']:.1f}x "
+                      f"(per CPU-second: {cpu_rates['impl'] / cpu_rates['spec']:.1f}x)")
     finally:
         registry.use_backend(previous)

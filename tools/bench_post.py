@@ -19,20 +19,21 @@ import os
 import time
 
 from smspec import spec
+from smspec.tools.cli import integer
 
 C_ANCHOR_LABELS_PER_CORE = 700
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scrypt-n", type=int, default=8192, help="scrypt N for the init runs (default 8192)")
-    parser.add_argument("--spec-labels", type=int, default=2, help="labels for the spec run (default 2)")
-    parser.add_argument("--impl-labels", type=int, default=256, help="labels for the numpy run (default 256)")
-    parser.add_argument("--opencl-labels", type=int, default=1024, help="labels for the OpenCL run (default 1024)")
-    parser.add_argument("--mib", type=int, default=32, help="MiB of labels for the impl proving runs (default 32)")
-    parser.add_argument("--spec-kib", type=int, default=4, help="KiB of labels for the spec proving runs (default 4)")
+    parser.add_argument("--scrypt-n", type=integer(2, 2**20, "scrypt N"), default=8192, help="scrypt N for the init runs (default 8192)")
+    parser.add_argument("--spec-labels", type=integer(1, 2**20, "a label count"), default=2, help="labels for the spec run (default 2)")
+    parser.add_argument("--impl-labels", type=integer(1, 2**24, "a label count"), default=256, help="labels for the numpy run (default 256)")
+    parser.add_argument("--opencl-labels", type=integer(1, 2**26, "a label count"), default=1024, help="labels for the OpenCL run (default 1024)")
+    parser.add_argument("--mib", type=integer(1, 2**14, "MiB"), default=32, help="MiB of labels for the impl proving runs (default 32)")
+    parser.add_argument("--spec-kib", type=integer(1, 2**20, "KiB"), default=4, help="KiB of labels for the spec proving runs (default 4)")
     parser.add_argument("--no-init", action="store_true", help="skip the initialization runs")
     parser.add_argument("--no-prove", action="store_true", help="skip the proving runs")
-    parser.add_argument("--k2pow-hashes", type=int, default=64, help="RandomX hashes for the k2pow run (0 skips it)")
+    parser.add_argument("--k2pow-hashes", type=integer(0, 2**20, "a hash count"), default=64, help="RandomX hashes for the k2pow run (0 skips it)")
     parser.add_argument("--fast-randomx", action="store_true", help="also time RandomX fast mode (builds the 2 GiB dataset: minutes)")
 
 

@@ -18,14 +18,15 @@ import time
 
 import numpy as np
 from smspec import spec
+from smspec.tools.cli import integer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--trials", type=int, default=4000, help="Monte Carlo trials per statistic (default 4000)")
-    parser.add_argument("--mib", type=int, default=64, help="MiB of labels for the fast backends (default 64)")
-    parser.add_argument("--spec-kib", type=int, default=64, help="KiB of labels for the pure-Python spec passes (default 64)")
-    parser.add_argument("--nonces", type=int, default=288, help="nonces per pass of today's prover (default 288, mainnet)")
-    parser.add_argument("--k", type=int, default=None, help="K for the throughput runs (default: mainnet POST_BEST_K)")
+    parser.add_argument("--trials", type=integer(1, 10**7, "a trial count"), default=4000, help="Monte Carlo trials per statistic (default 4000)")
+    parser.add_argument("--mib", type=integer(1, 2**14, "MiB"), default=64, help="MiB of labels for the fast backends (default 64)")
+    parser.add_argument("--spec-kib", type=integer(1, 2**20, "KiB"), default=64, help="KiB of labels for the pure-Python spec passes (default 64)")
+    parser.add_argument("--nonces", type=integer(16, 2**16, "a nonce count"), default=288, help="nonces per pass of today's prover (default 288, mainnet)")
+    parser.add_argument("--k", type=integer(1, 2**20, "K"), default=None, help="K for the throughput runs (default: mainnet POST_BEST_K)")
     parser.add_argument("--no-stats", action="store_true", help="skip the statistics")
     parser.add_argument("--no-throughput", action="store_true", help="skip the throughput runs")
 

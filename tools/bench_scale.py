@@ -14,12 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
+from smspec.tools.cli import integer, real
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seconds", type=float, default=0.5,
+    parser.add_argument("--seconds", type=real(0.001, 3600, "seconds"), default=0.5,
                         help="time spent measuring each workload and backend (default 0.5)")
-    parser.add_argument("--rounds", type=int, default=5,
+    parser.add_argument("--rounds", type=integer(1, 1000, "a round count"), default=5,
                         help="alternating spec/impl rounds per measurement; the best is kept (default 5)")
 
 

@@ -16,17 +16,17 @@ import argparse
 import time
 
 from smspec.conformance.handlers import tortoise as events_mod
-from smspec.tools.cli import CliError
+from smspec.tools.cli import CliError, integer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", dest="bench_preset", choices=("mainnet", "testnet", "tiny"), default="mainnet",
                         help="protocol preset (layers per epoch, hdist, window...; default mainnet)")
-    parser.add_argument("--ballots", type=int, default=1000, help="ballots per layer (default 1000)")
-    parser.add_argument("--layers", type=int, default=200, help="layers to simulate (default 200)")
+    parser.add_argument("--ballots", type=integer(1, 100_000, "a ballot count"), default=1000, help="ballots per layer (default 1000)")
+    parser.add_argument("--layers", type=integer(4, 100_000, "a layer count"), default=200, help="layers to simulate (default 200)")
     parser.add_argument("--scenario", choices=("honest", "partition"), default="honest",
                         help="honest network, or a 50/50 partition of 2*hdist layers that heals (default honest)")
-    parser.add_argument("--window", type=int, default=None,
+    parser.add_argument("--window", type=integer(1, 100_000, "a window size"), default=None,
                         help="override the window size (layers kept behind the verified layer); with a window "
                         "shorter than the run the cost per layer should stay flat")
     parser.add_argument("--backends", default="spec,impl", help="comma-separated backends to time (default spec,impl)")
@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> None:
     if args.ballots < 1 or args.layers < 4:
         raise CliError("need --ballots >= 1 and --layers >= 4")
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if not backends:
+        raise CliError("--backends: name at least one backend (spec, impl)")
     for backend in backends:
         if backend not in ("spec", "impl"):
             raise CliError(f"unknown backend {backend!r} (expected spec or impl)")

@@ -57,6 +57,11 @@ def load(path: Path) -> tuple[str, Any]:
         text = path.read_text()
     except OSError as error:
         raise TraceError(f"cannot read {path}: {error.strerror}") from None
+    return parse(text, path)
+
+
+def parse(text: str, path: Path) -> tuple[str, Any]:
+    """`load` of the text of the trace file `path`."""
     stripped = text.lstrip()
     if not stripped:
         raise TraceError(f"{path} is empty")

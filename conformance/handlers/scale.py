@@ -26,8 +26,30 @@ _SIMPLE = {
 }
 
 
+def _size(value: Any, what: str) -> int:
+    """A size or length of a type description: an integer in 0 .. 2^32 - 1 (a compact32)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**32 - 1:
+        raise ValueError(f"{what} must be an integer from 0 to 2^32 - 1, got {value!r}")
+    return value
+
+
+def _fields(description: Any, scale: Any) -> dict[str, Any]:
+    if not isinstance(description, list):
+        raise ValueError(f"struct fields are a list of [NAME, TYPE] pairs, not {description!r}")
+    fields = {}
+    for entry in description:
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
+            raise ValueError(f"a struct field is a [NAME, TYPE] pair, not {entry!r}")
+        name, field_type = entry
+        if not name.isidentifier() or name.startswith("_") or name in fields:
+            raise ValueError(f"struct field name {name!r} is not a new identifier without a leading underscore")
+        fields[name] = scale.scale_field(codec_from_description(field_type, scale))
+    return fields
+
+
 def codec_from_description(description: Any, scale: Any) -> Any:
-    """The codec of ``scale`` (the spec module) that a JSON type description names."""
+    """The codec of ``scale`` (the spec module) that a JSON type description names (ValueError or
+    TypeError when it names none)."""
     if isinstance(description, str):
         if description not in _SIMPLE:
             raise ValueError(f"unknown SCALE type {description!r}")
@@ -35,20 +57,20 @@ def codec_from_description(description: Any, scale: Any) -> Any:
     if not isinstance(description, dict):
         raise ValueError(f"a type description is a string or an object, not {description!r}")
     if "bytes" in description:
-        return scale.Bytes(description["bytes"])
+        return scale.Bytes(_size(description["bytes"], "bytes"))
     if "byte_slice" in description:
-        return scale.ByteSlice(description["byte_slice"])
+        return scale.ByteSlice(_size(description["byte_slice"], "byte_slice"))
     if "string" in description:
-        return scale.String(description["string"])
+        return scale.String(_size(description["string"], "string"))
     if "slice" in description:
-        return scale.Slice(codec_from_description(description["slice"], scale), description["max"])
+        return scale.Slice(codec_from_description(description["slice"], scale), _size(description["max"], "max"))
     if "array" in description:
-        return scale.Array(codec_from_description(description["array"], scale), description["length"])
+        return scale.Array(codec_from_description(description["array"], scale),
+                           _size(description["length"], "length"))
     if "option" in description:
         return scale.Option(codec_from_description(description["option"], scale))
     if "struct" in description:
-        fields = {name: scale.scale_field(codec_from_description(t, scale)) for name, t in description["struct"]}
-        return attrs.make_class("Struct", fields, frozen=True)
+        return attrs.make_class("Struct", _fields(description["struct"], scale), frozen=True)
     raise ValueError(f"unknown SCALE type description {description!r}")
 
 

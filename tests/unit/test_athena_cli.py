@@ -83,7 +83,7 @@ def test_failures_are_results(tmp_path, capsys):
     ("argv", "message"),
     [
         (["--input", "xyz"], "--input: not a hex string: 'xyz'"),
-        (["--gas", "-1"], "--gas must be between 0 and 4294967295"),
+        (["--gas", "-1"], "argument --gas: expected a gas limit >= 0, got -1 (see `smspec athena run --help`)"),
         (["--method", "nope"], "exports no method 'nope' (exports: none)"),
         (["--storage", "01"], "--storage expects KEY=VALUE, got '01'"),
         (["--callee", "00"], "--callee: expected 24 bytes, got 1"),
@@ -99,6 +99,6 @@ def test_bad_input(tmp_path, capsys, argv, message):
 
 def test_missing_file_and_selector(capsys):
     assert main(["athena", "run", "/nonexistent/program.elf"]) == 2
-    assert "cannot read /nonexistent/program.elf" in capsys.readouterr().err
+    assert "PROGRAM '/nonexistent/program.elf' does not exist" in capsys.readouterr().err
     assert main(["athena", "selector", "test"]) == 0
     assert capsys.readouterr().out.strip() == "4878ca04"

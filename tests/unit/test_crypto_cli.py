@@ -69,7 +69,7 @@ def test_hash_genesis_and_merkle(capsys):
     (["sign", "--seed", SEED, "--domain", "nope", "--hex", "00"], "unknown domain 'nope'"),
     (["hash"], "give exactly one of --hex, --text, --file"),
     (["hash", "--hex", "xyz"], "--hex is not hex"),
-    (["hash", "--file", "/nonexistent/file"], "cannot read /nonexistent/file"),
+    (["hash", "--file", "/nonexistent/file"], "--file '/nonexistent/file' does not exist"),
     (["genesis-id", "--time", "yesterday", "--extra-data", "x"], "--time must be Unix seconds or RFC 3339"),
     (["vrf-verify", "--public-key", PUBLIC, "--proof", "00", "--hex", ""], "--proof must be 80 bytes"),
 ])

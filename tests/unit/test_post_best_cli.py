@@ -71,7 +71,7 @@ def test_verify_rejects_tampered_proof(datadirs, tmp_path, capsys):
         (["prove", "/nonexistent", "--challenge", CHALLENGE], "not a directory"),
         (["prove", "DIRS", "--challenge", CHALLENGE, "--k", "1"], "cannot prove: k_too_small"),
         (["prove", "DIRS", "--challenge", CHALLENGE, "--k", "1000"], "cannot prove: not_enough_labels"),
-        (["verify", "/nonexistent.json"], "No such file"),
+        (["verify", "/nonexistent.json"], "PROOF '/nonexistent.json' does not exist"),
     ],
 )
 def test_bad_input_one_line_error(datadirs, capsys, argv, message):

@@ -77,7 +77,10 @@ def test_init_matches_spec_and_resumes(tmp_path, reference, backend):
     with open(d / "postdata_1.bin", "ab") as file:
         file.write(b"\xaa" * 100)
     assert main([*INIT, str(d), "--backend", backend, "--batch", "64"]) == 0
-    assert directory_bytes(d) == directory_bytes(reference)
+    # post-rs's files, byte for byte, plus the parameter record smspec keeps (tools/post_data.py)
+    files = directory_bytes(d)
+    assert json.loads(files.pop(".smspec-params.json"))["scrypt_n"] == 16
+    assert files == directory_bytes(reference)
 
 
 def test_init_refuses_other_parameters(tmp_path, capsys):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from smspec import spec
-from smspec.impl.registry import all_replacements, normalized_signature
+from smspec.impl.registry import all_replacements, normalized_signature, original
 from smspec.tools.commands.spec import PRESET_DIR_NAME, preset_data, preset_file_text
 
 
@@ -24,9 +24,9 @@ def _replacement_ids() -> list[str]:
 @pytest.mark.parametrize("replacement", all_replacements(), ids=_replacement_ids())
 def test_replacement_exists_in_spec_with_same_signature(replacement) -> None:
     module = spec.load(replacement.module, "mainnet")
-    originals = module.__dict__.get("__spec_originals__", {})
-    original = originals.get(replacement.name, module.__dict__.get(replacement.name))
-    assert original is not None, f"spec module {replacement.module} has no {replacement.name}"
-    assert callable(original)
+    assert replacement.name in module.__dict__, f"spec module {replacement.module} has no {replacement.name}"
+    spec_function = original(module, replacement.name)
+    assert callable(spec_function)
+    assert spec_function.__module__ == module.__name__  # the spec's own, whatever backend is in force
     function = replacement.function(module) if replacement.factory else replacement.function
-    assert normalized_signature(function) == normalized_signature(original)
+    assert normalized_signature(function) == normalized_signature(spec_function)

@@ -39,7 +39,7 @@ def test_encode_and_decode(capsys, backend):
         (["scale", "encode", "compact8", "256"], 1, "InvalidValue (out_of_range)"),
         (["scale", "encode", "bogus", "1"], 2, "TYPE: unknown SCALE type 'bogus'"),
         (["scale", "encode", '{"slice": "compact8", "max": 3}', "[]"], 2, "TYPE: go-scale has no slice"),
-        (["scale", "encode", '{"bytes": 2}', "0x01"], 2, "VALUE is not JSON"),
+        (["scale", "encode", '{"bytes": 2}', "0x01"], 2, "VALUE is not valid JSON"),
         (["scale", "encode", '{"bytes": 2}', '"01"'], 2, "VALUE: value: expected a 0x-prefixed hex string"),
         (["scale", "decode", "compact8", "0xzz"], 2, "HEX: not a hex string"),
     ],

@@ -27,7 +27,7 @@ def test_simulate_save_and_replay(tmp_path, capsys):
     (["tortoise", "simulate", "--partition", "3"], "--partition: expected START:LENGTH"),
     (["tortoise", "simulate", "--byzantine", "2"], "--byzantine: expected a fraction"),
     (["tortoise", "simulate", "--missing-hare", "a,b"], "--missing-hare: expected comma-separated"),
-    (["tortoise", "replay", "/nonexistent/trace.json"], "cannot read"),
+    (["tortoise", "replay", "/nonexistent/trace.json"], "does not exist"),
 ])
 def test_bad_input_is_one_line_error(argv, message, capsys):
     assert main(argv) == 2

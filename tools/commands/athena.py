@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from smspec.tools.cli import CliError, set_backend_from_args
+from smspec.tools.cli import CliError, check_output, integer, read_input, set_backend_from_args
 
 DEFAULT_GAS = 1_000_000
+MAX_GAS = 2**32 - 1  # spec/athena.md MAX_GAS
+MAX_U64 = 2**64 - 1
+MAX_PROGRAM_BYTES = 16 * 2**20
 
 
 def _hex(text: str, what: str, size: int | None = None) -> bytes:
@@ -39,18 +41,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "status, reason (why it failed), gas_used, gas_left, steps, output (hex), storage changes. "
         "The host is the spec's in-memory host.",
     )
-    run.add_argument("program", type=Path, metavar="PROGRAM", help="the executable file")
+    run.add_argument("program", metavar="PROGRAM", help="the executable file")
     run.add_argument("--input", default="", metavar="HEX", help="bytes appended to the input stream after --state")
     run.add_argument("--state", default="", metavar="HEX", help="template state placed first in the input stream")
-    run.add_argument("--gas", type=int, default=DEFAULT_GAS, metavar="N", help=f"gas limit (default {DEFAULT_GAS:,})")
+    run.add_argument("--gas", type=integer(0, MAX_GAS, "a gas limit"), default=DEFAULT_GAS, metavar="N",
+                     help=f"gas limit, 0 to {MAX_GAS:,} (default {DEFAULT_GAS:,})")
     run.add_argument("--method", metavar="NAME",
                      help="start at this exported method (NAME or athexp_NAME); default: the entry point")
-    run.add_argument("--balance", type=int, default=0, metavar="N", help="balance of the running account (default 0)")
+    run.add_argument("--balance", type=integer(0, MAX_U64, "a u64 balance"), default=0, metavar="N",
+                     help="balance of the running account, a u64 (default 0)")
     run.add_argument("--storage", action="append", default=[], metavar="KEY=VALUE",
                      help="initial storage slot of the running account (32-byte hex each); repeatable")
     run.add_argument("--callee", default="00" * 24, metavar="HEX24", help="address of the running account")
     run.add_argument("--caller", default="00" * 24, metavar="HEX24", help="address of the caller")
-    run.add_argument("--received", type=int, default=0, metavar="N", help="amount received with the call")
+    run.add_argument("--received", type=integer(0, MAX_U64, "a u64 amount"), default=0, metavar="N",
+                     help="amount received with the call, a u64 (default 0)")
     run.add_argument("--backend", choices=("spec", "impl"), default="impl",
                      help="spec (readable reference) or impl (compiled basic blocks; default)")
     run.add_argument("--trace", nargs="?", const="-", default=None, metavar="FILE",
@@ -67,20 +72,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_selector(args: argparse.Namespace) -> int:
     from smspec.spec import athena
 
+    try:
+        args.name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CliError("NAME is not valid UTF-8") from None
     print(athena.method_selector(args.name).hex())
     return 0
+
+
+def _open_trace(path: str) -> Any:
+    """The --trace file, opened for writing, or a one-line error."""
+    try:
+        return open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by cmd_run
+    except OSError as e:
+        raise CliError(f"--trace: cannot write {path!r}: {e.strerror or e}") from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     set_backend_from_args(args)
     from smspec.spec import athena
 
-    try:
-        code = args.program.read_bytes()
-    except OSError as e:
-        raise CliError(f"cannot read {args.program}: {e.strerror}") from None
-    if not 0 <= args.gas <= athena.MAX_GAS:
-        raise CliError(f"--gas must be between 0 and {athena.MAX_GAS}")
+    code = read_input(args.program, "PROGRAM", MAX_PROGRAM_BYTES)
+    if args.trace not in (None, "-"):
+        check_output(args.trace, "--trace")
     input_stream = _hex(args.state, "--state") + _hex(args.input, "--input")
     context = athena.AthenaContext(
         callee=_hex(args.callee, "--callee", 24), caller=_hex(args.caller, "--caller", 24), received=args.received
@@ -110,7 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     trace_file = None
     tracer = None
     if args.trace is not None:
-        trace_file = sys.stderr if args.trace == "-" else open(args.trace, "w", encoding="utf-8")  # noqa: SIM115
+        trace_file = sys.stderr if args.trace == "-" else _open_trace(args.trace)
 
         def tracer(record: Any) -> None:
             writes = {f"x{r}": f"{v:#010x}" for r, v in sorted(record.writes.items())}

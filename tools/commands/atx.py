@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import string
-import sys
 from pathlib import Path
 from typing import Any
 
-from smspec.tools.cli import CliError, set_backend_from_args
+from smspec.tools.cli import CliError, load_json, read_input, set_backend_from_args
 
 HEX_DIGITS = set(string.hexdigits)
 
@@ -23,26 +22,19 @@ def parse_hex(text: str, what: str) -> bytes:
     return bytes.fromhex(cleaned)
 
 
-def is_file(argument: str) -> bool:
-    """Whether `argument` names a readable file (a long hex string is not a path)."""
+def is_path(argument: str) -> bool:
+    """Whether `argument` names an existing file or directory (a long hex string is not a path)."""
     try:
-        return Path(argument).is_file()
+        return Path(argument).exists()
     except (OSError, ValueError):
         return False
 
 
 def read_blob(argument: str, what: str = "ATX") -> bytes:
     """HEX or FILE: a file is read as hex text when it holds only hex digits, else as raw bytes."""
-    if argument == "-":
-        data = sys.stdin.buffer.read()
-    else:
-        path = Path(argument)
-        if not is_file(argument):
-            return parse_hex(argument, what)
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise CliError(f"{what}: cannot read {argument}: {error.strerror}") from None
+    if argument != "-" and not is_path(argument):
+        return parse_hex(argument, what)
+    data = read_input(argument, what)
     try:
         text = data.decode("ascii").strip()
     except UnicodeDecodeError:
@@ -55,20 +47,10 @@ def read_blob(argument: str, what: str = "ATX") -> bytes:
 
 
 def read_json(argument: str, what: str) -> Any:
-    """JSON text, or a file holding it."""
-    path = Path(argument)
-    text = argument
-    if argument == "-":
-        text = sys.stdin.read()
-    elif not argument.lstrip().startswith(("{", "[")) and is_file(argument):
-        try:
-            text = path.read_text()
-        except OSError as error:
-            raise CliError(f"{what}: cannot read {argument}: {error.strerror}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CliError(f"{what}: not JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+    """JSON text, or a file holding it (``-``: standard input); depth and size bounded."""
+    if argument == "-" or (not argument.lstrip().startswith(("{", "[")) and is_path(argument)):
+        return load_json(read_input(argument, what), what)
+    return load_json(argument, what)
 
 
 def modules() -> tuple[Any, Any, Any]:
@@ -147,7 +129,32 @@ def make_verifier(name: str, preset: str | None) -> Any:
     return atx.SpecPostVerifier(spec.load("post", preset))
 
 
+def open_store(atx: Any, path: str) -> Any:
+    """The SQLite ATX store at `path` (created if missing), or a one-line error."""
+    import sqlite3
+
+    from smspec.impl.atx import SqliteAtxStore
+
+    if Path(path).is_dir():
+        raise CliError(f"--store {path!r} is a directory, expected an SQLite file")
+    if not Path(path).absolute().parent.is_dir():
+        raise CliError(f"--store {path!r}: the directory {str(Path(path).absolute().parent)!r} does not exist")
+    try:
+        return SqliteAtxStore(atx, path)
+    except sqlite3.Error as error:
+        raise CliError(f"--store {path!r} is not a usable ATX store: {error}") from None
+
+
 def validate_command(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    try:
+        return validate(args)
+    except sqlite3.Error as error:  # a database that opened but is not an ATX store
+        raise CliError(f"--store {args.store!r}: {error}") from None
+
+
+def validate(args: argparse.Namespace) -> int:
     set_backend_from_args(args)
     from smspec.conformance.handlers import atx as handlers
     from smspec.spec.errors import SpecError
@@ -158,12 +165,7 @@ def validate_command(args: argparse.Namespace) -> int:
     blob = read_blob(args.atx)
     verifier = make_verifier(args.verifier, getattr(args, "preset", None))
     atx, mal, _ = modules()
-    if args.store:
-        from smspec.impl.atx import SqliteAtxStore
-
-        store = SqliteAtxStore(atx, args.store)
-    else:
-        store = atx.MemoryAtxStore()
+    store = open_store(atx, args.store) if args.store else atx.MemoryAtxStore()
     try:
         config = handlers.load_config(atx, context["config"])
     except (KeyError, ValueError, TypeError) as error:
@@ -176,6 +178,8 @@ def validate_command(args: argparse.Namespace) -> int:
         history = context.get("history", [])
     except (KeyError, ValueError, TypeError) as error:
         raise CliError(f"context: bad poet_proofs: {error}") from None
+    if not isinstance(history, list):
+        raise CliError("context: 'history' must be a list")
     from tqdm import tqdm
 
     for position, entry in enumerate(tqdm(history, desc="history", unit="atx", disable=len(history) < 20)):

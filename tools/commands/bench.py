@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+from collections.abc import Callable
 
 import smspec.tools as tools_package
+from smspec.tools.cli import CliError
 
 
 def _benchmarks() -> dict[str, object]:
@@ -15,6 +17,30 @@ def _benchmarks() -> dict[str, object]:
         if info.name.startswith("bench_"):
             found[info.name[len("bench_"):]] = importlib.import_module(f"smspec.tools.{info.name}")
     return found
+
+
+def _from_clean_spec(run: Callable[[argparse.Namespace], object]) -> Callable[[argparse.Namespace], object]:
+    """Run a benchmark from the spec backend, checked clean, and restore the backend after it.
+
+    A benchmark's "spec" side (the spec's own functions, called directly or with ``spec``
+    selected) then runs nothing but spec code, and its "impl" side whatever it selects or calls.
+    """
+
+    def run_clean(args: argparse.Namespace) -> object:
+        from smspec.impl import registry
+
+        previous = registry.active_backend()
+        registry.use_backend("spec")
+        try:
+            registry.check_backend()
+        except RuntimeError as e:
+            raise CliError(str(e)) from e
+        try:
+            return run(args)
+        finally:
+            registry.use_backend(previous)
+
+    return run_clean
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,5 +55,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         doc = (module.__doc__ or "").strip().splitlines()
         p = sub.add_parser(name, help=doc[0] if doc else name, description=(module.__doc__ or "").strip())
         module.add_arguments(p)  # type: ignore[attr-defined]
-        p.set_defaults(func=module.run)  # type: ignore[attr-defined]
+        p.set_defaults(func=_from_clean_spec(module.run))  # type: ignore[attr-defined]
     parser.set_defaults(func=lambda args: parser.print_help() or 2)

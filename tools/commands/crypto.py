@@ -6,12 +6,15 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from smspec.tools.cli import CliError, set_backend_from_args
+from smspec.tools.cli import CliError, integer, read_input, set_backend_from_args
 
 MAINNET_GENESIS_ID = "9eebff023abb17ccb775c602daade8ed708f0a50"
+GENESIS_ID_SIZE = 20  # spec/crypto.md GENESIS_ID_SIZE
+MAX_XOF_LENGTH = 2**20  # --length: printed as hex, so a MiB is plenty
+MAX_EXTRA_DATA = 255  # go-spacemesh refuses empty or longer extra data (spec/crypto.md, Genesis ID)
+INT64 = 2**63
 
 
 def _hex(text: str, what: str, size: int | None = None) -> bytes:
@@ -32,12 +35,20 @@ def _crypto(args: argparse.Namespace) -> Any:
     return crypto
 
 
+def _genesis(text: str) -> bytes:
+    genesis = _hex(text, "--genesis-id")
+    if len(genesis) not in (0, GENESIS_ID_SIZE):
+        raise CliError(f"--genesis-id must be {GENESIS_ID_SIZE} bytes ({2 * GENESIS_ID_SIZE} hex digits), "
+                       f"or '' for none; got {len(genesis)} bytes")
+    return genesis
+
+
 def _domain(crypto: Any, text: str) -> Any:
     names = {d.name.lower(): d for d in crypto.Domain}
     key = text.lower().replace("-", "_")
     if key in names:
         return names[key]
-    if key.isdigit() and int(key) in {int(d) for d in crypto.Domain}:
+    if key.isdigit() and len(key) <= 3 and int(key) in {int(d) for d in crypto.Domain}:
         return crypto.Domain(int(key))
     raise CliError(f"unknown domain {text!r}; expected one of {', '.join(sorted(names))} or its number")
 
@@ -49,11 +60,11 @@ def _message(args: argparse.Namespace) -> bytes:
     if args.hex is not None:
         return _hex(args.hex, "--hex")
     if args.text is not None:
-        return str(args.text).encode("utf-8")
-    try:
-        return Path(args.file).read_bytes()
-    except OSError as e:
-        raise CliError(f"cannot read {args.file}: {e.strerror}") from None
+        try:
+            return str(args.text).encode("utf-8")
+        except UnicodeEncodeError:
+            raise CliError("--text is not encodable as UTF-8") from None
+    return read_input(args.file, "--file")
 
 
 def _add_message_options(parser: argparse.ArgumentParser, what: str) -> None:
@@ -68,12 +79,17 @@ def _add_backend(parser: argparse.ArgumentParser) -> None:
 
 
 def _genesis_time(text: str) -> int:
-    if text.lstrip("-").isdigit():
-        return int(text)
-    try:
-        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
-    except ValueError:
-        raise CliError(f"--time must be Unix seconds or RFC 3339 (2023-07-14T08:00:00Z), got {text!r}") from None
+    """Unix seconds (a Go int64, as go-spacemesh's time.Time.Unix()) or an RFC 3339 time."""
+    if text.lstrip("-").isdigit() and len(text) <= 20:
+        seconds = int(text)
+    else:
+        try:
+            seconds = int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+        except (ValueError, OverflowError):
+            raise CliError(f"--time must be Unix seconds or RFC 3339 (2023-07-14T08:00:00Z), got {text[:40]!r}") from None
+    if not -INT64 <= seconds < INT64:
+        raise CliError(f"--time: {seconds} seconds is outside go-spacemesh's int64 range")
+    return seconds
 
 
 def cmd_hash(args: argparse.Namespace) -> int:
@@ -82,8 +98,6 @@ def cmd_hash(args: argparse.Namespace) -> int:
     if args.length is None:
         print(crypto.hash32(data).hex())
     else:
-        if args.length < 0:
-            raise CliError("--length must be >= 0")
         print(crypto.blake3_xof(data, args.length).hex())
     return 0
 
@@ -98,7 +112,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
     crypto = _crypto(args)
     seed = _hex(args.seed, "--seed", 32)
     domain = _domain(crypto, args.domain)
-    genesis = _hex(args.genesis_id, "--genesis-id")
+    genesis = _genesis(args.genesis_id)
     signature = crypto.sign(seed, domain, genesis, _message(args))
     print(f"public_key: {crypto.public_key(seed).hex()}")
     print(f"signature:  {signature.hex()}")
@@ -109,7 +123,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     crypto = _crypto(args)
     valid = crypto.verify_signature(
         _hex(args.public_key, "--public-key", 32), _domain(crypto, args.domain),
-        _hex(args.genesis_id, "--genesis-id"), _message(args), _hex(args.signature, "--signature", 64))
+        _genesis(args.genesis_id), _message(args), _hex(args.signature, "--signature", 64))
     print("valid" if valid else "invalid")
     return 0 if valid else 1
 
@@ -137,6 +151,12 @@ def cmd_vrf_verify(args: argparse.Namespace) -> int:
 def cmd_genesis_id(args: argparse.Namespace) -> int:
     crypto = _crypto(args)
     time = _genesis_time(args.time)
+    try:
+        size = len(args.extra_data.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise CliError("--extra-data is not valid UTF-8") from None
+    if not 1 <= size <= MAX_EXTRA_DATA:
+        raise CliError(f"--extra-data: go-spacemesh requires 1 to {MAX_EXTRA_DATA} bytes, got {size}")
     print(f"genesis_id: {crypto.genesis_id(time, args.extra_data).hex()}")
     print(f"golden_atx: {crypto.golden_atx(time, args.extra_data).hex()}")
     return 0
@@ -164,7 +184,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("hash", help="BLAKE3-256 (or --length bytes of XOF output)",
                        description="BLAKE3-256 of the input, or the first --length bytes of its XOF stream.")
     _add_message_options(p, "input")
-    p.add_argument("--length", type=int, help="output this many bytes of the XOF stream instead")
+    p.add_argument("--length", type=integer(0, MAX_XOF_LENGTH, "a byte count"),
+                   help=f"output this many bytes of the XOF stream instead (at most {MAX_XOF_LENGTH:,})")
     _add_backend(p)
     p.set_defaults(func=cmd_hash)
 
@@ -187,7 +208,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="signing domain: atx, proposal, ballot, hare, poet, marriage, "
                        "beacon_first_msg, beacon_followup_msg, or its number")
         p.add_argument("--genesis-id", default=MAINNET_GENESIS_ID,
-                       help="genesis ID prefix (hex; default: mainnet's; '' for none as in unit tests)")
+                       help=f"{GENESIS_ID_SIZE}-byte genesis ID prefix (hex; default: mainnet's; '' for none as "
+                       "in go-spacemesh's unit tests)")
         _add_message_options(p, "message")
         _add_backend(p)
         p.set_defaults(func=func)
@@ -212,7 +234,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("genesis-id", help="genesis ID and golden ATX of a genesis configuration",
                        description="GenesisID = first 20 bytes of blake3(decimal Unix time ‖ extra data).")
     p.add_argument("--time", required=True, help="genesis time: Unix seconds or RFC 3339 (…Z)")
-    p.add_argument("--extra-data", required=True, help="the genesis extra-data string")
+    p.add_argument("--extra-data", required=True,
+                   help=f"the genesis extra-data string (1 to {MAX_EXTRA_DATA} bytes of UTF-8)")
     _add_backend(p)
     p.set_defaults(func=cmd_genesis_id)
 

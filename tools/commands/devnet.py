@@ -19,10 +19,13 @@ import tempfile
 import time
 from typing import Any
 
-from smspec.tools.cli import CliError, integer
+from smspec.tools.cli import CliError, check_output, integer, load_json, real
 
-DEFAULT_API_PORT = 9090
+DEFAULT_API_PORT = 9190
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_API_PORT}"
+MAX_NODES = 32
+MAX_U64 = 2**64 - 1
+MAX_ANSWER_BYTES = 64 * 2**20
 GENESIS_CHOICES = ("tiny", "testnet-like")  # tools/node/protocol.py GENESIS_CONFIGS (not imported: keeps --help fast)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -68,8 +71,13 @@ def _config(args: argparse.Namespace) -> Any:
     for index in crash:
         if not 0 <= index < args.nodes:
             raise CliError(f"--crash: no node {index} (0..{args.nodes - 1})")
-    if args.key_seed is not None and not 1 <= len(args.key_seed) <= 200:
-        raise CliError("--key-seed: 1..200 characters")
+    if args.key_seed is not None:
+        try:
+            args.key_seed.encode("utf-8")
+        except UnicodeEncodeError:
+            raise CliError("--key-seed is not valid UTF-8") from None
+        if not 1 <= len(args.key_seed) <= 200:
+            raise CliError("--key-seed: 1..200 characters")
     return DevnetConfig(nodes=args.nodes, layers=layers, units=args.units, married=not args.no_marriage,
                         byzantine=tuple(sorted(set(args.byzantine))), crash=crash, transactions=not args.no_txs,
                         post_memo=not args.no_post_memo, genesis=genesis, key_seed=args.key_seed,
@@ -79,6 +87,7 @@ def _config(args: argparse.Namespace) -> Any:
 def _check_datadir(path: str) -> None:
     if os.path.exists(path) and not os.path.isdir(path):
         raise CliError(f"--datadir {path!r} is a file, expected a directory")
+    check_output(path, "--datadir", directory=True)
     if os.path.isdir(path) and os.listdir(path) and not os.path.exists(os.path.join(path, "devnet.json")):
         raise CliError(f"--datadir {path!r} is a non-empty directory that holds no devnet")
 
@@ -105,8 +114,6 @@ def up_command(args: argparse.Namespace) -> int:
 
     backend = set_backend_from_args(args)
     config = _config(args)
-    if not 0 <= args.layer_seconds <= 3600 or not 0 <= args.pace <= 3600:
-        raise CliError("--layer-seconds and --pace: expected 0..3600 seconds")
     if args.serve and args.api_port is None:
         raise CliError("--serve needs --api-port")
     if args.api_port is not None and args.api_port and args.api_port + config.nodes - 1 > 65535:
@@ -137,9 +144,9 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
 
         try:
             with open(os.path.join(directory, "devnet.json"), encoding="utf-8") as f:
-                stored = DevnetConfig.from_json(f.read())
-        except (ValueError, TypeError, KeyError) as error:
-            raise CliError(f"{directory}/devnet.json: {error}") from None
+                stored = DevnetConfig.from_json(f.read(1 << 20))
+        except (OSError, ValueError, TypeError, KeyError) as error:
+            raise CliError(f"{directory}/devnet.json is not a devnet configuration: {error}") from None
         given = args.layers_given or args.epochs is not None
         if args.genesis is not None and args.genesis != stored.genesis:
             raise CliError(f"--genesis {args.genesis}: {directory} holds a {stored.genesis} devnet; use a new --datadir")
@@ -169,14 +176,22 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
             say(f"  * {name}: {text}")
     handlers = _setup_logs(directory, args.log_level, c.nodes)
     servers: list = []
+    served = {"done": False}
     stopping = {"stop": False}
 
     def stop() -> bool:
         return stopping["stop"]
 
-    previous = signal.getsignal(signal.SIGTERM)
+    def on_signal(number: int, frame: Any) -> None:
+        """SIGTERM or a first Ctrl-C: finish the current layer and stop; a second Ctrl-C: now."""
+        if stopping["stop"] and number == signal.SIGINT:
+            raise KeyboardInterrupt
+        stopping["stop"] = True
+
+    previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
     if threading_main():
-        signal.signal(signal.SIGTERM, lambda *a: stopping.update(stop=True))
+        for number in previous:
+            signal.signal(number, on_signal)
     started = time.perf_counter()
 
     def progress(info: Any) -> None:
@@ -193,8 +208,25 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
             if args.api_port is not None:
                 say(f"node i API: http://127.0.0.1:{args.api_port}+i (served by the node processes while they run)")
             say(f"logs: {os.path.join(directory, 'logs')}")
-            summary = TcpDevnet(devnet, args.api_port, args.log_level).run(progress, pace=args.pace,
-                                                                           layer_seconds=args.layer_seconds, stop=stop)
+
+            def hold(summary: dict, ping: Any) -> None:
+                """--serve: the node processes keep serving (writable) until Ctrl-C."""
+                _report(summary, say, args, time.perf_counter() - started, temporary, directory)
+                say("serving the API until interrupted (Ctrl-C)", flush=True)
+                last = time.monotonic()
+                try:
+                    while not stop():
+                        time.sleep(0.5)
+                        if time.monotonic() - last > 20:
+                            ping()
+                            last = time.monotonic()
+                except KeyboardInterrupt:
+                    pass
+                served["done"] = True
+
+            summary = TcpDevnet(devnet, args.api_port, args.log_level).run(
+                progress, pace=args.pace, layer_seconds=args.layer_seconds, stop=stop,
+                hold=hold if args.serve else None)
         else:
             first = devnet.start()
             if args.api_port is not None:
@@ -217,37 +249,16 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
         raise CliError(str(error)) from None
     finally:
         if threading_main():
-            signal.signal(signal.SIGTERM, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
     if summary is None:
         summary = devnet.summary() if not args.tcp else {"nodes": {}, "agree": False, "state_root": None}
         summary["interrupted"] = True
-    elapsed = time.perf_counter() - started
-    summary["seconds"] = round(elapsed, 2)
-    summary["datadir"] = None if temporary else directory
-    if args.json:
-        print(json.dumps(summary, indent=1))
-    else:
-        say(f"finished in {elapsed:.1f}s")
-        for index, node in sorted(summary["nodes"].items()):
-            role = " (byzantine)" if node["byzantine"] else ""
-            say(f"  node {index}{role}: applied layer {node['applied']}, verified {node['verified']}, "
-                f"state root {node['state_root']}, malicious identities seen {node['malicious_seen']}, "
-                f"rejected gossip {sum(node['rejections'].values())}")
-        if summary["agree"]:
-            honest = sum(1 for n in summary["nodes"].values() if not n["byzantine"])
-            say(f"all {honest} honest live nodes agree: state root {summary['state_root']}")
-        elif summary["nodes"]:
-            say("the honest nodes DISAGREE")
-    if args.serve and not summary.get("interrupted"):
-        if args.tcp:  # the node processes are gone: serve their databases read-only
-            devnet.close()
-            for index in range(c.nodes):
-                port = args.api_port + index if args.api_port else 0
-                try:
-                    servers.append(ApiServer(devnet.node_dir(index), port).start())
-                except OSError as error:
-                    raise CliError(f"--api-port: cannot listen on 127.0.0.1:{port}: {error}") from None
-                say(f"node {index} API (read-only): {servers[-1].url}")
+    if stopping["stop"] and not served["done"]:
+        say("interrupted: the layer in progress was finished (the devnet resumes from its directory)", flush=True)
+    if not served["done"]:
+        _report(summary, say, args, time.perf_counter() - started, temporary, directory)
+    if args.serve and not summary.get("interrupted") and not served["done"]:
         say("serving the API until interrupted (Ctrl-C)", flush=True)
         try:
             while not stop():
@@ -261,8 +272,28 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
         logger.removeHandler(handler)
         handler.close()
     if summary.get("interrupted"):
-        return 130 if not summary["agree"] else 0
+        return 130
     return 0 if summary["agree"] else 1
+
+
+def _report(summary: dict, say: Any, args: argparse.Namespace, elapsed: float, temporary: bool,
+            directory: str) -> None:
+    summary["seconds"] = round(elapsed, 2)
+    summary["datadir"] = None if temporary else directory
+    if args.json:
+        print(json.dumps(summary, indent=1), flush=True)
+        return
+    say(f"finished in {elapsed:.1f}s")
+    for index, node in sorted(summary["nodes"].items()):
+        role = " (byzantine)" if node["byzantine"] else ""
+        say(f"  node {index}{role}: applied layer {node['applied']}, verified {node['verified']}, "
+            f"state root {node['state_root']}, malicious identities seen {node['malicious_seen']}, "
+            f"rejected gossip {sum(node['rejections'].values())}")
+    if summary["agree"]:
+        honest = sum(1 for n in summary["nodes"].values() if not n["byzantine"])
+        say(f"all {honest} honest live nodes agree: state root {summary['state_root']}", flush=True)
+    elif summary["nodes"]:
+        say("the honest nodes DISAGREE", flush=True)
 
 
 def threading_main() -> bool:
@@ -284,19 +315,29 @@ def rules_command(args: argparse.Namespace) -> int:
 
 
 def check_url(url: str) -> str:
-    from urllib.parse import urlparse
+    """An http(s) URL with a host and a valid port, or a one-line error."""
+    from urllib.parse import urlsplit
 
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname or len(url) > 2000:
-        raise CliError(f"--url {url[:100]!r}: expected http://HOST:PORT")
     try:
-        parsed.port  # noqa: B018 (validates the port)
-    except ValueError:
-        raise CliError(f"--url {url[:100]!r}: bad port") from None
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as error:
+        raise CliError(f"--url {url[:100]!r}: {error}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+        raise CliError(f"--url {url[:100]!r}: expected http://HOST:PORT (the node API, e.g. {DEFAULT_URL})")
     return url.rstrip("/")
 
 
+def answer(what: str, read: Any) -> Any:
+    """`read()` over a node's JSON answer; an answer of another shape is a one-line error."""
+    try:
+        return read()
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        raise CliError(f"unexpected {what} from the node API: {type(error).__name__}: {error}") from None
+
+
 def request(url: str, path: str, body: dict | None = None) -> Any:
+    import http.client
     import urllib.error
     import urllib.request
 
@@ -306,24 +347,29 @@ def request(url: str, path: str, body: dict | None = None) -> Any:
                                  headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=10) as response:
-            return json.loads(response.read())
+            text = response.read(MAX_ANSWER_BYTES + 1)
     except urllib.error.HTTPError as error:
         try:
-            message = json.loads(error.read()).get("message", str(error))
-        except ValueError:
+            message = json.loads(error.read(1 << 16)).get("message", str(error))
+        except (ValueError, AttributeError, RecursionError):
             message = str(error)
         raise CliError(f"{url}{path}: {message}") from None
-    except (urllib.error.URLError, OSError, ValueError) as error:
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as error:
         raise CliError(f"cannot reach the node API at {url}: {getattr(error, 'reason', error)}") from None
+    if len(text) > MAX_ANSWER_BYTES:
+        raise CliError(f"{url}{path}: the answer is larger than {MAX_ANSWER_BYTES} bytes")
+    return load_json(text, f"the answer of {url}{path}")
 
 
 def _hex(text: str, size: int, option: str, what: str) -> bytes:
+    if not text.lower().startswith("0x"):
+        raise CliError(f"{option} {text[:80]!r}: expected 0x-hex")
     try:
         data = bytes.fromhex(text[2:])
     except ValueError:
-        raise CliError(f"{option} {text!r}: not hex") from None
+        raise CliError(f"{option} {text[:80]!r}: not hex") from None
     if len(data) != size:
-        raise CliError(f"{option}: {what} is {size} bytes")
+        raise CliError(f"{option}: {what} is {size} bytes, got {len(data)}")
     return data
 
 
@@ -376,12 +422,12 @@ def send_command(args: argparse.Namespace) -> int:
     if not args.spawn and (args.to is None or args.amount is None):
         raise CliError("a spend needs --to and --amount (or use --spawn)")
     seed = _seed(args.sender, args)
+    if args.to is not None and not args.to.lower().startswith(("0x", "stest1", "sm1")):
+        _seed(args.to, args, "--to")  # checked before any request
     m = p.modules()
     info = request(args.url, "/node/v1/info")
-    genesis = info["genesis"]
-    genesis_id = bytes.fromhex(info["genesis_id"])
-    template = bytes.fromhex(info["wallet_template"])
-    hrp = genesis.get("hrp", "stest")
+    genesis_id, template, hrp = answer("node information", lambda: (
+        bytes.fromhex(info["genesis_id"]), bytes.fromhex(info["wallet_template"]), str(info["genesis"]["hrp"])))
     principal = w.wallet_address(template, m.crypto.public_key(seed))
     if args.spawn:
         tx = w.make_spawn(m, genesis_id, template, seed)
@@ -390,13 +436,13 @@ def send_command(args: argparse.Namespace) -> int:
         if nonce is None:
             account = request(args.url, "/spacemesh.v2alpha1.AccountService/List",
                               {"addresses": [p.rules.encode_address(hrp, principal)]})["accounts"][0]
-            nonce = int(account["projected"]["counter"])
+            nonce = answer("account", lambda: int(account["projected"]["counter"]))
         tx = w.make_spend(m, genesis_id, template, seed, nonce, _address(args.to, args, template, hrp), args.amount)
     data = p.encode(tx, p.Tx)
     result = request(args.url, "/spacemesh.v2alpha1.TransactionService/SubmitTransaction",
                      {"transaction": base64.b64encode(data).decode()})
-    tid = "0x" + base64.b64decode(result["txId"]).hex()
-    status = result.get("smspecStatus", result["status"]["message"])
+    tid, status = answer("submission", lambda: ("0x" + base64.b64decode(result["txId"]).hex(),
+                                                  str(result.get("smspecStatus", result["status"]["message"]))))
     out = {"id": tid, "status": status, "principal": p.rules.encode_address(hrp, principal), "nonce": tx.nonce}
     print(json.dumps(out) if args.json else
           f"submitted {tid} from {out['principal']} (nonce {tx.nonce}): {status}")
@@ -407,11 +453,12 @@ def tx_status_command(args: argparse.Namespace) -> int:
     tid = _hex(args.id if args.id.lower().startswith("0x") else "0x" + args.id, 32, "ID", "a transaction ID")
     result = request(args.url, "/spacemesh.v2alpha1.TransactionService/List",
                      {"txid": [base64.b64encode(tid).decode()], "includeState": True, "includeResult": True})
-    if not result["transactions"]:
+    if not answer("transaction list", lambda: result["transactions"]):
         raise CliError(f"{args.url}: unknown transaction 0x{tid.hex()}")
-    entry = result["transactions"][0]
-    out = {"id": "0x" + tid.hex(), "status": entry.get("smspecStatus"), "state": entry.get("txState"),
-           "layer": entry.get("txResult", {}).get("layer")}
+    out = answer("transaction", lambda: {
+        "id": "0x" + tid.hex(), "status": result["transactions"][0].get("smspecStatus"),
+        "state": result["transactions"][0].get("txState"),
+        "layer": result["transactions"][0].get("txResult", {}).get("layer")})
     print(json.dumps(out))
     return 0
 
@@ -432,7 +479,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                     "proposals, Hare, tortoise and Athena transactions, every node on its own SQLite "
                                     "database, keys only in the smeshing services. Run it again with the same "
                                     "--datadir to resume after an interruption.")
-    up.add_argument("--nodes", type=integer(1, 32, "a node count"), default=4, help="number of nodes (default 4)")
+    up.add_argument("--nodes", type=integer(1, MAX_NODES, "a node count"), default=4,
+                    help=f"number of nodes, 1 to {MAX_NODES} (default 4)")
     up.add_argument("--smeshers", type=integer(1, 8, "a count"), default=1,
                     help="smeshing services per node (default 1)")
     up.add_argument("--layers", type=integer(0, 100000, "a layer count"), default=20, action=_LayersAction,
@@ -451,7 +499,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--key-seed", metavar="TEXT",
                     help="derive every key from TEXT instead of the system's randomness (reproducible runs; the "
                          "keys are then public). --key-seed smspec-devnet reproduces the documented state roots")
-    up.add_argument("--byzantine", type=integer(0, 31, "a node index"), action="append", default=[], metavar="NODE",
+    up.add_argument("--byzantine", type=integer(0, MAX_NODES - 1, "a node index"), action="append", default=[],
+                    metavar="NODE",
                     help="make a node and its smeshing services byzantine (equivocate, malformed gossip, invalid "
                          "transactions)")
     up.add_argument("--crash", action="append", default=[], metavar="NODE:LAYER[:RESTART]",
@@ -466,8 +515,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--api-port", type=integer(0, 65535, "a port"), metavar="PORT",
                     help=f"serve node i's HTTP API on 127.0.0.1:PORT+i (0: any free ports; the docs use "
                          f"{DEFAULT_API_PORT})")
-    up.add_argument("--pace", type=float, default=0.0, metavar="SECONDS", help="pause after every layer")
-    up.add_argument("--layer-seconds", type=float, default=0.0, metavar="SECONDS",
+    up.add_argument("--pace", type=real(0, 3600, "seconds"), default=0.0, metavar="SECONDS",
+                    help="pause after every layer")
+    up.add_argument("--layer-seconds", type=real(0, 3600, "seconds"), default=0.0, metavar="SECONDS",
                     help="wall-clock layers: layer L starts SECONDS after layer L-1 (default 0: simulated clock, "
                          "as fast as possible; a layer that overruns delays the next)")
     up.add_argument("--serve", action="store_true", help="with --api-port: keep serving after the last layer")
@@ -491,8 +541,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     send.add_argument("--from", dest="sender", default="alice",
                       help="the wallet owner: a user name of the key file (alice, bob, ...) or a 0x 32-byte key seed")
     send.add_argument("--to", help="recipient: a user name, a bech32 address or a 0x 24-byte address")
-    send.add_argument("--amount", type=integer(1, 2**64 - 1, "an amount"), help="amount to send (1..2^64-1)")
-    send.add_argument("--nonce", type=integer(0, 2**64 - 1, "a nonce"),
+    send.add_argument("--amount", type=integer(1, MAX_U64, "an amount (u64)"), help="amount to send (1..2^64-1)")
+    send.add_argument("--nonce", type=integer(0, MAX_U64, "a nonce (u64)"),
                       help="nonce (default: the account's projected nonce, counting every waiting transaction)")
     send.add_argument("--spawn", action="store_true", help="spawn the sender's wallet instead of spending")
     send.add_argument("--keys", metavar="FILE", help="the devnet users' key file (DEVNET/users.keys.json)")

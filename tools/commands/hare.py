@@ -6,9 +6,10 @@ import argparse
 import json
 from typing import Any
 
-from smspec.tools.cli import CliError, set_backend_from_args
+from smspec.tools.cli import CliError, integer, set_backend_from_args
 
 MAX_U64 = 2**64 - 1
+MAX_U16 = 2**16 - 1  # counts and committee sizes are uint16 (spec/hare.md MAX_COUNT)
 
 
 def _proof(text: str) -> bytes:
@@ -55,7 +56,7 @@ def eligibility_command(args: argparse.Namespace) -> int:
         print(count)
     else:
         print(f"{count} (claimed count {args.count} is {'valid' if valid else 'invalid'})")
-    return 0
+    return 1 if valid is False else 0
 
 
 def simulate_command(args: argparse.Namespace) -> int:
@@ -130,13 +131,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     elig = sub.add_parser("eligibility", help="eligibility count from a VRF proof",
                           description="The number of committee seats a VRF proof gives an identity (CalcEligibility), "
-                          "computed with the spacemeshos/fixed binomial CDF. Only the first 7 proof bytes matter.")
+                          "computed with the spacemeshos/fixed binomial CDF. Only the first 7 proof bytes matter. With --count, "
+                          "exit status 1 when the claimed count is invalid.")
     elig.add_argument("--vrf-proof", required=True, metavar="HEX", help="the ECVRF proof (80 bytes; shorter is zero-filled)")
-    elig.add_argument("--weight", type=int, required=True, metavar="W", help="the identity's ATX weight")
-    elig.add_argument("--total-weight", type=int, required=True, metavar="T", help="total weight of the active set")
-    elig.add_argument("--committee", type=int, required=True, metavar="C",
+    elig.add_argument("--weight", type=integer(0, MAX_U64, "a u64 weight"), required=True, metavar="W", help="the identity's ATX weight")
+    elig.add_argument("--total-weight", type=integer(0, MAX_U64, "a u64 weight"), required=True, metavar="T", help="total weight of the active set")
+    elig.add_argument("--committee", type=integer(0, MAX_U16, "a u16 committee size"), required=True, metavar="C",
                       help="expected committee size (50 on mainnet since layer 105720, 5 for propose)")
-    elig.add_argument("--count", type=int, default=None, metavar="X", help="also validate a claimed count X")
+    elig.add_argument("--count", type=integer(0, MAX_U16, "a u16 count"), default=None, metavar="X", help="also validate a claimed count X")
     elig.add_argument("--json", action="store_true", help="print JSON")
     elig.add_argument("--backend", choices=("spec", "impl"), default="impl", help="implementation to run (default impl)")
     elig.set_defaults(func=eligibility_command)
@@ -144,21 +146,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sim = sub.add_parser("simulate", help="simulate Hare on a seeded network",
                          description="Deterministic discrete-event simulation (smspec.tools.hare_sim): per layer, how "
                          "many honest nodes decided, whether they agree, and message statistics.")
-    sim.add_argument("--members", type=int, required=True, metavar="N", help="number of identities")
-    sim.add_argument("--byzantine", type=int, default=0, metavar="F", help="how many identities are byzantine (default 0)")
-    sim.add_argument("--layers", type=int, default=1, metavar="L", help="layers to simulate (default 1)")
-    sim.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    sim.add_argument("--members", type=integer(1, 2000, "a member count"), required=True, metavar="N", help="number of identities")
+    sim.add_argument("--byzantine", type=integer(0, 1999, "a byzantine count"), default=0, metavar="F", help="how many identities are byzantine (default 0)")
+    sim.add_argument("--layers", type=integer(1, 10_000, "a layer count"), default=1, metavar="L", help="layers to simulate (default 1)")
+    sim.add_argument("--seed", type=integer(0, MAX_U64, "a seed"), default=0, metavar="S", help="random seed (default 0)")
     sim.add_argument("--hare4", action="store_true", help="Hare 4 (compact preround IDs) instead of Hare 3")
-    sim.add_argument("--committee", type=int, default=None, metavar="C", help="committee size (default: --members)")
+    sim.add_argument("--committee", type=integer(1, MAX_U16, "a committee size"), default=None, metavar="C", help="committee size (default: --members)")
     sim.add_argument("--behaviours", default="equivocate", metavar="LIST",
                      help="comma-separated byzantine behaviours, cycled: silent, equivocate, delay, late, oversized, "
                      "malformed, split (default equivocate)")
-    sim.add_argument("--nodes", type=int, default=None, metavar="K", help="honest nodes hosting the honest identities "
+    sim.add_argument("--nodes", type=integer(1, 2000, "a node count"), default=None, metavar="K", help="honest nodes hosting the honest identities "
                      "(default one per identity)")
     sim.add_argument("--full-crypto", action="store_true", help="sign, VRF-prove and fully validate every message (slow)")
-    sim.add_argument("--max-delay-ms", type=int, default=300, help="largest network delay in ms (rounds last 1000 ms)")
-    sim.add_argument("--max-weight", type=int, default=10, help="identity weights are drawn from 1..W (default 10)")
-    sim.add_argument("--proposals", type=int, default=5, help="proposals per layer (default 5)")
+    sim.add_argument("--max-delay-ms", type=integer(1, 100_000, "milliseconds"), default=300, help="largest network delay in ms (rounds last 1000 ms)")
+    sim.add_argument("--max-weight", type=integer(1, 2**20, "a weight"), default=10, help="identity weights are drawn from 1..W (default 10)")
+    sim.add_argument("--proposals", type=integer(0, 1000, "a proposal count"), default=5, help="proposals per layer (default 5)")
     sim.add_argument("--partition", action="store_true", help="split the honest nodes into two halves that hear each "
                      "other only 3 rounds late (breaks synchrony)")
     sim.add_argument("--json", action="store_true", help="print JSON")

@@ -31,18 +31,20 @@ def configure_logging(path: str, level: str) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from smspec.tools.cli import check_output, load_json, read_input
     from smspec.tools.node.node import Genesis, NodeHalted
     from smspec.tools.node.tcp import NodeProcess
 
     if os.path.exists(args.data) and not os.path.isdir(args.data):
         raise CliError(f"--data {args.data!r} is a file, expected a directory")
-    if not os.path.isfile(args.genesis):
-        raise CliError(f"--genesis {args.genesis!r}: no such file")
+    check_output(args.data, "--data", directory=True)
+    data = load_json(read_input(args.genesis, "--genesis", 1 << 22), f"--genesis {args.genesis!r}")
     try:
-        with open(args.genesis, encoding="utf-8") as f:
-            Genesis.from_json(f.read(1 << 22))
+        Genesis.from_json(json.dumps(data))
     except (ValueError, TypeError) as error:
         raise CliError(f"--genesis {args.genesis!r}: not a genesis file ({error})") from None
+    if args.log_file not in (None, "-"):
+        check_output(args.log_file, "--log-file")
     log_file = args.log_file or os.path.join(args.data, "node.log")
     os.makedirs(args.data, exist_ok=True)
     configure_logging(log_file, args.log_level)
@@ -78,26 +80,37 @@ def status_command(args: argparse.Namespace) -> int:
         path = args.datadir
         if os.path.exists(os.path.join(path, "devnet.json")):
             path = os.path.join(path, f"node{args.node}")
+        import sqlite3
+
+        from smspec.tools.cli import load_json
+
         try:
             text = NodeReader(os.path.join(path, "node.sqlite")).meta("status")
         except FileNotFoundError as error:
             raise CliError(str(error)) from None
-        status = json.loads(text or "{}")
+        except sqlite3.Error as error:
+            raise CliError(f"--datadir {args.datadir!r}: not a readable node database: {error}") from None
+        status = load_json(text or "{}", f"the status in {path}")
     else:
         status = request(args.url, "/status")
     if args.json:
         print(json.dumps(status, indent=1))
         return 0
-    if not status or "node" not in status:
+    from smspec.tools.commands.devnet import answer
+
+    if status == {}:
         raise CliError("the node has not finished a layer yet")
-    print(f"node {status['node']}: layer {status['layer']}, verified {status['verified']}, applied {status['applied']}")
-    print(f"state root {status['state_root']}")
-    print(f"ATXs {status['atxs']}, proposals {status['proposals']}, blocks {status['blocks']}, "
-          f"malicious identities {len(status['malicious'])}, peers {status.get('peers', 0)}")
-    if status.get("mempool"):
-        print("transactions: " + ", ".join(f"{k} x{v}" for k, v in sorted(status["mempool"].items())))
-    if status["rejections"]:
-        print("rejected: " + ", ".join(f"{k} x{v}" for k, v in sorted(status["rejections"].items())))
+    lines = answer("status", lambda: [
+        f"node {status['node']}: layer {status['layer']}, verified {status['verified']}, applied {status['applied']}",
+        f"state root {status['state_root']}",
+        f"ATXs {status['atxs']}, proposals {status['proposals']}, blocks {status['blocks']}, "
+        f"malicious identities {len(status['malicious'])}, peers {status.get('peers', 0)}",
+        *(["transactions: " + ", ".join(f"{k} x{v}" for k, v in sorted(status["mempool"].items()))]
+          if status.get("mempool") else []),
+        *(["rejected: " + ", ".join(f"{k} x{v}" for k, v in sorted(status["rejections"].items()))]
+          if status["rejections"] else []),
+    ])
+    print("\n".join(lines))
     return 0
 
 
@@ -110,8 +123,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--data", required=True, metavar="DIR", help="the node's directory (its database)")
     run.add_argument("--genesis", required=True, metavar="FILE", help="the network's genesis.json")
     run.add_argument("--index", type=integer(0, 65535, "a node index"), default=0, help="the node's index in the devnet")
-    run.add_argument("--api-port", type=integer(0, 65535, "a port"), default=9090,
-                     help="serve the HTTP API on 127.0.0.1:PORT (0: any free port; default 9090)")
+    run.add_argument("--api-port", type=integer(0, 65535, "a port"), default=9190,
+                     help="serve the HTTP API on 127.0.0.1:PORT (0: any free port; default 9190)")
     run.add_argument("--byzantine", action="store_true", help="relay whatever the smeshing services publish")
     run.add_argument("--log-level", choices=LOG_LEVELS, default="INFO", help="log level (default INFO)")
     run.add_argument("--log-file", metavar="FILE", help="log file (default DIR/node.log; - for standard error)")

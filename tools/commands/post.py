@@ -3,22 +3,35 @@
 ``init`` writes a data directory exactly as post-rs does (``postdata_<k>.bin`` files of 16-byte
 labels and ``postdata_metadata.json``). It is resumable: after every batch the labels are
 flushed to disk and then a small checkpoint, ``.smspec-init.json`` (labels done, best VRF-nonce
-candidate so far, scrypt N), is replaced atomically. A rerun truncates whatever was written after
-the last checkpoint and continues, so the final files are byte-identical to an uninterrupted
-run. The checkpoint is removed when the metadata gets its nonce.
+candidate so far, scrypt N, batch size), is replaced atomically. A rerun checks the checkpoint
+against the metadata and the data (``smspec.tools.post_data``: nothing is truncated before
+that, and never more than the one unsaved batch a kill leaves), truncates that batch and
+continues, so the final files are byte-identical to an uninterrupted run. The checkpoint is
+removed when the metadata gets its nonce; ``.smspec-params.json`` (every parameter, scrypt N
+included) stays. ``verify-data`` re-derives labels of a directory and reports damage.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any
 
-from smspec.tools.cli import CliError, set_backend_from_args
+from smspec.tools import post_data
+from smspec.tools.cli import (
+    MAX_JSON_DEPTH,
+    CliError,
+    check_output,
+    integer,
+    json_depth,
+    read_input,
+    set_backend_from_args,
+)
+from smspec.tools.post_data import MAX_BATCH, MAX_SCRYPT_N, PARAMS_FILE, STATE_FILE, read_metadata
 
-STATE_FILE = ".smspec-init.json"
+MAX_U32 = 2**32 - 1
+MAX_U64 = 2**64 - 1
 
 
 def _hex(text: str, size: int | None, what: str) -> bytes:
@@ -52,24 +65,7 @@ def _backend(args: argparse.Namespace, default: str = "impl") -> str:
     return set_backend_from_args(args)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text}")
-    return value
+SCRYPT_N = integer(2, MAX_SCRYPT_N, "scrypt N (a power of two)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -92,8 +88,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        description="Print the full 32-byte scrypt-jane output for a label index; its "
                        "first 16 bytes (32 hex digits) are what init stores on disk.")
     p.add_argument("commitment", metavar="COMMITMENT_HEX", help="32-byte commitment, hex (see `post commitment`)")
-    p.add_argument("index", metavar="INDEX", type=_non_negative, help="label index (u64)")
-    p.add_argument("--scrypt-n", type=_positive, default=None, help="scrypt N (default: the preset's SCRYPT_N)")
+    p.add_argument("index", metavar="INDEX", type=integer(0, MAX_U64, "a label index (u64)"), help="label index (u64)")
+    p.add_argument("--scrypt-n", type=SCRYPT_N, default=None,
+                   help=f"scrypt N, a power of two up to {MAX_SCRYPT_N:,} (default: the preset's SCRYPT_N)")
     p.add_argument("--backend", choices=("spec", "impl", "opencl"), default="impl",
                    help="implementation: spec (readable Python), impl (numpy, default), opencl")
     p.add_argument("--preset", dest="post_preset", choices=("mainnet", "testnet", "tiny"), default=None,
@@ -102,26 +99,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("init", help="initialize (or resume) a PoST data directory",
                        description="Compute all labels of an identity into DIR as post-rs does, find the "
-                       "VRF nonce, and write postdata_metadata.json. Killed at any moment and rerun "
-                       "with the same arguments, it resumes; the final files are byte-identical to an "
-                       "uninterrupted run. A directory made with other parameters is refused.")
+                       "VRF nonce, and write postdata_metadata.json. Killed at any moment (or stopped by a "
+                       "full disk) and rerun with the same arguments, it resumes; the final files are "
+                       "byte-identical to an uninterrupted run. Every parameter is recorded in "
+                       f"DIR/{PARAMS_FILE} (kept after initialization) and a directory made with other "
+                       "parameters is refused. Nothing is ever deleted: a checkpoint that disagrees with the "
+                       "data is refused before any file is touched.")
     p.add_argument("datadir", metavar="DIR", help="data directory (created if missing)")
     p.add_argument("--node-id", required=True, help="the identity's 32-byte public key, hex")
     p.add_argument("--commitment-atx", required=True, help="32-byte commitment ATX id, hex")
-    p.add_argument("--num-units", required=True, type=_positive, help="space units to initialize")
-    p.add_argument("--labels-per-unit", type=_positive, default=None, help="labels per unit (default: the preset's)")
-    p.add_argument("--max-file-size", type=_positive, default=None,
+    p.add_argument("--num-units", required=True, type=integer(1, MAX_U32, "a unit count (u32)"),
+                   help="space units to initialize")
+    p.add_argument("--labels-per-unit", type=integer(1, MAX_U64, "a label count (u64)"), default=None,
+                   help="labels per unit (default: the preset's)")
+    p.add_argument("--max-file-size", type=integer(16, MAX_U64, "a file size (u64)"), default=None,
                    help="bytes per postdata_N.bin file, a multiple of 16 (default: the preset's, 4 GiB on mainnet)")
-    p.add_argument("--scrypt-n", type=_positive, default=None, help="scrypt N (default: the preset's SCRYPT_N)")
+    p.add_argument("--scrypt-n", type=SCRYPT_N, default=None,
+                   help=f"scrypt N, a power of two up to {MAX_SCRYPT_N:,} (default: the preset's SCRYPT_N)")
     p.add_argument("--backend", choices=("opencl", "cpu", "spec"), default=None,
                    help="label engine: opencl (default when an OpenCL device exists), cpu (numpy) or spec")
-    p.add_argument("--batch", type=_positive, default=None,
+    p.add_argument("--batch", type=integer(1, MAX_BATCH, "a label count"), default=None,
                    help="labels per checkpoint (default: about a second of work)")
     p.add_argument("--preset", dest="post_preset", choices=("mainnet", "testnet", "tiny"), default=None,
                    help="parameter preset (default: global --preset, $SMSPEC_PRESET or mainnet)")
     p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
-    p.add_argument("--stop-after", type=_positive, default=None, help=argparse.SUPPRESS)  # tests: simulate a kill
+    p.add_argument("--stop-after", type=integer(1, MAX_U64, "a label count"), default=None, help=argparse.SUPPRESS)  # tests: simulate a kill
     p.set_defaults(func=run_init)
+
+    p = sub.add_parser("verify-data", help="re-derive labels of a data directory and report damage",
+                       description="Recompute labels of DIR (the first and last of every file, plus a "
+                       "seeded random sample, or --all) and compare them with the stored ones; check "
+                       "that every file is present with its size and that the VRF nonce is valid. "
+                       "Prints each damaged file with its label index ranges. Exit status 0 when clean, "
+                       "1 when anything is damaged, 2 on bad input.")
+    p.add_argument("datadir", metavar="DIR", help="data directory (post-rs layout)")
+    p.add_argument("--sample", type=integer(0, 1 << 24, "a number of labels"), default=64,
+                   help="random labels to re-derive besides each file's first and last (default 64)")
+    p.add_argument("--all", dest="everything", action="store_true", help="re-derive every label")
+    p.add_argument("--seed", type=integer(0, 2**64 - 1, "a seed"), default=None,
+                   help="seed of the random sample (default: a random one, printed)")
+    p.add_argument("--scrypt-n", type=integer(2, MAX_SCRYPT_N, "a power of two"), default=None,
+                   help=f"scrypt N (default: the one recorded in DIR/{PARAMS_FILE}, else the preset's)")
+    p.add_argument("--backend", choices=("cpu", "opencl", "spec"), default="cpu",
+                   help="label engine: cpu (numpy, default), opencl or spec")
+    p.add_argument("--preset", dest="post_preset", choices=("mainnet", "testnet", "tiny"), default=None,
+                   help="parameter preset (default: global --preset, $SMSPEC_PRESET or mainnet)")
+    p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    p.set_defaults(func=run_verify_data)
 
     p = sub.add_parser("prove", help="generate a proof for a challenge and write it as JSON",
                        description="Read DIR (post-rs layout), run the k2pow for each nonce group and the "
@@ -129,7 +153,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        "{\"nonce\", \"indices\" (base64), \"pow\"}.")
     p.add_argument("datadir", metavar="DIR", help="initialized data directory")
     p.add_argument("--challenge", required=True, help="32-byte challenge, hex (zeros for an initial PoST)")
-    p.add_argument("--nonces", type=_positive, default=None,
+    p.add_argument("--nonces", type=integer(16, 2**16, "a nonce count"), default=None,
                    help="nonces per pass, a multiple of 16 (default: the preset's PROVING_NONCES)")
     p.add_argument("--out", default="-", help="proof file (default: standard output)")
     p.add_argument("--backend", choices=("spec", "impl"), default="impl", help="prover: impl (default) or spec")
@@ -145,12 +169,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("datadir", metavar="DIR", help="data directory whose metadata names the identity")
     p.add_argument("proof", metavar="PROOF", help="proof JSON file ('-' for standard input)")
     p.add_argument("--challenge", required=True, help="32-byte challenge, hex")
-    p.add_argument("--k3", type=_positive, default=None, help="labels to regenerate (default: the preset's K3)")
+    p.add_argument("--k3", type=integer(1, MAX_U32, "K3"), default=None, help="labels to regenerate (default: the preset's K3)")
     p.add_argument("--all", action="store_true", help="regenerate every label of the proof (K3 = K2)")
     p.add_argument("--seed", default="", help="hex seed of the K3 subset (go-spacemesh: the peer id)")
     p.add_argument("--strict", action="store_true", help="also reject indices >= num_labels and duplicates")
     p.add_argument("--check-vrf-nonce", action="store_true", help="also verify the metadata's VRF nonce")
-    p.add_argument("--labels-per-unit", type=_positive, default=None,
+    p.add_argument("--labels-per-unit", type=integer(1, MAX_U64, "a label count (u64)"), default=None,
                    help="the network's labels per unit (default: the preset's; the verifier never takes it from the prover)")
     p.add_argument("--backend", choices=("spec", "impl"), default="impl", help="verifier: impl (default) or spec")
     p.add_argument("--preset", dest="post_preset", choices=("mainnet", "testnet", "tiny"), default=None,
@@ -190,58 +214,6 @@ def run_label(args: argparse.Namespace) -> int:
 # init
 
 
-def _read_state(datadir: str) -> dict[str, Any] | None:
-    path = os.path.join(datadir, STATE_FILE)
-    if not os.path.exists(path):
-        return None
-    try:
-        with open(path, encoding="utf-8") as file:
-            state = json.load(file)
-        best = state["best"]
-        return {"scrypt_n": int(state["scrypt_n"]), "labels_done": int(state["labels_done"]),
-                "best": None if best is None else (int(best[0]), bytes.fromhex(best[1]))}
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
-        raise CliError(f"{path} is corrupt; delete it and the postdata_*.bin files to start over") from None
-
-
-def _write_state(datadir: str, scrypt_n: int, labels_done: int, best: tuple[int, bytes] | None) -> None:
-    path = os.path.join(datadir, STATE_FILE)
-    text = json.dumps({"scrypt_n": scrypt_n, "labels_done": labels_done,
-                       "best": None if best is None else [best[0], best[1].hex()]})
-    with open(path + ".tmp", "w", encoding="utf-8") as file:
-        file.write(text)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(path + ".tmp", path)
-
-
-def _write_metadata(post: Any, datadir: str, metadata: Any) -> None:
-    path = os.path.join(datadir, post.METADATA_FILE_NAME)
-    with open(path + ".tmp", "w", encoding="utf-8") as file:
-        file.write(post.metadata_to_json(metadata))
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(path + ".tmp", path)
-
-
-def _truncate_to(post: Any, datadir: str, metadata: Any, labels_done: int) -> None:
-    """Drop whatever was written after the checkpoint (a kill between data and checkpoint)."""
-    for file_index in range(post.num_files(metadata)):
-        path = os.path.join(datadir, post.data_file_name(file_index))
-        first, end = post.file_label_range(metadata, file_index)
-        keep = max(0, min(end, labels_done) - first)
-        if os.path.exists(path):
-            if keep == 0 and first >= labels_done:
-                os.remove(path)
-            elif os.path.getsize(path) > post.LABEL_SIZE * keep:
-                with open(path, "r+b") as file:
-                    file.truncate(post.LABEL_SIZE * keep)
-            elif os.path.getsize(path) < post.LABEL_SIZE * keep:
-                raise CliError(f"{path} is shorter than the checkpoint says; delete {STATE_FILE} and the data files")
-        elif keep:
-            raise CliError(f"{path} is missing but the checkpoint says it holds labels; delete {STATE_FILE}")
-
-
 def run_init(args: argparse.Namespace) -> int:
     post = _post(args)
     from smspec.impl.registry import active_backend
@@ -254,96 +226,92 @@ def run_init(args: argparse.Namespace) -> int:
     _backend(args, default_backend)
     node_id = _hex(args.node_id, 32, "--node-id")
     atx_id = _hex(args.commitment_atx, 32, "--commitment-atx")
-    labels_per_unit = args.labels_per_unit or post.LABELS_PER_UNIT
-    max_file_size = args.max_file_size or post.MAX_FILE_SIZE
     scrypt_n = args.scrypt_n or post.SCRYPT_N
-    if max_file_size % 16:
-        raise CliError(f"--max-file-size must be a multiple of 16, got {max_file_size}")
-    if scrypt_n < 2 or scrypt_n & (scrypt_n - 1):
-        raise CliError(f"--scrypt-n must be a power of two, at least 2; got {scrypt_n}")
-    if args.num_units > post.MAX_U32:
-        raise CliError("--num-units must fit in a u32")
+    params = post_data.InitParams(node_id, atx_id, args.labels_per_unit or post.LABELS_PER_UNIT, args.num_units,
+                                  args.max_file_size or post.MAX_FILE_SIZE, scrypt_n)
+    post_data.check_parameters(post, params)
+    num_labels = params.num_labels
     datadir = args.datadir
-    if os.path.exists(datadir) and not os.path.isdir(datadir):
-        raise CliError(f"{datadir} exists and is not a directory")
-    try:
-        os.makedirs(datadir, exist_ok=True)
-    except OSError as e:
-        raise CliError(f"cannot create {datadir}: {e.strerror}") from None
-
-    wanted = post.PostMetadata(node_id, atx_id, labels_per_unit, args.num_units, max_file_size)
-    meta_path = os.path.join(datadir, post.METADATA_FILE_NAME)
-    state = _read_state(datadir)
-    if os.path.exists(meta_path):
+    check_output(datadir, "DIR", directory=True)  # a directory, created inside an existing one
+    if not os.path.exists(datadir):
+        post_data.check_free_space(datadir, post_data.LABEL_SIZE * num_labels)  # before creating anything
         try:
-            existing = post.load_metadata(datadir)
-        except post.SpecError as e:
-            raise CliError(f"{meta_path}: {e}") from None
-        different = [name for name in ("node_id", "commitment_atx_id", "labels_per_unit", "num_units", "max_file_size")
-                     if getattr(existing, name) != getattr(wanted, name)]
-        if different:
-            raise CliError(f"{datadir} was initialized with other parameters ({', '.join(different)} differ); "
-                           "use another directory")
-        if existing.nonce is not None and state is None:
-            _load_checked(post, datadir)  # every data file present with its full size
-            print(f"{datadir} is already initialized (VRF nonce {existing.nonce})", file=sys.stderr)
-            return 0
-    if state is not None and state["scrypt_n"] != scrypt_n:
-        raise CliError(f"{datadir} was initialized with scrypt N = {state['scrypt_n']}, not {scrypt_n}")
-    if state is None:
-        state = {"scrypt_n": scrypt_n, "labels_done": 0, "best": None}
-        stale = [name for name in os.listdir(datadir) if name.startswith("postdata_") and name.endswith(".bin")]
-        if stale:
-            print(f"{datadir}: no smspec checkpoint; recomputing the {len(stale)} existing data files",
-                  file=sys.stderr)
-        _write_metadata(post, datadir, wanted)
-        _write_state(datadir, scrypt_n, 0, None)
-
-    num_labels = post.total_labels(wanted)
-    labels_done, best = state["labels_done"], state["best"]
-    try:
-        _truncate_to(post, datadir, wanted, labels_done)
-    except OSError as e:
-        raise CliError(f"cannot resume: {e}") from None
-    commitment = post.compute_commitment(node_id, atx_id)
-    difficulty = post.vrf_difficulty(num_labels)
+            os.makedirs(datadir, exist_ok=True)
+        except OSError as e:
+            raise CliError(f"cannot create {datadir}: {e.strerror}") from None
     batch = args.batch or max(64, min(1 << 16, (1 << 22) // scrypt_n))
-    per_file = post.labels_per_file(max_file_size)
+    with post_data.locked(datadir):
+        plan = post_data.plan_init(post, datadir, params)  # every check; nothing changed yet
+        if plan.kind == "done":
+            print(f"{datadir} is already initialized (VRF nonce {plan.nonce})", file=sys.stderr)
+            return 0
+        labels_done = 0 if plan.checkpoint is None else plan.checkpoint.labels_done
+        post_data.check_free_space(datadir, post_data.LABEL_SIZE * (num_labels - labels_done))
+        try:
+            if plan.checkpoint is None:
+                post_data.start_fresh(post, datadir, params, batch)
+            else:
+                post_data.resume(post, datadir, params, plan.checkpoint)
+        except OSError as e:
+            raise post_data.write_error(e, datadir, labels_done, num_labels) from None
+        best = None if plan.checkpoint is None else plan.checkpoint.best
+        return _init_labels(post, args, datadir, params, labels_done, best, batch, active_backend())
+
+
+def _init_labels(post: Any, args: argparse.Namespace, datadir: str, params: Any, labels_done: int,
+                 best: tuple[int, bytes] | None, batch: int, backend: str) -> int:
+    """Compute, append and checkpoint the labels from labels_done on, then the VRF nonce and metadata."""
     from tqdm import tqdm
 
+    num_labels = params.num_labels
+    commitment = post.compute_commitment(params.node_id, params.commitment_atx_id)
+    difficulty = post.vrf_difficulty(num_labels)
+    per_file = post.labels_per_file(params.max_file_size)
     stop_at = None if args.stop_after is None else labels_done + args.stop_after
     with tqdm(total=num_labels, initial=labels_done, unit="label", unit_scale=True, smoothing=0.05,
-              desc=f"init ({active_backend()})", disable=args.no_progress or None) as bar:
+              desc=f"init ({backend})", disable=args.no_progress or None) as bar:
         while labels_done < num_labels:
             if stop_at is not None and labels_done >= stop_at:
                 print("smspec: stopped (--stop-after)", file=sys.stderr)
                 return 3
             file_index = labels_done // per_file
             count = min(batch, num_labels - labels_done, (file_index + 1) * per_file - labels_done)
+            labels, found = post.initialize_range(commitment, labels_done, count, params.scrypt_n, difficulty)
+            path = os.path.join(datadir, post.data_file_name(file_index))
             try:
-                labels, found = post.initialize_range(commitment, labels_done, count, scrypt_n, difficulty)
-                path = os.path.join(datadir, post.data_file_name(file_index))
-                with open(path, "ab") as file:
-                    file.write(labels)
-                    file.flush()
-                    os.fsync(file.fileno())
+                post_data.append_labels(path, labels)
+                best = post.better_vrf_nonce(best, found)
+                post_data.write_checkpoint(
+                    datadir, post_data.Checkpoint(params.scrypt_n, labels_done + count, best, batch))
             except OSError as e:
-                raise CliError(f"cannot write {datadir}: {e.strerror}") from None
-            best = post.better_vrf_nonce(best, found)
+                raise post_data.write_error(e, path, labels_done, num_labels) from None
             labels_done += count
-            _write_state(datadir, scrypt_n, labels_done, best)
             bar.update(count)
     last_position = None
     if best is None:
         print("no VRF nonce among the labels; searching past the end", file=sys.stderr)
-        best = post.search_vrf_nonce_beyond(commitment, num_labels, scrypt_n)
+        best = post.search_vrf_nonce_beyond(commitment, num_labels, params.scrypt_n)
         last_position = best[0] + 1
     import attrs
 
-    _write_metadata(post, datadir, attrs.evolve(wanted, nonce=best[0], last_position=last_position))
-    os.remove(os.path.join(datadir, STATE_FILE))
-    print(f"initialized {num_labels} labels in {post.num_files(wanted)} files; VRF nonce {best[0]}", file=sys.stderr)
+    metadata = attrs.evolve(params.metadata(post), nonce=best[0], last_position=last_position)
+    meta_path = os.path.join(datadir, post.METADATA_FILE_NAME)
+    try:
+        post_data.write_atomic(meta_path, post.metadata_to_json(metadata))
+        os.remove(os.path.join(datadir, STATE_FILE))
+    except OSError as e:
+        raise post_data.write_error(e, meta_path, num_labels, num_labels) from None
+    print(f"initialized {num_labels} labels in {post.num_files(metadata)} files; VRF nonce {best[0]}",
+          file=sys.stderr)
     return 0
+
+
+def run_verify_data(args: argparse.Namespace) -> int:
+    post = _post(args)
+    _backend(args, "cpu")
+    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
+    return post_data.verify_data(post, args.datadir, args.scrypt_n, args.sample, args.everything, seed,
+                                 not args.no_progress)
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,10 +320,8 @@ def run_init(args: argparse.Namespace) -> int:
 
 def _load_checked(post: Any, datadir: str) -> Any:
     """The metadata of an initialized directory whose data files all have their full size."""
-    if not os.path.isdir(datadir):
-        raise CliError(f"{datadir}: not a directory")
+    metadata = read_metadata(post, datadir)
     try:
-        metadata = post.load_metadata(datadir)
         post.num_files(metadata)
     except post.SpecError as e:
         raise CliError(f"{datadir}: {e}") from None
@@ -379,6 +345,8 @@ def run_prove(args: argparse.Namespace) -> int:
     nonces = args.nonces or post.PROVING_NONCES
     if nonces % 16:
         raise CliError(f"--nonces must be a multiple of 16, got {nonces}")
+    if args.out != "-":
+        check_output(args.out, "--out")
     metadata = _load_checked(post, args.datadir)
     config = post.preset_config()
     try:
@@ -429,22 +397,11 @@ def run_verify(args: argparse.Namespace) -> int:
     _backend(args)
     challenge = _hex(args.challenge, 32, "--challenge")
     seed = _hex(args.seed, None, "--seed") if args.seed else b""
-    if not os.path.isdir(args.datadir):
-        raise CliError(f"{args.datadir}: not a directory")
+    metadata = read_metadata(post, args.datadir)
     try:
-        metadata = post.load_metadata(args.datadir)
-    except post.SpecError as e:
-        raise CliError(f"{args.datadir}: {e}") from None
-    try:
-        if args.proof == "-":
-            text = sys.stdin.read()
-        else:
-            with open(args.proof, encoding="utf-8") as file:
-                text = file.read()
-    except OSError as e:
-        raise CliError(f"{args.proof}: {e.strerror}") from None
+        text = read_input(args.proof, "PROOF").decode("utf-8")
     except UnicodeDecodeError:
-        text = "\x00"
+        text = "\x00"  # not JSON: the verifier says malformed_proof
     config = post.preset_config()
     if args.labels_per_unit:
         import attrs
@@ -452,6 +409,8 @@ def run_verify(args: argparse.Namespace) -> int:
         config = attrs.evolve(config, labels_per_unit=args.labels_per_unit)
     k3 = config.k2 if args.all else args.k3
     try:
+        if json_depth(text) > MAX_JSON_DEPTH:
+            raise post.InvalidProof("malformed_proof", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
         proof = post.proof_from_json(text)
         post.verify_proof(proof, challenge, metadata.node_id, metadata.commitment_atx_id, metadata.num_units,
                           config=config, k3=k3, seed=seed, strict=args.strict)

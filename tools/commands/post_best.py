@@ -15,18 +15,39 @@ import os
 import sys
 from typing import Any
 
-from smspec.tools.cli import CliError, set_backend_from_args
+from smspec.tools.cli import (
+    CliError,
+    check_output,
+    integer,
+    load_json,
+    read_input,
+    set_backend_from_args,
+)
+
+MAX_K = 2**20
+MAX_U32 = 2**32 - 1
 
 
-def _hex(text: str, size: int | None, what: str) -> bytes:
+def _hex(text: Any, size: int | None, what: str) -> bytes:
+    if not isinstance(text, str):
+        raise CliError(f"{what} must be a hex string, got {type(text).__name__}")
     body = text[2:] if text.startswith("0x") else text
     try:
         data = bytes.fromhex(body)
     except ValueError:
-        raise CliError(f"{what} must be hex, got {text!r}") from None
+        raise CliError(f"{what} must be hex, got {text[:80]!r}") from None
     if size is not None and len(data) != size:
         raise CliError(f"{what} must be {size} bytes ({2 * size} hex digits), got {len(data)}")
     return data
+
+
+def _u32(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or (isinstance(value, str) and len(value) > 10):
+        raise ValueError(f"not a u32: {value!r}")
+    number = int(value)
+    if not 0 <= number <= MAX_U32:
+        raise ValueError(f"not a u32: {number}")
+    return number
 
 
 def _modules() -> tuple[Any, Any, Any]:
@@ -63,9 +84,9 @@ def add_commands(sub: argparse._SubParsersAction, prove_name: str, verify_name: 
     )
     prove.add_argument("datadirs", nargs="+", metavar="DIR", help="PoST data directory of one identity (postdata_metadata.json + postdata_*.bin)")
     prove.add_argument("--challenge", required=True, help="32-byte challenge, hex (the PoET proof reference)")
-    prove.add_argument("--k", type=int, default=None, help="labels in the proof (default: the preset's POST_BEST_K)")
+    prove.add_argument("--k", type=integer(1, MAX_K, "K"), default=None, help="labels in the proof (default: the preset's POST_BEST_K)")
     prove.add_argument("--out", default="-", help="where to write the proof JSON (default: standard output)")
-    prove.add_argument("--batch-labels", type=int, default=1 << 16, help="labels read per batch (default: 65536 = 1 MiB)")
+    prove.add_argument("--batch-labels", type=integer(1, 1 << 24, "a label count"), default=1 << 16, help="labels read per batch (default: 65536 = 1 MiB)")
     prove.add_argument("--backend", choices=("spec", "impl", "gpu"), default="impl", help="prover implementation (default: impl, numpy)")
     prove.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     prove.set_defaults(func=run_prove)
@@ -79,8 +100,8 @@ def add_commands(sub: argparse._SubParsersAction, prove_name: str, verify_name: 
     )
     verify.add_argument("proof", help="proof JSON written by prove ('-' for standard input)")
     verify.add_argument("--challenge", default=None, help="expected challenge, hex (default: the one in the file)")
-    verify.add_argument("--k", type=int, default=None, help="K the network requires (default: the preset's POST_BEST_K)")
-    verify.add_argument("--k3", type=int, default=None, help="entries to recompute (default: the preset's POST_BEST_K3)")
+    verify.add_argument("--k", type=integer(1, MAX_K, "K"), default=None, help="K the network requires (default: the preset's POST_BEST_K)")
+    verify.add_argument("--k3", type=integer(1, MAX_K, "K3"), default=None, help="entries to recompute (default: the preset's POST_BEST_K3)")
     verify.add_argument("--full", action="store_true", help="recompute every entry (K3 = K), as a malfeasance check does")
     verify.add_argument("--seed", default="", help="verifier seed, hex (default: random; it picks the spot-checked entries)")
     verify.add_argument("--backend", choices=("spec", "impl", "gpu"), default="impl", help="implementation of the label function (default: impl)")
@@ -88,14 +109,9 @@ def add_commands(sub: argparse._SubParsersAction, prove_name: str, verify_name: 
 
 
 def _load_identity(pb: Any, post: Any, datadir: str) -> tuple[Any, Any]:
-    from smspec.spec.errors import SpecError
+    from smspec.tools.commands.post import read_metadata
 
-    if not os.path.isdir(datadir):
-        raise CliError(f"{datadir}: not a directory")
-    try:
-        metadata = post.load_metadata(datadir)
-    except SpecError as e:
-        raise CliError(f"{datadir}: {e}") from None
+    metadata = read_metadata(post, datadir)
     if metadata.labels_per_unit != post.LABELS_PER_UNIT:
         raise CliError(
             f"{datadir}: LabelsPerUnit {metadata.labels_per_unit} differs from the {post.PRESET} preset's "
@@ -114,8 +130,8 @@ def run_prove(args: argparse.Namespace) -> int:
     pb, post, scale = _modules()
     challenge = _hex(args.challenge, 32, "--challenge")
     k = pb.POST_BEST_K if args.k is None else args.k
-    if args.batch_labels < 1:
-        raise CliError("--batch-labels must be positive")
+    if args.out != "-":
+        check_output(args.out, "--out")
     loaded = [_load_identity(pb, post, d) for d in args.datadirs]
     identities = [identity for identity, _ in loaded]
     total_bytes = sum(post.total_labels(m) * post.LABEL_SIZE for _, m in loaded)
@@ -139,8 +155,11 @@ def run_prove(args: argparse.Namespace) -> int:
     if args.out == "-":
         sys.stdout.write(text)
     else:
-        with open(args.out, "w", encoding="utf-8") as file:
-            file.write(text)
+        try:
+            with open(args.out, "w", encoding="utf-8") as file:
+                file.write(text)
+        except OSError as e:
+            raise CliError(f"cannot write {args.out}: {e.strerror or e}") from None
         print(f"wrote {args.out}: K = {k}, kth_score = {proof.kth_score}, weight = {document['weight']} labels "
               f"({int(document['weight']) / post.LABELS_PER_UNIT:.3f} SU), {len(bytes.fromhex(document['proof'][2:]))} proof bytes",
               file=sys.stderr)
@@ -152,23 +171,17 @@ def run_verify(args: argparse.Namespace) -> int:
 
     set_backend_from_args(args)
     pb, post, scale = _modules()
-    try:
-        text = sys.stdin.read() if args.proof == "-" else open(args.proof, encoding="utf-8").read()
-        document = json.loads(text)
-    except OSError as e:
-        raise CliError(f"{args.proof}: {e.strerror}") from None
-    except ValueError:
-        raise CliError(f"{args.proof}: not JSON") from None
+    document = load_json(read_input(args.proof, "PROOF"), f"PROOF {args.proof!r}")
     if not isinstance(document, dict) or not {"identities", "challenge", "proof"} <= set(document):
         raise CliError(f"{args.proof}: a proof file has identities, challenge and proof")
     try:
         identities = [
             pb.BestIdentity(node_id=_hex(i["node_id"], 32, "node_id"),
                             commitment_atx_id=_hex(i["commitment_atx_id"], 32, "commitment_atx_id"),
-                            num_units=int(i["num_units"]))
+                            num_units=_u32(i["num_units"]))
             for i in document["identities"]
         ]
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, AttributeError):
         raise CliError(f"{args.proof}: malformed identity list") from None
     challenge = _hex(document["challenge"], 32, "challenge")
     if args.challenge is not None and _hex(args.challenge, 32, "--challenge") != challenge:

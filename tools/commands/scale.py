@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from smspec.tools.cli import CliError, set_backend_from_args
+from smspec.tools.cli import CliError, load_json, set_backend_from_args
 
 TYPE_HELP = (
     "the SCALE type: compact8|compact16|compact32|compact64|uint16|uint32|uint64|bool, or JSON "
@@ -20,14 +20,14 @@ def _codec(text: str) -> Any:
     from smspec.conformance.handlers.scale import codec_from_description
     from smspec.spec import scale
 
-    try:
-        description = json.loads(text)
-    except json.JSONDecodeError:
+    if text.lstrip().startswith(("{", "[", '"')):
+        description = load_json(text, "TYPE")
+    else:
         description = text  # a bare name such as compact32
     try:
         return codec_from_description(description, scale)
     except (ValueError, TypeError, KeyError) as error:
-        raise CliError(f"TYPE: {error}") from None
+        raise CliError(f"TYPE: {str(error)[:300]}") from None
 
 
 def _raise_spec_error(error: Exception) -> None:
@@ -43,14 +43,11 @@ def encode_command(args: argparse.Namespace) -> None:
 
     set_backend_from_args(args)
     codec = _codec(args.type)
-    try:
-        data = json.loads(args.value)
-    except json.JSONDecodeError as error:
-        raise CliError(f"VALUE is not JSON: {error}") from None
+    data = load_json(args.value, "VALUE")
     try:
         value = value_from_jsonable(data, codec)
     except (ValueError, TypeError) as error:
-        raise CliError(f"VALUE: {error}") from None
+        raise CliError(f"VALUE: {str(error)[:300]}") from None
     try:
         print("0x" + scale.encode(value, codec).hex())
     except SpecError as error:

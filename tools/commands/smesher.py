@@ -14,7 +14,7 @@ import argparse
 import json
 import os
 
-from smspec.tools.cli import CliError
+from smspec.tools.cli import CliError, check_output
 
 
 def _smesher(args: argparse.Namespace, nodes: list) -> object:
@@ -40,11 +40,13 @@ def run_command(args: argparse.Namespace) -> int:
     for option, path in (("--keys", args.keys), ("--post", args.post)):
         if not os.path.isdir(path):
             raise CliError(f"{option} {path!r}: no such directory")
-    configure_logging(args.log_file or os.path.join(args.keys, "smesher.log"), args.log_level)
+    if args.log_file not in (None, "-"):
+        check_output(args.log_file, "--log-file")
     try:
         process = SmesherProcess(args.keys, args.post, urls, args.byzantine, args.married, args.log_level)
     except SmesherError as error:
         raise CliError(str(error)) from None
+    configure_logging(args.log_file or os.path.join(args.keys, "smesher.log"), args.log_level)
     if not args.coordinated:
         raise CliError("a smeshing service takes its duties from a coordinator's layer schedule (smspec devnet up "
                        "--tcp starts it so); a self-clocked service is not implemented yet")

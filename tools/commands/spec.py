@@ -6,9 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
-from smspec.tools.cli import CliError
+from smspec.tools.cli import CliError, check_output
 
 PRESET_DIR_NAME = "presets"
+DEFAULT_BUILD_DIR = Path("build/specpy")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "imports. Line N of each file is line N of its Markdown document, so every tool's report "
         "points at the right .md line.",
     )
-    build.add_argument("--out", type=Path, default=Path("build/specpy"), help="output root (default build/specpy)")
+    build.add_argument("--out", type=Path, default=None,
+                       help="output root, a directory created if missing inside an existing one "
+                       f"(default {DEFAULT_BUILD_DIR}, created with its parents)")
     build.set_defaults(func=cmd_build)
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
 
@@ -104,17 +107,21 @@ def cmd_build(args: argparse.Namespace) -> int:
     from smspec import spec
     from smspec.spec._markdown import SpecFormatError, parse_document, render_source
 
-    target = args.out / "smspec" / "spec"
-    target.mkdir(parents=True, exist_ok=True)
-    for init in (args.out / "smspec" / "__init__.py", target / "__init__.py"):
-        init.write_text("")
-    (target / "py.typed").write_text("")
-    for name in spec.available_modules():
-        try:
-            doc = parse_document(spec.document_path(name))
-        except SpecFormatError as e:
-            raise CliError(str(e)) from e
-        header_free = render_source(doc, "mainnet")
-        (target / f"{name}.py").write_text(header_free + "\n", encoding="utf-8")
+    out = DEFAULT_BUILD_DIR if args.out is None else check_output(args.out, "--out", directory=True)
+    target = out / "smspec" / "spec"
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for init in (out / "smspec" / "__init__.py", target / "__init__.py"):
+            init.write_text("")
+        (target / "py.typed").write_text("")
+        for name in spec.available_modules():
+            try:
+                doc = parse_document(spec.document_path(name))
+            except SpecFormatError as e:
+                raise CliError(str(e)) from e
+            header_free = render_source(doc, "mainnet")
+            (target / f"{name}.py").write_text(header_free + "\n", encoding="utf-8")
+    except OSError as e:
+        raise CliError(f"--out {str(out)!r}: cannot write {e.filename or ''}: {e.strerror or e}") from None
     print(f"wrote {len(spec.available_modules())} mirrors under {target}")
     return 0

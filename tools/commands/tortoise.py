@@ -7,7 +7,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-from smspec.tools.cli import CliError, set_backend_from_args
+from smspec.tools.cli import (
+    MAX_JSON_DEPTH,
+    CliError,
+    check_output,
+    integer,
+    json_depth,
+    read_input,
+    real,
+    set_backend_from_args,
+)
+
+MAX_LAYERS = 100_000
+MAX_U64 = 2**64 - 1
 
 
 def _module() -> Any:
@@ -16,15 +28,17 @@ def _module() -> Any:
     return spec.load("tortoise", spec.active_preset())
 
 
-def _layers(text: str, option: str) -> tuple[int, ...]:
+def _layers(text: str, option: str, layers: int) -> tuple[int, ...]:
     if not text:
         return ()
     try:
         values = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise CliError(f"{option}: expected comma-separated layer offsets, got {text!r}") from None
+        raise CliError(f"{option}: expected comma-separated layer offsets, got {text[:40]!r}") from None
     if any(v < 1 for v in values):
         raise CliError(f"{option}: layer offsets start at 1 (the first layer after genesis)")
+    if max(values) > layers:
+        raise CliError(f"{option}: layer offset {max(values)} is beyond the {layers} simulated layers (--layers)")
     return values
 
 
@@ -55,25 +69,22 @@ def simulate_command(args: argparse.Namespace) -> int:
 
     backend = set_backend_from_args(args)
     tortoise = _module()
-    if args.layers < 1 or args.layers > 100_000:
-        raise CliError("--layers must be between 1 and 100000")
-    if args.smeshers < 1:
-        raise CliError("--smeshers must be at least 1")
+    if args.save:
+        check_output(args.save, "--save")
     start, length, fraction = _partition(args.partition)
     config = {}
     for name in ("hdist", "zdist", "window_size", "bad_beacon_vote_delay_layers"):
         value = getattr(args, name)
         if value is not None:
-            if value < 0:
-                raise CliError(f"--{name.replace('_', '-')} must not be negative")
             config[name] = value
     scenario = Scenario(
         layers=args.layers, smeshers=args.smeshers, seed=args.seed, partition_start=start, partition_layers=length,
         partition_fraction=fraction, byzantine_fraction=_fraction(args.byzantine, "--byzantine"),
         early_block_fraction=_fraction(args.early_blocks, "--early-blocks"),
         bad_beacon_fraction=_fraction(args.bad_beacon, "--bad-beacon"),
-        missing_hare=_layers(args.missing_hare, "--missing-hare"), empty_hare=_layers(args.empty_hare, "--empty-hare"),
-        late_blocks=_layers(args.late_blocks, "--late-blocks"), shuffle_ballots=args.shuffle,
+        missing_hare=_layers(args.missing_hare, "--missing-hare", args.layers),
+        empty_hare=_layers(args.empty_hare, "--empty-hare", args.layers),
+        late_blocks=_layers(args.late_blocks, "--late-blocks", args.layers), shuffle_ballots=args.shuffle,
         shuffle_seed=args.seed + 1, config=config,
     )
     try:
@@ -121,13 +132,19 @@ def replay_command(args: argparse.Namespace) -> int:
     tortoise = _module()
     path = Path(args.trace)
     try:
-        kind, data = tortoise_trace.load(path)
+        text = read_input(path, "TRACE").decode("utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not a trace (not UTF-8 text)") from None
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise CliError(f"{path}: not a trace (JSON nested deeper than {MAX_JSON_DEPTH} levels)")
+    try:
+        kind, data = tortoise_trace.parse(text, path)
     except tortoise_trace.TraceError as error:
         raise CliError(str(error)) from None
     if kind == "smspec":
         try:
             outputs, differences = tortoise_trace.replay_smspec(tortoise, data)
-        except (KeyError, ValueError, TypeError) as error:
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError) as error:
             raise CliError(f"{path}: malformed smspec trace: {error}") from None
         tallies = [o for o in outputs if o["op"] == "tally"]
         print(f"{path}: smspec trace, {len(data['events'])} events, {len(tallies)} tallies, backend {backend}")
@@ -150,7 +167,7 @@ def replay_command(args: argparse.Namespace) -> int:
             report = tortoise_trace.replay_legacy(tortoise, data, progress)
         except tortoise_trace.TraceError as error:
             raise CliError(f"{path}: {error}") from None
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
             raise CliError(f"{path}: malformed go-spacemesh trace event: {error}") from None
     print(f"{path}: go-spacemesh trace (May-2023 schema), config {report.config}, backend {backend}")
     for check in sorted(report.checks):
@@ -190,27 +207,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "where it is not the previous layer (V = verifying mode, F = full mode). Exit 1 if the nodes "
         "end up disagreeing on a verified layer.",
     )
-    simulate.add_argument("--layers", type=int, default=40, help="layers to simulate after genesis (default 40)")
-    simulate.add_argument("--smeshers", type=int, default=12, help="smeshers, one ballot each per layer (default 12)")
-    simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    simulate.add_argument("--layers", type=integer(1, MAX_LAYERS, "a layer count"), default=40, help="layers to simulate after genesis (default 40)")
+    simulate.add_argument("--smeshers", type=integer(1, 10_000, "a smesher count"), default=12, help="smeshers, one ballot each per layer (default 12)")
+    simulate.add_argument("--seed", type=integer(0, MAX_U64, "a seed"), default=0, help="random seed (default 0)")
     simulate.add_argument("--partition", metavar="START:LENGTH[:FRACTION]",
                           help="split the network at layer offset START for LENGTH layers; FRACTION of the "
                           "smeshers on side 0 (default 0.5)")
-    simulate.add_argument("--byzantine", type=float, default=0.0,
+    simulate.add_argument("--byzantine", type=real(0, 1, "a fraction"), default=0.0,
                           help="fraction of smeshers voting against the previous layer's Hare block")
-    simulate.add_argument("--early-blocks", type=float, default=0.0,
+    simulate.add_argument("--early-blocks", type=real(0, 1, "a fraction"), default=0.0,
                           help="fraction of smeshers supporting a block nobody has")
-    simulate.add_argument("--bad-beacon", type=float, default=0.0, help="fraction of smeshers declaring a wrong beacon")
+    simulate.add_argument("--bad-beacon", type=real(0, 1, "a fraction"), default=0.0, help="fraction of smeshers declaring a wrong beacon")
     simulate.add_argument("--missing-hare", default="", metavar="L1,L2",
                           help="layer offsets without any Hare output (terminated after zdist)")
     simulate.add_argument("--empty-hare", default="", metavar="L1,L2", help="layer offsets with an empty Hare output")
     simulate.add_argument("--late-blocks", default="", metavar="L1,L2",
                           help="layer offsets whose block arrives one layer late (after its Hare output)")
     simulate.add_argument("--shuffle", action="store_true", help="deliver each layer's ballots in random order")
-    simulate.add_argument("--hdist", type=int, help="override the preset's hdist")
-    simulate.add_argument("--zdist", type=int, help="override the preset's zdist")
-    simulate.add_argument("--window-size", type=int, help="override the preset's window size")
-    simulate.add_argument("--bad-beacon-vote-delay-layers", type=int, help="override the preset's bad-beacon delay")
+    simulate.add_argument("--hdist", type=integer(0, MAX_LAYERS, "a layer count"), help="override the preset's hdist")
+    simulate.add_argument("--zdist", type=integer(0, MAX_LAYERS, "a layer count"), help="override the preset's zdist")
+    simulate.add_argument("--window-size", type=integer(0, MAX_LAYERS, "a layer count"), help="override the preset's window size")
+    simulate.add_argument("--bad-beacon-vote-delay-layers", type=integer(0, MAX_LAYERS, "a layer count"),
+                          help="override the preset's bad-beacon delay")
     simulate.add_argument("--save", metavar="PATH", help="write node 0's events and outputs as an smspec trace")
     simulate.add_argument("--verbose", action="store_true", help="print every layer")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")

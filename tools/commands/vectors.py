@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from smspec.tools.cli import CliError, set_backend_from_args
+from smspec.tools.cli import (
+    CliError,
+    check_output,
+    load_json,
+    read_input,
+    real,
+    set_backend_from_args,
+)
 
 DEFAULT_DIR = Path("vectors")
 
@@ -27,7 +33,8 @@ def _filters(parser: argparse.ArgumentParser) -> None:
         "--skip", action="append", default=[], metavar="PREFIX",
         help="skip cases whose domain/runner/handler starts with PREFIX; repeatable",
     )
-    parser.add_argument("--preset", dest="vector_preset", action="append", default=[], metavar="PRESET",
+    parser.add_argument("--preset", dest="vector_preset", action="append", default=[],
+                        choices=("mainnet", "testnet", "tiny"),
                         help="only cases of this preset (mainnet, testnet, tiny); repeatable")
 
 
@@ -75,7 +82,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--client", required=True, metavar="CMD", help="command line of the client adapter")
     run.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="vector directory (default: vectors)")
-    run.add_argument("--timeout", type=float, default=60.0, help="seconds allowed per case (default 60)")
+    run.add_argument("--timeout", type=real(0.01, 86_400, "seconds"), default=60.0,
+                     help="seconds allowed per case (default 60)")
     run.add_argument("--verbose", "-v", action="store_true", help="also list passed and skipped cases")
     _filters(run)
     run.set_defaults(func=cmd_run)
@@ -101,6 +109,38 @@ def _sources(args: argparse.Namespace):
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from smspec.impl import registry
+
+    previous = registry.active_backend()
+    try:
+        sources = _spec_sources(args)
+        return _generate(args, sources)
+    finally:
+        registry.use_backend(previous)
+
+
+def _spec_sources(args: argparse.Namespace):
+    """The selected vector sources, with every spec module running the spec's own definitions.
+
+    Whatever ran before in this process (``vectors generate`` is also called in-process), the
+    spec backend is selected and checked: no spec module, and no module defining a vector
+    source, may hold an impl or gpu function.
+    """
+    from smspec.impl import registry
+
+    set_backend_from_args(argparse.Namespace(backend="spec"))
+    sources = _sources(args)
+    leaks = [b for m in {s.module for s in sources} if m in sys.modules for b in registry.foreign_bindings(sys.modules[m])]
+    try:
+        registry.check_backend()
+    except RuntimeError as e:
+        leaks.append(str(e))
+    if leaks:
+        raise CliError("vectors must come from the spec backend, but impl/gpu code is bound: " + "; ".join(leaks))
+    return sources
+
+
+def _generate(args: argparse.Namespace, sources) -> int:
     from smspec.conformance.execute import (
         CaseFailure,
         build_index,
@@ -109,8 +149,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
         write_vectors,
     )
 
-    set_backend_from_args(argparse.Namespace(backend="spec"))
-    sources = _sources(args)
+    if not args.check:
+        check_output(args.dir, "--dir", directory=True)
+        if args.dir.is_dir() and any(args.dir.iterdir()) and not (args.dir / "index.json").is_file():
+            # regenerating replaces every case directory under --dir: never in a directory of something else
+            raise CliError(f"--dir {str(args.dir)!r} is not empty and has no index.json: not a vector directory")
+    if not sources:
+        raise CliError("no vector source matches the filters (--only / --skip)")
     presets = set(args.vector_preset) or None
     filtered = bool(args.only or args.skip or presets)
     total = sum(len(s.cases()) * len(s.presets) for s in sources)
@@ -123,7 +168,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.check:
         if not index_path.exists():
             raise CliError(f"{index_path} does not exist; run `smspec vectors generate` first", status=1)
-        old = json.loads(index_path.read_text())
+        old = load_json(read_input(index_path, "index"), str(index_path))
         old_cases = old.get("cases", {})
         if filtered:
             old_cases = {k: v for k, v in old_cases.items() if k in new_index["cases"] or _matches(k, args)}
@@ -145,7 +190,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         _clear_cases(args.dir)
     write_vectors(args.dir, cases)
     if filtered and index_path.exists():
-        old = json.loads(index_path.read_text())
+        old = load_json(read_input(index_path, "index"), str(index_path))
         merged_cases = {k: v for k, v in old.get("cases", {}).items() if not _matches(k, args)}
         merged_cases.update(new_index["cases"])
         merged_blobs = {**old.get("blobs", {}), **new_index["blobs"]}
@@ -181,12 +226,15 @@ def _load(args: argparse.Namespace):
         raise CliError(f"no vectors under {args.dir}/; run `smspec vectors generate` first")
     try:
         cases = load_vectors(args.dir)
-    except ValueError as e:
-        raise CliError(str(e)) from e
-    return [
+    except (ValueError, OSError, RecursionError) as e:
+        raise CliError(f"{args.dir}: unreadable vectors: {str(e)[:300]}") from None
+    chosen = [
         c for c in cases
         if selected(c.key, args.only, args.skip) and (not args.vector_preset or c.preset in args.vector_preset)
     ]
+    if not chosen:
+        raise CliError("no case matches the filters")
+    return chosen
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -212,11 +260,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import shlex
+
     from smspec.conformance.client import CaseResult, run_client
 
+    try:
+        if not shlex.split(args.client):
+            raise CliError("--client: empty command line")
+    except ValueError as e:
+        raise CliError(f"--client {args.client!r}: {e}") from None
     cases = _load(args)
-    if not cases:
-        raise CliError("no case matches the filters")
 
     def report(result: CaseResult) -> None:
         if result.status == "failed":
@@ -226,8 +279,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         summary = run_client(args.client, cases, args.dir / "blobs", timeout=args.timeout, on_result=report)
-    except FileNotFoundError as e:
-        raise CliError(f"cannot start the client: {e}") from e
+    except OSError as e:
+        raise CliError(f"cannot start the client: {e}") from None
     print(summary.line)
     return 1 if summary.count("failed") else 0
 

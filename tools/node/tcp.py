@@ -177,6 +177,9 @@ class NodeProcess(FrameServer):
         return node_op(self.host, op, call)
 
     def serve(self) -> None:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the coordinator, which stops this process
         threading.Thread(target=self.accept_loop, daemon=True).start()
         if self.api is not None:
             self.api.start()
@@ -245,6 +248,9 @@ class SmesherProcess(FrameServer):
         return result
 
     def serve(self) -> None:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the coordinator, which stops this process
         threading.Thread(target=self.accept_loop, daemon=True).start()
         print(f"PORT {self.port}", flush=True)
         self.log.info("smeshing service with %d identities, nodes %s", len(self.smesher.identities),
@@ -559,8 +565,10 @@ class TcpDevnet:
         return min(self.cluster._call_node(i, {"op": "status"})["last_done"] for i in self.cluster.live_nodes()) + 1
 
     def run(self, progress: Any = None, pace: float = 0.0, layer_seconds: float = 0.0, stop: Any = None,
-            started: Any = None) -> dict:
-        """Start the processes, run every remaining layer, stop them; the summary."""
+            started: Any = None, hold: Any = None) -> dict:
+        """Start the processes, run every remaining layer, stop them; the summary. `hold(summary,
+        ping)`, when given, runs after the last layer while the processes still serve their APIs
+        (`ping()` keeps them from timing out)."""
         from smspec.tools.node.devnet import LayerClock
 
         devnet = self.devnet
@@ -583,6 +591,9 @@ class TcpDevnet:
                     time.sleep(pace)
                 layer += 1
             statuses = {index: self.cluster._call_node(index, {"op": "status"}) for index in self.cluster.live_nodes()}
+            summary = summarize(statuses, set(devnet.config.byzantine), devnet.config.layers, "tcp")
+            if hold is not None:
+                hold(summary, lambda: self.cluster.nodes("status"))
         finally:
             self.cluster.stop()
-        return summarize(statuses, set(devnet.config.byzantine), devnet.config.layers, "tcp")
+        return summary

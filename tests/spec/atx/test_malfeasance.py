@@ -278,6 +278,89 @@ def prev_and_post_mutations(config, found, finding):
     yield bad(config, t, attrs.evolve(p, atx_v1=attrs.evolve(p.atx_v1, signature=flip(p.atx_v1.signature))),
               "invalid_prev_v1_bad_v1_signature", "invalid_atx_signature")
     yield bad(config, t, attrs.evolve(p, prev_atx=EMPTY), "invalid_prev_v1_wrong_previous", "invalid_prev_atx_proof")
+    yield from conditional_field_cases(config, found, finding)
+
+
+def altered_hash(proof: list[bytes]) -> list[bytes]:
+    """`proof` with its first node's last byte changed."""
+    first = proof[0]
+    return [first[:-1] + bytes([first[-1] ^ 0xFF])] + proof[1:]
+
+
+def valid(config: Any, proof_type: int, proof: Any, culprit: bytes, name: str, description: str) -> Case:
+    return Case(name, inputs=verify_inputs(config, envelope(proof_type, proof)), expected={"node_id": culprit},
+                description=description, spec_ref="malfeasance.md#verify_atx_proof")
+
+
+def conditional_field_cases(config, found, finding):
+    """`marriage_index_proof` is read only when the proof carries a marriage proof (the Decision in
+    malfeasance.md, *Fields read only with a marriage proof*): without one, any value verifies."""
+    # Issue 12's report: double_post_valid_b with byte 871 of the envelope changed. That byte lies in
+    # the first half's marriage_index_proof[0]; alice's ATXs are solo, so the proof stays valid.
+    double_post, _ = found["double_post"]
+    p = double_post.proof
+    t = mal.PROOF_INVALID_PREVIOUS_V2
+    assert p.first.marriage_proof is None and p.second.marriage_proof is None
+    original = envelope(t, p)
+    changed = bytearray(original)
+    changed[871] ^= 0xFF
+    decoded = scale.decode(scale.decode(bytes(changed), mal.ATXProof).proof, mal.ProofInvalidPrevAtxV2)
+    assert decoded == attrs.evolve(p, first=attrs.evolve(p.first, marriage_index_proof=decoded.first.marriage_index_proof))
+    assert decoded.first.marriage_index_proof[1:] == p.first.marriage_index_proof[1:]
+    yield Case("double_post_unused_marriage_index_proof_changed", inputs=verify_inputs(config, bytes(changed)),
+               expected={"node_id": hexid("alice")}, spec_ref="malfeasance.md#verify_prev_atx_proof",
+               description="double_post_valid_b with byte 871 (first.marriage_index_proof[0]) changed: "
+                           "not read without a marriage proof, so still valid (as go-spacemesh)")
+    yield valid(config, t, attrs.evolve(p, first=attrs.evolve(p.first, marriage_index_proof=[]),
+                                        second=attrs.evolve(p.second, marriage_index_proof=[])),
+                hexid("alice"), "double_post_unused_marriage_index_proof_empty",
+                "both halves solo, marriage_index_proof empty: still valid")
+    v1_finding, _ = found["invalid_previous_v1"]
+    p = v1_finding.proof
+    assert p.proof.marriage_proof is None
+    yield valid(config, mal.PROOF_INVALID_PREVIOUS_V1,
+                attrs.evolve(p, proof=attrs.evolve(p.proof, marriage_index_proof=altered_hash(p.proof.marriage_index_proof))),
+                hexid("dave"), "invalid_prev_v1_unused_marriage_index_proof_changed",
+                "the v2 half is dave's solo ATX: its marriage_index_proof is not read")
+    # With a marriage proof the field is read: the same change is rejected.
+    merged, _ = found["merged_double_post"]
+    p = merged.proof
+    field = "first" if p.first.marriage_proof is not None else "second"
+    half = getattr(p, field)
+    yield bad(config, mal.PROOF_INVALID_PREVIOUS_V2,
+              attrs.evolve(p, **{field: attrs.evolve(half, marriage_index_proof=altered_hash(half.marriage_index_proof))}),
+              "invalid_prev_marriage_index_proof_changed", "invalid_marriage_index_proof",
+              "bob's half in alice's merged ATX carries a marriage proof, so its marriage index proof is checked")
+    # Invalid PoST: bob's (married) proof checks the field; alice's, as the merged ATX's signer, does not.
+    body = finding.proof.invalid_post_proof
+    assert finding.proof.marriage_proof is not None
+    yield bad(config, mal.PROOF_INVALID_POST,
+              attrs.evolve(finding.proof, invalid_post_proof=attrs.evolve(
+                  body, marriage_index_proof=altered_hash(body.marriage_index_proof))),
+              "invalid_post_marriage_index_proof_changed", "invalid_marriage_index_proof")
+    signer, signer_config = signer_invalid_post_proof()
+    assert signer.proof.marriage_proof is None and signer_config == config
+    body = signer.proof.invalid_post_proof
+    yield valid(config, mal.PROOF_INVALID_POST, signer.proof, hexid("alice"), "invalid_post_signer_valid_b",
+                "alice's own PoST in her merged ATX (NiPost 1) fails: no marriage proof needed")
+    yield valid(config, mal.PROOF_INVALID_POST,
+                attrs.evolve(signer.proof, invalid_post_proof=attrs.evolve(
+                    body, marriage_index_proof=altered_hash(body.marriage_index_proof))),
+                hexid("alice"), "invalid_post_signer_unused_marriage_index_proof_changed",
+                "without a marriage proof the marriage index proof is not read")
+
+
+def signer_invalid_post_proof() -> tuple[Any, Any]:
+    """(finding, config): alice's PoST fails in NiPost 1 of the merged ATX she signs."""
+    world = World(atx.IdScheme.B)
+    ids = married_pair(world)
+    m, bob1 = ids["marriage"], ids["bob_solo"]
+    members = [Member("bob", 1, bob1, 3, nipost=0), Member("alice", 0, m, 4, nipost=1, post=bad_post())]
+    offending = world.merged("alice", 4, m, members, positioning=m, leaf_counts=(1000, 1000))
+    commitment = world.store.commitment_atx(node_id("alice"))
+    finding = mal.invalid_post_finding(offending, node_id("alice"), 1, commitment, 4, world.store, world.config,
+                                       world.verifier)
+    return finding, world.config
 
 
 def test_detected_proofs_verify_and_name_the_culprit():
@@ -356,9 +439,7 @@ def test_invalid_post_proof_for_merged_signer_in_second_nipost():
     m, bob1 = ids["marriage"], ids["bob_solo"]
     members = [Member("bob", 1, bob1, 3, nipost=0), Member("alice", 0, m, 4, nipost=1, post=bad_post())]
     offending = world.merged("alice", 4, m, members, positioning=m, leaf_counts=(1000, 1000))
-    commitment = world.store.commitment_atx(node_id("alice"))
-    finding = mal.invalid_post_finding(offending, node_id("alice"), 1, commitment, 4, world.store, world.config,
-                                       world.verifier)
+    finding, _ = signer_invalid_post_proof()
     assert finding.proof.marriage_proof is None
     assert finding.proof.invalid_post_proof.nipost_index == 1
     assert mal.verify_invalid_post(finding.proof, world.config, world.verifier) == node_id("alice")

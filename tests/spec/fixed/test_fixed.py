@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from math import comb
 
@@ -31,9 +32,11 @@ def test_div_uint64_vectors():
     for (p, q), expected in confirmed.items():
         yield Case(f"confirmed_{p}_{q}", inputs={"p": p, "q": q}, expected={"raw": raw(expected)},
                    spec_ref="fixed.md#div_uint64")
-    # Committee over total weight as the Hare oracle computes it; computed by the spec.
+    # Committee over total weight as the Hare oracle computes it; the bits are the spec's (the
+    # library is not floor division, see fixed.md), checked to lie within one unit of p / q.
     for p, q in [(50, 2**20), (50, 51200), (400, 123456789), (800, 2**40 + 7), (5, 3), (2**63, 3)]:
-        yield Case(f"spec_{p}_{q}", inputs={"p": p, "q": q}, spec_ref="fixed.md#div_uint64")
+        yield Case(f"spec_{p}_{q}", inputs={"p": p, "q": q}, check=within_one_unit(Fraction(p, q)),
+                   spec_ref="fixed.md#div_uint64")
     yield Case("divide_by_zero", inputs={"p": 1, "q": 0}, error="ArithmeticPanic", reason="division_by_zero")
 
 
@@ -67,9 +70,46 @@ def test_bin_cdf_vectors():
     p_two_thirds = raw(0xAAAAAAAAAAAAAA)
     yield Case("x_negative", inputs={"n": 5, "p": p_two_thirds, "x": -1}, expected={"raw": raw(0)})
     yield Case("x_at_n", inputs={"n": 5, "p": p_two_thirds, "x": 5}, expected={"raw": raw(ONE)})
-    for n, p, x in [(1, 0xAAAAAAAAAAAAAA, 0), (10, 0x80000000000000, 3), (800, 0x7FFFFFFFFFFFFF, 280),
-                    (800, 0x7FFFFFFFFFFFFF, 281), (1000, 0x0CCCCCCCCCCCCC, 50), (3400, 0xB851EB851EB851, 2500)]:
-        yield Case(f"n{n}_x{x}_p{p:x}", inputs={"n": n, "p": raw(p), "x": x}, spec_ref="fixed.md#bin_cdf")
+    # CONFIRMED.md (Go run): with p one unit below 1/2 the CDF of Binomial(800, p) is exactly 0
+    # for every x below 281.
+    yield Case("n800_x280_p7fffffffffffff", inputs={"n": 800, "p": raw(0x7FFFFFFFFFFFFF), "x": 280},
+               expected={"raw": raw(0)}, spec_ref="fixed.md#bin_cdf")
+    # The other bits are the spec's; each is checked against the exact CDF (rational arithmetic).
+    for n, p, x in [(1, 0xAAAAAAAAAAAAAA, 0), (10, 0x80000000000000, 3), (800, 0x7FFFFFFFFFFFFF, 281),
+                    (1000, 0x0CCCCCCCCCCCCC, 50), (3400, 0xB851EB851EB851, 2500)]:
+        yield Case(f"n{n}_x{x}_p{p:x}", inputs={"n": n, "p": raw(p), "x": x},
+                   check=close_to_exact_cdf(n, p, x), spec_ref="fixed.md#bin_cdf")
+
+
+def within_one_unit(quotient: Fraction):
+    """A check that a `raw` output is p / q to within 2^-56."""
+    def check(output: dict) -> None:
+        got = int(output["raw"], 16)
+        assert abs(Fraction(got, ONE) - quotient) <= Fraction(1, ONE), f"{got:#x} is not within one unit of {quotient}"
+    return check
+
+
+def precise_bin_cdf(n: int, p_raw: int, x: int) -> Decimal:
+    """P[Binomial(n, p_raw / 2^56) <= x] to about 70 significant digits (a sum of positive terms)."""
+    with localcontext() as context:
+        context.prec = 80
+        p = Decimal(p_raw) / Decimal(ONE)  # exact: 2^-56 has 56 decimal digits
+        q = 1 - p
+        term = q**n
+        total = term
+        for k in range(x):
+            term = term * (n - k) / (k + 1) * p / q
+            total += term
+        return total
+
+
+def close_to_exact_cdf(n: int, p_raw: int, x: int):
+    """A check that a `raw` output is nonzero and within 1e-12 of the binomial CDF."""
+    def check(output: dict) -> None:
+        got = int(output["raw"], 16)
+        error = abs(Decimal(got) / Decimal(ONE) - precise_bin_cdf(n, p_raw, x))
+        assert got > 0 and error < Decimal("1e-12"), f"{got:#x} is {error:.3e} away from the CDF"
+    return check
 
 
 def exact_bin_cdf(n: int, p: Fraction, x: int) -> Fraction:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, localcontext
+
 import pytest
-from smspec.conformance.cases import Case, vector_source
+from smspec.conformance.cases import Case, spec_output, vector_source
 from smspec.spec import crypto, hare, hare4
+from smspec.tests.spec.hare import wire
 
 # GS hare3/eligibility/oracle_test.go:244-274 (TestCalcEligibility "ok"): miner weight 1 of total
 # 15, committee 10; 64-byte proofs zero-filled to 80 bytes; expected counts from upstream.
@@ -19,6 +22,38 @@ UPSTREAM_PROOFS = [
 
 def proof_with_fraction(fraction_56: int, tail: int = 0) -> bytes:
     return fraction_56.to_bytes(7, "little") + bytes([tail]) + bytes(72)
+
+
+def exact_count(fraction_56: int, weight: int, total_weight: int, committee: int) -> tuple[int, Decimal]:
+    """(count, margin) by the definition of CalcEligibility with exact p = committee / total (the
+    smallest x with CDF(x) > fraction, CDF to ~70 digits; GS hare3/eligibility/oracle.go), and how
+    far the fraction lies from the CDF values around it. The spec computes in 72.56 fixed point
+    (about 1e-14 accurate), so the count is a known answer only when the margin is well above that."""
+    n = weight
+    if committee > total_weight:
+        total_weight *= committee
+        n *= committee
+    with localcontext() as context:
+        context.prec = 80
+        p = Decimal(committee) / Decimal(total_weight)
+        fraction = Decimal(fraction_56) / Decimal(2**56)
+        term = (1 - p) ** n
+        below, cdf = Decimal(0), term
+        for x in range(n):
+            if cdf > fraction:
+                return x, min(cdf - fraction, fraction - below) if x else cdf - fraction
+            term = term * (n - x) / (x + 1) * p / (1 - p)
+            below, cdf = cdf, cdf + term
+    return n, fraction - below
+
+
+ROBUST = Decimal(2) ** -40
+
+
+def known_count(fraction_56: int, weight: int, total_weight: int, committee: int) -> int:
+    count, margin = exact_count(fraction_56, weight, total_weight, committee)
+    assert margin > ROBUST, f"the fraction lies within {margin:.1e} of a CDF value: no independent count"
+    return count
 
 
 @vector_source("hare", "eligibility", "count")
@@ -42,17 +77,28 @@ def test_eligibility_count_vectors():
                error="EligibilityError", reason="zero_committee")
     yield Case("zero_total_weight", inputs={"proof": bytes(80), "weight": 0, "total_weight": 0, "committee": 5},
                error="EligibilityError", reason="zero_total_weight")
-    # committee > total weight: both n and the total are multiplied by the committee.
+    # committee > total weight: both n and the total are multiplied by the committee (n = 150,
+    # p = 1/10); the counts below come from the exact CDF (exact_count).
     yield Case("committee_above_total", inputs={"proof": proof_with_fraction(2**55), "weight": 3, "total_weight": 10,
-                                                "committee": 50, "count": 15})
-    # mainnet-like sizes, computed by the spec: exact-division quirk (DivUint64(50, 2^20)).
-    for index, fraction in enumerate([0, 2**54, 2**55, 2**56 - 1]):
+                                                "committee": 50, "count": 15},
+               expected={"count": known_count(2**55, 3, 10, 50), "valid": True})
+    # mainnet-like sizes (DivUint64(50, 2^20) has the exact-division quirk, p one unit low).
+    for index, fraction in enumerate([0, 2**54, 2**55]):
         yield Case(f"mainnet_shape_{index}", inputs={"proof": proof_with_fraction(fraction), "weight": 2**12,
-                                                     "total_weight": 2**20, "committee": 50})
+                                                     "total_weight": 2**20, "committee": 50},
+                   expected={"count": known_count(fraction, 2**12, 2**20, 50)})
         yield Case(f"leaders_{index}", inputs={"proof": proof_with_fraction(fraction), "weight": 2**12,
-                                               "total_weight": 2**20, "committee": 5})
+                                               "total_weight": 2**20, "committee": 5},
+                   expected={"count": known_count(fraction, 2**12, 2**20, 5)})
+    # A fraction of 1 - 2^-56 lies closer to the CDF values than fixed point resolves (about
+    # 1e-17 away): the count is the spec's (the exact CDF gives the same today, 11 and 7).
+    yield Case("mainnet_shape_3", inputs={"proof": proof_with_fraction(2**56 - 1), "weight": 2**12,
+                                          "total_weight": 2**20, "committee": 50}, check=spec_output)
+    yield Case("leaders_3", inputs={"proof": proof_with_fraction(2**56 - 1), "weight": 2**12,
+                                    "total_weight": 2**20, "committee": 5}, check=spec_output)
     yield Case("high_byte_ignored", inputs={"proof": proof_with_fraction(2**55, tail=0xFF), "weight": 2**12,
                                             "total_weight": 2**20, "committee": 50},
+               expected={"count": known_count(2**55, 2**12, 2**20, 50)},
                description="byte 7 of the proof is not part of the fraction")
 
 
@@ -76,12 +122,30 @@ def test_high_byte_is_not_part_of_fraction():
     assert a == b
 
 
+def own_eligibility(vrf_message: bytes, weight: int, total_weight: int, committee: int):
+    """A check of an own-eligibility output: the VRF message written out by hand (wire.py) and
+    the count that the exact CDF gives for the output's proof (the proof itself is the spec's
+    ECVRF, checked against RFC 9381 in tests/spec/crypto)."""
+    def check(output: dict) -> None:
+        assert output["vrf_message"] == "0x" + vrf_message.hex()
+        fraction = int.from_bytes(bytes.fromhex(output["proof"][2:])[:7], "little")
+        assert output["count"] == known_count(fraction, weight, total_weight, committee)
+    return check
+
+
 @vector_source("hare", "eligibility", "vrf")
 def test_eligibility_vrf_vectors():
-    for index, (weight, total, round_kind) in enumerate([(100, 1000, 0), (100, 1000, 3), (10, 10**6, 6), (2**20, 2**21, 7)]):
-        yield Case(f"own_{index}", inputs={"secret": bytes([index + 1]) * 32, "beacon": bytes.fromhex("01000000"),
-                                           "layer": 105720, "iter": 1 if round_kind else 0, "round": round_kind,
-                                           "weight": weight, "total_weight": total})
+    beacon, layer = bytes.fromhex("01000000"), 105720
+    # (weight, total, round, committee of that round at layer 105720: 5 for propose, else 50)
+    for index, (weight, total, round_kind, committee) in enumerate(
+        [(100, 1000, 0, 50), (100, 1000, 3, 5), (10, 10**6, 6, 50), (2**20, 2**21, 7, 50)]
+    ):
+        iteration = 1 if round_kind else 0
+        alpha = wire.vrf_message(beacon, layer, 7 * iteration + round_kind)
+        yield Case(f"own_{index}", inputs={"secret": bytes([index + 1]) * 32, "beacon": beacon,
+                                           "layer": layer, "iter": iteration, "round": round_kind,
+                                           "weight": weight, "total_weight": total},
+                   check=own_eligibility(alpha, weight, total, committee))
 
 
 def test_vrf_message_known_answer():
@@ -120,14 +184,19 @@ def test_round_timing():
 @vector_source("hare", "grade", "grade")
 def test_grade_vectors():
     pre = [0, 0]
-    for name, received, since in [
-        ("on_time", [0, 0], pre), ("one_late_preround", [0, 2], pre), ("propose_delay1", [0, 4], [0, 3]),
-        ("preround_delay6", [0, 7], pre),
+    # Worked by hand from GS hare3 IterRound.Delay and Grade: delay = 7 * iter + round apart, one
+    # less after preround of iteration 0 (no hardlock 0); grade 6 - delay, which go-spacemesh
+    # truncates to a uint8 and the spec saturates at 0.
+    for name, received, since, delay, grade, upstream in [
+        ("on_time", [0, 0], pre, 0, 6, 6), ("one_late_preround", [0, 2], pre, 1, 5, 5),
+        ("propose_delay1", [0, 4], [0, 3], 1, 5, 5),
+        ("preround_delay6", [0, 7], pre, 6, 0, 0),
         # Decision (hare.md grade_since): upstream wraps to 255 at delay 7; the spec saturates at 0.
-        ("preround_delay7_wraps_upstream", [1, 1], pre), ("preround_delay8", [1, 2], pre),
-        ("commit_from_previous_iteration", [1, 2], [0, 6]),
+        ("preround_delay7_wraps_upstream", [1, 1], pre, 7, 0, 255), ("preround_delay8", [1, 2], pre, 8, 0, 254),
+        ("commit_from_previous_iteration", [1, 2], [0, 6], 3, 3, 3),
     ]:
-        yield Case(name, inputs={"received": received, "since": since}, spec_ref="hare.md#grade_since")
+        yield Case(name, inputs={"received": received, "since": since}, spec_ref="hare.md#grade_since",
+                   expected={"delay": delay, "grade": grade, "upstream_grade": upstream})
 
 
 def test_grade_wraparound_documented():
@@ -158,7 +227,9 @@ def test_reconstruct_vectors():
 
 @vector_source("hare4", "exchange", "frames")
 def test_exchange_vectors():
-    yield Case("one_id", inputs={"msg_id": bytes(range(32)), "ids": [bytes([9]) * 20]})
+    # request: LEB128 length 32 and the ID; response: compact32 length 21, then compact 1 and the ID.
+    yield Case("one_id", inputs={"msg_id": bytes(range(32)), "ids": [bytes([9]) * 20]},
+               expected={"request": b"\x20" + bytes(range(32)), "response": b"\x54\x04" + bytes([9]) * 20})
     yield Case("empty", inputs={"msg_id": bytes(32), "ids": []},
                expected={"request": b"\x20" + bytes(32), "response": b"\x04\x00"})
     # Decision (hare4.md response_frame): more than 2050 IDs cannot be served.

@@ -6,6 +6,7 @@ import pytest
 from smspec.conformance.cases import Case, vector_source
 from smspec.spec import crypto, hare, hare4
 from smspec.spec.errors import InvalidEncoding
+from smspec.tests.spec.hare import wire
 
 MAINNET_GENESIS_ID = bytes.fromhex("9eebff023abb17ccb775c602daade8ed708f0a50")
 
@@ -44,18 +45,32 @@ def test_empty_proposals_hash_is_blake3_of_nothing():
     assert hare.proposals_hash(()).hex().startswith("af1349b9")
 
 
+def encoding(f: dict) -> dict:
+    """The known answer of hare/message/encode, written out by hand (wire.py)."""
+    return {"encoded": wire.message(f), "body_hash": wire.body_hash(f), "signed_bytes": wire.signed_bytes(f)}
+
+
+def test_wire_layout_matches_worked_example():
+    # wire.py, the source of the message known answers, agrees with the research notes' example.
+    f = fields()
+    assert wire.body_hash(f).hex() == "b287e7284563572b86638fde4fabc7892987cfb486348b2f27e1063b87c497fa"
+    assert wire.body(f) == bytes.fromhex("e2730600041800") + b"\x01" + REF_AC + PROOF + b"\x0c"
+
+
 @vector_source("hare", "message", "encode")
 def test_message_encode_vectors():
-    yield Case("commit_hare3", inputs=fields(), spec_ref="hare.md#message")
-    yield Case("notify_hare3", inputs=fields(round=7, iter=2), spec_ref="hare.md#message")
-    yield Case("preround_hare3_two_ids", inputs=fields(iter=0, round=0, reference=None, proposals=[pid("a"), pid("b")]))
-    yield Case("preround_hare3_64_ids", inputs=fields(iter=0, round=0, reference=None,
-                                                      proposals=[bytes([i]) * 20 for i in range(64)]),
+    def case(name: str, f: dict, **kw) -> Case:
+        return Case(name, inputs=f, expected=encoding(f), **kw)
+
+    yield case("commit_hare3", fields(), spec_ref="hare.md#message")
+    yield case("notify_hare3", fields(round=7, iter=2), spec_ref="hare.md#message")
+    yield case("preround_hare3_two_ids", fields(iter=0, round=0, reference=None, proposals=[pid("a"), pid("b")]))
+    yield case("preround_hare3_64_ids", fields(iter=0, round=0, reference=None, proposals=[bytes([i]) * 20 for i in range(64)]),
                description="64 IDs: the count needs the two-byte compact mode")
-    yield Case("small_layer", inputs=fields(layer=7, count=64))
-    yield Case("preround_hare4_compacts", inputs=fields(iter=0, round=0, reference=None,
-                                                        compact_proposals=[b"\x01\x02\x03\x04", b"\x05\x06\x07\x08"]))
-    yield Case("commit_hare4", inputs=fields(compact_proposals=[]))
+    yield case("small_layer", fields(layer=7, count=64))
+    yield case("preround_hare4_compacts", fields(iter=0, round=0, reference=None,
+                                                 compact_proposals=[b"\x01\x02\x03\x04", b"\x05\x06\x07\x08"]))
+    yield case("commit_hare4", fields(compact_proposals=[]))
     yield Case("too_many_proposals", inputs=fields(iter=0, round=0, reference=None,
                                                    proposals=[i.to_bytes(20, "big") for i in range(2351)]),
                error="InvalidValue", reason="length_over_max")
@@ -69,10 +84,15 @@ def encoded_message(**overrides) -> bytes:
     return hare.encode(hare.Message(body=body, sender=f["sender"], signature=f["signature"]), hare.Message)
 
 
+def decoding(f: dict) -> dict:
+    """The known answer of hare/message/decode: the fields, the body hash and the signed bytes."""
+    return {**f, "body_hash": wire.body_hash(f), "signed_bytes": wire.signed_bytes(f)}
+
+
 @vector_source("hare", "message", "decode")
 def test_message_decode_vectors():
     good = encoded_message()
-    yield Case("commit", inputs={"encoded": good})
+    yield Case("commit", inputs={"encoded": good}, expected=decoding(fields()))
     yield Case("trailing_byte", inputs={"encoded": good + b"\x00"}, error="InvalidEncoding", reason="trailing_bytes")
     yield Case("truncated", inputs={"encoded": good[:-1]}, error="InvalidEncoding")
     # Upstream fuzz seeds (GS hare3/types_test.go): all too short.
@@ -95,11 +115,13 @@ def test_message_decode_vectors():
     yield Case("option_tag_2_is_absent", inputs={"encoded": bytes(bad_tag[:8]) + bytes(bad_tag[8 + 32:])},
                error="InvalidHareMessage", reason="reference_missing")
     yield Case("non_message_round_accepted", inputs={"encoded": encoded_message(round=4, reference=None)},
+               expected=decoding(fields(round=4, reference=None)),
                description="wait1 messages are accepted and stored, as upstream")
+    preround4 = fields(layer=9, iter=0, round=0, reference=None, count=1, sender=bytes(32), compact_proposals=[b"abcd"])
     yield Case("hare4_preround", inputs={"hare4": True, "encoded": hare.encode(hare4.Message4(
         body=hare4.Body4(layer=9, iter=0, round=0, value=hare4.Value4(compact_proposals=(b"abcd",)),
                          eligibility=hare.HareEligibility(proof=PROOF, count=1)),
-        sender=bytes(32)), hare4.Message4)})
+        sender=bytes(32)), hare4.Message4)}, expected=decoding(preround4))
 
 
 def test_non_minimal_compact_rejected():
@@ -114,10 +136,14 @@ def test_message_sign_vectors():
     for name, overrides in [("commit", {}), ("preround", {"iter": 0, "round": 0, "reference": None,
                                                           "proposals": [pid("a"), pid("b")]})]:
         f = fields(**overrides)
+        secret = bytes([7]) * 32
+        sender, signature = wire.public_key(secret), wire.signature(secret, MAINNET_GENESIS_ID, f)
+        known = {"sender": sender, "signature": signature,
+                 "encoded": wire.message({**f, "sender": sender, "signature": signature})}
         f.pop("sender")
         f.pop("signature")
-        yield Case(f"mainnet_{name}", inputs={"secret": bytes([7]) * 32, "genesis_id": MAINNET_GENESIS_ID, **f},
-                   spec_ref="hare.md#sign_body")
+        yield Case(f"mainnet_{name}", inputs={"secret": secret, "genesis_id": MAINNET_GENESIS_ID, **f},
+                   expected=known, spec_ref="hare.md#sign_body")
 
 
 def test_signature_roundtrip_and_domain():
@@ -148,11 +174,18 @@ def test_malfeasance_vectors():
     b = hare.Body(layer=20, iter=0, round=0, value=hare.Value(proposals=(pid("b"),)))
     encode = lambda proof: hare.encode(proof, hare.HareProof)  # noqa: E731
     base = {"genesis_id": MAINNET_GENESIS_ID, "has_atx": True}
-    yield Case("preround_equivocation", inputs={"proof": encode(signed_proof(secret, a, b)), **base})
+
+    def convicts(proof: bytes) -> dict:
+        # the equivocator's key (PyNaCl) and the stored wrapper: compact32 layer 20, type byte 3, proof
+        return {"smesher_id": wire.public_key(secret), "encoded_wrapper": wire.compact(20) + b"\x03" + proof}
+
+    equivocation = encode(signed_proof(secret, a, b))
+    yield Case("preround_equivocation", inputs={"proof": equivocation, **base}, expected=convicts(equivocation))
     # (iter 1, preround) and (iter 0, notify) share absolute round 7: a valid proof.
     late_pre = hare.Body(layer=20, iter=1, round=0, value=hare.Value(proposals=(pid("a"),)))
     notify = hare.Body(layer=20, iter=0, round=7, value=hare.Value(reference=REF_AC))
-    yield Case("absolute_round_collision", inputs={"proof": encode(signed_proof(secret, late_pre, notify)), **base})
+    collision = encode(signed_proof(secret, late_pre, notify))
+    yield Case("absolute_round_collision", inputs={"proof": collision, **base}, expected=convicts(collision))
     yield Case("same_message", inputs={"proof": encode(signed_proof(secret, a, a)), **base},
                error="InvalidMalfeasanceProof", reason="same_message")
     c = hare.Body(layer=20, iter=0, round=3, value=hare.Value(proposals=(pid("a"),)))

@@ -9,6 +9,7 @@ serde_json's pretty printer format (two-space indent, `"Key": value`).
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -127,8 +128,20 @@ def test_vrf_search_beyond_data(tmp_path):
     assert all(post.compute_label(commitment, i, 2) >= post.vrf_difficulty(9) for i in range(9, index))
 
 
+def one_unit_layout(output: dict) -> None:
+    """What is known of a 1-unit, 128-label, 1024-byte-file directory: two files of 64 labels whose
+    labels are the first 128 of the 2-unit set (labels depend on the index, not on the unit count,
+    post-rs initialize.rs), and the metadata post-rs writes, with the unit's own VRF nonce."""
+    labels = tiny_labels()[:128 * 16]
+    assert output["files"] == {"postdata_0.bin": "0x" + labels[:1024].hex(), "postdata_1.bin": "0x" + labels[1024:].hex()}
+    nonce = json.loads(output["metadata"])["Nonce"]
+    assert isinstance(nonce, int) and 0 <= nonce
+    assert output["metadata"] == RUST_JSON.replace('"NumUnits": 2', '"NumUnits": 1').replace('"Nonce": 208', f'"Nonce": {nonce}')
+
+
 @vector_source("post", "init", "data_dir", presets=("tiny",))
 def test_init_data_dir():
     yield Case("tiny_one_unit", inputs={"node_id": NODE_ID, "commitment_atx_id": COMMITMENT_ATX_ID, "num_units": 1,
                                         "labels_per_unit": 128, "max_file_size": 1024, "scrypt_n": 16},
-               spec_ref="post.md#initialize", description="a whole tiny data directory (outputs from the spec)")
+               check=one_unit_layout, spec_ref="post.md#initialize",
+               description="a whole tiny data directory (the VRF nonce is the spec's)")

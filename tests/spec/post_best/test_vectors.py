@@ -4,10 +4,12 @@ selection and verification, each case run through conformance/handlers/post_best
 from __future__ import annotations
 
 import blake3
-from smspec.conformance.cases import Case, vector_source
+from Crypto.Cipher import AES
+from smspec.conformance.cases import Case, to_json, vector_source
 from smspec.conformance.jsonio import value_to_jsonable
-from smspec.spec.scale import encode
+from smspec.spec import scale
 from smspec.tests.spec.post_best.support import (
+    all_scores,
     identity_set,
     module,
     pseudo_random,
@@ -47,8 +49,11 @@ def test_label_score_vectors():
         expected={"score": 0x3925841D02DC09FB},
         spec_ref="post_best.md#label_score",
     )
+    # AES-128 of the label under the key with pycryptodome directly (not through the spec).
     for n in range(4):
-        yield Case(f"random_{n}", inputs={"key": pseudo_random(f"key{n}", 16), "label": pseudo_random(f"label{n}", 16)},
+        key, label = pseudo_random(f"key{n}", 16), pseudo_random(f"label{n}", 16)
+        score = int.from_bytes(AES.new(key, AES.MODE_ECB).encrypt(label)[:8], "big")
+        yield Case(f"random_{n}", inputs={"key": key, "label": label}, expected={"score": score},
                    spec_ref="post_best.md#label_score")
 
 
@@ -56,7 +61,7 @@ def test_label_score_vectors():
 def test_score_key_vectors():
     pb = module("mainnet")
     identities = identity_set(pb, 3, num_units=4)
-    encoded_set = encode(identities, pb.Slice(pb.BestIdentity, pb.MAX_IDENTITIES))
+    encoded_set = scale.encode(identities, pb.Slice(pb.BestIdentity, pb.MAX_IDENTITIES))
     root = blake3.blake3(b"spacemesh/post-best/v1/identity-set" + encoded_set).digest()
     commitment = blake3.blake3(identities[1].node_id + identities[1].commitment_atx_id).digest()
     key = blake3.blake3(b"spacemesh/post-best/v1/score-key" + CHALLENGE + root + commitment).digest()[:16]
@@ -68,9 +73,14 @@ def test_score_key_vectors():
         expected={"set_root": root, "commitment": commitment, "key": key},
         spec_ref="post_best.md#score_key",
     )
+    one_set = scale.encode(identities[:1], pb.Slice(pb.BestIdentity, pb.MAX_IDENTITIES))
+    one_root = blake3.blake3(b"spacemesh/post-best/v1/identity-set" + one_set).digest()
+    first = blake3.blake3(identities[0].node_id + identities[0].commitment_atx_id).digest()
     yield Case(
         "one_identity",
         inputs={"identities": identities_json(pb, identities[:1]), "challenge": bytes(32), "identity": 0},
+        expected={"set_root": one_root, "commitment": first,
+                  "key": blake3.blake3(b"spacemesh/post-best/v1/score-key" + bytes(32) + one_root + first).digest()[:16]},
         spec_ref="post_best.md#score_key",
     )
     yield Case(
@@ -148,7 +158,11 @@ def test_encoding_vectors():
     yield Case("decode_trailing", inputs={"proof": encoded + b"\x00"}, error="InvalidEncoding", reason="trailing_bytes")
     yield Case("decode_short", inputs={"proof": encoded[:-1]}, error="InvalidEncoding", reason="short_input")
     big = {"kth_score": 2**64 - 1, "groups": [{"identity": 255, "index_steps": [2**64 - 1]}]}
-    yield Case("encode_max_values", inputs={"proof_json": big}, spec_ref="post_best.md#bestproof")
+    # 2^64 - 1 -> big-mode compact 13 ff..ff (8 bytes); 1 group -> 04; identity 255 -> fd 03;
+    # 1 step -> 04; 2^64 - 1 -> 13 ff..ff.
+    max_u64 = bytes.fromhex("13") + b"\xff" * 8
+    yield Case("encode_max_values", inputs={"proof_json": big},
+               expected={"proof": max_u64 + bytes.fromhex("04" "fd03" "04") + max_u64}, spec_ref="post_best.md#bestproof")
     yield Case("encode_score_too_big", inputs={"proof_json": {"kth_score": 2**64, "groups": []}},
                error="InvalidValue", reason="out_of_range")
 
@@ -161,6 +175,29 @@ def chunks_json(chunks):
     return [{"identity": c.identity, "first_index": c.first_index, "data": c.data} for c in chunks]
 
 
+def k_lowest(pb, identities, chunks, k):
+    """A check of a proof against the brute-force oracle: the K lowest scores of all the labels
+    held (support.all_scores), listed by identity and index as first index then steps, and the
+    weight min((K - 1) * 2^64 // (kth + 1), twice the declared labels)."""
+    best = all_scores(pb, identities, chunks, CHALLENGE)[:k]
+    kth = best[-1][0]
+    declared = sum(i.num_units for i in identities) * pb.LABELS_PER_UNIT
+
+    def check(output: dict) -> None:
+        proof = output["proof_json"]
+        assert proof["kth_score"] == to_json(kth)
+        entries = []
+        for group in proof["groups"]:
+            index = 0
+            for step in group["index_steps"]:
+                index += int(step)
+                entries.append((group["identity"], index))
+        assert entries == sorted((identity, index) for _, identity, index in best)
+        assert output["weight"] == to_json(min(((k - 1) << 64) // (kth + 1), 2 * declared))
+
+    return check
+
+
 @vector_source("post_best", "select", "prove", presets=("tiny",))
 def test_prove_vectors():
     pb = module("tiny")
@@ -169,10 +206,12 @@ def test_prove_vectors():
     base = {"identities": identities_json(pb, identities), "challenge": CHALLENGE}
     for k in (2, 3, 16, 100):
         yield Case(f"three_identities_k{k}", inputs={**base, "k": k, "chunks": chunks_json(chunks)},
-                   spec_ref="post_best.md#prove_best")
+                   check=k_lowest(pb, identities, chunks, k), spec_ref="post_best.md#prove_best")
     yield Case("reversed_chunks_k16", inputs={**base, "k": 16, "chunks": chunks_json(chunks[::-1])},
+               check=k_lowest(pb, identities, chunks, 16),
                description="same proof as three_identities_k16: order of reading does not matter")
     yield Case("partial_data_k16", inputs={**base, "k": 16, "chunks": chunks_json(chunks[::2])},
+               check=k_lowest(pb, identities, chunks[::2], 16),
                description="half of the chunks missing: the best of what is there")
     yield Case("k1", inputs={**base, "k": 1, "chunks": chunks_json(chunks)}, error="InvalidValue", reason="k_too_small")
     few = [{"identity": 0, "first_index": 0, "data": chunks[0].data[:15 * 16]}]
@@ -217,7 +256,7 @@ def test_verify_vectors():
     weight = (k - 1 << 64) // (proof.kth_score + 1)
 
     def case(name, p, k3=k, seed=b"verifier", **kw):
-        return Case(name, inputs={**base, "k3": k3, "seed": seed, "proof": encode(p, pb.BestProof)}, **kw)
+        return Case(name, inputs={**base, "k3": k3, "seed": seed, "proof": scale.encode(p, pb.BestProof)}, **kw)
 
     yield case("honest_full", proof, expected={"weight": min(weight, 2 * 256)}, spec_ref="post_best.md#verify_best_proof")
     yield case("honest_spot", proof, k3=4, expected={"weight": min(weight, 2 * 256)})
@@ -254,7 +293,7 @@ def test_verify_vectors():
     # node: its labels (and keys) differ, so the entries do not reach the claimed score.
     other = identities[:1] + identity_set(pb, 1, first=9)
     yield Case("foreign_identity", inputs={**base, "identities": identities_json(pb, other), "k3": k, "seed": b"v",
-                                            "proof": encode(proof, pb.BestProof)},
+                                            "proof": scale.encode(proof, pb.BestProof)},
                error="InvalidProof", reason="score_above_kth")
     # One fabricated entry (an index of identity 0 whose true score is above the K-th): caught by
     # a verifier whose sample contains it, missed by one whose sample does not.
@@ -303,7 +342,7 @@ def test_verify_entry_vectors():
     base = {"identities": identities_json(pb, identities), "challenge": CHALLENGE, "k": k}
 
     def case(name, p, position, **kw):
-        return Case(name, inputs={**base, "position": position, "proof": encode(p, pb.BestProof)},
+        return Case(name, inputs={**base, "position": position, "proof": scale.encode(p, pb.BestProof)},
                     spec_ref="post_best.md#verify_best_entry", **kw)
 
     yield case("honest_first", proof, 0, expected={"valid": True})
@@ -318,11 +357,24 @@ def test_verify_entry_vectors():
     yield case("malformed_proof", malformed, 0, error="InvalidProof", reason="identities_not_increasing")
 
 
+def distinct_positions(k: int, k3: int):
+    def check(output: dict) -> None:
+        positions = output["positions"]
+        if k3 >= k:
+            assert positions == list(range(k))
+        else:
+            assert len(positions) == k3 and len(set(positions)) == k3 and all(0 <= p < k for p in positions)
+
+    return check
+
+
 @vector_source("post_best", "verify", "spot_check_positions", presets=("mainnet",))
 def test_spot_check_vectors():
     root = pseudo_random("root", 32)
+    # The positions are the spec's own sampling (post_best.md is this project's proposal): what is
+    # known of them is their shape, and every position in order when k3 >= k.
     for k, k3 in ((16, 4), (1024, 8), (2, 1), (3, 3), (5, 9), (65536, 8), (7, 0)):
         yield Case(f"k{k}_k3_{k3}", inputs={"seed": b"peer", "challenge": CHALLENGE, "set_root": root, "k": k, "k3": k3},
-                   spec_ref="post_best.md#spot_check_positions")
+                   check=distinct_positions(k, k3), spec_ref="post_best.md#spot_check_positions")
     yield Case("all_when_k3_at_least_k", inputs={"seed": b"x", "challenge": CHALLENGE, "set_root": root, "k": 4, "k3": 4},
                expected={"positions": [0, 1, 2, 3]})
