@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from smspec.conformance.cases import Case, vector_source
+from smspec.conformance.cases import Case, output_fields, vector_source
 
 V2 = "/spacemesh.v2alpha1."
 NODE = "00" * 32
@@ -15,7 +15,8 @@ NODE = "00" * 32
 def request(name: str, method: str, path: str, body: bytes | dict = b"", expected_status: int | None = None) -> Case:
     raw = json.dumps(body).encode() if isinstance(body, dict) else body
     return Case(name, inputs={"method": method, "path": path, "body": raw}, spec_ref="docs/node.md",
-                description=f"{method} {path}" + (f" -> {expected_status}" if expected_status else ""))
+                description=f"{method} {path}" + (f" -> {expected_status}" if expected_status else ""),
+                check=output_fields(status=expected_status or 200))
 
 
 @vector_source("node_api", "request", "answer")

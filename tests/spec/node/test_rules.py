@@ -52,10 +52,11 @@ def view_json(view: n.ProposalView) -> dict:
             "other_in_layer": view.other_in_layer}
 
 
-def proposal_case(name: str, proposal: n.Proposal, view: n.ProposalView, reason: str | None = None) -> Case:
+def proposal_case(name: str, proposal: n.Proposal, view: n.ProposalView, reason: str | None = None,
+                  slots: int | None = None) -> Case:
     inputs = {"proposal": encode(proposal, n.Proposal), **view_json(view)}
     if reason is None:
-        return Case(name, inputs=inputs, spec_ref="node.md#validate_proposal")
+        return Case(name, inputs=inputs, expected={"slots": slots}, spec_ref="node.md#validate_proposal")
     return Case(name, inputs=inputs, error="InvalidProposal", reason=reason, spec_ref="node.md#validate_proposal")
 
 
@@ -75,15 +76,18 @@ def test_proposal_slots():
 def test_eligible_layer():
     for counter in range(3):
         proof = crypto.vrf_prove(seed("eligible"), n.ballot_vrf_alpha(BEACON, 5, 9, counter))
+        # epoch 5 of 4 layers: the layer is 20 + LE64(proof[:8]) mod 4
+        layer = 20 + int.from_bytes(proof[:8], "little") % 4
         yield Case(f"counter_{counter}", inputs={"epoch": 5, "layers_per_epoch": L, "proof": proof},
-                   spec_ref="node.md#eligible_layer")
+                   expected={"layer": layer}, spec_ref="node.md#eligible_layer")
 
 
 @vector_source("node", "proposal", "validate")
 def test_validate_proposal():
     s = scenario()
     proposal, view, secret = s["proposal"], s["view"], s["secret"]
-    yield proposal_case("valid_first_proposal", proposal, view)
+    # 20 of 100 weight units, 4 layers of 10 expected ballots: ceil(20 * 10 * 4 / 100) = 8 slots
+    yield proposal_case("valid_first_proposal", proposal, view, slots=8)
     yield proposal_case("genesis_layer", proposal, attrs.evolve(view, first_ballot_layer=proposal.layer + 1),
                         "genesis_layer")
     yield proposal_case("future_layer", proposal, attrs.evolve(view, current_layer=proposal.layer - 2), "future_layer")
@@ -103,7 +107,7 @@ def test_validate_proposal():
     yield proposal_case("no_epoch_data", later, view, "no_epoch_data")
     named = sign(attrs.evolve(proposal, epoch_data=None, ref=n.proposal_id(proposal)), secret)
     yield proposal_case("ref_unknown", named, view, "ref_unknown")
-    yield proposal_case("valid_later_proposal", named, attrs.evolve(view, reference=proposal))
+    yield proposal_case("valid_later_proposal", named, attrs.evolve(view, reference=proposal), slots=8)
     yield proposal_case("bad_ref", named, attrs.evolve(view, reference=attrs.evolve(proposal, smesher=other)), "bad_ref")
     yield proposal_case("no_eligibilities", sign(attrs.evolve(proposal, eligibilities=[]), secret), view,
                         "bad_eligibility_counters")
@@ -143,7 +147,13 @@ def test_certificate_majority():
 def test_address_encode():
     yield Case("zero_address_sm", inputs={"hrp": "sm", "address": bytes(24)},
                expected={"text": "sm1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq2wqd6r"}, spec_ref="node.md#encode_address")
-    yield Case("devnet_address", inputs={"hrp": "stest", "address": crypto.hash32(b"address")[:24]})
+    address = crypto.hash32(b"address")[:24]
+
+    def round_trip(output: dict) -> None:
+        assert output["text"].startswith("stest1") and len(output["text"]) == 6 + 39 + 6
+        assert n.decode_address("stest", output["text"]) == address
+
+    yield Case("devnet_address", inputs={"hrp": "stest", "address": address}, check=round_trip)
 
 
 @vector_source("node", "address", "decode")
