@@ -542,3 +542,39 @@ class SmesherStore:
     def set_marriage(self, node_id: bytes, marriage_atx: bytes, epoch: int) -> None:
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO marriages VALUES (?, ?, ?)", (node_id, marriage_atx, epoch))
+
+
+# ---------------------------------------------------------------------------------------------
+# The devnet's embedded PoET (rule "poet")
+
+POET_SCHEMA = """
+CREATE TABLE IF NOT EXISTS members (epoch INTEGER, challenge BLOB, PRIMARY KEY (epoch, challenge));
+CREATE TABLE IF NOT EXISTS rounds (epoch INTEGER PRIMARY KEY, proof BLOB);
+"""
+
+
+class PoetStore:
+    """The PoET's rounds: registered challenges and closed rounds' proofs."""
+
+    def __init__(self, path: str) -> None:
+        self.db = connect(path)
+        self.db.executescript(POET_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def add_member(self, epoch: int, challenge: bytes) -> None:
+        with self.db:
+            self.db.execute("INSERT OR IGNORE INTO members VALUES (?, ?)", (epoch, challenge))
+
+    def members(self, epoch: int) -> list[bytes]:
+        return [r[0] for r in self.db.execute("SELECT challenge FROM members WHERE epoch = ? ORDER BY challenge",
+                                              (epoch,))]
+
+    def add_round(self, epoch: int, proof: bytes) -> None:
+        with self.db:
+            self.db.execute("INSERT OR IGNORE INTO rounds VALUES (?, ?)", (epoch, proof))
+
+    def round_proof(self, epoch: int) -> bytes | None:
+        row = self.db.execute("SELECT proof FROM rounds WHERE epoch = ?", (epoch,)).fetchone()
+        return None if row is None else row[0]
