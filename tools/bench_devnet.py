@@ -1,11 +1,18 @@
-"""In-process devnet layers per second (tiny preset, impl backend) and where the time goes.
+"""Devnet layers per second: split vs combined, and how the cost grows with nodes and services.
 
-Runs the devnet of ``smspec devnet up`` (4 nodes, fresh temporary directory, SQLite) twice in the
-same process, side by side: with the "post-memo" devnet rule (each PoST verified once per
-process) and without it (every node verifies every PoST itself, as separate machines would).
-For each it prints layers/s over the whole run and over the layers without an ATX phase, and
-the time per phase (ATX phase split into PoST/PoET/validation, proposals, Hare, tortoise and
-state). ``--profile`` adds the top cProfile entries of the first run.
+All runs use the tiny preset, the impl backend, keys derived from one seed and a fresh
+temporary directory (removed afterwards); each prints layers/s over the whole run and over the
+layers with ballots and no ATX phase, side by side in one process:
+
+* **combined vs split**: the in-process devnet (nodes and smeshing services in one process,
+  calling each other directly, like go-spacemesh's combined mode) against ``--tcp`` (every node
+  and every smeshing service a process of its own: gossip over TCP, services over HTTP), same
+  nodes, same keys; both must reach the same state root;
+* **nodes**: the in-process devnet with 4, 8 and 16 nodes (``--nodes-list``);
+* **services per node**: 4 nodes with 1 and 2 smeshing services each (``--smeshers-list``);
+* ``--memo``: the "post-memo" devnet rule on and off (every node verifies every PoST itself).
+
+``--profile`` prints the top cProfile entries of the first in-process run.
 """
 
 from __future__ import annotations
@@ -20,16 +27,31 @@ import time
 
 from smspec.tools.cli import CliError, integer
 
+SEED = "smspec-bench"
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--layers", type=integer(9, 400, "a layer count"), default=16, help="layers per run (default 16: ATX phases in epochs 1-3)")
-    parser.add_argument("--nodes", type=integer(1, 16, "a node count"), default=4, help="nodes (default 4)")
-    parser.add_argument("--profile", action="store_true", help="print the top cProfile entries (cumulative) of run 1")
+    parser.add_argument("--layers", type=integer(9, 400, "a layer count"), default=12,
+                        help="layers per run (default 12: ATX phases in epochs 1 and 2, ballots in layers 8-11)")
+    parser.add_argument("--nodes-list", default="4,8,16", help="node counts of the scaling runs (default 4,8,16)")
+    parser.add_argument("--smeshers-list", default="1,2", help="services per node of the 4-node runs (default 1,2)")
+    parser.add_argument("--no-tcp", action="store_true", help="skip the split (processes) run")
+    parser.add_argument("--memo", action="store_true", help="also compare the post-memo rule on and off")
+    parser.add_argument("--profile", action="store_true", help="print the top cProfile entries of the first run")
     parser.add_argument("--top", type=integer(1, 10_000, "an entry count"), default=20, help="cProfile entries to print (default 20)")
-    parser.add_argument("--only-memo", action="store_true", help="skip the run without the PoST memo")
 
 
-def _run(config, profile: bool) -> tuple[dict, float, list, pstats.Stats | None]:
+def _counts(text: str, what: str, low: int, high: int) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise CliError(f"{what}: a comma-separated list of integers, got {text!r}") from None
+    if not values or any(not low <= v <= high for v in values):
+        raise CliError(f"{what}: values in {low}..{high}")
+    return values
+
+
+def _run(config, tcp: bool = False, profile: bool = False) -> dict:
     from smspec.tools.node import protocol as p
     from smspec.tools.node.devnet import Devnet
 
@@ -41,53 +63,84 @@ def _run(config, profile: bool) -> tuple[dict, float, list, pstats.Stats | None]
         started = time.perf_counter()
         if profiler is not None:
             profiler.enable()
-        summary = devnet.run(lambda info: per_layer.append((info.layer, bool(info.atxs), info.seconds)))
+
+        def record(info) -> None:
+            per_layer.append((info.layer, bool(info.atxs), info.seconds))
+
+        if tcp:
+            from smspec.tools.node.tcp import TcpDevnet
+
+            runner = TcpDevnet(devnet)
+            summary = runner.run(record)
+            timings = dict(runner.schedule.timings)
+        else:
+            summary = devnet.run(record)
+            timings = dict(devnet.timings)
         if profiler is not None:
             profiler.disable()
         elapsed = time.perf_counter() - started
-        timings = dict(devnet.timings)
         devnet.close()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     if not summary["agree"]:
         raise CliError("the devnet's nodes disagreed; the benchmark is void")
+    quiet = [s for layer, atx, s in per_layer if not atx and layer >= 8]
     stats = pstats.Stats(profiler, stream=io.StringIO()) if profiler is not None else None
-    return timings, elapsed, per_layer, stats
+    return {"elapsed": elapsed, "layers": config.layers, "quiet": len(quiet) / max(sum(quiet), 1e-9),
+            "timings": timings, "root": summary["state_root"], "stats": stats}
+
+
+def _line(name: str, result: dict) -> str:
+    return (f"{name:38s} {result['elapsed']:7.2f}s  {result['layers'] / result['elapsed']:6.2f} layers/s  "
+            f"(ballot layers without ATX phase: {result['quiet']:6.2f} layers/s)")
 
 
 def run(args: argparse.Namespace) -> None:
     from smspec.tools.node.devnet import DevnetConfig
+    from smspec.tools.node.wallet import build_wallet_program
 
     if not 9 <= args.layers <= 400:
         raise CliError("--layers: expected 9..400 (ballots start at layer 8)")
-    if not 1 <= args.nodes <= 16:
-        raise CliError("--nodes: expected 1..16")
-    from smspec.tools.node.wallet import build_wallet_program
-
+    nodes_list = _counts(args.nodes_list, "--nodes-list", 1, 32)
+    smeshers_list = _counts(args.smeshers_list, "--smeshers-list", 1, 8)
     try:
         build_wallet_program()
     except RuntimeError as error:
         raise CliError(str(error)) from None
-    variants = [("post-memo on", True)] + ([] if args.only_memo else [("post-memo off", False)])
-    results = []
-    for index, (name, memo) in enumerate(variants):
-        config = DevnetConfig(nodes=args.nodes, layers=args.layers, post_memo=memo)
-        timings, elapsed, per_layer, stats = _run(config, args.profile and index == 0)
-        quiet = [s for _, atx, s in per_layer if not atx and _ >= 8]
-        results.append((name, elapsed, per_layer, quiet))
-        print(f"{name}: {args.layers} layers, {args.nodes} nodes in {elapsed:.2f}s = {args.layers / elapsed:.2f} layers/s; "
-              f"layers with ballots and no ATX phase: {len(quiet) / max(sum(quiet), 1e-9):.2f} layers/s")
-        total = sum(timings.values())
-        for phase, seconds in sorted(timings.items(), key=lambda item: -item[1]):
-            print(f"  {phase:45s} {seconds:8.2f}s  {100 * seconds / total:5.1f}%")
-        if stats is not None:
-            stream = io.StringIO()
-            stats.stream = stream
-            stats.sort_stats("cumulative").print_stats(args.top)
-            print("  cProfile (cumulative), top entries:")
-            for line in stream.getvalue().splitlines():
-                if line.strip() and ("/" in line or "ncalls" in line):
-                    print("   " + line)
-    if len(results) == 2:
-        (_, with_memo, *_), (_, without, *_) = results
-        print(f"ratio post-memo on / off (whole run): {without / with_memo:.2f}x faster with the memo")
+
+    def config(nodes: int = 4, smeshers: int = 1, memo: bool = True) -> DevnetConfig:
+        return DevnetConfig(nodes=nodes, layers=args.layers, smeshers=smeshers, post_memo=memo, key_seed=SEED)
+
+    print(f"devnet benchmark: {args.layers} layers, tiny preset, impl backend, keys from --key-seed {SEED}")
+    combined = _run(config(), profile=args.profile)
+    print(_line("combined (in-process), 4 nodes", combined))
+    if not args.no_tcp:
+        split = _run(config(), tcp=True)
+        print(_line("split (node + service processes), 4", split))
+        same = "same state root" if split["root"] == combined["root"] else "DIFFERENT state roots"
+        print(f"  split / combined: {split['elapsed'] / combined['elapsed']:.2f}x the time ({same})")
+        for phase in sorted(combined["timings"], key=lambda k: -combined["timings"][k]):
+            print(f"    {phase:45s} combined {combined['timings'][phase]:7.2f}s  split "
+                  f"{split['timings'].get(phase, 0.0):7.2f}s")
+    base = None
+    for nodes in nodes_list:
+        result = combined if nodes == 4 else _run(config(nodes))
+        base = base or result
+        print(_line(f"{nodes} nodes, 1 service each", result) +
+              f"  {result['elapsed'] / base['elapsed']:.2f}x the first")
+    for smeshers in smeshers_list:
+        result = combined if smeshers == 1 else _run(config(4, smeshers))
+        print(_line(f"4 nodes, {smeshers} service(s) each", result) +
+              f"  {result['elapsed'] / combined['elapsed']:.2f}x one each")
+    if args.memo:
+        without = _run(config(memo=False))
+        print(_line("post-memo off, 4 nodes", without) +
+              f"  the memo makes the run {without['elapsed'] / combined['elapsed']:.2f}x faster")
+    if combined["stats"] is not None:
+        stream = io.StringIO()
+        combined["stats"].stream = stream
+        combined["stats"].sort_stats("cumulative").print_stats(args.top)
+        print("cProfile of the combined run (cumulative), top entries:")
+        for line in stream.getvalue().splitlines():
+            if line.strip() and ("/" in line or "ncalls" in line):
+                print("   " + line)

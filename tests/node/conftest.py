@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from smspec.tools.node.devnet import Devnet, DevnetConfig
 
-HONEST = DevnetConfig(layers=16)
-ADVERSARIAL = DevnetConfig(layers=16, byzantine=(3,), crash={2: [9, 13]})
+# keys derived from the public seed the documented state roots use (tests/node/test_devnet.py)
+HONEST = DevnetConfig(layers=16, key_seed="smspec-devnet")
+ADVERSARIAL = DevnetConfig(layers=16, byzantine=(3,), crash={2: [9, 13]}, key_seed="smspec-devnet")
 
 
 @pytest.fixture(scope="session")

@@ -1,25 +1,38 @@
-"""The node's HTTP JSON API and the ``smspec devnet`` / ``node`` / ``tx`` commands."""
+"""The node's HTTP API (public v2alpha1 shapes, node-service API, OpenAPI document, hardening)
+and the ``smspec devnet`` / ``node`` / ``tx`` / ``smesher`` commands."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import pytest
 from smspec.tools.cli import main
 from smspec.tools.node import protocol as p
 from smspec.tools.node import wallet as w
-from smspec.tools.node.api import ApiServer, take_inbox
-from smspec.tools.node.devnet import user_seed
+from smspec.tools.node.api import ApiServer
 
 
 def get(url: str) -> object:
     with urllib.request.urlopen(url, timeout=10) as response:
         return json.loads(response.read())
+
+
+def post(url: str, body: object = None, raw: bytes | None = None) -> tuple[int, dict]:
+    data = raw if raw is not None else json.dumps(body or {}).encode()
+    request = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -31,80 +44,242 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 @pytest.fixture()
 def api(honest):
     devnet, _ = honest
-    server = ApiServer(devnet.node_dir(1)).start()
+    server = ApiServer(devnet.node_dir(1), 0, devnet.cluster.hosts[1]).start()
     yield devnet, server
     server.stop()
 
 
-def test_api_reads_what_the_node_stored(api):
+V2 = "/spacemesh.v2alpha1."
+
+
+def test_public_api_in_v2alpha1_shapes(api):
     devnet, server = api
     node = devnet.live()[1]
-    status = get(server.url + "/status")
-    assert status["state_root"] == "0x" + node.state_root().hex()
-    assert status["applied"] == node.applied_top() and server.url.startswith("http://127.0.0.1:")
-    genesis = get(server.url + "/genesis")
-    assert genesis["genesis_id"] == "0x" + node.genesis_id.hex()
-    assert genesis["wallet_template"] == "0x" + devnet.template.hex()
-    layers = get(server.url + f"/layers?from={node.first_ballot_layer}&to={node.applied_top()}")
-    rows = node.db.execute("SELECT layer, block_id, state_root FROM applied ORDER BY layer").fetchall()
-    assert [(x["layer"], x["applied"]["block"], x["applied"]["state_root"]) for x in layers] == [
-        (layer, "0x" + block.hex(), "0x" + root.hex()) for layer, block, root in rows]
-    block = get(server.url + "/blocks/0x" + rows[-1][1].hex())
-    assert block["layer"] == rows[-1][0] and len(block["rewards"]) == len(block["proposals"])
-    atxs = get(server.url + "/atxs?epoch=2")
-    assert len(atxs) == 5 and all(a["target_epoch"] == 3 for a in atxs)
-    assert get(server.url + "/atxs/" + atxs[0]["id"]) == atxs[0]
-    carol = w.wallet_address(devnet.template, node.m.crypto.public_key(user_seed(node.m, devnet.config, "carol")))
+    hrp = node.genesis.hrp
+    code, status = post(server.url + V2 + "NodeService/Status")
+    assert code == 200 and status["appliedLayer"] == node.applied_top() and status["status"] == "SYNC_STATUS_SYNCED"
+    code, info = post(server.url + V2 + "NetworkService/Info")
+    assert base64.b64decode(info["genesisId"]) == node.genesis_id and info["layersPerEpoch"] == 4 and info["hrp"] == hrp
+    code, layers = post(server.url + V2 + "LayerService/List", {"startLayer": node.first_ballot_layer,
+                                                                  "endLayer": node.applied_top()})
+    rows = node.store.applied_rows()
+    assert [(x["number"], base64.b64decode(x["block"]["id"]), base64.b64decode(x["stateHash"]))
+            for x in layers["layers"]] == rows
+    code, atxs = post(server.url + V2 + "ActivationService/List", {"startEpoch": 2, "endEpoch": 2})
+    assert len(atxs["activations"]) == 5 and all(a["publishEpoch"] == 2 for a in atxs["activations"])
+    assert post(server.url + V2 + "ActivationService/ActivationsCount", {"epoch": 2})[1] == {"count": 5}
+    carol = devnet.user_address("carol")
+    code, accounts = post(server.url + V2 + "AccountService/List",
+                          {"addresses": [p.rules.encode_address(hrp, carol)]})
+    (account,) = accounts["accounts"]
     balance = int(node.db.execute("SELECT balance FROM accounts WHERE address = ?", (carol,)).fetchone()[0])
-    assert get(server.url + "/accounts/0x" + carol.hex())["balance"] == balance > 0
-    assert len(get(server.url + "/accounts")) == node.db.execute("SELECT COUNT(*) FROM accounts").fetchone()[0]
-    for path, status_code in (("/blocks/0x00", 404), ("/nothing", 404), ("/layers?from=x", 400), ("/atxs/zz", 400)):
-        with pytest.raises(urllib.error.HTTPError) as error:
-            get(server.url + path)
-        assert error.value.code == status_code
+    assert account["address"].startswith(hrp + "1") and int(account["current"]["balance"]) == balance > 0
+    code, txs = post(server.url + V2 + "TransactionService/List", {"limit": 3})
+    assert code == 200 and [t["txState"] for t in txs["transactions"]] == ["TRANSACTION_STATE_PROCESSED"] * 3
 
 
-def test_tx_send_and_node_status_through_the_api(api, capsys):
+def test_openapi_document_matches_the_routes(api):
+    """Every route of the API is documented, every documented path is routed, with its method."""
+    _, server = api
+    document = get(server.url + "/openapi.json")
+    assert document["openapi"].startswith("3.") and document["info"]["version"] == "1.0.0"
+    documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+    routed = {(method, pattern) for method, pattern, _, _ in server.app.routes}
+    assert documented == routed
+    for path, item in document["paths"].items():
+        for operation in item.values():
+            names = {param["name"] for param in operation.get("parameters", [])}
+            assert names == set(__import__("re").findall(r"\{([a-z_]+)\}", path)), path
+
+
+def test_node_service_api_serves_the_smeshing_service(api):
     devnet, server = api
     node = devnet.live()[1]
-    devnet.m.activate()
-    code, out, err = run(capsys, "tx", "send", "--url", server.url, "--from", "bob", "--to", "carol", "--amount", "77",
-                         "--json")
+    key = next(iter(devnet.smeshers[1].identities)).key
+    base = server.url + "/node/v1"
+    last = get(f"{base}/activation/last_atx/{key.hex()}")
+    assert last["SmesherID"] == key.hex() and last["PublishEpoch"] == 3
+    assert get(f"{base}/activation/atx/{last['ID']}") == last
+    assert get(f"{base}/eligibility/slots/{key.hex()}/3")["Slots"] == node.eligibility_slots(key, 3)
+    with urllib.request.urlopen(f"{base}/hare/beacon/3", timeout=10) as response:
+        assert response.read() == node.beacon(3)
+    with urllib.request.urlopen(f"{base}/proposal/15/{key.hex()}", timeout=10) as response:
+        partial = p.decode(response.read(), p.Proposal)
+    assert partial.smesher == key and partial.eligibilities == [] and partial.signature == bytes(64)
+    with urllib.request.urlopen(f"{base}/hare/round_template/15/0/0", timeout=10) as response:
+        assert response.status == 204  # no session running
+    code, verdict = post(f"{base}/publish/pp1", raw=node.store.proposal_of(14, key) or b"\x00")
+    assert code == 200 and verdict["status"] in ("duplicate", "rejected")
+
+
+@pytest.mark.parametrize("path, body, status, reason", [
+    (V2 + "TransactionService/SubmitTransaction", b'{"tx": 5}', 400, "transaction: required"),
+    (V2 + "TransactionService/SubmitTransaction", b'{"transaction": 5}', 400, "base64"),
+    (V2 + "TransactionService/SubmitTransaction", b'{"transaction": NaN}', 400, "not valid JSON"),
+    (V2 + "TransactionService/SubmitTransaction", b'{"transaction": "AAAA"}', 400, "not a transaction"),
+    (V2 + "NodeService/Status", b"[" * 100 + b"]" * 100, 400, "nested deeper"),
+    (V2 + "NodeService/Status", b"{", 400, "not valid JSON"),
+    (V2 + "LayerService/List", b'{"startLayer": 99999999999999}', 400, "startLayer: expected 0..4294967295"),
+    (V2 + "LayerService/List", b'{"limit": 0}', 400, "limit"),
+    (V2 + "ActivationService/ActivationsCount", b'{"epoch": "x"}', 400, "epoch: expected an integer"),
+    (V2 + "AccountService/List", b'{"addresses": ["sm1qqqq"]}', 400, "not an address of this network"),
+    ("/node/v1/publish/zz1", b"\x00", 400, "protocol: one of"),
+    ("/node/v1/publish/pp1", b"", 400, "empty body"),
+    ("/node/v1/poet", b"\x00\x01", 400, "PoET proof rejected"),
+    ("/nothing", b"{}", 404, "unknown path"),
+    ("/status", b"{}", 405, "takes GET"),
+])
+def test_bad_requests_get_a_4xx_with_a_reason(api, path, body, status, reason):
+    devnet, server = api
+    node = devnet.live()[1]
+    before = (node.store.applied_rows(), node.state_root(), node.store.proposal_count())
+    code, answer = post(server.url + path, raw=body)
+    assert code == status and reason in answer["message"], answer
+    assert (node.store.applied_rows(), node.state_root(), node.store.proposal_count()) == before
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/node/v1/activation/atx/zz", 400), ("/node/v1/activation/atx/" + "00" * 32, 404),
+    ("/node/v1/hare/beacon/99999999999999", 400), ("/node/v1/proposal/1/00", 400)])
+def test_bad_paths(api, path, status):
+    _, server = api
+    with pytest.raises(urllib.error.HTTPError) as error:
+        get(server.url + path)
+    assert error.value.code == status
+
+
+@pytest.mark.parametrize("header, status", [(b"Content-Length: -1", b"400"), (b"Content-Length: abc", b"400"),
+                                            (b"Content-Length: 52428800", b"413")])
+def test_bad_content_length_is_refused_at_once(api, header, status):
+    """A negative, non-numeric or huge Content-Length is answered at once, the body never read."""
+    _, server = api
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(b"POST " + V2.encode() + b"NodeService/Status HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n\r\n")
+        assert connection.recv(64).split()[1] == status
+
+
+def test_slow_clients_do_not_hold_the_server(honest):
+    """A server with 8 connection slots and a 2 s idle timeout: 20 half-sent requests do not
+    stop it from answering once they time out, and it runs a fixed number of threads."""
+    import threading
+    import time
+
+    devnet, _ = honest
+    server = ApiServer(devnet.node_dir(0), 0, None, threads=2, connection_limit=8, timeout=2).start()
+    try:
+        threads_before = threading.active_count()
+        slow = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(20)]
+        for connection in slow:
+            connection.sendall(b"POST /status HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        assert threading.active_count() == threads_before
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status = get(server.url + "/status")
+                break
+            except (urllib.error.URLError, OSError):
+                assert time.monotonic() < deadline
+                time.sleep(0.5)
+        assert status["node"] == 0
+        for connection in slow:
+            connection.close()
+    finally:
+        server.stop()
+
+
+def test_metrics_in_prometheus_text(api):
+    _, server = api
+    with urllib.request.urlopen(server.url + "/metrics", timeout=10) as response:
+        text = response.read().decode()
+        assert response.headers["Content-Type"].startswith("text/plain")
+    lines = dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
+    node = api[0].live()[1]
+    assert int(float(lines["smspec_verified_layer"])) == node.tortoise.verified
+    assert int(float(lines["smspec_applied_layer"])) == node.applied_top()
+    assert 'smspec_txpool{status="ok"}' in lines and "smspec_peers" in lines
+
+
+def test_tx_send_counts_every_known_transaction(api, capsys, tmp_path):
+    """A spend sent right after a spawn gets the next nonce (the pool's transactions count), is
+    told why it cannot land when it cannot, and a spend of the same nonce is refused with a reason."""
+    devnet, server = api
+    node = devnet.live()[1]
+    keys = os.path.join(devnet.directory, "users.keys.json")
+    principal = devnet.user_address("bob")
+    waiting = [nonce for _, _, _, nonce, _ in node.store.waiting_txs_of(principal)]
+    expected = max([node.store.account_nonce(principal)] + [n + 1 for n in waiting])
+    code, out, err = run(capsys, "tx", "send", "--url", server.url, "--keys", keys, "--from", "bob", "--to", "carol",
+                         "--amount", "77", "--json")
     assert code == 0, err
     sent = json.loads(out)
-    bob = user_seed(node.m, devnet.config, "bob")
-    assert sent["principal"] == "0x" + w.wallet_address(devnet.template, node.m.crypto.public_key(bob)).hex()
-    principal = bytes.fromhex(sent["principal"][2:])
-    account_nonce = int(node.db.execute("SELECT nonce FROM accounts WHERE address = ?", (principal,)).fetchone()[0])
-    waiting = [n for (n,) in node.db.execute(
-        "SELECT nonce FROM txs WHERE principal = ? AND status IN ('pending', 'unchecked')", (principal,))]
-    assert sent["nonce"] == max([account_nonce] + [n + 1 for n in waiting])
-    assert get(server.url + "/txs/" + sent["id"])["status"] == "queued"
-    # the node picks the queued transaction up at its next layer and validates it like gossip
-    queued = take_inbox(node.db)
-    assert [p.tx_id(p.decode(data, p.Tx)).hex() for _, data in queued] == [sent["id"][2:]]
-    assert node.handle(*queued[0]) is True
-    assert get(server.url + "/accounts/" + sent["principal"])["next_nonce"] == sent["nonce"] + 1
-    assert get(server.url + "/txs/" + sent["id"])["status"] == "pending"
+    assert sent["principal"] == p.rules.encode_address(node.genesis.hrp, principal)
+    assert sent["nonce"] == expected and sent["status"] == "pending"
+    code, out, err = run(capsys, "tx", "send", "--url", server.url, "--keys", keys, "--from", "bob", "--to", "carol",
+                         "--amount", "78", "--json")
+    assert code == 0 and json.loads(out)["nonce"] == sent["nonce"] + 1
+    code, out, err = run(capsys, "tx", "send", "--url", server.url, "--keys", keys, "--from", "bob", "--to", "dave",
+                         "--amount", "5", "--nonce", str(sent["nonce"]), "--json")
+    assert code == 1 and json.loads(out)["status"] == "rejected:nonce_in_use"
+    code, out, err = run(capsys, "tx", "send", "--url", server.url, "--keys", keys, "--from", "bob", "--to", "dave",
+                         "--amount", "5", "--nonce", "0", "--json")
+    assert code == 1 and json.loads(out)["status"] == "rejected:nonce_too_low"
+    code, out, _ = run(capsys, "tx", "status", sent["id"], "--url", server.url)
+    assert json.loads(out)["status"] == "pending" and json.loads(out)["state"] == "TRANSACTION_STATE_MEMPOOL"
+    # the node gossips what the API accepted at its next relay
+    assert len(node.take_relay()) == 2
     code, out, _ = run(capsys, "node", "status", "--url", server.url)
     assert code == 0 and f"state root 0x{node.state_root().hex()}" in out
     code, out, _ = run(capsys, "node", "status", "--datadir", devnet.directory, "--node", "2", "--json")
     assert code == 0 and json.loads(out)["node"] == 2
 
 
+def test_mempool_caps(honest):
+    """Spends of unspawned principals with random signatures: at most MEMPOOL_MAX_UNCHECKED are
+    kept, the rest refused (pool_full); per principal at most MEMPOOL_MAX_PER_PRINCIPAL."""
+    from smspec.tools.node import node as node_module
+
+    devnet, _ = honest
+    node = devnet.live()[3]
+    m = node.m
+    seed = m.crypto.hash32(b"one principal")
+    many = [node.receive("tx", p.encode(w.make_spend(m, node.genesis_id, node.template, seed, n, bytes(24), 1), p.Tx))
+            for n in range(node_module.MEMPOOL_MAX_PER_PRINCIPAL + 1)]
+    assert {v.status for v in many[:-1]} == {"accepted"} and many[-1].reason == "principal_full"
+    far = w.make_spend(m, node.genesis_id, node.template, m.crypto.hash32(b"far"), 10**6, bytes(24), 1)
+    assert node.receive("tx", p.encode(far, p.Tx)).reason == "nonce_too_high"
+    before = node.store.waiting_count(status="unchecked")
+    limit = node_module.MEMPOOL_MAX_UNCHECKED
+    verdicts = []
+    for i in range(limit - before + 5):
+        seed = m.crypto.hash32(b"cap", i.to_bytes(4, "little"))
+        tx = w.make_spend(m, node.genesis_id, node.template, seed, 0, bytes(24), 1)
+        verdicts.append(node.receive("tx", p.encode(tx, p.Tx)))
+    assert [v.status for v in verdicts[-5:]] == ["rejected"] * 5 and verdicts[-1].reason == "pool_full"
+    assert node.store.waiting_count(status="unchecked") == limit
+    # nothing of it reaches a proposal (their principals are not spawned)
+    assert all(node.store.tx_status(tid) == "pending" for tid in node.pending_txs())
+
+
 def test_cli_errors_are_one_line(capsys, tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
     for argv, message in (
-        (["devnet", "up", "--nodes", "0"], "--nodes: expected a node count >= 1, got 0"),
         (["devnet", "up", "--crash", "1-4"], "expected NODE:LAYER"),
         (["devnet", "up", "--crash", "1:9:3"], "restart layer must come after"),
-        (["devnet", "up", "--units", "9"], "--units: expected a space-unit count <= 4, got 9"),
+        (["devnet", "up", "--units", "9"], "1..4 space units"),
         (["devnet", "up", "--byzantine", "7"], "no such node"),
+        (["devnet", "up", "--datadir", str(a_file)], "is a file"),
+        (["devnet", "up", "--serve"], "--serve needs --api-port"),
         (["node", "status", "--url", "http://127.0.0.1:1"], "cannot reach the node API"),
+        (["node", "status", "--url", "garbage"], "expected http://HOST:PORT"),
         (["node", "status", "--datadir", str(tmp_path)], "no node database"),
-        (["tx", "send", "--url", "http://127.0.0.1:1"], "cannot reach the node API"),
-        (["tx", "send", "--from", "0x12"], "--from: a key seed is 32 bytes"),
-        (["tx", "send", "--from", "a b"], "a devnet user name"),
-        (["tx", "send", "--to", "bob", "--amount", "0"], "--amount: expected an amount (u64) >= 1, got 0"),
+        (["tx", "send", "--url", "http://127.0.0.1:1", "--from", "0x" + "00" * 32, "--spawn"],
+         "cannot reach the node API"),
+        (["tx", "send", "--from", "0x12", "--spawn"], "--from: a key seed is 32 bytes"),
+        (["tx", "send", "--from", "a b", "--spawn"], "a devnet user name"),
+        (["tx", "send", "--from", "alice", "--spawn"], "users' key file"),
+        (["smesher", "check", "--keys", str(tmp_path), "--post", str(tmp_path)], "no *.key file"),
+        (["node", "run", "--data", str(a_file), "--genesis", str(a_file)], "is a file"),
     ):
         code, out, err = run(capsys, *argv)
         assert code == 2 and err.startswith("smspec: error: ") and message in err and err.count("\n") == 1, (argv, err)
@@ -117,16 +292,25 @@ def test_devnet_rules_are_listed(capsys):
 
 
 def test_devnet_up_prints_progress_and_summary(capsys, tmp_path, wallet_code):
-    """A short devnet through the CLI (genesis epochs only) resumes from its directory."""
+    """A short devnet through the CLI (genesis epochs only) resumes from its directory; the
+    default (temporary) directory is removed at exit."""
+    import tempfile
+
     directory = str(tmp_path / "cli")
-    code, out, _ = run(capsys, "devnet", "up", "--layers", "3", "--datadir", directory, "--no-txs")
+    code, out, _ = run(capsys, "devnet", "up", "--layers", "3", "--datadir", directory, "--no-txs",
+                       "--log-level", "DEBUG")
     assert code == 0
     assert "Devnet rules in force" in out and "* beacon:" in out
     assert [line.split("|")[0].strip() for line in out.splitlines() if line.startswith("layer")] == [
         "layer   0 (epoch 0)", "layer   1 (epoch 0)", "layer   2 (epoch 0)"]
     assert "all 4 honest live nodes agree" in out
+    assert "layer 2 done" in open(os.path.join(directory, "logs", "node3.log"), encoding="utf-8").read()
     code, out, _ = run(capsys, "devnet", "up", "--datadir", directory, "--json")
     assert code == 0 and json.loads(out)["layers"] == 3
+    before = set(os.listdir(tempfile.gettempdir()))
+    code, out, _ = run(capsys, "devnet", "up", "--layers", "1", "--no-txs", "--json", "--nodes", "2")
+    assert code == 0 and json.loads(out)["datadir"] is None
+    assert {e for e in os.listdir(tempfile.gettempdir()) if e.startswith("smspec-devnet-")} <= before
 
 
 def test_kill_9_and_restart(tmp_path, honest):
@@ -134,7 +318,8 @@ def test_kill_9_and_restart(tmp_path, honest):
     state the uninterrupted (longer) honest run had reached at the same layer."""
     devnet, _ = honest
     directory = str(tmp_path / "killed")
-    command = [sys.executable, "-m", "smspec.tools.cli", "devnet", "up", "--layers", "12", "--datadir", directory]
+    command = [sys.executable, "-m", "smspec.tools.cli", "devnet", "up", "--layers", "12", "--datadir", directory,
+               "--key-seed", "smspec-devnet"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     for line in process.stdout:
         if line.startswith("layer   9"):
@@ -158,7 +343,7 @@ def test_tcp_processes_with_a_killed_and_a_byzantine_node_reach_the_in_process_s
     """``devnet up --tcp``: four node processes gossiping over loopback TCP, node 1's process
     killed with SIGKILL at layer 9 and restarted at 12, node 3 byzantine, end in exactly the state
     of the in-process devnet with the same options; every process exits."""
-    argv = ["devnet", "up", "--layers", "14", "--crash", "1:9:12", "--byzantine", "3", "--json"]
+    argv = ["devnet", "up", "--layers", "14", "--crash", "1:9:12", "--byzantine", "3", "--json", "--key-seed", "k"]
     code, out, err = run(capsys, *argv, "--tcp", "--datadir", str(tmp_path / "tcp"))
     assert code == 0, err
     tcp = json.loads(out)

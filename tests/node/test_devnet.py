@@ -11,7 +11,7 @@ import os
 import pytest
 from smspec.tools.node import protocol as p
 from smspec.tools.node import wallet as w
-from smspec.tools.node.devnet import RECIPIENTS, USERS, Devnet, user_seed
+from smspec.tools.node.devnet import RECIPIENTS, USERS, Devnet
 
 from .conftest import HONEST
 
@@ -26,7 +26,12 @@ def account(node, address):
 
 
 def wallet(devnet, name):
-    return w.wallet_address(devnet.template, devnet.m.crypto.public_key(user_seed(devnet.m, devnet.config, name)))
+    return devnet.user_address(name)
+
+
+def identity_key(devnet, name):
+    """The public key of a devnet identity (held by its smeshing service, never by a node)."""
+    return next(i.key for s in devnet.smeshers.values() for i in s.identities if i.name == name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -50,6 +55,34 @@ def test_every_node_applies_the_same_blocks_and_state_root(honest):
     assert nodes[0].load_state().root() == nodes[0].state_root()
 
 
+def test_split_devnet_keeps_the_documented_state_roots(honest, adversarial):
+    """The split (nodes + smeshing services, one layer schedule) reaches the state roots the
+    combined node reached with the same keys (--key-seed smspec-devnet): 16 honest layers, and 16
+    layers with node 2 crashed at 9 and back at 13 and node 3 byzantine (values of the combined
+    node at commit a62ad28)."""
+    assert honest[1]["state_root"] == "0x3b9a020685942766ca3c9a86c5ca56caa1c301703c2b06b243f1368a7333df38"
+    assert adversarial[1]["state_root"] == "0x4d4f2831c1db9c1f82624e2a290c575d08725a1c649be3e6ba6dd9441483a3a5"
+
+
+def test_keys_live_only_in_the_smeshing_services(honest):
+    """Key files are 0600 and no node's database holds any identity's or user's private key."""
+    import stat
+
+    devnet, _ = honest
+    secrets = [i.seed for s in devnet.smeshers.values() for i in s.identities] + list(devnet.users.values())
+    for smesher in devnet.smeshers.values():
+        for entry in os.listdir(smesher.keys_dir):
+            if entry.endswith(".key"):
+                assert stat.S_IMODE(os.stat(os.path.join(smesher.keys_dir, entry)).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.join(devnet.directory, "users.keys.json")).st_mode) == 0o600
+    for path in [os.path.join(devnet.node_dir(i), "node.sqlite") for i in range(4)] + [
+            os.path.join(devnet.directory, "genesis.json"), os.path.join(devnet.directory, "devnet.json")]:
+        with open(path, "rb") as f:
+            data = f.read()
+        for seed in secrets:
+            assert seed not in data and seed.hex().encode() not in data
+
+
 def test_hare_output_is_the_block_built_from_the_agreed_proposals(honest):
     devnet, _ = honest
     nodes = devnet.live()
@@ -68,7 +101,7 @@ def test_atxs_every_epoch_including_a_marriage(honest):
         epochs = [row[0] for row in node.db.execute("SELECT publish_epoch FROM atxs ORDER BY seq")]
         assert epochs == [1] * 5 + [2] * 5 + [3] * 5
     node = devnet.live()[1]
-    first, second = devnet.live()[0].keys["n0"], devnet.live()[0].keys["n0b"]
+    first, second = identity_key(devnet, "n0"), identity_key(devnet, "n0b")
     alice_record, bob_record = node.store.marriage(first), node.store.marriage(second)
     assert alice_record.set_id == bob_record.set_id and alice_record.marriage_atx == bob_record.marriage_atx
     wedding = m.atx.decode_atx_v2(node.store.get_atx(alice_record.marriage_atx).blob)
@@ -127,7 +160,7 @@ def test_malformed_gossip_and_invalid_transactions_are_rejected_with_nothing_los
     rejected_before = node.db.execute("SELECT COUNT(*) FROM rejections").fetchone()[0]
     atx_blob = node.db.execute("SELECT blob FROM atxs ORDER BY seq DESC LIMIT 1").fetchone()[0]
     proposal = p.decode(node.db.execute("SELECT raw FROM proposals ORDER BY layer DESC LIMIT 1").fetchone()[0], p.Proposal)
-    alice = user_seed(m, devnet.config, "alice")
+    alice = devnet.users["alice"]
     good = w.make_spend(m, node.genesis_id, devnet.template, alice, 100, wallet(devnet, "carol"), 5)
     # another coinbase: a new ATX ID that the signature does not cover (a flipped signature alone
     # keeps the ID, and a known ID is ignored as a duplicate, as go-spacemesh does)
@@ -140,7 +173,7 @@ def test_malformed_gossip_and_invalid_transactions_are_rejected_with_nothing_los
         ("tx", p.encode(attrs.evolve(good, args=good.args[:24] + (6).to_bytes(8, "little") + good.args[32:]), p.Tx),
          "bad_signature"),
         ("tx", p.encode(attrs.evolve(w.make_spend(m, node.genesis_id, devnet.template, alice, 0, bytes(24), 5)), p.Tx),
-         "bad_nonce"),
+         "nonce_too_low"),
         ("poet", p.encode(p.PoetProof(9, bytes(32), p.POET_LEAVES, bytes(32)), p.PoetProof), "poet_bad_work"),
         ("cert", p.encode(p.Certificate(proposal.layer, bytes(20), None, bytes(32), bytes(64)), p.Certificate),
          "certificate_signer_not_active"),
@@ -179,8 +212,7 @@ def test_crashed_and_byzantine_nodes(adversarial):
     assert reference[-1][0] >= devnet.config.layers - 3
     for node in honest[1:]:
         assert applied_rows(node) == reference
-    byzantine = devnet.nodes[3]
-    culprit = byzantine.keys["n3"]
+    culprit = identity_key(devnet, "n3")
     for node in honest:
         reasons = dict(node.db.execute("SELECT kind || ':' || reason, COUNT(*) FROM rejections GROUP BY 1").fetchall())
         assert reasons.get("proposal:double_proposal", 0) >= 1
@@ -227,6 +259,8 @@ def test_interrupted_devnet_resumes_to_the_same_state(tmp_path, honest, wallet_c
             devnet.run()
         for node in devnet.live():  # abandon: uncommitted work is lost, as with kill -9
             node.db.close()
+        for smesher in devnet.smeshers.values():
+            smesher.store.close()
         devnet.poet.close_db()
     monkeypatch.setattr(Node, "handle", original)
     devnet = Devnet(directory, None, wallet_code=wallet_code, memo=memo)
@@ -288,17 +322,22 @@ def test_mutated_gossip_never_crashes_a_node(honest, exported):
     assert (applied_rows(node), node.state_root()) == before
 
 
-def test_mutated_hare_messages_never_crash_a_node(honest):
-    """Mutated copies of real Hare messages (a preround of layer 12 built again by node 0) are
-    dropped or accepted by another node's session, never an exception."""
+def test_mutated_hare_messages_never_crash_a_node(honest, monkeypatch):
+    """Mutated copies of real Hare messages (a preround of layer 12 signed again by node 0's
+    smeshing service) are dropped or accepted by another node's session, never an exception."""
     from hypothesis import HealthCheck, given, settings
 
     devnet, _ = honest
     devnet.m.activate()
     sender, receiver = devnet.live()[0], devnet.live()[2]
+    smesher = devnet.smeshers[0]
     layer = 12
     assert sender.hare_start(layer) and receiver.hare_start(layer)
-    messages = sender.hare_round(layer)
+    asked = sender.hare_round(layer)
+    messages = []
+    monkeypatch.setattr(smesher, "publish", lambda kind, data: messages.append(data) or {})
+    monkeypatch.setattr(smesher.store, "add_signed", lambda *args: None)  # sign without keeping the slot
+    smesher.hare_messages(layer, *asked)
     assert messages
 
     @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
@@ -323,7 +362,7 @@ def test_married_identities_publish_a_merged_atx(tmp_path, wallet_code, memo):
     summary = devnet.run()
     assert summary["agree"]
     m = devnet.m
-    first, second = devnet.live()[0].keys["n0"], devnet.live()[0].keys["n0b"]
+    first, second = identity_key(devnet, "n0"), identity_key(devnet, "n0b")
     for node in devnet.live():
         (blob,) = [row[0] for row in node.db.execute("SELECT blob FROM atxs WHERE publish_epoch = 4 AND smesher_id = ?",
                                                       (first,))]

@@ -17,7 +17,7 @@ from smspec.tools.node import protocol as p
 from smspec.tools.node.devnet import Devnet, DevnetConfig
 from smspec.tools.node.node import Genesis
 
-TESTNET_LIKE = DevnetConfig(nodes=3, layers=11, married=False, genesis="testnet-like")
+TESTNET_LIKE = DevnetConfig(nodes=3, layers=11, married=False, genesis="testnet-like", key_seed="smspec-devnet")
 
 
 def test_testnet_like_devnet(tmp_path, wallet_code, memo, capsys):
@@ -61,9 +61,9 @@ def check_hare_and_tortoise(devnet, testnet):
     assert node.params.hare_iterations == hare.ITERATIONS_LIMIT
     # the identities' eligibility counts in a commit round follow the testnet committee
     commit = tiny_hare.IterRound(0, tiny_hare.Round.COMMIT)
-    counts = [tiny_hare.own_eligibility(session.context.active, ident.seed, n.keys[ident.name], layer, commit,
+    counts = [tiny_hare.own_eligibility(session.context.active, ident.seed, ident.key, layer, commit,
                                         session.context.committee, session.context.leaders)
-              for n in devnet.live() for ident in n.identities]
+              for s in devnet.smeshers.values() for ident in s.identities]
     assert sum(e.count for e in counts if e is not None) > 2 * tiny_hare.COMMITTEE
     # (the testnet module's TortoiseConfig is another class: compare the fields)
     expected = attrs.asdict(attrs.evolve(tortoise.TortoiseConfig(), layers_per_epoch=node.m.tortoise.LAYERS_PER_EPOCH))
@@ -76,7 +76,7 @@ def check_posts_and_eligibility(devnet, testnet):
     post, tortoise = testnet["post"], testnet["tortoise"]
     node = devnet.live()[0]
     tiny_post = node.m.post
-    metadata = tiny_post.load_metadata(node.post_dir(node.identities[0]))
+    metadata = tiny_post.load_metadata(devnet.smeshers[0].identities[0].post_dir)
     assert metadata.labels_per_unit == post.LABELS_PER_UNIT and metadata.num_units >= post.MIN_NUM_UNITS
     # every ATX's PoST carries the testnet preset's K2 indices: it verifies with the testnet-like
     # PostConfig, and a verifier of the tiny preset refuses it

@@ -302,7 +302,8 @@ def test_the_runnable_blocks_are_found() -> None:
     names = {block.document for block in BLOCKS}
     assert {"README.md", "docs/devnet.md", "docs/clients.md", "docs/hare.md"} <= names
     commands = [c.text for block in BLOCKS for c in block.commands]
-    assert "smspec devnet up --tcp --api-port 9190 --serve" in [c.split("#")[0].strip() for c in commands]
+    assert "smspec devnet up --tcp --api-port 9190 --serve --datadir ./devnet" in [c.split("#")[0].strip()
+                                                                                for c in commands]
 
 
 def test_parse_blocks_convention() -> None:

@@ -1,28 +1,33 @@
-"""``smspec devnet``, ``smspec node``, ``smspec tx``: the reference node's local devnet and its API.
+"""``smspec devnet``, ``smspec tx``: the local devnet of reference nodes and smeshing services.
 
-``smspec devnet up`` runs N nodes in one process with a simulated clock (tiny genesis configuration
-by default, or testnet-like; one SQLite database per node) and prints every layer; ``smspec node status`` and ``smspec tx ...`` talk to a
-node's HTTP JSON API (``devnet up --api-port``) or read a node's database. See docs/devnet.md.
+``smspec devnet up`` arranges N nodes and M smeshing services per node (in this process with a
+simulated clock, or with ``--tcp`` as separate ``smspec node run`` / ``smspec smesher run``
+processes), runs the layer schedule and prints every layer; ``smspec tx ...`` signs and submits
+wallet transactions through a node's API. See docs/devnet.md and docs/node.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
+import shutil
+import signal
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 from smspec.tools.cli import CliError, check_output, integer, load_json, real
 
-DEFAULT_URL = "http://127.0.0.1:9190"
+DEFAULT_API_PORT = 9190
+DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_API_PORT}"
 MAX_NODES = 32
 MAX_U64 = 2**64 - 1
+MAX_ANSWER_BYTES = 64 * 2**20
 GENESIS_CHOICES = ("tiny", "testnet-like")  # tools/node/protocol.py GENESIS_CONFIGS (not imported: keeps --help fast)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -32,14 +37,14 @@ GENESIS_CHOICES = ("tiny", "testnet-like")  # tools/node/protocol.py GENESIS_CON
 def _crash(text: str) -> tuple[int, list]:
     parts = text.split(":")
     try:
-        if len(parts) not in (2, 3):
+        if len(parts) not in (2, 3) or any(len(x) > 9 for x in parts):
             raise ValueError
         values = [int(x) for x in parts]
+        if any(v < 0 for v in values):
+            raise ValueError
     except ValueError:
         raise CliError(f"--crash {text!r}: expected NODE:LAYER or NODE:LAYER:RESTART_LAYER") from None
     restart = values[2] if len(values) == 3 else None
-    if values[1] < 0:
-        raise CliError(f"--crash {text!r}: the crash layer must not be negative")
     if restart is not None and restart <= values[1]:
         raise CliError(f"--crash {text!r}: the restart layer must come after the crash layer")
     return values[0], [values[1], restart]
@@ -50,9 +55,11 @@ def _config(args: argparse.Namespace) -> Any:
 
     if not 1 <= args.nodes <= 32:
         raise CliError(f"--nodes: expected 1..32, got {args.nodes}")
+    if not 1 <= args.smeshers <= 8:
+        raise CliError(f"--smeshers: expected 1..8 smeshing services per node, got {args.smeshers}")
     layers = args.layers if args.epochs is None else args.epochs * 4
-    if not 1 <= layers <= 100000:
-        raise CliError(f"--layers: expected 1..100000, got {layers}")
+    if not 0 <= layers <= 100000:
+        raise CliError(f"--layers: expected 0..100000 (0: run until interrupted), got {layers}")
     genesis = args.genesis or "tiny"
     low = 1 if genesis == "tiny" else 2  # testnet-like: the testnet preset's MIN_NUM_UNITS
     if not low <= args.units <= 4:
@@ -64,25 +71,42 @@ def _config(args: argparse.Namespace) -> Any:
     for index in crash:
         if not 0 <= index < args.nodes:
             raise CliError(f"--crash: no node {index} (0..{args.nodes - 1})")
+    if args.key_seed is not None:
+        try:
+            args.key_seed.encode("utf-8")
+        except UnicodeEncodeError:
+            raise CliError("--key-seed is not valid UTF-8") from None
+        if not 1 <= len(args.key_seed) <= 200:
+            raise CliError("--key-seed: 1..200 characters")
     return DevnetConfig(nodes=args.nodes, layers=layers, units=args.units, married=not args.no_marriage,
                         byzantine=tuple(sorted(set(args.byzantine))), crash=crash, transactions=not args.no_txs,
-                        post_memo=not args.no_post_memo, genesis=genesis)
+                        post_memo=not args.no_post_memo, genesis=genesis, key_seed=args.key_seed,
+                        smeshers=args.smeshers)
 
 
-def _api_servers(devnet: Any, port: int, say: Any) -> list:
-    """Serve node i's API (read from its database) on 127.0.0.1:port+i (port 0: any free ports)."""
-    from smspec.tools.node.api import ApiServer
+def _check_datadir(path: str) -> None:
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise CliError(f"--datadir {path!r} is a file, expected a directory")
+    check_output(path, "--datadir", directory=True)
+    if os.path.isdir(path) and os.listdir(path) and not os.path.exists(os.path.join(path, "devnet.json")):
+        raise CliError(f"--datadir {path!r} is a non-empty directory that holds no devnet")
 
-    servers: list = []
-    for index in range(devnet.config.nodes):
-        try:
-            servers.append(ApiServer(devnet.node_dir(index), port + index if port else 0).start())
-        except OSError as error:
-            for server in servers:
-                server.stop()
-            raise CliError(f"--api-port: cannot listen on 127.0.0.1:{port + index}: {error}") from None
-        say(f"node {index} API: {servers[-1].url}", flush=True)
-    return servers
+
+def _setup_logs(directory: str, level: str, nodes: int) -> list:
+    """Per-node log files (in-process devnet): logs/node<i>.log at `level`."""
+    import logging
+
+    os.makedirs(os.path.join(directory, "logs"), exist_ok=True)
+    handlers = []
+    for index in range(nodes):
+        handler = logging.FileHandler(os.path.join(directory, "logs", f"node{index}.log"), encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger = logging.getLogger(f"smspec.node{index}")
+        logger.setLevel(level)
+        logger.addHandler(handler)
+        logger.propagate = False
+        handlers.append((logger, handler))
+    return handlers
 
 
 def up_command(args: argparse.Namespace) -> int:
@@ -90,25 +114,33 @@ def up_command(args: argparse.Namespace) -> int:
 
     backend = set_backend_from_args(args)
     config = _config(args)
-    if not 0 <= args.layer_seconds <= 3600 or not 0 <= args.pace <= 3600:
-        raise CliError("--layer-seconds and --pace: expected 0..3600 seconds")
     if args.serve and args.api_port is None:
-        raise CliError("--serve: needs --api-port PORT (the API it keeps serving)")
-    if args.api_port and args.api_port + config.nodes - 1 > 65535:
-        raise CliError(f"--api-port {args.api_port}: node {config.nodes - 1} would need port "
-                       f"{args.api_port + config.nodes - 1} (> 65535)")
+        raise CliError("--serve needs --api-port")
+    if args.api_port is not None and args.api_port and args.api_port + config.nodes - 1 > 65535:
+        raise CliError(f"--api-port {args.api_port}: node {config.nodes - 1} would need a port above 65535")
     if args.datadir is not None:
-        check_output(args.datadir, "--datadir", directory=True)
-    from smspec.tools.node import protocol as p
-    from smspec.tools.node.devnet import Devnet, format_progress
+        _check_datadir(args.datadir)
+    temporary = None
+    if args.datadir is None:
+        temporary = tempfile.mkdtemp(prefix="smspec-devnet-")
+    directory = args.datadir or temporary
+    try:
+        return _up(args, config, backend, directory, temporary is not None)
+    finally:
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
 
-    directory = args.datadir or tempfile.mkdtemp(prefix="smspec-devnet-")
+
+def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, temporary: bool) -> int:
+    from smspec.tools.node import protocol as p
+    from smspec.tools.node.api import ApiServer
+    from smspec.tools.node.devnet import Devnet, DevnetConfig
+    from smspec.tools.node.schedule import format_progress
+
     fresh = not os.path.exists(os.path.join(directory, "devnet.json"))
     if not fresh:
         # an existing devnet keeps its configuration; --layers / --epochs may change its length
         from dataclasses import replace
-
-        from smspec.tools.node.devnet import DevnetConfig
 
         try:
             with open(os.path.join(directory, "devnet.json"), encoding="utf-8") as f:
@@ -122,13 +154,18 @@ def up_command(args: argparse.Namespace) -> int:
     say = (lambda *a, **k: None) if args.json else print
     try:
         devnet = Devnet(directory, config, p.modules(backend=backend))
-    except (ValueError, RuntimeError) as error:
+    except (ValueError, RuntimeError, OSError) as error:
         raise CliError(str(error)) from None
     c = devnet.config
-    say(f"smspec devnet: {c.nodes} nodes, {c.layers} layers ({devnet.L} per epoch), preset tiny, backend {backend}")
+    length = "until interrupted (Ctrl-C)" if c.layers == 0 else f"{c.layers} layers"
+    say(f"smspec devnet: {c.nodes} nodes, {c.smeshers} smeshing service(s) per node, {length} ({devnet.L} per epoch), "
+        f"preset tiny, backend {backend}")
     say(f"genesis configuration: {c.genesis}" + ("" if c.genesis == "tiny" else
         " (the spec's testnet parameters on the tiny modules; devnet rule testnet-like)"))
-    say(f"data: {directory} ({'new' if fresh else 'resuming'}; one SQLite database per node)")
+    say(f"data: {directory} ({'temporary, removed at exit' if temporary else 'new' if fresh else 'resuming'}; "
+        "one SQLite database per node, keys only in the smeshing services' directories)")
+    say("keys: " + (f"derived from --key-seed {c.key_seed!r} (public: for reproducible runs only)" if c.key_seed
+                    else "generated at random (users' wallet keys in users.keys.json, mode 0600)"))
     if c.byzantine or c.crash:
         say(f"adversaries: byzantine {list(c.byzantine) or '-'}, crashes {c.crash or '-'}")
     if not args.quiet:
@@ -137,17 +174,24 @@ def up_command(args: argparse.Namespace) -> int:
             if name == "post-memo" and not c.post_memo:
                 continue
             say(f"  * {name}: {text}")
-    servers = []
-    if args.api_port is not None and args.tcp:
-        say(f"node i API: http://127.0.0.1:{args.api_port}+i (served by the node processes while they run)")
-    if args.api_port is not None and not args.tcp:
-        for index in range(c.nodes):
-            devnet.open_node(index) if devnet.nodes[index] is None else None
-        servers = _api_servers(devnet, args.api_port, say)
-        for index in range(c.nodes):
-            if devnet.nodes[index] is not None:
-                devnet.nodes[index].close()
-                devnet.nodes[index] = None
+    handlers = _setup_logs(directory, args.log_level, c.nodes)
+    servers: list = []
+    served = {"done": False}
+    stopping = {"stop": False}
+
+    def stop() -> bool:
+        return stopping["stop"]
+
+    def on_signal(number: int, frame: Any) -> None:
+        """SIGTERM or a first Ctrl-C: finish the current layer and stop; a second Ctrl-C: now."""
+        if stopping["stop"] and number == signal.SIGINT:
+            raise KeyboardInterrupt
+        stopping["stop"] = True
+
+    previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    if threading_main():
+        for number in previous:
+            signal.signal(number, on_signal)
     started = time.perf_counter()
 
     def progress(info: Any) -> None:
@@ -157,51 +201,105 @@ def up_command(args: argparse.Namespace) -> int:
 
     try:
         if args.tcp:
-            from smspec.tools.node.tcp import TcpDevnet, format_tcp_progress
+            from smspec.tools.node.tcp import TcpDevnet
 
-            say("mode: one process per node, gossip over 127.0.0.1 TCP (devnet rule tcp-phases)")
-            summary = TcpDevnet(devnet, args.api_port).run(
-                lambda info: None if args.quiet else say(format_tcp_progress(info), flush=True), pace=args.pace,
-                layer_seconds=args.layer_seconds)
+            say("mode: node processes (smspec node run) gossiping over 127.0.0.1 TCP, smeshing-service processes "
+                "(smspec smesher run) publishing through their node's HTTP API (devnet rule tcp-phases)")
+            if args.api_port is not None:
+                say(f"node i API: http://127.0.0.1:{args.api_port}+i (served by the node processes while they run)")
+            say(f"logs: {os.path.join(directory, 'logs')}")
+
+            def hold(summary: dict, ping: Any) -> None:
+                """--serve: the node processes keep serving (writable) until Ctrl-C."""
+                _report(summary, say, args, time.perf_counter() - started, temporary, directory)
+                say("serving the API until interrupted (Ctrl-C)", flush=True)
+                last = time.monotonic()
+                try:
+                    while not stop():
+                        time.sleep(0.5)
+                        if time.monotonic() - last > 20:
+                            ping()
+                            last = time.monotonic()
+                except KeyboardInterrupt:
+                    pass
+                served["done"] = True
+
+            summary = TcpDevnet(devnet, args.api_port, args.log_level).run(
+                progress, pace=args.pace, layer_seconds=args.layer_seconds, stop=stop,
+                hold=hold if args.serve else None)
         else:
-            summary = devnet.run(progress, pace=args.pace, layer_seconds=args.layer_seconds)
+            first = devnet.start()
+            if args.api_port is not None:
+                for index in range(c.nodes):
+                    port = args.api_port + index if args.api_port else 0
+                    try:
+                        servers.append(ApiServer(devnet.node_dir(index), port, devnet.cluster.hosts[index]).start())
+                    except OSError as error:
+                        raise CliError(f"--api-port: cannot listen on 127.0.0.1:{port}: {error}") from None
+                    say(f"node {index} API: {servers[-1].url}")
+            del first
+            summary = devnet.run(progress, pace=args.pace, layer_seconds=args.layer_seconds, stop=stop)
     except KeyboardInterrupt:
-        devnet.close()
-        raise
+        summary = None
+        say("interrupted", flush=True)
     except RuntimeError as error:
+        for server in servers:
+            server.stop()
         devnet.close()
         raise CliError(str(error)) from None
-    elapsed = time.perf_counter() - started
-    summary["seconds"] = round(elapsed, 2)
-    summary["datadir"] = directory
-    if args.json:
-        print(json.dumps(summary, indent=1))
-    else:
-        say(f"finished {c.layers} layers in {elapsed:.1f}s")
-        for index, node in sorted(summary["nodes"].items()):
-            role = " (byzantine)" if node["byzantine"] else ""
-            say(f"  node {index}{role}: applied layer {node['applied']}, verified {node['verified']}, "
-                f"state root {node['state_root']}, malicious identities seen {node['malicious_seen']}, "
-                f"rejected gossip {sum(node['rejections'].values())}")
-        if summary["agree"]:
-            honest = sum(1 for n in summary["nodes"].values() if not n["byzantine"])
-            say(f"all {honest} honest live nodes agree: state root {summary['state_root']}")
-        else:
-            say("the honest nodes DISAGREE")
-    if args.serve:
-        if args.tcp:  # the node processes have stopped: their databases are served from here on
-            servers = _api_servers(devnet, args.api_port, say)
+    finally:
+        if threading_main():
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+    if summary is None:
+        summary = devnet.summary() if not args.tcp else {"nodes": {}, "agree": False, "state_root": None}
+        summary["interrupted"] = True
+    if stopping["stop"] and not served["done"]:
+        say("interrupted: the layer in progress was finished (the devnet resumes from its directory)", flush=True)
+    if not served["done"]:
+        _report(summary, say, args, time.perf_counter() - started, temporary, directory)
+    if args.serve and not summary.get("interrupted") and not served["done"]:
         say("serving the API until interrupted (Ctrl-C)", flush=True)
-        devnet.close()
         try:
-            while True:
-                time.sleep(3600)
+            while not stop():
+                time.sleep(0.5)
         except KeyboardInterrupt:
             pass
     for server in servers:
         server.stop()
     devnet.close()
+    for logger, handler in handlers:
+        logger.removeHandler(handler)
+        handler.close()
+    if summary.get("interrupted"):
+        return 130
     return 0 if summary["agree"] else 1
+
+
+def _report(summary: dict, say: Any, args: argparse.Namespace, elapsed: float, temporary: bool,
+            directory: str) -> None:
+    summary["seconds"] = round(elapsed, 2)
+    summary["datadir"] = None if temporary else directory
+    if args.json:
+        print(json.dumps(summary, indent=1), flush=True)
+        return
+    say(f"finished in {elapsed:.1f}s")
+    for index, node in sorted(summary["nodes"].items()):
+        role = " (byzantine)" if node["byzantine"] else ""
+        say(f"  node {index}{role}: applied layer {node['applied']}, verified {node['verified']}, "
+            f"state root {node['state_root']}, malicious identities seen {node['malicious_seen']}, "
+            f"rejected gossip {sum(node['rejections'].values())}")
+    if summary["agree"]:
+        honest = sum(1 for n in summary["nodes"].values() if not n["byzantine"])
+        say(f"all {honest} honest live nodes agree: state root {summary['state_root']}", flush=True)
+    elif summary["nodes"]:
+        say("the honest nodes DISAGREE", flush=True)
+
+
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def rules_command(args: argparse.Namespace) -> int:
@@ -213,13 +311,10 @@ def rules_command(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# node / tx: HTTP clients
+# tx: HTTP clients of the node API
 
 
-MAX_ANSWER_BYTES = 64 * 2**20
-
-
-def _check_url(url: str) -> str:
+def check_url(url: str) -> str:
     """An http(s) URL with a host and a valid port, or a one-line error."""
     from urllib.parse import urlsplit
 
@@ -227,36 +322,13 @@ def _check_url(url: str) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError as error:
-        raise CliError(f"--url {url!r}: {error}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CliError(f"--url {url!r}: expected http://HOST:PORT (the node API, e.g. {DEFAULT_URL})")
-    return url
+        raise CliError(f"--url {url[:100]!r}: {error}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+        raise CliError(f"--url {url[:100]!r}: expected http://HOST:PORT (the node API, e.g. {DEFAULT_URL})")
+    return url.rstrip("/")
 
 
-def _request(url: str, path: str, body: dict | None = None) -> Any:
-    import http.client
-
-    _check_url(url)
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url.rstrip("/") + path, data=data, method="POST" if body is not None else "GET",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            answer = response.read(MAX_ANSWER_BYTES + 1)
-    except urllib.error.HTTPError as error:
-        try:
-            message = json.loads(error.read(1 << 16)).get("error", str(error))
-        except (ValueError, AttributeError, RecursionError):
-            message = str(error)
-        raise CliError(f"{url}{path}: {message}") from None
-    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as error:
-        raise CliError(f"cannot reach the node API at {url}: {getattr(error, 'reason', error)}") from None
-    if len(answer) > MAX_ANSWER_BYTES:
-        raise CliError(f"{url}{path}: the answer is larger than {MAX_ANSWER_BYTES} bytes")
-    return load_json(answer, f"the answer of {url}{path}")
-
-
-def _answer(what: str, read: Any) -> Any:
+def answer(what: str, read: Any) -> Any:
     """`read()` over a node's JSON answer; an answer of another shape is a one-line error."""
     try:
         return read()
@@ -264,43 +336,29 @@ def _answer(what: str, read: Any) -> Any:
         raise CliError(f"unexpected {what} from the node API: {type(error).__name__}: {error}") from None
 
 
-def _view(args: argparse.Namespace) -> Any:
-    from smspec.tools.node.api import NodeView
+def request(url: str, path: str, body: dict | None = None) -> Any:
+    import http.client
+    import urllib.error
+    import urllib.request
 
-    path = args.datadir
-    if os.path.exists(os.path.join(path, "devnet.json")):
-        path = os.path.join(path, f"node{args.node}")
+    url = check_url(url)
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url + path, data=data, method="POST" if body is not None else "GET",
+                                 headers={"Content-Type": "application/json"})
     try:
-        return NodeView(path)
-    except FileNotFoundError as error:
-        raise CliError(str(error)) from None
-
-
-def status_command(args: argparse.Namespace) -> int:
-    import sqlite3
-
-    if args.datadir:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            text = response.read(MAX_ANSWER_BYTES + 1)
+    except urllib.error.HTTPError as error:
         try:
-            status = _view(args).status()
-        except (sqlite3.Error, ValueError) as error:
-            raise CliError(f"--datadir {args.datadir!r}: not a readable node database: {error}") from None
-    else:
-        status = _request(args.url, "/status")
-    if args.json:
-        print(json.dumps(status, indent=1))
-        return 0
-    if not status:
-        raise CliError("the node has not finished a layer yet")
-    lines = _answer("status", lambda: [
-        f"node {status['node']}: layer {status['layer']}, verified {status['verified']}, applied {status['applied']}",
-        f"state root {status['state_root']}",
-        f"ATXs {status['atxs']}, proposals {status['proposals']}, blocks {status['blocks']}, "
-        f"malicious identities {len(status['malicious'])}",
-        *(["rejected: " + ", ".join(f"{k} x{v}" for k, v in sorted(status["rejections"].items()))]
-          if status["rejections"] else []),
-    ])
-    print("\n".join(lines))
-    return 0
+            message = json.loads(error.read(1 << 16)).get("message", str(error))
+        except (ValueError, AttributeError, RecursionError):
+            message = str(error)
+        raise CliError(f"{url}{path}: {message}") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as error:
+        raise CliError(f"cannot reach the node API at {url}: {getattr(error, 'reason', error)}") from None
+    if len(text) > MAX_ANSWER_BYTES:
+        raise CliError(f"{url}{path}: the answer is larger than {MAX_ANSWER_BYTES} bytes")
+    return load_json(text, f"the answer of {url}{path}")
 
 
 def _hex(text: str, size: int, option: str, what: str) -> bytes:
@@ -315,67 +373,93 @@ def _hex(text: str, size: int, option: str, what: str) -> bytes:
     return data
 
 
-def _seed(name: str, devnet_seed: str, option: str = "--from") -> bytes:
-    from smspec.tools.node.devnet import user_key_seed
+def _users(args: argparse.Namespace) -> dict[str, bytes]:
+    from smspec.tools.node import keys as key_files
 
+    path = args.keys
+    if path is None and args.datadir is not None:
+        path = os.path.join(args.datadir, "users.keys.json")
+    if path is None:
+        raise CliError("a devnet user name needs the users' key file: --keys DEVNET/users.keys.json "
+                       "(or --datadir DEVNET)")
+    try:
+        return key_files.read_users(path)
+    except key_files.KeyError_ as error:
+        raise CliError(str(error)) from None
+
+
+def _seed(name: str, args: argparse.Namespace, option: str = "--from") -> bytes:
     if name.lower().startswith("0x"):
         return _hex(name, 32, option, "a key seed")
     if not name.isidentifier():
         raise CliError(f"{option} {name!r}: a devnet user name (alice, bob, carol, ...) or a 0x 32-byte seed")
-    return user_key_seed(devnet_seed, name)
+    users = _users(args)
+    if name not in users:
+        raise CliError(f"{option} {name!r}: no such user in the key file ({', '.join(sorted(users))})")
+    return users[name]
 
 
-def _address(text: str, genesis: dict, devnet_seed: str) -> bytes:
+def _address(text: str, args: argparse.Namespace, template: bytes, hrp: str) -> bytes:
     from smspec.spec import crypto
+    from smspec.tools.node.protocol import rules
     from smspec.tools.node.wallet import wallet_address
 
     if text.lower().startswith("0x"):
         return _hex(text, 24, "--to", "an address")
-    template = bytes.fromhex(genesis["wallet_template"][2:])
-    return wallet_address(template, crypto.public_key(_seed(text, devnet_seed, "--to")))
+    if text.startswith(hrp + "1"):
+        try:
+            return rules.decode_address(hrp, text)
+        except rules.InvalidAddress as error:
+            raise CliError(f"--to {text!r}: not an address ({error.reason})") from None
+    return wallet_address(template, crypto.public_key(_seed(text, args, "--to")))
 
 
 def send_command(args: argparse.Namespace) -> int:
     from smspec.tools.node import protocol as p
     from smspec.tools.node import wallet as w
 
-    try:
-        args.devnet_seed.encode("utf-8")
-    except UnicodeEncodeError:
-        raise CliError("--devnet-seed is not valid UTF-8") from None
-    seed = _seed(args.sender, args.devnet_seed)
-    if args.to is not None:  # checked before any request
-        _hex(args.to, 24, "--to", "an address") if args.to.lower().startswith("0x") else _seed(
-            args.to, args.devnet_seed, "--to")
-    if not args.spawn and args.amount is not None and not 0 < args.amount < 2**64:
-        raise CliError(f"--amount: expected 1..2^64-1, got {args.amount}")
+    check_url(args.url)
+    if not args.spawn and (args.to is None or args.amount is None):
+        raise CliError("a spend needs --to and --amount (or use --spawn)")
+    seed = _seed(args.sender, args)
+    if args.to is not None and not args.to.lower().startswith(("0x", "stest1", "sm1")):
+        _seed(args.to, args, "--to")  # checked before any request
     m = p.modules()
-    genesis = _request(args.url, "/genesis")
-    genesis_id, template = _answer("genesis", lambda: (bytes.fromhex(genesis["genesis_id"][2:]),
-                                                       bytes.fromhex(genesis["wallet_template"][2:])))
+    info = request(args.url, "/node/v1/info")
+    genesis_id, template, hrp = answer("node information", lambda: (
+        bytes.fromhex(info["genesis_id"]), bytes.fromhex(info["wallet_template"]), str(info["genesis"]["hrp"])))
     principal = w.wallet_address(template, m.crypto.public_key(seed))
     if args.spawn:
         tx = w.make_spawn(m, genesis_id, template, seed)
     else:
-        if args.to is None or args.amount is None:
-            raise CliError("a spend needs --to and --amount (or use --spawn)")
-        if not 0 < args.amount < 2**64:
-            raise CliError(f"--amount: expected 1..2^64-1, got {args.amount}")
         nonce = args.nonce
         if nonce is None:
-            account = _request(args.url, f"/accounts/0x{principal.hex()}")
-            nonce = _answer("account", lambda: int(account["next_nonce"]))
-        tx = w.make_spend(m, genesis_id, template, seed, nonce, _address(args.to, genesis, args.devnet_seed), args.amount)
-    result = _request(args.url, "/tx", {"tx": "0x" + p.encode(tx, p.Tx).hex()})
-    print(json.dumps({**result, "principal": "0x" + principal.hex(), "nonce": tx.nonce}) if args.json
-          else f"submitted {result['id']} from 0x{principal.hex()} (nonce {tx.nonce}): {result['status']}")
-    return 0
+            account = request(args.url, "/spacemesh.v2alpha1.AccountService/List",
+                              {"addresses": [p.rules.encode_address(hrp, principal)]})["accounts"][0]
+            nonce = answer("account", lambda: int(account["projected"]["counter"]))
+        tx = w.make_spend(m, genesis_id, template, seed, nonce, _address(args.to, args, template, hrp), args.amount)
+    data = p.encode(tx, p.Tx)
+    result = request(args.url, "/spacemesh.v2alpha1.TransactionService/SubmitTransaction",
+                     {"transaction": base64.b64encode(data).decode()})
+    tid, status = answer("submission", lambda: ("0x" + base64.b64decode(result["txId"]).hex(),
+                                                  str(result.get("smspecStatus", result["status"]["message"]))))
+    out = {"id": tid, "status": status, "principal": p.rules.encode_address(hrp, principal), "nonce": tx.nonce}
+    print(json.dumps(out) if args.json else
+          f"submitted {tid} from {out['principal']} (nonce {tx.nonce}): {status}")
+    return 0 if not status.startswith("rejected:") else 1
 
 
 def tx_status_command(args: argparse.Namespace) -> int:
-    tx_id = _hex(args.id, 32, "ID", "a transaction ID")
-    result = _request(args.url, f"/txs/0x{tx_id.hex()}")
-    print(json.dumps(result))
+    tid = _hex(args.id if args.id.lower().startswith("0x") else "0x" + args.id, 32, "ID", "a transaction ID")
+    result = request(args.url, "/spacemesh.v2alpha1.TransactionService/List",
+                     {"txid": [base64.b64encode(tid).decode()], "includeState": True, "includeResult": True})
+    if not answer("transaction list", lambda: result["transactions"]):
+        raise CliError(f"{args.url}: unknown transaction 0x{tid.hex()}")
+    out = answer("transaction", lambda: {
+        "id": "0x" + tid.hex(), "status": result["transactions"][0].get("smspecStatus"),
+        "state": result["transactions"][0].get("txState"),
+        "layer": result["transactions"][0].get("txResult", {}).get("layer")})
+    print(json.dumps(out))
     return 0
 
 
@@ -386,49 +470,59 @@ class _LayersAction(argparse.Action):
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    devnet = subparsers.add_parser("devnet", help="run a local devnet of reference nodes (in-process, simulated clock)",
+    devnet = subparsers.add_parser("devnet", help="run a local devnet of reference nodes and smeshing services",
                                    description=__doc__)
     sub = devnet.add_subparsers(dest="devnet_command", metavar="COMMAND")
     up = sub.add_parser("up", help="run (or resume) a devnet and print every layer",
-                        description="Run N nodes in one process with a simulated clock (or, with --tcp, one "
-                                    "process per node gossiping over loopback TCP): PoST, PoET, ATX v2, proposals, "
-                                    "Hare, tortoise and Athena transactions, every node on its own SQLite database. "
-                                    "Run it again with the same --datadir to resume after an interruption.")
+                        description="Run N nodes and M smeshing services per node (in this process with a simulated "
+                                    "clock, or with --tcp as separate node and smesher processes): PoST, PoET, ATX v2, "
+                                    "proposals, Hare, tortoise and Athena transactions, every node on its own SQLite "
+                                    "database, keys only in the smeshing services. Run it again with the same "
+                                    "--datadir to resume after an interruption.")
     up.add_argument("--nodes", type=integer(1, MAX_NODES, "a node count"), default=4,
                     help=f"number of nodes, 1 to {MAX_NODES} (default 4)")
-    up.add_argument("--layers", type=integer(1, 100_000, "a layer count"), default=20, action=_LayersAction,
-                    help="layers to run, from layer 0 (default 20 = 5 epochs; ballots start in epoch 2)")
-    up.add_argument("--epochs", type=integer(1, 25_000, "an epoch count"),
-                    help="epochs to run (4 layers each; overrides --layers)")
-    up.add_argument("--datadir", help="devnet directory (default: a new temporary directory); an existing one "
-                                      "resumes with its stored options (--layers/--epochs may change its length)")
-    up.add_argument("--units", type=integer(1, 4, "a space-unit count"), default=2,
+    up.add_argument("--smeshers", type=integer(1, 8, "a count"), default=1,
+                    help="smeshing services per node (default 1)")
+    up.add_argument("--layers", type=integer(0, 100000, "a layer count"), default=20, action=_LayersAction,
+                    help="layers to run, from layer 0 (default 20 = 5 epochs; ballots start in epoch 2; "
+                         "0: run until interrupted)")
+    up.add_argument("--epochs", type=integer(0, 25000, "an epoch count"), help="epochs to run (4 layers each)")
+    up.add_argument("--datadir", help="devnet directory (default: a temporary directory, removed at exit); an "
+                                      "existing one resumes with its stored options (--layers/--epochs may change "
+                                      "its length)")
+    up.add_argument("--units", type=integer(1, 64, "a unit count"), default=2,
                     help="PoST space units per identity (tiny genesis: 1..4, testnet-like: 2..4; default 2)")
     up.add_argument("--genesis", choices=GENESIS_CHOICES, default=None,
-                    help="genesis configuration (default tiny): tiny is the tiny preset; testnet-like runs the spec's "
-                         "testnet parameters (Hare committee 800, tortoise hdist 10, PoST K1/K2 26/37, ...) with "
-                         "4-layer epochs and small PoST data (devnet rule testnet-like); a resumed devnet keeps its own")
+                    help="genesis configuration of the Configuration tier (default tiny): testnet-like runs the "
+                         "spec's testnet parameters (Hare committee 800, tortoise hdist 10, PoST K1/K2 26/37, ...) "
+                         "with 4-layer epochs and small PoST data (devnet rule testnet-like)")
+    up.add_argument("--key-seed", metavar="TEXT",
+                    help="derive every key from TEXT instead of the system's randomness (reproducible runs; the "
+                         "keys are then public). --key-seed smspec-devnet reproduces the documented state roots")
     up.add_argument("--byzantine", type=integer(0, MAX_NODES - 1, "a node index"), action="append", default=[],
                     metavar="NODE",
-                    help="make a node byzantine (equivocates, sends malformed gossip and invalid transactions)")
+                    help="make a node and its smeshing services byzantine (equivocate, malformed gossip, invalid "
+                         "transactions)")
     up.add_argument("--crash", action="append", default=[], metavar="NODE:LAYER[:RESTART]",
                     help="kill a node at a layer (with --tcp: SIGKILL of its process) and optionally restart it "
                          "later from its database")
-    up.add_argument("--no-txs", action="store_true", help="no user transactions")
-    up.add_argument("--no-marriage", action="store_true", help="node 0 runs one identity (no married/merged set)")
+    up.add_argument("--no-txs", action="store_true", help="no scripted user transactions")
+    up.add_argument("--no-marriage", action="store_true", help="node 0's service runs one identity (no married set)")
     up.add_argument("--no-post-memo", action="store_true",
                     help="every node verifies every PoST itself (slower; see the post-memo devnet rule)")
     up.add_argument("--tcp", action="store_true",
-                    help="run every node in its own process, gossiping over loopback TCP")
-    up.add_argument("--api-port", type=integer(0, 65535, "a TCP port"), metavar="PORT",
-                    help="serve node i's HTTP JSON API on 127.0.0.1:PORT+i (0: any free ports)")
+                    help="node processes gossiping over loopback TCP, smeshing-service processes using their HTTP API")
+    up.add_argument("--api-port", type=integer(0, 65535, "a port"), metavar="PORT",
+                    help=f"serve node i's HTTP API on 127.0.0.1:PORT+i (0: any free ports; the docs use "
+                         f"{DEFAULT_API_PORT})")
     up.add_argument("--pace", type=real(0, 3600, "seconds"), default=0.0, metavar="SECONDS",
                     help="pause after every layer")
     up.add_argument("--layer-seconds", type=real(0, 3600, "seconds"), default=0.0, metavar="SECONDS",
                     help="wall-clock layers: layer L starts SECONDS after layer L-1 (default 0: simulated clock, "
                          "as fast as possible; a layer that overruns delays the next)")
-    up.add_argument("--serve", action="store_true",
-                    help="with --api-port: keep serving the nodes' API after the last layer, until Ctrl-C")
+    up.add_argument("--serve", action="store_true", help="with --api-port: keep serving after the last layer")
+    up.add_argument("--log-level", choices=LOG_LEVELS, default="INFO",
+                    help="level of the per-node log files DATADIR/logs/node<i>.log (default INFO)")
     up.add_argument("--json", action="store_true", help="print only the final summary, as JSON")
     up.add_argument("--quiet", action="store_true", help="no per-layer progress")
     up.add_argument("--backend", choices=("spec", "impl"), default="impl",
@@ -440,29 +534,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rules.set_defaults(func=rules_command)
     devnet.set_defaults(func=lambda args: devnet.print_help() or 2)
 
-    node = subparsers.add_parser("node", help="query a devnet node (HTTP API or its database)")
-    node_sub = node.add_subparsers(dest="node_command", metavar="COMMAND")
-    status = node_sub.add_parser("status", help="layer, verified layer, state root and counts of a node")
-    status.add_argument("--url", default=DEFAULT_URL, help=f"node API (default {DEFAULT_URL})")
-    status.add_argument("--datadir", help="read a node directory (or a devnet directory with --node) instead")
-    status.add_argument("--node", type=integer(0, MAX_NODES - 1, "a node index"), default=0,
-                        help="node index within a devnet directory (default 0)")
-    status.add_argument("--json", action="store_true", help="print JSON")
-    status.set_defaults(func=status_command)
-    node.set_defaults(func=lambda args: node.print_help() or 2)
-
     tx = subparsers.add_parser("tx", help="submit and inspect devnet transactions (node HTTP API)")
     tx_sub = tx.add_subparsers(dest="tx_command", metavar="COMMAND")
     send = tx_sub.add_parser("send", help="sign and submit a wallet spend (or spawn) transaction")
     send.add_argument("--url", default=DEFAULT_URL, help=f"node API (default {DEFAULT_URL})")
     send.add_argument("--from", dest="sender", default="alice",
-                      help="the wallet owner: a devnet user name (alice, bob) or a 0x 32-byte key seed")
-    send.add_argument("--to", help="recipient: a devnet user name or a 0x 24-byte address")
-    send.add_argument("--amount", type=integer(1, MAX_U64, "an amount (u64)"), help="amount to send")
+                      help="the wallet owner: a user name of the key file (alice, bob, ...) or a 0x 32-byte key seed")
+    send.add_argument("--to", help="recipient: a user name, a bech32 address or a 0x 24-byte address")
+    send.add_argument("--amount", type=integer(1, MAX_U64, "an amount (u64)"), help="amount to send (1..2^64-1)")
     send.add_argument("--nonce", type=integer(0, MAX_U64, "a nonce (u64)"),
-                      help="nonce (default: the account's next nonce from the API, counting its waiting transactions)")
+                      help="nonce (default: the account's projected nonce, counting every waiting transaction)")
     send.add_argument("--spawn", action="store_true", help="spawn the sender's wallet instead of spending")
-    send.add_argument("--devnet-seed", default="smspec-devnet", help="the devnet's seed (names devnet users' keys)")
+    send.add_argument("--keys", metavar="FILE", help="the devnet users' key file (DEVNET/users.keys.json)")
+    send.add_argument("--datadir", metavar="DEVNET", help="the devnet directory (finds its users.keys.json)")
     send.add_argument("--json", action="store_true", help="print JSON")
     send.set_defaults(func=send_command)
     show = tx_sub.add_parser("status", help="status of a transaction by ID")

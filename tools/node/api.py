@@ -1,301 +1,610 @@
-"""The node's HTTP JSON API (stdlib ``http.server``, bound to 127.0.0.1 only).
+"""The node's HTTP API, served by waitress (a WSGI server) on loopback.
 
-Reads go to the node's SQLite database through a connection of their own (WAL lets them run
-beside the node); a submitted transaction is only queued (table ``api_inbox``) and the node
-validates and gossips it at its next layer, as it would a transaction from a peer.
+Three parts (docs/node.md has every request with examples):
 
-=========================  ===================================================================
-``GET /status``            the node's status (layer, verified, applied, state root, counts)
-``GET /genesis``           genesis ID, golden ATX, layers per epoch, genesis configuration, wallet template address
-``GET /layers``            ``?from=&to=``: per layer: proposals, Hare output, applied block, root
-``GET /layers/N``          one layer, with its proposals
-``GET /blocks/ID``         a block (hex ID): proposals, transactions, rewards
-``GET /atxs``              ``?epoch=N`` (publish epoch): ATX summaries
-``GET /atxs/ID``           one ATX summary
-``GET /accounts``          every account
-``GET /accounts/ADDRESS``  one account (balance, nonce, spawned)
-``GET /txs/ID``            a transaction's status
-``POST /tx``               body ``{"tx": "0x..."}`` (a SCALE ``Tx``): queued; returns its ID
-=========================  ===================================================================
+* the **public API** in the JSON shapes of go-spacemesh's API v2alpha1 (``POST
+  /spacemesh.v2alpha1.<Service>/<Method>`` with a JSON body; uint64 values as strings, bytes as
+  base64, addresses in bech32), for what ours covers: node status, network info, layers,
+  accounts, activations, transactions (list and submit); plus ``GET /status`` (this node's
+  detailed status) and ``GET /metrics`` (Prometheus text);
+* the **node-service API** under ``/node/v1`` that a smeshing service uses (go-spacemesh's
+  node-split contract, ``api/node/node_service.yaml``, with the same resources and shapes);
+* ``GET /openapi.json``: the OpenAPI 3 document of all of it (tools/node/openapi.py), which a
+  test checks against the routes below.
+
+Every bad request gets a 4xx with a reason (``{"code": ..., "message": ...}``, the gateway's
+error shape). Bodies are bounded (64 KiB; waitress refuses a malformed or negative
+Content-Length), idle connections time out, and a fixed pool of threads serves a bounded number
+of connections.
 """
 
 from __future__ import annotations
 
-import contextlib
+import base64
+import binascii
+import datetime
 import json
-import os
-import sqlite3
+import re
 import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 from smspec.tools.node import protocol as p
+from smspec.tools.node.storage import NodeReader
 
-INBOX = "CREATE TABLE IF NOT EXISTS api_inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, raw BLOB)"
+MAX_BODY = 64 * 1024
+MAX_JSON_DEPTH = 16
+MAX_PAGE = 1000
+U32 = 2**32 - 1
+U64 = 2**64 - 1
+PUBLISH_KINDS = {"ax1": "atx", "pp1": "proposal", "tx1": "tx", "mp1": "malfeasance", "hm1": "hare", "cr1": "cert"}
 
 
-def hx(data: bytes | None) -> str | None:
-    return None if data is None else "0x" + data.hex()
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
-def unhex(text: str) -> bytes:
-    text = text[2:] if text.lower().startswith("0x") else text
+def bad(message: str) -> ApiError:
+    return ApiError(400, message)
+
+
+# ---------------------------------------------------------------------------------------------
+# request parsing
+
+
+def parse_json(body: bytes) -> dict:
+    from smspec.tools.cli import json_depth
+
+    if not body.strip():
+        return {}
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise bad("body is not UTF-8") from None
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise bad(f"body nested deeper than {MAX_JSON_DEPTH} levels")
+
+    def constant(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+
+    try:
+        value = json.loads(text, parse_constant=constant)
+    except (ValueError, RecursionError) as error:
+        raise bad(f"body is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise bad("body must be a JSON object")
+    return value
+
+
+def field_int(body: dict, name: str, default: int | None = None, high: int = U32) -> int | None:
+    """An integer field (JSON number or decimal string, as protojson writes uint64)."""
+    value = body.get(name, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise bad(f"{name}: expected an integer")
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]{1,20}", value):
+            raise bad(f"{name}: expected an integer")
+        value = int(value)
+    if not 0 <= value <= high:
+        raise bad(f"{name}: expected 0..{high}, got {value}")
+    return value
+
+
+def field_bytes(value: Any, name: str, size: int | None = None) -> bytes:
+    """A bytes field (base64, as protojson writes bytes)."""
+    if not isinstance(value, str) or len(value) > 4 * MAX_BODY:
+        raise bad(f"{name}: expected a base64 string")
+    try:
+        data = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise bad(f"{name}: not base64") from None
+    if size is not None and len(data) != size:
+        raise bad(f"{name}: expected {size} bytes, got {len(data)}")
+    return data
+
+
+def path_int(text: str, name: str, high: int = U32) -> int:
+    if not re.fullmatch(r"[0-9]{1,20}", text):
+        raise bad(f"{name}: expected an integer, got {text[:40]!r}")
+    value = int(text)
+    if value > high:
+        raise bad(f"{name}: expected 0..{high}, got {value}")
+    return value
+
+
+def path_hex(text: str, name: str, size: int) -> bytes:
+    if text.lower().startswith("0x"):
+        text = text[2:]
+    if not re.fullmatch(r"[0-9a-fA-F]*", text) or len(text) != 2 * size:
+        raise bad(f"{name}: expected {size} bytes of hex")
     return bytes.fromhex(text)
 
 
-class NotFound(Exception):
-    pass
+def b64(data: bytes | None) -> str | None:
+    return None if data is None else base64.b64encode(data).decode()
 
 
-class BadRequest(Exception):
-    pass
+# ---------------------------------------------------------------------------------------------
+# the application
 
 
-class NodeView:
-    """Read-only queries over one node's database (one connection per call)."""
+class Api:
+    """The WSGI application of one node. `host` (a NodeHost with a live node) serves the writes
+    and the node-service API; reads use the node's database through `NodeReader`."""
 
-    def __init__(self, datadir: str) -> None:
-        self.path = os.path.join(datadir, "node.sqlite")
-        if not os.path.exists(self.path):
-            raise FileNotFoundError(f"no node database at {self.path}")
+    def __init__(self, datadir: str, host: Any = None) -> None:
+        import os
 
-    @contextlib.contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        """A read-only connection for one request, closed afterwards."""
-        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+        self.reader = NodeReader(os.path.join(datadir, "node.sqlite"))
+        self.host = host
+        self.requests: dict[str, int] = {}
+        self.lock = threading.Lock()
+        self._genesis: Any = None
+        self.routes = self._routes()
+
+    # -- infrastructure ---------------------------------------------------------------------------
+
+    def node(self) -> Any:
+        node = None if self.host is None else self.host.node
+        if node is None:
+            raise ApiError(503, "the node is not running (read-only API)")
+        return node
+
+    def genesis(self) -> Any:
+        if self._genesis is None:
+            from smspec.tools.node.node import Genesis
+
+            text = self.reader.meta("genesis")
+            if text is None:
+                raise ApiError(503, "the node has no genesis yet")
+            self._genesis = Genesis.from_json(text)
+        return self._genesis
+
+    def address(self, address: bytes) -> str:
+        return p.rules.encode_address(self.genesis().hrp, address)
+
+    def parse_address(self, text: Any, name: str) -> bytes:
+        if not isinstance(text, str):
+            raise bad(f"{name}: expected a bech32 address")
         try:
-            yield db
-        finally:
-            db.close()
+            return p.rules.decode_address(self.genesis().hrp, text)
+        except p.rules.InvalidAddress as error:
+            raise bad(f"{name}: not an address of this network ({error.reason})") from None
 
-    def status(self) -> dict:
-        with self.connect() as db:
-            row = db.execute("SELECT value FROM meta WHERE key = 'status'").fetchone()
-            status = json.loads(row[0]) if row else {}
-            status["applied_layers"] = db.execute("SELECT COUNT(*) FROM applied").fetchone()[0]
-            return status
-
-    def genesis(self) -> dict:
-        from smspec.spec import crypto
-        from smspec.tools.node.wallet import template_address
-
-        with self.connect() as db:
-            data = json.loads(db.execute("SELECT value FROM meta WHERE key = 'genesis'").fetchone()[0])
-        return {"genesis_id": hx(crypto.genesis_id(data["genesis_time"], data["extra_data"])),
-                "golden_atx": hx(crypto.golden_atx(data["genesis_time"], data["extra_data"])),
-                "genesis_time": data["genesis_time"], "layers_per_epoch": data["layers_per_epoch"],
-                "genesis_config": data.get("config", "tiny"),
-                "wallet_template": hx(template_address(bytes.fromhex(data["wallet_code"]))),
-                "genesis_accounts": {("0x" + k): v for k, v in sorted(data["accounts"].items())}}
-
-    def layer(self, db: sqlite3.Connection, layer: int, with_proposals: bool = False) -> dict:
-        proposals = db.execute("SELECT id, smesher FROM proposals WHERE layer = ? ORDER BY id", (layer,)).fetchall()
-        hare = db.execute("SELECT block_id, source, iteration FROM hare_outputs WHERE layer = ?", (layer,)).fetchone()
-        applied = db.execute("SELECT block_id, state_root, results FROM applied WHERE layer = ?", (layer,)).fetchone()
-        out: dict[str, Any] = {
-            "layer": layer,
-            "proposals": len(proposals),
-            "hare": None if hare is None else {"block": hx(hare[0]), "source": hare[1], "iteration": hare[2]},
-            "applied": None if applied is None else {"block": hx(applied[0]), "state_root": hx(applied[1]),
-                                                     "transactions": json.loads(applied[2])},
-        }
-        if with_proposals:
-            out["proposal_ids"] = [{"id": hx(i), "smesher": hx(s)} for i, s in proposals]
+    def _routes(self) -> list[tuple[str, str, Any, Callable]]:
+        """(method, path pattern, compiled regex, handler): the pattern names what openapi.py documents."""
+        table = [
+            ("POST", "/spacemesh.v2alpha1.NodeService/Status", self.v2_node_status),
+            ("POST", "/spacemesh.v2alpha1.NetworkService/Info", self.v2_network_info),
+            ("POST", "/spacemesh.v2alpha1.LayerService/List", self.v2_layers),
+            ("POST", "/spacemesh.v2alpha1.AccountService/List", self.v2_accounts),
+            ("POST", "/spacemesh.v2alpha1.ActivationService/List", self.v2_activations),
+            ("POST", "/spacemesh.v2alpha1.ActivationService/ActivationsCount", self.v2_activations_count),
+            ("POST", "/spacemesh.v2alpha1.TransactionService/List", self.v2_transactions),
+            ("POST", "/spacemesh.v2alpha1.TransactionService/SubmitTransaction", self.v2_submit),
+            ("POST", "/spacemesh.v2alpha1.MalfeasanceService/List", self.v2_malfeasance),
+            ("GET", "/status", self.status),
+            ("GET", "/metrics", self.metrics),
+            ("GET", "/openapi.json", self.openapi),
+            ("GET", "/node/v1/info", self.ns_info),
+            ("GET", "/node/v1/activation/positioning_atx/{publish_epoch}", self.ns_positioning),
+            ("GET", "/node/v1/activation/last_atx/{node_id}", self.ns_last_atx),
+            ("GET", "/node/v1/activation/atx/{atx_id}", self.ns_atx),
+            ("GET", "/node/v1/activation/marriage/{node_id}", self.ns_marriage),
+            ("GET", "/node/v1/malfeasance/{node_id}", self.ns_malicious),
+            ("POST", "/node/v1/publish/{protocol}", self.ns_publish),
+            ("POST", "/node/v1/poet", self.ns_poet),
+            ("GET", "/node/v1/hare/round_template/{layer}/{iter}/{round}", self.ns_round_template),
+            ("GET", "/node/v1/hare/total_weight/{layer}", self.ns_total_weight),
+            ("GET", "/node/v1/hare/weight/{node_id}/{layer}", self.ns_weight),
+            ("GET", "/node/v1/hare/beacon/{epoch}", self.ns_beacon),
+            ("GET", "/node/v1/hare/certificate/{layer}", self.ns_certificate),
+            ("GET", "/node/v1/proposal/{layer}/{node}", self.ns_proposal),
+            ("GET", "/node/v1/eligibility/slots/{node}/{epoch}", self.ns_slots),
+        ]
+        out = []
+        for method, pattern, handler in table:
+            regex = re.compile("^" + re.sub(r"\\\{[a-z_]+\\\}", "([^/]+)", re.escape(pattern)) + "$")
+            out.append((method, pattern, regex, handler))
         return out
 
-    def layers(self, first: int | None, last: int | None) -> list:
-        with self.connect() as db:
-            top = db.execute("SELECT MAX(layer) FROM progress").fetchone()[0] or 0
-            first = 0 if first is None else first
-            last = top if last is None else min(last, top)
-            if last - first > 10000:
-                raise BadRequest("at most 10000 layers per request")
-            return [self.layer(db, layer) for layer in range(first, last + 1)]
-
-    def one_layer(self, layer: int) -> dict:
-        with self.connect() as db:
-            return self.layer(db, layer, with_proposals=True)
-
-    def block(self, block_id: bytes) -> dict:
-        with self.connect() as db:
-            row = db.execute("SELECT raw FROM blocks WHERE id = ?", (block_id,)).fetchone()
-            if row is None:
-                raise NotFound("unknown block")
-            block = p.decode(row[0], p.Block)
-            return {"id": hx(block_id), "layer": block.layer, "tick_height": block.tick_height,
-                    "proposals": [hx(x) for x in block.proposals], "transactions": [hx(x) for x in block.tx_ids],
-                    "rewards": [{"coinbase": hx(r.coinbase), "atx": hx(r.atx_id), "weight": r.weight} for r in block.rewards]}
-
-    def _atx(self, db: sqlite3.Connection, row: tuple) -> dict:
-        atx_id, smesher, epoch, units, weight, ticks, base, coinbase, marriage = row
-        members = [hx(r[0]) for r in db.execute("SELECT node_id FROM posts WHERE atx_id = ? ORDER BY position", (atx_id,))]
-        return {"id": hx(atx_id), "smesher": hx(smesher), "publish_epoch": epoch, "target_epoch": epoch + 1,
-                "units": units, "weight": int(weight), "ticks": int(ticks), "base_tick_height": int(base),
-                "coinbase": hx(coinbase), "marriage_atx": hx(marriage), "identities": members}
-
-    _ATX_COLUMNS = "id, smesher_id, publish_epoch, num_units, weight, tick_count, base_tick_height, coinbase, marriage_atx"
-
-    def atxs(self, epoch: int | None) -> list:
-        with self.connect() as db:
-            if epoch is None:
-                rows = db.execute(f"SELECT {self._ATX_COLUMNS} FROM atxs ORDER BY seq").fetchall()
+    def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "/")
+        status, headers, body = 200, [], b""
+        try:
+            matched = [(m, pattern, args, handler) for m, pattern, regex, handler in self.routes
+                       if (args := regex.match(path))]
+            if not matched:
+                raise ApiError(404, f"unknown path {path[:100]}")
+            chosen = next((entry for entry in matched if entry[0] == method), None)
+            if chosen is None:
+                raise ApiError(405, f"{path[:100]} takes {matched[0][0]}")
+            _, pattern, args, handler = chosen
+            with self.lock:
+                self.requests[pattern] = self.requests.get(pattern, 0) + 1
+            raw = self._body(environ) if method == "POST" else b""
+            result = handler(raw, *args.groups())
+            if isinstance(result, Raw):
+                status, headers, body = result.status, [("Content-Type", result.content_type)], result.data
             else:
-                rows = db.execute(f"SELECT {self._ATX_COLUMNS} FROM atxs WHERE publish_epoch = ? ORDER BY seq",
-                                  (epoch,)).fetchall()
-            return [self._atx(db, row) for row in rows]
+                body = json.dumps(result, indent=1).encode()
+                headers = [("Content-Type", "application/json")]
+        except ApiError as error:
+            status = error.status
+            body = json.dumps({"code": 3 if status == 400 else 5 if status == 404 else 14 if status == 503 else 2,
+                               "message": error.message, "details": []}).encode()
+            headers = [("Content-Type", "application/json")]
+        except Exception as error:  # a failure of ours: 500 with the reason, never a hung request
+            import sqlite3
 
-    def atx(self, atx_id: bytes) -> dict:
-        with self.connect() as db:
-            row = db.execute(f"SELECT {self._ATX_COLUMNS} FROM atxs WHERE id = ?", (atx_id,)).fetchone()
-            if row is None:
-                raise NotFound("unknown ATX")
-            return self._atx(db, row)
+            status = 503 if isinstance(error, sqlite3.Error) else 500
+            body = json.dumps({"code": 13, "message": f"{type(error).__name__}: {error}", "details": []}).encode()
+            headers = [("Content-Type", "application/json")]
+        reason = {200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+                  413: "Payload Too Large", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
+        start_response(f"{status} {reason}", headers + [("Content-Length", str(len(body)))])
+        return [body]
 
     @staticmethod
-    def _account(row: tuple) -> dict:
-        address, balance, nonce, template, state = row
-        return {"address": hx(address), "balance": int(balance), "nonce": int(nonce), "template": hx(template),
-                "spawned": template is not None, "owner": hx(state) if template is not None else None}
+    def _body(environ: dict) -> bytes:
+        length_text = environ.get("CONTENT_LENGTH") or "0"
+        if not length_text.isdigit():
+            raise bad("Content-Length: expected a non-negative integer")
+        length = int(length_text)
+        if length > MAX_BODY:
+            raise ApiError(413, f"body larger than {MAX_BODY} bytes")
+        return environ["wsgi.input"].read(length)
 
-    def accounts(self) -> list:
-        with self.connect() as db:
-            rows = db.execute("SELECT address, balance, nonce, template, state FROM accounts ORDER BY address")
-            return [self._account(row) for row in rows]
+    # -- public API (v2alpha1 shapes) ---------------------------------------------------------------
 
-    def account(self, address: bytes) -> dict:
-        """One account; `next_nonce` also counts the principal's transactions waiting in the mempool."""
-        with self.connect() as db:
-            row = db.execute("SELECT address, balance, nonce, template, state FROM accounts WHERE address = ?",
-                             (address,)).fetchone()
-            if row is None:
-                out = {"address": hx(address), "balance": 0, "nonce": 0, "template": None, "spawned": False, "owner": None}
-            else:
-                out = self._account(row)
-            waiting = db.execute("SELECT MAX(nonce) FROM txs WHERE principal = ? AND status IN ('pending', 'unchecked')",
-                                 (address,)).fetchone()[0]
-            out["next_nonce"] = out["nonce"] if waiting is None else max(out["nonce"], waiting + 1)
-            return out
+    def v2_node_status(self, body: bytes) -> dict:
+        parse_json(body)
+        status = json.loads(self.reader.meta("status") or "{}")
+        top = self.reader.top_layer()
+        return {"connectedPeers": str(status.get("peers", 0)),
+                "status": "SYNC_STATUS_SYNCED" if status else "SYNC_STATUS_SYNCING",
+                "latestLayer": max(top, 0), "appliedLayer": max(status.get("applied", 0), 0),
+                "processedLayer": max(status.get("verified", 0), 0), "currentLayer": max(status.get("layer", 0), 0)}
 
-    def tx(self, tid: bytes) -> dict:
-        with self.connect() as db:
-            row = db.execute("SELECT status, layer, principal, nonce FROM txs WHERE id = ?", (tid,)).fetchone()
-            if row is None:
-                queued = any(p.tx_id(p.decode(raw, p.Tx)) == tid
-                             for (raw,) in db.execute("SELECT raw FROM api_inbox WHERE kind = 'tx'"))
-                if queued:
-                    return {"id": hx(tid), "status": "queued"}
-                raise NotFound("unknown transaction")
-            return {"id": hx(tid), "status": row[0], "layer": row[1], "principal": hx(row[2]), "nonce": row[3]}
+    def v2_network_info(self, body: bytes) -> dict:
+        parse_json(body)
+        genesis = self.genesis()
+        from smspec.spec import crypto
 
-    def submit(self, data: bytes) -> dict:
+        params = p.genesis_params(genesis.config, p.modules())
+        when = datetime.datetime.fromtimestamp(genesis.genesis_time, datetime.UTC)
+        return {"genesisTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "layerDuration": f"{params.layer_duration_seconds:g}s",
+                "genesisId": b64(crypto.genesis_id(genesis.genesis_time, genesis.extra_data)), "hrp": genesis.hrp,
+                "effectiveGenesisLayer": 2 * genesis.layers_per_epoch - 1, "layersPerEpoch": genesis.layers_per_epoch,
+                "labelsPerUnit": str(params.post.labels_per_unit)}
+
+    def _page(self, request: dict) -> tuple[int, int]:
+        offset = field_int(request, "offset", 0, U64)
+        limit = field_int(request, "limit", 100, U64)
+        if limit == 0 or limit > MAX_PAGE:
+            raise bad(f"limit: expected 1..{MAX_PAGE}")
+        return offset, limit
+
+    def v2_layers(self, body: bytes) -> dict:
+        request = parse_json(body)
+        offset, limit = self._page(request)
+        top = self.reader.top_layer()
+        first = field_int(request, "startLayer", 0)
+        last = min(field_int(request, "endLayer", max(top, 0)), max(top, 0))
+        if request.get("sortOrder", "ASC") not in ("ASC", "DESC"):
+            raise bad("sortOrder: ASC or DESC")
+        layers = list(range(first, last + 1))
+        if request.get("sortOrder") == "DESC":
+            layers.reverse()
+        layers = layers[offset:offset + limit]
+        out = []
+        rows = {row[0]: row for row in self.reader.layer_rows(min(layers), max(layers))} if layers else {}
+        for layer in layers:
+            _, block, root, hare = rows[layer]
+            chosen = block if block is not None else hare
+            out.append({"number": layer,
+                        "status": "LAYER_STATUS_VERIFIED" if block is not None else
+                        "LAYER_STATUS_APPLIED" if hare is not None else "LAYER_STATUS_UNSPECIFIED",
+                        "consensusHash": "", "stateHash": b64(root), "cumulativeStateHash": b64(root),
+                        "block": None if chosen is None or chosen == p.EMPTY_ID20 else {"id": b64(chosen)}})
+        return {"layers": out}
+
+    def _account(self, row: tuple, layer: int) -> dict:
+        address, balance, nonce, template = row
+        projected_nonce, waiting = self.reader.projected(address)
+        current = {"counter": str(int(nonce)), "balance": str(int(balance)), "layer": layer}
+        projected = {"counter": str(max(int(nonce), projected_nonce)), "balance": str(int(balance)), "layer": layer}
+        return {"address": self.address(address), "current": current, "projected": projected,
+                "template": "" if template is None else self.address(template)}
+
+    def v2_accounts(self, body: bytes) -> dict:
+        request = parse_json(body)
+        offset, limit = self._page(request)
+        addresses = request.get("addresses")
+        if addresses is not None:
+            if not isinstance(addresses, list) or len(addresses) > MAX_PAGE:
+                raise bad(f"addresses: expected a list of at most {MAX_PAGE} addresses")
+            addresses = [self.parse_address(a, "addresses") for a in addresses]
+        status = json.loads(self.reader.meta("status") or "{}")
+        layer = max(status.get("applied", 0), 0)
+        return {"accounts": [self._account(row, layer) for row in self.reader.account_rows(addresses, offset, limit)]}
+
+    def _activation(self, row: tuple) -> dict:
+        atx_id, smesher, epoch, units, weight, ticks, base, coinbase = row
+        return {"id": b64(atx_id), "smesherId": b64(smesher), "publishEpoch": epoch, "coinbase": self.address(coinbase),
+                "weight": str(int(weight)), "height": str(int(base) + int(ticks)), "numUnits": units}
+
+    def v2_activations(self, body: bytes) -> dict:
+        request = parse_json(body)
+        offset, limit = self._page(request)
+        first = field_int(request, "startEpoch", 0)
+        last = field_int(request, "endEpoch", U32)
+        ids = [field_bytes(x, "id", 32) for x in _list(request, "id")]
+        smeshers = [field_bytes(x, "smesherId", 32) for x in _list(request, "smesherId")]
+        return {"activations": [self._activation(row) for row in
+                                self.reader.atx_rows(first, last, ids, smeshers, offset, limit)]}
+
+    def v2_activations_count(self, body: bytes) -> dict:
+        request = parse_json(body)
+        return {"count": self.reader.atx_count(field_int(request, "epoch"))}
+
+    def _transaction(self, row: tuple, include_state: bool, include_result: bool) -> dict:
+        tid, raw, principal, nonce, status, layer = row
+        tx = p.decode(raw, p.Tx)
+        genesis = self.genesis()
+        template = p.rules.encode_address(genesis.hrp, _template(genesis))
+        contents: dict
+        if tx.method == p.METHOD_SPAWN:
+            kind, contents = "TRANSACTION_TYPE_SINGLE_SIG_SPAWN", {"singleSigSpawn": {"pubkey": b64(tx.args)}}
+        else:
+            kind = "TRANSACTION_TYPE_SINGLE_SIG_SEND"
+            amount = int.from_bytes(tx.args[24:32], "little") if len(tx.args) >= 32 else 0
+            contents = {"send": {"destination": self.address(tx.args[:24]) if len(tx.args) >= 24 else "",
+                                 "amount": str(amount)}}
+        out: dict[str, Any] = {"tx": {"id": b64(tid), "principal": self.address(principal), "template": template,
+                                      "method": tx.method, "nonce": {"counter": str(nonce)}, "maxGas": str(p.GAS_LIMIT),
+                                      "gasPrice": "0", "maxSpend": "0", "raw": b64(raw), "type": kind,
+                                      "contents": contents}}
+        if include_state:
+            out["txState"] = tx_state(status)
+            out["smspecStatus"] = status
+        if include_result and layer is not None and not status.startswith(("rejected:", "evicted:")):
+            out["txResult"] = {"status": "TRANSACTION_STATUS_SUCCESS" if status == "ok" else
+                               "TRANSACTION_STATUS_FAILURE" if status.startswith("failed:") else
+                               "TRANSACTION_STATUS_INVALID",
+                               "message": status, "gasConsumed": "0", "fee": "0", "layer": layer,
+                               "touchedAddresses": [self.address(principal)]}
+        return out
+
+    def v2_transactions(self, body: bytes) -> dict:
+        request = parse_json(body)
+        offset, limit = self._page(request)
+        ids = [field_bytes(x, "txid", 32) for x in _list(request, "txid")]
+        principal = None if request.get("address") is None else self.parse_address(request["address"], "address")
+        rows = self.reader.tx_rows(ids, principal, field_int(request, "startLayer"), field_int(request, "endLayer"),
+                                   offset, limit)
+        return {"transactions": [self._transaction(row, bool(request.get("includeState", True)),
+                                                   bool(request.get("includeResult", True))) for row in rows]}
+
+    def v2_submit(self, body: bytes) -> dict:
+        request = parse_json(body)
+        if "transaction" not in request:
+            raise bad("transaction: required (base64 of a SCALE Tx)")
+        data = field_bytes(request["transaction"], "transaction")
         try:
-            tx = p.decode(data, p.Tx)
+            p.decode(data, p.Tx)
         except Exception as error:  # any decoding failure is the client's
-            raise BadRequest(f"not a transaction: {error}") from None
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:
-                db.execute(INBOX)
-                db.execute("INSERT INTO api_inbox (kind, raw) VALUES ('tx', ?)", (data,))
-        finally:
-            db.close()
-        return {"id": hx(p.tx_id(tx)), "status": "queued"}
+            raise bad(f"transaction: not a transaction ({error})") from None
+        result = self.node().submit_tx(data)
+        status = result["status"]
+        if status.startswith("rejected:"):
+            return {"status": {"code": 3, "message": status, "details": [result.get("detail", "")]},
+                    "txId": b64(result["id"]), "smspecStatus": status}
+        return {"status": {"code": 0, "message": status, "details": []}, "txId": b64(result["id"]),
+                "smspecStatus": status}
+
+    def v2_malfeasance(self, body: bytes) -> dict:
+        request = parse_json(body)
+        offset, limit = self._page(request)
+        smeshers = [field_bytes(x, "smesherId", 32) for x in _list(request, "smesherId")]
+        proofs = []
+        for node_id, reason, layer, proof in self.reader.malfeasance_rows(smeshers, offset, limit):
+            domain = ("DOMAIN_BALLOT" if reason == "double_proposal" else "DOMAIN_HARE" if reason.startswith("hare")
+                      else "DOMAIN_ACTIVATION")
+            properties = {"reason": reason, "layer": str(layer)}
+            if proof is not None:
+                properties["proof"] = proof.hex()
+            kind = {"double_proposal": 1, "hare_equivocation": 2}.get(reason, 0)
+            if reason.startswith("atx_proof_"):
+                kind = int(reason.rsplit("_", 1)[1])
+            proofs.append({"smesher": b64(node_id), "domain": domain, "type": kind, "properties": properties})
+        return {"proofs": proofs}
+
+    # -- smspec extensions -------------------------------------------------------------------------
+
+    def status(self, body: bytes) -> dict:
+        status = json.loads(self.reader.meta("status") or "{}")
+        status["applied_layers"] = max(status.get("applied", -1), -1)
+        return status
+
+    def metrics(self, body: bytes) -> Raw:
+        from smspec.tools.node.metrics import render
+
+        status = json.loads(self.reader.meta("status") or "{}")
+        node = None if self.host is None else self.host.node
+        live = node.status() if node is not None else status
+        return Raw(render(live, self.reader.counts(), dict(self.requests)).encode(), "text/plain; version=0.0.4")
+
+    def openapi(self, body: bytes) -> dict:
+        from smspec.tools.node.openapi import document
+
+        return document()
+
+    # -- node-service API (for smeshing services) ---------------------------------------------------
+
+    def ns_info(self, body: bytes) -> dict:
+        from smspec.spec import crypto
+
+        genesis = self.genesis()
+        node = None if self.host is None else self.host.node
+        status = json.loads(self.reader.meta("status") or "{}")
+        return {"genesis": json.loads(genesis.to_json()), "genesis_id": genesis.genesis_id(crypto).hex(),
+                "golden_atx": genesis.golden_atx(crypto).hex(),
+                "current_layer": node.current_layer if node is not None else status.get("layer", 0),
+                "layers_per_epoch": genesis.layers_per_epoch,
+                "wallet_template": _template(genesis).hex(), "writable": node is not None}
+
+    def ns_positioning(self, body: bytes, epoch: str) -> dict:
+        publish_epoch = path_int(epoch, "publish_epoch")
+        return {"ID": self.node().positioning_atx(publish_epoch).hex()}
+
+    @staticmethod
+    def _atx_json(atx: dict) -> dict:
+        return {"ID": atx["id"].hex(), "SmesherID": atx["smesher_id"].hex(), "PublishEpoch": atx["publish_epoch"],
+                "NumUnits": atx["num_units"], "TickCount": atx["tick_count"], "Weight": atx["weight"],
+                "Sequence": atx["sequence"], "VRFNonce": str(atx["vrf_nonce"]),
+                "MarriageATX": None if atx["marriage_atx"] is None else atx["marriage_atx"].hex()}
+
+    def ns_last_atx(self, body: bytes, node_id: str) -> Any:
+        key = path_hex(node_id, "node_id", 32)
+        atx = self.node().last_atx(key)
+        if atx is None:
+            raise ApiError(404, "there is no ATX of this node")
+        return self._atx_json(atx)
+
+    def ns_atx(self, body: bytes, atx_id: str) -> Any:
+        key = path_hex(atx_id, "atx_id", 32)
+        atx = self.node().atx_summary(key)
+        if atx is None:
+            raise ApiError(404, "ATX not found")
+        return self._atx_json(atx)
+
+    def ns_marriage(self, body: bytes, node_id: str) -> Any:
+        key = path_hex(node_id, "node_id", 32)
+        record = self.node().marriage(key)
+        if record is None:
+            raise ApiError(404, "not married")
+        return {"MarriageATX": record["marriage_atx"].hex(), "PublishEpoch": record["publish_epoch"]}
+
+    def ns_malicious(self, body: bytes, node_id: str) -> dict:
+        key = path_hex(node_id, "node_id", 32)
+        return {"Malicious": self.node().is_malicious(key)}
+
+    def ns_publish(self, body: bytes, protocol: str) -> dict:
+        kind = PUBLISH_KINDS.get(protocol)
+        if kind is None:
+            raise bad(f"protocol: one of {', '.join(sorted(PUBLISH_KINDS))} (got {protocol[:20]!r})")
+        if not body:
+            raise bad("empty body: expected the object's bytes")
+        self.node()
+        verdict = self.host.publish(kind, body)
+        return {"status": verdict.status, "reason": verdict.reason}
+
+    def ns_poet(self, body: bytes) -> Any:
+        if not body:
+            raise bad("empty body: expected a PoET proof")
+        self.node()
+        verdict = self.host.publish("poet", body)
+        if verdict.status == "rejected":
+            raise bad(f"PoET proof rejected: {verdict.reason}")
+        return {"status": verdict.status}
+
+    def ns_round_template(self, body: bytes, layer: str, iteration: str, round_kind: str) -> Raw:
+        args = path_int(layer, "layer"), path_int(iteration, "iter", 255), path_int(round_kind, "round", 255)
+        data = self.node().hare_round_template(*args)
+        return Raw(b"", status=204) if data is None else Raw(data)
+
+    def ns_total_weight(self, body: bytes, layer: str) -> Raw:
+        number = path_int(layer, "layer")
+        return Raw(str(sum(self.node().hare_weights(number).values())).encode())
+
+    def ns_weight(self, body: bytes, node_id: str, layer: str) -> Raw:
+        key, number = path_hex(node_id, "node_id", 32), path_int(layer, "layer")
+        return Raw(str(self.node().hare_weights(number).get(key, 0)).encode())
+
+    def ns_beacon(self, body: bytes, epoch: str) -> Raw:
+        number = path_int(epoch, "epoch")
+        return Raw(self.node().beacon(number))
+
+    def ns_certificate(self, body: bytes, layer: str) -> Any:
+        number = path_int(layer, "layer")
+        template = self.node().certificate_template(number)
+        if template is None:
+            return Raw(b"", status=204)
+        block_id, raw = template
+        return {"BlockID": block_id.hex(), "Block": None if raw is None else raw.hex()}
+
+    def ns_proposal(self, body: bytes, layer: str, node_id: str) -> Raw:
+        number, key = path_int(layer, "layer"), path_hex(node_id, "node", 32)
+        data = self.node().partial_proposal(number, key)
+        return Raw(b"", status=204) if data is None else Raw(data)
+
+    def ns_slots(self, body: bytes, node_id: str, epoch: str) -> dict:
+        key, number = path_hex(node_id, "node", 32), path_int(epoch, "epoch")
+        slots = self.node().eligibility_slots(key, number)
+        return {"Slots": 0 if slots is None else slots}
 
 
-def _handler(view: NodeView) -> type:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "smspec-node"
+class Raw:
+    def __init__(self, data: bytes, content_type: str = "application/octet-stream", status: int = 200) -> None:
+        self.data = data
+        self.content_type = content_type
+        self.status = status
 
-        def log_message(self, format: str, *args: Any) -> None:  # quiet
-            return
 
-        def _send(self, status: int, body: Any) -> None:
-            data = json.dumps(body, indent=1).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+def _list(request: dict, name: str) -> list:
+    value = request.get(name, [])
+    if not isinstance(value, list) or len(value) > MAX_PAGE:
+        raise bad(f"{name}: expected a list of at most {MAX_PAGE} items")
+    return value
 
-        def _route(self, method: str) -> Any:
-            url = urlparse(self.path)
-            parts = [x for x in url.path.split("/") if x]
-            query = {k: v[-1] for k, v in parse_qs(url.query).items()}
 
-            def num(name: str) -> int | None:
-                if name not in query:
-                    return None
-                try:
-                    return int(query[name])
-                except ValueError:
-                    raise BadRequest(f"{name}: not an integer") from None
+def _template(genesis: Any) -> bytes:
+    from smspec.tools.node.wallet import template_address
 
-            if method == "POST":
-                if parts != ["tx"]:
-                    raise NotFound("unknown path")
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > 65536:
-                    raise BadRequest("body too large")
-                try:
-                    body = json.loads(self.rfile.read(length) or b"{}")
-                    data = unhex(body["tx"])
-                except (ValueError, KeyError, TypeError):
-                    raise BadRequest('expected {"tx": "0x<hex>"}') from None
-                return view.submit(data)
-            try:
-                if parts == ["status"]:
-                    return view.status()
-                if parts == ["genesis"]:
-                    return view.genesis()
-                if parts == ["layers"]:
-                    return view.layers(num("from"), num("to"))
-                if len(parts) == 2 and parts[0] == "layers":
-                    return view.one_layer(int(parts[1]))
-                if len(parts) == 2 and parts[0] == "blocks":
-                    return view.block(unhex(parts[1]))
-                if parts == ["atxs"]:
-                    return view.atxs(num("epoch"))
-                if len(parts) == 2 and parts[0] == "atxs":
-                    return view.atx(unhex(parts[1]))
-                if parts == ["accounts"]:
-                    return view.accounts()
-                if len(parts) == 2 and parts[0] == "accounts":
-                    return view.account(unhex(parts[1]))
-                if len(parts) == 2 and parts[0] == "txs":
-                    return view.tx(unhex(parts[1]))
-            except ValueError:
-                raise BadRequest("malformed number or hex in the path") from None
-            raise NotFound("unknown path")
+    return template_address(bytes.fromhex(genesis.wallet_code))
 
-        def _serve(self, method: str) -> None:
-            try:
-                self._send(200, self._route(method))
-            except NotFound as error:
-                self._send(404, {"error": str(error)})
-            except BadRequest as error:
-                self._send(400, {"error": str(error)})
-            except sqlite3.Error as error:
-                self._send(503, {"error": f"database busy: {error}"})
 
-        def do_GET(self) -> None:  # noqa: N802
-            self._serve("GET")
+def tx_state(status: str) -> str:
+    """Our transaction status as go-spacemesh's TransactionState (docs/node.md)."""
+    if status in ("pending", "unchecked"):
+        return "TRANSACTION_STATE_MEMPOOL"
+    if status.startswith("rejected:"):
+        reason = status.split(":", 1)[1]
+        return "TRANSACTION_STATE_CONFLICTING" if reason in ("nonce_too_low", "nonce_in_use") else \
+            "TRANSACTION_STATE_REJECTED"
+    if status.startswith("evicted:"):
+        return "TRANSACTION_STATE_INEFFECTUAL"
+    return "TRANSACTION_STATE_PROCESSED"
 
-        def do_POST(self) -> None:  # noqa: N802
-            self._serve("POST")
 
-    return Handler
+# ---------------------------------------------------------------------------------------------
+# the server
 
 
 class ApiServer:
-    """Serve one node's API on 127.0.0.1:`port` in a daemon thread (port 0: any free port)."""
+    """Serve one node's API on 127.0.0.1:`port` with waitress in a daemon thread (port 0: any
+    free port). `host` gives the live node for writes and the node-service API; without it the
+    API is read-only over the database."""
 
-    def __init__(self, datadir: str, port: int = 0) -> None:
-        self.view = NodeView(datadir)
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self.view))
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    def __init__(self, datadir: str, port: int = 0, host: Any = None, threads: int = 4, connection_limit: int = 64,
+                 timeout: int = 15) -> None:
+        from waitress.server import create_server
+
+        self.app = Api(datadir, host)
+        self.server = create_server(self.app, host="127.0.0.1", port=port, threads=threads,
+                                    connection_limit=connection_limit, channel_timeout=timeout,
+                                    max_request_body_size=MAX_BODY, max_request_header_size=16384,
+                                    cleanup_interval=max(1, timeout // 3), ident="smspec-node", clear_untrusted_proxy_headers=True)
+        self.port = self.server.effective_port
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
     def url(self) -> str:
@@ -306,15 +615,15 @@ class ApiServer:
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        """Close every connection and the listener from the server's own loop, then join it."""
+        from waitress import wasyncore
 
+        def shut() -> None:
+            self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
+            wasyncore.close_all(self.server._map)
 
-def take_inbox(db: sqlite3.Connection) -> list[tuple[str, bytes]]:
-    """The node side: queued API submissions, removed from the inbox."""
-    db.execute(INBOX)
-    rows = db.execute("SELECT seq, kind, raw FROM api_inbox ORDER BY seq").fetchall()
-    if rows:
-        with db:
-            db.execute("DELETE FROM api_inbox WHERE seq <= ?", (rows[-1][0],))
-    return [(kind, raw) for _, kind, raw in rows]
+        if self.thread.is_alive():
+            self.server.trigger.pull_trigger(shut)
+            self.thread.join(timeout=10)
+        else:
+            self.server.close()

@@ -1,30 +1,47 @@
 """The devnet's protocol modules and its *Devnet rules*.
 
 Every protocol rule the node applies comes from the spec documents (loaded here once, with the
-impl backend's replacements when they exist). What the spec does not define is a *Devnet rule*:
-each one is a small named function or constant below, listed in :data:`DEVNET_RULES` (printed by
-``smspec devnet up`` and documented in ``docs/devnet.md``). Nothing else in the node decides a
-protocol question.
+impl backend's replacements when they exist); the node's own rules (wire formats, proposal
+eligibility and validation, certificates, blocks, rewards, addresses) are spec/node.md's
+(``smspec.spec.node``), re-exported here. :data:`DEVNET_RULES` lists every *Devnet rule* (printed
+by ``smspec devnet up`` and documented in ``docs/devnet.md``). The *Configuration tier*
+(``spec/presets/configurations.json``: genesis time, layer duration, network parameters, fork
+epochs, and which preset's values the Hare, tortoise and PoST take) is read by
+:func:`configuration`.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import attrs
-from smspec.spec.scale import (
-    Bytes,
-    ByteSlice,
-    Compact8,
-    Compact16,
-    Compact32,
-    Compact64,
-    Option,
-    Slice,
-    decode,
-    encode,
-    scale_field,
+from smspec.spec import node as rules
+from smspec.spec.node import (
+    BallotVrfMessage,
+    Block,
+    Certificate,
+    Eligibility,
+    EpochData,
+    PoetProof,
+    Proposal,
+    Reward,
+    Tx,
+    WireHeader,
+    WireVotes,
+    ballot_vrf_alpha,
+    beacon,
+    block_id,
+    eligible_layer,
+    poet_ref,
+    poet_work,
+    proposal_id,
+    proposal_slots,
+    tx_id,
+    weak_coin,
 )
+from smspec.spec.scale import decode, encode
 
 PRESET = "tiny"
 
@@ -101,32 +118,50 @@ DEVNET_RULES = (
     ("failed-tx", "a transaction whose VM call fails is rolled back but its nonce is consumed"),
     ("state-root", "state root = Merkle root (crypto.md) over the accounts sorted by address, one leaf per account: "
                    "BLAKE3(address | balance | nonce | template | BLAKE3(state) | storage digest)"),
-    ("ballot-malfeasance", "two different proposals of one smesher in one layer mark it malicious (no wire proof)"),
+    ("ballot-malfeasance", "two different proposals of one smesher in one layer mark it malicious; the node keeps "
+                           "and gossips a DoubleProposalProof of the two (spec/node.md)"),
     ("sync", "a restarted node catches up by feeding a peer's stored objects through its own gossip handlers"),
-    ("tcp-phases", "with --tcp, a coordinator paces the layers: every node runs a phase, then all gossip of the phase "
-                   "is received before the next (barriers instead of a simulated clock; the PoET runs in the coordinator); "
-                   "a phase that gossips runs node by node in index order with a barrier after each node, so every node "
-                   "receives every object in the in-process devnet's order (base ballots are picked in arrival order)"),
+    ("tcp-phases", "with --tcp, a coordinator runs the layer schedule on node and smeshing-service processes: after "
+                   "each duty that gossips it waits until every node handled every frame (barriers instead of a "
+                   "simulated clock; the PoET runs in the coordinator), so every node receives every object in the "
+                   "in-process devnet's order (base ballots are picked in arrival order)"),
+    ("node-split", "nodes hold public data only; smeshing services hold the keys and PoST data, take partial proposals, "
+                   "Hare round templates and certificate templates from their node, sign, and publish through it; "
+                   "the node validates what is published and gossips it when valid"),
+    ("devnet-keys", "identity keys (one 0600 file each, in the smeshing services' directories) and the users' wallet "
+                    "keys (users.keys.json, 0600) are generated at creation from the system's randomness, or derived "
+                    "from --key-seed (public) for reproducible runs"),
+    ("poet-forwarding", "smeshing services hand their NIPoST challenges to the coordinator, which registers them at "
+                        "the embedded PoET and hands each service the round's proof and leaves"),
     ("post-memo", "in-process nodes share a memo of successful PoST verifications (and of PoST proofs) keyed by "
                   "all their inputs (--no-post-memo: every node verifies every PoST itself)"),
 )
 
-GENESIS_TIME = 1_700_000_000
-EXTRA_DATA = "smspec-devnet"
-POET_LEAVES = 1000  # sequential work steps of one PoET round
-TICK_SIZE = 100  # PoET leaves per tick: an ATX over one PoET round has 10 ticks
-LAYER_SIZE = 10  # expected ballots per layer (proposal eligibility)
-LAYER_REWARD = 1_000_000
-GENESIS_BALANCE = 10**12
+
 GAS_LIMIT = 10_000_000
-MAX_TXS_PER_PROPOSAL = 32
-ELIGIBILITY_VOTING = 3
-EMPTY_ID20 = bytes(20)
+MAX_TXS_PER_PROPOSAL = rules.MAX_TXS_PER_PROPOSAL
+METHOD_SPAWN = rules.METHOD_SPAWN
+METHOD_SPEND = rules.METHOD_SPEND
+EMPTY_ID20 = rules.EMPTY_BLOCK_ID
 EMPTY_ID32 = bytes(32)
 
 
 # ---------------------------------------------------------------------------------------------
-# Genesis configurations (rule "testnet-like")
+# The Configuration tier (consensus-specs keeps Constants, Preset and Configuration apart)
+
+CONFIGURATIONS_PATH = Path(__file__).resolve().parents[2] / "spec" / "presets" / "configurations.json"
+
+
+def _configurations() -> dict:
+    from smspec import spec
+
+    path = spec.SPEC_DIR / "presets" / "configurations.json"
+    with open(path if path.exists() else CONFIGURATIONS_PATH, encoding="utf-8") as f:
+        return json.load(f)
+
+
+GENESIS_CONFIGS = ("tiny", "testnet-like")
+DEFAULT_GENESIS = "tiny"
 
 # Rule "testnet-like": the testnet parameters a devnet cannot afford: (parameter, testnet value,
 # devnet value, why).
@@ -139,9 +174,9 @@ TESTNET_LIKE_DEVIATIONS = (
      "costs one RandomX k2pow hash, so 288 nonces cost 18 per proof"),
     ("hare PREROUND_DELAY_MS / ROUND_DURATION_MS", "25000 / 12000", "not used",
      "rounds run in lock step (rule hare-sync), not on a clock"),
-    ("PoET (phase shift, cycle gap, tick size)", "a real PoET", f"{POET_LEAVES} leaves, tick {TICK_SIZE}",
+    ("PoET (phase shift, cycle gap, tick size)", "a real PoET", "1000 leaves, tick 100",
      "rules poet and poet-instant (PoET is not specified in spec/)"),
-    ("layer reward", "go-spacemesh issuance schedule", f"{LAYER_REWARD:,}",
+    ("layer reward", "go-spacemesh issuance schedule", "1,000,000",
      "rule rewards (issuance is not specified in spec/)"),
 )
 
@@ -158,22 +193,34 @@ def devnet_rules(genesis_config: str = "tiny") -> tuple:
     return DEVNET_RULES + ((TESTNET_LIKE_RULE,) if genesis_config == "testnet-like" else ())
 
 
-GENESIS_CONFIGS = ("tiny", "testnet-like")
-DEFAULT_GENESIS = "tiny"
+_TORTOISE_FIELDS = ("hdist", "zdist", "window_size", "historical_window_end", "historical_window_size",
+                    "max_exceptions", "bad_beacon_vote_delay_layers")
 
 
 @attrs.frozen
 class GenesisParams:
-    """The protocol parameters a genesis configuration puts in force (on the tiny spec modules)."""
+    """A configuration of the Configuration tier, resolved for the modules that run (the tiny
+    preset's): the network parameters and the preset whose values the Hare, the tortoise and PoST
+    take. Functions of that preset's documents (the Hare committee and threshold) are called on
+    that preset's module: no rule is copied here."""
 
     name: str
+    genesis_time: int
+    extra_data: str
+    hrp: str
+    layer_duration_seconds: float
+    fork_epochs: dict
     layers_per_epoch: int
     layer_size: int  # proposal eligibility (rule "proposal-eligibility")
+    layer_reward: int
+    genesis_balance: int
+    poet_leaves: int
+    tick_size: int
     tortoise: dict  # TortoiseConfig fields other than layers_per_epoch
-    post: Any  # the spec's PostConfig
+    post: Any  # the running post module's PostConfig
     proving_nonces: int
     max_file_size: int
-    hare_committee: int | None  # None: the hare module's committee_for(layer)
+    hare_module: Any = attrs.field(eq=False, repr=False)  # the hare document of the parameters' preset
     hare_leaders: int
     hare_iterations: int
 
@@ -181,236 +228,78 @@ class GenesisParams:
         return attrs.evolve(tortoise.TortoiseConfig(), layers_per_epoch=self.layers_per_epoch, **self.tortoise)
 
     def committee(self, hare: Any, layer: int) -> int:
-        return hare.committee_for(layer) if self.hare_committee is None else self.hare_committee
+        """The Hare committee of a layer (hare.md `committee_for` of the parameters' preset)."""
+        return self.hare_module.committee_for(layer)
 
     def threshold(self, hare: Any, layer: int) -> int:
-        """The Hare threshold `committee // 2 + 1` (hare.md `threshold_for`) of this committee."""
-        if self.hare_committee is None:
-            return hare.threshold_for(layer)
-        return self.hare_committee // 2 + 1
-
-
-_TORTOISE_FIELDS = ("hdist", "zdist", "window_size", "historical_window_end", "historical_window_size",
-                    "max_exceptions", "bad_beacon_vote_delay_layers")
+        """The Hare threshold of a layer (hare.md `threshold_for` of the parameters' preset)."""
+        return self.hare_module.threshold_for(layer)
 
 
 def genesis_params(name: str, m: Any) -> GenesisParams:
-    """The parameters of genesis configuration `name` ("tiny" or "testnet-like") for modules `m`
+    """The Configuration tier's configuration `name` ("tiny" or "testnet-like") for modules `m`
     (the tiny preset's spec modules)."""
-    if name == "tiny":
-        post = m.post
-        return GenesisParams(name=name, layers_per_epoch=m.tortoise.LAYERS_PER_EPOCH, layer_size=LAYER_SIZE,
-                             tortoise={}, post=post.preset_config(), proving_nonces=post.PROVING_NONCES,
-                             max_file_size=post.MAX_FILE_SIZE, hare_committee=None, hare_leaders=m.hare.LEADERS,
-                             hare_iterations=m.hare.ITERATIONS_LIMIT)
-    if name != "testnet-like":
-        raise ValueError(f"unknown genesis configuration {name!r} (expected one of {', '.join(GENESIS_CONFIGS)})")
     from smspec.spec import load
 
-    # the testnet preset's values, read from the spec documents compiled for that preset (only
-    # their constants are used: every function that runs is the tiny modules' own, given these
-    # values through its parameters)
-    hare, tortoise, post = (load(module, "testnet") for module in ("hare", "tortoise", "post"))
-    if hare.COMMITTEE_UPGRADE_LAYER is not None:
-        raise ValueError("the testnet preset's Hare committee changes at a layer; testnet-like expects one committee")
+    configurations = _configurations()
+    if name not in configurations:
+        raise ValueError(f"unknown genesis configuration {name!r} (expected one of {', '.join(GENESIS_CONFIGS)})")
+    config = configurations[name]
+    source = config["parameters"]
+    running_preset = config["modules"]
+    if running_preset != m.preset:
+        raise ValueError(f"configuration {name} runs the {running_preset} modules, not {m.preset}")
+
+    def module(document: str) -> Any:
+        return getattr(m, document) if source[document] == running_preset else load(document, source[document])
+
+    hare, tortoise, post = module("hare"), module("tortoise"), module("post")
+    if post is m.post:
+        post_config = post.preset_config()
+        max_file_size = post.MAX_FILE_SIZE
+    else:
+        # the running module's PostConfig holding the other preset's values (rule testnet-like: scrypt N)
+        post_config = m.post.PostConfig(**{**attrs.asdict(post.preset_config()), "scrypt_n": m.post.SCRYPT_N})
+        max_file_size = post.MAX_FILE_SIZE
     testnet_tortoise = tortoise.TortoiseConfig()
+    network = config["network"]
+    layer_size = network["layer_size"]
+    if isinstance(layer_size, str):
+        layer_size = load("tortoise", layer_size).LAYER_SIZE
     return GenesisParams(
-        name=name,
-        layers_per_epoch=m.tortoise.LAYERS_PER_EPOCH,  # rule testnet-like: 4, not 288
-        layer_size=tortoise.LAYER_SIZE,
-        tortoise={f: getattr(testnet_tortoise, f) for f in _TORTOISE_FIELDS},
-        # the tiny module's PostConfig holding the testnet values (rule testnet-like: scrypt N)
-        post=m.post.PostConfig(**{**attrs.asdict(post.preset_config()), "scrypt_n": m.post.SCRYPT_N}),
-        proving_nonces=m.post.PROVING_NONCES,  # rule testnet-like
-        max_file_size=post.MAX_FILE_SIZE,
-        hare_committee=hare.COMMITTEE,
-        hare_leaders=hare.LEADERS,
-        hare_iterations=hare.ITERATIONS_LIMIT,
-    )
+        name=name, genesis_time=config["genesis_time"], extra_data=config["extra_data"], hrp=config["hrp"],
+        layer_duration_seconds=config["layer_duration_seconds"], fork_epochs=dict(config["fork_epochs"]),
+        layers_per_epoch=m.tortoise.LAYERS_PER_EPOCH,  # rule testnet-like: the running modules' 4
+        layer_size=layer_size, layer_reward=network["layer_reward"], genesis_balance=network["genesis_balance"],
+        poet_leaves=network["poet_leaves"], tick_size=network["tick_size"],
+        tortoise={} if tortoise is m.tortoise else {f: getattr(testnet_tortoise, f) for f in _TORTOISE_FIELDS},
+        post=post_config, proving_nonces=m.post.PROVING_NONCES, max_file_size=max_file_size,
+        hare_module=hare, hare_leaders=hare.LEADERS, hare_iterations=hare.ITERATIONS_LIMIT)
 
 
-# ---------------------------------------------------------------------------------------------
-# Wire types (rule "wire-formats")
-
-@attrs.frozen
-class WireHeader:
-    id: bytes = scale_field(Bytes(20))
-    layer: int = scale_field(Compact32)
-    height: int = scale_field(Compact64)
-
-
-@attrs.frozen
-class WireVotes:
-    base: bytes = scale_field(Bytes(20))
-    support: list = scale_field(Slice(WireHeader, 10000))
-    against: list = scale_field(Slice(WireHeader, 10000))
-    abstain: list = scale_field(Slice(Compact32, 10000))
-
-
-@attrs.frozen
-class EpochData:
-    beacon: bytes = scale_field(Bytes(4))
-    eligibilities: int = scale_field(Compact32)
-
-
-@attrs.frozen
-class Eligibility:
-    counter: int = scale_field(Compact32)
-    proof: bytes = scale_field(Bytes(80))
-
-
-@attrs.frozen
-class Proposal:
-    layer: int = scale_field(Compact32)
-    atx_id: bytes = scale_field(Bytes(32))
-    epoch_data: EpochData | None = scale_field(Option(EpochData))
-    ref: bytes | None = scale_field(Option(Bytes(20)))
-    opinion: bytes = scale_field(Bytes(32))
-    votes: WireVotes = scale_field(WireVotes)
-    eligibilities: list = scale_field(Slice(Eligibility, 1000))
-    tx_ids: list = scale_field(Slice(Bytes(32), 1000))
-    smesher: bytes = scale_field(Bytes(32))
-    signature: bytes = scale_field(Bytes(64))
-
-
-@attrs.frozen
-class Reward:
-    coinbase: bytes = scale_field(Bytes(24))
-    atx_id: bytes = scale_field(Bytes(32))
-    weight: int = scale_field(Compact64)
-
-
-@attrs.frozen
-class Block:
-    layer: int = scale_field(Compact32)
-    tick_height: int = scale_field(Compact64)
-    proposals: list = scale_field(Slice(Bytes(20), 2350))
-    tx_ids: list = scale_field(Slice(Bytes(32), 100000))
-    rewards: list = scale_field(Slice(Reward, 2350))
-
-
-@attrs.frozen
-class Certificate:
-    layer: int = scale_field(Compact32)
-    block_id: bytes = scale_field(Bytes(20))
-    block: Block | None = scale_field(Option(Block))
-    signer: bytes = scale_field(Bytes(32))
-    signature: bytes = scale_field(Bytes(64))
-
-
-@attrs.frozen
-class PoetProof:
-    epoch: int = scale_field(Compact32)
-    statement: bytes = scale_field(Bytes(32))
-    leaf_count: int = scale_field(Compact64)
-    final: bytes = scale_field(Bytes(32))
-
-
-@attrs.frozen
-class Tx:
-    principal: bytes = scale_field(Bytes(24))
-    nonce: int = scale_field(Compact64)
-    method: int = scale_field(Compact8)
-    args: bytes = scale_field(ByteSlice(1024))
-    signature: bytes = scale_field(Bytes(64))
-
-
-@attrs.frozen
-class BallotVrfMessage:
-    eligibility_type: int = scale_field(Compact16)
-    beacon: bytes = scale_field(Bytes(4))
-    epoch: int = scale_field(Compact32)
-    nonce: int = scale_field(Compact64)
-    counter: int = scale_field(Compact32)
-
-
-METHOD_SPAWN = 0
-METHOD_SPEND = 1
+# compatibility names (the devnet's defaults are the tiny configuration's)
+GENESIS_TIME = 1_700_000_000
+EXTRA_DATA = "smspec-devnet"
+POET_LEAVES = 1000
+TICK_SIZE = 100
+LAYER_SIZE = 10
+LAYER_REWARD = 1_000_000
+GENESIS_BALANCE = 10**12
 
 
 def unsigned_bytes(value: object, codec: object) -> bytes:
     """The encoding of a signed struct without its trailing 64-byte signature."""
-    return encode(value, codec)[:-64]
-
-
-def proposal_id(proposal: Proposal) -> bytes:
-    from smspec.spec.crypto import hash32
-
-    return hash32(unsigned_bytes(proposal, Proposal))[:20]
-
-
-def block_id(block: Block) -> bytes:
-    from smspec.spec.crypto import hash32
-
-    return hash32(encode(block, Block))[:20]
-
-
-def tx_id(tx: Tx) -> bytes:
-    from smspec.spec.crypto import hash32
-
-    return hash32(encode(tx, Tx))
-
-
-def poet_ref(proof: PoetProof) -> bytes:
-    from smspec.spec.crypto import hash32
-
-    return hash32(b"smspec-devnet-poet", encode(proof, PoetProof))
-
-
-def poet_work(statement: bytes, leaf_count: int) -> bytes:
-    """Rule "poet": the sequential work, `leaf_count` chained BLAKE3 hashes from the statement."""
-    from smspec.spec.crypto import hash32
-
-    value = hash32(b"smspec-devnet-poet-work", statement)
-    for _ in range(leaf_count):
-        value = hash32(value)
-    return value
-
-
-def beacon(genesis_id: bytes, epoch: int) -> bytes:
-    """Rule "beacon"."""
-    from smspec.spec.crypto import hash32
-
-    return hash32(b"smspec-devnet-beacon", genesis_id, epoch.to_bytes(4, "little"))[:4]
-
-
-def weak_coin(epoch_beacon: bytes, layer: int) -> bool:
-    """Rule "weak-coin"."""
-    from smspec.spec.crypto import hash32
-
-    return hash32(b"smspec-devnet-weakcoin", epoch_beacon, layer.to_bytes(4, "little"))[0] & 1 == 1
-
-
-def proposal_slots(weight: int, total_weight: int, layers_per_epoch: int, layer_size: int = LAYER_SIZE) -> int:
-    """Rule "proposal-eligibility": eligibility slots of an ATX in its target epoch."""
-    if total_weight == 0:
-        return 0
-    numerator = weight * layer_size * layers_per_epoch
-    return max(1, (numerator + total_weight - 1) // total_weight)
-
-
-def ballot_vrf_alpha(epoch_beacon: bytes, epoch: int, nonce: int, counter: int) -> bytes:
-    message = BallotVrfMessage(ELIGIBILITY_VOTING, epoch_beacon, epoch, nonce % 2**64, counter)
-    return encode(message, BallotVrfMessage)
-
-
-def eligible_layer(epoch: int, layers_per_epoch: int, proof: bytes) -> int:
-    return epoch * layers_per_epoch + int.from_bytes(proof[:8], "little") % layers_per_epoch
+    return rules.unsigned_bytes(encode(value, codec))
 
 
 def split_rewards(rewards: list, amount: int = LAYER_REWARD) -> list[tuple[bytes, int]]:
-    """Rule "rewards": (coinbase, amount) per reward entry."""
-    total = sum(r.weight for r in rewards)
-    if total == 0:
-        return []
-    paid = [(r.coinbase, amount * r.weight // total) for r in rewards]
-    remainder = amount - sum(p for _, p in paid)
-    coinbase, first = paid[0]
-    paid[0] = (coinbase, first + remainder)
-    return paid
+    """Rule "rewards" (spec/node.md `split_rewards`)."""
+    return rules.split_rewards(rewards, amount)
 
 
 __all__ = [
-    "Block", "Certificate", "DEVNET_RULES", "GENESIS_CONFIGS", "GenesisParams", "Eligibility", "EpochData", "PoetProof", "Proposal", "Reward", "Tx",
-    "WireHeader", "WireVotes", "decode", "encode", "genesis_params", "modules",
+    "Block", "BallotVrfMessage", "Certificate", "DEVNET_RULES", "GENESIS_CONFIGS", "GenesisParams", "Eligibility",
+    "EpochData", "PoetProof", "Proposal", "Reward", "Tx", "WireHeader", "WireVotes", "ballot_vrf_alpha", "beacon",
+    "block_id", "decode", "eligible_layer", "encode", "genesis_params", "modules", "poet_ref", "poet_work",
+    "proposal_id", "proposal_slots", "rules", "tx_id", "weak_coin",
 ]

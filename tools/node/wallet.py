@@ -71,6 +71,16 @@ def sign_tx(m: Any, genesis_id: bytes, tx: p.Tx, seed: bytes) -> p.Tx:
     return attrs.evolve(tx, signature=m.crypto.ed25519_sign(seed, tx_signed_bytes(genesis_id, tx)))
 
 
+def check_form(tx: p.Tx, template: bytes) -> None:
+    """The checks a transaction of a principal not spawned yet can take: a spend's argument
+    layout (its signature needs the owner key, which only the spawned wallet holds)."""
+    if tx.method == p.METHOD_SPEND:
+        if len(tx.args) != 24 + 8 + 64:
+            raise TxError("bad_arguments", "spend takes recipient, amount and signature")
+    elif tx.method != p.METHOD_SPAWN:
+        raise TxError("unknown_method", str(tx.method))
+
+
 # ---------------------------------------------------------------------------------------------
 # State: accounts held in an athena.InMemoryHost plus nonces
 
@@ -130,8 +140,10 @@ class State:
         if not crypto.ed25519_verify(owner, tx_signed_bytes(genesis_id, tx), tx.signature):
             raise TxError("bad_signature")
         nonce = self.nonces.get(tx.principal, 0)
-        if tx.nonce < nonce or (exact_nonce and tx.nonce != nonce):
-            raise TxError("bad_nonce", f"nonce {tx.nonce}, account nonce {nonce}")
+        if tx.nonce < nonce:
+            raise TxError("nonce_too_low", f"nonce {tx.nonce}, account nonce {nonce}")
+        if exact_nonce and tx.nonce != nonce:
+            raise TxError("nonce_gap", f"nonce {tx.nonce}, account nonce {nonce}")
 
     def execute(self, genesis_id: bytes, tx: p.Tx) -> str:
         """Apply one transaction of a block: 'skipped:<reason>', 'failed:<status>' or 'ok'."""

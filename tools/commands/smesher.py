@@ -1,0 +1,93 @@
+"""``smspec smesher``: run a smeshing service (docs/node.md).
+
+``smspec smesher run --keys DIR --post DIR --node URL [--node URL2]`` holds the identities' keys
+(``DIR/<name>.key``, mode 0600) and PoST data (``POST/<name>/`` as ``smspec post init`` makes it),
+builds and signs every message of its identities and publishes it through the first node that
+answers. Its duties come from the layer schedule of a coordinator (``smspec devnet up --tcp``
+starts smeshing services this way). ``smspec smesher check`` verifies keys and PoST data without
+running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+from smspec.tools.cli import CliError, check_output
+
+
+def _smesher(args: argparse.Namespace, nodes: list) -> object:
+    from smspec.tools.node import protocol as p
+    from smspec.tools.node.smesher import Smesher, SmesherError
+
+    for option, path in (("--keys", args.keys), ("--post", args.post)):
+        if not os.path.isdir(path):
+            raise CliError(f"{option} {path!r}: no such directory")
+    try:
+        return Smesher(args.keys, args.post, nodes, p.modules(), None, None, getattr(args, "married", False))
+    except SmesherError as error:
+        raise CliError(str(error)) from None
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from smspec.tools.commands.devnet import check_url
+    from smspec.tools.commands.node import configure_logging
+    from smspec.tools.node.smesher import SmesherError
+    from smspec.tools.node.tcp import SmesherProcess
+
+    urls = [check_url(url) for url in args.node]
+    for option, path in (("--keys", args.keys), ("--post", args.post)):
+        if not os.path.isdir(path):
+            raise CliError(f"{option} {path!r}: no such directory")
+    if args.log_file not in (None, "-"):
+        check_output(args.log_file, "--log-file")
+    try:
+        process = SmesherProcess(args.keys, args.post, urls, args.byzantine, args.married, args.log_level)
+    except SmesherError as error:
+        raise CliError(str(error)) from None
+    configure_logging(args.log_file or os.path.join(args.keys, "smesher.log"), args.log_level)
+    if not args.coordinated:
+        raise CliError("a smeshing service takes its duties from a coordinator's layer schedule (smspec devnet up "
+                       "--tcp starts it so); a self-clocked service is not implemented yet")
+    process.serve()
+    return 0
+
+
+def check_command(args: argparse.Namespace) -> int:
+    smesher = _smesher(args, [])
+    out = {ident.name: {"node_id": "0x" + ident.key.hex(), "units": ident.units} for ident in smesher.identities}
+    smesher.close()
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+def states_command(args: argparse.Namespace) -> int:
+    smesher = _smesher(args, [])
+    print(json.dumps(smesher.identity_states(), indent=1))
+    smesher.close()
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    smesher = subparsers.add_parser("smesher", help="run a smeshing service (keys, PoST, signing)",
+                                    description=__doc__)
+    sub = smesher.add_subparsers(dest="smesher_command", metavar="COMMAND")
+    run = sub.add_parser("run", help="run a smeshing service for the identities of a keys directory")
+    run.add_argument("--keys", required=True, metavar="DIR", help="identity keys (<name>.key, mode 0600)")
+    run.add_argument("--post", required=True, metavar="DIR", help="PoST data (<name>/ per identity)")
+    run.add_argument("--node", action="append", required=True, metavar="URL",
+                     help="a node's API (repeat for fail-over: the first that answers is used)")
+    run.add_argument("--married", action="store_true", help="the first two identities marry and then merge")
+    run.add_argument("--byzantine", action="store_true", help=argparse.SUPPRESS)  # devnet adversary
+    run.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), default="INFO")
+    run.add_argument("--log-file", metavar="FILE", help="log file (default KEYS/smesher.log; - for standard error)")
+    run.add_argument("--coordinated", action="store_true", help=argparse.SUPPRESS)
+    run.set_defaults(func=run_command)
+    for name, function, text in (("check", check_command, "verify the keys and PoST data; list the identities"),
+                                 ("states", states_command, "each identity's state history (IdentityState)")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("--keys", required=True, metavar="DIR")
+        command.add_argument("--post", required=True, metavar="DIR")
+        command.set_defaults(func=function)
+    smesher.set_defaults(func=lambda args: smesher.print_help() or 2)
