@@ -130,6 +130,19 @@ def opencl_score(request: pytest.FixtureRequest):
     return _opencl_engine(request, "score")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _restore_suite_backend(request: pytest.FixtureRequest):
+    """After each test module (and its module-scoped fixtures, which may select a backend of
+    their own, like the devnet's impl) the backend the suite was asked for is in force again."""
+    from smspec.impl.registry import active_backend, check_backend, use_backend
+
+    yield
+    wanted = request.config.getoption("--backend")
+    if active_backend() != wanted:
+        use_backend(wanted)
+        check_backend()
+
+
 @pytest.fixture(autouse=True)
 def _restore_backend():
     """A test that switches backends (e.g. by running a CLI command in-process) must not

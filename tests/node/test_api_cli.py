@@ -241,9 +241,11 @@ def test_mempool_caps(honest):
     devnet, _ = honest
     node = devnet.live()[3]
     m = node.m
+    initial = node.store.waiting_count(status="unchecked")
     seed = m.crypto.hash32(b"one principal")
-    many = [node.receive("tx", p.encode(w.make_spend(m, node.genesis_id, node.template, seed, n, bytes(24), 1), p.Tx))
+    sent = [w.make_spend(m, node.genesis_id, node.template, seed, n, bytes(24), 1)
             for n in range(node_module.MEMPOOL_MAX_PER_PRINCIPAL + 1)]
+    many = [node.receive("tx", p.encode(tx, p.Tx)) for tx in sent]
     assert {v.status for v in many[:-1]} == {"accepted"} and many[-1].reason == "principal_full"
     far = w.make_spend(m, node.genesis_id, node.template, m.crypto.hash32(b"far"), 10**6, bytes(24), 1)
     assert node.receive("tx", p.encode(far, p.Tx)).reason == "nonce_too_high"
@@ -253,11 +255,18 @@ def test_mempool_caps(honest):
     for i in range(limit - before + 5):
         seed = m.crypto.hash32(b"cap", i.to_bytes(4, "little"))
         tx = w.make_spend(m, node.genesis_id, node.template, seed, 0, bytes(24), 1)
+        sent.append(tx)
         verdicts.append(node.receive("tx", p.encode(tx, p.Tx)))
     assert [v.status for v in verdicts[-5:]] == ["rejected"] * 5 and verdicts[-1].reason == "pool_full"
     assert node.store.waiting_count(status="unchecked") == limit
     # nothing of it reaches a proposal (their principals are not spawned)
     assert all(node.store.tx_status(tid) == "pending" for tid in node.pending_txs())
+    # the devnet is shared by the session's tests: leave its pool as it was
+    with node.store.transaction():
+        for tx, verdict in zip(sent, [*many, *verdicts], strict=True):
+            if verdict.status == "accepted":
+                node.store.set_tx_status(p.tx_id(tx), "evicted:test_cleanup")
+    assert node.store.waiting_count(status="unchecked") == initial
 
 
 def test_cli_errors_are_one_line(capsys, tmp_path):
