@@ -24,9 +24,9 @@ from smspec.tests.spec.atx.builders import (
     World,
     atx,
     crypto,
-    node_id,
     seed,
 )
+from smspec.tests.spec.atx.builders import node_id as uncached_node_id
 
 PRESET = "tiny"
 best = load("atx_best", PRESET)
@@ -35,6 +35,7 @@ post = load("post", PRESET)
 scale = load("scale", PRESET)
 V3_FROM = 3  # epochs >= 3 are v3 in the BestWorld's configuration
 PROVE = make_prover(pb, score_chunk)
+node_id = functools.cache(uncached_node_id)  # a public key costs a pure-Python scalar multiplication
 
 
 @functools.cache
@@ -106,6 +107,7 @@ class BestWorld(World):
         initial_post: Any = None,
         previous_atxs: list | None = None,
         registered: list | None = None,
+        signed: bool = True,
     ) -> Any:
         """A signed v3 ATX of `members` (initial when `initial_post` is given) with an honest proof.
 
@@ -133,7 +135,7 @@ class BestWorld(World):
             epoch, positioning, COINBASE, previous_atxs, entries, identities, ref, nodes, leaf_index, proof,
             vrf_nonce, node_id(signer), initial=initial, marriages=marriages, marriage_atx=marriage_atx,
         )
-        return self.sign_v3(value, signer)
+        return self.sign_v3(value, signer) if signed else value
 
     def initial_parts(self, commitment: bytes, initial_post: Any) -> Any:
         return atx.InitialAtxPartsV2(commitment, initial_post)
