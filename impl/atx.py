@@ -24,6 +24,7 @@ from smspec.spec.errors import InvalidEncoding, InvalidValue
 
 if TYPE_CHECKING:  # the spec's classes, named in the replacements' signatures
     from smspec.spec.atx import ActivationTxV2, IdScheme
+    from smspec.spec.atx_best import ActivationTxV3
 
 ZERO = bytes(32)
 NODE_PREFIX = b"\x01"
@@ -83,15 +84,34 @@ def _post_scale(post: Any) -> bytes:
     return encode_compact(post.nonce, 32) + encode_compact(len(indices), 32) + indices + encode_compact(post.pow, 64)
 
 
+def _post_root(post: Any, a: bool, fallback: Any) -> bytes:
+    if a:
+        return _level_root([_u32(post.nonce), post.indices, post.pow.to_bytes(8, "little")], fallback)
+    return blake3.blake3(_post_scale(post)).digest()
+
+
+def _shared_leaves(atx: Any, a: bool, fallback: Any) -> tuple[bytes, bytes, bytes]:
+    """(initial root, previous ATXs root, marriages root): the leaves v2 and v3 share."""
+    certificates = []
+    for certificate in atx.marriages:
+        if a:
+            certificates.append(_node(certificate.reference_atx, certificate.signature))
+        else:
+            certificates.append(blake3.blake3(certificate.reference_atx + certificate.signature).digest())
+    if atx.initial is not None:
+        initial = _node(atx.initial.commitment_atx, _post_root(atx.initial.post, a, fallback))
+    else:
+        initial = ZERO
+    return initial, _padded_root(atx.previous_atxs, 8, fallback), _padded_root(certificates, 8, fallback)
+
+
 @replaces("atx", "atx_id_v2", factory=True)
 def make_atx_id_v2(spec: Any) -> Any:
     scheme_a = spec.IdScheme.A
     fallback = spec.merkle_root
 
     def post_root(post: Any, a: bool) -> bytes:
-        if a:
-            return _level_root([_u32(post.nonce), post.indices, post.pow.to_bytes(8, "little")], fallback)
-        return blake3.blake3(_post_scale(post)).digest()
+        return _post_root(post, a, fallback)
 
     def atx_id_v2(atx: ActivationTxV2, scheme: IdScheme) -> bytes:
         """The ATX v2 ID: the root of its 9-leaf tree (GS `ActivationTxV2.ID`)."""
@@ -119,30 +139,56 @@ def make_atx_id_v2(spec: Any) -> Any:
             posts_root = _padded_root(sub_roots, 8, fallback)
             leaf = membership if a else blake3.blake3(membership).digest()
             nipost_roots.append(_level_root([leaf, nipost.challenge, posts_root], fallback))
-        certificates = []
-        for certificate in atx.marriages:
-            if a:
-                certificates.append(_node(certificate.reference_atx, certificate.signature))
-            else:
-                certificates.append(blake3.blake3(certificate.reference_atx + certificate.signature).digest())
-        if atx.initial is not None:
-            initial = _node(atx.initial.commitment_atx, post_root(atx.initial.post, a))
-        else:
-            initial = ZERO
+        initial, previous_root, marriages_root = _shared_leaves(atx, a, fallback)
         leaves = [
             _pad(atx.publish_epoch, 4),
             atx.positioning_atx,
             atx.coinbase if a else atx.coinbase + bytes(8),
             initial,
-            _padded_root(prevs, 8, fallback),
+            previous_root,
             _padded_root(nipost_roots, 2, fallback),
             _pad(atx.vrf_nonce, 8),
-            _padded_root(certificates, 8, fallback),
+            marriages_root,
             ZERO if atx.marriage_atx is None else atx.marriage_atx,
         ]
         return _level_root(leaves, fallback)
 
     return atx_id_v2
+
+
+@replaces("atx_best", "atx_id_v3", factory=True)
+def make_atx_id_v3(spec: Any) -> Any:
+    """spec/atx_best.md's ID: v2's top-level tree (same shared leaves) over the one v3 NiPost."""
+    scheme_a = spec.IdScheme.A
+    fallback = spec.merkle_root
+
+    def atx_id_v3(atx: ActivationTxV3, scheme: IdScheme) -> bytes:
+        """The ATX v3 ID: the root of its 9-leaf tree."""
+        a = scheme == scheme_a
+        nipost = atx.nipost
+        nipost_leaves = [
+            spec.membership_root_v3(nipost.membership),
+            nipost.challenge,
+            spec.members_root(nipost.members),
+            nipost.identity_set_root,
+            spec.best_proof_root(nipost.proof),
+            _pad(nipost.membership_leaf_index, 8),
+        ]
+        initial, previous_root, marriages_root = _shared_leaves(atx, a, fallback)
+        leaves = [
+            _pad(atx.publish_epoch, 4),
+            atx.positioning_atx,
+            atx.coinbase if a else atx.coinbase + bytes(8),
+            initial,
+            previous_root,
+            _level_root(nipost_leaves, fallback),
+            _pad(atx.vrf_nonce, 8),
+            marriages_root,
+            ZERO if atx.marriage_atx is None else atx.marriage_atx,
+        ]
+        return _level_root(leaves, fallback)
+
+    return atx_id_v3
 
 
 # ---------------------------------------------------------------------------------------------

@@ -154,3 +154,73 @@ def call_case(inputs: dict[str, Any], spec) -> dict[str, Any]:
 for _runner in RUNNERS:
     handler("athena", _runner, "run")(run_case)
     handler("athena", _runner, "call")(call_case)
+
+
+# ---------------------------------------------------------------------------------------------
+# Wallet transactions: a call through the in-memory host, with the whole state before and after.
+
+
+def _accounts_json(host: Any) -> dict[str, Any]:
+    out = {}
+    for address in sorted(host.accounts):
+        account = host.accounts[address]
+        out[hexstr(address)] = {
+            "balance": account.balance,
+            "template": None if account.template is None else hexstr(account.template),
+            "state": hexstr(account.state),
+            "storage": {hexstr(key): hexstr(account.storage[key]) for key in sorted(account.storage)},
+        }
+    return out
+
+
+@handler("athena", "wallet", "transaction")
+def transaction(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """A transaction as the devnet runs it, through the host's dispatch (spec/athena.md, "Calls
+    between accounts").
+
+    inputs: ``accounts`` (``[{address, balance, template, state, storage}]``, the state before),
+    ``templates`` (``{address: program}``), ``message``: ``{recipient, sender (default: the
+    recipient), method (an exported name or null), args (hex), value (int), gas (int)}``; and
+    ``template`` (hex24, optional): run this template's code for the recipient instead of calling
+    the recipient's account (a spawn: the account does not exist yet); the payload then carries no
+    state. outputs: ``status``, ``gas_left``, ``gas_used`` (the gas limit minus ``gas_left``),
+    ``output`` (hex or null), ``accounts`` (the state after: ``{address: {balance, template,
+    state, storage}}``), ``templates`` (the sorted addresses of the deployed templates)."""
+    athena = spec("athena")
+    host = athena.InMemoryHost()
+    for entry in inputs.get("accounts", []):
+        account = host.account(hexbytes(entry["address"], 24))
+        account.balance = int(entry.get("balance", 0))
+        template = entry.get("template")
+        account.template = hexbytes(template, 24) if template else None
+        account.state = hexbytes(entry.get("state", "0x"))
+        account.storage = {hexbytes(k, 32): hexbytes(v, 32) for k, v in entry.get("storage", {}).items()}
+    for address, code in inputs.get("templates", {}).items():
+        host.templates[hexbytes(address, 24)] = _bytes(code)
+    message_inputs = inputs["message"]
+    recipient = hexbytes(message_inputs["recipient"], 24)
+    sender = hexbytes(message_inputs["sender"], 24) if "sender" in message_inputs else recipient
+    method = message_inputs.get("method")
+    selector = athena.method_selector(method) if method is not None else None
+    args = hexbytes(message_inputs.get("args", "0x"))
+    gas = int(message_inputs.get("gas", DEFAULT_GAS))
+    if inputs.get("template") is not None:
+        template = hexbytes(inputs["template"], 24)
+        host.current_template = template
+        message = athena.Message(recipient=recipient, sender=sender, gas=gas,
+                                 input=athena.encode_execution_payload(b"", selector, args),
+                                 value=int(message_inputs.get("value", 0)))
+        result = athena.call_program(host.templates[template], message, host, template)
+        host.current_template = ZERO_ADDRESS
+    else:
+        message = athena.Message(recipient=recipient, sender=sender, gas=gas,
+                                 input=athena.encode_payload(selector, args), value=int(message_inputs.get("value", 0)))
+        result = host.call(message)
+    return {
+        "status": result.status.name,
+        "gas_left": result.gas_left,
+        "gas_used": gas - result.gas_left,
+        "output": None if result.output is None else hexstr(result.output),
+        "accounts": _accounts_json(host),
+        "templates": sorted(hexstr(address) for address in host.templates),
+    }

@@ -13,6 +13,23 @@ Common inputs:
   no byte ``0xff``; position ``p`` of a PoST passes (``verify_post_index``) iff
   ``p < len(indices)`` and ``indices[p] != 0xff``; a VRF nonce is valid iff
   ``nonce >= num_units`` (so the units the validator passes are visible).
+
+ATX v3 (spec/atx_best.md, the best-labels ATX; vectors of the tiny preset):
+
+* ``history`` entries may also be ``{v3: hex}`` (processed with ``handle_atx_v3``).
+* ``best_verifier`` (optional): ``{k3: int, seed: hex}``; default every entry checked
+  (``SpecBestVerifier()``). Best-labels proofs are always verified for real (scrypt labels of the
+  preset); only today's PoST (initial PoSTs) and VRF nonces go through the stub.
+* ``atx/codec/decode_v3``: ``blob`` -> ``atx`` (JSON of ActivationTxV3), ``reencoded``;
+  ``atx/codec/encode_v3``: ``atx`` -> ``blob``; ``atx/id/v3``: ``blob``, ``scheme`` -> ``id``.
+* ``atx/validate/v3``: as ``validate/v2`` with a v3 blob (outputs as v2; ``num_units`` is the
+  whole units of the estimate).
+* ``atx/weight/v3``: ``verified_labels``, ``identities`` (the set with *effective* units),
+  ``tick_count`` -> ``weight_labels``, ``num_units``, ``weight``; or ``InvalidAtx``.
+* ``atx/malfeasance/detect_v3``: as ``detect`` with a v3 blob.
+* ``atx/malfeasance/invalid_entry``: inputs as ``validate/v3`` for an ATX that is *not*
+  processed: ``finding`` (null, or the invalid-entry proof against its signer).
+* ``atx/malfeasance/verify_v3``: as ``verify`` with every proof type, v3's included.
 """
 
 from __future__ import annotations
@@ -70,6 +87,15 @@ def verifier_for(inputs: dict[str, Any]) -> Any:
     return StubPostVerifier()
 
 
+def best_verifier_for(spec: Any, inputs: dict[str, Any]) -> Any:
+    """The best-labels verifier of a case: every entry, or ``k3`` entries chosen with ``seed``."""
+    best = spec("atx_best")
+    options = inputs.get("best_verifier")
+    if options is None:
+        return best.SpecBestVerifier()
+    return best.SpecBestVerifier(as_int(options["k3"]), hexbytes(options["seed"]))
+
+
 def load_state(spec: Any, inputs: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     """(atx module, malfeasance module, store, config) with the case's history replayed."""
     atx = spec("atx")
@@ -84,6 +110,8 @@ def load_state(spec: Any, inputs: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     for entry in inputs.get("history", []):
         if "v2" in entry:
             mal.handle_atx_v2(hexbytes(entry["v2"]), store, config, verifier)
+        elif "v3" in entry:
+            spec("atx_best").handle_atx_v3(hexbytes(entry["v3"]), store, config, verifier, best_verifier_for(spec, inputs))
         else:
             blob = hexbytes(entry["v1"])
             stored = atx.stored_atx_v1(
@@ -198,3 +226,103 @@ def verify_proof(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     config = load_config(atx, inputs["config"])
     envelope = spec("scale").decode(hexbytes(inputs["proof"]), mal.ATXProof)
     return {"node_id": hexstr(mal.verify_atx_proof(envelope, config, verifier_for(inputs)))}
+
+
+def finding_json(spec: Any, mal: Any, config: Any, finding: Any) -> dict[str, Any] | None:
+    """A finding with its proof as the hex of an ``ATXProof`` envelope (null where inexpressible)."""
+    if finding is None:
+        return None
+    if finding.proof is None:
+        return {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type, "proof": None}
+    body = spec("scale").encode(finding.proof, type(finding.proof))  # a proof's class is its codec
+    envelope = mal.ATXProof(mal.ATX_PROOF_VERSION, finding.proof_type, body)
+    return {
+        "node_id": hexstr(finding.node_id),
+        "proof_type": finding.proof_type,
+        "proof": hexstr(spec("scale").encode(envelope, mal.ATXProof)),
+    }
+
+
+@handler("atx", "codec", "decode_v3")
+def decode_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """inputs: blob (hex). output: atx (JSON of ActivationTxV3), reencoded (hex)."""
+    best = spec("atx_best")
+    value = best.decode_atx_v3(hexbytes(inputs["blob"]))
+    return {
+        "atx": value_to_jsonable(value, best.ActivationTxV3),
+        "reencoded": hexstr(best.encode_atx_v3(value)),
+    }
+
+
+@handler("atx", "codec", "encode_v3")
+def encode_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """inputs: atx (JSON of ActivationTxV3). output: blob (hex)."""
+    best = spec("atx_best")
+    value = value_from_jsonable(inputs["atx"], best.ActivationTxV3)
+    return {"blob": hexstr(best.encode_atx_v3(value))}
+
+
+@handler("atx", "id", "v3")
+def id_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """inputs: blob (hex ATX v3), scheme ("a"|"b"). output: id (hex32)."""
+    best = spec("atx_best")
+    value = best.decode_atx_v3(hexbytes(inputs["blob"]))
+    return {"id": hexstr(best.atx_id_v3(value, spec("atx").IdScheme(inputs["scheme"])))}
+
+
+@handler("atx", "validate", "v3")
+def validate_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """inputs: config, poet_proofs, history, verifier, best_verifier, blob. output: the stored ATX
+    and finding (null or {node_id, proof_type}); or InvalidAtx(reason) / InvalidEncoding."""
+    atx, mal, store, config = load_state(spec, inputs)
+    stored, finding = spec("atx_best").handle_atx_v3(
+        hexbytes(inputs["blob"]), store, config, verifier_for(inputs), best_verifier_for(spec, inputs)
+    )
+    out = stored_json(stored)
+    out["finding"] = None if finding is None else {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type}
+    return out
+
+
+@handler("atx", "weight", "v3")
+def weight_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """inputs: verified_labels, identities (effective units), tick_count. output: weight_labels,
+    num_units, weight."""
+    best = spec("atx_best")
+    pb = spec("post_best")
+    identities = value_from_jsonable(inputs["identities"], pb.Slice(pb.BestIdentity, pb.MAX_IDENTITIES), "identities")
+    weight_labels, num_units, weight = best.weight_v3(
+        as_int(inputs["verified_labels"]), identities, as_int(inputs["tick_count"])
+    )
+    return {"weight_labels": weight_labels, "num_units": num_units, "weight": weight}
+
+
+@handler("atx", "malfeasance", "detect_v3")
+def detect_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """inputs: as validate/v3. output: finding (null or {node_id, proof_type, proof: hex of the
+    ATXProof envelope}), malicious (sorted hex node ids marked malicious)."""
+    atx, mal, store, config = load_state(spec, inputs)
+    _, finding = spec("atx_best").handle_atx_v3(
+        hexbytes(inputs["blob"]), store, config, verifier_for(inputs), best_verifier_for(spec, inputs)
+    )
+    return {"finding": finding_json(spec, mal, config, finding), "malicious": sorted(hexstr(n) for n in store.malicious)}
+
+
+@handler("atx", "malfeasance", "invalid_entry")
+def invalid_entry(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """inputs: as validate/v3 (the ATX is not processed). output: finding (null or the
+    invalid-entry proof against the ATX's signer)."""
+    atx, mal, store, config = load_state(spec, inputs)
+    best = spec("atx_best")
+    finding = best.invalid_entry_finding(best.decode_atx_v3(hexbytes(inputs["blob"])), store, config)
+    return {"finding": finding_json(spec, mal, config, finding)}
+
+
+@handler("atx", "malfeasance", "verify_v3")
+def verify_proof_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """inputs: config, verifier, proof (hex of an ATXProof envelope of any type). output: node_id
+    (hex32) the proof convicts; or InvalidProof(reason) / InvalidEncoding."""
+    atx = spec("atx")
+    mal = spec("malfeasance")
+    config = load_config(atx, inputs["config"])
+    envelope = spec("scale").decode(hexbytes(inputs["proof"]), mal.ATXProof)
+    return {"node_id": hexstr(spec("atx_best").verify_atx_proof_v3(envelope, config, verifier_for(inputs)))}

@@ -44,6 +44,7 @@ WORKLOAD_CASES: list[tuple[str, str, str]] = [
     ("atx/codec/decode_v2", "mainnet", "round_trip_marriage"),  # decode_atx_v2, scale.decode_compact
     ("atx/codec/version", "mainnet", "v2_from_epoch_5"),  # scale.decode_prefix
     ("atx/id/v2", "mainnet", "marriage_signed_a_id_a"),  # atx_id_v2, scale.encode_compact
+    ("atx/id/v3", "tiny", "hand_assembled_a"),  # atx_id_v3
     ("crypto/signature/ed25519_sign", "mainnet", "rfc8032_test_1"),  # public_key, ed25519_sign
     ("crypto/signature/verify", "mainnet", "valid"),  # ed25519_verify
     ("crypto/merkle/root", "mainnet", "blake3_5_leaves"),  # merkle_root

@@ -28,6 +28,7 @@ COMMON = [
 SOURCES = {
     "isa": (["start.S", "isa.c"], ["-O2", "--specs=picolibc.specs"], ["-lgcc"]),
     "wallet": (["start.S", "wallet.c"], ["-O2", "--specs=picolibc.specs"], ["-lgcc"]),
+    "receiver": (["start.S", "receiver.c"], ["-O2", "--specs=picolibc.specs"], ["-lgcc"]),
     "loop": (["loop.S"], ["-nostdlib"], []),
 }
 MISSING = (

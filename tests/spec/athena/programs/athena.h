@@ -80,6 +80,21 @@ static inline void athena_spawn(const void *blob, size_t length, uint32_t addres
     __asm__ volatile("ecall" : : "r"(t0), "r"(a0), "r"(a1), "r"(a2) : "memory");
 }
 
+static inline void athena_deploy(const void *code, size_t length, uint32_t address_out[6]) {
+    register uint32_t t0 __asm__("t0") = SYS_HOST_DEPLOY;
+    register const void *a0 __asm__("a0") = code;
+    register size_t a1 __asm__("a1") = length;
+    register void *a2 __asm__("a2") = address_out;
+    __asm__ volatile("ecall" : : "r"(t0), "r"(a0), "r"(a1), "r"(a2) : "memory");
+}
+
+/* 80 bytes: received (u64), caller (24), caller template (24), callee (24). */
+static inline void athena_context(uint32_t context_out[20]) {
+    register uint32_t t0 __asm__("t0") = SYS_HOST_CONTEXT;
+    register void *a0 __asm__("a0") = context_out;
+    __asm__ volatile("ecall" : : "r"(t0), "r"(a0) : "memory");
+}
+
 static inline uint32_t athena_storage_write(const uint32_t key[8], const uint32_t value[8]) {
     register uint32_t t0 __asm__("t0") = SYS_HOST_WRITE;
     register const void *a0 __asm__("a0") = key;
