@@ -11,19 +11,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 project = "smspec"
 author = "smspec contributors"
 copyright = "2026, smspec contributors"
-extensions = ["myst_parser", "cli_reference", "spec_index"]
+extensions = ["myst_parser", "cli_reference", "spec_index", "spec_lines"]
 root_doc = "docs/index"
 # The source directory is the repository root (see the Makefile): only these files are pages.
 include_patterns = ["docs/*.md", "spec/*.md", "conformance/formats/*.md"]
 exclude_patterns = ["docs/_build/**", ".venv/**", "build/**", "vectors/**"]
 myst_enable_extensions = ["colon_fence", "deflist", "fieldlist", "attrs_inline", "dollarmath"]
 myst_heading_anchors = 4
-html_theme = "alabaster"
+# furo: a left navigation in reading order, a right "on this page" listing every definition,
+# a search box on every page and a print style without sidebars (docs/developing.md says why
+# it was chosen over pydata-sphinx-theme and sphinx-book-theme).
+html_theme = "furo"
 html_title = "smspec: the executable Spacemesh specification"
-pygments_style = "sphinx"
-# Links from the spec to files outside the documentation (research notes, source files)
-# are plain references, not documents.
-suppress_warnings = ["myst.xref_missing", "myst.header"]
+html_static_path = ["_static"]  # relative to docs/, the configuration directory
+html_css_files = ["smspec.css"]
 
 
 def setup(app):  # noqa: ANN001, ANN201 - Sphinx hook

@@ -1,0 +1,137 @@
+"""The rendered site shows what the repository holds (docs/_ext, docs/conf.py).
+
+One HTML build of the whole site (as ``make docs``: ``-W``, no suppressed warnings) is shared
+by the tests of this module; each checks one promise of the auditor's edition against the
+Markdown sources.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SPHINX = Path(sys.executable).parent / "sphinx-build"
+sys.path.insert(0, str(REPO / "docs" / "_ext"))
+
+import spec_lines  # noqa: E402  (docs/_ext is not a package)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [str(SPHINX), "-W", "-q", "-c", "docs", "-b", "html", ".", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return out
+
+
+class _Lines(HTMLParser):
+    """Text of every ``<span id="<stem>-L<N>">`` line of a page, without its number."""
+
+    def __init__(self, stem: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pattern = re.compile(rf"^{re.escape(stem)}-L(\d+)$")
+        self.lines: dict[int, list[str]] = {}
+        self.numbers: dict[int, str] = {}
+        self.current: int | None = None
+        self.depth = 0
+        self.in_number = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if self.current is None:
+            match = self.pattern.match(found.get("id") or "")
+            if tag == "span" and match:
+                self.current = int(match[1])
+                self.lines[self.current] = []
+                self.numbers[self.current] = ""
+                self.depth = 1
+            return
+        if tag == "span":
+            self.depth += 1
+            self.in_number = found.get("class") == "linenos"
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.current is not None and tag == "span":
+            self.depth -= 1
+            self.in_number = False
+            if self.depth == 0:
+                self.current = None
+
+    def handle_data(self, data: str) -> None:
+        if self.current is None:
+            return
+        if self.in_number:
+            self.numbers[self.current] += data
+        else:
+            self.lines[self.current].append(data)
+
+
+def rendered_lines(site: Path, stem: str) -> tuple[dict[int, str], dict[int, str]]:
+    parser = _Lines(stem)
+    parser.feed((site / "spec" / f"{stem}.html").read_text(encoding="utf-8"))
+    text = {n: "".join(parts).rstrip("\n") for n, parts in parser.lines.items()}
+    return text, {n: number.strip() for n, number in parser.numbers.items()}
+
+
+def test_known_definition_is_numbered_with_its_markdown_line(site: Path) -> None:
+    source = (REPO / "spec" / "hare.md").read_text(encoding="utf-8").split("\n")
+    line = next(n for n, text in enumerate(source, 1) if text.startswith("def grade_since("))
+    text, numbers = rendered_lines(site, "hare")
+    assert numbers[line] == str(line)
+    assert text[line].startswith("def grade_since(")
+
+
+@pytest.mark.parametrize("stem", sorted(p.stem for p in (REPO / "spec").glob("*.md")))
+def test_every_spec_line_shown_is_the_markdown_line_of_that_number(site: Path, stem: str) -> None:
+    source = (REPO / "spec" / f"{stem}.md").read_text(encoding="utf-8").split("\n")
+    text, numbers = rendered_lines(site, stem)
+    expected = spec_lines.numbered_lines(stem)
+    assert set(text) == expected
+    for n in expected:
+        assert numbers[n] == str(n)
+        assert text[n] == source[n - 1], f"spec/{stem}.md:{n}"
+
+
+def test_definition_anchor_search_entry_and_index_link(site: Path) -> None:
+    page = (site / "spec" / "hare.html").read_text(encoding="utf-8")
+    # a heading naming two definitions is the target of both names
+    assert re.search(r'<section id="grade-since-upstream-grade-since"[^>]*>', page)
+    assert 'id="grade_since"' in page and 'id="upstream_grade_since"' in page
+    index_text = (site / "searchindex.js").read_text(encoding="utf-8")
+    index = json.loads(index_text[index_text.index("(") + 1 : index_text.rindex(")")])
+    docnames = index["docnames"]
+    entries = [e for prefix in index["objects"].values() for e in prefix if e[4] == "grade_since"]
+    assert [(docnames[e[0]], e[3]) for e in entries] == [("spec/hare", "grade_since")]
+    definitions = (site / "docs" / "definitions.html").read_text(encoding="utf-8")
+    source = (REPO / "spec" / "hare.md").read_text(encoding="utf-8").split("\n")
+    line = next(n for n, text in enumerate(source, 1) if text.startswith("def grade_since("))
+    assert 'href="../spec/hare.html#grade_since"' in definitions
+    assert f'href="../spec/hare.html#hare-L{line}">{line}</a>' in definitions
+
+
+def test_definitions_index_names_the_backend_that_replaces_a_definition(site: Path) -> None:
+    from smspec.impl.registry import all_replacements
+
+    replaced = next(r for r in all_replacements() if r.module == "post" and r.name == "compute_labels")
+    definitions = html.unescape((site / "docs" / "definitions.html").read_text(encoding="utf-8"))
+    row = re.search(r'href="../spec/post.html#compute_labels".*?</tr>', definitions, re.S)
+    assert row is not None
+    assert replaced.backend in re.sub(r"<[^>]+>", " ", row.group(0)).split()
+
+
+def test_consecutive_headings_keeps_lines_and_code() -> None:
+    text = "# T\n## A\n#### `f`\n```python\n#### not a heading\n```\n### B\n#### `g`\n## C\n#### `h`"
+    assert spec_lines.consecutive_headings(text) == (
+        "# T\n## A\n### `f`\n```python\n#### not a heading\n```\n### B\n#### `g`\n## C\n### `h`"
+    )
