@@ -11,10 +11,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 project = "smspec"
 author = "smspec contributors"
 copyright = "2026, smspec contributors"
-extensions = ["myst_parser", "cli_reference", "spec_index", "spec_lines"]
+extensions = ["myst_parser", "cli_reference", "spec_index", "spec_lines", "decisions"]
 root_doc = "docs/index"
 # The source directory is the repository root (see the Makefile): only these files are pages.
-include_patterns = ["docs/*.md", "spec/*.md", "conformance/formats/*.md"]
+include_patterns = [
+    "docs/*.md", "spec/*.md", "conformance/formats/*.md",
+    "docs/_generated/**.md",  # test source pages the decisions and claims link to (generated)
+]
 exclude_patterns = ["docs/_build/**", ".venv/**", "build/**", "vectors/**"]
 myst_enable_extensions = ["colon_fence", "deflist", "fieldlist", "attrs_inline", "dollarmath"]
 myst_heading_anchors = 4

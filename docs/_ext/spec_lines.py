@@ -60,6 +60,9 @@ def numbered_lines(stem: str) -> set[int]:
 _numbered: dict[tuple[str, int], set[int]] = {}
 
 
+GENERATED_SOURCES = "docs/_generated/"
+
+
 def is_spec_doc(docname: str) -> bool:
     return docname.startswith("spec/") and docname.count("/") == 1
 
@@ -128,6 +131,13 @@ class NumberSpecBlocks(SphinxTransform):
     default_priority = 400
 
     def apply(self, **kwargs: Any) -> None:
+        if self.env.docname.startswith(GENERATED_SOURCES):
+            # a test file's source page: numbered from 1 by literalinclude; anchor each line
+            stem = Path(self.env.docname).stem
+            for block in self.document.findall(nodes.literal_block):
+                block.setdefault("highlight_args", {})["linespans"] = f"{stem}-"
+                block["classes"].append("spec-lines")
+            return
         if not is_spec_doc(self.env.docname):
             return
         stem = self.env.docname.split("/", 1)[1]
@@ -242,6 +252,19 @@ class SpecDomain(Domain):
         self, env: BuildEnvironment, fromdocname: str, builder: Builder, typ: str, target: str,
         node: addnodes.pending_xref, contnode: nodes.Element,
     ) -> nodes.reference | None:
+        if typ == "source":  # a test file's line, on its generated page (HTML editions only)
+            path, line = target.rsplit(":", 1)
+            docname = GENERATED_SOURCES + path
+            if builder.format != "html" or builder.name == "singlehtml":
+                return contnode  # type: ignore[return-value]
+            if docname not in env.all_docs:
+                return None
+            return make_refnode(builder, fromdocname, docname, line_anchor(Path(path).stem, int(line)), contnode)
+        if typ == "anchor":
+            docname, anchor = target.split("#", 1)
+            if docname not in env.all_docs:
+                return None
+            return make_refnode(builder, fromdocname, docname, anchor, contnode)
         if typ == "line":
             stem, line = target.split(":")
             docname = f"spec/{stem}"

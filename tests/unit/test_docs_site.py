@@ -135,3 +135,77 @@ def test_consecutive_headings_keeps_lines_and_code() -> None:
     assert spec_lines.consecutive_headings(text) == (
         "# T\n## A\n### `f`\n```python\n#### not a heading\n```\n### B\n#### `g`\n## C\n### `h`"
     )
+
+
+import decisions  # noqa: E402
+import upstream  # noqa: E402
+
+
+def test_every_decision_has_the_fixed_form_an_upstream_link_and_no_research_note() -> None:
+    found = decisions.all_decisions()
+    assert len(found) >= 80
+    problems = [f"spec/{d.stem}.md:{d.line}: {p}" for d in found for p in d.problems]
+    assert problems == []
+
+
+def test_a_decision_paragraph_is_never_inside_another_paragraph() -> None:
+    from markdown_it import MarkdownIt
+
+    inline_form = re.compile(r"\*Decision\*(?: \(|:)")
+    misplaced = []
+    for path in sorted((REPO / "spec").glob("*.md")):
+        tokens = MarkdownIt("commonmark").parse(path.read_text(encoding="utf-8"))
+        for token in tokens:
+            if token.type == "inline" and token.map is not None:
+                for match in inline_form.finditer(token.content):
+                    if match.start() != 0:
+                        misplaced.append(f"{path.name}:{token.map[0] + 1}")
+    assert misplaced == []
+
+
+def test_decision_rules_reject_what_they_should() -> None:
+    def problems(text: str) -> list[str]:
+        checks, missing = decisions.checks_in(text)
+        d = decisions.Decision("hare", 1, (decisions.FORM.match(text) or {"title": ""})["title"], text,
+                               upstream.citations(text, "hare"), checks, missing)
+        return d.problems
+
+    good = "*Decision* (late messages): go-spacemesh wraps (GS `hare3/types.go:55-57`)."
+    assert problems(good) == []
+    assert problems("*Decision*: go-spacemesh wraps (GS `hare3/types.go:55-57`).") == [
+        "does not start with '*Decision* (short title): '"
+    ]
+    assert problems("*Decision* (late messages): go-spacemesh wraps.") == ["cites no upstream file"]
+    assert problems(good + " See research §10 item 1.") == ["cites research notes outside the repository"]
+    assert problems(good + " Shown by `tests/spec/hare/test_nothing.py::test_x`.") == [
+        "names a test that does not exist: tests/spec/hare/test_nothing.py::test_x"
+    ]
+
+
+def test_citations_resolve_to_the_file_at_the_pinned_commit() -> None:
+    text = "(GS `hare3/types.go:55-57`, `hare3/hare.go:353`; PR `src/metadata.rs`) and `core/x.rs:5`"
+    urls = [c.url for c in upstream.citations(text, "athena")]
+    gs, pr, ath = (upstream.PINNED[k][1] for k in ("GS", "PR", "ATH"))
+    assert urls == [
+        f"https://github.com/spacemeshos/go-spacemesh/blob/{gs}/hare3/types.go#L55-L57",
+        f"https://github.com/spacemeshos/go-spacemesh/blob/{gs}/hare3/hare.go#L353",
+        f"https://github.com/spacemeshos/post-rs/blob/{pr}/src/metadata.rs",
+        f"https://github.com/athenavm/athena/blob/{ath}/core/x.rs#L5",
+    ]
+    assert all(len(commit) == 40 for _, commit, _ in upstream.PINNED.values())
+
+
+def test_decision_box_and_index_link_upstream_and_the_test(site: Path) -> None:
+    page = (site / "spec" / "hare.html").read_text(encoding="utf-8")
+    box = re.search(r'<div class="decision admonition" id="decision-round-numbers-above-7">(.*?)</div>', page, re.S)
+    assert box is not None
+    gs = upstream.PINNED["GS"][1]
+    assert f'href="https://github.com/spacemeshos/go-spacemesh/blob/{gs}/hare3/types.go#L17-L21"' in box.group(1)
+    index = (site / "docs" / "decisions.html").read_text(encoding="utf-8")
+    assert 'href="../spec/hare.html#decision-round-numbers-above-7"' in index
+    source = (REPO / "tests/spec/hare/test_messages.py").read_text(encoding="utf-8").split("\n")
+    line = next(n for n, text in enumerate(source, 1) if '"round_8_rejected"' in text)
+    link = f'href="_generated/tests/spec/hare/test_messages.py.html#test_messages-L{line}"'
+    assert link in index
+    shown = (site / "docs/_generated/tests/spec/hare/test_messages.py.html").read_text(encoding="utf-8")
+    assert f'<span id="test_messages-L{line}">' in shown
