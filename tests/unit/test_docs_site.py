@@ -209,3 +209,46 @@ def test_decision_box_and_index_link_upstream_and_the_test(site: Path) -> None:
     assert link in index
     shown = (site / "docs/_generated/tests/spec/hare/test_messages.py.html").read_text(encoding="utf-8")
     assert f'<span id="test_messages-L{line}">' in shown
+
+
+def _page_titles() -> dict[str, str]:
+    from markdown_it import MarkdownIt
+
+    titles = {}
+    for path in [*REPO.glob("spec/*.md"), *REPO.glob("docs/*.md"), *REPO.glob("conformance/formats/*.md")]:
+        tokens = MarkdownIt("commonmark").parse(path.read_text(encoding="utf-8"))
+        first = next(i for i, t in enumerate(tokens) if t.type == "heading_open")
+        assert tokens[first].tag == "h1", path
+        titles[str(path.relative_to(REPO))] = tokens[first + 1].content
+    return titles
+
+
+def test_page_titles_are_unique() -> None:
+    titles = _page_titles()
+    assert len(set(titles.values())) == len(titles), sorted(titles.values())
+
+
+def test_navigation_reading_order_and_guides_listed_once(site: Path) -> None:
+    import spec_order
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    order = [m for m in re.findall(r"`spec/([a-z0-9_]+)\.md`", readme.split("The spec documents:")[1])]
+    assert spec_order.reading_order()[: len(order)] == order
+    assert set(spec_order.reading_order()) == {p.stem for p in (REPO / "spec").glob("*.md")}
+    page = (site / "docs" / "cli.html").read_text(encoding="utf-8")  # a page without a toctree
+    nav = re.findall(r'<a class="reference internal" href="([^"#]+)">', page.split('class="sidebar-tree"')[1])
+    assert len(nav) == len(set(nav)), [n for n in nav if nav.count(n) > 1]
+    spec_links = [n.split("/")[-1][: -len(".html")] for n in nav if n.startswith("../spec/")]
+    assert spec_links == spec_order.reading_order()
+
+
+def test_search_finds_a_definition_by_name(site: Path) -> None:
+    text = (site / "searchindex.js").read_text(encoding="utf-8")
+    index = json.loads(text[text.index("(") + 1 : text.rindex(")")])
+    names = {e[4] for prefix in index["objects"].values() for e in prefix}
+    from smspec.spec._markdown import parse_document
+
+    heading_names = {
+        n for p in (REPO / "spec").glob("*.md") for names in parse_document(p).headings.values() for n in names
+    }
+    assert heading_names <= names
