@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 project = "smspec"
 author = "smspec contributors"
 copyright = "2026, smspec contributors"
-extensions = ["myst_parser", "cli_reference", "spec_index", "spec_lines", "decisions"]
+extensions = ["myst_parser", "cli_reference", "spec_index", "spec_lines", "decisions", "internal_links"]
 root_doc = "docs/index"
 # The source directory is the repository root (see the Makefile): only these files are pages.
 include_patterns = [

@@ -252,3 +252,33 @@ def test_search_finds_a_definition_by_name(site: Path) -> None:
         n for p in (REPO / "spec").glob("*.md") for names in parse_document(p).headings.values() for n in names
     }
     assert heading_names <= names
+
+
+def test_no_warning_is_suppressed() -> None:
+    conf = (REPO / "docs" / "conf.py").read_text(encoding="utf-8")
+    assert "suppress_warnings" not in conf
+    assert '"internal_links"' in conf
+
+
+def test_internal_link_check_finds_a_missing_page_and_a_missing_anchor(tmp_path: Path) -> None:
+    import internal_links
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "index.html").write_text(
+        '<a href="sub/a.html#here">ok</a> <a href="sub/a.html#gone">x</a> <a href="nope.html">y</a>'
+        ' <a href="https://example.org/x#y">external</a> <a href="#top">self</a>',
+        encoding="utf-8",
+    )
+    (tmp_path / "sub" / "a.html").write_text('<p id="here">a</p> <a href="../index.html#top">up</a>', encoding="utf-8")
+    assert internal_links.broken_links(tmp_path) == [
+        "index.html: #top (no id 'top')",
+        "index.html: nope.html (no such file)",
+        "index.html: sub/a.html#gone (no id 'gone')",
+        "sub/a.html: ../index.html#top (no id 'top')",
+    ]
+
+
+def test_built_site_has_no_broken_internal_link(site: Path) -> None:
+    import internal_links
+
+    assert internal_links.broken_links(site) == []
