@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 project = "smspec"
 author = "smspec contributors"
 copyright = "2026, smspec contributors"
-extensions = ["myst_parser", "cli_reference", "spec_index", "spec_lines", "decisions", "internal_links"]
+extensions = ["myst_parser", "cli_reference", "spec_index", "spec_lines", "decisions", "claims", "figures", "internal_links"]
 root_doc = "docs/index"
 # The source directory is the repository root (see the Makefile): only these files are pages.
 include_patterns = [
@@ -24,6 +24,7 @@ myst_heading_anchors = 4
 # furo: a left navigation in reading order, a right "on this page" listing every definition,
 # a search box on every page and a print style without sidebars (docs/developing.md says why
 # it was chosen over pydata-sphinx-theme and sphinx-book-theme).
+graphviz_output_format = "svg"
 html_theme = "furo"
 html_title = "smspec: the executable Spacemesh specification"
 html_static_path = ["_static"]  # relative to docs/, the configuration directory

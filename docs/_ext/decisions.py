@@ -222,8 +222,10 @@ class SpecDecisions(SphinxDirective):
 def write_pages(app: Sphinx) -> None:
     """The test source pages the decisions (and claims) link to."""
     from checks import GENERATED, write_source_pages
+    from claims import all_claims
 
     paths = {c.path for d in all_decisions() for c in d.checks if c.path}
+    paths |= {c.path for claim in all_claims() for c in claim.checks}
     keep = {GENERATED / f"{p}.md" for p in paths}
     if GENERATED.exists():
         for old in GENERATED.rglob("*.md"):

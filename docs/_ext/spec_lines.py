@@ -45,13 +45,14 @@ def spec_stems() -> set[str]:
 
 
 def numbered_lines(stem: str) -> set[int]:
-    """The lines of ``spec/<stem>.md`` shown with a number (the inside of every fenced block)."""
+    """The lines of ``spec/<stem>.md`` shown with a number (the inside of every fenced code block;
+    a ``{directive}`` fence, such as a figure, is not code)."""
     path = SPEC_DIR / f"{stem}.md"
     key = (stem, path.stat().st_mtime_ns)
     if key not in _numbered:
         found: set[int] = set()
         for token in _heading_parser.parse(path.read_text(encoding="utf-8")):
-            if token.type == "fence" and token.map is not None:
+            if token.type == "fence" and token.map is not None and not token.info.startswith("{"):
                 found.update(range(token.map[0] + 2, token.map[1]))
         _numbered[key] = found
     return _numbered[key]
@@ -251,6 +252,16 @@ class SpecDomain(Domain):
     def resolve_xref(
         self, env: BuildEnvironment, fromdocname: str, builder: Builder, typ: str, target: str,
         node: addnodes.pending_xref, contnode: nodes.Element,
+    ) -> nodes.reference | None:
+        ref = self._resolve(env, fromdocname, builder, typ, target, contnode)
+        if ref is not None and builder.name == "singlehtml" and "#" in ref.get("refuri", ""):
+            # one page: the anchor alone (line and definition ids are unique across documents)
+            ref["refuri"] = "#" + ref["refuri"].rsplit("#", 1)[1]
+        return ref
+
+    def _resolve(
+        self, env: BuildEnvironment, fromdocname: str, builder: Builder, typ: str, target: str,
+        contnode: nodes.Element,
     ) -> nodes.reference | None:
         if typ == "source":  # a test file's line, on its generated page (HTML editions only)
             path, line = target.rsplit(":", 1)

@@ -282,3 +282,112 @@ def test_built_site_has_no_broken_internal_link(site: Path) -> None:
     import internal_links
 
     assert internal_links.broken_links(site) == []
+
+
+import claims  # noqa: E402
+
+
+@pytest.mark.parametrize("stem", sorted(p.stem for p in (REPO / "spec").glob("*.md")))
+def test_claims_section_has_the_format_and_its_tests_exist(stem: str) -> None:
+    found, problems = claims.parse_claims(stem)
+    assert problems == []
+    assert found, f"spec/{stem}.md names no claim"
+    assert [f"{c.name}: {p}" for c in found for p in c.problems] == []
+
+
+def test_claims_parser_rejects_a_missing_test_and_a_bad_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "x.md").write_text(
+        "# X\n\n## Claims\n\n| claim | property | checked by | kind |\n| --- | --- | --- | --- |\n"
+        "| `a` | p | `tests/spec/hare/test_simulation.py::test_deterministic` | simulation |\n"
+        "| `b` | p | `tests/spec/hare/test_simulation.py::test_nothing` | guess |\n\n## Non-normative notes\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(claims, "SPEC_DIR", tmp_path)
+    found, problems = claims.parse_claims("x")
+    assert problems == []
+    assert [c.problems for c in found] == [
+        [],
+        ["names a test that does not exist: tests/spec/hare/test_simulation.py::test_nothing", "names no test",
+         "kind 'guess' is not one of example, vectors, hypothesis, crosshair, simulation, model-check"],
+    ]
+
+
+def test_claim_status_comes_from_the_record() -> None:
+    claim = next(c for c in claims.all_claims() if c.stem == "scale" and c.name == "round_trip")
+    check = claim.checks[0]
+    digest = __import__("hashlib").sha256((REPO / check.path).read_bytes()).hexdigest()
+    record = {"files": {check.path: digest}, "tests": {check.name: {"outcome": "passed", "seconds": 2.5, "examples": 300}}}
+    assert claims.status(claim, record) == ("passed", "1 test run, 300 Hypothesis examples, 2.5 s")
+    record["files"][check.path] = "0" * 64
+    assert claims.status(claim, record)[0] == "passed (stale: a test file changed since)"
+    assert claims.status(claim, {"files": {}, "tests": {}}) == ("not recorded", "-")
+
+
+def test_recording_plugin_counts_hypothesis_examples(tmp_path: Path) -> None:
+    (tmp_path / "test_x.py").write_text(
+        "from hypothesis import given, settings, strategies as st\n\n"
+        "@settings(max_examples=37, database=None)\n@given(st.integers())\ndef test_h(n):\n    assert n == n\n\n"
+        "def test_plain():\n    pass\n",
+        encoding="utf-8",
+    )
+    record = tmp_path / "record.jsonl"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "smspec.tools.claims_record",
+         "-o", "addopts=", str(tmp_path / "test_x.py")],
+        cwd=tmp_path, capture_output=True, text=True, env={**__import__("os").environ, "SMSPEC_CLAIMS_RECORD": str(record)},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    entries = {json.loads(line)["nodeid"].split("::")[1]: json.loads(line) for line in record.read_text().splitlines()}
+    assert entries["test_h"]["outcome"] == "passed" and entries["test_h"]["examples"] == 37
+    assert entries["test_plain"]["examples"] is None
+
+
+def test_claims_page_shows_the_recorded_status(site: Path) -> None:
+    page = html.unescape((site / "docs" / "claims.html").read_text(encoding="utf-8"))
+    record = claims.load_record()
+    claim = next(c for c in claims.all_claims() if c.stem == "scale" and c.name == "round_trip")
+    verdict, amount = claims.status(claim, record)
+    text = re.sub(r"<[^>]+>", "", page)
+    assert f"{verdict}: {amount}" in text
+    assert 'href="_generated/tests/spec/scale/test_fuzz.py.html#test_fuzz-L' in page
+
+
+import figures  # noqa: E402
+
+
+def test_hare_figure_follows_the_spec_round_sequence() -> None:
+    from smspec.spec import hare
+
+    dot = figures.hare_rounds()
+    edges = re.findall(r"^  r(\d)_(\d) -> r(\d)_(\d);$", dot, re.M)
+    for a_iter, a_round, b_iter, b_round in edges:
+        following = hare.next_iter_round(hare.IterRound(int(a_iter), hare.Round(int(a_round))))
+        assert (following.iter, int(following.round)) == (int(b_iter), int(b_round))
+    assert edges[0][:2] == ("0", str(int(hare.Round.PREROUND)))
+    assert len(edges) == 14  # iteration 0 skips hardlock: 7 rounds, then 8, then hardlock of iteration 2
+
+
+@pytest.mark.parametrize("name", sorted(figures.FIGURES))
+def test_figure_renders_with_graphviz(name: str) -> None:
+    import shutil
+
+    dot = shutil.which("dot")
+    if dot is None:
+        pytest.skip("graphviz's dot is not installed (scripts/setup-system.sh installs it)")
+    result = subprocess.run([dot, "-Tsvg"], input=figures.FIGURES[name](), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert result.stdout.lstrip().startswith("<?xml")
+
+
+def test_every_figure_is_on_its_spec_page(site: Path) -> None:
+    pages = {"hare-rounds": "hare", "tortoise-modes": "tortoise", "atx-marriage": "atx", "post-pipeline": "post"}
+    assert set(pages) == set(figures.FIGURES)
+    for name, stem in pages.items():
+        page = (site / "spec" / f"{stem}.html").read_text(encoding="utf-8")
+        figure = re.search(rf'<figure class="[^"]*" id="figure-{name}">(.*?)</figure>', page, re.S)
+        assert figure is not None, name
+        image = re.search(r'(?:src|data)="([^"]*graphviz-[0-9a-f]+\.svg)"', figure.group(1))
+        assert image is not None and (site / "spec" / image.group(1)).resolve().is_file()
+    best = (site / "spec" / "post_best.html").read_text(encoding="utf-8")
+    assert "post_best_weights.svg" in best and "post_best_split.svg" in best
