@@ -52,6 +52,19 @@ docs: setup
 	$(VENV)/sphinx-build -W -q -c docs -b html . docs/_build/html
 	$(VENV)/sphinx-build -W -q -c docs -b singlehtml . docs/_build/singlehtml
 
+# The PDF edition (Debian's TeX Live, installed on first use: SMSPEC_DOCS_PDF=1), and a check
+# that no code line runs past the margin.
+docs-pdf: setup
+	SMSPEC_DOCS_PDF=1 bash scripts/setup-system.sh
+	$(VENV)/sphinx-build -W -q -c docs -b latex . docs/_build/latex
+	cd docs/_build/latex && latexmk -pdf -interaction=nonstopmode -halt-on-error -quiet smspec.tex >/dev/null
+	$(VENV)/python -m smspec.tools.docs_pdf_check docs/_build/latex/smspec
+
+# Screenshots of the site and the PDF in headless chromium (docs/_build/screenshots/*.png), each
+# checked for what it must show (tools/docs_screenshots.py).
+docs-screenshots: docs docs-pdf
+	$(VENV)/python -m smspec.tools.docs_screenshots
+
 # Run the tests the spec documents' Claims sections name; records docs/claims-record.json.
 claims: setup
 	$(VENV)/python -m smspec.tools.claims_run --jobs $(JOBS)

@@ -11,7 +11,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 project = "smspec"
 author = "smspec contributors"
 copyright = "2026, smspec contributors"
-extensions = ["myst_parser", "cli_reference", "spec_index", "spec_lines", "decisions", "claims", "figures", "internal_links"]
+extensions = ["myst_parser", "cli_reference", "spec_index", "spec_lines", "decisions", "claims", "figures", "internal_links",
+              "sphinxcontrib.rsvgconverter"]  # SVG figures as PDF in the LaTeX edition (rsvg-convert)
 root_doc = "docs/index"
 # The source directory is the repository root (see the Makefile): only these files are pages.
 include_patterns = [
@@ -36,3 +37,28 @@ def setup(app):  # noqa: ANN001, ANN201 - Sphinx hook
 
     # Illustrative (non-normative) code blocks are highlighted like Python but never run.
     app.add_lexer("python-example", PythonLexer)
+
+# The PDF edition (make docs-pdf): Sphinx's LaTeX builder through Debian's TeX Live. Long code
+# lines wrap, forced even where a line has no break point, so no normative line is clipped.
+latex_engine = "pdflatex"
+latex_documents = [(root_doc, "smspec.tex", html_title, author, "manual")]
+latex_elements = {
+    "papersize": "a4paper",
+    "pointsize": "10pt",
+    "sphinxsetup": "verbatimwrapslines=true, verbatimforcewraps=true, verbatimmaxoverfull=0, verbatimmaxunderfull=0",
+    # characters of the documents that pdflatex's utf8 input does not know
+    "preamble": r"""
+\usepackage{newunicodechar}
+\newunicodechar{‖}{\ensuremath{\Vert}}
+\newunicodechar{≥}{\ensuremath{\geq}}
+\newunicodechar{≤}{\ensuremath{\leq}}
+\newunicodechar{→}{\ensuremath{\rightarrow}}
+\newunicodechar{−}{\ensuremath{-}}
+\newunicodechar{≈}{\ensuremath{\approx}}
+\newunicodechar{²}{\ensuremath{^{2}}}
+\newunicodechar{³}{\ensuremath{^{3}}}
+\newunicodechar{Σ}{\ensuremath{\Sigma}}
+\newunicodechar{Γ}{\ensuremath{\Gamma}}
+""",
+}
+latex_show_urls = "no"

@@ -133,7 +133,9 @@ def _shown(check: Check) -> nodes.Node:
     span += nodes.Text(f"{check.kind} ")
     span += _check_reference(check)
     if check.kind == "vector":
-        span += nodes.Text(f" ({check.detail})")
+        span += nodes.Text(" (")
+        span += nodes.literal(check.detail, check.detail)
+        span += nodes.Text(")")
     return span
 
 

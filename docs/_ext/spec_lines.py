@@ -32,6 +32,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.highlighting import PygmentsBridge
 from sphinx.roles import XRefRole
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.nodes import make_refnode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,6 +208,30 @@ class LinkLineReferences(SphinxTransform):
             literal.replace_self(ref)
 
 
+class BreakableLiterals(SphinxPostTransform):
+    """LaTeX edition: long inline code may break after ``_ / : , . -`` and inside long runs of
+    digits (test paths, 77-digit constants), so no table cell or line runs into the margin."""
+
+    default_priority = 800
+    formats = ("latex",)
+    POINTS = re.compile(r"(?<=[_/:,.\-])|(?<=[0-9]{12})(?=[0-9])")
+
+    def run(self, **kwargs: Any) -> None:
+        for literal in list(self.document.findall(nodes.literal)):
+            if isinstance(literal, nodes.literal_block) or len(literal.astext()) < 10:
+                continue
+            if len(literal.children) != 1 or not isinstance(literal[0], nodes.Text):
+                continue
+            pieces = [p for p in self.POINTS.split(literal.astext()) if p]
+            if len(pieces) < 2:
+                continue
+            literal.children = []
+            for k, piece in enumerate(pieces):
+                if k:
+                    literal += nodes.raw("", r"\allowbreak{}", format="latex")
+                literal += nodes.Text(piece)
+
+
 class SpecDomain(Domain):
     """Definitions of the spec documents, as objects the search and the index know."""
 
@@ -314,5 +339,6 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.add_transform(NumberSpecBlocks)
     app.add_transform(DefinitionTargets)
     app.add_transform(LinkLineReferences)
+    app.add_post_transform(BreakableLiterals)
     app.connect("missing-reference", missing_reference)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}

@@ -391,3 +391,32 @@ def test_every_figure_is_on_its_spec_page(site: Path) -> None:
         assert image is not None and (site / "spec" / image.group(1)).resolve().is_file()
     best = (site / "spec" / "post_best.html").read_text(encoding="utf-8")
     assert "post_best_weights.svg" in best and "post_best_split.svg" in best
+
+
+def test_pdf_check_refuses_an_overfull_code_line_only() -> None:
+    from smspec.tools import docs_pdf_check
+
+    tex = "a\n\\begin{sphinxVerbatim}[numbers=left]\nlong line\n\\end{sphinxVerbatim}\nb\n"
+    text_only = "Overfull \\hbox (12.5pt too wide) in paragraph at lines 5--5\n"
+    in_code = "Overfull \\hbox (40.0pt too wide) detected at line 3\n"
+    assert docs_pdf_check.overfull_in_code(tex, text_only) == ([], 1)
+    assert docs_pdf_check.overfull_in_code(tex, in_code) == (["tex lines 3-3: 40.0pt too wide"], 0)
+
+
+@pytest.mark.slow
+def test_screenshots_of_the_site_and_the_pdf(tmp_path: Path) -> None:
+    """make docs and make docs-pdf first; about a minute (chromium, pdftoppm)."""
+    import shutil
+
+    pytest.importorskip("playwright")
+    if not Path("/usr/bin/chromium").exists() or shutil.which("pdftoppm") is None:
+        pytest.skip("chromium and poppler-utils: SMSPEC_DOCS_PDF=1 bash scripts/setup-system.sh")
+    site = REPO / "docs" / "_build" / "html"
+    if not (site / "search.html").exists():
+        pytest.skip("no built site: make docs")
+    result = subprocess.run(
+        [sys.executable, "-m", "smspec.tools.docs_screenshots", "--out", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {p.name for p in tmp_path.glob("*.png")} >= {"search.png", "definition.png", "decisions.png", "claims.png"}
