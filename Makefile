@@ -2,7 +2,7 @@
 #   make run       the main job: a 4-node local devnet running the whole protocol (tiny preset)
 #   make test      lint, the test suite (spec and impl backends), vector determinism, docs
 #   make vectors   generate every conformance vector and check it on every backend
-.PHONY: setup run test lint pytest pytest-impl pytest-gpu test-slow vectors vectors-check docs coverage clean
+.PHONY: setup run test lint pytest pytest-impl pytest-gpu test-slow vectors vectors-check docs docs-pdf docs-screenshots claims coverage clean
 
 VENV := .venv/bin
 SMSPEC := $(VENV)/smspec
@@ -46,8 +46,28 @@ vectors: setup
 vectors-check: setup
 	$(SMSPEC) vectors generate --check --quiet
 
+# The site (HTML, with a check of every internal link) and the single-page edition; -W and no
+# suppressed warnings. docs-pdf needs Debian's LaTeX (scripts/setup-system.sh installs it).
 docs: setup
 	$(VENV)/sphinx-build -W -q -c docs -b html . docs/_build/html
+	$(VENV)/sphinx-build -W -q -c docs -b singlehtml . docs/_build/singlehtml
+
+# The PDF edition (Debian's TeX Live, installed on first use: SMSPEC_DOCS_PDF=1), and a check
+# that no code line runs past the margin.
+docs-pdf: setup
+	SMSPEC_DOCS_PDF=1 bash scripts/setup-system.sh
+	$(VENV)/sphinx-build -W -q -c docs -b latex . docs/_build/latex
+	cd docs/_build/latex && latexmk -pdf -interaction=nonstopmode -halt-on-error -quiet smspec.tex >/dev/null
+	$(VENV)/python -m smspec.tools.docs_pdf_check docs/_build/latex/smspec
+
+# Screenshots of the site and the PDF in headless chromium (docs/_build/screenshots/*.png), each
+# checked for what it must show (tools/docs_screenshots.py).
+docs-screenshots: docs docs-pdf
+	$(VENV)/python -m smspec.tools.docs_screenshots
+
+# Run the tests the spec documents' Claims sections name; records docs/claims-record.json.
+claims: setup
+	$(VENV)/python -m smspec.tools.claims_run --jobs $(JOBS)
 
 clean:
 	rm -rf build docs/_build

@@ -11,19 +11,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 project = "smspec"
 author = "smspec contributors"
 copyright = "2026, smspec contributors"
-extensions = ["myst_parser", "cli_reference", "spec_index"]
+extensions = ["myst_parser", "cli_reference", "spec_index", "spec_lines", "decisions", "claims", "figures", "internal_links",
+              "sphinxcontrib.rsvgconverter"]  # SVG figures as PDF in the LaTeX edition (rsvg-convert)
 root_doc = "docs/index"
 # The source directory is the repository root (see the Makefile): only these files are pages.
-include_patterns = ["docs/*.md", "spec/*.md", "conformance/formats/*.md"]
+include_patterns = [
+    "docs/*.md", "spec/*.md", "conformance/formats/*.md",
+    "docs/_generated/**.md",  # test source pages the decisions and claims link to (generated)
+]
 exclude_patterns = ["docs/_build/**", ".venv/**", "build/**", "vectors/**"]
 myst_enable_extensions = ["colon_fence", "deflist", "fieldlist", "attrs_inline", "dollarmath"]
 myst_heading_anchors = 4
-html_theme = "alabaster"
+# furo: a left navigation in reading order, a right "on this page" listing every definition,
+# a search box on every page and a print style without sidebars (docs/developing.md says why
+# it was chosen over pydata-sphinx-theme and sphinx-book-theme).
+graphviz_output_format = "svg"
+html_theme = "furo"
 html_title = "smspec: the executable Spacemesh specification"
-pygments_style = "sphinx"
-# Links from the spec to files outside the documentation (research notes, source files)
-# are plain references, not documents.
-suppress_warnings = ["myst.xref_missing", "myst.header"]
+html_static_path = ["_static"]  # relative to docs/, the configuration directory
+html_css_files = ["smspec.css"]
 
 
 def setup(app):  # noqa: ANN001, ANN201 - Sphinx hook
@@ -31,3 +37,28 @@ def setup(app):  # noqa: ANN001, ANN201 - Sphinx hook
 
     # Illustrative (non-normative) code blocks are highlighted like Python but never run.
     app.add_lexer("python-example", PythonLexer)
+
+# The PDF edition (make docs-pdf): Sphinx's LaTeX builder through Debian's TeX Live. Long code
+# lines wrap, forced even where a line has no break point, so no normative line is clipped.
+latex_engine = "pdflatex"
+latex_documents = [(root_doc, "smspec.tex", html_title, author, "manual")]
+latex_elements = {
+    "papersize": "a4paper",
+    "pointsize": "10pt",
+    "sphinxsetup": "verbatimwrapslines=true, verbatimforcewraps=true, verbatimmaxoverfull=0, verbatimmaxunderfull=0",
+    # characters of the documents that pdflatex's utf8 input does not know
+    "preamble": r"""
+\usepackage{newunicodechar}
+\newunicodechar{‖}{\ensuremath{\Vert}}
+\newunicodechar{≥}{\ensuremath{\geq}}
+\newunicodechar{≤}{\ensuremath{\leq}}
+\newunicodechar{→}{\ensuremath{\rightarrow}}
+\newunicodechar{−}{\ensuremath{-}}
+\newunicodechar{≈}{\ensuremath{\approx}}
+\newunicodechar{²}{\ensuremath{^{2}}}
+\newunicodechar{³}{\ensuremath{^{3}}}
+\newunicodechar{Σ}{\ensuremath{\Sigma}}
+\newunicodechar{Γ}{\ensuremath{\Gamma}}
+""",
+}
+latex_show_urls = "no"
