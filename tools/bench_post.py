@@ -67,9 +67,10 @@ def _timed(function, *args):
 def run(args: argparse.Namespace) -> None:
     post = spec.load("post", "mainnet")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    peer = ScryptJane(args.scrypt_jane) if args.scrypt_jane else None  # a bad path is refused before any run
     print(f"machine: {os.cpu_count()} logical CPUs, load average {load:.2f} (shared: figures are per CPU-second)")
     if not args.no_init:
-        init_runs(post, args)
+        init_runs(post, args, peer)
     if not args.no_prove:
         prove_runs(post, args)
     if args.k2pow_hashes:
@@ -118,14 +119,13 @@ class ScryptJane:
         return b"".join(labels)
 
 
-def init_runs(post, args: argparse.Namespace) -> None:
+def init_runs(post, args: argparse.Namespace, peer: ScryptJane | None = None) -> None:
     from smspec.impl import post as impl
 
     n = args.scrypt_n
     commitment = post.compute_commitment(bytes(32), bytes(32))
     spec_compute = post.__dict__.get("__spec_originals__", {}).get("compute_labels", post.compute_labels)
     runs = [("spec", spec_compute, args.spec_labels, 1), ("impl (numpy)", impl.compute_labels, args.impl_labels, args.rounds)]
-    peer = ScryptJane(args.scrypt_jane) if args.scrypt_jane else None
     if peer is not None:
         runs.append(("C scrypt-jane (one core)", peer.compute_labels, args.c_labels, args.rounds))
     from smspec.gpu import opencl_available
