@@ -40,6 +40,14 @@ import nacl.exceptions
 from smspec.impl.registry import replaces
 from smspec.spec.errors import InvalidValue
 
+try:  # pycryptodome's native Ed25519 point (decompression, doubling): proof-to-hash without
+    # libsodium's re-decompression per doubling; libsodium's additions where it is missing
+    from Crypto.PublicKey._point import EccPoint
+
+    _decode_native: Callable[[bytes, str], Any] | None = EccPoint._decode_eddsa
+except (ImportError, AttributeError):
+    _decode_native = None
+
 P = 2**255 - 19
 L = 2**252 + 27742317777372353535851937790883648493
 SQRT_M1 = pow(2, (P - 1) // 4, P)
@@ -223,6 +231,25 @@ def _vrf_verify_factory(spec: ModuleType) -> Callable[..., Any]:
     return vrf_verify
 
 
+def _times_eight(encoded: bytes, exact: Callable[..., Any], proof: bytes) -> bytes:
+    """encode(8·P) of a canonical encoding; a point off the curve goes to ``exact(proof)``, which
+    raises the spec's malformed_proof."""
+    if _decode_native is not None:
+        try:
+            point = _decode_native(encoded, "Ed25519")
+        except ValueError:
+            return bytes(exact(proof))
+        point.double().double().double()
+        x, y = point.xy
+        return (y | (x & 1) << 255).to_bytes(32, "little")
+    try:  # libsodium's addition takes any point on the curve
+        for _ in range(3):
+            encoded = sodium.crypto_core_ed25519_add(encoded, encoded)
+    except nacl.exceptions.RuntimeError:
+        return bytes(exact(proof))
+    return bytes(encoded)
+
+
 @replaces("crypto", "vrf_proof_to_hash", factory=True)
 def _vrf_proof_to_hash_factory(spec: ModuleType) -> Callable[..., Any]:
     exact = _original(spec, "vrf_proof_to_hash")
@@ -235,14 +262,7 @@ def _vrf_proof_to_hash_factory(spec: ModuleType) -> Callable[..., Any]:
         y = encoded & Y_MASK
         if y >= P or (encoded >> 255 and y in (1, P - 1)):
             return bytes(exact(proof))  # not a canonical encoding: malformed_proof
-        try:
-            # three doublings: libsodium's addition takes any point on the curve
-            point = proof[:32]
-            for _ in range(3):
-                point = sodium.crypto_core_ed25519_add(point, point)
-        except nacl.exceptions.RuntimeError:
-            return bytes(exact(proof))  # not on the curve: malformed_proof
-        return hashlib.sha512(SUITE + b"\x03" + bytes(point) + b"\x00").digest()
+        return hashlib.sha512(SUITE + b"\x03" + _times_eight(proof[:32], exact, proof) + b"\x00").digest()
 
     return vrf_proof_to_hash
 
