@@ -195,6 +195,9 @@ def test_dask_local_cluster_is_byte_identical(tmp_path, single):
     assert init(tmp_path / "d", "--cluster", "local:2", "--work", str(tmp_path / "work")) == 0
     assert contents(tmp_path / "d") == single
     assert sorted(os.listdir(tmp_path / "work")) == ["labels-0-40", "labels-40-80"]
+    # a rerun checks the finished directory (no cluster is started) and changes nothing
+    assert init(tmp_path / "d", "--cluster", "local:2", "--work", str(tmp_path / "work")) == 0
+    assert contents(tmp_path / "d") == single
 
 
 @pytest.mark.gpu

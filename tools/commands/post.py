@@ -9,6 +9,11 @@ that, and never more than the one unsaved batch a kill leaves), truncates that b
 continues, so the final files are byte-identical to an uninterrupted run. The checkpoint is
 removed when the metadata gets its nonce; ``.smspec-params.json`` (every parameter, scrypt N
 included) stays. ``verify-data`` re-derives labels of a directory and reports damage.
+
+``init --from N --to M`` writes one label range into a range directory and ``merge`` joins
+ranges into a directory byte-identical to one run (``smspec.tools.post_data``, "label ranges");
+``init --devices all`` and ``init --cluster`` split the work over OpenCL devices or a Dask
+cluster and merge (``smspec.tools.post_parallel``).
 """
 
 from __future__ import annotations
@@ -365,14 +370,21 @@ def _init_split(post: Any, args: argparse.Namespace, params: Any) -> int:
 
         if args.cluster:
             post_parallel.check_address(args.cluster)
+        elif active_backend() != "gpu":
+            raise CliError("--devices all runs the OpenCL engine: leave out --backend or use --backend opencl")
         work = args.work or datadir.rstrip("/\\") + ".ranges"
         check_output(work, "--work", directory=True)
+        if os.path.isdir(datadir) and os.listdir(datadir):
+            # written by an earlier run: finished (every check of `post init`), or not ours to touch
+            if post_data.plan_init(post, datadir, params).kind == "done":
+                say(f"{datadir} is already initialized")
+                return 0
+            raise CliError(f"{datadir} holds an unfinished single-run initialization: finish it without "
+                           "--devices/--cluster, or use another directory")
         os.makedirs(work, exist_ok=True)
         with tqdm(total=params.num_labels, unit="label", unit_scale=True, desc="init (split)",
                   disable=args.no_progress or None) as bar:
             if args.devices:
-                if active_backend() != "gpu":
-                    raise CliError("--devices all runs the OpenCL engine: leave out --backend or use --backend opencl")
                 metadata = post_parallel.run_devices(post, params, datadir, work, batch, bar.update, say)
             else:
                 metadata = post_parallel.run_cluster(post, _preset(args), active_backend(), params, datadir, work,
