@@ -226,7 +226,7 @@ def _nonce_key(challenge: bytes, group: int, pow: int, nonce: int) -> bytes:
     return blake3.blake3(data).digest()[:16]
 
 
-AES_SLICE_LABELS = 16384  # 256 KiB of labels per AES call: labels, ciphertext and masks stay in L2
+AES_SLICE_LABELS = 65536  # 1 MiB of labels per AES call (measured best of 8 Ki .. 256 Ki labels: fewer calls, still in cache)
 
 
 def _ecb_encryptor(key: bytes):
