@@ -263,6 +263,13 @@ def compute_labels(commitment: bytes, start: int, count: int, scrypt_n: int) -> 
 def initialize_range(commitment: bytes, start: int, count: int, scrypt_n: int, difficulty: bytes,
                      ) -> tuple[bytes, tuple[int, bytes] | None]:
     """(stored labels, best VRF-nonce candidate) of a range, with the scan on the device."""
+    return initialize_range_on(None, commitment, start, count, scrypt_n, difficulty)
+
+
+def initialize_range_on(chosen: ScryptOpenCL | None, commitment: bytes, start: int, count: int, scrypt_n: int,
+                        difficulty: bytes) -> tuple[bytes, tuple[int, bytes] | None]:
+    """:func:`initialize_range` on a given engine (one per device for ``post init --devices all``),
+    or on the process-wide one."""
     from smspec.spec.errors import InvalidValue
 
     if count < 0:
@@ -270,10 +277,11 @@ def initialize_range(commitment: bytes, start: int, count: int, scrypt_n: int, d
     if count == 0:
         return b"", None
     _check(commitment, start, count, scrypt_n)
+    runner = chosen or engine()
     if len(difficulty) == 32:
-        outputs, below = engine().outputs(commitment, start, count, scrypt_n, difficulty=difficulty)
+        outputs, below = runner.outputs(commitment, start, count, scrypt_n, difficulty=difficulty)
     else:  # the kernel compares 32-byte thresholds; any other length is compared on the host
-        outputs = engine().outputs(commitment, start, count, scrypt_n)[0]
+        outputs = runner.outputs(commitment, start, count, scrypt_n)[0]
         below = [i for i in range(count) if outputs[32 * i:32 * i + 32] < difficulty]
     rows = np.frombuffer(outputs, dtype=np.uint8).reshape(count, 32)
     best = None
@@ -282,3 +290,27 @@ def initialize_range(commitment: bytes, start: int, count: int, scrypt_n: int, d
         if best is None or value < best[1]:
             best = (start + position, value)
     return rows[:, :16].tobytes(), best
+
+
+def engines_per_device() -> list[ScryptOpenCL]:
+    """One self-checked engine per OpenCL device that has a passing configuration (its fastest),
+    in the engine's order of preference; raises OpenCLUnavailable when there is none."""
+    from smspec.gpu import opencl
+
+    engines: list[ScryptOpenCL] = []
+    seen: set[str] = set()
+    for device, result in opencl.plan("scrypt"):
+        if device.address in seen:
+            continue
+        try:
+            candidate = ScryptOpenCL(device.get(), result["config"])
+            candidate.self_check()
+        except Exception:  # noqa: BLE001 - a device that fails here is left out, like build() does
+            continue
+        seen.add(device.address)
+        candidate.device_ref = device
+        candidate.verdict = result
+        engines.append(candidate)
+    if not engines:
+        raise OpenCLUnavailable("no OpenCL device has a configuration that passes its self-check in this process")
+    return engines

@@ -15,10 +15,20 @@ function, so the result is the spec's by construction:
 
 The replacements are registered with ``factory=True``: the factory receives the spec module
 and keeps its original functions for those hand-overs.
+
+ECVRF without Python big-integer curve work: encode-to-curve takes its one square root from
+libsodium's point decompression (adding the 4-torsion point ``(sqrt(-1), 0)`` to ``(x, y)``
+gives ``(sqrt(-1)·y, sqrt(-1)·x)``, so ``x`` is read off an encoding), decides the RFC 9380 sign
+with two modular inversions, and lets ``crypto_core_ed25519_from_uniform`` (the same Elligator 2
+map, the sign given, the cofactor cleared) build ``H``. Scalar multiplications are libsodium's;
+its own subgroup checks replace separate ones, a refusal hands the call to the spec. The
+expanded key of a seed (scalar, nonce prefix, public key) is kept for the last few seeds, as a
+signer holds its key.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -28,17 +38,24 @@ import blake3
 import nacl.bindings as sodium
 import nacl.exceptions
 from smspec.impl.registry import replaces
-from smspec.spec.errors import InvalidSignature, InvalidValue
+from smspec.spec.errors import InvalidValue
+
+try:  # pycryptodome's native Ed25519 point (decompression, doubling): proof-to-hash without
+    # libsodium's re-decompression per doubling; libsodium's additions where it is missing
+    from Crypto.PublicKey._point import EccPoint
+
+    _decode_native: Callable[[bytes, str], Any] | None = EccPoint._decode_eddsa
+except (ImportError, AttributeError):
+    _decode_native = None
 
 P = 2**255 - 19
 L = 2**252 + 27742317777372353535851937790883648493
 SQRT_M1 = pow(2, (P - 1) // 4, P)
 MONTGOMERY_A = 486662
 SQRT_MINUS_A_MINUS_2 = 6853475219497561581579357271197624642482790079785650197046958215289687604742
-SQRT_EXPONENT = (P + 3) // 8
-Z_ROOT_FACTOR = pow(2, SQRT_EXPONENT, P)  # (2·v)^((p+3)/8) = 2^((p+3)/8) · v^((p+3)/8)
-IDENTITY = (1).to_bytes(32, "little")
 NodeHash = Callable[[bytes, bytes], bytes]
+ORDER_FOUR_POINT = (0 | (SQRT_M1 & 1) << 255).to_bytes(32, "little")  # (sqrt(-1), 0)
+Y_MASK = (1 << 255) - 1
 SUITE = b"\x04"
 DST = b"ECVRF_edwards25519_XMD:SHA-512_ELL2_NU_\x04"
 
@@ -53,11 +70,6 @@ def _scalar(value: int) -> bytes:
     return value.to_bytes(32, "little")
 
 
-def _in_prime_subgroup(point: bytes) -> bool:
-    """Canonical, on the curve, not of small order, in the prime-order subgroup."""
-    return bool(sodium.crypto_core_ed25519_is_valid_point(point))
-
-
 def _clamped(seed: bytes) -> tuple[int, bytes]:
     digest = hashlib.sha512(seed).digest()
     scalar = int.from_bytes(digest[:32], "little") & ((1 << 254) - 8) | (1 << 254)
@@ -69,47 +81,48 @@ def _check_seed(seed: bytes) -> None:
         raise InvalidValue("bad_length", f"seed must be 32 bytes, got {len(seed)}")
 
 
-def _encode_to_curve(hash_to_field: Callable[[bytes, bytes], int], salt: bytes, alpha: bytes) -> bytes:
-    """RFC 9380 edwards25519_XMD:SHA-512_ELL2_NU_ with two exponentiations (one square root,
-    one inversion), the cofactor cleared by three libsodium doublings."""
+def _x_coordinate(y: int) -> int | None:
+    """The even x with (x, y) on edwards25519, or None if there is none (libsodium decompresses:
+    (x, y) + (sqrt(-1), 0) = (sqrt(-1)·y, sqrt(-1)·x), whose encoding holds sqrt(-1)·x)."""
+    try:
+        image = sodium.crypto_core_ed25519_add(_scalar(y), ORDER_FOUR_POINT)
+    except nacl.exceptions.RuntimeError:
+        return None
+    return (P - SQRT_M1) * (int.from_bytes(image, "little") & Y_MASK) % P
+
+
+def _encode_to_curve(hash_to_field: Callable[[bytes, bytes], int], salt: bytes, alpha: bytes) -> bytes | None:
+    """RFC 9380 edwards25519_XMD:SHA-512_ELL2_NU_ of ``salt ‖ alpha``, encoded; None for the
+    exceptional inputs (the rational map's identity cases), which the caller hands to the spec."""
     u = hash_to_field(salt + alpha, DST)
-    # x1 = n / d on the Montgomery curve; g(x1) = big_n / d^3, so sqrt(g(x1)) = sqrt(big_n·d) / d^2.
-    n = -MONTGOMERY_A % P
     d = (1 + 2 * u * u) % P
-    big_n = (n * n * n + MONTGOMERY_A * n * n * d + n * d * d) % P
-    value = big_n * d % P
-    root = pow(value, SQRT_EXPONENT, P)
-    if root * root % P == value:
-        square, s_num = True, n
-    elif root * root % P == P - value:
-        root = root * SQRT_M1 % P
-        square, s_num = True, n
-    else:
-        # g(x2) = 2u²·g(x1) with x2 = 2u²·x1: sqrt(g(x2)) = u·sqrt(2·big_n·d) / d².
-        value2 = 2 * value % P
-        root = root * Z_ROOT_FACTOR % P
-        if root * root % P != value2:
-            root = root * SQRT_M1 % P
-        root = root * u % P
-        square, s_num = False, 2 * u * u * n % P
-    # s = s_num / d, t = root / d²; one inversion of d²·root·(s_num + d) gives all three inverses.
-    denominator = d * d % P * root % P * ((s_num + d) % P) % P
-    if denominator == 0:
-        return IDENTITY  # t = 0 or s = -1: the exceptional case of the rational map
-    inverse = pow(denominator, P - 2, P)
-    inverse_d2 = root * ((s_num + d) % P) % P * inverse % P
-    inverse_root = d * d % P * ((s_num + d) % P) % P * inverse % P
-    inverse_sum = d * d % P * root % P * inverse % P
-    t = root * inverse_d2 % P
-    if t % 2 != (1 if square else 0):
-        inverse_root = P - inverse_root  # t -> -t, i.e. root -> -root (RFC 9380 sgn0 rule)
-    # x = c1·s/t = c1·s_num·d / root ; y = (s - 1)/(s + 1) = (s_num - d)/(s_num + d)
-    x = SQRT_MINUS_A_MINUS_2 * s_num % P * d % P * inverse_root % P
-    y = (s_num - d) % P * inverse_sum % P
-    point = _scalar(y | ((x & 1) << 255))
-    for _ in range(3):
-        point = sodium.crypto_core_ed25519_add(point, point)
-    return point
+    if d == 0 or d == MONTGOMERY_A:  # x1 = 0 (replaced by -A), or x1 = -1 (the identity)
+        return None
+    # x1 = -A/d; y = (x1 - 1)/(x1 + 1) = (A + d)/(A - d); one inversion gives 1/d and 1/(A - d)
+    inverse = pow(d * (MONTGOMERY_A - d) % P, -1, P)
+    s = -MONTGOMERY_A * (MONTGOMERY_A - d) % P * inverse % P
+    x = _x_coordinate((MONTGOMERY_A + d) * d % P * inverse % P)
+    odd_t = True  # g(x1) is a square: t is the odd root (RFC 9380 6.7.1)
+    if x is None:
+        s = (-s - MONTGOMERY_A) % P  # x2; g(x2) is a square
+        if s == 0 or s == P - 1:
+            return None  # t = 0 or s = -1: the identity
+        x = _x_coordinate((s - 1) * pow(s + 1, -1, P) % P)
+        if x is None:
+            return None  # cannot happen: exactly one of g(x1), g(x2) is a square
+        odd_t = False
+    # The RFC's point is (c·s/t, y) with t of the required parity; x is ±c·s/t.
+    t = SQRT_MINUS_A_MINUS_2 * s % P * pow(x, -1, P) % P
+    if (t & 1) != odd_t:
+        x = P - x
+    return bytes(sodium.crypto_core_ed25519_from_uniform(_scalar(u | (x & 1) << 255)))
+
+
+@functools.lru_cache(maxsize=64)
+def _expanded(seed: bytes) -> tuple[int, bytes, bytes]:
+    """(clamped scalar, nonce prefix, public key) of a 32-byte seed."""
+    x, prefix = _clamped(seed)
+    return x, prefix, bytes(sodium.crypto_sign_seed_keypair(seed)[0])
 
 
 def _challenge(points: Sequence[bytes]) -> int:
@@ -164,15 +177,18 @@ def _vrf_prove_factory(spec: ModuleType) -> Callable[..., Any]:
     def vrf_prove(seed: bytes, alpha: bytes) -> bytes:
         """The 80-byte ECVRF proof of `alpha` under the identity key `seed`."""
         _check_seed(seed)
-        x, nonce_prefix = _clamped(seed)
-        y_string = bytes(sodium.crypto_sign_seed_keypair(seed)[0])
+        x, nonce_prefix, y_string = _expanded(seed)
         h_string = _encode_to_curve(hash_to_field, y_string, alpha)
-        k = int.from_bytes(hashlib.sha512(nonce_prefix + h_string).digest(), "little") % L
-        if k == 0 or not _in_prime_subgroup(h_string):
+        if h_string is None:
             return bytes(exact(seed, alpha))
-        gamma = sodium.crypto_scalarmult_ed25519_noclamp(_scalar(x % L), h_string)
-        u = sodium.crypto_scalarmult_ed25519_base_noclamp(_scalar(k))
-        v = sodium.crypto_scalarmult_ed25519_noclamp(_scalar(k), h_string)
+        k = int.from_bytes(hashlib.sha512(nonce_prefix + h_string).digest(), "little") % L
+        try:
+            # H is in the prime-order subgroup (libsodium refuses it otherwise): x·H = (x mod L)·H
+            gamma = sodium.crypto_scalarmult_ed25519_noclamp(_scalar(x % L), h_string)
+            u = sodium.crypto_scalarmult_ed25519_base_noclamp(_scalar(k))
+            v = sodium.crypto_scalarmult_ed25519_noclamp(_scalar(k), h_string)
+        except nacl.exceptions.RuntimeError:  # H the identity, or k = 0
+            return bytes(exact(seed, alpha))
         c = _challenge([y_string, h_string, gamma, u, v])
         s = (k + c * x) % L
         return bytes(gamma) + c.to_bytes(16, "little") + _scalar(s)
@@ -192,24 +208,46 @@ def _vrf_verify_factory(spec: ModuleType) -> Callable[..., Any]:
         gamma = proof[:32]
         c = int.from_bytes(proof[32:48], "little")
         s = int.from_bytes(proof[48:], "little")
-        if not (_in_prime_subgroup(public) and _in_prime_subgroup(gamma)) or c == 0 or s == 0:
-            return bool(exact(public, proof, alpha))
         if s >= L:
             return False
         h = _encode_to_curve(hash_to_field, public, alpha)
-        if not _in_prime_subgroup(h):
+        if h is None:
             return bool(exact(public, proof, alpha))
-        u = sodium.crypto_core_ed25519_sub(
-            sodium.crypto_scalarmult_ed25519_base_noclamp(_scalar(s)),
-            sodium.crypto_scalarmult_ed25519_noclamp(_scalar(c), public),
-        )
-        v = sodium.crypto_core_ed25519_sub(
-            sodium.crypto_scalarmult_ed25519_noclamp(_scalar(s), h),
-            sodium.crypto_scalarmult_ed25519_noclamp(_scalar(c), gamma),
-        )
+        try:
+            # libsodium refuses points outside the prime-order subgroup (small order, torsion,
+            # non-canonical, off the curve) and zero scalars: the spec decides those
+            u = sodium.crypto_core_ed25519_sub(
+                sodium.crypto_scalarmult_ed25519_base_noclamp(_scalar(s)),
+                sodium.crypto_scalarmult_ed25519_noclamp(_scalar(c), public),
+            )
+            v = sodium.crypto_core_ed25519_sub(
+                sodium.crypto_scalarmult_ed25519_noclamp(_scalar(s), h),
+                sodium.crypto_scalarmult_ed25519_noclamp(_scalar(c), gamma),
+            )
+        except nacl.exceptions.RuntimeError:
+            return bool(exact(public, proof, alpha))
         return _challenge([public, h, gamma, u, v]) == c
 
     return vrf_verify
+
+
+def _times_eight(encoded: bytes, exact: Callable[..., Any], proof: bytes) -> bytes:
+    """encode(8·P) of a canonical encoding; a point off the curve goes to ``exact(proof)``, which
+    raises the spec's malformed_proof."""
+    if _decode_native is not None:
+        try:
+            point = _decode_native(encoded, "Ed25519")
+        except ValueError:
+            return bytes(exact(proof))
+        point.double().double().double()
+        x, y = point.xy
+        return (y | (x & 1) << 255).to_bytes(32, "little")
+    try:  # libsodium's addition takes any point on the curve
+        for _ in range(3):
+            encoded = sodium.crypto_core_ed25519_add(encoded, encoded)
+    except nacl.exceptions.RuntimeError:
+        return bytes(exact(proof))
+    return bytes(encoded)
 
 
 @replaces("crypto", "vrf_proof_to_hash", factory=True)
@@ -218,12 +256,13 @@ def _vrf_proof_to_hash_factory(spec: ModuleType) -> Callable[..., Any]:
 
     def vrf_proof_to_hash(proof: bytes) -> bytes:
         """beta = SHA-512(0x04 ‖ 0x03 ‖ encode(8·Gamma) ‖ 0x00)."""
-        if len(proof) != 80 or not _in_prime_subgroup(proof[:32]):
-            return bytes(exact(proof))
-        if int.from_bytes(proof[48:], "little") >= L:
-            raise InvalidSignature("malformed_proof", "the proof does not decode")
-        cofactor_gamma = sodium.crypto_scalarmult_ed25519_noclamp(_scalar(8), proof[:32])
-        return hashlib.sha512(SUITE + b"\x03" + cofactor_gamma + b"\x00").digest()
+        if len(proof) != 80 or int.from_bytes(proof[48:], "little") >= L:
+            return bytes(exact(proof))  # raises bad_length or malformed_proof
+        encoded = int.from_bytes(proof[:32], "little")
+        y = encoded & Y_MASK
+        if y >= P or (encoded >> 255 and y in (1, P - 1)):
+            return bytes(exact(proof))  # not a canonical encoding: malformed_proof
+        return hashlib.sha512(SUITE + b"\x03" + _times_eight(proof[:32], exact, proof) + b"\x00").digest()
 
     return vrf_proof_to_hash
 

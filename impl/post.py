@@ -5,9 +5,12 @@ Replaces (spec/post.md):
 * ``compute_labels``: scrypt-jane for many indices at once, one numpy lane per label. The
   memory-hard table of every lane lives in one ``(N, 32, lanes)`` array, so the lane count is
   bounded by ``SCRATCH_BYTES``.
-* ``find_passing_nonce``: one AES-ECB call per nonce group over all labels (pycryptodome, AES-NI),
-  numpy comparisons, and the spec's scan order reconstructed from the passing positions.
-* ``generate_proof``: streams the data files in batches (never the whole data set in memory).
+* ``find_passing_nonce``: per cache-sized slice of labels, one AES-ECB call per nonce group
+  (OpenSSL through ``cryptography``: AES-NI/VAES, into a reused buffer), a byte compare and the
+  positions of the few candidates; the low-56-bit AES once per nonce over all its candidates; the
+  spec's scan order reconstructed from the passing positions.
+* ``generate_proof``: streams the data files in batches (never the whole data set in memory),
+  several batches tested at once by threads, results taken in index order.
 * ``find_k2pow`` / ``verify_k2pow``: RandomX through the spec's ctypes binding, one shared cache
   (light mode) or dataset (fast mode, ``SMSPEC_RANDOMX_FAST=1``) and one VM per thread; ctypes
   releases the GIL, so threads hash in parallel. The search returns the smallest valid pow, like
@@ -27,7 +30,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
-from Crypto.Cipher import AES
 from Crypto.Hash import keccak
 from smspec.impl.registry import replaces
 
@@ -224,47 +226,102 @@ def _nonce_key(challenge: bytes, group: int, pow: int, nonce: int) -> bytes:
     return blake3.blake3(data).digest()[:16]
 
 
-AES_SLICE_LABELS = 65536  # 1 MiB per AES call (as post-rs reads): ciphertext and masks stay in cache
+AES_SLICE_LABELS = 65536  # 1 MiB of labels per AES call (measured best of 8 Ki .. 256 Ki labels: fewer calls, still in cache)
+
+
+def _ecb_encryptor(key: bytes):
+    """An AES-128-ECB encryptor: OpenSSL through `cryptography` (AES-NI, and VAES where the CPU
+    has it); ``update_into`` writes into a reused buffer, and ECB keeps no state between calls."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    return Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+
+
+def _low_bits_pass(labels: np.ndarray, offsets: np.ndarray, challenge: bytes, group: int, pow: int,
+                   lsb_limit: int) -> np.ndarray:
+    """Whether each candidate label's low 56 bits (first 8 bytes of its nonce key's AES,
+    little-endian) are below the limit. ``offsets`` (the nonce offset of each label) is sorted,
+    so the candidates of one nonce are one contiguous run: one AES call each."""
+    source = labels.tobytes()
+    output = bytearray(len(source) + 16)
+    bounds = np.searchsorted(offsets, np.arange(17))
+    for offset in range(16):
+        low, high = int(bounds[offset]), int(bounds[offset + 1])
+        if low < high:
+            cipher = _ecb_encryptor(_nonce_key(challenge, group, pow, 16 * group + offset))
+            cipher.update_into(memoryview(source)[16 * low:16 * high], memoryview(output)[16 * low:])
+    words = np.frombuffer(output, dtype="<u8", count=2 * len(offsets))[0::2]
+    return (words & np.uint64(2**56 - 1)) < np.uint64(lsb_limit)
 
 
 def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonce: int, pows: list[int],
                    difficulty: int) -> dict[int, np.ndarray]:
-    """For each nonce, the sorted global indices of the labels that pass (numpy + batched AES)."""
+    """For each nonce, the sorted global indices of the labels that pass.
+
+    One pass over the labels in slices that stay in cache. Per slice and nonce group: the group
+    key's AES into a reused buffer, one byte compare against the difficulty's top byte, and the
+    positions of the few candidate bytes (first the 8-byte words holding any, then their bytes),
+    whose labels are copied out while the slice is in cache. Candidates whose top byte equals
+    the difficulty's are decided by the per-nonce AES of the low 56 bits, once per nonce over
+    the whole call.
+    """
     count = len(labels) // 16
-    data = labels[:16 * count]
     msb_limit, lsb_limit = difficulty >> 56, difficulty & (2**56 - 1)
-    label_rows = np.frombuffer(data, dtype=np.uint8).reshape(count, 16)
+    source = memoryview(labels).cast("B")[:16 * count]
+    label_rows = np.frombuffer(source, dtype="V16")  # one element per label: a gather copies 16 bytes
     groups = [first_nonce // 16 + position for position in range(len(pows))]
-    ciphers = [AES.new(_group_key(challenge, group, pow), AES.MODE_ECB) for group, pow in zip(groups, pows)]
-    lazies: dict[int, object] = {}
-    found: dict[int, list[np.ndarray]] = {16 * group + offset: [] for group in groups for offset in range(16)}
-    for first in range(0, count, AES_SLICE_LABELS):
-        end = min(first + AES_SLICE_LABELS, count)
-        piece = data[16 * first:16 * end]
-        for group, pow, cipher in zip(groups, pows, ciphers):
-            ciphertext = np.frombuffer(cipher.encrypt(piece), dtype=np.uint8)
-            # one pass finds every (label, offset) whose top byte is at most the limit, in
-            # label-major order; only those equal to it need the per-nonce AES for the low bits
-            flat = np.flatnonzero(ciphertext <= msb_limit)
-            if len(flat) == 0:
+    ciphers = [_ecb_encryptor(_group_key(challenge, group, pow)) for group, pow in zip(groups, pows)]
+    step = max(1, min(AES_SLICE_LABELS, count))
+    buffer = bytearray(16 * step + 16)  # update_into asks for one block of room beyond the input
+    ciphertext = np.frombuffer(buffer, dtype=np.uint8)
+    flags = np.empty(16 * step, dtype=bool)
+    flag_words = flags.view(np.uint64)
+    word_hits = np.empty(2 * step, dtype=bool)
+    compare = np.equal if msb_limit == 0 else np.less_equal
+    candidates: list[list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]] = [[] for _ in groups]
+    for first in range(0, count, step):
+        size = min(step, count - first)
+        piece = source[16 * first:16 * (first + size)]
+        slice_flags, slice_words, slice_ciphertext = flags[:16 * size], flag_words[:2 * size], ciphertext[:16 * size]
+        slice_rows = label_rows[first:first + size]
+        for position, cipher in enumerate(ciphers):
+            cipher.update_into(piece, buffer)
+            compare(slice_ciphertext, msb_limit, out=slice_flags)
+            # byte positions in label-major, then nonce-offset order (the spec's order in a group)
+            np.not_equal(slice_words, 0, out=word_hits[:2 * size])
+            words = np.flatnonzero(word_hits[:2 * size])
+            if len(words) == 0:
                 continue
-            rows, offsets = (flat >> 4) + first, flat & 15
-            keep = np.ones(len(rows), dtype=bool)
-            equal = np.nonzero(ciphertext[flat] == msb_limit)[0]
-            for offset in np.unique(offsets[equal]):
-                nonce = 16 * group + int(offset)
-                at = equal[offsets[equal] == offset]
-                if nonce not in lazies:
-                    lazies[nonce] = AES.new(_nonce_key(challenge, group, pow, nonce), AES.MODE_ECB)
-                lazy = lazies[nonce]
-                low = np.frombuffer(lazy.encrypt(label_rows[rows[at]].tobytes()), dtype="<u8")[0::2]
-                keep[at] = (low & np.uint64(2**56 - 1)) < np.uint64(lsb_limit)
-            rows, offsets = rows[keep], offsets[keep]
-            for offset in np.unique(offsets):
-                found[16 * group + int(offset)].append(rows[offsets == offset])
+            in_words = np.flatnonzero(slice_words[words].view(bool))
+            hits = (words[in_words >> 3] << 3) | (in_words & 7)
+            top = None if msb_limit == 0 else slice_ciphertext[hits]
+            candidates[position].append((hits + 16 * first, slice_rows.take(hits >> 4), top))
+    found: dict[int, np.ndarray] = {}
     empty = np.empty(0, dtype=np.int64)
-    return {nonce: (np.concatenate(parts).astype(np.int64) if parts else empty) + first_index
-            for nonce, parts in found.items()}
+    for position, (group, pow) in enumerate(zip(groups, pows)):
+        for offset in range(16):
+            found[16 * group + offset] = empty
+        if not candidates[position]:
+            continue
+        positions = np.concatenate([c[0] for c in candidates[position]])
+        offsets = (positions & 15).astype(np.uint8)
+        # per nonce, its labels in increasing order (a stable sort keeps the scan order)
+        order = np.argsort(offsets, kind="stable")
+        rows, offsets = (positions >> 4)[order], offsets[order]
+        gathered = np.concatenate([c[1] for c in candidates[position]])[order]
+        if msb_limit == 0:  # every candidate's top byte equals the limit, as for any real data size
+            keep = _low_bits_pass(gathered, offsets, challenge, group, pow, lsb_limit)
+        else:
+            keep = np.concatenate([c[2] for c in candidates[position]])[order] < msb_limit
+            equal = np.flatnonzero(~keep)  # not below, so equal
+            if len(equal):
+                keep[equal] = _low_bits_pass(gathered[equal], offsets[equal], challenge, group, pow, lsb_limit)
+        rows, offsets = rows[keep] + first_index, offsets[keep]
+        bounds = np.searchsorted(offsets, np.arange(17))
+        for offset in range(16):
+            if bounds[offset] < bounds[offset + 1]:
+                found[16 * group + offset] = rows[bounds[offset]:bounds[offset + 1]]
+    return found
 
 
 def _winner(events: dict[int, list[np.ndarray]], counts: dict[int, int], first_nonce: int, k2: int,
@@ -323,23 +380,49 @@ def iter_label_batches(datadir: str, metadata, batch_labels: int = READ_BATCH_LA
                 index += take
 
 
+SCAN_THREADS = min(4, os.cpu_count() or 1)  # read batches tested at once by scan_data
+
+
 def scan_data(datadir: str, metadata, challenge: bytes, first_nonce: int, pows: list[int], difficulty: int, k2: int,
-              progress=None) -> tuple[int, list[int]] | None:
-    """One streaming proving pass over a data directory (the spec's scan order)."""
+              progress=None, threads: int | None = None) -> tuple[int, list[int]] | None:
+    """One streaming proving pass over a data directory (the spec's scan order).
+
+    Up to ``threads`` read batches are tested at once (OpenSSL and numpy release the GIL);
+    their results are taken in index order, so the winner is the same for any thread count.
+    """
+    from collections import deque
+
     events: dict[int, list[np.ndarray]] = {}
     counts: dict[int, int] = {}
-    for first, chunk in iter_label_batches(datadir, metadata):
-        found = passing_events(chunk, first, challenge, first_nonce, pows, difficulty)
-        for nonce, rows in found.items():
-            events.setdefault(nonce, []).append(rows)
-            counts[nonce] = counts.get(nonce, 0) + len(rows)
-        if progress is not None:
-            progress(len(chunk) // 16)
-        # a chunk of 8 labels is scanned group by group: decide only at chunk boundaries
-        if (first + len(chunk) // 16) % 8 == 0:
-            winner = _winner(events, counts, first_nonce, k2)
-            if winner is not None:
-                return winner
+    threads = max(1, threads or SCAN_THREADS)
+    with ThreadPoolExecutor(threads, thread_name_prefix="prove") as pool:
+        pending: deque = deque()
+        batches = iter_label_batches(datadir, metadata)
+        try:
+            while True:
+                while len(pending) < threads:
+                    batch = next(batches, None)
+                    if batch is None:
+                        break
+                    first, chunk = batch
+                    pending.append((first, len(chunk) // 16, pool.submit(
+                        passing_events, chunk, first, challenge, first_nonce, pows, difficulty)))
+                if not pending:
+                    break
+                first, size, future = pending.popleft()
+                for nonce, rows in future.result().items():
+                    events.setdefault(nonce, []).append(rows)
+                    counts[nonce] = counts.get(nonce, 0) + len(rows)
+                if progress is not None:
+                    progress(size)
+                # a chunk of 8 labels is scanned group by group: decide only at chunk boundaries
+                if (first + size) % 8 == 0:
+                    winner = _winner(events, counts, first_nonce, k2)
+                    if winner is not None:
+                        return winner
+        finally:
+            for _, _, future in pending:
+                future.cancel()
     return _winner(events, counts, first_nonce, k2)
 
 

@@ -696,3 +696,342 @@ def verify_data(post: Any, datadir: str, scrypt_n: int | None, sample: int, ever
         return 1
     echo(f"{datadir}: clean; {summary}")
     return 0
+
+
+# --------------------------------------------------------------------------------------------
+# label ranges: `post init --from N --to M`, `post merge`, and the orchestrated runs that use them
+#
+# A range directory holds the data files of labels N .. M - 1 (N and M on file boundaries, so
+# each file is whole and written by one range), the parameter record, and the range record
+# ``.smspec-range.json``: the range, the labels done, the best VRF-nonce candidate so far, the
+# batch size and whether it is finished. It has no ``postdata_metadata.json``, so it is never
+# mistaken for a data directory. The safety rules are the single run's: every record and size
+# is checked and the last label before the checkpoint and the candidate are re-derived before
+# anything is written; resuming truncates at most the one unsaved batch; nothing is removed.
+
+
+RANGE_FILE = ".smspec-range.json"
+RANGE_FORMAT = "smspec-post-range/1"
+
+
+@attrs.frozen
+class RangeRecord:
+    """``.smspec-range.json`` of a range directory."""
+
+    first: int
+    end: int
+    scrypt_n: int
+    labels_done: int  # absolute: labels first .. labels_done - 1 are written and synced
+    best: tuple[int, bytes] | None
+    batch: int
+    done: bool
+
+    def to_json(self) -> str:
+        return json.dumps({"format": RANGE_FORMAT, "from": self.first, "to": self.end, "scrypt_n": self.scrypt_n,
+                           "labels_done": self.labels_done, "batch": self.batch, "done": self.done,
+                           "best": None if self.best is None else [self.best[0], self.best[1].hex()]}, indent=2) + "\n"
+
+
+def file_boundaries(post: Any, params: InitParams) -> list[int]:
+    """The label indices where data files start, and the end of the data."""
+    per_file = post.labels_per_file(params.max_file_size)
+    return [*range(0, params.num_labels, per_file), params.num_labels]
+
+
+def check_range(post: Any, params: InitParams, first: int, end: int) -> None:
+    """A label range ``first .. end - 1`` that ``post init --from/--to`` can write: non-empty,
+    inside the data, on data-file boundaries (each file is written whole by one range)."""
+    num_labels = params.num_labels
+    if not 0 <= first < end <= num_labels:
+        raise CliError(f"--from {first} --to {end} is not a non-empty range of the {num_labels} labels")
+    per_file = post.labels_per_file(params.max_file_size)
+    for name, value in (("--from", first), ("--to", end)):
+        if value % per_file and value != num_labels:
+            below = value - value % per_file
+            raise CliError(f"{name} {value} is not on a data-file boundary (files hold {per_file} labels: "
+                           f"{below} or {min(below + per_file, num_labels)})")
+
+
+def range_files(post: Any, params: InitParams, first: int, end: int) -> range:
+    """The data files a (boundary-aligned) label range covers."""
+    per_file = post.labels_per_file(params.max_file_size)
+    return range(first // per_file, -(-end // per_file))
+
+
+def read_range(datadir: str) -> RangeRecord | None:
+    """The range record of ``datadir`` (None when there is none), checked for form only."""
+    path = os.path.join(datadir, RANGE_FILE)
+    if not os.path.lexists(path):
+        return None
+    advice = refusal(datadir)
+    fields = _load_record(path, f"the range record {path}", advice)
+
+    def corrupt(why: str) -> CliError:
+        return CliError(f"{path} is corrupt ({why}); {advice}")
+
+    if not isinstance(fields, dict) or fields.get("format") != RANGE_FORMAT:
+        raise corrupt(f"not a JSON object of format {RANGE_FORMAT!r}")
+    values = {}
+    for key in ("from", "to", "scrypt_n", "labels_done", "batch"):
+        values[key] = fields.get(key)
+        if not _is_int(values[key]) or not 0 <= values[key] < 2**64:
+            raise corrupt(f"{key} must be an integer in 0..2^64-1")
+    if not isinstance(fields.get("done"), bool):
+        raise corrupt("done must be true or false")
+    if not values["from"] <= values["labels_done"] <= values["to"] or not 1 <= values["batch"] <= MAX_BATCH:
+        raise corrupt("labels_done must lie in from..to and batch in 1..2^20")
+    best = fields.get("best")
+    if best is not None:
+        if not (isinstance(best, list) and len(best) == 2 and _is_int(best[0]) and best[0] >= 0
+                and _bytes32(best[1]) is not None):
+            raise corrupt("best must be null or [index, 64 hex digits]")
+        best = (best[0], _bytes32(best[1]))
+    return RangeRecord(values["from"], values["to"], values["scrypt_n"], values["labels_done"], best,
+                       values["batch"], fields["done"])
+
+
+def plan_range(post: Any, datadir: str, params: InitParams, first: int, end: int) -> RangeRecord | None:
+    """Check range directory ``datadir`` against the request; None for a fresh start, else its
+    checked record (``done`` or to resume). Reads only."""
+    advice = refusal(datadir)
+    for name in (post.METADATA_FILE_NAME, STATE_FILE):
+        if os.path.lexists(os.path.join(datadir, name)):
+            raise CliError(f"{datadir} holds {name}: it is a data directory, not a range directory; "
+                           "use another directory for --from/--to")
+    recorded = read_params(datadir)
+    if recorded is not None and recorded != params:
+        different = [name for name in (*PARAMETERS, "scrypt_n") if getattr(recorded, name) != getattr(params, name)]
+        raise CliError(f"{datadir} was initialized with other parameters ({', '.join(different)} differ, "
+                       f"recorded in {PARAMS_FILE}); use another directory")
+    record = read_range(datadir)
+    files = data_files(datadir)
+    covered = range_files(post, params, first, end)
+    if record is None:
+        holding = sorted(index for index, size in files.items() if size > 0)
+        if holding:
+            raise CliError(f"{datadir} holds {len(holding)} data files (postdata_{holding[0]}.bin, ...) but no "
+                           f"range record ({RANGE_FILE}), so how much of them is valid is unknown and they are "
+                           "not overwritten: move them away or use another directory")
+        return None
+    if recorded is None:
+        raise CliError(f"{os.path.join(datadir, RANGE_FILE)} exists but {PARAMS_FILE} does not; {advice}")
+    if (record.first, record.end) != (first, end):
+        raise CliError(f"{datadir} holds the range --from {record.first} --to {record.end}, not --from {first} "
+                       f"--to {end}; use another directory")
+    if record.scrypt_n != params.scrypt_n:
+        raise CliError(f"{datadir}: its range record says scrypt N = {record.scrypt_n} but {PARAMS_FILE} records "
+                       f"{params.scrypt_n}; {advice}")
+    metadata = params.metadata(post)
+    per_file = post.labels_per_file(params.max_file_size)
+    current = record.labels_done // per_file
+    for index in covered:
+        file_first, file_end = post.file_label_range(metadata, index)
+        keep = min(max(record.labels_done - file_first, 0), file_end - file_first)
+        path = os.path.join(datadir, post.data_file_name(index))
+        size = files.get(index)
+        if size is None:
+            if keep:
+                raise CliError(f"{path} is missing but the range record counts {keep} labels in it; {advice}")
+            continue
+        allowed = LABEL_SIZE * keep + (LABEL_SIZE * record.batch if index == current and not record.done else 0)
+        if size < LABEL_SIZE * keep or size > min(allowed, LABEL_SIZE * (file_end - file_first)):
+            raise CliError(f"{path} holds {size // LABEL_SIZE} labels, which the range record "
+                           f"({record.labels_done - first} of {end - first} done) does not explain; {advice}")
+    if record.done and record.labels_done != end:
+        raise CliError(f"{datadir}: its range record says done with {record.labels_done - first} of {end - first} "
+                       f"labels; {advice}")
+    # re-derive the last label before the checkpoint (and the range's first when done) and the candidate
+    commitment = post.compute_commitment(params.node_id, params.commitment_atx_id)
+    indices = sorted({first, record.labels_done - 1}) if record.labels_done > first else []
+    best = record.best
+    if best is not None:
+        if not first <= best[0] < record.labels_done or best[1] >= post.vrf_difficulty(params.num_labels):
+            raise CliError(f"{datadir}: its VRF-nonce candidate {best[0]} is outside the labels done or not below "
+                           f"the threshold; {advice}")
+    outputs = derive(post, commitment, indices + ([best[0]] if best else []), params.scrypt_n)
+    for index, output in zip(indices, outputs):
+        if read_stored(datadir, per_file, index) != post.stored_label(output):
+            raise CliError(f"{datadir}: label {index} is not the label of these parameters (scrypt N = "
+                           f"{params.scrypt_n}); {advice}")
+    if best is not None and (outputs[-1] != best[1]
+                             or read_stored(datadir, per_file, best[0]) != post.stored_label(best[1])):
+        raise CliError(f"{datadir}: its VRF-nonce candidate {best[0]} does not match the recomputed label; {advice}")
+    return record
+
+
+def resume_range(post: Any, datadir: str, params: InitParams, record: RangeRecord) -> None:
+    """Truncate the unsaved tail (at most one batch, checked by :func:`plan_range`) of the file
+    being written: the only bytes a range run ever discards."""
+    per_file = post.labels_per_file(params.max_file_size)
+    index = record.labels_done // per_file
+    path = os.path.join(datadir, post.data_file_name(index))
+    keep = LABEL_SIZE * (record.labels_done - index * per_file)
+    if record.labels_done < record.end and os.path.exists(path) and os.path.getsize(path) > keep:
+        with open(path, "r+b") as file:
+            file.truncate(keep)
+            file.flush()
+            os.fsync(file.fileno())
+
+
+def init_range(post: Any, datadir: str, params: InitParams, first: int, end: int, batch: int,
+               initialize_range: Callable[..., Any] | None = None, progress: Callable[[int], object] | None = None,
+               stop_after: int | None = None) -> RangeRecord:
+    """Write (or resume, or confirm) labels ``first .. end - 1`` into range directory ``datadir``
+    under its lock; returns the finished record (or the record at ``stop_after`` more labels).
+    ``initialize_range`` defaults to the active backend's ``post.initialize_range``."""
+    check_parameters(post, params)
+    check_range(post, params, first, end)
+    os.makedirs(datadir, exist_ok=True)
+    compute = initialize_range or post.initialize_range
+    with locked(datadir):
+        record = plan_range(post, datadir, params, first, end)
+        if record is not None and record.done:
+            return record
+        done = first if record is None else record.labels_done
+        check_free_space(datadir, LABEL_SIZE * (end - done))
+        try:
+            if record is None:
+                write_atomic(os.path.join(datadir, PARAMS_FILE), params.to_json())
+                record = RangeRecord(first, end, params.scrypt_n, first, None, batch, False)
+                write_atomic(os.path.join(datadir, RANGE_FILE), record.to_json())
+            else:
+                resume_range(post, datadir, params, record)
+                record = attrs.evolve(record, batch=batch)
+        except OSError as e:
+            raise write_error(e, datadir, done - first, end - first) from None
+        commitment = post.compute_commitment(params.node_id, params.commitment_atx_id)
+        difficulty = post.vrf_difficulty(params.num_labels)
+        per_file = post.labels_per_file(params.max_file_size)
+        stop_at = None if stop_after is None else record.labels_done + stop_after
+        while record.labels_done < end:
+            if stop_at is not None and record.labels_done >= stop_at:
+                return record
+            done = record.labels_done
+            file_index = done // per_file
+            count = min(batch, end - done, (file_index + 1) * per_file - done)
+            labels, found = compute(commitment, done, count, params.scrypt_n, difficulty)
+            path = os.path.join(datadir, post.data_file_name(file_index))
+            try:
+                append_labels(path, labels)
+                record = attrs.evolve(record, labels_done=done + count, best=post.better_vrf_nonce(record.best, found),
+                                      done=done + count == end)
+                write_atomic(os.path.join(datadir, RANGE_FILE), record.to_json())
+            except OSError as e:
+                raise write_error(e, path, done - first, end - first) from None
+            if progress is not None:
+                progress(count)
+        if not record.done:  # an empty tail after a resume that had written every label
+            record = attrs.evolve(record, done=True)
+            write_atomic(os.path.join(datadir, RANGE_FILE), record.to_json())
+        return record
+
+
+def _empty_target(into: str) -> None:
+    if os.path.lexists(into):
+        if not os.path.isdir(into):
+            raise CliError(f"--into {into} exists and is not a directory")
+        if os.listdir(into):
+            raise CliError(f"--into {into} is not empty: merge into a new or empty directory")
+
+
+def _place(source: str, target: str, link: bool | str) -> bool:
+    """Copy (or hard-link; ``"auto"``: link where the file system allows it) ``source`` to
+    ``target`` through a temporary name, synced; whether it was linked."""
+    temporary = target + ".tmp"
+    linked = False
+    if link:
+        try:
+            os.link(source, temporary)
+            linked = True
+        except OSError as e:
+            if link != "auto":
+                raise CliError(f"cannot hard-link {source} into {os.path.dirname(target)}: {e.strerror or e} "
+                               "(--link needs one file system); merge without --link to copy") from None
+    if not linked:
+        shutil.copyfile(source, temporary)
+        with open(temporary, "rb+") as file:
+            os.fsync(file.fileno())
+    os.replace(temporary, target)
+    return linked
+
+
+def merge_ranges(post: Any, sources: list[str], into: str, link: bool | str = False,
+                 say: Callable[[str], object] = lambda text: None) -> Any:
+    """Join finished range directories into the data directory ``into``, byte-identical to one
+    ``post init`` run; returns its metadata. The sources are only read.
+
+    Checked before anything is written: every source is a finished range whose records, file
+    sizes, first and last labels and VRF-nonce candidate check out (:func:`plan_range`); all
+    record the same parameters; the ranges tile the data with no gap and no overlap. Checked
+    after: the merged directory as ``post init`` checks a finished one, plus the labels on both
+    sides of every join re-derived from the merged files.
+    """
+    if not sources:
+        raise CliError("name at least one range directory to merge")
+    pieces: list[tuple[RangeRecord, str]] = []
+    params: InitParams | None = None
+    for source in sources:
+        if not os.path.isdir(source):
+            raise CliError(f"{source}: not a directory")
+        record, recorded = read_range(source), read_params(source)
+        if record is None or recorded is None:
+            raise CliError(f"{source} is not a range directory (no {RANGE_FILE} or {PARAMS_FILE}): "
+                           "make ranges with `smspec post init ... --from N --to M`")
+        if params is not None and recorded != params:
+            different = [name for name in (*PARAMETERS, "scrypt_n") if getattr(recorded, name) != getattr(params, name)]
+            raise CliError(f"{source} was initialized with other parameters than {sources[0]} "
+                           f"({', '.join(different)} differ): ranges of one data set only")
+        params = recorded
+        check_parameters(post, params)
+        check_range(post, params, record.first, record.end)
+        checked = plan_range(post, source, params, record.first, record.end)
+        if checked is None or not checked.done:
+            raise CliError(f"{source} holds an unfinished range ({record.labels_done - record.first} of "
+                           f"{record.end - record.first} labels): rerun its `post init --from {record.first} "
+                           f"--to {record.end}` first")
+        pieces.append((checked, source))
+    assert params is not None
+    pieces.sort(key=lambda piece: piece[0].first)
+    position = 0
+    for record, source in pieces:
+        if record.first > position:
+            raise CliError(f"labels {position} .. {record.first - 1} are in none of the ranges: the merge needs "
+                           "the whole data set")
+        if record.first < position:
+            raise CliError(f"{source} (labels {record.first} .. {record.end - 1}) overlaps another range")
+        position = record.end
+    if position != params.num_labels:
+        raise CliError(f"labels {position} .. {params.num_labels - 1} are in none of the ranges: the merge needs "
+                       "the whole data set")
+    _empty_target(into)
+    check_free_space(into, 0 if link else LABEL_SIZE * params.num_labels)
+    os.makedirs(into, exist_ok=True)
+    best = None
+    with locked(into):
+        try:
+            for record, source in pieces:
+                linked = False
+                for index in range_files(post, params, record.first, record.end):
+                    name = post.data_file_name(index)
+                    linked = _place(os.path.join(source, name), os.path.join(into, name), link)
+                best = post.better_vrf_nonce(best, record.best)
+                say(f"{'linked' if linked else 'copied'} labels {record.first} .. {record.end - 1} from {source}")
+            last_position = None
+            commitment = post.compute_commitment(params.node_id, params.commitment_atx_id)
+            if best is None:
+                say("no VRF nonce among the labels; searching past the end")
+                best = post.search_vrf_nonce_beyond(commitment, params.num_labels, params.scrypt_n)
+                last_position = best[0] + 1
+            metadata = attrs.evolve(params.metadata(post), nonce=best[0], last_position=last_position)
+            write_atomic(os.path.join(into, PARAMS_FILE), params.to_json())
+            write_atomic(os.path.join(into, post.METADATA_FILE_NAME), post.metadata_to_json(metadata))
+        except OSError as e:
+            raise CliError(f"cannot write {into}: {e.strerror or e}; the sources are unchanged") from None
+        check_complete(post, into, params, metadata, data_files(into))
+        joins = sorted({index for record, _ in pieces[1:] for index in (record.first - 1, record.first)})
+        per_file = post.labels_per_file(params.max_file_size)
+        for index, output in zip(joins, derive(post, commitment, joins, params.scrypt_n)):
+            if read_stored(into, per_file, index) != post.stored_label(output):
+                raise CliError(f"{into}: label {index}, at a join of two ranges, is not the label of these "
+                               "parameters after the merge; the sources are unchanged")
+    return metadata

@@ -97,6 +97,8 @@ KINDS: dict[str, list[str]] = {
                    '{"option": "bool"}', "[]", "null", "5"],
     "client": ["/no/such/program", "", "'unterminated"],
     "vrf_proof": [*NOT_HEX, "", "00" * 7, "00" * 81],  # 8 to 80 bytes (shorter is zero-filled)
+    "library": [*FILES, "{text}", "{binary}"],  # a shared library (the C scrypt-jane)
+    "cluster": ["local:0", "local:x", "local:999", "local:"],  # local:N or a Dask scheduler address
 }
 
 NOT_UTF8 = "bad\udcff"  # what Python makes of a command-line argument holding the byte 0xff
@@ -138,6 +140,8 @@ COMMANDS: dict[str, Command] = {
                ["atx", "validate", "00", "--context", '{"config": {}, "history": [1]}'],
                ["atx", "validate", "00", "--context", '{"config": {}, "poet_proofs": 5}']]),
     "atx verify-proof": Command([("proof", "00"), ("--context", "{context}")], {"proof": "blob", "--context": "json"}),
+    "bench all": Command([("--only", "scale")], {"--only": "filter", "--skip": "filter"},
+                         extra=[["bench", "all", "--only", "scale", "--skip", "scale"]]),
     "bench athena": Command([("--repeat", "1")]),
     "bench atx": Command([("--seconds", "0.01")], {"--sizes": "int_list"}),
     "bench crypto": Command([("--seconds", "0.01")]),
@@ -145,7 +149,7 @@ COMMANDS: dict[str, Command] = {
                             {"--nodes-list": "int_list", "--smeshers-list": "int_list"}),
     "bench hare": Command([("--committees", "2"), ("--backends", "impl")],
                           {"--committees": "int_list", "--backends": "backends"}),
-    "bench post": Command([("--no-init", None), ("--no-prove", None)]),
+    "bench post": Command([("--no-init", None), ("--no-prove", None)], {"--scrypt-jane": "library"}),
     "bench post_best": Command([("--no-stats", None), ("--no-throughput", None)]),
     "bench scale": Command([("--seconds", "0.01")]),
     "bench tortoise": Command([("--layers", "4"), ("--ballots", "1"), ("--backends", "impl")],
@@ -204,9 +208,19 @@ COMMANDS: dict[str, Command] = {
     "post init": Command(
         [("datadir", "{postnew}"), ("--node-id", K32), ("--commitment-atx", K32), ("--num-units", "1"),
          ("--backend", "cpu"), ("--no-progress", None)],
-        {"datadir": "new_dir", "--node-id": "hex32", "--commitment-atx": "hex32"},
+        {"datadir": "new_dir", "--node-id": "hex32", "--commitment-atx": "hex32", "--cluster": "cluster",
+         "--work": "new_dir"},  # --work alone (without --devices or --cluster) is refused too
         extra=[["post", "init", "{postnew}", "--node-id", K32, "--commitment-atx", K32, "--num-units", "1",
-                "--backend", "cpu", "--max-file-size", "17"]], root=TINY),
+                "--backend", "cpu", "--max-file-size", "17"],
+               *[["post", "init", "{postnew}", "--node-id", K32, "--commitment-atx", K32, "--num-units", "1",
+                  "--backend", "cpu", "--no-progress", *bad] for bad in (
+                   ["--from", "3"], ["--from", "64", "--to", "64"], ["--to", "129"], ["--from", "0", "--devices", "all"],
+                   ["--devices", "all", "--cluster", "local:1"], ["--to", "64", "--cluster", "local:1"])]], root=TINY),
+    "post merge": Command(
+        [("ranges", "{rangedir}"), ("--into", "{postnew}")], {"ranges": "in_dir", "--into": "new_dir"},
+        extra=[["post", "merge", "{rangedir}", "{rangedir}", "--into", "{postnew}"],  # overlapping ranges
+               ["post", "merge", "{rangedir}", "--into", "{postdir}"],  # not empty
+               ["post", "merge", "{postdir}", "--into", "{postnew}"]], root=TINY),  # a data directory, not a range
     "post verify-data": Command(
         [("datadir", "{postdir}"), ("--no-progress", None)],
         {"datadir": "in_dir"}, root=TINY),
@@ -374,6 +388,7 @@ def make_fixtures(root: Path) -> dict[str, str]:
         "context": root / "context.json",
         "postdir": root / "post",
         "postnew": root / "postnew",
+        "rangedir": root / "range",
         "proof": root / "post" / "proof.json",
         "bestproof": root / "post" / "best.json",
         "trace": root / "trace.json",
@@ -430,6 +445,8 @@ def make_fixtures(root: Path) -> dict[str, str]:
          "--num-units", "1", "--backend", "cpu", "--no-progress"],
         ["--preset", "tiny", "post", "prove", fixtures["postdir"], "--challenge", K32, "--no-progress",
          "--out", fixtures["proof"]],
+        ["--preset", "tiny", "post", "init", fixtures["rangedir"], "--node-id", K32, "--commitment-atx", K32,
+         "--num-units", "1", "--backend", "cpu", "--no-progress", "--from", "0", "--to", "64"],
         ["--preset", "tiny", "post", "prove-best", fixtures["postdir"], "--challenge", K32, "--no-progress",
          "--out", fixtures["bestproof"]],
         ["--preset", "tiny", "tortoise", "simulate", "--layers", "6", "--smeshers", "2", "--quiet",

@@ -9,6 +9,11 @@ that, and never more than the one unsaved batch a kill leaves), truncates that b
 continues, so the final files are byte-identical to an uninterrupted run. The checkpoint is
 removed when the metadata gets its nonce; ``.smspec-params.json`` (every parameter, scrypt N
 included) stays. ``verify-data`` re-derives labels of a directory and reports damage.
+
+``init --from N --to M`` writes one label range into a range directory and ``merge`` joins
+ranges into a directory byte-identical to one run (``smspec.tools.post_data``, "label ranges");
+``init --devices all`` and ``init --cluster`` split the work over OpenCL devices or a Dask
+cluster and merge (``smspec.tools.post_parallel``).
 """
 
 from __future__ import annotations
@@ -130,7 +135,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="parameter preset (default: global --preset, $SMSPEC_PRESET or mainnet)")
     p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     p.add_argument("--stop-after", type=integer(1, MAX_U64, "a label count"), default=None, help=argparse.SUPPRESS)  # tests: simulate a kill
+    p.add_argument("--from", dest="range_from", type=integer(0, MAX_U64, "a label index (u64)"), default=None,
+                   help="write only labels from this index on (a data-file boundary) into DIR as a range "
+                   "directory, joined later by `post merge` (default 0 when --to is given)")
+    p.add_argument("--to", dest="range_to", type=integer(1, MAX_U64, "a label index (u64)"), default=None,
+                   help="write only labels before this index (a data-file boundary, or the number of labels)")
+    p.add_argument("--devices", choices=("all",), default=None,
+                   help="all: one label range per OpenCL device with a passing configuration, at once, "
+                   "then merged into DIR")
+    p.add_argument("--cluster", metavar="ADDRESS", default=None,
+                   help="one label range per task on a Dask cluster (smspec[distributed]): local:N for N "
+                   "local worker processes, or a scheduler address; then merged into DIR")
+    p.add_argument("--work", metavar="WORK", default=None,
+                   help="where --devices/--cluster put the range directories (default DIR.ranges; for a "
+                   "cluster, storage every worker shares); they are kept, hard-linked into DIR where possible")
     p.set_defaults(func=run_init)
+
+    p = sub.add_parser("merge", help="join range directories of `post init --from/--to` into one data directory",
+                       description="Check every range directory (finished, same parameters, records and sizes "
+                       "consistent, first and last labels and VRF-nonce candidate re-derived), check that the "
+                       "ranges tile the whole data set, then write DIR byte-identical to one `post init` run "
+                       "(data files, metadata with the VRF nonce, parameter record) and check it: as a "
+                       "finished directory, plus the labels at every join re-derived. The ranges are only read.")
+    p.add_argument("ranges", metavar="RANGE_DIR", nargs="+", help="range directories, in any order")
+    p.add_argument("--into", required=True, metavar="DIR", help="the data directory to write (new or empty)")
+    p.add_argument("--link", action="store_true", help="hard-link the data files instead of copying (one file system)")
+    p.add_argument("--backend", choices=("cpu", "opencl", "spec"), default="cpu",
+                   help="label engine of the checks: cpu (numpy, default), opencl or spec")
+    p.add_argument("--preset", dest="post_preset", choices=("mainnet", "testnet", "tiny"), default=None,
+                   help="parameter preset (default: global --preset, $SMSPEC_PRESET or mainnet)")
+    p.set_defaults(func=run_merge)
 
     p = sub.add_parser("verify-data", help="re-derive labels of a data directory and report damage",
                        description="Recompute labels of DIR (the first and last of every file, plus a "
@@ -238,6 +272,10 @@ def run_init(args: argparse.Namespace) -> int:
     post_data.check_parameters(post, params)
     num_labels = params.num_labels
     datadir = args.datadir
+    if args.work is not None and not (args.devices or args.cluster):
+        raise CliError("--work is where --devices all or --cluster put their ranges: give one of them")
+    if args.range_from is not None or args.range_to is not None or args.devices or args.cluster:
+        return _init_split(post, args, params)
     check_output(datadir, "DIR", directory=True)  # a directory, created inside an existing one
     if not os.path.exists(datadir):
         post_data.check_free_space(datadir, post_data.LABEL_SIZE * num_labels)  # before creating anything
@@ -309,6 +347,78 @@ def _init_labels(post: Any, args: argparse.Namespace, datadir: str, params: Any,
         raise post_data.write_error(e, meta_path, num_labels, num_labels) from None
     print(f"initialized {num_labels} labels in {post.num_files(metadata)} files; VRF nonce {best[0]}",
           file=sys.stderr)
+    return 0
+
+
+def _init_split(post: Any, args: argparse.Namespace, params: Any) -> int:
+    """``post init`` of one label range (``--from/--to``), or split over devices or a cluster."""
+    from smspec.impl.registry import active_backend
+    from tqdm import tqdm
+
+    if (args.range_from is not None or args.range_to is not None) and (args.devices or args.cluster):
+        raise CliError("--from/--to write one range; --devices and --cluster split the whole data set: use one or the other")
+    if args.devices and args.cluster:
+        raise CliError("--devices all and --cluster are two ways to split the work: choose one")
+    if args.stop_after is not None and (args.devices or args.cluster):
+        raise CliError("--stop-after applies to one range")
+    datadir = args.datadir
+    check_output(datadir, "DIR", directory=True)
+    batch = args.batch or max(64, min(1 << 16, (1 << 22) // params.scrypt_n))
+    say = lambda text: print(text, file=sys.stderr)  # noqa: E731
+    if args.range_from is None and args.range_to is None:
+        from smspec.tools import post_parallel
+
+        if args.cluster:
+            post_parallel.check_address(args.cluster)
+        elif active_backend() != "gpu":
+            raise CliError("--devices all runs the OpenCL engine: leave out --backend or use --backend opencl")
+        work = args.work or datadir.rstrip("/\\") + ".ranges"
+        check_output(work, "--work", directory=True)
+        if os.path.isdir(datadir) and os.listdir(datadir):
+            # written by an earlier run: finished (every check of `post init`), or not ours to touch
+            if post_data.plan_init(post, datadir, params).kind == "done":
+                say(f"{datadir} is already initialized")
+                return 0
+            raise CliError(f"{datadir} holds an unfinished single-run initialization: finish it without "
+                           "--devices/--cluster, or use another directory")
+        os.makedirs(work, exist_ok=True)
+        with tqdm(total=params.num_labels, unit="label", unit_scale=True, desc="init (split)",
+                  disable=args.no_progress or None) as bar:
+            if args.devices:
+                metadata = post_parallel.run_devices(post, params, datadir, work, batch, bar.update, say)
+            else:
+                metadata = post_parallel.run_cluster(post, _preset(args), active_backend(), params, datadir, work,
+                                                     batch, args.cluster, say=say)
+        say(f"initialized {params.num_labels} labels in {post.num_files(metadata)} files; VRF nonce {metadata.nonce}"
+            f" (range directories kept in {work})")
+        return 0
+    first = 0 if args.range_from is None else args.range_from
+    end = params.num_labels if args.range_to is None else args.range_to
+    post_data.check_range(post, params, first, end)
+    if not os.path.exists(datadir):
+        post_data.check_free_space(datadir, post_data.LABEL_SIZE * (end - first))
+    with tqdm(total=end - first, unit="label", unit_scale=True, smoothing=0.05,
+              desc=f"init {first}..{end - 1} ({active_backend()})", disable=args.no_progress or None) as bar:
+        try:
+            record = post_data.init_range(post, datadir, params, first, end, batch, progress=bar.update,
+                                          stop_after=args.stop_after)
+        except OSError as e:
+            raise CliError(f"cannot write {datadir}: {e.strerror or e}") from None
+    if not record.done:
+        print("smspec: stopped (--stop-after)", file=sys.stderr)
+        return 3
+    say(f"labels {first} .. {end - 1} are in {datadir}; join the ranges with `smspec post merge ... --into DIR`")
+    return 0
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    post = _post(args)
+    _backend(args, "cpu")
+    check_output(args.into, "--into", directory=True)
+    metadata = post_data.merge_ranges(post, args.ranges, args.into, args.link,
+                                      say=lambda text: print(text, file=sys.stderr))
+    print(f"merged {len(args.ranges)} ranges into {args.into}: {post.total_labels(metadata)} labels in "
+          f"{post.num_files(metadata)} files; VRF nonce {metadata.nonce}", file=sys.stderr)
     return 0
 
 
