@@ -28,7 +28,7 @@ from typing import Any
 from checks import ROOT, Check, find_test
 from docutils import nodes
 from markdown_it import MarkdownIt
-from spec_lines import SPEC_DIR
+from spec_lines import SPEC_DIR, note_spec_dependencies
 from spec_order import reading_order
 from sphinx import addnodes
 from sphinx.application import Sphinx
@@ -186,6 +186,7 @@ class SpecClaims(SphinxDirective):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        note_spec_dependencies(self.env)
         record = load_record()
         result: list[nodes.Node] = []
         counts: dict[str, int] = {}

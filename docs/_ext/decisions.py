@@ -22,7 +22,7 @@ from typing import Any
 from checks import Check, checks_in
 from docutils import nodes
 from markdown_it import MarkdownIt
-from spec_lines import SPEC_DIR, is_spec_doc
+from spec_lines import SPEC_DIR, is_spec_doc, note_spec_dependencies
 from spec_order import reading_order
 from sphinx import addnodes
 from sphinx.application import Sphinx
@@ -188,6 +188,7 @@ class SpecDecisions(SphinxDirective):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        note_spec_dependencies(self.env)
         result: list[nodes.Node] = []
         total = named = 0
         for stem in reading_order():

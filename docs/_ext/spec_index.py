@@ -5,7 +5,7 @@ impl/gpu registry)."""
 from __future__ import annotations
 
 from docutils import nodes
-from spec_lines import numbered_lines
+from spec_lines import note_spec_dependencies, numbered_lines
 from spec_order import reading_order
 from sphinx import addnodes
 from sphinx.application import Sphinx
@@ -45,6 +45,7 @@ class SpecDefinitions(SphinxDirective):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        note_spec_dependencies(self.env)
         from smspec.impl.registry import all_replacements
 
         replaced: dict[tuple[str, str], list[str]] = {}

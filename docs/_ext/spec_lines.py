@@ -41,6 +41,16 @@ _heading_parser = MarkdownIt("commonmark")
 LINE_REF = re.compile(r"^(?:spec/)?(?P<stem>[a-z0-9_]+)\.md:(?P<first>\d+)(?:-(?P<last>\d+))?$")
 
 
+
+def note_spec_dependencies(env) -> None:
+    """Make a page generated from the spec documents (and their tests' records) rebuild when
+    any of them changes: Sphinx tracks only the page's own source otherwise."""
+    for path in sorted(SPEC_DIR.glob("*.md")):
+        env.note_dependency(str(path))
+    record = ROOT / "docs" / "claims-record.json"
+    if record.exists():
+        env.note_dependency(str(record))
+
 def spec_stems() -> set[str]:
     return {p.stem for p in SPEC_DIR.glob("*.md")}
 
