@@ -4,25 +4,16 @@ Independent of spec/sync.md's code: the layouts follow go-spacemesh's `sync2/ran
 from its source (GS `wire_conduit.go`: one tag byte, then the fields; `wire_helpers.go`: the
 compact hash and the key collection; `wire_types_scale.go`: field order and compact32 counts;
 `minhash.go`: fixed 4-byte little-endian sample items). Ranges and fingerprints are computed by
-brute force over the whole ID list (no binary search, no ordering tricks).
+brute force over the whole ID list (no binary search, no ordering tricks). Compact integers come
+from the Hare known-answer writer.
 """
 
 from __future__ import annotations
 
+from smspec.tests.spec.hare.wire import compact  # SCALE compact integers, written out by hand
+
 TAGS = {"done": 0, "end_round": 1, "empty_set": 2, "empty_range": 3, "fingerprint": 4, "range_contents": 5,
         "item_batch": 6, "probe": 7, "sample": 8, "recent": 9}
-
-
-def compact(value: int) -> bytes:
-    """SCALE compact encoding of a non-negative integer."""
-    if value < 1 << 6:
-        return bytes([value << 2])
-    if value < 1 << 14:
-        return ((value << 2) | 1).to_bytes(2, "little")
-    if value < 1 << 30:
-        return ((value << 2) | 2).to_bytes(4, "little")
-    size = (value.bit_length() + 7) // 8
-    return bytes([((size - 4) << 2) | 3]) + value.to_bytes(size, "little")
 
 
 def chash(key: bytes | None) -> bytes:
