@@ -60,6 +60,7 @@ WORKLOAD_CASES: list[tuple[str, str, str]] = [
     ("post/k2pow/verify", "mainnet", "above_threshold"),  # verify_k2pow
     ("post_best/select/prove", "tiny", "three_identities_k16"),  # prove_best
     ("tortoise/events/trace", "tiny", "partition_50_50"),  # every tortoise replacement
+    ("sync/conversation/pair", "mainnet", "wrapped_range_split"),  # sync.new_item_store
 ]
 # Inputs changed to keep the spec side quick (the known answer still holds: 165545 is the lowest
 # output of the case's whole range 165500..165599).

@@ -85,6 +85,7 @@ KINDS: dict[str, list[str]] = {
     "partition": ["3", "a:b", "0:2", "1:0", "1:2:3:4", "1:2:nan", "1:2:2", "9" * 5000 + ":1", "1:" + "9" * 5000],
     "behaviours": ["nosuch", ",", "silent,nosuch"],
     "int_list": ["a", "0", "-1", "", "9" * 5000, "100000000"],
+    "count_list": ["a", "-1", "", "1,,2", "9" * 5000, "100000000"],  # comma-separated counts, 0 allowed
     "backends": ["nosuch", "", "spec,nosuch"],
     "wallet": ["0xzz", "0x00", "not a name!", "0x" + "00" * 33],
     "tx_id": ["zz", "0x00", "../../etc/passwd", "0x" + "zz" * 32, "0x" + "00" * 33],
@@ -152,6 +153,9 @@ COMMANDS: dict[str, Command] = {
     "bench post": Command([("--no-init", None), ("--no-prove", None)], {"--scrypt-jane": "library"}),
     "bench post_best": Command([("--no-stats", None), ("--no-throughput", None)]),
     "bench scale": Command([("--seconds", "0.01")]),
+    "bench sync": Command([("--sizes", "50"), ("--diffs", "0"), ("--spec-max", "50")],
+                          {"--sizes": "int_list", "--diffs": "count_list"},
+                          extra=[["bench", "sync", "--sizes", "10", "--diffs", "20"]]),
     "bench tortoise": Command([("--layers", "4"), ("--ballots", "1"), ("--backends", "impl")],
                               {"--backends": "backends"}),
     "crypto hash": Command(
