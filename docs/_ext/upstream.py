@@ -39,7 +39,7 @@ ALIASES = {
 DOCUMENT_UPSTREAM = {
     "athena": "ATH", "post": "PR", "post_best": "PR", "scale": "SC", "fixed": "FX", "randomx": "RXR",
 }
-FILE = re.compile(r"^(?P<path>[A-Za-z0-9_][\w./-]*\.(?:go|rs|c|h|toml|mod|cl))(?::L?(?P<first>\d+)(?:-L?(?P<last>\d+))?(?:,\s*[\d-]+)*)?$")
+FILE = re.compile(r"^(?P<path>[A-Za-z0-9_][\w./-]*\.(?:go|rs|c|h|toml|mod|cl|md|yaml))(?::L?(?P<first>\d+)(?:-L?(?P<last>\d+))?(?:,\s*[\d-]+)*)?$")
 EXPLICIT = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)@(?P<commit>[0-9a-f]{7,40}):(?P<rest>\S+)$")
 _TAG_NAMES = "|".join(sorted(list(PINNED) + list(ALIASES), key=len, reverse=True))
 TAG_BEFORE = re.compile(rf"(?:^|[\s(;,])(?P<tag>{_TAG_NAMES})\s*$")
