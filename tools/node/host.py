@@ -104,7 +104,7 @@ def smesher_op(smesher: Any, op: str, call: dict) -> Any:
     if op == "atx_publish":
         proof = bytes.fromhex(call["proof"]) if call["proof"] else None
         return smesher.run_phase("atx_publish", epoch=call["epoch"], proof=proof,
-                                 leaves=[bytes.fromhex(x) for x in call["leaves"]])
+                                 leaves=[bytes.fromhex(x) for x in call["leaves"]], publish=call.get("publish", True))
     if op == "propose":
         return smesher.run_phase("propose", layer=call["layer"])
     if op == "hare_messages":
