@@ -28,6 +28,7 @@ MAX_U64 = 2**64 - 1
 MAX_ANSWER_BYTES = 64 * 2**20
 MIN_LAYER_SECONDS = 2.0  # a self-clocked layer (tools/node/schedule.py "clocked-phases")
 CLOCKED_START_SECONDS = 5  # devnet up --clocked: genesis this long after the directory is made
+CLOCKED_RULES = ("clocked-phases", "poet-server", "peer-gossip")  # in force in self-clocked networks only
 GENESIS_CHOICES = ("tiny", "testnet-like")  # tools/node/protocol.py GENESIS_CONFIGS (not imported: keeps --help fast)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -188,10 +189,11 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
         say(f"adversaries: byzantine {list(c.byzantine) or '-'}, crashes {c.crash or '-'}")
     if not args.quiet:
         say("Devnet rules in force (simplifications of the protocol; docs/devnet.md):")
+        not_in_force = ({"poet-forwarding", "tcp-phases", "hare-sync", "post-memo"} if args.clocked
+                        else set(CLOCKED_RULES) | (set() if c.post_memo else {"post-memo"}))
         for name, text in p.devnet_rules(c.genesis):
-            if name == "post-memo" and not c.post_memo:
-                continue
-            say(f"  * {name}: {text}")
+            if name not in not_in_force:
+                say(f"  * {name}: {text}")
     handlers = _setup_logs(directory, args.log_level, c.nodes)
     servers: list = []
     served = {"done": False}

@@ -352,9 +352,9 @@ class ClockedSmesher:
             layer = max(0, timing.layer_at(time.time()))
             L = timing.layers_per_epoch
             in_thread(self.warm, context, layer // L)
-            while not self.stop.is_set() and (not self.layers or layer < self.layers):
-                if not self.clock.wait_until(timing.start(layer)):
-                    break
+            while not self.stop.is_set():
+                if not self.clock.wait_until(timing.start(layer)) or (self.layers and layer >= self.layers):
+                    break  # stopped, or layer --layers has started
                 if layer % L == L - 1:
                     in_thread(self.warm, context, layer // L + 1)
                 schedule.run_layer(layer)
@@ -424,8 +424,10 @@ def atx_process(keys: str, post: str, urls: list[str], poet_url: str, married: b
             except queue.Empty:
                 continue
             schedule.atx_phase(epoch)
-            for event in schedule.atx_events:
+            for event in schedule.atx_events:  # a failure of the epoch: each identity's state says why
                 service.log.warning("%s", event)
+                for ident in service.smesher.identities:
+                    service.smesher.state(ident, "RETRYING", epoch, event)
             schedule.atx_events.clear()
             finished.put(epoch)
     finally:
@@ -619,6 +621,7 @@ class ClockedDevnet:
 
         self.start()
         timing = self.timing
+        reported = -1
         try:
             layer = max(0, timing.layer_at(time.time()))
             while self.running() and not (stop is not None and stop()):
@@ -628,10 +631,15 @@ class ClockedDevnet:
                 statuses = {i: s for i in sorted(self.nodes) if (s := self.status(i)) is not None}
                 if progress is not None and statuses:
                     progress(layer, statuses)
+                    reported = layer
                 layer = max(layer + 1, timing.layer_at(time.time()))
         finally:
             self.stop()
-        return summarize(self.final_statuses(), set(), self.devnet.config.layers, "clocked")
+        final = self.final_statuses()
+        last = max((s.get("last_done", -1) for s in final.values()), default=-1)
+        if progress is not None and last > reported:
+            progress(last, final)  # the last layer, as the databases hold it
+        return summarize(final, set(), self.devnet.config.layers, "clocked")
 
     def final_statuses(self) -> dict[int, dict]:
         """Every node's status as its database holds it (the processes have stopped)."""

@@ -338,9 +338,12 @@ class ClockedSmesherSchedule:
         """Rule "clocked-phases": the ATX phase of publish epoch `epoch`."""
         timing, duty = self.timing, self.atx_duty
         challenges = duty("atx_register", epoch=epoch).get("challenges", [])
+        if not challenges:
+            return  # nothing to publish this epoch (or no node answered: the service's state says so)
         registered = [c for c in challenges if self.poet.submit(epoch, c)]
         if not registered:
-            self.atx_events.append(f"epoch {epoch}: no challenge registered at the PoET")
+            failures = "; ".join(getattr(self.poet, "failures", [])[-1:]) or "no challenge"
+            self.atx_events.append(f"epoch {epoch}: not registered at the PoET ({failures})")
             return
         if not self.clock.wait_until(timing.poet_round_end(epoch)):
             return
