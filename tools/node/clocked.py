@@ -101,7 +101,7 @@ class ClockedNode:
         self.catch_up_with: CatchUp = catch_up or ExportCatchUp()
         self.network = PeerNetwork(listen, peers, {"genesis_id": self.node.genesis_id.hex(), "node": index})
         self.host = NodeHost(index, self.node, self)
-        self.host.ready = False  # type: ignore[attr-defined]  # the node-service API answers 503 until caught up
+        self.host.ready = False  # the node-service API answers 503 until the node caught up
         self.api = None
         if api_port is not None:
             from smspec.tools.node.api import ApiServer
@@ -171,11 +171,11 @@ class ClockedNode:
             return
         digest = hashlib.blake2b(kind.encode() + b"\0" + payload, digest_size=16).digest()
         if digest in self.seen:
-            return  # a copy from another peer: handled once (checking a Hare message costs its eligibility proof)
-        self.seen[digest] = None
-        if len(self.seen) > SEEN_FRAMES:
-            self.seen.pop(next(iter(self.seen)))
+            return  # a copy of what was accepted: checking a Hare message again would cost its eligibility proof
         if self.host.on_gossip(kind, payload):
+            self.seen[digest] = None  # only what was accepted: a copy of what came too early is checked again
+            if len(self.seen) > SEEN_FRAMES:
+                self.seen.pop(next(iter(self.seen)))
             network.broadcast(kind, payload, exclude=name)  # rule "peer-gossip": pass on what is new
 
     # -- catching up ---------------------------------------------------------------------------------
@@ -234,7 +234,7 @@ class ClockedNode:
             now_layer = timing.layer_at(time.time())
             if node.last_done() + 1 < now_layer:
                 self.log.info("%s", self.catch_up(now_layer - 1))
-            self.host.ready = True  # type: ignore[attr-defined]
+            self.host.ready = True
             layer = node.last_done() + 1
             in_thread(self.warm, layer // timing.layers_per_epoch)
             while not self.stop.is_set() and (not self.layers or layer < self.layers):

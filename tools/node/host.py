@@ -27,6 +27,7 @@ class NodeHost:
         self.transport = transport
         self.hare_layer = -1
         self.gossiped: dict[str, int] = {}
+        self.ready = True  # False while a self-clocked node catches up: its node-service API answers 503
 
     def publish(self, kind: str, data: bytes) -> Verdict:
         """An object from a smeshing service: validate, then gossip it when it is valid (a
