@@ -2,8 +2,9 @@
 ``smspec devnet init``, one ``smspec poet run``, three ``smspec node run --listen --peer`` and two
 ``smspec smesher run --node URL --node URL2 --poet URL``, each on the layer clock of the genesis.
 The nodes agree block by block and state root by state root; the services' ATXs and proposals
-land; a node killed with SIGKILL costs its service nothing (it fails over to its second node);
-restarted, the node catches up from a peer and agrees again."""
+land, and so does a user's transaction sent through one node; a node killed with SIGKILL costs
+its service nothing (it fails over to its second node); restarted, the node catches up from a
+peer and agrees again."""
 
 from __future__ import annotations
 
@@ -153,6 +154,12 @@ def test_three_nodes_and_two_services_run_by_hand_agree_fail_over_and_catch_up(t
         for index in (0, 2):
             assert network.layers(index, first, 10) == reference
 
+        # a user's transaction, submitted through node 2, lands on every node
+        sent = subprocess.run(smspec("tx", "send", "--url", network.url(2), "--datadir", directory, "--from", "alice",
+                                     "--spawn", "--json"), capture_output=True, text=True, timeout=120)
+        assert sent.returncode == 0, sent.stderr
+        tid = json.loads(sent.stdout)["id"]
+
         # kill -9 node 0: service 0 goes on through node 1
         killed_at = network.status(1)["layer"]
         network.processes["node0"].send_signal(signal.SIGKILL)
@@ -187,6 +194,14 @@ def test_three_nodes_and_two_services_run_by_hand_agree_fail_over_and_catch_up(t
             assert held[0] == held[1] == held[2] and max(held[0]) > killed_at
         for index in range(3):
             assert network.status(index)["malicious"] == []
+
+        def landed(index: int) -> bool:
+            shown = subprocess.run(smspec("tx", "status", tid, "--url", network.url(index)), capture_output=True,
+                                   text=True, timeout=120)
+            return json.loads(shown.stdout)["status"] == "ok"
+
+        network.wait("the transaction applied on every node", lambda: all(landed(i) for i in range(3)),
+                     LAYER_SECONDS * 10)
     finally:
         codes = network.stop()
     assert codes == {name: 0 for name in codes}, codes
