@@ -404,14 +404,27 @@ class AtxWorker:
 
 def atx_process(keys: str, post: str, urls: list[str], poet_url: str, married: bool, log_file: str | None,
                 log_level: str, tasks: Any, finished: Any) -> None:
-    """The body of an `AtxWorker`: the ATX phase of every epoch put in `tasks`."""
+    """The body of an `AtxWorker`: the ATX phase of every epoch put in `tasks` (it ends with its
+    service, even one killed with SIGKILL)."""
+    import multiprocessing
+
     os.nice(5)
+    parent = multiprocessing.parent_process()
     if log_file:
         from smspec.tools.commands.node import configure_logging
 
         configure_logging(log_file, log_level)
     stop = threading.Event()
     stop_on_signals(stop)
+
+    def watch() -> None:  # the service is gone (SIGKILL): stop too
+        if parent is None:
+            return
+        while parent.is_alive() and not stop.wait(1.0):
+            pass
+        stop.set()
+
+    in_thread(watch)
     service = ClockedSmesher(keys, post, urls, poet_url, married, stop=stop)
     try:
         context = service.network()
