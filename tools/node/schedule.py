@@ -276,18 +276,17 @@ class ClockedNodeSchedule:
 
 class ClockedSmesherSchedule:
     """A smeshing service's part of the layer schedule on a layer clock: the ATX phase of epoch e
-    (register at the PoET from layer e*L - 2, take the round's proof when epoch e starts, build the
-    ATXs, publish them at ATX_PUBLISH_AT of the first layer they are ready in; in a thread of its
-    own, beside the layers); from the first ballot layer, proposals at PROPOSE_AT, then at every
-    Hare round the message for the round the node executed (read SIGN_AT into the round) until the
-    node's session is closed, then the certificate."""
+    (register at the PoET from layer e*L - POET_REGISTER_LAYERS, take the round's proof when epoch
+    e starts, build the ATXs, publish them at ATX_PUBLISH_AT of the first layer they are ready in;
+    started by `start_atx`, it runs beside the layers); from the first ballot layer, proposals at
+    PROPOSE_AT, then at every Hare round the message for the round the node executed (read SIGN_AT
+    into the round) until the node's session is closed, then the certificate."""
 
     def __init__(self, timing: LayerTiming, duty: Callable[..., Any], clock: Clock, first_ballot_layer: int,
                  rounds: list[tuple[int, int]], message_rounds: tuple, poet: Any,
                  start_atx: Callable[[int], Any] | None = None) -> None:
         self.timing = timing
         self.duty = duty
-        self.atx_duty = duty
         # starts the ATX phase of an epoch beside the layers; returns something with is_alive()
         # (default: a thread running `atx_phase`; a smeshing service runs it in a process of its own)
         self.start_atx = start_atx or self._atx_thread
@@ -336,7 +335,7 @@ class ClockedSmesherSchedule:
 
     def atx_phase(self, epoch: int) -> None:
         """Rule "clocked-phases": the ATX phase of publish epoch `epoch`."""
-        timing, duty = self.timing, self.atx_duty
+        timing, duty = self.timing, self.duty
         challenges = duty("atx_register", epoch=epoch).get("challenges", [])
         if not challenges:
             return  # nothing to publish this epoch (or no node answered: the service's state says so)
