@@ -21,9 +21,18 @@ from typing import Any
 
 from smspec.conformance import handlers as handler_registry
 from smspec.conformance.cases import SOURCES, Case, VectorSource, to_json
+from smspec.conformance.runner import (  # noqa: F401 - one comparison for the generator, checker and runner
+    INDEX_FORMAT,
+    VECTOR_FORMAT,
+    StoredCase,
+    describe_difference,
+    load_cases,
+    outcome_matches,
+    selected,
+    show_outcome,
+)
 
-FORMAT = "smspec-vector/1"
-INDEX_FORMAT = "smspec-vectors-index/1"
+FORMAT = VECTOR_FORMAT
 
 
 def canonical_json(value: Any) -> str:
@@ -66,39 +75,6 @@ def expected_outcome(case: Case) -> dict[str, Any] | None:
             outcome["reason"] = case.reason
         return outcome
     return None
-
-
-def show_outcome(outcome: dict[str, Any]) -> str:
-    """One line for an outcome: its error (and reason), or the start of its output."""
-    if "error" in outcome:
-        return f"error {outcome['error']}" + (f" ({outcome['reason']})" if outcome.get("reason") else "")
-    if "unsupported" in outcome:
-        return "unsupported"
-    return f"output {json.dumps(outcome.get('output'), sort_keys=True)[:200]}"
-
-
-def outcome_matches(expected: dict[str, Any], got: dict[str, Any]) -> bool:
-    """An error case matches on the class (and on the reason when the case names one)."""
-    if "error" in expected:
-        if got.get("error") != expected["error"]:
-            return False
-        return "reason" not in expected or got.get("reason") == expected["reason"]
-    return got == expected
-
-
-def describe_difference(expected: dict[str, Any], got: dict[str, Any]) -> str:
-    """A short human-readable diff of two outcomes."""
-    if "error" in expected or "error" in got:
-        return f"expected {show_outcome(expected)}, got {show_outcome(got)}"
-    lines = []
-    want, have = expected.get("output"), got.get("output")
-    if isinstance(want, dict) and isinstance(have, dict):
-        for k in sorted(set(want) | set(have)):
-            if want.get(k, "<missing>") != have.get(k, "<missing>"):
-                lines.append(f"  {k}: expected {json.dumps(want.get(k, '<missing>'))[:160]}")
-                lines.append(f"  {' ' * len(k)}  got      {json.dumps(have.get(k, '<missing>'))[:160]}")
-        return "output differs:\n" + "\n".join(lines)
-    return f"expected {json.dumps(want)[:200]}, got {json.dumps(have)[:200]}"
 
 
 class CaseFailure(AssertionError):
@@ -180,8 +156,10 @@ class GeneratedCase:
     blobs: dict[str, bytes]
 
 
-def generate_cases(sources: Iterable[VectorSource], presets: set[str] | None = None) -> Iterator[GeneratedCase]:
-    """Produce the vector files of ``sources``; expected outcomes come from the spec backend."""
+def generate_cases(sources: Iterable[VectorSource], presets: set[str] | None = None,
+                   only: list[str] | None = None, skip: list[str] | None = None) -> Iterator[GeneratedCase]:
+    """Produce the vector files of ``sources`` (the cases ``only``/``skip`` select); expected
+    outcomes come from the spec backend."""
     for source in sources:
         try:
             source_cases = source.cases()
@@ -194,6 +172,8 @@ def generate_cases(sources: Iterable[VectorSource], presets: set[str] | None = N
             if presets is not None and preset not in presets:
                 continue
             for case in source_cases:
+                if not selected(f"{source.key}/{case.name}", only or [], skip or []):
+                    continue
                 run = run_case(source.key, case, preset)
                 if run.failure is not None:
                     raise CaseFailure(f"{preset}/{source.key}/{case.name}: {run.failure}")
@@ -257,47 +237,21 @@ def write_vectors(out: Path, cases: Iterable[GeneratedCase]) -> list[GeneratedCa
     return written
 
 
-@dataclass
-class StoredCase:
-    path: Path
-    document: dict[str, Any]
-
-    @property
-    def key(self) -> str:
-        m = self.document["manifest"]
-        return f"{m['domain']}/{m['runner']}/{m['handler']}"
-
-    @property
-    def preset(self) -> str:
-        return str(self.document["manifest"]["preset"])
-
-    @property
-    def name(self) -> str:
-        m = self.document["manifest"]
-        return f"{m['preset']}/{m['domain']}/{m['runner']}/{m['handler']}/{m['case']}"
-
-
 def load_vectors(root: Path) -> list[StoredCase]:
-    """Every case under ``root`` (sorted by path), validated against the format."""
-    found = []
-    for path in sorted(root.glob("*/*/*/*/*/case.json")):
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: not valid JSON ({e})") from e
-        if document.get("format") != FORMAT:
-            raise ValueError(f"{path}: unknown format {document.get('format')!r} (expected {FORMAT})")
-        found.append(StoredCase(path, document))
+    """Every case under ``root`` (sorted by path), validated against the format (and against
+    ``index.json`` where there is one); their blobs become readable by the handlers."""
+    cases = load_cases(root)
     handler_registry.add_blob_dir(root / "blobs")
-    return found
+    return cases
 
 
-def selected(key: str, only: list[str], skip: list[str]) -> bool:
-    """``only``/``skip`` entries are prefixes of ``domain/runner/handler`` (``post``, ``post/labels``)."""
-    def matches(pattern: str) -> bool:
-        pattern = pattern.strip("/")
-        return key == pattern or key.startswith(pattern + "/")
+def source_selected(key: str, only: list[str], skip: list[str]) -> bool:
+    """Whether a vector source ``domain/runner/handler`` has cases the filters select: a PREFIX
+    selects the cases whose ``domain/runner/handler/case`` starts with it (``runner.selected``)."""
+    def reaches(pattern: str) -> bool:
+        pattern = pattern.lstrip("/")
+        return (key + "/").startswith(pattern) or pattern.startswith(key + "/")
 
-    if only and not any(matches(p) for p in only):
+    if only and not any(reaches(p) for p in only):
         return False
-    return not any(matches(p) for p in skip)
+    return not any((key + "/").startswith(p.lstrip("/")) for p in skip)

@@ -101,7 +101,8 @@ KINDS: dict[str, list[str]] = {
 
 NOT_UTF8 = "bad\udcff"  # what Python makes of a command-line argument holding the byte 0xff
 KINDS["text"] = [NOT_UTF8]  # any other text is a valid message / name / seed string
-KINDS["filter"] = ["nosuch/prefix", NOT_UTF8]  # an --only that selects nothing is an error
+KINDS["filter"] = ["nosuch/prefix", NOT_UTF8]
+KINDS["report"] = ["junit"]  # FORMAT without FILE (bad pairs are extra invocations)  # an --only that selects nothing is an error
 
 # Kinds whose every value is valid input. Each needs a reason.
 FREE = {"skip": "an --skip prefix that matches nothing skips nothing"}
@@ -242,7 +243,11 @@ COMMANDS: dict[str, Command] = {
                              {"--dir": "in_dir", "--only": "filter", "--skip": "skip"},
                              extra=[["vectors", "check", "--dir", "{vectors}", "--only", "nosuch"]]),
     "vectors run": Command([("--client", "smspec vectors serve"), ("--dir", "{vectors}")],
-                           {"--client": "client", "--dir": "in_dir", "--only": "filter", "--skip": "skip"}),
+                           {"--client": "client", "--dir": "in_dir", "--only": "filter", "--skip": "skip",
+                            "--report": "report"},
+                           extra=[["vectors", "run", "--client", "smspec vectors serve", "--dir", "{vectors}",
+                                   "--report", kind, path] for kind, path in
+                                  (("xml", "{text}"), ("junit", "{dir}"), ("json", "{nodir}"))]),
     "vectors serve": Command([]),
     "vectors list": Command([], exempt="takes no arguments"),
 }

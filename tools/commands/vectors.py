@@ -9,6 +9,7 @@ from pathlib import Path
 from smspec.tools.cli import (
     CliError,
     check_output,
+    integer,
     load_json,
     read_input,
     real,
@@ -27,11 +28,12 @@ def _progress(iterable, total: int | None, desc: str, quiet: bool):
 def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--only", action="append", default=[], metavar="PREFIX",
-        help="run only cases whose domain/runner/handler starts with PREFIX (e.g. scale, post/labels); repeatable",
+        help="only cases whose domain/runner/handler/case starts with PREFIX (e.g. scale, crypto/signature/ed25519, "
+        "post/labels); repeatable",
     )
     parser.add_argument(
         "--skip", action="append", default=[], metavar="PREFIX",
-        help="skip cases whose domain/runner/handler starts with PREFIX; repeatable",
+        help="skip cases whose domain/runner/handler/case starts with PREFIX; repeatable",
     )
     parser.add_argument("--preset", dest="vector_preset", action="append", default=[],
                         choices=("mainnet", "testnet", "tiny"),
@@ -77,15 +79,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "run",
         help="drive a client implementation (any language) over the adapter protocol",
         description="Start CMD once and exchange one JSON line per case over its stdin/stdout "
-        "(protocol: conformance/formats/adapter.md). Prints each failure with a readable diff and a "
-        "summary 'N passed, N failed, N skipped'. Exit 0 when nothing failed.",
+        "(protocol: conformance/formats/adapter.md). Prints each failure with a readable diff, then a "
+        "coverage line (cases answered vs unsupported), the results per level (live, spec-strict, "
+        "untyped-input) and a summary 'N passed, N failed, N skipped'. Exit 0 when nothing failed. "
+        "A release tarball ships this runner as run.py (Python 3 standard library only).",
     )
-    run.add_argument("--client", required=True, metavar="CMD", help="command line of the client adapter")
-    run.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="vector directory (default: vectors)")
-    run.add_argument("--timeout", type=real(0.01, 86_400, "seconds"), default=60.0,
-                     help="seconds allowed per case (default 60)")
-    run.add_argument("--verbose", "-v", action="store_true", help="also list passed and skipped cases")
-    _filters(run)
+    from smspec.conformance.runner import add_arguments
+
+    add_arguments(run, DEFAULT_DIR, seconds=real(0.01, 86_400, "seconds"),
+                  answer_bytes=integer(1024, 2**32, "bytes"))
     run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser(
@@ -103,9 +105,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _sources(args: argparse.Namespace):
-    from smspec.conformance.execute import discover_sources, selected
+    from smspec.conformance.execute import discover_sources, source_selected
 
-    return [s for s in discover_sources() if selected(s.key, args.only, args.skip)]
+    return [s for s in discover_sources() if source_selected(s.key, args.only, args.skip)]
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -160,9 +162,11 @@ def _generate(args: argparse.Namespace, sources) -> int:
     filtered = bool(args.only or args.skip or presets)
     total = sum(len(s.cases()) * len(s.presets) for s in sources)
     try:
-        cases = list(_progress(generate_cases(sources, presets), total, "generating", args.quiet))
+        cases = list(_progress(generate_cases(sources, presets, args.only, args.skip), total, "generating", args.quiet))
     except CaseFailure as e:
         raise CliError(f"a vector source contradicts its own known answer:\n{e}", status=1) from e
+    if not cases:
+        raise CliError("no case matches the filters (--only / --skip / --preset)")
     index_path = args.dir / "index.json"
     new_index = build_index(cases)
     if args.check:
@@ -208,7 +212,7 @@ def _matches(path: str, args: argparse.Namespace) -> bool:
     parts = path.split("/")
     if args.vector_preset and parts[0] not in args.vector_preset:
         return False
-    return selected("/".join(parts[1:4]), args.only, args.skip)
+    return selected("/".join(parts[1:5]), args.only, args.skip)
 
 
 def _clear_cases(root: Path) -> None:
@@ -220,18 +224,16 @@ def _clear_cases(root: Path) -> None:
 
 
 def _load(args: argparse.Namespace):
-    from smspec.conformance.execute import load_vectors, selected
+    from smspec.conformance.execute import load_vectors
+    from smspec.conformance.runner import VectorError, choose
 
     if not args.dir.is_dir() or not any(args.dir.glob("*/*/*/*/*/case.json")):
         raise CliError(f"no vectors under {args.dir}/; run `smspec vectors generate` first")
     try:
         cases = load_vectors(args.dir)
-    except (ValueError, OSError, RecursionError) as e:
+    except (VectorError, OSError) as e:
         raise CliError(f"{args.dir}: unreadable vectors: {str(e)[:300]}") from None
-    chosen = [
-        c for c in cases
-        if selected(c.key, args.only, args.skip) and (not args.vector_preset or c.preset in args.vector_preset)
-    ]
+    chosen = choose(cases, args.only, args.skip, args.vector_preset)
     if not chosen:
         raise CliError("no case matches the filters")
     return chosen
@@ -260,29 +262,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import shlex
-
-    from smspec.conformance.client import CaseResult, run_client
+    from smspec.conformance.runner import UsageError, VectorError, run
 
     try:
-        if not shlex.split(args.client):
-            raise CliError("--client: empty command line")
-    except ValueError as e:
-        raise CliError(f"--client {args.client!r}: {e}") from None
-    cases = _load(args)
-
-    def report(result: CaseResult) -> None:
-        if result.status == "failed":
-            print(f"FAIL {result.name}: {result.detail}", flush=True)
-        elif args.verbose:
-            print(f"{result.status.upper():4} {result.name}" + (f": {result.detail}" if result.detail else ""), flush=True)
-
-    try:
-        summary = run_client(args.client, cases, args.dir / "blobs", timeout=args.timeout, on_result=report)
-    except OSError as e:
-        raise CliError(f"cannot start the client: {e}") from None
-    print(summary.line)
-    return 1 if summary.count("failed") else 0
+        return run(args, out=lambda text: print(text, flush=True))
+    except (UsageError, VectorError) as e:
+        raise CliError(str(e)) from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
