@@ -48,6 +48,10 @@ class UncheckedCase(ValueError):
     """A case that expects nothing (no ``expected``, ``error`` or ``check``), or more than one."""
 
 
+class UnexplainedCase(ValueError):
+    """A case without a description, or whose ``spec_ref`` names no heading of the spec."""
+
+
 def spec_output(output: Any) -> None:
     """The check of a case without an independent answer: the spec's output is the vector."""
 
@@ -88,6 +92,18 @@ class Case:
         if self.reason is not None and self.error is None:
             raise UncheckedCase(f"case {self.name!r} names a reason without an error")
 
+    def check_explained(self) -> None:
+        """Raise :class:`UnexplainedCase` unless the case says what it exercises (a description)
+        and where the spec states it (a ``spec_ref`` naming a heading of the documentation site)."""
+        from smspec.conformance.specrefs import BadReference, resolve
+
+        if not self.description.strip():
+            raise UnexplainedCase(f"case {self.name!r} has no description")
+        try:
+            resolve(self.spec_ref)
+        except BadReference as e:
+            raise UnexplainedCase(f"case {self.name!r}: spec_ref {e}") from None
+
 
 @dataclass
 class VectorSource:
@@ -108,8 +124,9 @@ class VectorSource:
                 raise ValueError(f"{self.key}: duplicate case name {case.name!r}")
             try:
                 case.validate()
-            except UncheckedCase as e:
-                raise UncheckedCase(f"{self.key}: {e}") from None
+                case.check_explained()
+            except (UncheckedCase, UnexplainedCase) as e:
+                raise type(e)(f"{self.key}: {e}") from None
             seen.add(case.name)
         return found
 
@@ -119,6 +136,37 @@ class VectorSource:
 
 
 SOURCES: list[VectorSource] = []
+
+# How input artefacts were built (an Athena program from its assembly or C source), by sha256.
+_PROVENANCE: dict[str, dict[str, Any]] = {}
+
+
+def record_provenance(data: bytes, how: dict[str, Any]) -> bytes:
+    """Remember how ``data`` was made (e.g. ``{"language": "riscv32-asm", "text": ..., "built_with":
+    ...}``); a case whose inputs hold ``data`` then carries it under ``sources``. Returns ``data``."""
+    _PROVENANCE[hashlib.sha256(bytes(data)).hexdigest()] = how
+    return data
+
+
+def provenance(data: bytes) -> dict[str, Any] | None:
+    return _PROVENANCE.get(hashlib.sha256(bytes(data)).hexdigest())
+
+
+def input_sources(inputs: Any, path: str = "") -> dict[str, dict[str, Any]]:
+    """``{input path: provenance}`` for every byte string or blob of ``inputs`` whose making was
+    recorded (paths like ``program`` or ``templates.0x00..01``)."""
+    found: dict[str, dict[str, Any]] = {}
+    if isinstance(inputs, Blob | bytes | bytearray):
+        how = provenance(inputs.data if isinstance(inputs, Blob) else inputs)
+        if how is not None:
+            found[path] = how
+    elif isinstance(inputs, dict):
+        for key, value in inputs.items():
+            found.update(input_sources(value, f"{path}.{key}" if path else str(key)))
+    elif isinstance(inputs, list | tuple):
+        for index, value in enumerate(inputs):
+            found.update(input_sources(value, f"{path}[{index}]"))
+    return found
 
 
 def vector_source(domain: str, runner: str, handler: str, presets: tuple[str, ...] = ("mainnet",)):

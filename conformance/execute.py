@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from smspec.conformance import handlers as handler_registry
-from smspec.conformance.cases import SOURCES, Case, VectorSource, to_json
+from smspec.conformance.cases import SOURCES, Case, VectorSource, input_sources, to_json
 from smspec.conformance.runner import (  # noqa: F401 - one comparison for the generator, checker and runner
     INDEX_FORMAT,
     VECTOR_FORMAT,
@@ -197,6 +197,9 @@ def generate_cases(sources: Iterable[VectorSource], presets: set[str] | None = N
                     "expected": expected,
                     "blobs": {sha: len(data) for sha, data in sorted(blobs.items())},
                 }
+                made = input_sources(case.inputs)
+                if made:
+                    document["sources"] = made
                 path = f"{preset}/{source.key}/{case.name}/case.json"
                 yield GeneratedCase(path, canonical_json(document), blobs)
 

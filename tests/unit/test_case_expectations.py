@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 from smspec.conformance import handlers as handler_module
-from smspec.conformance.cases import Case, UncheckedCase, VectorSource, output_fields, spec_output
+from smspec.conformance.cases import Case as SpecCase
+from smspec.conformance.cases import UncheckedCase, VectorSource, output_fields, spec_output
 from smspec.conformance.execute import (
     CaseFailure,
     check_source,
@@ -20,6 +21,12 @@ from smspec.conformance.execute import (
 from smspec.conformance.handlers import handler, hexbytes
 
 KEY = "selftest/bytes/length"
+
+
+def Case(*args, **kw) -> SpecCase:  # noqa: N802 - the self-test handler's cases, explained once
+    kw.setdefault("description", "a case of the self-test handler")
+    kw.setdefault("spec_ref", "errors.md#invalidvalue")
+    return SpecCase(*args, **kw)
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from smspec.conformance import cases as case_module
 from smspec.conformance import handlers as handler_module
-from smspec.conformance.cases import Blob, Case, output_fields, spec_output, vector_source
+from smspec.conformance.cases import Blob, output_fields, spec_output, vector_source
+from smspec.conformance.cases import Case as SpecCase
 from smspec.conformance.execute import (
     CaseFailure,
     build_index,
@@ -23,6 +24,12 @@ from smspec.conformance.handlers import blob_bytes, handler, hexbytes, hexstr
 from smspec.conformance.runner import run_client
 
 KEY = "selftest/bytes/reverse"
+
+
+def Case(*args, **kw) -> SpecCase:  # noqa: N802 - the self-test handler's cases, explained once
+    kw.setdefault("description", "a case of the self-test handler")
+    kw.setdefault("spec_ref", "errors.md#invalidvalue")
+    return SpecCase(*args, **kw)
 
 
 @pytest.fixture
