@@ -79,6 +79,9 @@ class Case:
     description: str = ""
     spec_ref: str = ""
     check: OutputCheck | None = None  # an output recorded from the spec, checked by this (see above)
+    strict: str = ""  # a spec-strict case: the section (document.md#anchor) of the Decision it follows
+    strict_why: str = ""  # ... and what the live network does instead
+    untyped: str = ""  # why a typed client cannot represent the input ("" when it can)
 
     def validate(self) -> None:
         """Raise :class:`UncheckedCase` unless the case expects exactly one kind of outcome."""
@@ -103,6 +106,15 @@ class Case:
             resolve(self.spec_ref)
         except BadReference as e:
             raise UnexplainedCase(f"case {self.name!r}: spec_ref {e}") from None
+        if self.strict:
+            from smspec.conformance.specrefs import has_decision
+
+            try:
+                decided = has_decision(self.strict)
+            except BadReference as e:
+                raise UnexplainedCase(f"case {self.name!r}: strict {e}") from None
+            if not decided:
+                raise UnexplainedCase(f"case {self.name!r}: strict {self.strict!r} holds no *Decision* paragraph")
 
 
 @dataclass
@@ -137,19 +149,26 @@ class VectorSource:
 
 SOURCES: list[VectorSource] = []
 
-# How input artefacts were built (an Athena program from its assembly or C source), by sha256.
-_PROVENANCE: dict[str, dict[str, Any]] = {}
+class Built(bytes):
+    """Bytes that remember how they were made (``source``: e.g. ``{"language": "riscv32-asm", "text":
+    ..., "built_with": ...}``). A case whose inputs hold them carries that under ``sources``;
+    anything computed from them (a slice, a concatenation) is plain bytes again."""
+
+    source: dict[str, Any]
+
+    def __new__(cls, data: bytes, source: dict[str, Any]) -> Built:
+        made = super().__new__(cls, data)
+        made.source = source
+        return made
 
 
-def record_provenance(data: bytes, how: dict[str, Any]) -> bytes:
-    """Remember how ``data`` was made (e.g. ``{"language": "riscv32-asm", "text": ..., "built_with":
-    ...}``); a case whose inputs hold ``data`` then carries it under ``sources``. Returns ``data``."""
-    _PROVENANCE[hashlib.sha256(bytes(data)).hexdigest()] = how
-    return data
+def record_provenance(data: bytes, how: dict[str, Any]) -> Built:
+    """``data`` as :class:`Built` bytes that remember ``how`` they were made."""
+    return Built(data, how)
 
 
 def provenance(data: bytes) -> dict[str, Any] | None:
-    return _PROVENANCE.get(hashlib.sha256(bytes(data)).hexdigest())
+    return data.source if isinstance(data, Built) else None
 
 
 def input_sources(inputs: Any, path: str = "") -> dict[str, dict[str, Any]]:

@@ -15,12 +15,13 @@ import json
 import pkgutil
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from smspec.conformance import handlers as handler_registry
 from smspec.conformance.cases import SOURCES, Case, VectorSource, input_sources, to_json
+from smspec.conformance.levels import level_of
 from smspec.conformance.runner import (  # noqa: F401 - one comparison for the generator, checker and runner
     INDEX_FORMAT,
     VECTOR_FORMAT,
@@ -56,6 +57,9 @@ def run_handler(key: str, inputs: dict[str, Any], preset: str) -> dict[str, Any]
     handlers = handler_registry.discover()
     if key not in handlers:
         raise LookupError(f"no handler for {key}")
+    schema = handlers[key].schema
+    if schema is not None:
+        inputs = schema.complete(inputs)
     try:
         output = handlers[key].function(inputs, spec_accessor(preset))
     except SpecError as e:
@@ -91,9 +95,13 @@ class CaseRun:
     want: dict[str, Any] | None  # None: an output recorded from the spec, judged by `case.check`
     case: Case
 
+    schema_problems: list[str] = field(default_factory=list)
+
     @property
     def failure(self) -> str | None:
-        """Why the outcome contradicts what the case knows, or None."""
+        """Why the outcome contradicts what the case knows or what the handler's schema says, or None."""
+        if self.schema_problems:
+            return "disagrees with the handler's schema: " + "; ".join(self.schema_problems[:5])
         if self.want is not None:
             return None if outcome_matches(self.want, self.got) else describe_difference(self.want, self.got)
         if "output" not in self.got:
@@ -118,7 +126,16 @@ def run_case(key: str, case: Case, preset: str) -> CaseRun:
     inputs = to_json(case.inputs, blobs)
     for sha, data in blobs.items():
         handler_registry.register_blob(sha, data)
-    return CaseRun(inputs, blobs, run_handler(key, inputs, preset), want, case)
+    handler = handler_registry.discover().get(key)
+    if handler is None:
+        raise LookupError(f"no handler for {key}")
+    problems = ["the handler has no schema"] if handler.schema is None else []
+    if handler.schema is not None:
+        inputs = handler.schema.complete(inputs)
+    got = run_handler(key, inputs, preset)
+    if handler.schema is not None:
+        problems = handler.schema.problems(inputs, got)
+    return CaseRun(inputs, blobs, got, want, case, problems)
 
 
 def check_source(source: VectorSource) -> None:
@@ -200,6 +217,8 @@ def generate_cases(sources: Iterable[VectorSource], presets: set[str] | None = N
                 made = input_sources(case.inputs)
                 if made:
                     document["sources"] = made
+                document.update(level_of(f"{source.key}/{case.name}", run.got.get("reason"), case.strict,
+                                         case.strict_why, case.untyped).fields())
                 path = f"{preset}/{source.key}/{case.name}/case.json"
                 yield GeneratedCase(path, canonical_json(document), blobs)
 

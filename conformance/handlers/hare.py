@@ -52,6 +52,47 @@ from __future__ import annotations
 from typing import Any
 
 from smspec.conformance.handlers import as_int, handler, hexbytes, hexstr
+from smspec.conformance.schema import Record, Schema, inp, out, raises
+
+TRACE_MESSAGE = Record("TraceMessage", """
+A message that passed signature and eligibility checks, at the participant's current round.
+""", (
+    inp("sender", "hex:32", "the sender's identity"),
+    inp("iter", "uint:8", "iteration"),
+    inp("round", "uint:8", "round: 0 preround ... 6 commit, 7 notify"),
+    inp("proposals", "list<hex:20>", "proposal IDs"),
+    inp("reference", "hex:32|null", "the referenced message hash, or null"),
+    inp("proof", "hex:80", "the eligibility VRF proof"),
+    inp("count", "uint:16", "the eligibility count"),
+    inp("atx_grade", "uint:8", "the grade of the sender's ATX, 0..5"),
+    inp("malicious", "bool", "the sender is already known malicious"),
+    inp("msg_hash", "hex:32", "the equivocation key"),
+))
+TRACE_STEP = Record("Step", "Exactly one of `next` and `input`.", (
+    inp("next", "bool", "`true`: execute the current round and advance", optional=True),
+    inp("input", "{TraceMessage}", "a received message", optional=True),
+))
+
+
+def trace_schema(page: str, summary: str) -> Schema:
+    return Schema(
+        page=page, summary=summary, spec=("hare.md#on_input", "hare.md#next_round"),
+        inputs=(inp("threshold", "uint", "the threshold (committee members needed)"),
+                inp("initial", "list<hex:20>", "the participant's initial proposals"),
+                inp("steps", "list<{Step}>", "the timed sequence of inputs and round ends")),
+        outputs=(out("steps", "list<json>", "one per input step: for `next` {coin: bool|null, result: [IDs]|null, "
+                     "terminated: bool, message: {iter, round, proposals, reference}|null}; for an input "
+                     "{relay: bool, equivocation: HareProof SCALE hex|null}"),),
+        records=(TRACE_STEP, TRACE_MESSAGE))
+
+
+BODY_FIELDS = (
+    inp("layer", "uint:32", "the layer"), inp("iter", "uint:8", "iteration"),
+    inp("round", "uint:8", "round: 0 preround, 1 hardlock, 2 softlock, 3 propose, 4 wait1, 5 wait2, 6 commit, 7 notify"),
+    inp("proposals", "list<hex:20>", "proposal IDs"),
+    inp("reference", "hex:32|null", "the referenced message hash (commit, notify), or null"),
+    inp("proof", "hex:80", "the eligibility VRF proof"), inp("count", "uint:16", "the eligibility count"),
+)
 
 
 def _iter_round(hare: Any, pair: list[int]) -> Any:
@@ -99,19 +140,19 @@ def run_trace(hare: Any, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"steps": outputs}
 
 
-@handler("hare", "protocol", "trace")
+@handler("hare", "protocol", "trace", schema=trace_schema("hare-protocol-trace", "A timed sequence of inputs and rounds through one participant's state machine (traces written by hand)."))
 def protocol_trace(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """Run a timed sequence of inputs and rounds through one participant's state machine."""
     return run_trace(spec("hare"), inputs)
 
 
-@handler("hare", "protocol", "trace_simulated")
+@handler("hare", "protocol", "trace_simulated", schema=trace_schema("hare-protocol-trace_simulated", "One honest node's inputs recorded from a simulated network; same format as hare/protocol/trace."))
 def protocol_trace_simulated(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """One honest node's inputs recorded from a simulated network (same format as ``trace``)."""
     return run_trace(spec("hare"), inputs)
 
 
-@handler("hare", "protocol", "trace_decisions")
+@handler("hare", "protocol", "trace_decisions", schema=trace_schema("hare-protocol-trace_decisions", "Traces whose outcome depends on a *Decision* of hare.md; same format as hare/protocol/trace."))
 def protocol_trace_decisions(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """Traces whose outcome depends on a *Decision* of hare.md (same format as ``trace``)."""
     return run_trace(spec("hare"), inputs)
@@ -148,7 +189,14 @@ def _message_json(hare: Any, message: Any) -> dict[str, Any]:
     return out
 
 
-@handler("hare", "message", "encode")
+@handler("hare", "message", "encode", schema=Schema(
+    page="hare-message-encode", summary="Encode a Hare 3 message (or a Hare 4 one, given `compact_proposals`).",
+    spec=("hare.md#message", "hare.md#message_hash", "hare.md#message_metadata-signed_bytes", "hare4.md#message4"),
+    inputs=(*BODY_FIELDS, inp("sender", "hex:32", "the sender"), inp("signature", "hex:64", "the signature"),
+            inp("compact_proposals", "list<hex:4>", "Hare 4: the compact IDs (the message is a Message4)", optional=True)),
+    outputs=(out("encoded", "hex", "the message's SCALE bytes"), out("body_hash", "hex:32", "the message hash"),
+             out("signed_bytes", "hex", "SCALE HareMetadata, before the genesis prefix and domain byte")),
+    raises=(raises("InvalidValue", "length_over_max", "more proposal IDs than the wire type holds"),)))
 def message_encode(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """Encode a message; output its bytes, body hash and signed bytes."""
     hare = spec("hare")
@@ -160,7 +208,17 @@ def message_encode(inputs: dict[str, Any], spec) -> dict[str, Any]:
             "signed_bytes": hexstr(hare.signed_bytes(body))}
 
 
-@handler("hare", "message", "decode")
+@handler("hare", "message", "decode", schema=Schema(
+    page="hare-message-decode", summary="Decode and validate a Hare message.",
+    spec=("hare.md#decode_message", "hare.md#validate_message", "hare4.md#decode_message4"),
+    inputs=(inp("encoded", "hex", "the message bytes"),
+            inp("hare4", "bool", "decode as a Hare 4 Message4", default=False)),
+    outputs=(*(out(f.name, f.type, f.doc) for f in BODY_FIELDS),
+             out("sender", "hex:32", "the sender"), out("signature", "hex:64", "the signature"),
+             out("body_hash", "hex:32", "the message hash"), out("signed_bytes", "hex", "SCALE HareMetadata"),
+             out("compact_proposals", "list<hex:4>", "Hare 4 only", optional=True)),
+    raises=(raises("InvalidEncoding", ("trailing_bytes", "short_input", "non_canonical_compact", "compact_overflow",
+                                       "length_over_max"), "bytes that do not decode (SCALE)"), raises("InvalidHareMessage", ("round_out_of_range", "reference_missing", "reference_present", "duplicate_proposals"), "a message go-spacemesh must not accept, checked in this order"))))
 def message_decode(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """Decode and validate a message; output its fields and body hash."""
     hare = spec("hare")
@@ -169,7 +227,12 @@ def message_decode(inputs: dict[str, Any], spec) -> dict[str, Any]:
     return _message_json(hare, message)
 
 
-@handler("hare", "message", "sign")
+@handler("hare", "message", "sign", schema=Schema(
+    page="hare-message-sign", summary="Sign a message body with an Ed25519 seed under a genesis ID.",
+    spec=("hare.md#sign_body",),
+    inputs=(inp("secret", "hex:32", "the Ed25519 seed"), inp("genesis_id", "hex:20", "the genesis ID"), *BODY_FIELDS),
+    outputs=(out("sender", "hex:32", "the public key"), out("signature", "hex:64", "the signature"),
+             out("encoded", "hex", "the signed message's bytes"))))
 def message_sign(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """Sign a body with an ed25519 seed under a genesis ID; output sender, signature, encoding."""
     hare = spec("hare")
@@ -182,7 +245,18 @@ def message_sign(inputs: dict[str, Any], spec) -> dict[str, Any]:
     return {"sender": hexstr(sender), "signature": hexstr(signature), "encoded": hexstr(hare.encode(message, hare.Message))}
 
 
-@handler("hare", "eligibility", "count")
+@handler("hare", "eligibility", "count", schema=Schema(
+    page="hare-eligibility-count", summary="The eligibility count of a VRF proof (CalcEligibility), and the "
+    "validation of a claimed count.",
+    spec=("hare.md#eligibility_count", "hare.md#validate_eligibility_count", "hare.md#eligibility_parameters"),
+    inputs=(inp("proof", "hex:80", "the VRF proof (its first 7 bytes are the fraction)"),
+            inp("weight", "uint:64", "the identity's weight"), inp("total_weight", "uint:64", "the active set's weight"),
+            inp("committee", "uint:32", "the committee size"),
+            inp("count", "uint:16", "a claimed count to validate", optional=True)),
+    outputs=(out("count", "uint", "the count"), out("valid", "bool", "whether the claimed count is valid (when given)",
+                                                      optional=True)),
+    raises=(raises("EligibilityError", ("zero_committee", "zero_total_weight", "weight_above_maximum"),
+                   "the oracle refuses (weight_above_maximum only when validating a claimed count)"),)))
 def eligibility_count(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """Eligibility count (and validation) from raw proof bytes."""
     hare = spec("hare")
@@ -194,7 +268,14 @@ def eligibility_count(inputs: dict[str, Any], spec) -> dict[str, Any]:
     return out
 
 
-@handler("hare", "eligibility", "vrf")
+@handler("hare", "eligibility", "vrf", schema=Schema(
+    page="hare-eligibility-vrf", summary="A participant's own VRF proof and count for a round.",
+    spec=("hare.md#own_eligibility", "hare.md#vrf_message"),
+    inputs=(inp("secret", "hex:32", "the Ed25519 seed"), inp("beacon", "hex:4", "the epoch beacon"),
+            inp("layer", "uint:32", "the layer"), inp("iter", "uint:8", "iteration"), inp("round", "uint:8", "round"),
+            inp("weight", "uint:64", "own weight"), inp("total_weight", "uint:64", "the active set's weight")),
+    outputs=(out("vrf_message", "hex", "the VRF input"), out("proof", "hex:80", "the VRF proof"),
+             out("count", "uint", "the count (0: not eligible)"))))
 def eligibility_vrf(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """A participant's own VRF proof and count for a round."""
     hare = spec("hare")
@@ -210,7 +291,14 @@ def eligibility_vrf(inputs: dict[str, Any], spec) -> dict[str, Any]:
     return {"vrf_message": hexstr(alpha), "proof": hexstr(proof), "count": count}
 
 
-@handler("hare", "grade", "grade")
+@handler("hare", "grade", "grade", schema=Schema(
+    page="hare-grade-grade", summary="The delay and the receive-time grade of a message of round `since` "
+    "received during round `received`.",
+    spec=("hare.md#delay_since", "hare.md#grade_since-upstream_grade_since"),
+    inputs=(inp("received", "list<uint>", "[iteration, round] when received"),
+            inp("since", "list<uint>", "[iteration, round] of the message")),
+    outputs=(out("delay", "uint", "rounds of delay"), out("grade", "uint", "the spec's saturating grade"),
+             out("upstream_grade", "uint", "go-spacemesh's uint8 grade (wraps)"))))
 def grade(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """Delay and receive-time grade of a message of round `since` stamped `received`."""
     hare = spec("hare")
@@ -219,7 +307,16 @@ def grade(inputs: dict[str, Any], spec) -> dict[str, Any]:
             "upstream_grade": hare.upstream_grade_since(received, since)}
 
 
-@handler("hare", "malfeasance", "validate")
+@handler("hare", "malfeasance", "validate", schema=Schema(
+    page="hare-malfeasance-validate", summary="Validate a Hare equivocation proof.",
+    spec=("hare.md#validate_hare_proof", "hare.md#malfeasance_proof"),
+    inputs=(inp("proof", "hex", "HareProof SCALE bytes"), inp("genesis_id", "hex:20", "the genesis ID"),
+            inp("has_atx", "bool", "whether the identity has an ATX")),
+    outputs=(out("smesher_id", "hex:32", "the convicted identity"),
+             out("encoded_wrapper", "hex", "the stored MalfeasanceProof bytes")),
+    raises=(raises("InvalidMalfeasanceProof", ("bad_signature", "no_atx", "different_smeshers", "different_rounds",
+                                                "same_message"), "not a proof of equivocation, checked in this order"),
+            raises("InvalidEncoding", (), "bytes that do not decode"))))
 def malfeasance_validate(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """Validate a Hare equivocation proof."""
     hare = spec("hare")
@@ -229,7 +326,14 @@ def malfeasance_validate(inputs: dict[str, Any], spec) -> dict[str, Any]:
     return {"smesher_id": hexstr(smesher), "encoded_wrapper": hexstr(hare.encode(wrapper, hare.MalfeasanceProof))}
 
 
-@handler("hare4", "compact", "reconstruct")
+@handler("hare4", "compact", "reconstruct", schema=Schema(
+    page="hare4-compact-reconstruct", summary="Match compact IDs against the local proposals of the layer.",
+    spec=("hare4.md#reconstruct_proposals",),
+    inputs=(inp("compacts", "list<hex:4>", "the message's compact IDs"),
+            inp("local", "list<list<hex>>", "local proposals as [ID (20 bytes), compact ID (4 bytes)] pairs")),
+    outputs=(out("proposals", "list<hex:20>", "the matched IDs, sorted"),),
+    raises=(raises("InvalidHareMessage", ("no_layer_proposals", "cannot_match_proposals"), "no local proposal, or a "
+                   "compact ID without an unused match"),)))
 def compact_reconstruct(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """Match compact IDs against the local proposals of the layer."""
     hare4 = spec("hare4")
@@ -238,7 +342,13 @@ def compact_reconstruct(inputs: dict[str, Any], spec) -> dict[str, Any]:
     return {"proposals": [hexstr(x) for x in hare4.reconstruct_proposals(compacts, local)]}
 
 
-@handler("hare4", "exchange", "frames")
+@handler("hare4", "exchange", "frames", schema=Schema(
+    page="hare4-exchange-frames", summary="The full-exchange request and response frames.",
+    spec=("hare4.md#request_frame", "hare4.md#response_frame"),
+    inputs=(inp("msg_id", "hex:32", "the message ID"), inp("ids", "list<hex:20>", "the proposal IDs to serve")),
+    outputs=(out("request", "hex", "LEB128 length 32 then the message ID"),
+             out("response", "hex", "compact32 length, then the SCALE list of IDs")),
+    raises=(raises("InvalidValue", "length_over_max", "more IDs than the response limit (2050)"),)))
 def exchange_frames(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """Full-exchange request and response frames."""
     hare4 = spec("hare4")

@@ -19,6 +19,7 @@ from smspec.conformance.execute import (
     run_case,
 )
 from smspec.conformance.handlers import handler, hexbytes
+from smspec.conformance.schema import Schema, inp, out, raises
 
 KEY = "selftest/bytes/length"
 
@@ -31,7 +32,11 @@ def Case(*args, **kw) -> SpecCase:  # noqa: N802 - the self-test handler's cases
 
 @pytest.fixture
 def length_handler():
-    @handler("selftest", "bytes", "length")
+    @handler("selftest", "bytes", "length", schema=Schema(
+        page="selftest-bytes-length", summary="Measure bytes.", spec=("errors.md#invalidvalue",),
+        inputs=(inp("data", "hex", "the bytes"),),
+        outputs=(out("length", "uint", "their number"), out("first", "uint", "the first byte")),
+        raises=(raises("InvalidValue", "empty", "no bytes"),)))
     def length(inputs, spec):
         """inputs: data (hex). output: length. Empty data: InvalidValue(empty)."""
         data = hexbytes(inputs["data"])

@@ -22,8 +22,13 @@ from smspec.conformance.execute import (
 )
 from smspec.conformance.handlers import blob_bytes, handler, hexbytes, hexstr
 from smspec.conformance.runner import run_client
+from smspec.conformance.schema import Schema, inp, out, raises
 
 KEY = "selftest/bytes/reverse"
+SELFTEST_SCHEMA = Schema(page="selftest-bytes-reverse", summary="Reverse bytes.", spec=("errors.md#invalidvalue",),
+                         inputs=(inp("data", "hex|blob", "the bytes"),),
+                         outputs=(out("reversed", "hex", "reversed"), out("length", "uint", "their number")),
+                         raises=(raises("InvalidValue", "empty", "no bytes"),))
 
 
 def Case(*args, **kw) -> SpecCase:  # noqa: N802 - the self-test handler's cases, explained once
@@ -34,7 +39,7 @@ def Case(*args, **kw) -> SpecCase:  # noqa: N802 - the self-test handler's cases
 
 @pytest.fixture
 def selftest_source():
-    @handler("selftest", "bytes", "reverse")
+    @handler("selftest", "bytes", "reverse", schema=SELFTEST_SCHEMA)
     def reverse(inputs, spec):
         """inputs: data (hex) or blob. output: reversed (hex). Empty data: InvalidValue."""
         errors = spec("errors")

@@ -99,7 +99,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--backend", choices=("spec", "impl", "gpu"), default="spec")
     serve.set_defaults(func=cmd_serve)
 
-    lst = sub.add_parser("list", help="list the handlers (vector kinds) with their input/output schema")
+    lst = sub.add_parser("list", help="list the handlers (vector kinds): summary, inputs, output and format page")
     lst.set_defaults(func=cmd_list)
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
 
@@ -281,7 +281,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     from smspec.conformance.handlers import discover
 
     for key, h in sorted(discover().items()):
+        if h.schema is None:
+            print(f"{key}\n    (no schema)")
+            continue
+        summary = " ".join(h.schema.summary.split())
+        inputs = ", ".join(f.name for f in h.schema.inputs)
+        outputs = ", ".join(f.name for f in h.schema.outputs)
         print(key)
-        for line in h.doc.splitlines():
-            print(f"    {line}")
+        print(f"    {summary}")
+        print(f"    inputs: {inputs}; output: {outputs}")
+        print(f"    page: conformance/formats/handlers/{h.schema.page}.md")
     return 0
