@@ -2,7 +2,8 @@
 #   make run       the main job: a 4-node local devnet running the whole protocol (tiny preset)
 #   make test      lint, the test suite (spec and impl backends), vector determinism, docs
 #   make vectors   generate every conformance vector and check it on every backend
-.PHONY: setup run test lint pytest pytest-impl pytest-gpu test-slow vectors vectors-check docs coverage clean
+#   make vectors-pack  the release tarballs (dist/smspec-vectors-<version>-<preset>.tar.gz)
+.PHONY: setup run test lint pytest pytest-impl pytest-gpu test-slow vectors vectors-check vectors-pack docs coverage clean
 
 VENV := .venv/bin
 SMSPEC := $(VENV)/smspec
@@ -45,6 +46,10 @@ vectors: setup
 
 vectors-check: setup
 	$(SMSPEC) vectors generate --check --quiet
+	$(VENV)/python -m smspec.conformance.pages
+
+vectors-pack: vectors
+	$(SMSPEC) vectors pack --out dist
 
 docs: setup
 	$(VENV)/sphinx-build -W -q -c docs -b html . docs/_build/html

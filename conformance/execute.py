@@ -229,11 +229,14 @@ def sha256_text(text: str) -> str:
 
 def build_index(cases: Iterable[GeneratedCase]) -> dict[str, Any]:
     from smspec import __version__
+    from smspec.conformance.release import expected_digest
 
     files: dict[str, str] = {}
     blobs: dict[str, int] = {}
+    expected: dict[str, str] = {}
     for c in cases:
         files[c.path] = sha256_text(c.text)
+        expected[c.path] = expected_digest(json.loads(c.text)["expected"])
         for sha, data in c.blobs.items():
             blobs[sha] = len(data)
     return {
@@ -241,6 +244,7 @@ def build_index(cases: Iterable[GeneratedCase]) -> dict[str, Any]:
         "spec_version": __version__,
         "cases": dict(sorted(files.items())),
         "blobs": dict(sorted(blobs.items())),
+        "expected": dict(sorted(expected.items())),
     }
 
 

@@ -249,6 +249,8 @@ COMMANDS: dict[str, Command] = {
                                    "--report", kind, path] for kind, path in
                                   (("xml", "{text}"), ("junit", "{dir}"), ("json", "{nodir}"))]),
     "vectors serve": Command([]),
+    "vectors pack": Command([("--dir", "{vectors}"), ("--out", "{packout}")],
+                            {"--dir": "in_dir", "--out": "new_dir"}),
     "vectors list": Command([], exempt="takes no arguments"),
 }
 KINDS["scale_value"] = ["{", DEEP, "-1", "256", '"x"', "1e400", "null", "[]", "99999999999999999999999"]
@@ -379,6 +381,7 @@ def make_fixtures(root: Path) -> dict[str, str]:
         "specout": root / "specout",
         "vectors": root / "vectors",
         "vectorsnew": root / "vectorsnew",
+        "packout": root / "packout",
         "jsonlist": root / "list.json",
         "jsonobject": root / "object.json",
         "badtrace": root / "badtrace.json",

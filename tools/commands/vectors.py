@@ -99,6 +99,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--backend", choices=("spec", "impl", "gpu"), default="spec")
     serve.set_defaults(func=cmd_serve)
 
+    pk = sub.add_parser(
+        "pack",
+        help="write the release tarballs (one per preset) that client teams download",
+        description="Write OUT/smspec-vectors-<version>-<preset>.tar.gz for each preset of the vectors under DIR: "
+        "the cases and their blobs, the format documents and handler pages, the spec documents, the preset's "
+        "parameters, the standalone runner run.py, example adapters and manifest.json (versions, commit, "
+        "upstream pins per domain). Reproducible byte for byte. With --release, DIR/release.json records this "
+        "version as released: later versions are computed against it (conformance/release.py states the rule).",
+    )
+    pk.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="vector directory (default: vectors)")
+    pk.add_argument("--out", type=Path, default=Path("dist"), help="output directory, created if missing (default: dist)")
+    pk.add_argument("--preset", dest="vector_preset", action="append", default=[],
+                    choices=("mainnet", "testnet", "tiny"), help="only this preset's tarball; repeatable")
+    pk.add_argument("--release", action="store_true", help="record this version as released (DIR/release.json)")
+    pk.set_defaults(func=cmd_pack)
+
     lst = sub.add_parser("list", help="list the handlers (vector kinds): summary, inputs, output and format page")
     lst.set_defaults(func=cmd_list)
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
@@ -169,6 +185,14 @@ def _generate(args: argparse.Namespace, sources) -> int:
         raise CliError("no case matches the filters (--only / --skip / --preset)")
     index_path = args.dir / "index.json"
     new_index = build_index(cases)
+    old_index = load_json(read_input(index_path, "index"), str(index_path)) if index_path.exists() else None
+    if filtered and isinstance(old_index, dict):
+        # a partial run keeps the rest of the index as it is
+        for part in ("cases", "expected"):
+            kept = {k: v for k, v in old_index.get(part, {}).items() if not _matches(k, args)}
+            new_index[part] = dict(sorted({**kept, **new_index[part]}.items()))
+        new_index["blobs"] = dict(sorted({**old_index.get("blobs", {}), **new_index["blobs"]}.items()))
+    new_index["vectors_version"], why = _version(args.dir, new_index)
     if args.check:
         if not index_path.exists():
             raise CliError(f"{index_path} does not exist; run `smspec vectors generate` first", status=1)
@@ -184,6 +208,9 @@ def _generate(args: argparse.Namespace, sources) -> int:
                 problems.append(f"  {what}: {path}")
         if not filtered and old.get("blobs", {}) != new_index["blobs"]:
             problems.append("  blobs differ")
+        if old.get("vectors_version") != new_index["vectors_version"]:
+            problems.append(f"  vectors_version: {old.get('vectors_version')} in the index, "
+                            f"{new_index['vectors_version']} regenerated ({why})")
         if problems:
             print(f"vectors differ from {index_path}:", *problems, sep="\n")
             print("Regenerate with `smspec vectors generate` and commit vectors/index.json if intended.")
@@ -193,16 +220,25 @@ def _generate(args: argparse.Namespace, sources) -> int:
     if args.dir.exists() and not filtered:
         _clear_cases(args.dir)
     write_vectors(args.dir, cases)
-    if filtered and index_path.exists():
-        old = load_json(read_input(index_path, "index"), str(index_path))
-        merged_cases = {k: v for k, v in old.get("cases", {}).items() if not _matches(k, args)}
-        merged_cases.update(new_index["cases"])
-        merged_blobs = {**old.get("blobs", {}), **new_index["blobs"]}
-        new_index = {**new_index, "cases": dict(sorted(merged_cases.items())), "blobs": dict(sorted(merged_blobs.items()))}
     args.dir.mkdir(parents=True, exist_ok=True)
     index_path.write_text(canonical_json(new_index), encoding="utf-8", newline="\n")
-    print(f"wrote {len(cases)} cases ({len(new_index['blobs'])} blobs) under {args.dir}/ and {index_path}")
+    print(f"wrote {len(cases)} cases ({len(new_index['blobs'])} blobs) under {args.dir}/ and {index_path}; "
+          f"vectors {new_index['vectors_version']} ({why})")
     return 0
+
+
+def _version(directory: Path, index: dict) -> tuple[str, str]:
+    """The vectors version of ``index`` against the last release recorded in DIR/release.json."""
+    from smspec.conformance.release import next_version
+
+    path = directory / "release.json"
+    release = load_json(read_input(path, "release record"), str(path)) if path.is_file() else None
+    if release is not None and not (isinstance(release, dict) and {"vectors_version", "cases", "expected"} <= set(release)):
+        raise CliError(f"{path}: not a release record")
+    try:
+        return next_version(release, index)
+    except ValueError as e:
+        raise CliError(f"{path}: {e}") from None
 
 
 def _matches(path: str, args: argparse.Namespace) -> bool:
@@ -275,6 +311,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     set_backend_from_args(args)
     return serve()
+
+
+def cmd_pack(args: argparse.Namespace) -> int:
+    from smspec.conformance.execute import canonical_json
+    from smspec.conformance.release import pack, release_record
+    from smspec.conformance.runner import VectorError, load_index
+
+    if not args.dir.is_dir():
+        raise CliError(f"no vectors under {args.dir}/ (not a directory)")
+    check_output(args.out, "--out", directory=True)
+    try:
+        index = load_index(args.dir)
+        if index is None:
+            raise CliError(f"{args.dir}/index.json does not exist; run `smspec vectors generate` first")
+        packed = pack(args.dir, args.out, args.vector_preset or None)
+    except VectorError as e:
+        raise CliError(str(e)[:300]) from None
+    if not packed:
+        raise CliError("no case of the chosen preset(s) under " + str(args.dir))
+    for p in packed:
+        print(f"{p.path}: {p.cases} cases, {p.size} bytes")
+    if args.release:
+        (args.dir / "release.json").write_text(canonical_json(release_record(index)), encoding="utf-8", newline="\n")
+        print(f"recorded vectors {index['vectors_version']} as released in {args.dir / 'release.json'}")
+    return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
