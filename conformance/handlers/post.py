@@ -439,3 +439,22 @@ def init_data_dir(inputs: dict[str, Any], spec) -> dict[str, Any]:
         with open(os.path.join(datadir, post.METADATA_FILE_NAME), encoding="utf-8") as file:
             metadata = file.read()
     return {"files": files, "metadata": metadata}
+
+
+@handler("post", "wire", "proof_json", schema=Schema(
+    page="post-wire-proof_json", summary="A PoST proof in post-rs's JSON form (what `smspec post prove` writes and "
+    "go-spacemesh's post service returns): parsed, and written back.",
+    spec=("post.md#proof_to_json-proof_from_json", "post.md#proof"),
+    inputs=(inp("json", "text", "the proof's JSON text: {nonce: u32, indices: base64, pow: u64}"),),
+    outputs=(out("proof", "{Proof}", "the proof"), out("json", "text", "post-rs's JSON of it (canonical spacing)")),
+    raises=(raises("InvalidEncoding", "malformed_proof", "not JSON, other keys, a number out of range, or indices "
+                   "that are not base64"),),
+    records=(Record("Proof", "A PoST proof.", (inp("nonce", "uint:32", "the nonce"),
+                                               inp("indices", "hex", "the packed indices"),
+                                               inp("pow", "uint:64", "the k2pow"))),)))
+def proof_json(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """Parse and rewrite a PoST proof's JSON."""
+    post = spec("post")
+    proof = post.proof_from_json(inputs["json"])
+    return {"proof": {"nonce": proof.nonce, "indices": hexstr(proof.indices), "pow": proof.pow},
+            "json": post.proof_to_json(proof)}
