@@ -3,7 +3,8 @@
 #   make test      lint, the test suite (spec and impl backends), vector determinism, docs
 #   make vectors   generate every conformance vector and check it on every backend
 #   make vectors-pack  the release tarballs (dist/smspec-vectors-<version>-<preset>.tar.gz)
-.PHONY: setup run test lint pytest pytest-impl pytest-gpu test-slow vectors vectors-check vectors-pack docs coverage clean
+#   make coverage-vectors  spec statements, branches and definitions the vectors alone reach
+.PHONY: setup run test lint pytest pytest-impl pytest-gpu test-slow vectors vectors-check vectors-pack docs coverage coverage-vectors clean
 
 VENV := .venv/bin
 SMSPEC := $(VENV)/smspec
@@ -58,5 +59,8 @@ clean:
 	rm -rf build docs/_build
 
 coverage: setup
-	$(VENV)/coverage run -m pytest -p no:cacheprovider -q tests/spec
+	$(VENV)/coverage run --branch -m pytest -p no:cacheprovider -q tests/spec
 	$(VENV)/coverage report --sort=cover
+
+coverage-vectors: vectors
+	$(SMSPEC) vectors coverage

@@ -249,6 +249,7 @@ COMMANDS: dict[str, Command] = {
                                    "--report", kind, path] for kind, path in
                                   (("xml", "{text}"), ("junit", "{dir}"), ("json", "{nodir}"))]),
     "vectors serve": Command([]),
+    "vectors coverage": Command([("--dir", "{badvectors}")], {"--dir": "in_dir", "--json": "out_file"}),
     "vectors pack": Command([("--dir", "{vectors}"), ("--out", "{packout}")],
                             {"--dir": "in_dir", "--out": "new_dir"}),
     "vectors list": Command([], exempt="takes no arguments"),

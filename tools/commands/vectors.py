@@ -115,6 +115,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pk.add_argument("--release", action="store_true", help="record this version as released (DIR/release.json)")
     pk.set_defaults(func=cmd_pack)
 
+    cv = sub.add_parser(
+        "coverage",
+        help="line and branch coverage of the normative spec code reached by the vectors alone",
+        description="Run every case under DIR through the spec backend under coverage.py (in a child process) "
+        "and print, per spec document, the statements and branches the vectors reach and the definitions "
+        "(functions and methods) that no vector reaches.",
+    )
+    cv.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="vector directory (default: vectors)")
+    cv.add_argument("--json", type=Path, metavar="FILE", help="also write the report as JSON")
+    cv.add_argument("--min-statements", type=real(0, 100, "percent"), default=0.0, metavar="PERCENT",
+                    help="exit 1 when the statements reached are below PERCENT (all documents together)")
+    cv.add_argument("--min-branches", type=real(0, 100, "percent"), default=0.0, metavar="PERCENT",
+                    help="exit 1 when the branches taken are below PERCENT")
+    cv.set_defaults(func=cmd_coverage)
+
     lst = sub.add_parser("list", help="list the handlers (vector kinds): summary, inputs, output and format page")
     lst.set_defaults(func=cmd_list)
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
@@ -335,6 +350,30 @@ def cmd_pack(args: argparse.Namespace) -> int:
     if args.release:
         (args.dir / "release.json").write_text(canonical_json(release_record(index)), encoding="utf-8", newline="\n")
         print(f"recorded vectors {index['vectors_version']} as released in {args.dir / 'release.json'}")
+    return 0
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    import json
+
+    from smspec.conformance.vector_coverage import measure
+
+    if not args.dir.is_dir() or not any(args.dir.glob("*/*/*/*/*/case.json")):
+        raise CliError(f"no vectors under {args.dir}/; run `smspec vectors generate` first")
+    if args.json is not None:
+        check_output(args.json, "--json")
+    try:
+        report = measure(args.dir)
+    except RuntimeError as e:
+        raise CliError(str(e)[:300]) from None
+    print("\n".join(report.lines()))
+    if args.json is not None:
+        args.json.write_text(json.dumps(report.to_json(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    statements, branches = report.total()
+    if statements < args.min_statements or branches < args.min_branches:
+        print(f"below the minimum: statements {statements:.1f}% (min {args.min_statements}), "
+              f"branches {branches:.1f}% (min {args.min_branches})")
+        return 1
     return 0
 
 
