@@ -220,7 +220,8 @@ def to_json(value: Any, blobs: dict[str, bytes] | None = None) -> Any:
             blobs[value.sha256] = value.data
         return {"blob": value.sha256, "size": len(value.data)}
     if isinstance(value, dict):
-        return {str(k): to_json(v, blobs) for k, v in value.items()}
+        return {("0x" + bytes(k).hex() if isinstance(k, bytes | bytearray) else str(k)): to_json(v, blobs)
+                for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_json(v, blobs) for v in value]
     raise TypeError(f"cannot put a {type(value).__name__} into a vector")

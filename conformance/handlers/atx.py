@@ -43,8 +43,8 @@ it); `{v1, base_tick_height, tick_count}` is a v1 ATX validated elsewhere, store
     inp("base_tick_height", "uint:64", "the v1 ATX's base tick height", optional=True),
     inp("tick_count", "uint:64", "the v1 ATX's tick count", optional=True),
 ))
-VERIFIER = inp("verifier", "enum:stub", "which PoST verifier the node uses; `stub` is the only one (see the notes)",
-               default="stub")
+VERIFIER = inp("verifier", "enum:stub,spec", "the node's PoST verifier: `stub` (see the notes) or `spec`, post.md's "
+               "real verification with the case's preset", default="stub")
 STATE = (inp("config", "{AtxConfig}", "the node's configuration"),
          inp("poet_proofs", "list<{PoetProof}>", "PoET proofs known to the node", default=[]),
          inp("history", "list<{HistoryEntry}>", "ATXs stored before the case, in order", default=[]), VERIFIER)
@@ -52,9 +52,23 @@ STUB_NOTE = """The `stub` verifier replaces PoST verification (which costs real 
 cheap and every rule can be hit: a PoST is valid iff its `indices` are non-empty and hold no byte `0xff`;
 position `p` of a PoST passes (`verify_post_index`) iff `p < len(indices)` and `indices[p] != 0xff`; a VRF
 nonce is valid iff `nonce >= num_units` (so that which units the validator passes is visible). A client
-implements this stub in its test adapter in place of its PoST verifier."""
+implements this stub in its test adapter in place of its PoST verifier. Cases with `spec` (tiny preset) carry real
+PoST data and use the real verifier (post.md#verify_proof, K3 = K2, and the VRF nonce check)."""
 ATX_ENCODING = raises("InvalidEncoding", ("short_input", "trailing_bytes", "non_canonical_compact", "compact_overflow",
                                           "length_over_max"), "bytes that do not decode (SCALE)")
+INVALID_ATX = raises("InvalidAtx", ("invalid_signature", "empty_positioning_atx", "no_self_marriage", "publish_epoch_too_far",
+                                  "solo_nipost_count", "solo_post_count", "solo_prev_atx_index", "initial_with_marriage_atx",
+                                  "initial_missing_commitment", "initial_with_previous", "invalid_vrf_nonce",
+                                  "invalid_initial_post", "empty_previous_atx", "golden_previous_atx",
+                                  "merged_with_marriages", "duplicate_marriage_index", "solo_previous_count",
+                                  "positioning_atx_missing", "positioning_atx_too_new", "reference_atx_missing",
+                                  "invalid_certificate", "duplicate_certificate", "commitment_atx_missing",
+                                  "commitment_atx_too_new", "previous_atx_missing", "previous_atx_too_new", "not_married",
+                                  "marriage_atx_mismatch", "marriage_atx_missing", "marriage_atx_too_new",
+                                  "marriage_index_out_of_range", "prev_atx_index_out_of_range", "identity_not_in_previous",
+                                  "poet_proof_missing", "membership_malformed", "invalid_membership", "weight_overflow",
+                                  "units_overflow", "commitment_unknown", "invalid_post", "signer_not_included"),
+                   "the first rule of atx.md's validation pipeline (S1-S8, then C1-C11) the ATX breaks")
 STORED = (
     out("id", "hex:32", "the ATX ID"), out("base_tick_height", "uint:64", "base tick height"),
     out("tick_count", "uint:64", "ticks"), out("tick_height", "uint:64", "base + ticks (mod 2^64)"),
@@ -102,8 +116,11 @@ def config_json(config: Any) -> dict[str, Any]:
     }
 
 
-def verifier_for(inputs: dict[str, Any]) -> Any:
+def verifier_for(inputs: dict[str, Any], spec: Any = None) -> Any:
+    """The case's PoST verifier: the stub, or the real one of post.md (the case's preset)."""
     name = inputs.get("verifier", "stub")
+    if name == "spec" and spec is not None:
+        return spec("atx").SpecPostVerifier(spec("post"))
     if name != "stub":
         raise ValueError(f"unknown verifier {name!r}")
     return StubPostVerifier()
@@ -115,7 +132,7 @@ def load_state(spec: Any, inputs: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     mal = spec("malfeasance")
     config = load_config(atx, inputs["config"])
     store = atx.MemoryAtxStore()
-    verifier = verifier_for(inputs)
+    verifier = verifier_for(inputs, spec)
     for poet in inputs.get("poet_proofs", []):
         store.add_poet_proof(
             atx.PoetProofInfo(hexbytes(poet["ref"], 32), hexbytes(poet["membership_root"], 32), as_int(poet["leaf_count"]))
@@ -173,7 +190,7 @@ def encode_v2(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: atx (JSON of ActivationTxV2). output: blob (hex)."""
     atx = spec("atx")
     value = value_from_jsonable(inputs["atx"], atx.ActivationTxV2)
-    return {"blob": hexstr(spec("scale").encode(value, atx.ActivationTxV2))}
+    return {"blob": hexstr(atx.encode_atx_v2(value))}
 
 
 @handler("atx", "id", "v2", schema=Schema(
@@ -222,25 +239,13 @@ def version(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     spec=("atx.md#the-validation-pipeline", "atx.md#validate_atx_v2", "malfeasance.md#handle_atx_v2"),
     inputs=(*STATE, inp("blob", "hex", "the ATX")),
     outputs=(*STORED, out("finding", "json", "null, or {node_id, proof_type} of a malfeasance finding")),
-    raises=(raises("InvalidAtx", ("invalid_signature", "empty_positioning_atx", "no_self_marriage", "publish_epoch_too_far",
-                                  "solo_nipost_count", "solo_post_count", "solo_prev_atx_index", "initial_with_marriage_atx",
-                                  "initial_missing_commitment", "initial_with_previous", "invalid_vrf_nonce",
-                                  "invalid_initial_post", "empty_previous_atx", "golden_previous_atx",
-                                  "merged_with_marriages", "duplicate_marriage_index", "solo_previous_count",
-                                  "positioning_atx_missing", "positioning_atx_too_new", "reference_atx_missing",
-                                  "invalid_certificate", "duplicate_certificate", "commitment_atx_missing",
-                                  "commitment_atx_too_new", "previous_atx_missing", "previous_atx_too_new", "not_married",
-                                  "marriage_atx_mismatch", "marriage_atx_missing", "marriage_atx_too_new",
-                                  "marriage_index_out_of_range", "prev_atx_index_out_of_range", "identity_not_in_previous",
-                                  "poet_proof_missing", "membership_malformed", "invalid_membership", "weight_overflow",
-                                  "units_overflow", "commitment_unknown", "invalid_post", "signer_not_included"),
-                   "the first rule of atx.md's validation pipeline (S1-S8, then C1-C11) the ATX breaks"), ATX_ENCODING), records=(CONFIG, POET, HISTORY), notes=(STUB_NOTE,)))
+    raises=(INVALID_ATX, ATX_ENCODING), records=(CONFIG, POET, HISTORY), notes=(STUB_NOTE,)))
 def validate_v2(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: config, poet_proofs, history, verifier, blob. output: the stored ATX
     (id, base_tick_height, tick_count, tick_height, num_units = effective units, weight, posts),
     and finding (null or {node_id, proof_type}); or InvalidAtx(reason) / InvalidEncoding."""
     atx, mal, store, config = load_state(spec, inputs)
-    stored, finding = mal.handle_atx_v2(hexbytes(inputs["blob"]), store, config, verifier_for(inputs))
+    stored, finding = mal.handle_atx_v2(hexbytes(inputs["blob"]), store, config, verifier_for(inputs, spec))
     out = stored_json(stored)
     out["finding"] = None if finding is None else {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type}
     return out
@@ -259,7 +264,7 @@ def detect(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     ATXProof envelope, or null where scheme A cannot express the proof}), malicious (sorted hex
     node ids marked malicious)."""
     atx, mal, store, config = load_state(spec, inputs)
-    _, finding = mal.handle_atx_v2(hexbytes(inputs["blob"]), store, config, verifier_for(inputs))
+    _, finding = mal.handle_atx_v2(hexbytes(inputs["blob"]), store, config, verifier_for(inputs, spec))
     out: dict[str, Any] = {"finding": None}
     if finding is not None and finding.proof is None:
         out["finding"] = {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type, "proof": None}
@@ -299,4 +304,45 @@ def verify_proof(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     mal = spec("malfeasance")
     config = load_config(atx, inputs["config"])
     envelope = spec("scale").decode(hexbytes(inputs["proof"]), mal.ATXProof)
-    return {"node_id": hexstr(mal.verify_atx_proof(envelope, config, verifier_for(inputs)))}
+    return {"node_id": hexstr(mal.verify_atx_proof(envelope, config, verifier_for(inputs, spec)))}
+
+
+@handler("atx", "validate", "process", schema=Schema(
+    page="atx-validate-process", summary="Decode, validate and store an ATX v2 (no malfeasance detection); an ATX "
+    "whose ID is already stored is returned unchanged.",
+    spec=("atx.md#process_atx_v2",),
+    inputs=(*STATE, inp("blob", "hex", "the ATX")),
+    outputs=STORED,
+    raises=(INVALID_ATX, ATX_ENCODING),
+    records=(CONFIG, POET, HISTORY), notes=(STUB_NOTE,)))
+def process(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """process_atx_v2 against the replayed state."""
+    atx, mal, store, config = load_state(spec, inputs)
+    return stored_json(atx.process_atx_v2(hexbytes(inputs["blob"]), store, config, verifier_for(inputs, spec)))
+
+
+@handler("atx", "malfeasance", "invalid_post", schema=Schema(
+    page="atx-malfeasance-invalid_post", summary="The invalid-PoST proof a node builds against an identity whose "
+    "PoST in an ATX fails somewhere (it needs one passing and one failing position).",
+    spec=("malfeasance.md#invalid_post_finding", "malfeasance.md#make_invalid_post_proof"),
+    inputs=(*STATE, inp("blob", "hex", "the rejected ATX (v2)"), inp("node_id", "hex:32", "the accused identity"),
+            inp("nipost_index", "uint", "the NiPost holding its PoST"),
+            inp("commitment_atx", "hex:32", "the identity's commitment ATX"), inp("k2", "uint", "the PoST's K2")),
+    outputs=(out("finding", "json", "null (no proof can be built), or {node_id, proof_type, proof: the ATXProof "
+                 "envelope's SCALE hex}"),),
+    raises=(ATX_ENCODING,), records=(CONFIG, POET, HISTORY), notes=(STUB_NOTE,)))
+def invalid_post(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """invalid_post_finding for one identity of an ATX."""
+    atx, mal, store, config = load_state(spec, inputs)
+    value = atx.decode_atx_v2(hexbytes(inputs["blob"]))
+    finding = mal.invalid_post_finding(value, hexbytes(inputs["node_id"], 32), as_int(inputs["nipost_index"]),
+                                       hexbytes(inputs["commitment_atx"], 32), as_int(inputs["k2"]), store, config,
+                                       verifier_for(inputs, spec))
+    if finding is None:
+        return {"finding": None}
+    if finding.proof is None:  # scheme A cannot express the proof
+        return {"finding": {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type, "proof": None}}
+    envelope = mal.ATXProof(mal.ATX_PROOF_VERSION, finding.proof_type,
+                            spec("scale").encode(finding.proof, mal.proof_class(finding.proof_type, config.id_scheme)))
+    return {"finding": {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type,
+                        "proof": hexstr(spec("scale").encode(envelope, mal.ATXProof))}}

@@ -355,3 +355,207 @@ def exchange_frames(inputs: dict[str, Any], spec) -> dict[str, Any]:
     ids = tuple(hexbytes(x, 20) for x in inputs["ids"])
     return {"request": hexstr(hare4.request_frame(hexbytes(inputs["msg_id"], 32))),
             "response": hexstr(hare4.response_frame(ids))}
+
+
+SESSION_FIELDS = (
+    inp("layer", "uint:32", "the session's layer"), inp("genesis_id", "hex:20", "the genesis ID (signing prefix)"),
+    inp("beacon", "hex:4", "the epoch beacon"),
+    inp("weights", "map<uint:64>", "the active set: identity (32 bytes hex) → ATX weight"),
+    inp("committee", "uint:32", "the committee size (committee_for(layer) on the live network)"),
+    inp("leaders", "uint:32", "the propose-round committee size (LEADERS on the live network)"),
+)
+RECEIVE_OUTCOMES = ("per message, in order: {relay: true, proof: HareProof SCALE hex|null} (Hare 4 adds msg_id, "
+                    "full_proposals, fetched), or {error, reason} when the message is dropped: InvalidEncoding, "
+                    "InvalidSignature bad_signature, InvalidHareMessage not_registered / not_eligible / not_relayed / "
+                    "reference_missing ... (Hare 4: no_layer_proposals, fetch_failed, proposals_mismatch)")
+
+
+def _context(hare: Any, inputs: dict[str, Any]) -> Any:
+    active = hare.ActiveSet(beacon=hexbytes(inputs["beacon"], 4),
+                            weights={hexbytes(k, 32): as_int(v) for k, v in inputs["weights"].items()})
+    return hare.SessionContext(layer=as_int(inputs["layer"]), genesis_id=hexbytes(inputs["genesis_id"], 20),
+                               active=active, committee=as_int(inputs["committee"]), leaders=as_int(inputs["leaders"]))
+
+
+def _dropped(error: Exception) -> dict[str, Any]:
+    return {"error": type(error).__name__, "reason": getattr(error, "reason", None)}
+
+
+@handler("hare", "session", "receive", schema=Schema(
+    page="hare-session-receive", summary="The Hare 3 receive pipeline of one node's session: messages in order "
+    "through decoding, layer, signature, eligibility grade and the state machine.",
+    spec=("hare.md#receive_message", "hare.md#receive_decoded", "hare.md#message_grade", "hare.md#verify_body"),
+    inputs=(*SESSION_FIELDS, inp("threshold", "uint", "the state machine's threshold"),
+            inp("messages", "list<{Incoming}>", "the messages received, in order")),
+    outputs=(out("results", "list<json>", RECEIVE_OUTCOMES),),
+    records=(Record("Incoming", "A received message.", (
+        inp("encoded", "hex", "the message's wire bytes"),
+        inp("malicious", "bool", "the sender is already known malicious", default=False))),),
+    notes=("A dropped message is an outcome, not an error of the case: the pipeline goes on with the next one.",)))
+def session_receive(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """Feed wire messages to one session's state machine."""
+    from smspec.spec.errors import SpecError
+
+    hare = spec("hare")
+    context = _context(hare, inputs)
+    state = hare.ProtocolState(threshold=as_int(inputs["threshold"]))
+    results: list[dict[str, Any]] = []
+    for incoming in inputs["messages"]:
+        try:
+            received = hare.receive_message(context, state, hexbytes(incoming["encoded"]), bool(incoming["malicious"]))
+        except SpecError as error:
+            results.append(_dropped(error))
+            continue
+        results.append({"relay": received.relay,
+                        "proof": None if received.proof is None else hexstr(hare.encode(received.proof, hare.HareProof))})
+    return {"results": results}
+
+
+ROUND_FIELDS = (
+    inp("iter", "uint:8", "iteration"), inp("round", "uint:8", "round: 0 preround ... 7 notify"),
+    inp("proposals", "list<hex:20>", "the round output's proposal IDs", default=[]),
+    inp("reference", "hex:32|null", "the round output's reference", default=None),
+)
+
+
+@handler("hare", "session", "send", schema=Schema(
+    page="hare-session-send", summary="What a node sends in a round: its own eligibility and, when eligible, the "
+    "signed message; with the round's start time and the layer's committee and threshold.",
+    spec=("hare.md#own_eligibility", "hare.md#build_message", "hare.md#round_start_ms", "hare.md#committee_for",
+          "hare.md#threshold_for"),
+    inputs=(*SESSION_FIELDS, inp("secret", "hex:32", "the identity's Ed25519 seed"), *ROUND_FIELDS),
+    outputs=(out("eligibility", "json", "null (not in the active set, or count 0), or {proof: hex80, count}"),
+             out("message", "hex|null", "the signed message's wire bytes, or null"),
+             out("round_start_ms", "uint", "milliseconds after the layer start at which the round executes"),
+             out("committee_for_layer", "uint", "the live committee size of the layer"),
+             out("threshold_for_layer", "uint", "the live threshold of the layer")),
+    raises=(raises("InvalidValue", "length_over_max", "more proposal IDs than the wire type holds"),)))
+def session_send(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """Own eligibility and the message of one round."""
+    hare = spec("hare")
+    crypto = spec("crypto")
+    context = _context(hare, inputs)
+    secret = hexbytes(inputs["secret"], 32)
+    public = crypto.public_key(secret)
+    ir = hare.IterRound(as_int(inputs["iter"]), as_int(inputs["round"]))
+    eligibility = hare.own_eligibility(context.active, secret, public, context.layer, ir, context.committee,
+                                       context.leaders)
+    message = None
+    if eligibility is not None:
+        reference = inputs["reference"]
+        value = hare.Value(proposals=tuple(hexbytes(x, 20) for x in inputs["proposals"]),
+                           reference=None if reference is None else hexbytes(reference, 32))
+        built = hare.build_message(secret, public, context.genesis_id, context.layer,
+                                   hare.ProtocolMessage(ir.iter, ir.round, value), eligibility)
+        message = hexstr(hare.encode(built, hare.Message))
+    return {
+        "eligibility": None if eligibility is None else {"proof": hexstr(eligibility.proof), "count": eligibility.count},
+        "message": message,
+        "round_start_ms": hare.round_start_ms(ir),
+        "committee_for_layer": hare.committee_for(context.layer),
+        "threshold_for_layer": hare.threshold_for(context.layer),
+    }
+
+
+@handler("hare", "session", "stop", schema=Schema(
+    page="hare-session-stop", summary="Whether the session driver stops after executing a round.",
+    spec=("hare.md#session_should_stop",),
+    inputs=(inp("executed", "list<uint>", "[iteration, round] just executed"),
+            inp("terminated", "bool", "the round's output reports termination"),
+            inp("iterations_limit", "uint", "the iteration limit (ITERATIONS_LIMIT on the live network)")),
+    outputs=(out("stop", "bool", "whether the driver stops"),)))
+def session_stop(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """The session driver's stop rule."""
+    hare = spec("hare")
+    out_ = hare.Output(coin=None, result=None, terminated=bool(inputs["terminated"]), message=None)
+    executed = _iter_round(hare, inputs["executed"])
+    return {"stop": hare.session_should_stop(executed, out_, as_int(inputs["iterations_limit"]))}
+
+
+@handler("hare4", "session", "receive", schema=Schema(
+    page="hare4-session-receive", summary="The Hare 4 receive pipeline: reconstruction from local proposals, the "
+    "full exchange (answered from the case's table), signature, eligibility and the state machine.",
+    spec=("hare4.md#receive_message4", "hare4.md#with_proposals", "hare4.md#reconstruct_proposals"),
+    inputs=(*SESSION_FIELDS, inp("threshold", "uint", "the state machine's threshold"),
+            inp("local", "list<list<hex>>", "the receiver's proposals of the layer as [ID, compact ID] pairs"),
+            inp("exchange", "map<list<hex:20>|null>", "message ID (32 bytes hex) → the full IDs a peer answers, or "
+                "null for a failed exchange; absent IDs fail too", default={}),
+            inp("messages", "list<{Incoming}>", "the messages received, in order")),
+    outputs=(out("results", "list<json>", RECEIVE_OUTCOMES),),
+    records=(Record("Incoming", "A received message.", (
+        inp("encoded", "hex", "the message's wire bytes"),
+        inp("malicious", "bool", "the sender is already known malicious", default=False))),)))
+def session_receive4(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """Feed Hare 4 wire messages to one session's state machine."""
+    from smspec.spec.errors import SpecError
+
+    hare = spec("hare")
+    hare4 = spec("hare4")
+    context = _context(hare, inputs)
+    state = hare.ProtocolState(threshold=as_int(inputs["threshold"]))
+    local = [(hexbytes(pair[0], 20), hexbytes(pair[1], 4)) for pair in inputs["local"]]
+    table = inputs["exchange"]
+
+    def fetch(msg_id: bytes) -> tuple[bytes, ...] | None:
+        answer = table.get(hexstr(msg_id))
+        return None if answer is None else tuple(hexbytes(x, 20) for x in answer)
+
+    results: list[dict[str, Any]] = []
+    for incoming in inputs["messages"]:
+        try:
+            got = hare4.receive_message4(context, state, hexbytes(incoming["encoded"]), bool(incoming["malicious"]),
+                                         local, fetch)
+        except SpecError as error:
+            results.append(_dropped(error))
+            continue
+        results.append({
+            "relay": got.relay, "proof": None if got.proof is None else hexstr(hare.encode(got.proof, hare.HareProof)),
+            "msg_id": hexstr(got.msg_id), "fetched": got.fetched,
+            "full_proposals": None if got.full_proposals is None else [hexstr(x) for x in got.full_proposals],
+        })
+    return {"results": results}
+
+
+@handler("hare4", "session", "send", schema=Schema(
+    page="hare4-session-send", summary="A Hare 4 round message: signed over the reconstructed body, sent with compact "
+    "IDs in preround (compact ID = the first 4 bytes of a proposal's first eligibility proof).",
+    spec=("hare4.md#build_message4", "hare4.md#compact_id"),
+    inputs=(inp("secret", "hex:32", "the identity's Ed25519 seed"), inp("genesis_id", "hex:20", "the genesis ID"),
+            inp("layer", "uint:32", "the layer"), *ROUND_FIELDS,
+            inp("proof", "hex:80", "the identity's eligibility proof"), inp("count", "uint:16", "its count"),
+            inp("proposal_proofs", "map<hex>", "proposal ID → its first ballot eligibility proof (the compact ID "
+                "source)", default={})),
+    outputs=(out("message", "hex|null", "the wire message, or null (a preround proposal without a compact ID)"),
+             out("msg_id", "hex:32|null", "the hash of the wire body, or null"),
+             out("compacts", "map<hex:4>", "proposal ID → its compact ID")),
+    raises=(raises("InvalidValue", "length_over_max", "more IDs than the wire type holds"),)))
+def session_send4(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """Build a Hare 4 round message."""
+    hare = spec("hare")
+    hare4 = spec("hare4")
+    crypto = spec("crypto")
+    secret = hexbytes(inputs["secret"], 32)
+    compacts = {hexbytes(k, 20): hare4.compact_id(hexbytes(v)) for k, v in inputs["proposal_proofs"].items()}
+    reference = inputs["reference"]
+    value = hare.Value(proposals=tuple(hexbytes(x, 20) for x in inputs["proposals"]),
+                       reference=None if reference is None else hexbytes(reference, 32))
+    out_ = hare.ProtocolMessage(as_int(inputs["iter"]), as_int(inputs["round"]), value)
+    eligibility = hare.HareEligibility(proof=hexbytes(inputs["proof"], 80), count=as_int(inputs["count"]))
+    built = hare4.build_message4(secret, crypto.public_key(secret), hexbytes(inputs["genesis_id"], 20),
+                                 as_int(inputs["layer"]), out_, eligibility, compacts)
+    return {"message": None if built is None else hexstr(hare.encode(built[0], hare4.Message4)),
+            "msg_id": None if built is None else hexstr(built[1]),
+            "compacts": {hexstr(k): hexstr(v) for k, v in sorted(compacts.items())}}
+
+
+@handler("hare4", "exchange", "parse_response", schema=Schema(
+    page="hare4-exchange-parse_response", summary="Parse a full-exchange response frame.",
+    spec=("hare4.md#parse_response_frame",),
+    inputs=(inp("frame", "hex", "the bytes a server wrote"),),
+    outputs=(out("ids", "list<hex:20>", "the full proposal IDs"),),
+    raises=(raises("InvalidEncoding", ("response_too_big", "length_mismatch", "short_input", "trailing_bytes",
+                                       "non_canonical_compact", "compact_overflow", "length_over_max"),
+                   "an announced length of 1,000,000 or more, a length that differs from the bytes, a bad body"),)))
+def parse_response(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """The IDs of a response frame."""
+    return {"ids": [hexstr(x) for x in spec("hare4").parse_response_frame(hexbytes(inputs["frame"]))]}

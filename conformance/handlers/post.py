@@ -458,3 +458,27 @@ def proof_json(inputs: dict[str, Any], spec) -> dict[str, Any]:
     proof = post.proof_from_json(inputs["json"])
     return {"proof": {"nonce": proof.nonce, "indices": hexstr(proof.indices), "pow": proof.pow},
             "json": post.proof_to_json(proof)}
+
+
+@handler("post", "vrf_nonce", "search_beyond", schema=Schema(
+    page="post-vrf_nonce-search_beyond", summary="The first label index at or past the data set's end whose output "
+    "is below the VRF difficulty (how a node finds a nonce when its data has none).",
+    spec=("post.md#search_vrf_nonce_beyond",),
+    inputs=(inp("commitment", "hex:32", "the commitment"), inp("num_labels", "uint", "the data set's labels"),
+            inp("scrypt_n", "uint", "scrypt N")),
+    outputs=(out("nonce", "uint", "the index found"), out("value", "hex:32", "its label output"))))
+def vrf_search_beyond(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """search_vrf_nonce_beyond."""
+    index, output = spec("post").search_vrf_nonce_beyond(hexbytes(inputs["commitment"], 32), as_int(inputs["num_labels"]),
+                                                         as_int(inputs["scrypt_n"]))
+    return {"nonce": index, "value": hexstr(output)}
+
+
+@handler("post", "k2pow", "randomx", schema=Schema(
+    page="post-k2pow-randomx", summary="One RandomX hash in light mode (a VM built for the key and freed).",
+    spec=("randomx.md#randomx_hash",),
+    inputs=(inp("key", "hex", "the cache key"), inp("input", "hex", "the data hashed")),
+    outputs=(out("hash", "hex:32", "the RandomX hash"),)))
+def randomx_hash(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """randomx_hash."""
+    return {"hash": hexstr(spec("randomx").randomx_hash(hexbytes(inputs["key"]), hexbytes(inputs["input"])))}

@@ -236,3 +236,17 @@ def verify_entry(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     proof = scale.decode(hexbytes(inputs["proof"]), pb.BestProof)
     valid = pb.verify_best_entry(proof, identities, hexbytes(inputs["challenge"], 32), as_int(inputs["k"]), as_int(inputs["position"]))
     return {"valid": valid}
+
+
+@handler("post_best", "proof", "entries", schema=Schema(
+    page="post_best-proof-entries", summary="The (identity, label index) entries a proof lists, in proof order "
+    "(steps summed per group).",
+    spec=("post_best.md#proof_entries-make_proof",),
+    inputs=(inp("proof", "hex", "the proof's SCALE bytes"),),
+    outputs=(out("entries", "list<list<uint>>", "[identity position, label index] per entry"),),
+    raises=(ENCODING,)))
+def entries(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """proof_entries of a decoded proof."""
+    pb = spec("post_best")
+    proof = spec("scale").decode(hexbytes(inputs["proof"]), pb.BestProof)
+    return {"entries": [list(entry) for entry in pb.proof_entries(proof)]}

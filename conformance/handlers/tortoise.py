@@ -19,6 +19,7 @@ encode         layer (the layer of the new ballot)
 applied        layer, opinion (hex 32)
 updates        (none): the mesh takes ``updates()`` and applies each layer (``on_applied``)
 mode           (none): records the counting mode
+latest         (none): records the last verified layer (``latest_complete``)
 =============  ==========================================================================
 
 A ballot event decodes and stores the ballot; a refused ballot is recorded as
@@ -40,7 +41,7 @@ from smspec.conformance.schema import Record, Schema, inp, out, raises
 
 SNAPSHOT_DEPTH = 8
 EVENTS_NOTE = ("Event traces: one JSON object per event with field `op` (atx, beacon, weakcoin, block, hare, "
-               "malfeasance, ballot, tally, encode, applied, updates, mode); the fields of each op and the records "
+               "malfeasance, ballot, tally, encode, applied, updates, mode, latest); the fields of each op and the records "
                "the runner keeps are described in this module's docstring (conformance/handlers/tortoise.py) and "
                "docs/tortoise.md, \"Event traces\".")
 CONFIG = Record("TortoiseConfig", "Overrides of the preset's TortoiseConfig (tortoise.md#tortoiseconfig); absent "
@@ -200,6 +201,8 @@ def apply_event(tortoise: Any, state: Any, event: dict, depth: int = SNAPSHOT_DE
         return {"op": "updates", "layers": layers}
     elif op == "mode":
         return {"op": "mode", "mode": "full" if state.is_full else "verifying"}
+    elif op == "latest":
+        return {"op": "latest", "layer": tortoise.latest_complete(state)}
     else:
         raise ValueError(f"unknown tortoise event op {op!r}")
     return None

@@ -25,7 +25,8 @@ def test_activation_tx_v1_triad():
         inner = scale.encode(value.inner, atx.InnerActivationTxV1)
         # ID = blake3(SCALE(inner)) computed with the blake3 package (atx.md#atx_id_v1-signed_bytes_v1)
         yield from triad_cases(name, atx.ActivationTxV1, value, A + "activationtxv1",
-                               f"an ATX v1 ({name.replace('_', ' ')})", ids={"id": blake3.blake3(inner).digest()})
+                               f"an ATX v1 ({name.replace('_', ' ')})",
+                               ids={"id": blake3.blake3(inner).digest(), "signing_domain": b"\x00"})
     value = v1_atx()
     yield from invalid_cases("initial", atx.ActivationTxV1, scale.encode(value, atx.ActivationTxV1),
                              A + "activationtxv1", "an ATX v1")
@@ -72,8 +73,9 @@ def test_nipost_challenge_v2_triad():
                                   initial_post=None)
     for name, value in (("initial", initial), ("later", later)):
         encoded = scale.encode(value, atx.NIPostChallengeV2)
+        # the PoET leaf: blake3 of the prefix byte 00 and the encoding (blake3 package)
         yield from triad_cases(name, atx.NIPostChallengeV2, value, A + "nipostchallengev2",
-                               f"a NiPoST challenge ({name})", ids={"hash": blake3.blake3(encoded).digest()})
+                               f"a NiPoST challenge ({name})", ids={"hash": blake3.blake3(b"\x00" + encoded).digest()})
     yield from invalid_cases("initial", atx.NIPostChallengeV2, scale.encode(initial, atx.NIPostChallengeV2),
                              A + "nipostchallengev2", "a NiPoST challenge")
 
@@ -134,3 +136,12 @@ def test_atx_proof_triad():
     yield from triad_cases("double_merge", mal.ATXProof, envelope, ref, "an ATXProof envelope of a double-merge proof",
                            encoded=known)
     yield from invalid_cases("double_merge", mal.ATXProof, known, ref, "an ATXProof envelope")
+
+
+@vector_source("atx", "wire", "nipost_challenge_v1")
+def test_nipost_challenge_v1_triad():
+    value = v1_atx().inner.challenge
+    encoded = scale.encode(value, atx.NIPostChallengeV1)
+    yield from triad_cases("initial", atx.NIPostChallengeV1, value, A + "nipostchallengev1",
+                           "the NiPoST challenge of an initial ATX v1", ids={"hash": blake3.blake3(b"\x00" + encoded).digest()})
+    yield from invalid_cases("initial", atx.NIPostChallengeV1, encoded, A + "nipostchallengev1", "a v1 NiPoST challenge")
