@@ -83,8 +83,9 @@ STRICT: tuple[Strict, ...] = (
 )
 
 UNTYPED: tuple[Untyped, ...] = (
-    Untyped("scale/codec/*/encode_*", ("out_of_range", "wrong_length"),
-            "a value outside the Go type (an integer that does not fit, a fixed-size array of another size)"),
+    Untyped("scale/codec/*/encode_*", ("out_of_range", "wrong_length", "wrong_type", "invalid_utf8"),
+            "a value outside the Go type (an integer that does not fit, a fixed-size array of another size, JSON of "
+            "another kind, a string with no UTF-8 form)"),
     Untyped("crypto/*", ("bad_length",),
             "a key, seed, signature or proof of the wrong size, or a negative length: Go uses fixed-size arrays and "
             "unsigned sizes there"),

@@ -85,36 +85,54 @@ function lengthPrefix(length, max) {
   return compactBytes(BigInt(length), 32);
 }
 
+// JSON of the wrong kind for a type (a boolean for an integer, a number for bytes ...) is refused
+// with InvalidValue wrong_type, as the spec's encoder does.
+function integer(value) {
+  if (typeof value === "number" && Number.isInteger(value)) return BigInt(value);
+  if (typeof value === "string" && /^-?(0|[1-9][0-9]*)$/.test(value)) return BigInt(value);
+  throw invalidValue("wrong_type");
+}
+
+function expect(ok) {
+  if (!ok) throw invalidValue("wrong_type");
+}
+
 function encode(value, t, depth) {
   switch (t.kind) {
-    case "compact": return compactBytes(BigInt(value), t.bits);
+    case "compact": return compactBytes(integer(value), t.bits);
     case "uint": {
-      const v = BigInt(value);
+      const v = integer(value);
       if (v < 0n || v >= 1n << BigInt(t.bits)) throw invalidValue("out_of_range");
       return littleEndian(v, t.bits / 8);
     }
-    case "bool": return [value ? 1 : 0];
+    case "bool": expect(typeof value === "boolean"); return [value ? 1 : 0];
     case "bytes": {
+      expect(typeof value === "string");
       const data = fromHex(value);
       if (data.length !== t.size) throw invalidValue("wrong_length");
       return [...data];
     }
     case "byte_slice": {
+      expect(typeof value === "string");
       const data = fromHex(value);
       return [...lengthPrefix(data.length, t.max), ...data];
     }
     case "string": {
+      expect(typeof value === "string");
+      if (!value.isWellFormed()) throw invalidValue("invalid_utf8"); // a lone surrogate has no UTF-8 form
       const data = new TextEncoder().encode(value);
       return [...lengthPrefix(data.length, t.max), ...data];
     }
     case "slice": {
       const inner = isObject(t.element) ? enterNested(depth, invalidValue) : depth;
+      expect(Array.isArray(value));
       const out = lengthPrefix(value.length, t.max);
       for (const element of value) out.push(...encode(element, t.element, inner));
       return out;
     }
     case "array": {
       const inner = enterNested(depth, invalidValue);
+      expect(Array.isArray(value));
       if (value.length !== t.length) throw invalidValue("wrong_length");
       return value.flatMap((element) => encode(element, t.element, inner));
     }
@@ -122,7 +140,9 @@ function encode(value, t, depth) {
       const inner = isObject(t.element) ? enterNested(depth, invalidValue) : depth;
       return value === null ? [0] : [1, ...encode(value, t.element, inner)];
     }
-    case "struct": return t.fields.flatMap(([name, field]) => encode(value[name], field, depth));
+    case "struct":
+      expect(value !== null && typeof value === "object" && !Array.isArray(value));
+      return t.fields.flatMap(([name, field]) => encode(value[name], field, depth));
     default: throw new Error(`cannot encode ${t.kind}`);
   }
 }

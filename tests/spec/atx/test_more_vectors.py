@@ -124,3 +124,30 @@ def test_real_post_vectors():
     yield Case("real_post_wrong_vrf_nonce", inputs={**world.inputs(wrong), "verifier": "spec"}, error="InvalidAtx",
                reason="invalid_vrf_nonce", spec_ref=ref,
                description=f"VRF nonce {nonce}: its label is not below the difficulty for alice's data")
+
+
+@vector_source("atx", "malfeasance", "invalid_post", presets=("tiny",))
+def test_real_post_invalid_post_vectors():
+    post, metadata, prove, world, initial = real_world()
+    world.submit(initial)
+    initial_id = world.atx_id(initial)
+    challenge = atx.challenge_hash_v2(atx.NIPostChallengeV2(2, initial_id, initial_id, None))
+    poet_ref, _ = world.poet({0: challenge}, 1000)
+    good = prove(poet_ref)
+    bits = post.required_bits(2 * post.LABELS_PER_UNIT)
+    indices = post.decompress_indices(good.indices, bits)[: post.K2]
+    for replacement in range(2 * post.LABELS_PER_UNIT):
+        altered = attrs.evolve(good, indices=post.compress_indices([replacement, *indices[1:]], bits))
+        if replacement not in indices and not world.verifier.verify_post_index(node_id("alice"), GOLDEN, poet_ref,
+                                                                               altered, 2, 0):
+            break
+    bad = world.solo("alice", 2, initial_id, num_units=2, vrf_nonce=metadata.nonce, post=altered)
+    inputs = {**world.inputs(bad), "verifier": "spec", "node_id": node_id("alice"), "nipost_index": 0,
+              "commitment_atx": GOLDEN, "k2": post.K2}
+
+    def check(output: dict) -> None:
+        assert output["finding"]["node_id"] == "0x" + node_id("alice").hex()
+        assert output["finding"]["proof_type"] == mal.PROOF_INVALID_POST and output["finding"]["proof"]
+    yield Case("real_post_first_index_fails", inputs=inputs, check=check, spec_ref="malfeasance.md#invalid_post_finding",
+               description="alice's real PoST with its first index replaced: position 0 fails, position 1 passes "
+               "(post.md's verifier, one index at a time): an invalid-PoST proof")

@@ -98,3 +98,18 @@ def test_function_vectors():
                "2^100 >> 70 = 2^30, the sign kept (by hand)")
     yield case("mul_uint64_overflow", "mul_uint64", [raw(2**100), 2**28], PANIC, F + "mul_uint64",
                "2^100 x 2^28 passes 2^128: Go panics", reason="overflow")
+    # More by hand: a negative shift count panics in Go; 0.0 converts both ways to the zero word;
+    # ln(1) = 0; e^200 does not fit 72 integer bits, e^-200 is below one unit.
+    yield case("shift_left_negative", "shift_left", [raw(ONE), -1], PANIC, F + "shift_left",
+               "a negative shift count: Go panics", reason="negative_shift")
+    yield case("shift_right_negative", "shift_right", [raw(ONE), -1], PANIC, F + "shift_right",
+               "a negative shift count: Go panics", reason="negative_shift")
+    yield case("from_float_zero", "from_float", [0], raw(0), F + "from_float", "0.0 is the zero word")
+    yield case("to_float_zero", "to_float", [raw(0)], 0, F + "to_float", "the zero word is 0.0 (bits 0)")
+    yield case("log56_one", "log56", [ONE], 0, F + "log56-ilog56", "ln(1) = 0")
+    for x in (0, -3):
+        yield case(f"lgamma_{'zero' if x == 0 else 'negative'}", "lgamma", [x], PANIC, F + "lgamma",
+                   f"lgamma({x}), x <= 0: ArithmeticPanic (fixed.md#lgamma)", reason="overflow")
+    yield case("exp_200", "exp", [raw(200 * ONE)], PANIC, F + "exp", "e^200 does not fit the integer bits: ArithmeticPanic",
+               reason="overflow")
+    yield case("exp_minus_200", "exp", [raw(NEG | 200 * ONE)], raw(0), F + "exp", "e^-200 is below 2^-56: zero")
