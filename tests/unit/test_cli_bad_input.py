@@ -249,6 +249,9 @@ COMMANDS: dict[str, Command] = {
                                    "--report", kind, path] for kind, path in
                                   (("xml", "{text}"), ("junit", "{dir}"), ("json", "{nodir}"))]),
     "vectors serve": Command([]),
+    "vectors corpus": Command([("--out", "{corpusout}"), ("--dir", "{vectors}"), ("--only", "scale/bool"),
+                               ("--max-examples", "0"), ("--quiet", None)],
+                              {"--out": "new_dir", "--dir": "in_dir", "--only": "filter"}),
     "vectors coverage": Command([("--dir", "{badvectors}")], {"--dir": "in_dir", "--json": "out_file"}),
     "vectors pack": Command([("--dir", "{vectors}"), ("--out", "{packout}")],
                             {"--dir": "in_dir", "--out": "new_dir"}),
@@ -383,6 +386,7 @@ def make_fixtures(root: Path) -> dict[str, str]:
         "vectors": root / "vectors",
         "vectorsnew": root / "vectorsnew",
         "packout": root / "packout",
+        "corpusout": root / "corpusout",
         "jsonlist": root / "list.json",
         "jsonobject": root / "object.json",
         "badtrace": root / "badtrace.json",

@@ -130,6 +130,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="exit 1 when the branches taken are below PERCENT")
     cv.set_defaults(func=cmd_coverage)
 
+    cp = sub.add_parser(
+        "corpus",
+        help="fuzz corpora per decoder: seeds from the vectors, boundary encodings, Hypothesis finds",
+        description="Write OUT/<decoder>/<sha256>.bin inputs and OUT/<decoder>/index.json (each input's outcome "
+        "and origin) for every decoder of the wire formats: the vectors' inputs, their truncations and compact "
+        "boundary encodings, and inputs a derandomized Hypothesis search found to reach new outcomes "
+        "(conformance/corpus.py). Deterministic.",
+    )
+    cp.add_argument("--out", type=Path, default=Path("corpus"), help="output directory (default: corpus)")
+    cp.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="vector directory giving the seeds (default: vectors)")
+    cp.add_argument("--max-examples", type=integer(0, 100_000, "examples"), default=300,
+                    help="Hypothesis examples per decoder (default 300; 0: seeds and boundaries only)")
+    cp.add_argument("--only", action="append", default=[], metavar="PREFIX",
+                    help="only decoders whose name starts with PREFIX (e.g. scale, atx/wire); repeatable")
+    cp.add_argument("--quiet", action="store_true", help="no progress bar")
+    cp.set_defaults(func=cmd_corpus)
+
     lst = sub.add_parser("list", help="list the handlers (vector kinds): summary, inputs, output and format page")
     lst.set_defaults(func=cmd_list)
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
@@ -374,6 +391,27 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         print(f"below the minimum: statements {statements:.1f}% (min {args.min_statements}), "
               f"branches {branches:.1f}% (min {args.min_branches})")
         return 1
+    return 0
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    from smspec.conformance import corpus
+
+    check_output(args.out, "--out", directory=True)
+    if not args.dir.is_dir():
+        raise CliError(f"no vectors under {args.dir}/ (the seeds): run `smspec vectors generate` first")
+    chosen = [d for d in corpus.decoders() if not args.only or any(d.name.startswith(p) for p in args.only)]
+    if not chosen:
+        raise CliError("no decoder matches --only")
+    set_backend_from_args(argparse.Namespace(backend="spec"))
+    total = 0
+    for decoder in _progress(chosen, len(chosen), "corpus", args.quiet):
+        built = corpus.build(decoder, args.dir, args.max_examples)
+        corpus.write(built, args.out)
+        outcomes = sorted({o for o, _ in built.inputs.values()})
+        total += len(built.inputs)
+        print(f"{decoder.name}: {len(built.inputs)} inputs, {len(outcomes)} outcomes")
+    print(f"wrote {total} inputs for {len(chosen)} decoders under {args.out}/")
     return 0
 
 
