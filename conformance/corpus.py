@@ -107,14 +107,10 @@ def decoders() -> list[Decoder]:
     return found
 
 
-def seeds_from_vectors(directory: Path | None, decoder: Decoder) -> list[bytes]:
-    """The inputs the vectors give the decoder (sorted, unique)."""
-    if directory is None or not directory.is_dir():
-        return []
-    from smspec.conformance.runner import load_cases
-
+def seeds_from_vectors(cases: list[Any], decoder: Decoder) -> list[bytes]:
+    """The inputs the vectors (stored cases) give the decoder (sorted, unique)."""
     found = set()
-    for case in load_cases(directory):
+    for case in cases:
         if case.key not in decoder.seed_keys:
             continue
         if decoder.seed_type and case.document["inputs"].get("type") != decoder.seed_type:
@@ -190,9 +186,10 @@ def explore(corpus: Corpus, seeds: list[bytes], max_examples: int) -> None:
     search()
 
 
-def build(decoder: Decoder, vectors: Path | None, max_examples: int) -> Corpus:
+def build(decoder: Decoder, cases: list[Any], max_examples: int) -> Corpus:
+    """The corpus of one decoder, seeded by the stored vector cases."""
     corpus = Corpus(decoder)
-    seeds = seeds_from_vectors(vectors, decoder)
+    seeds = seeds_from_vectors(cases, decoder)
     for seed in seeds:
         corpus.add(seed, "seed")
     for data in boundary_inputs(decoder, seeds):

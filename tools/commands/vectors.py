@@ -396,17 +396,22 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 def cmd_corpus(args: argparse.Namespace) -> int:
     from smspec.conformance import corpus
+    from smspec.conformance.runner import VectorError, load_cases
 
     check_output(args.out, "--out", directory=True)
-    if not args.dir.is_dir():
+    if not args.dir.is_dir() or not any(args.dir.glob("*/*/*/*/*/case.json")):
         raise CliError(f"no vectors under {args.dir}/ (the seeds): run `smspec vectors generate` first")
+    try:
+        cases = load_cases(args.dir)
+    except (VectorError, OSError) as e:
+        raise CliError(f"{args.dir}: unreadable vectors: {str(e)[:300]}") from None
     chosen = [d for d in corpus.decoders() if not args.only or any(d.name.startswith(p) for p in args.only)]
     if not chosen:
         raise CliError("no decoder matches --only")
     set_backend_from_args(argparse.Namespace(backend="spec"))
     total = 0
     for decoder in _progress(chosen, len(chosen), "corpus", args.quiet):
-        built = corpus.build(decoder, args.dir, args.max_examples)
+        built = corpus.build(decoder, cases, args.max_examples)
         corpus.write(built, args.out)
         outcomes = sorted({o for o, _ in built.inputs.values()})
         total += len(built.inputs)
