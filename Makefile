@@ -2,7 +2,9 @@
 #   make run       the main job: a 4-node local devnet running the whole protocol (tiny preset)
 #   make test      lint, the test suite (spec and impl backends), vector determinism, docs
 #   make vectors   generate every conformance vector and check it on every backend
-.PHONY: setup run test lint pytest pytest-impl pytest-gpu test-slow vectors vectors-check docs docs-pdf docs-screenshots claims coverage clean
+#   make vectors-pack  the release tarballs (dist/smspec-vectors-<version>-<preset>.tar.gz)
+#   make coverage-vectors  spec statements, branches and definitions the vectors alone reach
+.PHONY: setup run test lint pytest pytest-impl pytest-gpu test-slow vectors vectors-check vectors-pack docs docs-pdf docs-screenshots claims coverage coverage-vectors clean
 
 VENV := .venv/bin
 SMSPEC := $(VENV)/smspec
@@ -45,6 +47,10 @@ vectors: setup
 
 vectors-check: setup
 	$(SMSPEC) vectors generate --check --quiet
+	$(VENV)/python -m smspec.conformance.pages
+
+vectors-pack: vectors
+	$(SMSPEC) vectors pack --out dist
 
 # The site (HTML, with a check of every internal link) and the single-page edition; -W and no
 # suppressed warnings. docs-pdf needs Debian's LaTeX (scripts/setup-system.sh installs it).
@@ -73,5 +79,8 @@ clean:
 	rm -rf build docs/_build
 
 coverage: setup
-	$(VENV)/coverage run -m pytest -p no:cacheprovider -q tests/spec
+	$(VENV)/coverage run --branch -m pytest -p no:cacheprovider -q tests/spec
 	$(VENV)/coverage report --sort=cover
+
+coverage-vectors: vectors
+	$(SMSPEC) vectors coverage

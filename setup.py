@@ -36,7 +36,8 @@ ROOTS = {
 PACKAGE_DATA = {
     "smspec.spec": ["*.md", "presets/*.json"],  # the spec documents are the spec's source code
     "smspec.gpu": ["*.cl"],  # OpenCL kernels
-    "smspec.conformance": ["formats/*.md"],  # vector and adapter formats
+    "smspec.conformance": ["formats/*.md", "formats/handlers/*.md"],  # vector and adapter formats, handler pages
+    "smspec.conformance.adapters": ["node/*.mjs"],  # the JavaScript example adapter (shipped in release tarballs)
     # the Athena programs (C, assembly, linker script) built by tests/spec/athena/toolchain.py for
     # the devnet's wallet template and the compiled-program vectors
     "smspec.tests.spec.athena": ["programs/*"],

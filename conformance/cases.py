@@ -48,6 +48,10 @@ class UncheckedCase(ValueError):
     """A case that expects nothing (no ``expected``, ``error`` or ``check``), or more than one."""
 
 
+class UnexplainedCase(ValueError):
+    """A case without a description, or whose ``spec_ref`` names no heading of the spec."""
+
+
 def spec_output(output: Any) -> None:
     """The check of a case without an independent answer: the spec's output is the vector."""
 
@@ -75,6 +79,9 @@ class Case:
     description: str = ""
     spec_ref: str = ""
     check: OutputCheck | None = None  # an output recorded from the spec, checked by this (see above)
+    strict: str = ""  # a spec-strict case: the section (document.md#anchor) of the Decision it follows
+    strict_why: str = ""  # ... and what the live network does instead
+    untyped: str = ""  # why a typed client cannot represent the input ("" when it can)
 
     def validate(self) -> None:
         """Raise :class:`UncheckedCase` unless the case expects exactly one kind of outcome."""
@@ -87,6 +94,27 @@ class Case:
             raise UncheckedCase(f"case {self.name!r} expects {' and '.join(kinds)}: give exactly one")
         if self.reason is not None and self.error is None:
             raise UncheckedCase(f"case {self.name!r} names a reason without an error")
+
+    def check_explained(self) -> None:
+        """Raise :class:`UnexplainedCase` unless the case says what it exercises (a description)
+        and where the spec states it (a ``spec_ref`` naming a heading of the documentation site)."""
+        from smspec.conformance.specrefs import BadReference, resolve
+
+        if not self.description.strip():
+            raise UnexplainedCase(f"case {self.name!r} has no description")
+        try:
+            resolve(self.spec_ref)
+        except BadReference as e:
+            raise UnexplainedCase(f"case {self.name!r}: spec_ref {e}") from None
+        if self.strict:
+            from smspec.conformance.specrefs import has_decision
+
+            try:
+                decided = has_decision(self.strict)
+            except BadReference as e:
+                raise UnexplainedCase(f"case {self.name!r}: strict {e}") from None
+            if not decided:
+                raise UnexplainedCase(f"case {self.name!r}: strict {self.strict!r} holds no *Decision* paragraph")
 
 
 @dataclass
@@ -108,8 +136,9 @@ class VectorSource:
                 raise ValueError(f"{self.key}: duplicate case name {case.name!r}")
             try:
                 case.validate()
-            except UncheckedCase as e:
-                raise UncheckedCase(f"{self.key}: {e}") from None
+                case.check_explained()
+            except (UncheckedCase, UnexplainedCase) as e:
+                raise type(e)(f"{self.key}: {e}") from None
             seen.add(case.name)
         return found
 
@@ -119,6 +148,44 @@ class VectorSource:
 
 
 SOURCES: list[VectorSource] = []
+
+class Built(bytes):
+    """Bytes that remember how they were made (``source``: e.g. ``{"language": "riscv32-asm", "text":
+    ..., "built_with": ...}``). A case whose inputs hold them carries that under ``sources``;
+    anything computed from them (a slice, a concatenation) is plain bytes again."""
+
+    source: dict[str, Any]
+
+    def __new__(cls, data: bytes, source: dict[str, Any]) -> Built:
+        made = super().__new__(cls, data)
+        made.source = source
+        return made
+
+
+def record_provenance(data: bytes, how: dict[str, Any]) -> Built:
+    """``data`` as :class:`Built` bytes that remember ``how`` they were made."""
+    return Built(data, how)
+
+
+def provenance(data: bytes) -> dict[str, Any] | None:
+    return data.source if isinstance(data, Built) else None
+
+
+def input_sources(inputs: Any, path: str = "") -> dict[str, dict[str, Any]]:
+    """``{input path: provenance}`` for every byte string or blob of ``inputs`` whose making was
+    recorded (paths like ``program`` or ``templates.0x00..01``)."""
+    found: dict[str, dict[str, Any]] = {}
+    if isinstance(inputs, Blob | bytes | bytearray):
+        how = provenance(inputs.data if isinstance(inputs, Blob) else inputs)
+        if how is not None:
+            found[path] = how
+    elif isinstance(inputs, dict):
+        for key, value in inputs.items():
+            found.update(input_sources(value, f"{path}.{key}" if path else str(key)))
+    elif isinstance(inputs, list | tuple):
+        for index, value in enumerate(inputs):
+            found.update(input_sources(value, f"{path}[{index}]"))
+    return found
 
 
 def vector_source(domain: str, runner: str, handler: str, presets: tuple[str, ...] = ("mainnet",)):
@@ -153,7 +220,8 @@ def to_json(value: Any, blobs: dict[str, bytes] | None = None) -> Any:
             blobs[value.sha256] = value.data
         return {"blob": value.sha256, "size": len(value.data)}
     if isinstance(value, dict):
-        return {str(k): to_json(v, blobs) for k, v in value.items()}
+        return {("0x" + bytes(k).hex() if isinstance(k, bytes | bytearray) else str(k)): to_json(v, blobs)
+                for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_json(v, blobs) for v in value]
     raise TypeError(f"cannot put a {type(value).__name__} into a vector")

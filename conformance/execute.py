@@ -15,15 +15,25 @@ import json
 import pkgutil
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from smspec.conformance import handlers as handler_registry
-from smspec.conformance.cases import SOURCES, Case, VectorSource, to_json
+from smspec.conformance.cases import SOURCES, Case, VectorSource, input_sources, to_json
+from smspec.conformance.levels import level_of
+from smspec.conformance.runner import (  # noqa: F401 - one comparison for the generator, checker and runner
+    INDEX_FORMAT,
+    VECTOR_FORMAT,
+    StoredCase,
+    describe_difference,
+    load_cases,
+    outcome_matches,
+    selected,
+    show_outcome,
+)
 
-FORMAT = "smspec-vector/1"
-INDEX_FORMAT = "smspec-vectors-index/1"
+FORMAT = VECTOR_FORMAT
 
 
 def canonical_json(value: Any) -> str:
@@ -47,6 +57,9 @@ def run_handler(key: str, inputs: dict[str, Any], preset: str) -> dict[str, Any]
     handlers = handler_registry.discover()
     if key not in handlers:
         raise LookupError(f"no handler for {key}")
+    schema = handlers[key].schema
+    if schema is not None:
+        inputs = schema.complete(inputs)
     try:
         output = handlers[key].function(inputs, spec_accessor(preset))
     except SpecError as e:
@@ -68,39 +81,6 @@ def expected_outcome(case: Case) -> dict[str, Any] | None:
     return None
 
 
-def show_outcome(outcome: dict[str, Any]) -> str:
-    """One line for an outcome: its error (and reason), or the start of its output."""
-    if "error" in outcome:
-        return f"error {outcome['error']}" + (f" ({outcome['reason']})" if outcome.get("reason") else "")
-    if "unsupported" in outcome:
-        return "unsupported"
-    return f"output {json.dumps(outcome.get('output'), sort_keys=True)[:200]}"
-
-
-def outcome_matches(expected: dict[str, Any], got: dict[str, Any]) -> bool:
-    """An error case matches on the class (and on the reason when the case names one)."""
-    if "error" in expected:
-        if got.get("error") != expected["error"]:
-            return False
-        return "reason" not in expected or got.get("reason") == expected["reason"]
-    return got == expected
-
-
-def describe_difference(expected: dict[str, Any], got: dict[str, Any]) -> str:
-    """A short human-readable diff of two outcomes."""
-    if "error" in expected or "error" in got:
-        return f"expected {show_outcome(expected)}, got {show_outcome(got)}"
-    lines = []
-    want, have = expected.get("output"), got.get("output")
-    if isinstance(want, dict) and isinstance(have, dict):
-        for k in sorted(set(want) | set(have)):
-            if want.get(k, "<missing>") != have.get(k, "<missing>"):
-                lines.append(f"  {k}: expected {json.dumps(want.get(k, '<missing>'))[:160]}")
-                lines.append(f"  {' ' * len(k)}  got      {json.dumps(have.get(k, '<missing>'))[:160]}")
-        return "output differs:\n" + "\n".join(lines)
-    return f"expected {json.dumps(want)[:200]}, got {json.dumps(have)[:200]}"
-
-
 class CaseFailure(AssertionError):
     pass
 
@@ -115,9 +95,13 @@ class CaseRun:
     want: dict[str, Any] | None  # None: an output recorded from the spec, judged by `case.check`
     case: Case
 
+    schema_problems: list[str] = field(default_factory=list)
+
     @property
     def failure(self) -> str | None:
-        """Why the outcome contradicts what the case knows, or None."""
+        """Why the outcome contradicts what the case knows or what the handler's schema says, or None."""
+        if self.schema_problems:
+            return "disagrees with the handler's schema: " + "; ".join(self.schema_problems[:5])
         if self.want is not None:
             return None if outcome_matches(self.want, self.got) else describe_difference(self.want, self.got)
         if "output" not in self.got:
@@ -142,7 +126,16 @@ def run_case(key: str, case: Case, preset: str) -> CaseRun:
     inputs = to_json(case.inputs, blobs)
     for sha, data in blobs.items():
         handler_registry.register_blob(sha, data)
-    return CaseRun(inputs, blobs, run_handler(key, inputs, preset), want, case)
+    handler = handler_registry.discover().get(key)
+    if handler is None:
+        raise LookupError(f"no handler for {key}")
+    problems = ["the handler has no schema"] if handler.schema is None else []
+    if handler.schema is not None:
+        inputs = handler.schema.complete(inputs)
+    got = run_handler(key, inputs, preset)
+    if handler.schema is not None:
+        problems = handler.schema.problems(inputs, got)
+    return CaseRun(inputs, blobs, got, want, case, problems)
 
 
 def check_source(source: VectorSource) -> None:
@@ -180,8 +173,10 @@ class GeneratedCase:
     blobs: dict[str, bytes]
 
 
-def generate_cases(sources: Iterable[VectorSource], presets: set[str] | None = None) -> Iterator[GeneratedCase]:
-    """Produce the vector files of ``sources``; expected outcomes come from the spec backend."""
+def generate_cases(sources: Iterable[VectorSource], presets: set[str] | None = None,
+                   only: list[str] | None = None, skip: list[str] | None = None) -> Iterator[GeneratedCase]:
+    """Produce the vector files of ``sources`` (the cases ``only``/``skip`` select); expected
+    outcomes come from the spec backend."""
     for source in sources:
         try:
             source_cases = source.cases()
@@ -194,6 +189,8 @@ def generate_cases(sources: Iterable[VectorSource], presets: set[str] | None = N
             if presets is not None and preset not in presets:
                 continue
             for case in source_cases:
+                if not selected(f"{source.key}/{case.name}", only or [], skip or []):
+                    continue
                 run = run_case(source.key, case, preset)
                 if run.failure is not None:
                     raise CaseFailure(f"{preset}/{source.key}/{case.name}: {run.failure}")
@@ -217,6 +214,11 @@ def generate_cases(sources: Iterable[VectorSource], presets: set[str] | None = N
                     "expected": expected,
                     "blobs": {sha: len(data) for sha, data in sorted(blobs.items())},
                 }
+                made = input_sources(case.inputs)
+                if made:
+                    document["sources"] = made
+                document.update(level_of(f"{source.key}/{case.name}", run.got.get("reason"), case.strict,
+                                         case.strict_why, case.untyped).fields())
                 path = f"{preset}/{source.key}/{case.name}/case.json"
                 yield GeneratedCase(path, canonical_json(document), blobs)
 
@@ -227,11 +229,14 @@ def sha256_text(text: str) -> str:
 
 def build_index(cases: Iterable[GeneratedCase]) -> dict[str, Any]:
     from smspec import __version__
+    from smspec.conformance.release import expected_digest
 
     files: dict[str, str] = {}
     blobs: dict[str, int] = {}
+    expected: dict[str, str] = {}
     for c in cases:
         files[c.path] = sha256_text(c.text)
+        expected[c.path] = expected_digest(json.loads(c.text)["expected"])
         for sha, data in c.blobs.items():
             blobs[sha] = len(data)
     return {
@@ -239,6 +244,7 @@ def build_index(cases: Iterable[GeneratedCase]) -> dict[str, Any]:
         "spec_version": __version__,
         "cases": dict(sorted(files.items())),
         "blobs": dict(sorted(blobs.items())),
+        "expected": dict(sorted(expected.items())),
     }
 
 
@@ -257,47 +263,21 @@ def write_vectors(out: Path, cases: Iterable[GeneratedCase]) -> list[GeneratedCa
     return written
 
 
-@dataclass
-class StoredCase:
-    path: Path
-    document: dict[str, Any]
-
-    @property
-    def key(self) -> str:
-        m = self.document["manifest"]
-        return f"{m['domain']}/{m['runner']}/{m['handler']}"
-
-    @property
-    def preset(self) -> str:
-        return str(self.document["manifest"]["preset"])
-
-    @property
-    def name(self) -> str:
-        m = self.document["manifest"]
-        return f"{m['preset']}/{m['domain']}/{m['runner']}/{m['handler']}/{m['case']}"
-
-
 def load_vectors(root: Path) -> list[StoredCase]:
-    """Every case under ``root`` (sorted by path), validated against the format."""
-    found = []
-    for path in sorted(root.glob("*/*/*/*/*/case.json")):
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: not valid JSON ({e})") from e
-        if document.get("format") != FORMAT:
-            raise ValueError(f"{path}: unknown format {document.get('format')!r} (expected {FORMAT})")
-        found.append(StoredCase(path, document))
+    """Every case under ``root`` (sorted by path), validated against the format (and against
+    ``index.json`` where there is one); their blobs become readable by the handlers."""
+    cases = load_cases(root)
     handler_registry.add_blob_dir(root / "blobs")
-    return found
+    return cases
 
 
-def selected(key: str, only: list[str], skip: list[str]) -> bool:
-    """``only``/``skip`` entries are prefixes of ``domain/runner/handler`` (``post``, ``post/labels``)."""
-    def matches(pattern: str) -> bool:
-        pattern = pattern.strip("/")
-        return key == pattern or key.startswith(pattern + "/")
+def source_selected(key: str, only: list[str], skip: list[str]) -> bool:
+    """Whether a vector source ``domain/runner/handler`` has cases the filters select: a PREFIX
+    selects the cases whose ``domain/runner/handler/case`` starts with it (``runner.selected``)."""
+    def reaches(pattern: str) -> bool:
+        pattern = pattern.lstrip("/")
+        return (key + "/").startswith(pattern) or pattern.startswith(key + "/")
 
-    if only and not any(matches(p) for p in only):
+    if only and not any(reaches(p) for p in only):
         return False
-    return not any(matches(p) for p in skip)
+    return not any((key + "/").startswith(p.lstrip("/")) for p in skip)

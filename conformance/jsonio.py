@@ -68,30 +68,31 @@ def value_to_jsonable(value: Any, codec: Any) -> Any:
 def value_from_jsonable(data: Any, codec: Any, where: str = "value") -> Any:
     """The value of SCALE type ``codec`` whose JSON form is ``data``.
 
-    Only the JSON shape is checked here (hex strings, lists, objects with the right keys); ranges
-    and lengths are checked by ``scale.encode``, which raises ``InvalidValue``.
+    JSON of the wrong kind for the codec (a boolean for an integer, a number for bytes, an object
+    for a list) is passed on unchanged: ``scale.encode`` refuses it with ``InvalidValue``
+    (``wrong_type``), the answer the vectors expect. Malformed JSON of the right kind (hex that is
+    not hex, a struct object with unknown or missing fields) raises ``ValueError`` here; ranges and
+    lengths are checked by ``scale.encode`` (``InvalidValue``).
     """
     if isinstance(codec, (scale.CompactCodec, scale.UintCodec)):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            return data
         return _parse_int(data, where)
     if isinstance(codec, scale.BoolCodec):
-        if not isinstance(data, bool):
-            raise TypeError(f"{where}: expected true or false, got {data!r}")
         return data
     if isinstance(codec, (scale.Bytes, scale.ByteSlice)):
-        return _parse_hex(data, where)
+        return _parse_hex(data, where) if isinstance(data, str) else data
     if isinstance(codec, scale.String):
-        if not isinstance(data, str):
-            raise TypeError(f"{where}: expected a string, got {data!r}")
         return data
     if isinstance(codec, (scale.Slice, scale.Array)):
         if not isinstance(data, list):
-            raise TypeError(f"{where}: expected a list, got {type(data).__name__}")
+            return data
         return [value_from_jsonable(item, codec.element, f"{where}[{i}]") for i, item in enumerate(data)]
     if isinstance(codec, scale.Option):
         return None if data is None else value_from_jsonable(data, codec.element, where)
     if scale.is_struct_class(codec):
         if not isinstance(data, dict):
-            raise TypeError(f"{where}: expected an object for {codec.__name__}, got {type(data).__name__}")
+            return data
         fields = scale.struct_fields(codec)
         names = [name for name, _ in fields]
         unknown = sorted(set(data) - set(names))

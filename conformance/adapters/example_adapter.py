@@ -73,7 +73,12 @@ def decode_compact(data: bytes, bits: int) -> int:
 
 
 def as_int(value: Any) -> int:
-    return int(value)
+    """A JSON integer (number or decimal string); JSON of another kind is InvalidValue wrong_type."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    raise Rejected("InvalidValue", "wrong_type")
 
 
 def json_int(value: int) -> int | str:
@@ -88,6 +93,8 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
     try:
         if "value" in inputs:
             if kind == "bool":
+                if not isinstance(inputs["value"], bool):
+                    raise Rejected("InvalidValue", "wrong_type")
                 return {"output": {"encoded": "0x01" if inputs["value"] else "0x00"}}
             value = as_int(inputs["value"])
             if kind in COMPACT_BITS:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from smspec.conformance.schema import Schema
+
 SpecAccessor = Callable[[str], Any]
 HandlerFunction = Callable[[dict[str, Any], SpecAccessor], dict[str, Any]]
 
@@ -24,6 +26,7 @@ class Handler:
     runner: str
     handler: str
     function: HandlerFunction
+    schema: Schema | None = None
 
     @property
     def key(self) -> str:
@@ -39,14 +42,17 @@ _BLOB_DIRS: list[Path] = []
 _BLOB_CACHE: dict[str, bytes] = {}
 
 
-def handler(domain: str, runner: str, name: str):
-    """Register the decorated function as the handler of ``domain/runner/name``."""
+def handler(domain: str, runner: str, name: str, schema: Schema | None = None):
+    """Register the decorated function as the handler of ``domain/runner/name``, with the schema
+    of its inputs, outputs and errors (``conformance/schema.py``)."""
 
     def decorate(fn: HandlerFunction) -> HandlerFunction:
-        h = Handler(domain, runner, name, fn)
+        h = Handler(domain, runner, name, fn, schema)
         if h.key in HANDLERS and HANDLERS[h.key].function is not fn:
             raise ValueError(f"two handlers for {h.key}")
         HANDLERS[h.key] = h
+        if schema is not None and h.key not in schema.keys:
+            schema.keys.append(h.key)
         return fn
 
     return decorate

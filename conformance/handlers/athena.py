@@ -1,39 +1,8 @@
 """Athena VM vectors: run a program on the machine, or call it through the VM's entry point.
 
 Two handlers, each registered under the runners ``instructions``, ``syscalls``, ``programs`` and
-``hostile`` (``athena/<runner>/run`` and ``athena/<runner>/call``).
-
-Common inputs (all optional unless said):
-
-* ``program``: the executable, a blob or 0x-hex (ELF, or Athena's raw ``\\x7fATH`` format). Required.
-* ``gas``: the gas limit (int, default 1,000,000).
-* ``balance``: balance of the running account (int, default 0).
-* ``storage``: ``{key hex32: value hex32}``, the running account's storage before the run.
-* ``context``: ``{"callee", "caller", "caller_template": hex24, "received": int, "depth": int}``;
-  addresses default to 24 zero bytes.
-* ``accounts``: list of ``{"address": hex24, "balance": int, "template": hex24 | null,
-  "state": hex}`` for other accounts (HOST_CALL recipients).
-* ``templates``: ``{address hex24: program blob or hex}`` known to the host.
-* ``memory_words``: list of word addresses whose final values are reported.
-* ``template``: hex24, the template address of the running program (the in-memory host spawns
-  accounts of this template); default 24 zero bytes.
-
-``run`` inputs: ``input`` (hex, the raw input stream), ``entry`` (int; default the program's
-start, or the address of ``method`` when given), ``method`` (an exported name).
-``run`` outputs: ``status`` (StatusCode name), ``reason`` (the trap's reason or null),
-``gas_used``, ``gas_left`` (0 unless SUCCESS), ``steps`` (instructions completed), ``pc``,
-``registers`` (``{"xN": value}`` for every non-zero register), ``output`` (hex, the bytes written
-to fd 3; "0x" on failure is not implied: the bytes written before the failure are reported),
-``storage`` (the running account's storage after the run, ``{key: value}``), ``memory``
-(``{address: value}`` for ``memory_words``).
-A program that does not load raises ``InvalidProgram`` (status FAILURE) with its reason.
-
-``call`` inputs: ``payload`` (hex, the message input: SCALE ExecutionPayload; absent means no
-input), or ``state`` (hex), ``method`` (name; null for the entry point) and ``args`` (hex), from
-which the payload is encoded; ``value`` (int, amount sent).
-``call`` outputs: ``status``, ``gas_left``, ``output`` (hex or null), ``storage`` (running
-account's storage after the call), ``balances`` (``{address: balance}`` of every account the host
-knows).
+``hostile`` (``athena/<runner>/run`` and ``athena/<runner>/call``); their inputs, outputs and
+defaults are :data:`RUN_SCHEMA` and :data:`CALL_SCHEMA`.
 """
 
 from __future__ import annotations
@@ -41,10 +10,48 @@ from __future__ import annotations
 from typing import Any
 
 from smspec.conformance.handlers import blob_bytes, handler, hexbytes, hexstr
+from smspec.conformance.schema import Computed, Record, Schema, inp, out, raises
 
 RUNNERS = ("instructions", "syscalls", "programs", "hostile")
 DEFAULT_GAS = 1_000_000
 ZERO_ADDRESS = b"\x00" * 24
+ZERO24 = "0x" + "00" * 24
+STATUS = ("enum:SUCCESS,FAILURE,REVERT,OUT_OF_GAS,INVALID_INSTRUCTION,UNDEFINED_INSTRUCTION,STACK_OVERFLOW,"
+          "STACK_UNDERFLOW,BAD_JUMP_DESTINATION,INVALID_MEMORY_ACCESS,CALL_DEPTH_EXCEEDED,STATIC_MODE_VIOLATION,"
+          "PRECOMPILE_FAILURE,CONTRACT_VALIDATION_FAILURE,ARGUMENT_OUT_OF_RANGE,UNREACHABLE_INSTRUCTION,TRAP,"
+          "INSUFFICIENT_BALANCE,INTERNAL_ERROR,REJECTED,OUT_OF_MEMORY,INSUFFICIENT_INPUT,INVALID_SYSCALL_ARGUMENT")
+CONTEXT = Record("AthenaContext", "The running program's context (athena.md#athenacontext).", (
+    inp("callee", "hex:24", "the running account", default=ZERO24),
+    inp("caller", "hex:24", "the calling account", default=ZERO24),
+    inp("caller_template", "hex:24", "the caller's template", default=ZERO24),
+    inp("received", "uint:64", "the amount received", default=0),
+    inp("depth", "uint:32", "the call depth", default=0),
+))
+ACCOUNT = Record("Account", "Another account the host knows (a HOST_CALL recipient).", (
+    inp("address", "hex:24", "its address"), inp("balance", "uint:64", "its balance", default=0),
+    inp("template", "hex:24|null", "its template, or null", default=None),
+    inp("state", "hex", "its state", default="0x"),
+))
+COMMON = (
+    inp("program", "blob|hex", "the executable: ELF, or Athena's raw format (magic 7f 41 54 48, code at 0)"),
+    inp("gas", "uint", "the gas limit", default=DEFAULT_GAS),
+    inp("balance", "uint:64", "the running account's balance", default=0),
+    inp("storage", "map<hex:32>", "the running account's storage before the run, key (32 bytes) → value", default={}),
+    inp("context", "{AthenaContext}", "the context", default={}),
+    inp("accounts", "list<{Account}>", "other accounts the host knows", default=[]),
+    inp("templates", "map<blob|hex>", "template address (24 bytes) → program, known to the host", default={}),
+    inp("template", "hex:24", "the running program's template (HOST_SPAWN spawns accounts of it)", default=ZERO24),
+)
+PROGRAM_NOTE = ("Every case carries `sources.program`: the assembly text (smspec's assembler, "
+                "tests/spec/athena/asm.py), the C files and compiler command, or the hand-made bytes and patches "
+                "the program was built from.")
+PROGRAM_ERRORS = raises("InvalidProgram", ("too_short", "unknown_format", "raw_length", "truncated_elf", "elf_ident",
+                                           "elf_type", "elf_machine", "elf_entry_unaligned", "elf_phentsize",
+                                           "elf_too_many_segments", "elf_segment_unaligned", "elf_segment_overflow",
+                                           "elf_sections", "export_version", "export_record_truncated",
+                                           "export_name_outside_file", "export_name_not_utf8",
+                                           "undecodable_instruction", "register_out_of_range"),
+                        "a program that does not load (status FAILURE)")
 
 
 def _bytes(value: Any) -> bytes:
@@ -151,9 +158,50 @@ def call_case(inputs: dict[str, Any], spec) -> dict[str, Any]:
     }
 
 
+RUN_SCHEMA = Schema(
+    page="athena-run",
+    summary="Run a program on the machine from an entry point (athena.md#run): the machine's state when it stops.",
+    spec=("athena.md#run", "athena.md#load_program", "athena.md#machine_result"),
+    inputs=(*COMMON,
+            inp("input", "hex", "the raw input stream", default="0x"),
+            inp("method", "text|null", "an exported name to start at; null: the entry point", default=None),
+            inp("entry", "uint:32", "the start address; absent: the program's entry point, or `method`'s address",
+                optional=True),
+            inp("memory_words", "list<uint:32>", "word addresses whose final values are reported", default=[])),
+    outputs=(out("status", STATUS, "the StatusCode name"), out("reason", "text|null", "the trap's reason, or null"),
+             out("gas_used", "uint", "gas used"), out("gas_left", "uint", "0 unless SUCCESS"),
+             out("steps", "uint", "instructions completed"), out("pc", "uint:32", "the pc when it stopped"),
+             out("registers", "map<uint:32>", "`xN` → value, every non-zero register"),
+             out("output", "hex", "bytes written to fd 3 (those written before a failure too)"),
+             out("storage", "map<hex:32>", "the running account's storage after the run"),
+             out("memory", "map<uint:32>", "address (decimal) → value, for `memory_words`")),
+    raises=(PROGRAM_ERRORS, raises("VmTrap", "unknown_method", "`method` is not an export")),
+    records=(CONTEXT, ACCOUNT), notes=(PROGRAM_NOTE,))
+
+CALL_SCHEMA = Schema(
+    page="athena-call",
+    summary="Call a program through the VM's entry point (athena.md#call_program), as a transaction does.",
+    spec=("athena.md#call_program", "athena.md#encode_payload-encode_execution_payload-decode_execution_payload"),
+    inputs=(*COMMON,
+            inp("payload", "hex|null", "the message input, SCALE ExecutionPayload; null: no input", optional=True),
+            inp("state", "hex", "with `method` and `args`, the parts the payload is encoded from", default="0x",
+                unless="payload"),
+            inp("method", "text|null", "the method name; null: the entry point", default=None, unless="payload"),
+            inp("args", "hex", "the arguments", default="0x", unless="payload"),
+            inp("value", "uint:64", "the amount sent",
+                default=Computed("context.received", lambda given: given.get("context", {}).get("received", 0)))),
+    outputs=(out("status", STATUS, "the StatusCode name"), out("gas_left", "uint", "gas left"),
+             out("output", "hex|null", "the output, or null"),
+             out("storage", "map<hex:32>", "the running account's storage after the call"),
+             out("balances", "map<uint>", "address → balance, every account the host knows")),
+    records=(CONTEXT, ACCOUNT),
+    notes=(PROGRAM_NOTE, "A call never raises: a program that does not load, a bad payload, gas above 2^32 - 1 "
+           "are a FAILURE result."))
+
+
 for _runner in RUNNERS:
-    handler("athena", _runner, "run")(run_case)
-    handler("athena", _runner, "call")(call_case)
+    handler("athena", _runner, "run", schema=RUN_SCHEMA)(run_case)
+    handler("athena", _runner, "call", schema=CALL_SCHEMA)(call_case)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -38,7 +38,60 @@ from typing import Any
 
 from smspec.conformance.handlers import as_int, handler, hexbytes, hexstr
 from smspec.conformance.jsonio import value_from_jsonable, value_to_jsonable
+from smspec.conformance.schema import Record, Schema, inp, out, raises
 from smspec.spec.errors import SpecError
+
+CONFIG = Record("AtxConfig", "The node's ATX configuration (atx.md#atxconfig).", (
+    inp("genesis_id", "hex:20", "the genesis ID"), inp("golden_atx", "hex:32", "the golden ATX"),
+    inp("current_epoch", "uint:32", "the node's current epoch"), inp("tick_size", "uint:64", "PoET leaves per tick"),
+    inp("id_scheme", "enum:a,b", "how ATX v2 IDs are computed: `a` as go-spacemesh v1.7.6, `b` as later develop"),
+    inp("atx_versions", "list<list<uint>>", "[epoch, version] pairs: from that epoch on, blobs decode as that "
+        "version (read sorted)", default=[]),
+))
+POET = Record("PoetProof", "A PoET proof the node knows.", (
+    inp("ref", "hex:32", "the proof's reference"), inp("membership_root", "hex:32", "its membership root"),
+    inp("leaf_count", "uint:64", "its leaf count"),
+))
+HISTORY = Record("HistoryEntry", """
+An ATX the node stored before the case: `{v2}` is processed with `handle_atx_v2` (which must accept
+it); `{v1, base_tick_height, tick_count}` is a v1 ATX validated elsewhere, stored as is.
+""", (
+    inp("v2", "hex", "an ATX v2 blob", optional=True), inp("v1", "hex", "an ATX v1 blob", optional=True),
+    inp("base_tick_height", "uint:64", "the v1 ATX's base tick height", optional=True),
+    inp("tick_count", "uint:64", "the v1 ATX's tick count", optional=True),
+))
+VERIFIER = inp("verifier", "enum:stub,spec", "the node's PoST verifier: `stub` (see the notes) or `spec`, post.md's "
+               "real verification with the case's preset", default="stub")
+STATE = (inp("config", "{AtxConfig}", "the node's configuration"),
+         inp("poet_proofs", "list<{PoetProof}>", "PoET proofs known to the node", default=[]),
+         inp("history", "list<{HistoryEntry}>", "ATXs stored before the case, in order", default=[]), VERIFIER)
+STUB_NOTE = """The `stub` verifier replaces PoST verification (which costs real labels) so that vectors stay
+cheap and every rule can be hit: a PoST is valid iff its `indices` are non-empty and hold no byte `0xff`;
+position `p` of a PoST passes (`verify_post_index`) iff `p < len(indices)` and `indices[p] != 0xff`; a VRF
+nonce is valid iff `nonce >= num_units` (so that which units the validator passes is visible). A client
+implements this stub in its test adapter in place of its PoST verifier. Cases with `spec` (tiny preset) carry real
+PoST data and use the real verifier (post.md#verify_proof, K3 = K2, and the VRF nonce check)."""
+ATX_ENCODING = raises("InvalidEncoding", ("short_input", "trailing_bytes", "non_canonical_compact", "compact_overflow",
+                                          "length_over_max"), "bytes that do not decode (SCALE)")
+INVALID_ATX = raises("InvalidAtx", ("invalid_signature", "empty_positioning_atx", "no_self_marriage", "publish_epoch_too_far",
+                                  "solo_nipost_count", "solo_post_count", "solo_prev_atx_index", "initial_with_marriage_atx",
+                                  "initial_missing_commitment", "initial_with_previous", "invalid_vrf_nonce",
+                                  "invalid_initial_post", "empty_previous_atx", "golden_previous_atx",
+                                  "merged_with_marriages", "duplicate_marriage_index", "solo_previous_count",
+                                  "positioning_atx_missing", "positioning_atx_too_new", "reference_atx_missing",
+                                  "invalid_certificate", "duplicate_certificate", "commitment_atx_missing",
+                                  "commitment_atx_too_new", "previous_atx_missing", "previous_atx_too_new", "not_married",
+                                  "marriage_atx_mismatch", "marriage_atx_missing", "marriage_atx_too_new",
+                                  "marriage_index_out_of_range", "prev_atx_index_out_of_range", "identity_not_in_previous",
+                                  "poet_proof_missing", "membership_malformed", "invalid_membership", "weight_overflow",
+                                  "units_overflow", "commitment_unknown", "invalid_post", "signer_not_included"),
+                   "the first rule of atx.md's validation pipeline (S1-S8, then C1-C11) the ATX breaks")
+STORED = (
+    out("id", "hex:32", "the ATX ID"), out("base_tick_height", "uint:64", "base tick height"),
+    out("tick_count", "uint:64", "ticks"), out("tick_height", "uint:64", "base + ticks (mod 2^64)"),
+    out("num_units", "uint:32", "the effective units"), out("weight", "uint:64", "the weight"),
+    out("posts", "list<json>", "per sub-post {node_id, previous, units}"),
+)
 
 
 class StubPostVerifier:
@@ -80,8 +133,11 @@ def config_json(config: Any) -> dict[str, Any]:
     }
 
 
-def verifier_for(inputs: dict[str, Any]) -> Any:
+def verifier_for(inputs: dict[str, Any], spec: Any = None) -> Any:
+    """The case's PoST verifier: the stub, or the real one of post.md (the case's preset)."""
     name = inputs.get("verifier", "stub")
+    if name == "spec" and spec is not None:
+        return spec("atx").SpecPostVerifier(spec("post"))
     if name != "stub":
         raise ValueError(f"unknown verifier {name!r}")
     return StubPostVerifier()
@@ -102,7 +158,7 @@ def load_state(spec: Any, inputs: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     mal = spec("malfeasance")
     config = load_config(atx, inputs["config"])
     store = atx.MemoryAtxStore()
-    verifier = verifier_for(inputs)
+    verifier = verifier_for(inputs, spec)
     for poet in inputs.get("poet_proofs", []):
         store.add_poet_proof(
             atx.PoetProofInfo(hexbytes(poet["ref"], 32), hexbytes(poet["membership_root"], 32), as_int(poet["leaf_count"]))
@@ -135,7 +191,13 @@ def stored_json(stored: Any) -> dict[str, Any]:
     }
 
 
-@handler("atx", "codec", "decode_v2")
+@handler("atx", "codec", "decode_v2", schema=Schema(
+    page="atx-codec-decode_v2", summary="Decode an ATX v2 blob; its JSON value and its re-encoding.",
+    spec=("atx.md#activationtxv2", "atx.md#encode_atx_v2-decode_atx_v2-decode_atx_v1-decode_atx"),
+    inputs=(inp("blob", "hex", "the ATX bytes"),),
+    outputs=(out("atx", "json", "the ActivationTxV2 value JSON: an object per struct, field by field as atx.md lists them"),
+             out("reencoded", "hex", "its encoding (differs from `blob` only where go-scale is lenient)")),
+    raises=(ATX_ENCODING,)))
 def decode_v2(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: blob (hex). output: atx (JSON of ActivationTxV2), reencoded (hex)."""
     atx = spec("atx")
@@ -146,15 +208,25 @@ def decode_v2(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     }
 
 
-@handler("atx", "codec", "encode_v2")
+@handler("atx", "codec", "encode_v2", schema=Schema(
+    page="atx-codec-encode_v2", summary="Encode an ATX v2 from its JSON value.",
+    spec=("atx.md#activationtxv2",),
+    inputs=(inp("atx", "json", "the ActivationTxV2 value JSON"),),
+    outputs=(out("blob", "hex", "the encoding"),),
+    raises=(raises("InvalidValue", ("out_of_range", "length_over_max", "wrong_length"), "a value that does not fit its field"),)))
 def encode_v2(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: atx (JSON of ActivationTxV2). output: blob (hex)."""
     atx = spec("atx")
     value = value_from_jsonable(inputs["atx"], atx.ActivationTxV2)
-    return {"blob": hexstr(spec("scale").encode(value, atx.ActivationTxV2))}
+    return {"blob": hexstr(atx.encode_atx_v2(value))}
 
 
-@handler("atx", "id", "v2")
+@handler("atx", "id", "v2", schema=Schema(
+    page="atx-id-v2", summary="The ID of an ATX v2 under an ID scheme.",
+    spec=("atx.md#atx_id_v2",),
+    inputs=(inp("blob", "hex", "the ATX bytes"), inp("scheme", "enum:a,b", "`a` (v1.7.6) or `b` (later develop)")),
+    outputs=(out("id", "hex:32", "the ID"),),
+    raises=(ATX_ENCODING,)))
 def id_v2(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: blob (hex ATX v2), scheme ("a"|"b"). output: id (hex32)."""
     atx = spec("atx")
@@ -162,7 +234,12 @@ def id_v2(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     return {"id": hexstr(atx.atx_id_v2(value, atx.IdScheme(inputs["scheme"])))}
 
 
-@handler("atx", "id", "v1")
+@handler("atx", "id", "v1", schema=Schema(
+    page="atx-id-v1", summary="The ID and the signed bytes of an ATX v1.",
+    spec=("atx.md#atx_id_v1-signed_bytes_v1",),
+    inputs=(inp("blob", "hex", "the ATX v1 bytes"),),
+    outputs=(out("id", "hex:32", "blake3 of the SCALE inner ATX"), out("signed_bytes", "hex", "compact publish epoch ‖ ID")),
+    raises=(ATX_ENCODING,)))
 def id_v1(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: blob (hex ATX v1). output: id (hex32), signed_bytes (hex)."""
     atx = spec("atx")
@@ -170,7 +247,12 @@ def id_v1(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     return {"id": hexstr(atx.atx_id_v1(value)), "signed_bytes": hexstr(atx.signed_bytes_v1(value))}
 
 
-@handler("atx", "codec", "version")
+@handler("atx", "codec", "version", schema=Schema(
+    page="atx-codec-version", summary="Which ATX version a blob decodes as under a configuration's version table.",
+    spec=("atx.md#atx_version",),
+    inputs=(inp("blob", "hex", "the ATX bytes"), inp("config", "{AtxConfig}", "the configuration")),
+    outputs=(out("version", "uint", "1 or 2"), out("decoded_as", "enum:ActivationTxV1,ActivationTxV2", "the type decoded")),
+    raises=(ATX_ENCODING,), records=(CONFIG,)))
 def version(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: blob (hex), config. output: version (1|2), the version the blob decodes as."""
     atx = spec("atx")
@@ -180,25 +262,37 @@ def version(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     return {"version": atx.atx_version(blob, config), "decoded_as": type(decoded).__name__}
 
 
-@handler("atx", "validate", "v2")
+@handler("atx", "validate", "v2", schema=Schema(
+    page="atx-validate-v2", summary="Validate and store an ATX v2 against the node's state (history replayed first).",
+    spec=("atx.md#the-validation-pipeline", "atx.md#validate_atx_v2", "malfeasance.md#handle_atx_v2"),
+    inputs=(*STATE, inp("blob", "hex", "the ATX")),
+    outputs=(*STORED, out("finding", "json", "null, or {node_id, proof_type} of a malfeasance finding")),
+    raises=(INVALID_ATX, ATX_ENCODING), records=(CONFIG, POET, HISTORY), notes=(STUB_NOTE,)))
 def validate_v2(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: config, poet_proofs, history, verifier, blob. output: the stored ATX
     (id, base_tick_height, tick_count, tick_height, num_units = effective units, weight, posts),
     and finding (null or {node_id, proof_type}); or InvalidAtx(reason) / InvalidEncoding."""
     atx, mal, store, config = load_state(spec, inputs)
-    stored, finding = mal.handle_atx_v2(hexbytes(inputs["blob"]), store, config, verifier_for(inputs))
+    stored, finding = mal.handle_atx_v2(hexbytes(inputs["blob"]), store, config, verifier_for(inputs, spec))
     out = stored_json(stored)
     out["finding"] = None if finding is None else {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type}
     return out
 
 
-@handler("atx", "malfeasance", "detect")
+@handler("atx", "malfeasance", "detect", schema=Schema(
+    page="atx-malfeasance-detect", summary="Process an ATX v2 and report the malfeasance it proves.",
+    spec=("malfeasance.md#detect_malfeasance", "malfeasance.md#handle_atx_v2"),
+    inputs=(*STATE, inp("blob", "hex", "the ATX")),
+    outputs=(out("finding", "json", "null, or {node_id, proof_type, proof}: the ATXProof envelope's SCALE hex, or null "
+                 "where scheme A cannot express the proof"),
+             out("malicious", "list<hex:32>", "node IDs marked malicious, sorted")),
+    raises=(ATX_ENCODING,), records=(CONFIG, POET, HISTORY), notes=(STUB_NOTE,)))
 def detect(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: as validate/v2. output: finding (null or {node_id, proof_type, proof: hex of the
     ATXProof envelope, or null where scheme A cannot express the proof}), malicious (sorted hex
     node ids marked malicious)."""
     atx, mal, store, config = load_state(spec, inputs)
-    _, finding = mal.handle_atx_v2(hexbytes(inputs["blob"]), store, config, verifier_for(inputs))
+    _, finding = mal.handle_atx_v2(hexbytes(inputs["blob"]), store, config, verifier_for(inputs, spec))
     out: dict[str, Any] = {"finding": None}
     if finding is not None and finding.proof is None:
         out["finding"] = {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type, "proof": None}
@@ -217,7 +311,20 @@ def detect(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     return out
 
 
-@handler("atx", "malfeasance", "verify")
+@handler("atx", "malfeasance", "verify", schema=Schema(
+    page="atx-malfeasance-verify", summary="Verify an ATX malfeasance proof (an ATXProof envelope).",
+    spec=("malfeasance.md#verify_atx_proof",),
+    inputs=(inp("config", "{AtxConfig}", "the configuration"), VERIFIER, inp("proof", "hex", "the ATXProof bytes")),
+    outputs=(out("node_id", "hex:32", "the identity the proof convicts"),),
+    raises=(raises("InvalidProof", ("unknown_proof_type", "same_atx", "invalid_atx_signature",
+                                    "invalid_certificate_signature", "invalid_certificate_proof",
+                                    "invalid_marriages_root_proof", "invalid_publish_epoch_proof",
+                                    "invalid_marriage_atx_proof", "invalid_prev_atx_proof", "missing_marriage_proof",
+                                    "invalid_nipost_root_proof", "invalid_sub_post_root_proof",
+                                    "invalid_marriage_index_proof", "invalid_commitment", "post_is_valid",
+                                    "invalid_num_units_proof", "invalid_post_proof", "invalid_challenge_proof"),
+                   "the first check of malfeasance.md the proof fails"), ATX_ENCODING),
+    records=(CONFIG,), notes=(STUB_NOTE,)))
 def verify_proof(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: config, verifier, proof (hex of an ATXProof envelope). output: node_id (hex32)
     the proof convicts; or InvalidProof(reason) / InvalidEncoding."""
@@ -225,7 +332,50 @@ def verify_proof(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     mal = spec("malfeasance")
     config = load_config(atx, inputs["config"])
     envelope = spec("scale").decode(hexbytes(inputs["proof"]), mal.ATXProof)
-    return {"node_id": hexstr(mal.verify_atx_proof(envelope, config, verifier_for(inputs)))}
+    return {"node_id": hexstr(mal.verify_atx_proof(envelope, config, verifier_for(inputs, spec)))}
+
+
+@handler("atx", "validate", "process", schema=Schema(
+    page="atx-validate-process", summary="Decode, validate and store an ATX v2 (no malfeasance detection); an ATX "
+    "whose ID is already stored is returned unchanged.",
+    spec=("atx.md#process_atx_v2",),
+    inputs=(*STATE, inp("blob", "hex", "the ATX")),
+    outputs=STORED,
+    raises=(INVALID_ATX, ATX_ENCODING),
+    records=(CONFIG, POET, HISTORY), notes=(STUB_NOTE,)))
+def process(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """process_atx_v2 against the replayed state."""
+    atx, mal, store, config = load_state(spec, inputs)
+    return stored_json(atx.process_atx_v2(hexbytes(inputs["blob"]), store, config, verifier_for(inputs, spec)))
+
+
+@handler("atx", "malfeasance", "invalid_post", schema=Schema(
+    page="atx-malfeasance-invalid_post", summary="The invalid-PoST proof a node builds against an identity whose "
+    "PoST in an ATX fails somewhere (it needs one passing and one failing position).",
+    spec=("malfeasance.md#invalid_post_finding", "malfeasance.md#make_invalid_post_proof"),
+    inputs=(*STATE, inp("blob", "hex", "the rejected ATX (v2)"), inp("node_id", "hex:32", "the accused identity"),
+            inp("nipost_index", "uint", "the NiPost holding its PoST"),
+            inp("commitment_atx", "hex:32", "the identity's commitment ATX"), inp("k2", "uint", "the PoST's K2")),
+    outputs=(out("finding", "json", "null (no proof can be built), or {node_id, proof_type, proof: the ATXProof "
+                 "envelope's SCALE hex}"),),
+    raises=(ATX_ENCODING,), records=(CONFIG, POET, HISTORY), notes=(STUB_NOTE,)))
+def invalid_post(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """invalid_post_finding for one identity of an ATX."""
+    atx, mal, store, config = load_state(spec, inputs)
+    value = atx.decode_atx_v2(hexbytes(inputs["blob"]))
+    finding = mal.invalid_post_finding(value, hexbytes(inputs["node_id"], 32), as_int(inputs["nipost_index"]),
+                                       hexbytes(inputs["commitment_atx"], 32), as_int(inputs["k2"]), store, config,
+                                       verifier_for(inputs, spec))
+    if finding is None:
+        return {"finding": None}
+    if finding.proof is None:  # scheme A cannot express the proof
+        return {"finding": {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type, "proof": None}}
+    envelope = mal.ATXProof(mal.ATX_PROOF_VERSION, finding.proof_type,
+                            spec("scale").encode(finding.proof, mal.proof_class(finding.proof_type, config.id_scheme)))
+    return {"finding": {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type,
+                        "proof": hexstr(spec("scale").encode(envelope, mal.ATXProof))}}
+
+
 
 
 def finding_json(spec: Any, mal: Any, config: Any, finding: Any) -> dict[str, Any] | None:
@@ -276,7 +426,7 @@ def validate_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     and finding (null or {node_id, proof_type}); or InvalidAtx(reason) / InvalidEncoding."""
     atx, mal, store, config = load_state(spec, inputs)
     stored, finding = spec("atx_best").handle_atx_v3(
-        hexbytes(inputs["blob"]), store, config, verifier_for(inputs), best_verifier_for(spec, inputs)
+        hexbytes(inputs["blob"]), store, config, verifier_for(inputs, spec), best_verifier_for(spec, inputs)
     )
     out = stored_json(stored)
     out["finding"] = None if finding is None else {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type}
@@ -302,7 +452,7 @@ def detect_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     ATXProof envelope}), malicious (sorted hex node ids marked malicious)."""
     atx, mal, store, config = load_state(spec, inputs)
     _, finding = spec("atx_best").handle_atx_v3(
-        hexbytes(inputs["blob"]), store, config, verifier_for(inputs), best_verifier_for(spec, inputs)
+        hexbytes(inputs["blob"]), store, config, verifier_for(inputs, spec), best_verifier_for(spec, inputs)
     )
     return {"finding": finding_json(spec, mal, config, finding), "malicious": sorted(hexstr(n) for n in store.malicious)}
 
@@ -325,4 +475,4 @@ def verify_proof_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     mal = spec("malfeasance")
     config = load_config(atx, inputs["config"])
     envelope = spec("scale").decode(hexbytes(inputs["proof"]), mal.ATXProof)
-    return {"node_id": hexstr(spec("atx_best").verify_atx_proof_v3(envelope, config, verifier_for(inputs)))}
+    return {"node_id": hexstr(spec("atx_best").verify_atx_proof_v3(envelope, config, verifier_for(inputs, spec)))}

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 from smspec.conformance.handlers import handler, hexbytes, hexstr
 from smspec.conformance.jsonio import value_from_jsonable, value_to_jsonable
+from smspec.conformance.schema import Record, Schema, inp, out, raises
 
 HANDLER_NAMES = (
     "compact8", "compact16", "compact32", "compact64", "uint", "bool", "bytes", "byte_slice",
@@ -75,47 +76,7 @@ def codec_from_description(description: Any, scale: Any) -> Any:
 
 
 def codec_case(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
-    """SCALE encode or decode, with go-spacemesh's codec rules (spec/scale.md).
-
-    **Inputs** (one JSON object):
-
-    * ``type``: the SCALE type, written as a *type description*:
-
-      - ``"compact8"``, ``"compact16"``, ``"compact32"``, ``"compact64"``: compact unsigned integers;
-      - ``"uint16"``, ``"uint32"``, ``"uint64"``: fixed-width little-endian integers;
-      - ``"bool"``;
-      - ``{"bytes": N}``: exactly N raw bytes (Go ``[N]byte``);
-      - ``{"byte_slice": M}``: compact32 length + bytes, length at most M (``[]byte`` ``max=M``);
-      - ``{"string": M}``: compact32 byte length + UTF-8 bytes, at most M bytes;
-      - ``{"slice": T, "max": M}``: compact32 count + elements of type T, count at most M;
-      - ``{"array": T, "length": N}``: N elements of type T, no prefix;
-      - ``{"option": T}``: tag byte ``00`` (absent) or ``01`` + a value of T;
-      - ``{"struct": [[NAME, T], ...]}``: the fields' encodings in order, no prefix.
-
-    * and exactly one of
-
-      - ``value``: a value of that type to **encode**. Integers are JSON numbers or decimal strings
-        (those above 2^53 are always strings); bytes are ``0x`` hex; options are ``null`` or the
-        value; slices and arrays are JSON arrays; structs are objects keyed by field name.
-      - ``encoded``: ``0x`` hex bytes to **decode** with go-spacemesh's ``codec.Decode`` rules: the
-        whole input must be one value.
-
-    **Output**: for ``value`` cases ``{"encoded": "0x..."}``; for ``encoded`` cases
-    ``{"value": ...}`` in the same JSON form as ``value`` inputs.
-
-    **Errors**: bytes go-scale rejects give ``InvalidEncoding`` with a reason among
-    ``short_input``, ``trailing_bytes``, ``non_canonical_compact``, ``compact_overflow``,
-    ``length_over_max``, ``nested_too_deep``, ``invalid_utf8``. Values that cannot be encoded give
-    ``InvalidValue`` (``out_of_range``, ``length_over_max``, ``wrong_length``, ``nested_too_deep``).
-    A client must reject with the same class; matching the reason is recommended.
-
-    **Rules clients most often miss** (all from go-scale v1.2.1, see spec/scale.md): a compact in a
-    longer form than needed is rejected, except that compact64's big-integer form may carry extra
-    zero high bytes (``070000008000`` is 2^31); a bool or option tag other than ``01`` reads as
-    false / absent; options of non-integers, slices of non-integers and arrays each open one
-    nesting level, and a seventh level is rejected (``nested_too_deep``), even for an absent
-    option or an empty slice.
-    """
+    """SCALE encode or decode with go-spacemesh's codec rules (the schema is :data:`SCHEMA`)."""
     scale = spec("scale")
     codec = codec_from_description(inputs["type"], scale)
     if "value" in inputs:
@@ -125,5 +86,78 @@ def codec_case(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     return {"value": value_to_jsonable(value, codec)}
 
 
+SCHEMA = Schema(
+    page="scale-codec",
+    summary="""
+SCALE encoding and decoding exactly as go-spacemesh's `codec` package runs go-scale v1.2.1: the
+case names a type (a *type description*) and gives either a value to **encode** or bytes to
+**decode**. The handler name only groups the cases by the kind of type they exercise.
+""",
+    spec=("scale.md#encode", "scale.md#decode-decode_prefix", "scale.md#decode_compact"),
+    inputs=(
+        inp("type", "text|{TypeDescription}", "the SCALE type: a name (`compact8`, `compact16`, `compact32`, "
+            "`compact64`, `uint16`, `uint32`, `uint64`, `bool`) or an object (see TypeDescription)"),
+        inp("value", "json", "a value of the type to encode, in the JSON form below"),
+        inp("encoded", "hex", "bytes to decode with go-spacemesh's `codec.Decode` rules: the whole input is one value"),
+    ),
+    one_of=(("value", "encoded"),),
+    outputs=(
+        out("encoded", "hex", "the encoding (cases with `value`)", optional=True),
+        out("value", "json", "the decoded value, in the same JSON form as `value` (cases with `encoded`)",
+            optional=True),
+    ),
+    raises=(
+        raises("InvalidEncoding", ("short_input", "trailing_bytes", "non_canonical_compact", "compact_overflow",
+                                   "length_over_max", "nested_too_deep", "invalid_utf8"),
+               "bytes go-scale rejects (decode cases); the reasons are scale.md's table"),
+        raises("InvalidValue", ("out_of_range", "length_over_max", "wrong_length", "nested_too_deep",
+                                "invalid_utf8", "wrong_type"),
+               "a value that cannot be encoded (encode cases)"),
+    ),
+    records=(
+        Record("TypeDescription", """
+Exactly one of the following keys (with `max` beside `slice`, `length` beside `array`). Sizes are
+integers from 0 to 2^32 - 1.
+""", (
+            inp("bytes", "uint", "`{\"bytes\": N}`: exactly N raw bytes (Go `[N]byte`)", optional=True),
+            inp("byte_slice", "uint", "`{\"byte_slice\": M}`: compact32 length + bytes, length at most M "
+                "(`[]byte` with `max=M`)", optional=True),
+            inp("string", "uint", "`{\"string\": M}`: compact32 byte length + UTF-8 bytes, at most M bytes",
+                optional=True),
+            inp("slice", "text|{TypeDescription}", "`{\"slice\": T, \"max\": M}`: compact32 count + elements, "
+                "count at most M", optional=True),
+            inp("max", "uint", "the slice's maximum count", optional=True),
+            inp("array", "text|{TypeDescription}", "`{\"array\": T, \"length\": N}`: N elements, no prefix",
+                optional=True),
+            inp("length", "uint", "the array's length", optional=True),
+            inp("option", "text|{TypeDescription}", "`{\"option\": T}`: tag byte `00` (absent) or `01` + a "
+                "value of T", optional=True),
+            inp("struct", "list<list<json>>", "`{\"struct\": [[NAME, T], ...]}`: the fields' encodings in "
+                "order, no prefix", optional=True),
+        )),
+    ),
+    notes=(
+        "Value JSON: integers are numbers or decimal strings (above 2^53 always strings); bytes are `0x` "
+        "hex; an option is `null` or its value; slices and arrays are arrays; a struct is an object keyed by "
+        "field name.",
+        "Order of checks when decoding a compact (scale.md#decode_compact, go-scale's order): the mode is read "
+        "from the first byte and checked against the type **before** more bytes are read (mode `10` for "
+        "compact8, mode `11` for compact8/16 and a big-integer header announcing more bytes than the type "
+        "holds are `compact_overflow` even when no further byte is present); then the value bytes are read "
+        "(`short_input`); then a value in a longer mode than needed is `non_canonical_compact`, and a value "
+        "too large for the type `compact_overflow`.",
+        "A length prefix is checked against `max` before its elements or bytes are read: "
+        "`{\"byte_slice\": 4}` with `14` is `length_over_max`, not `short_input`.",
+        "Leniencies of go-scale kept by the spec: a bool or option tag other than `01` reads as false / absent; "
+        "compact64's big-integer form may carry extra zero high bytes (`070000008000` is 2^31).",
+        "Nesting: options of non-integers, slices of non-integers and arrays each open one level when entered "
+        "(before the value is looked at); a seventh level is `nested_too_deep`, even for an absent option or "
+        "an empty slice.",
+        "Strings: go-scale accepts any bytes in a string; the spec requires UTF-8 (a *Decision* of "
+        "scale.md#string), so `decode_not_utf8` is a spec-strict case.",
+    ),
+)
+
+
 for _name in HANDLER_NAMES:
-    handler("scale", "codec", _name)(codec_case)
+    handler("scale", "codec", _name, schema=SCHEMA)(codec_case)

@@ -19,6 +19,7 @@ encode         layer (the layer of the new ballot)
 applied        layer, opinion (hex 32)
 updates        (none): the mesh takes ``updates()`` and applies each layer (``on_applied``)
 mode           (none): records the counting mode
+latest         (none): records the last verified layer (``latest_complete``)
 =============  ==========================================================================
 
 A ballot event decodes and stores the ballot; a refused ballot is recorded as
@@ -36,8 +37,30 @@ from __future__ import annotations
 from typing import Any
 
 from smspec.conformance.handlers import as_int, handler, hexbytes, hexstr
+from smspec.conformance.schema import Record, Schema, inp, out, raises
 
 SNAPSHOT_DEPTH = 8
+EVENTS_NOTE = ("Event traces: one JSON object per event with field `op` (atx, beacon, weakcoin, block, hare, "
+               "malfeasance, ballot, tally, encode, applied, updates, mode, latest); the fields of each op and the records "
+               "the runner keeps are described in this module's docstring (conformance/handlers/tortoise.py) and "
+               "docs/tortoise.md, \"Event traces\".")
+CONFIG = Record("TortoiseConfig", "Overrides of the preset's TortoiseConfig (tortoise.md#tortoiseconfig); absent "
+                "fields keep the preset's value (presets/<preset>.json).", (
+    inp("layers_per_epoch", "uint", "layers per epoch", optional=True), inp("hdist", "uint", "hdist", optional=True),
+    inp("zdist", "uint", "zdist", optional=True), inp("window_size", "uint", "window size", optional=True),
+    inp("historical_window_end", "uint", "historical window end", optional=True),
+    inp("historical_window_size", "uint", "historical window size", optional=True),
+    inp("max_exceptions", "uint", "max exceptions", optional=True),
+    inp("bad_beacon_vote_delay_layers", "uint", "bad beacon vote delay", optional=True),
+))
+VOTE = Record("ChainBallot", "A ballot's votes (tortoise.md#votes).", (
+    inp("layer", "uint:32", "the ballot's layer"),
+    inp("base", "hex:20", "the base ballot ID", default="0x" + "00" * 20),
+    inp("support", "list<list<json>>", "supported blocks as [id (20 bytes), layer, height]", default=[]),
+    inp("against", "list<list<json>>", "blocks voted against, same form", default=[]),
+    inp("abstain", "list<uint>", "layers abstained", default=[]),
+    inp("base_index", "int", "the base ballot's index in the chain; -1: the genesis ballot", default=-1),
+))
 
 
 def header_from_json(tortoise: Any, item: list) -> Any:
@@ -178,6 +201,8 @@ def apply_event(tortoise: Any, state: Any, event: dict, depth: int = SNAPSHOT_DE
         return {"op": "updates", "layers": layers}
     elif op == "mode":
         return {"op": "mode", "mode": "full" if state.is_full else "verifying"}
+    elif op == "latest":
+        return {"op": "latest", "layer": tortoise.latest_complete(state)}
     else:
         raise ValueError(f"unknown tortoise event op {op!r}")
     return None
@@ -195,7 +220,14 @@ def run_trace(tortoise: Any, config: Any, events: list[dict], depth: int = SNAPS
     return outputs
 
 
-@handler("tortoise", "opinion_hash", "chain")
+@handler("tortoise", "opinion_hash", "chain", schema=Schema(
+    page="tortoise-opinion_hash-chain", summary="The opinion hash chained over layers.",
+    spec=("tortoise.md#opinion_hash",),
+    inputs=(inp("layers", "list<{LayerVote}>", "layers from the first, without a previous hash"),),
+    outputs=(out("opinion", "hex:32", "the last layer's opinion hash"),),
+    records=(Record("LayerVote", "One layer's vote.", (
+        inp("abstain", "bool", "the layer is abstained", default=False),
+        inp("support", "list<list<json>>", "supported blocks as [id (20 bytes), height]", default=[]))),)))
 def opinion_hash_chain(inputs: dict, spec) -> dict:
     """inputs: layers: list of {abstain: bool, support: [[id hex 20, height]]} starting without a
     previous hash. output: opinion (hex 32) of the last layer."""
@@ -208,7 +240,16 @@ def opinion_hash_chain(inputs: dict, spec) -> dict:
     return {"opinion": hexstr(previous)}
 
 
-@handler("tortoise", "thresholds", "global")
+@handler("tortoise", "thresholds", "global", schema=Schema(
+    page="tortoise-thresholds-global", summary="The global threshold of a target layer.",
+    spec=("tortoise.md#global_threshold",),
+    inputs=(inp("layers_per_epoch", "uint", "layers per epoch"), inp("window_size", "uint", "window size"),
+            inp("historical_window_end", "uint", "historical window end", default=0),
+            inp("historical_window_size", "uint", "historical window size", default=0),
+            inp("epochs", "map<uint>", "epoch (decimal key) → its weight"), inp("target", "uint", "the target layer"),
+            inp("processed", "uint", "the last processed layer"), inp("last", "uint", "the last layer"),
+            inp("local_threshold_raw", "uint", "the local threshold in 2^-56 units", default=0)),
+    outputs=(out("threshold_raw", "uint", "the threshold in 2^-56 units (a decimal string)"),)))
 def global_threshold(inputs: dict, spec) -> dict:
     """inputs: layers_per_epoch, window_size, historical_window_end/size (optional), epochs
     {epoch: weight (integer)}, target, processed, last, local_threshold_raw (optional, 2^-56 units).
@@ -227,7 +268,13 @@ def global_threshold(inputs: dict, spec) -> dict:
     return {"threshold_raw": str(tortoise.global_threshold(state, int(inputs["target"])))}
 
 
-@handler("tortoise", "thresholds", "ballot_weight")
+@handler("tortoise", "thresholds", "ballot_weight", schema=Schema(
+    page="tortoise-thresholds-ballot_weight", summary="A ballot's weight: the ATX weight over the epoch's "
+    "eligibilities, times the ballot's eligibilities, in 2^-56 units.",
+    spec=("tortoise.md#ballot_weight",),
+    inputs=(inp("atx_weight", "uint", "the ATX's weight"), inp("epoch_eligibilities", "uint", "eligibilities of the epoch"),
+            inp("eligibilities", "uint", "the ballot's eligibilities")),
+    outputs=(out("weight_raw", "uint", "the weight in 2^-56 units (a decimal string)"),)))
 def ballot_weight(inputs: dict, spec) -> dict:
     """inputs: atx_weight, epoch_eligibilities, eligibilities. output: weight_raw (2^-56 units)."""
     tortoise = spec("tortoise")
@@ -235,14 +282,24 @@ def ballot_weight(inputs: dict, spec) -> dict:
     return {"weight_raw": str(tortoise.ballot_weight(num, den, as_int(inputs["eligibilities"])))}
 
 
-@handler("tortoise", "thresholds", "median")
+@handler("tortoise", "thresholds", "median", schema=Schema(
+    page="tortoise-thresholds-median", summary="The median tick height.",
+    spec=("tortoise.md#median_height",),
+    inputs=(inp("heights", "list<uint>", "tick heights"),),
+    outputs=(out("median", "uint", "the median (a decimal string)"),)))
 def median(inputs: dict, spec) -> dict:
     """inputs: heights (list of ints). output: median."""
     tortoise = spec("tortoise")
     return {"median": str(tortoise.median_height([as_int(h) for h in inputs["heights"]]))}
 
 
-@handler("tortoise", "votes", "decode")
+@handler("tortoise", "votes", "decode", schema=Schema(
+    page="tortoise-votes-decode", summary="Decode a chain of ballots' votes, each relative to its base.",
+    spec=("tortoise.md#decode_votes",),
+    inputs=(inp("layers_per_epoch", "uint", "layers per epoch"), inp("chain", "list<{ChainBallot}>", "ballots, in order")),
+    outputs=(out("ballots", "list<json>", "per ballot {opinion: hex32, layers: [[layer, vote, [block IDs]], ...]}"),),
+    raises=(raises("InvalidBallot", ("conflicting_votes", "conflict_with_abstain", "wrong_target"),
+                   "votes that cannot be decoded"),), records=(VOTE,)))
 def decode_votes(inputs: dict, spec) -> dict:
     """inputs: layers_per_epoch, chain: list of ballots {layer, base, support, against, abstain}
     decoded in order (each may name an earlier one of the chain as base by its index "base_index",
@@ -268,7 +325,15 @@ def decode_votes(inputs: dict, spec) -> dict:
     return {"ballots": outputs}
 
 
-@handler("tortoise", "events", "trace")
+@handler("tortoise", "events", "trace", schema=Schema(
+    page="tortoise-events-trace", summary="Run an event trace through one node's tortoise; the records of "
+    "tally/encode/applied/updates/mode events and of refused ballots, in order.",
+    spec=("tortoise.md#tally_votes", "tortoise.md#on_ballot", "tortoise.md#encode_votes"),
+    inputs=(inp("config", "{TortoiseConfig}", "overrides of the preset's configuration", default={}),
+            inp("events", "list<json>", "the events (see the notes)"),
+            inp("depth", "uint", "layers below the processed one in each tally snapshot", default=SNAPSHOT_DEPTH),
+            inp("record", "list<text>|null", "the record kinds to keep; null: all", default=None)),
+    outputs=(out("outputs", "list<json>", "the records"),), records=(CONFIG,), notes=(EVENTS_NOTE,)))
 def event_trace(inputs: dict, spec) -> dict:
     """inputs: config (TortoiseConfig fields), events (format: docs/tortoise.md, "Event traces"), depth (optional),
     record (optional list of record kinds to keep). output: outputs: the records of

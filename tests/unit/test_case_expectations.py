@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 from smspec.conformance import handlers as handler_module
-from smspec.conformance.cases import Case, UncheckedCase, VectorSource, output_fields, spec_output
+from smspec.conformance.cases import Case as SpecCase
+from smspec.conformance.cases import UncheckedCase, VectorSource, output_fields, spec_output
 from smspec.conformance.execute import (
     CaseFailure,
     check_source,
@@ -18,13 +19,24 @@ from smspec.conformance.execute import (
     run_case,
 )
 from smspec.conformance.handlers import handler, hexbytes
+from smspec.conformance.schema import Schema, inp, out, raises
 
 KEY = "selftest/bytes/length"
 
 
+def Case(*args, **kw) -> SpecCase:  # noqa: N802 - the self-test handler's cases, explained once
+    kw.setdefault("description", "a case of the self-test handler")
+    kw.setdefault("spec_ref", "errors.md#invalidvalue")
+    return SpecCase(*args, **kw)
+
+
 @pytest.fixture
 def length_handler():
-    @handler("selftest", "bytes", "length")
+    @handler("selftest", "bytes", "length", schema=Schema(
+        page="selftest-bytes-length", summary="Measure bytes.", spec=("errors.md#invalidvalue",),
+        inputs=(inp("data", "hex", "the bytes"),),
+        outputs=(out("length", "uint", "their number"), out("first", "uint", "the first byte")),
+        raises=(raises("InvalidValue", "empty", "no bytes"),)))
     def length(inputs, spec):
         """inputs: data (hex). output: length. Empty data: InvalidValue(empty)."""
         data = hexbytes(inputs["data"])

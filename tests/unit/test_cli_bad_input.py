@@ -106,7 +106,8 @@ KINDS: dict[str, list[str]] = {
 
 NOT_UTF8 = "bad\udcff"  # what Python makes of a command-line argument holding the byte 0xff
 KINDS["text"] = [NOT_UTF8]  # any other text is a valid message / name / seed string
-KINDS["filter"] = ["nosuch/prefix", NOT_UTF8]  # an --only that selects nothing is an error
+KINDS["filter"] = ["nosuch/prefix", NOT_UTF8]
+KINDS["report"] = ["junit"]  # FORMAT without FILE (bad pairs are extra invocations)  # an --only that selects nothing is an error
 
 # Kinds whose every value is valid input. Each needs a reason.
 FREE = {"skip": "an --skip prefix that matches nothing skips nothing"}
@@ -284,8 +285,18 @@ COMMANDS: dict[str, Command] = {
                              {"--dir": "in_dir", "--only": "filter", "--skip": "skip"},
                              extra=[["vectors", "check", "--dir", "{vectors}", "--only", "nosuch"]]),
     "vectors run": Command([("--client", "smspec vectors serve"), ("--dir", "{vectors}")],
-                           {"--client": "client", "--dir": "in_dir", "--only": "filter", "--skip": "skip"}),
+                           {"--client": "client", "--dir": "in_dir", "--only": "filter", "--skip": "skip",
+                            "--report": "report"},
+                           extra=[["vectors", "run", "--client", "smspec vectors serve", "--dir", "{vectors}",
+                                   "--report", kind, path] for kind, path in
+                                  (("xml", "{text}"), ("junit", "{dir}"), ("json", "{nodir}"))]),
     "vectors serve": Command([]),
+    "vectors corpus": Command([("--out", "{corpusout}"), ("--dir", "{vectors}"), ("--only", "scale/bool"),
+                               ("--max-examples", "0"), ("--quiet", None)],
+                              {"--out": "new_dir", "--dir": "in_dir", "--only": "filter"}),
+    "vectors coverage": Command([("--dir", "{badvectors}")], {"--dir": "in_dir", "--json": "out_file"}),
+    "vectors pack": Command([("--dir", "{vectors}"), ("--out", "{packout}")],
+                            {"--dir": "in_dir", "--out": "new_dir"}),
     "vectors list": Command([], exempt="takes no arguments"),
 }
 KINDS["scale_value"] = ["{", DEEP, "-1", "256", '"x"', "1e400", "null", "[]", "99999999999999999999999"]
@@ -417,6 +428,8 @@ def make_fixtures(root: Path) -> dict[str, str]:
         "specout": root / "specout",
         "vectors": root / "vectors",
         "vectorsnew": root / "vectorsnew",
+        "packout": root / "packout",
+        "corpusout": root / "corpusout",
         "jsonlist": root / "list.json",
         "jsonobject": root / "object.json",
         "badtrace": root / "badtrace.json",

@@ -9,6 +9,7 @@ from pathlib import Path
 from smspec.tools.cli import (
     CliError,
     check_output,
+    integer,
     load_json,
     read_input,
     real,
@@ -27,11 +28,12 @@ def _progress(iterable, total: int | None, desc: str, quiet: bool):
 def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--only", action="append", default=[], metavar="PREFIX",
-        help="run only cases whose domain/runner/handler starts with PREFIX (e.g. scale, post/labels); repeatable",
+        help="only cases whose domain/runner/handler/case starts with PREFIX (e.g. scale, crypto/signature/ed25519, "
+        "post/labels); repeatable",
     )
     parser.add_argument(
         "--skip", action="append", default=[], metavar="PREFIX",
-        help="skip cases whose domain/runner/handler starts with PREFIX; repeatable",
+        help="skip cases whose domain/runner/handler/case starts with PREFIX; repeatable",
     )
     parser.add_argument("--preset", dest="vector_preset", action="append", default=[],
                         choices=("mainnet", "testnet", "tiny"),
@@ -77,15 +79,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "run",
         help="drive a client implementation (any language) over the adapter protocol",
         description="Start CMD once and exchange one JSON line per case over its stdin/stdout "
-        "(protocol: conformance/formats/adapter.md). Prints each failure with a readable diff and a "
-        "summary 'N passed, N failed, N skipped'. Exit 0 when nothing failed.",
+        "(protocol: conformance/formats/adapter.md). Prints each failure with a readable diff, then a "
+        "coverage line (cases answered vs unsupported), the results per level (live, spec-strict, "
+        "untyped-input) and a summary 'N passed, N failed, N skipped'. Exit 0 when nothing failed. "
+        "A release tarball ships this runner as run.py (Python 3 standard library only).",
     )
-    run.add_argument("--client", required=True, metavar="CMD", help="command line of the client adapter")
-    run.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="vector directory (default: vectors)")
-    run.add_argument("--timeout", type=real(0.01, 86_400, "seconds"), default=60.0,
-                     help="seconds allowed per case (default 60)")
-    run.add_argument("--verbose", "-v", action="store_true", help="also list passed and skipped cases")
-    _filters(run)
+    from smspec.conformance.runner import add_arguments
+
+    add_arguments(run, DEFAULT_DIR, seconds=real(0.01, 86_400, "seconds"),
+                  answer_bytes=integer(1024, 2**32, "bytes"))
     run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser(
@@ -97,15 +99,63 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--backend", choices=("spec", "impl", "gpu"), default="spec")
     serve.set_defaults(func=cmd_serve)
 
-    lst = sub.add_parser("list", help="list the handlers (vector kinds) with their input/output schema")
+    pk = sub.add_parser(
+        "pack",
+        help="write the release tarballs (one per preset) that client teams download",
+        description="Write OUT/smspec-vectors-<version>-<preset>.tar.gz for each preset of the vectors under DIR: "
+        "the cases and their blobs, the format documents and handler pages, the spec documents, the preset's "
+        "parameters, the standalone runner run.py, example adapters and manifest.json (versions, commit, "
+        "upstream pins per domain). Reproducible byte for byte. With --release, DIR/release.json records this "
+        "version as released: later versions are computed against it (conformance/release.py states the rule).",
+    )
+    pk.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="vector directory (default: vectors)")
+    pk.add_argument("--out", type=Path, default=Path("dist"), help="output directory, created if missing (default: dist)")
+    pk.add_argument("--preset", dest="vector_preset", action="append", default=[],
+                    choices=("mainnet", "testnet", "tiny"), help="only this preset's tarball; repeatable")
+    pk.add_argument("--release", action="store_true", help="record this version as released (DIR/release.json)")
+    pk.set_defaults(func=cmd_pack)
+
+    cv = sub.add_parser(
+        "coverage",
+        help="line and branch coverage of the normative spec code reached by the vectors alone",
+        description="Run every case under DIR through the spec backend under coverage.py (in a child process) "
+        "and print, per spec document, the statements and branches the vectors reach and the definitions "
+        "(functions and methods) that no vector reaches.",
+    )
+    cv.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="vector directory (default: vectors)")
+    cv.add_argument("--json", type=Path, metavar="FILE", help="also write the report as JSON")
+    cv.add_argument("--min-statements", type=real(0, 100, "percent"), default=0.0, metavar="PERCENT",
+                    help="exit 1 when the statements reached are below PERCENT (all documents together)")
+    cv.add_argument("--min-branches", type=real(0, 100, "percent"), default=0.0, metavar="PERCENT",
+                    help="exit 1 when the branches taken are below PERCENT")
+    cv.set_defaults(func=cmd_coverage)
+
+    cp = sub.add_parser(
+        "corpus",
+        help="fuzz corpora per decoder: seeds from the vectors, boundary encodings, Hypothesis finds",
+        description="Write OUT/<decoder>/<sha256>.bin inputs and OUT/<decoder>/index.json (each input's outcome "
+        "and origin) for every decoder of the wire formats: the vectors' inputs, their truncations and compact "
+        "boundary encodings, and inputs a derandomized Hypothesis search found to reach new outcomes "
+        "(conformance/corpus.py). Deterministic.",
+    )
+    cp.add_argument("--out", type=Path, default=Path("corpus"), help="output directory (default: corpus)")
+    cp.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="vector directory giving the seeds (default: vectors)")
+    cp.add_argument("--max-examples", type=integer(0, 100_000, "examples"), default=300,
+                    help="Hypothesis examples per decoder (default 300; 0: seeds and boundaries only)")
+    cp.add_argument("--only", action="append", default=[], metavar="PREFIX",
+                    help="only decoders whose name starts with PREFIX (e.g. scale, atx/wire); repeatable")
+    cp.add_argument("--quiet", action="store_true", help="no progress bar")
+    cp.set_defaults(func=cmd_corpus)
+
+    lst = sub.add_parser("list", help="list the handlers (vector kinds): summary, inputs, output and format page")
     lst.set_defaults(func=cmd_list)
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
 
 
 def _sources(args: argparse.Namespace):
-    from smspec.conformance.execute import discover_sources, selected
+    from smspec.conformance.execute import discover_sources, source_selected
 
-    return [s for s in discover_sources() if selected(s.key, args.only, args.skip)]
+    return [s for s in discover_sources() if source_selected(s.key, args.only, args.skip)]
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -160,11 +210,21 @@ def _generate(args: argparse.Namespace, sources) -> int:
     filtered = bool(args.only or args.skip or presets)
     total = sum(len(s.cases()) * len(s.presets) for s in sources)
     try:
-        cases = list(_progress(generate_cases(sources, presets), total, "generating", args.quiet))
+        cases = list(_progress(generate_cases(sources, presets, args.only, args.skip), total, "generating", args.quiet))
     except CaseFailure as e:
         raise CliError(f"a vector source contradicts its own known answer:\n{e}", status=1) from e
+    if not cases:
+        raise CliError("no case matches the filters (--only / --skip / --preset)")
     index_path = args.dir / "index.json"
     new_index = build_index(cases)
+    old_index = load_json(read_input(index_path, "index"), str(index_path)) if index_path.exists() else None
+    if filtered and isinstance(old_index, dict):
+        # a partial run keeps the rest of the index as it is
+        for part in ("cases", "expected"):
+            kept = {k: v for k, v in old_index.get(part, {}).items() if not _matches(k, args)}
+            new_index[part] = dict(sorted({**kept, **new_index[part]}.items()))
+        new_index["blobs"] = dict(sorted({**old_index.get("blobs", {}), **new_index["blobs"]}.items()))
+    new_index["vectors_version"], why = _version(args.dir, new_index)
     if args.check:
         if not index_path.exists():
             raise CliError(f"{index_path} does not exist; run `smspec vectors generate` first", status=1)
@@ -180,6 +240,9 @@ def _generate(args: argparse.Namespace, sources) -> int:
                 problems.append(f"  {what}: {path}")
         if not filtered and old.get("blobs", {}) != new_index["blobs"]:
             problems.append("  blobs differ")
+        if old.get("vectors_version") != new_index["vectors_version"]:
+            problems.append(f"  vectors_version: {old.get('vectors_version')} in the index, "
+                            f"{new_index['vectors_version']} regenerated ({why})")
         if problems:
             print(f"vectors differ from {index_path}:", *problems, sep="\n")
             print("Regenerate with `smspec vectors generate` and commit vectors/index.json if intended.")
@@ -189,16 +252,25 @@ def _generate(args: argparse.Namespace, sources) -> int:
     if args.dir.exists() and not filtered:
         _clear_cases(args.dir)
     write_vectors(args.dir, cases)
-    if filtered and index_path.exists():
-        old = load_json(read_input(index_path, "index"), str(index_path))
-        merged_cases = {k: v for k, v in old.get("cases", {}).items() if not _matches(k, args)}
-        merged_cases.update(new_index["cases"])
-        merged_blobs = {**old.get("blobs", {}), **new_index["blobs"]}
-        new_index = {**new_index, "cases": dict(sorted(merged_cases.items())), "blobs": dict(sorted(merged_blobs.items()))}
     args.dir.mkdir(parents=True, exist_ok=True)
     index_path.write_text(canonical_json(new_index), encoding="utf-8", newline="\n")
-    print(f"wrote {len(cases)} cases ({len(new_index['blobs'])} blobs) under {args.dir}/ and {index_path}")
+    print(f"wrote {len(cases)} cases ({len(new_index['blobs'])} blobs) under {args.dir}/ and {index_path}; "
+          f"vectors {new_index['vectors_version']} ({why})")
     return 0
+
+
+def _version(directory: Path, index: dict) -> tuple[str, str]:
+    """The vectors version of ``index`` against the last release recorded in DIR/release.json."""
+    from smspec.conformance.release import next_version
+
+    path = directory / "release.json"
+    release = load_json(read_input(path, "release record"), str(path)) if path.is_file() else None
+    if release is not None and not (isinstance(release, dict) and {"vectors_version", "cases", "expected"} <= set(release)):
+        raise CliError(f"{path}: not a release record")
+    try:
+        return next_version(release, index)
+    except ValueError as e:
+        raise CliError(f"{path}: {e}") from None
 
 
 def _matches(path: str, args: argparse.Namespace) -> bool:
@@ -208,7 +280,7 @@ def _matches(path: str, args: argparse.Namespace) -> bool:
     parts = path.split("/")
     if args.vector_preset and parts[0] not in args.vector_preset:
         return False
-    return selected("/".join(parts[1:4]), args.only, args.skip)
+    return selected("/".join(parts[1:5]), args.only, args.skip)
 
 
 def _clear_cases(root: Path) -> None:
@@ -220,18 +292,16 @@ def _clear_cases(root: Path) -> None:
 
 
 def _load(args: argparse.Namespace):
-    from smspec.conformance.execute import load_vectors, selected
+    from smspec.conformance.execute import load_vectors
+    from smspec.conformance.runner import VectorError, choose
 
     if not args.dir.is_dir() or not any(args.dir.glob("*/*/*/*/*/case.json")):
         raise CliError(f"no vectors under {args.dir}/; run `smspec vectors generate` first")
     try:
         cases = load_vectors(args.dir)
-    except (ValueError, OSError, RecursionError) as e:
+    except (VectorError, OSError) as e:
         raise CliError(f"{args.dir}: unreadable vectors: {str(e)[:300]}") from None
-    chosen = [
-        c for c in cases
-        if selected(c.key, args.only, args.skip) and (not args.vector_preset or c.preset in args.vector_preset)
-    ]
+    chosen = choose(cases, args.only, args.skip, args.vector_preset)
     if not chosen:
         raise CliError("no case matches the filters")
     return chosen
@@ -260,29 +330,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import shlex
-
-    from smspec.conformance.client import CaseResult, run_client
+    from smspec.conformance.runner import UsageError, VectorError, run
 
     try:
-        if not shlex.split(args.client):
-            raise CliError("--client: empty command line")
-    except ValueError as e:
-        raise CliError(f"--client {args.client!r}: {e}") from None
-    cases = _load(args)
-
-    def report(result: CaseResult) -> None:
-        if result.status == "failed":
-            print(f"FAIL {result.name}: {result.detail}", flush=True)
-        elif args.verbose:
-            print(f"{result.status.upper():4} {result.name}" + (f": {result.detail}" if result.detail else ""), flush=True)
-
-    try:
-        summary = run_client(args.client, cases, args.dir / "blobs", timeout=args.timeout, on_result=report)
-    except OSError as e:
-        raise CliError(f"cannot start the client: {e}") from None
-    print(summary.line)
-    return 1 if summary.count("failed") else 0
+        return run(args, out=lambda text: print(text, flush=True))
+    except (UsageError, VectorError) as e:
+        raise CliError(str(e)) from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -292,11 +345,93 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve()
 
 
+def cmd_pack(args: argparse.Namespace) -> int:
+    from smspec.conformance.execute import canonical_json
+    from smspec.conformance.release import pack, release_record
+    from smspec.conformance.runner import VectorError, load_index
+
+    if not args.dir.is_dir():
+        raise CliError(f"no vectors under {args.dir}/ (not a directory)")
+    check_output(args.out, "--out", directory=True)
+    try:
+        index = load_index(args.dir)
+        if index is None:
+            raise CliError(f"{args.dir}/index.json does not exist; run `smspec vectors generate` first")
+        packed = pack(args.dir, args.out, args.vector_preset or None)
+    except VectorError as e:
+        raise CliError(str(e)[:300]) from None
+    if not packed:
+        raise CliError("no case of the chosen preset(s) under " + str(args.dir))
+    for p in packed:
+        print(f"{p.path}: {p.cases} cases, {p.size} bytes")
+    if args.release:
+        (args.dir / "release.json").write_text(canonical_json(release_record(index)), encoding="utf-8", newline="\n")
+        print(f"recorded vectors {index['vectors_version']} as released in {args.dir / 'release.json'}")
+    return 0
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    import json
+
+    from smspec.conformance.vector_coverage import measure
+
+    if not args.dir.is_dir() or not any(args.dir.glob("*/*/*/*/*/case.json")):
+        raise CliError(f"no vectors under {args.dir}/; run `smspec vectors generate` first")
+    if args.json is not None:
+        check_output(args.json, "--json")
+    try:
+        report = measure(args.dir)
+    except RuntimeError as e:
+        raise CliError(str(e)[:300]) from None
+    print("\n".join(report.lines()))
+    if args.json is not None:
+        args.json.write_text(json.dumps(report.to_json(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    statements, branches = report.total()
+    if statements < args.min_statements or branches < args.min_branches:
+        print(f"below the minimum: statements {statements:.1f}% (min {args.min_statements}), "
+              f"branches {branches:.1f}% (min {args.min_branches})")
+        return 1
+    return 0
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    from smspec.conformance import corpus
+    from smspec.conformance.runner import VectorError, load_cases
+
+    check_output(args.out, "--out", directory=True)
+    if not args.dir.is_dir() or not any(args.dir.glob("*/*/*/*/*/case.json")):
+        raise CliError(f"no vectors under {args.dir}/ (the seeds): run `smspec vectors generate` first")
+    try:
+        cases = load_cases(args.dir)
+    except (VectorError, OSError) as e:
+        raise CliError(f"{args.dir}: unreadable vectors: {str(e)[:300]}") from None
+    chosen = [d for d in corpus.decoders() if not args.only or any(d.name.startswith(p) for p in args.only)]
+    if not chosen:
+        raise CliError("no decoder matches --only")
+    set_backend_from_args(argparse.Namespace(backend="spec"))
+    total = 0
+    for decoder in _progress(chosen, len(chosen), "corpus", args.quiet):
+        built = corpus.build(decoder, cases, args.max_examples)
+        corpus.write(built, args.out)
+        outcomes = sorted({o for o, _ in built.inputs.values()})
+        total += len(built.inputs)
+        print(f"{decoder.name}: {len(built.inputs)} inputs, {len(outcomes)} outcomes")
+    print(f"wrote {total} inputs for {len(chosen)} decoders under {args.out}/")
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from smspec.conformance.handlers import discover
 
     for key, h in sorted(discover().items()):
+        if h.schema is None:
+            print(f"{key}\n    (no schema)")
+            continue
+        summary = " ".join(h.schema.summary.split())
+        inputs = ", ".join(f.name for f in h.schema.inputs)
+        outputs = ", ".join(f.name for f in h.schema.outputs)
         print(key)
-        for line in h.doc.splitlines():
-            print(f"    {line}")
+        print(f"    {summary}")
+        print(f"    inputs: {inputs}; output: {outputs}")
+        print(f"    page: conformance/formats/handlers/{h.schema.page}.md")
     return 0

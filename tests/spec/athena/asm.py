@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import struct
 
+from smspec.conformance.cases import record_provenance
+
+ASSEMBLER = ("tests/spec/athena/asm.py: smspec's RV32EM assembler (encodings from the RISC-V manual; "
+             "pseudo-instructions li, mv, j, nop, ret; `.word N` emits a raw word)")
+
 REGISTER_NAMES = {
     "zero": 0, "ra": 1, "sp": 2, "gp": 3, "tp": 4, "t0": 5, "t1": 6, "t2": 7, "s0": 8, "fp": 8,
     "s1": 9, "a0": 10, "a1": 11, "a2": 12, "a3": 13, "a4": 14, "a5": 15,
@@ -195,7 +200,10 @@ def assemble(text: str, base: int = 0) -> bytes:
 
 def raw_program(text: str) -> bytes:
     """Athena's raw format: the magic, then the code placed at address 0."""
-    return b"\x7fATH" + assemble(text, 0)
+    return record_provenance(b"\x7fATH" + assemble(text, 0), {
+        "language": "riscv32-asm", "text": text,
+        "built_with": f"{ASSEMBLER}; raw_program: Athena's raw format, the magic 7f 41 54 48 then the code at address 0",
+    })
 
 
 CODE_BASE = 0x1000
@@ -251,4 +259,36 @@ def elf_program(
         sections += struct.pack("<IIIIIIIIII", 1, 7, 2, 0, records_offset, len(records), 0, 0, 1, 0)
         sections += struct.pack("<IIIIIIIIII", 21, 3, 0, 0, shstr_offset, len(shstrtab), 0, 0, 1, 0)
         body += sections
-    return body
+    how: dict = {"language": "riscv32-asm", "text": text,
+                 "built_with": f"{ASSEMBLER}; elf_program: a 32-bit RISC-V ELF, code at {code_base:#x} in an R+X "
+                 f"segment, data at {data_base:#x} in an R+W segment, exports in .note.athena_export"}
+    if data:
+        how["data"] = "0x" + data.hex()
+    if exports:
+        how["exports"] = dict(exports)
+    if entry:
+        how["entry"] = entry
+    if machine != 243:
+        how["machine"] = machine
+    return record_provenance(body, how)
+
+
+def by_hand(data: bytes, what: str) -> bytes:
+    """A malformed program written byte by byte (its bytes are its source)."""
+    return record_provenance(data, {"language": "bytes", "text": "0x" + data.hex(), "built_with": f"written by hand: {what}"})
+
+
+def patched(program: bytes, offset: int, new: bytes, why: str) -> bytes:
+    """``program`` with the bytes at ``offset`` replaced by ``new`` (a hand-made malformed file)."""
+    body = program[:offset] + new + program[offset + len(new):]
+    return record_provenance(body, {"derived_from": record_of(program), "patch": f"bytes at offset {offset} set to "
+                                    f"0x{new.hex()}: {why}"})
+
+
+def record_of(program: bytes) -> dict:
+    from smspec.conformance.cases import provenance
+
+    how = provenance(program)
+    if how is None:
+        raise ValueError("a program without a recorded source")
+    return how

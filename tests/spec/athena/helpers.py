@@ -39,6 +39,8 @@ def outcome(
     }
 
 
-def raw_case(name: str, text: str, expected: dict[str, Any], **inputs: Any) -> Case:
+def raw_case(name: str, text: str, expected: dict[str, Any], description: str = "", spec_ref: str = "",
+             **inputs: Any) -> Case:
     """A case running a raw-format program (code at address 0)."""
-    return Case(name, inputs={"program": raw_program(text), **inputs}, expected=expected)
+    return Case(name, inputs={"program": raw_program(text), **inputs}, expected=expected, description=description,
+                spec_ref=spec_ref)

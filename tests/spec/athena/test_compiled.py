@@ -121,9 +121,13 @@ def test_isa_program():
     for n in ISA_SEEDS:
         yield Case(f"isa_seed_{n}", inputs={"program": program, "payload": entry_payload(struct.pack("<I", n)), "gas": 10**8},
                    check=outcome("SUCCESS", isa_oracle(n)),
-                   description="programs/isa.c (GCC -O2 + picolibc) for one seed")
+                   description=f"programs/isa.c (GCC -O2 + picolibc) with seed {n}: its output (Fibonacci, CRC-32, "
+                   "recursion, xorshift, sorting, division) is checked against a Python oracle",
+                   spec_ref="athena.md#call_program")
     yield Case("isa_out_of_gas", inputs={"program": program, "payload": entry_payload(b"\x06\x00\x00\x00"), "gas": 1000},
-               check=outcome("OUT_OF_GAS", None, gas_left=0))
+               check=outcome("OUT_OF_GAS", None, gas_left=0),
+               description="programs/isa.c with 1000 gas runs out: OUT_OF_GAS, no output, no gas left",
+               spec_ref="athena.md#call_program")
 
 
 @vector_source("athena", "programs", "call")
@@ -134,7 +138,9 @@ def test_loop_program():
     program = Blob(code)
     for n in LOOP_SEEDS:
         yield Case(f"loop_{n}", inputs={"program": program, "payload": entry_payload(struct.pack("<I", n))},
-                   check=outcome("SUCCESS", loop_oracle(n)))
+                   check=outcome("SUCCESS", loop_oracle(n)),
+                   description=f"programs/loop.S (assembly, no libc) with count {n}, checked against a Python oracle",
+                   spec_ref="athena.md#call_program")
 
 
 def spend_arguments(amount: int) -> bytes:
@@ -166,24 +172,41 @@ def wallet_cases() -> list[Case]:
     verify_args = bytes([len(transaction) << 2]) + transaction  # SCALE Vec<u8>: compact length, bytes
     return [
         Case("wallet_spawn", inputs=wallet_inputs("athexp_spawn", b"", OWNER_KEY),
-             check=outcome("SUCCESS", spawned, balances={wallet: 1000, child: 0})),
+             check=outcome("SUCCESS", spawned, balances={wallet: 1000, child: 0}),
+             description="the wallet template (programs/wallet.c) spawns a wallet for an owner key: the new address "
+             "is blake3(template || key)[:24]", spec_ref="athena.md#host_spawn-host_deploy"),
         Case("wallet_spend", inputs=wallet_inputs("athexp_spend", OWNER_KEY, spend_arguments(100)),
-             check=outcome("SUCCESS", b"", balances={wallet: 900, recipient: 100})),
+             check=outcome("SUCCESS", b"", balances={wallet: 900, recipient: 100}),
+             description="the wallet's own transaction (caller == callee) spends 100: the host moves 100 to the "
+             "recipient", spec_ref="athena.md#call_program"),
         Case("wallet_spend_other_caller", inputs=wallet_inputs("athexp_spend", OWNER_KEY, spend_arguments(100),
                                                                caller=RECIPIENT),
-             check=refused, description="only the wallet's own transaction (caller == callee) may spend"),
+             check=refused, description="only the wallet's own transaction (caller == callee) may spend: another "
+             "caller gets FAILURE, balances untouched", spec_ref="athena.md#call_program"),
         Case("wallet_spend_insufficient_balance",
              inputs=wallet_inputs("athexp_spend", OWNER_KEY, spend_arguments(100), balance=99),
-             check=output_fields(status="INSUFFICIENT_BALANCE", balances={wallet: 99})),
+             check=output_fields(status="INSUFFICIENT_BALANCE", balances={wallet: 99}),
+             description="a spend of 100 from a balance of 99: INSUFFICIENT_BALANCE, balance untouched",
+             spec_ref="athena.md#call_program"),
         Case("wallet_max_spend", inputs=wallet_inputs("athexp_max_spend", OWNER_KEY, spend_arguments(12345)),
-             check=outcome("SUCCESS", struct.pack("<Q", 12345))),
+             check=outcome("SUCCESS", struct.pack("<Q", 12345)),
+             description="the wallet's max_spend method returns the amount of the spend arguments (u64 12345)",
+             spec_ref="athena.md#call_program"),
         Case("wallet_verify", inputs=wallet_inputs("athexp_verify", OWNER_KEY, verify_args + good),
-             check=outcome("SUCCESS", b"\x01")),
+             check=outcome("SUCCESS", b"\x01"),
+             description="verify (a SCALE Vec<u8> transaction, then a 64-byte Ed25519 signature) with the owner's "
+             "signature answers 1 (through the ED25519_VERIFY precompile)", spec_ref="athena.md#call_program"),
         Case("wallet_verify_wrong_signer", inputs=wallet_inputs("athexp_verify", OWNER_KEY, verify_args + other),
-             check=outcome("SUCCESS", b"\x00")),
+             check=outcome("SUCCESS", b"\x00"),
+             description="verify with another key's signature over the same transaction answers 0 (SUCCESS)",
+             spec_ref="athena.md#call_program"),
         Case("wallet_spend_short_input", inputs=wallet_inputs("athexp_spend", OWNER_KEY, RECIPIENT),
-             check=output_fields(status="INSUFFICIENT_INPUT")),
-        Case("wallet_no_entry_point", inputs={**wallet_inputs("athexp_spawn", b"", b""), "method": None}, check=refused),
+             check=output_fields(status="INSUFFICIENT_INPUT"),
+             description="a spend whose arguments stop after the recipient (no amount): the wallet reads past its "
+             "input (INSUFFICIENT_INPUT)", spec_ref="athena.md#call_program"),
+        Case("wallet_no_entry_point", inputs={**wallet_inputs("athexp_spawn", b"", b""), "method": None}, check=refused,
+             description="calling the wallet without a method: it has no entry point, FAILURE",
+             spec_ref="athena.md#call_program"),
     ]
 
 

@@ -17,37 +17,37 @@ M = 0xFFFFFFFF
 
 @vector_source("athena", "instructions", "run")
 def test_upper_immediates_and_jumps():
-    yield raw_case("lui", "lui a0, 0x12345", outcome(1, {"x10": 0x12345000}))
-    yield raw_case("lui_top_bit", "lui a0, 0xFFFFF", outcome(1, {"x10": 0xFFFFF000}))
-    yield raw_case("auipc", "nop\nauipc a0, 1", outcome(2, {"x10": 0x1004}))
+    yield raw_case("lui", "lui a0, 0x12345", outcome(1, {"x10": 0x12345000}), description="LUI writes the immediate shifted left by 12: a0 = 0x12345000", spec_ref="athena.md#upper-immediates-lui-auipc")
+    yield raw_case("lui_top_bit", "lui a0, 0xFFFFF", outcome(1, {"x10": 0xFFFFF000}), description="LUI with the top immediate bit set gives a negative word 0xfffff000", spec_ref="athena.md#upper-immediates-lui-auipc")
+    yield raw_case("auipc", "nop\nauipc a0, 1", outcome(2, {"x10": 0x1004}), description="AUIPC adds the shifted immediate to its own pc (4): a0 = 0x1004", spec_ref="athena.md#upper-immediates-lui-auipc")
     yield raw_case(
         "jal_links_and_skips",
         "jal ra, skip\naddi a0, zero, 1\nskip: addi a1, zero, 2",
-        outcome(2, {"x1": 4, "x11": 2}, pc=12),
+        outcome(2, {"x1": 4, "x11": 2}, pc=12), description="JAL stores the return address (4) in ra and skips one instruction", spec_ref="athena.md#jumps-jal-jalr",
     )
     # JALR keeps the low bit of the target; the misaligned pc fetches the word below it and
     # AUIPC sees the misaligned pc (spec: Decision "JALR low bit" and "misaligned pc").
     yield raw_case(
         "jalr_keeps_low_bit",
         "addi a0, zero, 9\njalr ra, a0, 0\naddi a1, zero, 5\nauipc a2, 0",
-        outcome(4, {"x10": 9, "x1": 8, "x11": 5, "x12": 13}, pc=17),
+        outcome(4, {"x10": 9, "x1": 8, "x11": 5, "x12": 13}, pc=17), description="JALR to an odd target keeps the low bit (Decision): the misaligned pc fetches the word below and AUIPC sees the odd pc", spec_ref="athena.md#jumps-jal-jalr",
     )
     yield raw_case(
         "jalr_rd_equals_rs1",
         "addi ra, zero, 12\njalr ra, ra, 0\nnop\naddi a0, zero, 1",
-        outcome(3, {"x1": 8, "x10": 1}, pc=16),
+        outcome(3, {"x1": 8, "x10": 1}, pc=16), description="JALR with rd = rs1 reads the target before writing the link", spec_ref="athena.md#jumps-jal-jalr",
     )
     # Jumping to address 0 ends the program successfully, even when code is there.
-    yield raw_case("jump_to_zero_halts", "start: addi a0, a0, 1\nj start", outcome(2, {"x10": 1}, pc=0))
+    yield raw_case("jump_to_zero_halts", "start: addi a0, a0, 1\nj start", outcome(2, {"x10": 1}, pc=0), description="a jump to address 0 ends the program successfully even though code is there", spec_ref="athena.md#step")
     yield raw_case(
-        "jump_outside_code_halts", "lui a0, 4\njalr zero, a0, 0\naddi a1, zero, 1", outcome(2, {"x10": 0x4000}, pc=0x4000)
+        "jump_outside_code_halts", "lui a0, 4\njalr zero, a0, 0\naddi a1, zero, 1", outcome(2, {"x10": 0x4000}, pc=0x4000), description="a jump outside the code ends the program successfully (pc = 0x4000)", spec_ref="athena.md#step",
     )
     # funct3 of JALR is not checked (lax decoding): funct3 = 7 behaves as JALR.
     lax_jalr = i_type(0, 10, 7, 1, 0x67)
     yield raw_case(
         "jalr_any_funct3",
         f"addi a0, zero, 12\n.word {lax_jalr}\nnop\naddi a1, zero, 3",
-        outcome(3, {"x10": 12, "x1": 8, "x11": 3}, pc=16),
+        outcome(3, {"x10": 12, "x1": 8, "x11": 3}, pc=16), description="JALR ignores funct3 (lax decoding): funct3 = 7 still jumps and links", spec_ref="athena.md#decode_instruction",
     )
 
 
@@ -71,11 +71,14 @@ def test_branches():
         registers["x13"] = 1
         registers = {k: v for k, v in registers.items() if v}
         label = f"{name}_{'taken' if taken else 'not_taken'}_{left & 0xFF}_{right & 0xFF}"
-        yield raw_case(label, text, outcome(4 if taken else 5, registers, pc=20))
+        yield raw_case(label, text, outcome(4 if taken else 5, registers, pc=20),
+                       description=f"{name.upper()} with a0 = {left}, a1 = {right} is {'taken' if taken else 'not taken'}"
+                       + ("" if name in ("beq", "bne") else f" ({'unsigned' if name.endswith('u') else 'signed'} comparison)"),
+                       spec_ref="athena.md#branches-beq-bne-blt-bge-bltu-bgeu")
     yield raw_case(
         "backward_loop",
         "addi a0, zero, 5\nloop: addi a0, a0, -1\nbne a0, zero, loop",
-        outcome(11, {}, pc=12),
+        outcome(11, {}, pc=12), description="a BNE loop counting a0 down from 5 runs 11 instructions", spec_ref="athena.md#branches-beq-bne-blt-bge-bltu-bgeu",
     )
 
 
@@ -94,17 +97,19 @@ def test_loads():
             },
             memory={"4096": 0x80F0A0B0},
         ),
-        memory_words=[4096],
+        memory_words=[4096], description="LB, LBU, LH, LHU, LW of one stored word: sign and zero extension of each width", spec_ref="athena.md#loads-lb-lh-lw-lbu-lhu",
     )
-    yield raw_case("unwritten_memory_reads_zero", "lui s0, 0x7FFFF\nlw a0, 0(s0)", outcome(2, {"x8": 0x7FFFF000}))
-    yield raw_case("address_wraps", "addi a0, zero, -4\nlw a1, 0(a0)\naddi s0, zero, 8\nlw a2, -8(s0)", outcome(4, {"x10": M - 3, "x8": 8}))
+    yield raw_case("unwritten_memory_reads_zero", "lui s0, 0x7FFFF\nlw a0, 0(s0)", outcome(2, {"x8": 0x7FFFF000}), description="a load from a word never written reads 0", spec_ref="athena.md#load_word-store_word")
+    yield raw_case("address_wraps", "addi a0, zero, -4\nlw a1, 0(a0)\naddi s0, zero, 8\nlw a2, -8(s0)", outcome(4, {"x10": M - 3, "x8": 8}), description="load addresses wrap modulo 2^32 (-4 + 0 and 8 - 8)", spec_ref="athena.md#loads-lb-lh-lw-lbu-lhu")
     for name, offset in (("lw", 1), ("lw", 2), ("lw", 3), ("lh", 1), ("lh", 3), ("lhu", 3)):
         yield raw_case(
             f"misaligned_{name}_{offset}",
             f"lui s0, 1\n{name} a0, {offset}(s0)",
             outcome(1, {"x8": 0x1000}, pc=4, status="FAILURE", reason="misaligned_load"),
+            description=f"{name.upper()} at offset {offset} of an aligned word is misaligned: FAILURE",
+            spec_ref="athena.md#loads-lb-lh-lw-lbu-lhu",
         )
-    yield raw_case("lb_any_alignment", "lui s0, 1\nlb a0, 3(s0)\nlhu a1, 2(s0)", outcome(3, {"x8": 0x1000}))
+    yield raw_case("lb_any_alignment", "lui s0, 1\nlb a0, 3(s0)\nlhu a1, 2(s0)", outcome(3, {"x8": 0x1000}), description="LB has no alignment rule; LHU at an even address is aligned", spec_ref="athena.md#loads-lb-lh-lw-lbu-lhu")
 
 
 @vector_source("athena", "instructions", "run")
@@ -113,47 +118,51 @@ def test_stores():
         "byte_and_half_merge",
         "lui s0, 1\nli t1, 0x11223344\nsw t1, 0(s0)\naddi t2, zero, 0xAB\nsb t2, 1(s0)\nsh t2, 2(s0)",
         outcome(7, {"x8": 0x1000, "x6": 0x11223344, "x7": 0xAB}, memory={"4096": 0x00ABAB44}),
-        memory_words=[4096],
+        memory_words=[4096], description="SB and SH merge into the stored word: 0x11223344 becomes 0x00abab44", spec_ref="athena.md#stores-sb-sh-sw",
     )
     yield raw_case(
-        "store_at_40_allowed", "addi a0, zero, 40\nsw a0, 0(a0)", outcome(2, {"x10": 40}, memory={"40": 40}), memory_words=[40]
+        "store_at_40_allowed", "addi a0, zero, 40\nsw a0, 0(a0)", outcome(2, {"x10": 40}, memory={"40": 40}), memory_words=[40], description="a store at address 40, the first writable word, succeeds", spec_ref="athena.md#stores-sb-sh-sw",
     )
     for name, address in (("sw", 36), ("sw", 0), ("sb", 39), ("sh", 38)):
         yield raw_case(
             f"{name}_below_40_fails_{address}",
             f"addi a0, zero, {address}\n{name} a0, 0(a0)",
             outcome(1, {"x10": address} if address else {}, pc=4, status="FAILURE", reason="store_out_of_bounds"),
+            description=f"{name.upper()} at address {address}, below the first writable word 40: store_out_of_bounds",
+            spec_ref="athena.md#stores-sb-sh-sw",
         )
     for name, offset in (("sw", 2), ("sw", 1), ("sh", 1), ("sh", 3)):
         yield raw_case(
             f"misaligned_{name}_{offset}",
             f"lui s0, 1\n{name} s0, {offset}(s0)",
             outcome(1, {"x8": 0x1000}, pc=4, status="FAILURE", reason="misaligned_store"),
+            description=f"{name.upper()} at offset {offset} of an aligned word is misaligned: FAILURE",
+            spec_ref="athena.md#stores-sb-sh-sw",
         )
     yield raw_case(
-        "sh_high_half", "lui s0, 1\naddi a0, zero, -1\nsh a0, 2(s0)", outcome(3, {"x8": 0x1000, "x10": M}, memory={"4096": 0xFFFF0000}), memory_words=[4096]
+        "sh_high_half", "lui s0, 1\naddi a0, zero, -1\nsh a0, 2(s0)", outcome(3, {"x8": 0x1000, "x10": M}, memory={"4096": 0xFFFF0000}), memory_words=[4096], description="SH at offset 2 writes the high half of the word", spec_ref="athena.md#stores-sb-sh-sw",
     )
 
 
 @vector_source("athena", "instructions", "run")
 def test_register_immediate():
-    yield raw_case("addi_wraps", "lui a0, 0x80000\naddi a0, a0, -1", outcome(2, {"x10": 0x7FFFFFFF}))
-    yield raw_case("slti", "addi a0, zero, -5\nslti a1, a0, -4\nslti a2, a0, -6", outcome(3, {"x10": M - 4, "x11": 1}))
-    yield raw_case("sltiu_sign_extended_immediate", "addi a0, zero, 5\nsltiu a1, a0, -1\nsltiu a2, a0, 5", outcome(3, {"x10": 5, "x11": 1}))
+    yield raw_case("addi_wraps", "lui a0, 0x80000\naddi a0, a0, -1", outcome(2, {"x10": 0x7FFFFFFF}), description="ADDI wraps: 0x80000000 - 1 = 0x7fffffff", spec_ref="athena.md#register-immediate-arithmetic-addi-slti-sltiu-xori-ori-andi-slli-srli-srai")
+    yield raw_case("slti", "addi a0, zero, -5\nslti a1, a0, -4\nslti a2, a0, -6", outcome(3, {"x10": M - 4, "x11": 1}), description="SLTI compares signed: -5 < -4 is 1, -5 < -6 is 0", spec_ref="athena.md#register-immediate-arithmetic-addi-slti-sltiu-xori-ori-andi-slli-srli-srai")
+    yield raw_case("sltiu_sign_extended_immediate", "addi a0, zero, 5\nsltiu a1, a0, -1\nsltiu a2, a0, 5", outcome(3, {"x10": 5, "x11": 1}), description="SLTIU sign-extends its immediate, then compares unsigned: 5 < 0xffffffff", spec_ref="athena.md#register-immediate-arithmetic-addi-slti-sltiu-xori-ori-andi-slli-srli-srai")
     yield raw_case(
         "logic_immediates",
         "addi a0, zero, 0xF0\nxori a1, a0, -1\nori a2, a0, 0xF\nandi a3, a0, 0x30",
-        outcome(4, {"x10": 0xF0, "x11": 0xFFFFFF0F, "x12": 0xFF, "x13": 0x30}),
+        outcome(4, {"x10": 0xF0, "x11": 0xFFFFFF0F, "x12": 0xFF, "x13": 0x30}), description="XORI -1, ORI and ANDI on 0xf0", spec_ref="athena.md#register-immediate-arithmetic-addi-slti-sltiu-xori-ori-andi-slli-srli-srai",
     )
     yield raw_case(
         "shifts_immediate",
         "addi a0, zero, -16\nslli a1, a0, 4\nsrli a2, a0, 4\nsrai a3, a0, 4\nsrai a4, a0, 31",
-        outcome(5, {"x10": 0xFFFFFFF0, "x11": 0xFFFFFF00, "x12": 0x0FFFFFFF, "x13": M, "x14": M}),
+        outcome(5, {"x10": 0xFFFFFFF0, "x11": 0xFFFFFF00, "x12": 0x0FFFFFFF, "x13": M, "x14": M}), description="SLLI, SRLI, SRAI by 4 and SRAI by 31 of -16", spec_ref="athena.md#register-immediate-arithmetic-addi-slti-sltiu-xori-ori-andi-slli-srli-srai",
     )
     # SLLI ignores bits 31..25 (lax decoding): funct7 = 0x20 still shifts left by 4.
     lax_slli = r_type(0x20, 4, 10, 1, 11, 0x13)
-    yield raw_case("slli_lax_funct7", f"addi a0, zero, 3\n.word {lax_slli}", outcome(2, {"x10": 3, "x11": 48}))
-    yield raw_case("writes_to_x0_dropped", "addi zero, zero, 5\nadd a0, zero, zero\nlui zero, 1", outcome(3, {}))
+    yield raw_case("slli_lax_funct7", f"addi a0, zero, 3\n.word {lax_slli}", outcome(2, {"x10": 3, "x11": 48}), description="SLLI ignores bits 31..25 (lax decoding): funct7 = 0x20 still shifts left", spec_ref="athena.md#decode_instruction")
+    yield raw_case("writes_to_x0_dropped", "addi zero, zero, 5\nadd a0, zero, zero\nlui zero, 1", outcome(3, {}), description="writes to x0 (ADDI, ADD, LUI) are dropped: x0 stays 0", spec_ref="athena.md#read_register-write_register")
 
 
 @vector_source("athena", "instructions", "run")
@@ -170,7 +179,9 @@ def test_register_register():
         registers = dict(base)
         if value:
             registers["x13"] = value
-        yield raw_case(f"{name}_{index}", f"{prologue}{name} a3, {operands}", outcome(5, registers))
+        yield raw_case(f"{name}_{index}", f"{prologue}{name} a3, {operands}", outcome(5, registers),
+                       description=f"{name.upper()} {operands} with a0 = 0x80000001, a1 = -3, a2 = 36 gives {value:#x}",
+                       spec_ref="athena.md#register-register-arithmetic-add-sub-sll-slt-sltu-xor-srl-sra-or-and")
 
 
 MULDIV = [
@@ -191,19 +202,22 @@ def test_multiply_divide():
         registers = {k: v for k, v in registers.items() if v}
         text = f"li a0, {left}\nli a1, {right}\n{name} a2, a0, a1"
         steps = len(raw_program(text)) // 4 - 1
-        yield raw_case(f"{name}_{index}", text, outcome(steps, registers))
+        yield raw_case(f"{name}_{index}", text, outcome(steps, registers),
+                       description=f"{name.upper()} of {left:#x} and {right:#x} is {value:#x}"
+                       + (" (division by zero: RISC-V's defined result)" if right == 0 and name[:3] in ("div", "rem") else ""),
+                       spec_ref="athena.md#multiply-and-divide-m-mul-mulh-mulhsu-mulhu-div-divu-rem-remu")
 
 
 @vector_source("athena", "instructions", "run")
 def test_system():
-    yield raw_case("ebreak_fails", "addi a0, zero, 1\nebreak", outcome(1, {"x10": 1}, pc=4, status="FAILURE", reason="breakpoint"))
-    yield raw_case("fence_loads_but_fails", "fence", outcome(0, {}, pc=0, status="FAILURE", reason="unimplemented_instruction"))
+    yield raw_case("ebreak_fails", "addi a0, zero, 1\nebreak", outcome(1, {"x10": 1}, pc=4, status="FAILURE", reason="breakpoint"), description="EBREAK fails the run with reason breakpoint after one instruction", spec_ref="athena.md#system-ecall-ebreak-and-the-unimplemented-instructions")
+    yield raw_case("fence_loads_but_fails", "fence", outcome(0, {}, pc=0, status="FAILURE", reason="unimplemented_instruction"), description="FENCE decodes (the program loads) but fails when executed: unimplemented_instruction", spec_ref="athena.md#system-ecall-ebreak-and-the-unimplemented-instructions")
     csrrw = i_type(0x300, 20, 1, 20, 0x73)  # registers beyond x15 are not checked for CSR
-    yield raw_case("csr_loads_but_fails", f"nop\n.word {csrrw}", outcome(1, {}, pc=4, status="FAILURE", reason="unimplemented_instruction"))
-    yield raw_case("wfi_fails", ".word 0x10500073", outcome(0, {}, pc=0, status="FAILURE", reason="unimplemented_instruction"))
-    yield raw_case("mret_fails", ".word 0x30200073", outcome(0, {}, pc=0, status="FAILURE", reason="unimplemented_instruction"))
+    yield raw_case("csr_loads_but_fails", f"nop\n.word {csrrw}", outcome(1, {}, pc=4, status="FAILURE", reason="unimplemented_instruction"), description="a CSR instruction decodes (registers beyond x15 unchecked) but fails when executed", spec_ref="athena.md#system-ecall-ebreak-and-the-unimplemented-instructions")
+    yield raw_case("wfi_fails", ".word 0x10500073", outcome(0, {}, pc=0, status="FAILURE", reason="unimplemented_instruction"), description="WFI decodes but fails when executed: unimplemented_instruction", spec_ref="athena.md#system-ecall-ebreak-and-the-unimplemented-instructions")
+    yield raw_case("mret_fails", ".word 0x30200073", outcome(0, {}, pc=0, status="FAILURE", reason="unimplemented_instruction"), description="MRET decodes but fails when executed: unimplemented_instruction", spec_ref="athena.md#system-ecall-ebreak-and-the-unimplemented-instructions")
     yield raw_case(
-        "unknown_syscall_fails", "addi t0, zero, 0x99\necall", outcome(1, {"x5": 0x99}, pc=4, status="FAILURE", reason="unsupported_syscall")
+        "unknown_syscall_fails", "addi t0, zero, 0x99\necall", outcome(1, {"x5": 0x99}, pc=4, status="FAILURE", reason="unsupported_syscall"), description="ECALL with t0 = 0x99, no such syscall: unsupported_syscall", spec_ref="athena.md#execute_syscall",
     )
 
 
@@ -244,6 +258,8 @@ def test_load_time_validation():
             inputs={"program": raw_program(f"addi a0, zero, 1\n.word {word}")},
             error="InvalidProgram",
             reason="undecodable_instruction",
+            description=f"the word {word:#010x} ({name.replace('_', ' ')}) does not decode: the program is rejected at load",
+            spec_ref="athena.md#decode_instruction",
         )
     for name, text in OUT_OF_RANGE.items():
         yield Case(
@@ -251,4 +267,6 @@ def test_load_time_validation():
             inputs={"program": raw_program(f"nop\n{text}")},
             error="InvalidProgram",
             reason="register_out_of_range",
+            description=f"`{text}` names a register above x15 (RV32E): the program is rejected at load",
+            spec_ref="athena.md#check_registers",
         )

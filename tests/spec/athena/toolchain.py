@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from smspec.conformance.cases import record_provenance
 
 PROGRAMS = Path(__file__).parent / "programs"
 GCC = "riscv64-unknown-elf-gcc"
@@ -50,7 +51,15 @@ def _build(name: str) -> bytes:
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"building {name} failed:\n{result.stderr}")
-        return output.read_bytes()
+        shown = [part.replace(str(PROGRAMS) + "/", "").replace(str(PROGRAMS), ".") for part in command]
+        shown[shown.index("-o") + 1] = f"{name}.elf"
+        version = subprocess.run([GCC, "--version"], capture_output=True, text=True, check=False).stdout
+        files = {part: (PROGRAMS / part).read_text() for part in [*sources, "athena.ld", "athena.h"]}
+        return record_provenance(output.read_bytes(), {
+            "language": "c", "files": files,
+            "built_with": " ".join(shown) + f" (in tests/spec/athena/programs; {version.splitlines()[0]}, "
+            "picolibc-riscv64-unknown-elf)",
+        })
 
 
 def build(name: str) -> bytes | None:

@@ -74,32 +74,33 @@ def test_decode_vectors():
     blob = hand_encoded_solo()
     yield Case("hand_assembled_solo", inputs={"blob": blob},
                expected={"atx": value_to_jsonable(hand_decoded_solo(), atx.ActivationTxV2), "reencoded": blob},
-               spec_ref="atx.md#activationtxv2")
+               spec_ref="atx.md#activationtxv2", description="a solo ATX v2 assembled byte by byte from the wire layout (GS wire_v2.go field order)")
     for kind, value in scenario(atx.IdScheme.A).items():
         encoded = scale.encode(value, atx.ActivationTxV2)
         yield Case(f"round_trip_{kind}", inputs={"blob": encoded},
                    expected={"atx": value_to_jsonable(value, atx.ActivationTxV2), "reencoded": encoded},
-                   spec_ref="atx.md#activationtxv2")
+                   spec_ref="atx.md#activationtxv2",
+                   description=f"the {kind} ATX of the validation scenario decodes and re-encodes to the same bytes")
     # go-scale leniency: an option tag other than 01 reads as absent; the re-encoding differs.
     lenient = mutate(blob, INITIAL_TAG, 0x02)
     yield Case("option_tag_02_reads_absent", inputs={"blob": lenient},
                expected={"atx": value_to_jsonable(hand_decoded_solo(), atx.ActivationTxV2), "reencoded": blob},
-               spec_ref="atx.md#atx_id_v2")
-    yield Case("trailing_byte", inputs={"blob": blob + b"\x00"}, error="InvalidEncoding", reason="trailing_bytes")
-    yield Case("truncated", inputs={"blob": blob[:-1]}, error="InvalidEncoding", reason="short_input")
-    yield Case("empty", inputs={"blob": b""}, error="InvalidEncoding", reason="short_input")
+               spec_ref="atx.md#atx_id_v2", description="go-scale leniency: the Initial option tag 02 reads as absent; the re-encoding writes 00")
+    yield Case("trailing_byte", inputs={"blob": blob + b"\x00"}, error="InvalidEncoding", reason="trailing_bytes", description="the hand-assembled ATX with one byte appended", spec_ref="atx.md#encode_atx_v2-decode_atx_v2-decode_atx_v1-decode_atx")
+    yield Case("truncated", inputs={"blob": blob[:-1]}, error="InvalidEncoding", reason="short_input", description="the hand-assembled ATX without its last byte", spec_ref="atx.md#encode_atx_v2-decode_atx_v2-decode_atx_v1-decode_atx")
+    yield Case("empty", inputs={"blob": b""}, error="InvalidEncoding", reason="short_input", description="no bytes at all", spec_ref="atx.md#encode_atx_v2-decode_atx_v2-decode_atx_v1-decode_atx")
     # NiPosts count 5 > max 4
     too_many = blob[:INITIAL_TAG + 1 + 1 + 32] + bytes([5 << 2]) + blob[INITIAL_TAG + 1 + 1 + 32 + 1:]
-    yield Case("five_niposts", inputs={"blob": too_many}, error="InvalidEncoding", reason="length_over_max")
+    yield Case("five_niposts", inputs={"blob": too_many}, error="InvalidEncoding", reason="length_over_max", description="a NiPosts count of 5 above the maximum of 4 is rejected before the elements are read", spec_ref="atx.md#activationtxv2")
     # PublishEpoch 5 written in the two-byte mode: non-canonical compact
     yield Case("non_canonical_epoch", inputs={"blob": bytes([(5 << 2) | 1, 0]) + blob[1:]},
-               error="InvalidEncoding", reason="non_canonical_compact")
+               error="InvalidEncoding", reason="non_canonical_compact", description="PublishEpoch 5 written in the two-byte compact mode", spec_ref="atx.md#activationtxv2")
 
 
 @vector_source("atx", "codec", "encode_v2")
 def test_encode_vectors():
     yield Case("hand_assembled_solo", inputs={"atx": value_to_jsonable(hand_decoded_solo(), atx.ActivationTxV2)},
-               expected={"blob": hand_encoded_solo()}, spec_ref="atx.md#activationtxv2")
+               expected={"blob": hand_encoded_solo()}, spec_ref="atx.md#activationtxv2", description="a solo ATX v2 assembled byte by byte from the wire layout (GS wire_v2.go field order)")
 
 
 def test_option_tag_leniency_keeps_the_id():
@@ -135,8 +136,8 @@ def test_v1_vectors():
     expected_id = blake3.blake3(inner).digest()
     yield Case("initial_v1", inputs={"blob": blob},
                expected={"id": expected_id, "signed_bytes": bytes([3 << 2]) + expected_id},
-               spec_ref="atx.md#atx_id_v1")
-    yield Case("trailing", inputs={"blob": blob + b"\x00"}, error="InvalidEncoding", reason="trailing_bytes")
+               spec_ref="atx.md#atx_id_v1-signed_bytes_v1", description="an initial ATX v1: ID = blake3(SCALE(InnerActivationTxV1)); signed bytes = compact(publish epoch) || ID")
+    yield Case("trailing", inputs={"blob": blob + b"\x00"}, error="InvalidEncoding", reason="trailing_bytes", description="an ATX v1 with one byte appended", spec_ref="atx.md#encode_atx_v2-decode_atx_v2-decode_atx_v1-decode_atx")
 
 
 def version_config(versions):
@@ -152,15 +153,15 @@ def test_version_vectors():
     v2 = hand_encoded_solo()  # publish epoch 5
     v1 = scale.encode(v1_atx(epoch=5), atx.ActivationTxV1)
     yield Case("mainnet_no_versions_is_v1", inputs={"blob": v1, "config": version_config([])},
-               expected={"version": 1, "decoded_as": "ActivationTxV1"}, spec_ref="atx.md#atx_version")
+               expected={"version": 1, "decoded_as": "ActivationTxV1"}, spec_ref="atx.md#atx_version", description="without a version table every ATX is decoded as v1")
     yield Case("v2_from_epoch_5", inputs={"blob": v2, "config": version_config([[5, 2]])},
-               expected={"version": 2, "decoded_as": "ActivationTxV2"})
+               expected={"version": 2, "decoded_as": "ActivationTxV2"}, description="table [[5, 2]]: a blob published in epoch 5 is v2", spec_ref="atx.md#atx_version")
     yield Case("v2_from_epoch_6", inputs={"blob": v1, "config": version_config([[6, 2]])},
-               expected={"version": 1, "decoded_as": "ActivationTxV1"})
+               expected={"version": 1, "decoded_as": "ActivationTxV1"}, description="table [[6, 2]]: a blob published in epoch 5 is still v1", spec_ref="atx.md#atx_version")
     yield Case("v2_blob_before_switch_fails_as_v1", inputs={"blob": v2, "config": version_config([[6, 2]])},
-               error="InvalidEncoding")
+               error="InvalidEncoding", description="table [[6, 2]]: a v2 blob of epoch 5 is read as v1 and does not decode", spec_ref="atx.md#atx_version")
     yield Case("unsorted_config", inputs={"blob": v2, "config": version_config([[9, 2], [2, 2]])},
-               expected={"version": 2, "decoded_as": "ActivationTxV2"})
+               expected={"version": 2, "decoded_as": "ActivationTxV2"}, description="an unsorted table [[9, 2], [2, 2]] is read sorted: epoch 5 is v2", spec_ref="atx.md#atx_version")
 
 
 def test_merged_scenario_decodes_with_two_niposts():

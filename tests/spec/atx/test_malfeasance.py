@@ -100,12 +100,15 @@ def test_detection_vectors():
                     "malicious": sorted(hexid(n) for n in malicious),
                 },
                 spec_ref="malfeasance.md#detect_malfeasance",
+                description=f"{name.replace('_', ' ')} under ID scheme {tag.upper()}: detected as proof type "
+                f"{proof_type} against {culprit}" + (" (scheme A cannot express this proof: proof null)"
+                                                     if finding.proof is None else ""),
             )
     world = World()
     alice0 = world.initial("alice", 1)
     world.submit(alice0)
     yield Case("honest_solo", inputs=world.inputs(world.solo("alice", 2, world.atx_id(alice0))),
-               expected={"finding": None, "malicious": []})
+               expected={"finding": None, "malicious": []}, description="an honest solo ATX: no finding, nobody malicious", spec_ref="malfeasance.md#detect_malfeasance")
 
 
 def load(inputs: dict) -> tuple:
@@ -165,13 +168,15 @@ def test_verification_vectors():
                                                              mal.PROOF_INVALID_PREVIOUS_V2)
                 continue
             yield Case(f"{name}_valid_{tag}", inputs=verify_inputs(config, envelope(finding.proof_type, finding.proof)),
-                       expected={"node_id": "0x" + finding.node_id.hex()}, spec_ref="malfeasance.md#verify_atx_proof")
+                       expected={"node_id": "0x" + finding.node_id.hex()}, spec_ref="malfeasance.md#verify_atx_proof",
+                       description=f"the {name.replace('_', ' ')} proof detected under scheme {tag.upper()} verifies")
         finding, world, _ = invalid_post_proof(scheme)
         config = world.config
         if tag == "b":
             yield Case("invalid_post_valid_b", inputs=verify_inputs(config, envelope(mal.PROOF_INVALID_POST,
                                                                                    finding.proof)),
-                       expected={"node_id": hexid("bob")}, spec_ref="malfeasance.md#verify_invalid_post")
+                       expected={"node_id": hexid("bob")}, spec_ref="malfeasance.md#verify_invalid_post",
+                       description="an invalid-PoST proof against bob's sub-post in a merged ATX verifies (scheme B)")
             yield from prev_and_post_mutations(config, found, finding)
             continue
         assert finding.proof is None
@@ -185,34 +190,34 @@ def test_verification_vectors():
         def halves(one, two, proof=p):
             return attrs.evolve(proof, proofs=[one, two])
 
-        yield bad(config, t, halves(first, first), "double_marry_same_atx", "same_atx")
+        yield bad(config, t, halves(first, first), "double_marry_same_atx", "same_atx", description="scheme A double-marry proof whose two halves are the same ATX")
         yield bad(config, t, halves(attrs.evolve(first, signature=flip(first.signature)), second),
-                  "double_marry_bad_atx_signature", "invalid_atx_signature")
+                  "double_marry_bad_atx_signature", "invalid_atx_signature", description="scheme A double-marry proof with one ATX signature bit flipped")
         yield bad(config, t, halves(first, attrs.evolve(second, certificate_signature=flip(second.certificate_signature))),
-                  "double_marry_bad_certificate_signature", "invalid_certificate_signature")
+                  "double_marry_bad_certificate_signature", "invalid_certificate_signature", description="scheme A double-marry proof with a certificate signature bit flipped")
         yield bad(config, t, halves(attrs.evolve(first, certificate_index=0), second),
-                  "double_marry_wrong_certificate_index", "invalid_certificate_proof")
+                  "double_marry_wrong_certificate_index", "invalid_certificate_proof", description="scheme A double-marry proof naming certificate 0 for the wrong identity")
         yield bad(config, t, halves(attrs.evolve(first, marriage_root=EMPTY), second),
-                  "double_marry_wrong_marriages_root", "invalid_marriages_root_proof")
+                  "double_marry_wrong_marriages_root", "invalid_marriages_root_proof", description="scheme A double-marry proof with a zeroed marriages root")
         yield bad(config, t, attrs.evolve(p, node_id=node_id("alice")), "double_marry_wrong_node",
                   "invalid_certificate_signature", "alice signed no certificate for carol")
         # Double merge
         merge, _ = found["double_merge"]
         p = merge.proof
         t = mal.PROOF_DOUBLE_MERGE
-        yield bad(config, t, attrs.evolve(p, second=p.first), "double_merge_same_atx", "same_atx")
+        yield bad(config, t, attrs.evolve(p, second=p.first), "double_merge_same_atx", "same_atx", description="double-merge proof whose two halves are the same ATX")
         yield bad(config, t, attrs.evolve(p, publish_epoch=p.publish_epoch + 1), "double_merge_wrong_epoch",
-                  "invalid_publish_epoch_proof")
+                  "invalid_publish_epoch_proof", description="double-merge proof claiming the next publish epoch")
         yield bad(config, t, attrs.evolve(p, marriage_atx=EMPTY), "double_merge_wrong_marriage_atx",
-                  "invalid_marriage_atx_proof")
+                  "invalid_marriage_atx_proof", description="double-merge proof naming a zero marriage ATX")
         yield bad(config, t, attrs.evolve(p, marriage_atx_smesher_id=node_id("bob")),
-                  "double_merge_wrong_marriage_smesher", "invalid_certificate_signature")
+                  "double_merge_wrong_marriage_smesher", "invalid_certificate_signature", description="double-merge proof naming bob as the marriage ATX's smesher")
         # Envelope
         raw = scale.encode(mal.ATXProof(0, 0x10, b"\x00"), mal.ATXProof)
         yield Case("unknown_proof_type", inputs=verify_inputs(config, raw), error="InvalidProof",
-                   reason="unknown_proof_type")
+                   reason="unknown_proof_type", description="an ATXProof envelope of proof type 0x10, which no rule defines", spec_ref="malfeasance.md#verify_atx_proof")
         garbage = scale.encode(mal.ATXProof(0, mal.PROOF_DOUBLE_MARRY, b"\x01\x02"), mal.ATXProof)
-        yield Case("undecodable_proof", inputs=verify_inputs(config, garbage), error="InvalidEncoding")
+        yield Case("undecodable_proof", inputs=verify_inputs(config, garbage), error="InvalidEncoding", description="a double-marry envelope whose proof bytes (01 02) do not decode", spec_ref="malfeasance.md#verify_atx_proof")
 
 
 def prev_and_post_mutations(config, found, finding):
@@ -221,63 +226,63 @@ def prev_and_post_mutations(config, found, finding):
     p = marry.proof
     t = mal.PROOF_DOUBLE_MARRY
     yield bad(config, t, attrs.evolve(p, atx_id2=p.atx_id1, smesher_id2=p.smesher_id1, signature2=p.signature1,
-                                      proof2=p.proof1), "double_marry_gsl_same_atx", "same_atx")
+                                      proof2=p.proof1), "double_marry_gsl_same_atx", "same_atx", description="scheme B double-marry proof whose two halves are the same ATX")
     yield bad(config, t, attrs.evolve(p, signature1=flip(p.signature1)), "double_marry_gsl_bad_atx_signature",
-              "invalid_atx_signature")
+              "invalid_atx_signature", description="scheme B double-marry proof with one ATX signature bit flipped")
     cert = attrs.evolve(p.proof2.certificate, signature=flip(p.proof2.certificate.signature))
     yield bad(config, t, attrs.evolve(p, proof2=attrs.evolve(p.proof2, certificate=cert)),
-              "double_marry_gsl_bad_certificate_signature", "invalid_certificate_signature")
+              "double_marry_gsl_bad_certificate_signature", "invalid_certificate_signature", description="scheme B double-marry proof with a certificate signature bit flipped")
     yield bad(config, t, attrs.evolve(p, proof1=attrs.evolve(p.proof1, certificate_index=0)),
-              "double_marry_gsl_wrong_certificate_index", "invalid_certificate_proof")
+              "double_marry_gsl_wrong_certificate_index", "invalid_certificate_proof", description="scheme B double-marry proof naming certificate 0")
     yield bad(config, t, attrs.evolve(p, proof1=attrs.evolve(p.proof1, marriage_certificates_root=EMPTY)),
-              "double_marry_gsl_wrong_marriages_root", "invalid_marriages_root_proof")
+              "double_marry_gsl_wrong_marriages_root", "invalid_marriages_root_proof", description="scheme B double-marry proof with a zeroed marriage certificates root")
     # Invalid previous (and double post)
     prev, _ = found["merged_double_post"]
     p = prev.proof
     t = mal.PROOF_INVALID_PREVIOUS_V2
     merged_half = p.first if p.first.marriage_proof is not None else p.second
     assert merged_half.marriage_proof is not None
-    yield bad(config, t, attrs.evolve(p, second=p.first), "invalid_prev_same_atx", "same_atx")
-    yield bad(config, t, attrs.evolve(p, prev_atx=EMPTY), "invalid_prev_wrong_previous", "invalid_prev_atx_proof")
+    yield bad(config, t, attrs.evolve(p, second=p.first), "invalid_prev_same_atx", "same_atx", description="invalid-previous proof whose two halves are the same ATX")
+    yield bad(config, t, attrs.evolve(p, prev_atx=EMPTY), "invalid_prev_wrong_previous", "invalid_prev_atx_proof", description="invalid-previous proof naming a zero previous ATX")
     merged_field = "first" if p.first is merged_half else "second"
     stripped = attrs.evolve(merged_half, marriage_proof=None)
     yield bad(config, t, attrs.evolve(p, **{merged_field: stripped}), "invalid_prev_missing_marriage_proof",
-              "missing_marriage_proof")
+              "missing_marriage_proof", description="invalid-previous proof of a merged ATX without its marriage proof")
     shifted = attrs.evolve(p.first, nipost_index=1)
     yield bad(config, t, attrs.evolve(p, first=shifted), "invalid_prev_wrong_nipost_index",
-              "invalid_nipost_root_proof")
+              "invalid_nipost_root_proof", description="invalid-previous proof pointing at NiPost 1")
     moved = attrs.evolve(p.first, sub_post_root_index=p.first.sub_post_root_index + 1)
     yield bad(config, t, attrs.evolve(p, first=moved), "invalid_prev_wrong_sub_post_index",
-              "invalid_sub_post_root_proof")
+              "invalid_sub_post_root_proof", description="invalid-previous proof pointing at the next sub-post")
     mp = merged_half.marriage_proof
     wrong_index = attrs.evolve(mp, node_id_marry_proof=mp.smesher_id_marry_proof)
     yield bad(config, t, attrs.evolve(p, **{merged_field: attrs.evolve(merged_half, marriage_proof=wrong_index)}),
-              "invalid_prev_marriage_proof_of_other", "invalid_certificate_signature")
+              "invalid_prev_marriage_proof_of_other", "invalid_certificate_signature", description="invalid-previous proof whose marriage proof certifies the other identity")
     # Invalid PoST
     p = finding.proof
     t = mal.PROOF_INVALID_POST
     body = p.invalid_post_proof
     yield bad(config, t, attrs.evolve(p, invalid_post_proof=attrs.evolve(body, valid_post_index=2)),
-              "invalid_post_no_valid_index", "invalid_commitment")
+              "invalid_post_no_valid_index", "invalid_commitment", description="invalid-PoST proof naming index 2 as the valid one: the commitment does not match")
     yield bad(config, t, attrs.evolve(p, invalid_post_proof=attrs.evolve(body, invalid_post_index=0)),
-              "invalid_post_index_is_valid", "post_is_valid")
+              "invalid_post_index_is_valid", "post_is_valid", description="invalid-PoST proof naming index 0, which the stub verifier accepts")
     yield bad(config, t, attrs.evolve(p, invalid_post_proof=attrs.evolve(body, num_units=9)),
-              "invalid_post_wrong_num_units", "invalid_num_units_proof")
+              "invalid_post_wrong_num_units", "invalid_num_units_proof", description="invalid-PoST proof claiming 9 units")
     yield bad(config, t, attrs.evolve(p, invalid_post_proof=attrs.evolve(body, post=atx.PostV1(0, b"\xff", 0))),
-              "invalid_post_substituted_post", "invalid_post_proof")
+              "invalid_post_substituted_post", "invalid_post_proof", description="invalid-PoST proof carrying another PoST than the ATX's")
     yield bad(config, t, attrs.evolve(p, invalid_post_proof=attrs.evolve(body, challenge=EMPTY)),
-              "invalid_post_wrong_challenge", "invalid_challenge_proof")
+              "invalid_post_wrong_challenge", "invalid_challenge_proof", description="invalid-PoST proof with a zero challenge")
     yield bad(config, t, attrs.evolve(p, marriage_proof=None), "invalid_post_missing_marriage_proof",
-              "missing_marriage_proof")
+              "missing_marriage_proof", description="invalid-PoST proof of a married identity without its marriage proof")
     yield bad(config, t, attrs.evolve(p, signature=flip(p.signature)), "invalid_post_bad_signature",
-              "invalid_atx_signature")
+              "invalid_atx_signature", description="invalid-PoST proof with one ATX signature bit flipped")
     # Invalid previous against a v1 ATX
     v1_finding, _ = found["invalid_previous_v1"]
     p = v1_finding.proof
     t = mal.PROOF_INVALID_PREVIOUS_V1
     yield bad(config, t, attrs.evolve(p, atx_v1=attrs.evolve(p.atx_v1, signature=flip(p.atx_v1.signature))),
-              "invalid_prev_v1_bad_v1_signature", "invalid_atx_signature")
-    yield bad(config, t, attrs.evolve(p, prev_atx=EMPTY), "invalid_prev_v1_wrong_previous", "invalid_prev_atx_proof")
+              "invalid_prev_v1_bad_v1_signature", "invalid_atx_signature", description="invalid-previous-v1 proof whose v1 ATX signature has a bit flipped")
+    yield bad(config, t, attrs.evolve(p, prev_atx=EMPTY), "invalid_prev_v1_wrong_previous", "invalid_prev_atx_proof", description="invalid-previous-v1 proof naming a zero previous ATX")
     yield from conditional_field_cases(config, found, finding)
 
 
@@ -337,7 +342,7 @@ def conditional_field_cases(config, found, finding):
     yield bad(config, mal.PROOF_INVALID_POST,
               attrs.evolve(finding.proof, invalid_post_proof=attrs.evolve(
                   body, marriage_index_proof=altered_hash(body.marriage_index_proof))),
-              "invalid_post_marriage_index_proof_changed", "invalid_marriage_index_proof")
+              "invalid_post_marriage_index_proof_changed", "invalid_marriage_index_proof", description="invalid-PoST proof of bob (married): an altered marriage index proof is checked and rejected")
     signer, signer_config = signer_invalid_post_proof()
     assert signer.proof.marriage_proof is None and signer_config == config
     body = signer.proof.invalid_post_proof

@@ -79,98 +79,99 @@ def solo_cases(scheme: Any, tag: str):
                    description="effective units = min(previous 4, declared 6); stored units stay 6")
     smaller = world.solo("alice", 2, alice0_id, num_units=2, leaf_count=2599)
     yield accepted(world, smaller, f"solo_units_shrink_{tag}", base=10, ticks=25, units=2, weight=50,
-                   posts=[post_json("alice", alice0_id, 2)])
+                   posts=[post_json("alice", alice0_id, 2)],
+                   description="declared 2 units, fewer than the previous 4: 2 effective units, 25 ticks")
     if tag != "a":
         return
     # S1
     flipped = bytes([solo.signature[0] ^ 1]) + solo.signature[1:]
-    yield rejected(world, attrs.evolve(solo, signature=flipped), "s1_invalid_signature", "invalid_signature")
-    yield rejected(world, attrs.evolve(solo, smesher_id=node_id("bob")), "s1_wrong_signer", "invalid_signature")
+    yield rejected(world, attrs.evolve(solo, signature=flipped), "s1_invalid_signature", "invalid_signature", description="S1: one bit of the signature flipped")
+    yield rejected(world, attrs.evolve(solo, smesher_id=node_id("bob")), "s1_wrong_signer", "invalid_signature", description="S1: the smesher ID names bob while alice signed")
     # S2
     yield rejected(world, world.solo("alice", 2, alice0_id, positioning=EMPTY), "s2_empty_positioning_atx",
-                   "empty_positioning_atx")
+                   "empty_positioning_atx", description="S2: the positioning ATX is 32 zero bytes")
     # S3
     only_bob = [world.certificate("bob", "alice", alice0_id)]
     yield rejected(world, world.solo("alice", 2, alice0_id, marriages=only_bob), "s3_no_self_marriage",
-                   "no_self_marriage")
+                   "no_self_marriage", description="S3: marriage certificates without the signer's own certificate")
     # S4: current epoch 30
-    yield rejected(world, world.solo("alice", 32, alice0_id), "s4_publish_epoch_too_far", "publish_epoch_too_far")
+    yield rejected(world, world.solo("alice", 32, alice0_id), "s4_publish_epoch_too_far", "publish_epoch_too_far", description="S4: publish epoch 32 with current epoch 30")
     yield accepted(world, world.solo("alice", 31, alice0_id), "s4_publish_epoch_next", base=10, ticks=10,
-                   units=4, weight=40, posts=[post_json("alice", alice0_id, 4)])
+                   units=4, weight=40, posts=[post_json("alice", alice0_id, 4)], description="S4: publish epoch 31 = current epoch + 1 is accepted")
     # S5
-    yield rejected(world, resign(world, solo, "alice", niposts=[]), "s5_solo_no_nipost", "solo_nipost_count")
+    yield rejected(world, resign(world, solo, "alice", niposts=[]), "s5_solo_no_nipost", "solo_nipost_count", description="S5: a solo ATX without a NiPost")
     yield rejected(world, resign(world, solo, "alice", niposts=[solo.niposts[0]] * 2), "s5_solo_two_niposts",
-                   "solo_nipost_count")
+                   "solo_nipost_count", description="S5: a solo ATX with two NiPosts")
     two_posts = [attrs.evolve(solo.niposts[0], posts=[solo.niposts[0].posts[0]] * 2)]
-    yield rejected(world, resign(world, solo, "alice", niposts=two_posts), "s5_solo_two_posts", "solo_post_count")
+    yield rejected(world, resign(world, solo, "alice", niposts=two_posts), "s5_solo_two_posts", "solo_post_count", description="S5: a solo NiPost with two sub-posts")
     yield rejected(world, resign(world, solo, "alice", niposts=set_sub_post(solo, prev_atx_index=1)),
-                   "s5_solo_prev_atx_index", "solo_prev_atx_index")
+                   "s5_solo_prev_atx_index", "solo_prev_atx_index", description="S5: a solo sub-post naming previous ATX 1 instead of 0")
     # S6
     yield rejected(world, resign(world, alice0, "alice", marriage_atx=alice0_id), "s6_initial_with_marriage_atx",
-                   "initial_with_marriage_atx")
+                   "initial_with_marriage_atx", description="S6: an initial ATX naming a marriage ATX")
     no_commitment = attrs.evolve(alice0.initial, commitment_atx=EMPTY)
     yield rejected(world, resign(world, alice0, "alice", initial=no_commitment), "s6_initial_missing_commitment",
-                   "initial_missing_commitment")
+                   "initial_missing_commitment", description="S6: an initial ATX whose commitment ATX is 32 zero bytes")
     yield rejected(world, resign(world, alice0, "alice", previous_atxs=[alice0_id]), "s6_initial_with_previous",
-                   "initial_with_previous")
+                   "initial_with_previous", description="S6: an initial ATX naming a previous ATX")
     yield rejected(world, world.initial("bob", 2, num_units=4, vrf_nonce=3), "s6_initial_invalid_vrf_nonce",
                    "invalid_vrf_nonce", "the stub accepts a nonce iff nonce >= units (3 < 4)")
     bad_initial = attrs.evolve(alice0.initial, post=bad_post())
     yield rejected(world, resign(world, alice0, "alice", initial=bad_initial), "s6_invalid_initial_post",
-                   "invalid_initial_post")
+                   "invalid_initial_post", description="S6: the initial PoST fails the stub verifier (an 0xff index byte)")
     # S7
     yield rejected(world, resign(world, solo, "alice", previous_atxs=[EMPTY]), "s7_empty_previous_atx",
-                   "empty_previous_atx")
+                   "empty_previous_atx", description="S7: a previous ATX of 32 zero bytes")
     yield rejected(world, resign(world, solo, "alice", previous_atxs=[GOLDEN]), "s7_golden_previous_atx",
-                   "golden_previous_atx")
+                   "golden_previous_atx", description="S7: the golden ATX named as previous ATX")
     # S8 (solo)
     yield rejected(world, resign(world, solo, "alice", previous_atxs=[alice0_id, alice0_id]),
-                   "s8_solo_previous_count", "solo_previous_count")
+                   "s8_solo_previous_count", "solo_previous_count", description="S8: a solo ATX naming two previous ATXs")
     # C1
     yield rejected(world, world.solo("alice", 2, alice0_id, positioning=bytes([9]) * 32), "c1_positioning_atx_missing",
-                   "positioning_atx_missing")
+                   "positioning_atx_missing", description="C1: a positioning ATX the store does not hold")
     bob0 = world.initial("bob", 2, num_units=4)
     world.submit(bob0)
     yield rejected(world, world.solo("alice", 2, alice0_id, positioning=world.atx_id(bob0)),
-                   "c1_positioning_atx_too_new", "positioning_atx_too_new")
+                   "c1_positioning_atx_too_new", "positioning_atx_too_new", description="C1: a positioning ATX published in the same epoch (bob's epoch-2 ATX)")
     # C3
     yield rejected(world, world.initial("carol", 3, commitment=bytes([7]) * 32), "c3_commitment_atx_missing",
-                   "commitment_atx_missing")
+                   "commitment_atx_missing", description="C3: an initial ATX whose commitment ATX is unknown")
     yield rejected(world, world.initial("carol", 2, commitment=world.atx_id(bob0)), "c3_commitment_atx_too_new",
-                   "commitment_atx_too_new")
+                   "commitment_atx_too_new", description="C3: a commitment ATX from the ATX's own publish epoch")
     yield accepted(world, world.initial("carol", 3, commitment=world.atx_id(bob0), num_units=1), "c3_commitment_atx",
-                   base=0, ticks=10, units=1, weight=10, posts=[post_json("carol", EMPTY, 1)])
+                   base=0, ticks=10, units=1, weight=10, posts=[post_json("carol", EMPTY, 1)], description="C3: an initial ATX committing to bob's older ATX is accepted")
     # C4
     yield rejected(world, world.solo("alice", 2, bytes([8]) * 32, positioning=alice0_id), "c4_previous_atx_missing",
-                   "previous_atx_missing")
+                   "previous_atx_missing", description="C4: a previous ATX the store does not hold")
     yield rejected(world, world.solo("alice", 2, world.atx_id(bob0), positioning=alice0_id),
-                   "c4_previous_atx_too_new", "previous_atx_too_new")
+                   "c4_previous_atx_too_new", "previous_atx_too_new", description="C4: a previous ATX from the same publish epoch")
     # C6: bob's initial ATX has no post of alice
     yield rejected(world, world.solo("alice", 3, world.atx_id(bob0), positioning=alice0_id),
-                   "c6_identity_not_in_previous", "identity_not_in_previous")
+                   "c6_identity_not_in_previous", "identity_not_in_previous", description="C6: alice names bob's initial ATX as her previous ATX")
     # C7
     unknown_poet = [attrs.evolve(solo.niposts[0], challenge=bytes([3]) * 32)]
     yield rejected(world, resign(world, solo, "alice", niposts=unknown_poet), "c7_poet_proof_missing",
-                   "poet_proof_missing")
+                   "poet_proof_missing", description="C7: a challenge for which no PoET proof is known")
     nodes = list(solo.niposts[0].membership.nodes)
     nodes[0] = bytes(32)
     tampered = [attrs.evolve(solo.niposts[0], membership=atx.MerkleProofV2(nodes))]
     yield rejected(world, resign(world, solo, "alice", niposts=tampered), "c7_invalid_membership",
-                   "invalid_membership")
+                   "invalid_membership", description="C7: a membership proof with its first node zeroed")
     yield rejected(world, resign(world, solo, "alice", niposts=set_sub_post(solo, membership_leaf_index=1)),
-                   "c7_wrong_leaf_index", "invalid_membership")
+                   "c7_wrong_leaf_index", "invalid_membership", description="C7: a membership proof for leaf 1 instead of 0")
     yield rejected(world, resign(world, solo, "alice", positioning_atx=GOLDEN), "c7_challenge_names_positioning",
                    "invalid_membership", "the registered challenge named another positioning ATX")
     # C9, C11
-    yield rejected(world, world.solo("alice", 2, alice0_id, post=bad_post()), "c9_invalid_post", "invalid_post")
+    yield rejected(world, world.solo("alice", 2, alice0_id, post=bad_post()), "c9_invalid_post", "invalid_post", description="C9: the sub-post's PoST fails the stub verifier (an 0xff index byte)")
     yield rejected(world, world.solo("alice", 2, alice0_id, num_units=6, vrf_nonce=5), "c11_invalid_vrf_nonce",
                    "invalid_vrf_nonce", "the nonce is checked against the declared units (6), not the effective 4")
     yield accepted(world, world.solo("alice", 2, alice0_id, num_units=6, vrf_nonce=6), "c11_vrf_nonce_declared_units",
-                   base=10, ticks=10, units=4, weight=40, posts=[post_json("alice", alice0_id, 6)])
+                   base=10, ticks=10, units=4, weight=40, posts=[post_json("alice", alice0_id, 6)], description="C11: nonce 6 passes against the declared 6 units (effective units are 4)")
     # A known ID is not validated again: the stored ATX is returned.
     world.submit(solo)
     yield accepted(world, solo, "known_atx_returns_stored", base=10, ticks=10, units=4, weight=40,
-                   posts=[post_json("alice", alice0_id, 6)])
+                   posts=[post_json("alice", alice0_id, 6)], description="an ATX whose ID is already stored is not validated again: the stored ATX is returned")
 
 
 def marriage_cases(scheme: Any, tag: str):
@@ -187,20 +188,20 @@ def marriage_cases(scheme: Any, tag: str):
     initial_wedding = world.initial("carol", 2, num_units=2, marriages=[world.certificate("carol", "carol", EMPTY),
                                                                         world.certificate("bob", "carol", bob0_id)])
     yield accepted(world, initial_wedding, f"marriage_in_initial_atx_{tag}", base=0, ticks=10, units=2, weight=20,
-                   posts=[post_json("carol", EMPTY, 2)])
+                   posts=[post_json("carol", EMPTY, 2)], description="carol marries bob in her initial ATX")
     if tag != "a":
         return
     yield rejected(world, world.solo("alice", 2, alice0_id, marriages=[certs[0], world.certificate("bob", "alice",
                                                                                                     bytes([5]) * 32)]),
-                   "c2_reference_atx_missing", "reference_atx_missing")
+                   "c2_reference_atx_missing", "reference_atx_missing", description="C2: bob's certificate names a reference ATX the store does not hold")
     yield rejected(world, world.solo("alice", 2, alice0_id, marriages=[certs[0], world.certificate("bob", "carol",
                                                                                                     bob0_id)]),
                    "c2_invalid_certificate", "invalid_certificate", "bob signed a marriage to carol, not alice")
     yield rejected(world, world.solo("alice", 2, alice0_id, marriages=[certs[0], certs[1], certs[1]]),
-                   "c2_duplicate_certificate", "duplicate_certificate")
+                   "c2_duplicate_certificate", "duplicate_certificate", description="C2: bob's certificate listed twice")
     yield rejected(world, world.solo("alice", 2, alice0_id, marriages=[certs[0], world.certificate("alice", "alice",
                                                                                                     alice0_id)]),
-                   "c2_self_certificate_twice", "duplicate_certificate")
+                   "c2_self_certificate_twice", "duplicate_certificate", description="C2: alice certifies herself a second time, with a reference ATX")
 
 
 def merged_cases(scheme: Any, tag: str):
@@ -219,7 +220,7 @@ def merged_cases(scheme: Any, tag: str):
                    description="weight = sum of units x ticks per NiPost; tick count = the smallest")
     by_bob = world.merged("bob", 4, m, [Member("bob", 1, bob1, 3)], positioning=bob1)
     yield accepted(world, by_bob, f"merged_by_second_member_{tag}", base=20, ticks=10, units=3, weight=30,
-                   posts=[post_json("bob", bob1, 3)])
+                   posts=[post_json("bob", bob1, 3)], description="bob, the second member, publishes a merged ATX of his own sub-post")
     if tag != "a":
         return
     # Quirks
@@ -238,9 +239,9 @@ def merged_cases(scheme: Any, tag: str):
                    description="an unused entry of PreviousATXs is not rejected")
     # S8
     yield rejected(world, resign(world, merged, "alice", marriages=[world.certificate("alice", "alice", EMPTY)]),
-                   "s8_merged_with_marriages", "merged_with_marriages")
+                   "s8_merged_with_marriages", "merged_with_marriages", description="S8: a merged ATX that also carries marriage certificates")
     yield rejected(world, world.merged("alice", 4, m, [Member("alice", 0, m, 4), Member("bob", 0, bob1, 3)],
-                                       positioning=m), "s8_duplicate_marriage_index", "duplicate_marriage_index")
+                                       positioning=m), "s8_duplicate_marriage_index", "duplicate_marriage_index", description="S8: two sub-posts naming marriage index 0")
     # C5
     yield rejected(world, world.merged("alice", 3, m, both, positioning=m), "c5_marriage_atx_too_new",
                    "marriage_atx_too_new", "the marriage ATX (epoch 2) must be at least 2 epochs older")
@@ -248,32 +249,32 @@ def merged_cases(scheme: Any, tag: str):
     world.submit(carol0)
     carol_id = world.atx_id(carol0)
     yield rejected(world, world.merged("carol", 4, m, [Member("carol", 0, carol_id, 2)], positioning=m),
-                   "c5_not_married", "not_married")
+                   "c5_not_married", "not_married", description="C5: carol merges under alice and bob's marriage ATX without being in it")
     yield rejected(world, world.merged("alice", 4, ids["alice_initial"], both, positioning=m),
-                   "c5_marriage_atx_mismatch", "marriage_atx_mismatch")
+                   "c5_marriage_atx_mismatch", "marriage_atx_mismatch", description="C5: the marriage ATX named is not the one alice married in")
     yield rejected(world, world.merged("alice", 4, m, [Member("alice", 0, m, 4), Member("bob", 2, bob1, 3)],
-                                       positioning=m), "c5_marriage_index_out_of_range", "marriage_index_out_of_range")
+                                       positioning=m), "c5_marriage_index_out_of_range", "marriage_index_out_of_range", description="C5: marriage index 2 in a set of two")
     # C6
     swapped = world.merged("alice", 4, m, [Member("alice", 0, m, 4), Member("bob", 1, m, 3)], positioning=m)
     yield rejected(world, swapped, "c6_merged_identity_not_in_previous", "identity_not_in_previous",
                    "bob's sub-post names alice's marriage ATX, to which bob contributed nothing")
     yield rejected(world, resign(world, merged, "alice", niposts=set_sub_post(merged, post=1, prev_atx_index=7)),
-                   "c6_prev_atx_index_out_of_range", "prev_atx_index_out_of_range")
+                   "c6_prev_atx_index_out_of_range", "prev_atx_index_out_of_range", description="C6: bob's sub-post names previous ATX 7 of 2")
     # C7: a NiPost without sub-posts has no leaf to prove
     empty_nipost = list(merged.niposts) + [attrs.evolve(merged.niposts[0], posts=[])]
     yield rejected(world, resign(world, merged, "alice", niposts=empty_nipost), "c7_nipost_without_posts",
-                   "membership_malformed")
+                   "membership_malformed", description="C7: a NiPost without sub-posts has no leaf to prove (membership_malformed)")
     # C9
     yield rejected(world, world.merged("alice", 4, m, [Member("alice", 0, m, 4), Member("bob", 1, bob1, 3,
                                                                                          post=bad_post())],
-                                       positioning=m), "c9_invalid_post_of_member", "invalid_post")
+                                       positioning=m), "c9_invalid_post_of_member", "invalid_post", description="C9: bob's sub-post fails the stub verifier")
     # C10
     yield rejected(world, world.merged("alice", 4, m, [Member("bob", 1, bob1, 3)], positioning=m),
-                   "c10_signer_not_included", "signer_not_included")
-    yield rejected(world, resign(world, merged, "alice", niposts=[]), "c10_no_nipost", "signer_not_included")
+                   "c10_signer_not_included", "signer_not_included", description="C10: alice signs a merged ATX holding only bob's sub-post")
+    yield rejected(world, resign(world, merged, "alice", niposts=[]), "c10_no_nipost", "signer_not_included", description="C10: a merged ATX without NiPosts does not include its signer")
     # C11: merged VRF nonce against the declared total 4 + 5 = 9
     yield rejected(world, world.merged("alice", 4, m, both, positioning=m, vrf_nonce=8), "c11_merged_vrf_nonce",
-                   "invalid_vrf_nonce")
+                   "invalid_vrf_nonce", description="C11: nonce 8 fails against the declared total 4 + 5 = 9 units (stub rule nonce >= units)")
 
 
 def overflow_cases():
@@ -328,7 +329,7 @@ def coexistence_cases():
                                                                                  prev_atx_id=GOLDEN, sequence=1),
                                               node_id=None), smesher_id=node_id("erin"))
     lone_id = world.submit_v1(lone, base_tick_height=0, tick_count=12)
-    yield rejected(world, world.solo("erin", 2, lone_id, num_units=5), "c9_commitment_unknown", "commitment_unknown")
+    yield rejected(world, world.solo("erin", 2, lone_id, num_units=5), "c9_commitment_unknown", "commitment_unknown", description="C9: erin's only previous ATX is a non-initial v1 ATX, so no commitment ATX is known")
 
 
 @vector_source("atx", "validate", "v2")

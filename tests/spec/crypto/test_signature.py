@@ -212,7 +212,7 @@ def test_verify():
     yield case("flipped_s", {"signature": signature[:40] + bytes([signature[40] ^ 4]) + signature[41:]},
                False, "S changed")
     yield Case("unknown_domain", inputs={**base, "domain": 6}, error="InvalidValue", reason="unknown_domain",
-               spec_ref="crypto.md#Domain", description="6 is not a go-spacemesh signing domain")
+               spec_ref="crypto.md#domain", description="6 is not a go-spacemesh signing domain")
     yield Case("signature_too_short", inputs={**base, "signature": signature[:63]}, error="InvalidValue",
                reason="bad_length", spec_ref="crypto.md#verify_signature", description="a 63-byte signature")
 

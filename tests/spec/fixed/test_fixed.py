@@ -31,13 +31,16 @@ def test_div_uint64_vectors():
     }
     for (p, q), expected in confirmed.items():
         yield Case(f"confirmed_{p}_{q}", inputs={"p": p, "q": q}, expected={"raw": raw(expected)},
-                   spec_ref="fixed.md#div_uint64")
+                   spec_ref="fixed.md#div_uint64",
+                   description=f"DivUint64({p}, {q}) = {expected:#x} (confirmed by running fixed v0.1.2)"
+                   + (": exactly 1/2 but one unit low, div128's strict correction" if (p, q) == (800, 1600) else ""))
     # Committee over total weight as the Hare oracle computes it; the bits are the spec's (the
     # library is not floor division, see fixed.md), checked to lie within one unit of p / q.
     for p, q in [(50, 2**20), (50, 51200), (400, 123456789), (800, 2**40 + 7), (5, 3), (2**63, 3)]:
         yield Case(f"spec_{p}_{q}", inputs={"p": p, "q": q}, check=within_one_unit(Fraction(p, q)),
-                   spec_ref="fixed.md#div_uint64")
-    yield Case("divide_by_zero", inputs={"p": 1, "q": 0}, error="ArithmeticPanic", reason="division_by_zero")
+                   spec_ref="fixed.md#div_uint64",
+                   description=f"DivUint64({p}, {q}): the spec's bits, checked to lie within one unit of {p}/{q}")
+    yield Case("divide_by_zero", inputs={"p": 1, "q": 0}, error="ArithmeticPanic", reason="division_by_zero", description="DivUint64(1, 0) panics in Go: ArithmeticPanic division_by_zero", spec_ref="fixed.md#div_uint64")
 
 
 @vector_source("fixed", "arith", "binop")
@@ -45,40 +48,41 @@ def test_binop_vectors():
     half, third = fixed.div64(1, 2).raw, fixed.div64(1, 3).raw
     # Known answer from spacemeshos/fixed div_ts_test.go: 2/3 = +0'aaaaaaaaaaaaaa/56, 10/7 = +1'6db6db6db6db6d/56.
     yield Case("div_2_3", inputs={"op": "div", "x": raw(2 * ONE), "y": raw(3 * ONE)},
-               expected={"raw": raw(0xAAAAAAAAAAAAAA)})
+               expected={"raw": raw(0xAAAAAAAAAAAAAA)}, description="2 / 3 = 0.aaaaaaaaaaaaaa (fixed div_ts_test.go known answer)", spec_ref="fixed.md#div")
     yield Case("div_10_7", inputs={"op": "div", "x": raw(10 * ONE), "y": raw(7 * ONE)},
-               expected={"raw": raw(ONE + 0x6DB6DB6DB6DB6D)})
+               expected={"raw": raw(ONE + 0x6DB6DB6DB6DB6D)}, description="10 / 7 = 1.6db6db6db6db6d (fixed div_ts_test.go known answer)", spec_ref="fixed.md#div")
     # mul truncates: (1/3) * 3 is one unit short of 1.
     yield Case("mul_third_by_3", inputs={"op": "mul", "x": raw(third), "y": raw(3 * ONE)},
-               expected={"raw": raw(ONE - 1)})
+               expected={"raw": raw(ONE - 1)}, description="mul truncates: (1/3) x 3 is one unit below 1", spec_ref="fixed.md#mul")
     # x + (-x) is +0; -0 + -0 stays -0 (sign of the first operand).
-    yield Case("add_opposites", inputs={"op": "add", "x": raw(half), "y": raw(2**127 | half)}, expected={"raw": raw(0)})
+    yield Case("add_opposites", inputs={"op": "add", "x": raw(half), "y": raw(2**127 | half)}, expected={"raw": raw(0)}, description="x + (-x) is +0", spec_ref="fixed.md#add-sub-unsigned_sub")
     yield Case("add_negative_zeros", inputs={"op": "add", "x": raw(2**127), "y": raw(2**127)},
-               expected={"raw": raw(2**127)})
+               expected={"raw": raw(2**127)}, description="-0 + -0 keeps the sign of the first operand: -0", spec_ref="fixed.md#add-sub-unsigned_sub")
     yield Case("sub_below_zero", inputs={"op": "sub", "x": raw(third), "y": raw(half)},
-               expected={"raw": raw(2**127 | (half - third))})
+               expected={"raw": raw(2**127 | (half - third))}, description="1/3 - 1/2 is negative: sign bit set, magnitude 1/2 - 1/3", spec_ref="fixed.md#add-sub-unsigned_sub")
     yield Case("add_overflow", inputs={"op": "add", "x": raw(2**126), "y": raw(2**126)},
-               error="ArithmeticPanic", reason="overflow")
+               error="ArithmeticPanic", reason="overflow", description="2^70 + 2^70 overflows the 127-bit magnitude: Go panic (ArithmeticPanic overflow)", spec_ref="fixed.md#add-sub-unsigned_sub")
     yield Case("mul_overflow", inputs={"op": "mul", "x": raw(2**100), "y": raw(2**100)},
-               error="ArithmeticPanic", reason="overflow")
+               error="ArithmeticPanic", reason="overflow", description="2^44 x 2^44 overflows: Go panic (ArithmeticPanic overflow)", spec_ref="fixed.md#mul")
     yield Case("div_by_zero", inputs={"op": "div", "x": raw(ONE), "y": raw(0)},
-               error="ArithmeticPanic", reason="division_by_zero")
+               error="ArithmeticPanic", reason="division_by_zero", description="1 / 0: Go panic (ArithmeticPanic division_by_zero)", spec_ref="fixed.md#div")
 
 
 @vector_source("fixed", "arith", "bin_cdf")
 def test_bin_cdf_vectors():
     p_two_thirds = raw(0xAAAAAAAAAAAAAA)
-    yield Case("x_negative", inputs={"n": 5, "p": p_two_thirds, "x": -1}, expected={"raw": raw(0)})
-    yield Case("x_at_n", inputs={"n": 5, "p": p_two_thirds, "x": 5}, expected={"raw": raw(ONE)})
+    yield Case("x_negative", inputs={"n": 5, "p": p_two_thirds, "x": -1}, expected={"raw": raw(0)}, description="BinCDF with x < 0 is 0", spec_ref="fixed.md#bin_cdf")
+    yield Case("x_at_n", inputs={"n": 5, "p": p_two_thirds, "x": 5}, expected={"raw": raw(ONE)}, description="BinCDF with x >= n is exactly 1", spec_ref="fixed.md#bin_cdf")
     # CONFIRMED.md (Go run): with p one unit below 1/2 the CDF of Binomial(800, p) is exactly 0
     # for every x below 281.
     yield Case("n800_x280_p7fffffffffffff", inputs={"n": 800, "p": raw(0x7FFFFFFFFFFFFF), "x": 280},
-               expected={"raw": raw(0)}, spec_ref="fixed.md#bin_cdf")
+               expected={"raw": raw(0)}, spec_ref="fixed.md#bin_cdf", description="Binomial(800, p one unit below 1/2) has CDF exactly 0 below 281 (confirmed by running fixed v0.1.2)")
     # The other bits are the spec's; each is checked against the exact CDF (rational arithmetic).
     for n, p, x in [(1, 0xAAAAAAAAAAAAAA, 0), (10, 0x80000000000000, 3), (800, 0x7FFFFFFFFFFFFF, 281),
                     (1000, 0x0CCCCCCCCCCCCC, 50), (3400, 0xB851EB851EB851, 2500)]:
         yield Case(f"n{n}_x{x}_p{p:x}", inputs={"n": n, "p": raw(p), "x": x},
-                   check=close_to_exact_cdf(n, p, x), spec_ref="fixed.md#bin_cdf")
+                   check=close_to_exact_cdf(n, p, x), spec_ref="fixed.md#bin_cdf",
+                   description=f"BinCDF(n={n}, p={p:#x}/2^56, x={x}): the spec's bits, checked against the exact CDF")
 
 
 def within_one_unit(quotient: Fraction):

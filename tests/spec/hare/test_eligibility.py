@@ -62,44 +62,47 @@ def test_eligibility_count_vectors():
         yield Case(f"upstream_oracle_test_{index}",
                    inputs={"proof": bytes.fromhex(hex_proof) + bytes(16), "weight": 1, "total_weight": 15,
                            "committee": 10, "count": count},
-                   expected={"count": count, "valid": True}, spec_ref="hare.md#eligibility_count")
+                   expected={"count": count, "valid": True}, spec_ref="hare.md#eligibility_count",
+                   description=f"go-spacemesh oracle_test.go proof {index}: weight 1 of 15, committee 10, count {count}")
     # CONFIRMED.md (Go run): vrfFrac 0, weight 800 of 1600, committee 800 -> 281 (CDF underflows to 0).
     yield Case("confirmed_zero_fraction_281", inputs={"proof": bytes(80), "weight": 800, "total_weight": 1600,
-                                                      "committee": 800}, expected={"count": 281})
+                                                      "committee": 800}, expected={"count": 281}, description="VRF fraction 0, weight 800 of 1600, committee 800: count 281 (the CDF underflows to 0; confirmed by running go-spacemesh)", spec_ref="hare.md#eligibility_count")
     # CONFIRMED.md: weight above 2^30: CalcEligibility gives 0 without error ...
     yield Case("confirmed_weight_above_2_30", inputs={"proof": bytes(80), "weight": 2**30 + 1,
-                                                      "total_weight": 2**31, "committee": 50}, expected={"count": 0})
+                                                      "total_weight": 2**31, "committee": 50}, expected={"count": 0}, description="weight above 2^30: CalcEligibility gives 0 without an error (confirmed)", spec_ref="hare.md#eligibility_count")
     # ... while Validate errors.
     yield Case("validate_weight_above_2_30", inputs={"proof": bytes(80), "weight": 2**30 + 1, "total_weight": 2**31,
                                                      "committee": 50, "count": 1},
-               error="EligibilityError", reason="weight_above_maximum")
+               error="EligibilityError", reason="weight_above_maximum", description="weight above 2^30: validating a claimed count is an error (confirmed)", spec_ref="hare.md#validate_eligibility_count")
     yield Case("zero_committee", inputs={"proof": bytes(80), "weight": 1, "total_weight": 15, "committee": 0},
-               error="EligibilityError", reason="zero_committee")
+               error="EligibilityError", reason="zero_committee", description="committee 0: the oracle refuses", spec_ref="hare.md#eligibility_parameters")
     yield Case("zero_total_weight", inputs={"proof": bytes(80), "weight": 0, "total_weight": 0, "committee": 5},
-               error="EligibilityError", reason="zero_total_weight")
+               error="EligibilityError", reason="zero_total_weight", description="total weight 0: the oracle refuses", spec_ref="hare.md#eligibility_parameters")
     # committee > total weight: both n and the total are multiplied by the committee (n = 150,
     # p = 1/10); the counts below come from the exact CDF (exact_count).
     yield Case("committee_above_total", inputs={"proof": proof_with_fraction(2**55), "weight": 3, "total_weight": 10,
                                                 "committee": 50, "count": 15},
-               expected={"count": known_count(2**55, 3, 10, 50), "valid": True})
+               expected={"count": known_count(2**55, 3, 10, 50), "valid": True}, description="committee 50 above total weight 10: n and the total are scaled by the committee (n = 150, p = 1/10)", spec_ref="hare.md#eligibility_parameters")
     # mainnet-like sizes (DivUint64(50, 2^20) has the exact-division quirk, p one unit low).
     for index, fraction in enumerate([0, 2**54, 2**55]):
         yield Case(f"mainnet_shape_{index}", inputs={"proof": proof_with_fraction(fraction), "weight": 2**12,
                                                      "total_weight": 2**20, "committee": 50},
-                   expected={"count": known_count(fraction, 2**12, 2**20, 50)})
+                   expected={"count": known_count(fraction, 2**12, 2**20, 50)}, spec_ref="hare.md#eligibility_count",
+                   description=f"weight 2^12 of 2^20, committee 50, fraction {fraction:#x}/2^56 (count from the exact CDF)")
         yield Case(f"leaders_{index}", inputs={"proof": proof_with_fraction(fraction), "weight": 2**12,
                                                "total_weight": 2**20, "committee": 5},
-                   expected={"count": known_count(fraction, 2**12, 2**20, 5)})
+                   expected={"count": known_count(fraction, 2**12, 2**20, 5)}, spec_ref="hare.md#eligibility_count",
+                   description=f"weight 2^12 of 2^20, committee 5 (propose round), fraction {fraction:#x}/2^56")
     # A fraction of 1 - 2^-56 lies closer to the CDF values than fixed point resolves (about
     # 1e-17 away): the count is the spec's (the exact CDF gives the same today, 11 and 7).
     yield Case("mainnet_shape_3", inputs={"proof": proof_with_fraction(2**56 - 1), "weight": 2**12,
-                                          "total_weight": 2**20, "committee": 50}, check=spec_output)
+                                          "total_weight": 2**20, "committee": 50}, check=spec_output, description="fraction 1 - 2^-56 with mainnet sizes, committee 50: the spec's count (closer to a CDF value than fixed point resolves)", spec_ref="hare.md#eligibility_count")
     yield Case("leaders_3", inputs={"proof": proof_with_fraction(2**56 - 1), "weight": 2**12,
-                                    "total_weight": 2**20, "committee": 5}, check=spec_output)
+                                    "total_weight": 2**20, "committee": 5}, check=spec_output, description="fraction 1 - 2^-56 with mainnet sizes, committee 5: the spec's count", spec_ref="hare.md#eligibility_count")
     yield Case("high_byte_ignored", inputs={"proof": proof_with_fraction(2**55, tail=0xFF), "weight": 2**12,
                                             "total_weight": 2**20, "committee": 50},
                expected={"count": known_count(2**55, 2**12, 2**20, 50)},
-               description="byte 7 of the proof is not part of the fraction")
+               description="byte 7 of the proof is not part of the fraction", spec_ref="hare.md#vrf_fraction")
 
 
 def test_validate_agrees_with_count_at_boundaries():
@@ -145,7 +148,9 @@ def test_eligibility_vrf_vectors():
         yield Case(f"own_{index}", inputs={"secret": bytes([index + 1]) * 32, "beacon": beacon,
                                            "layer": layer, "iter": iteration, "round": round_kind,
                                            "weight": weight, "total_weight": total},
-                   check=own_eligibility(alpha, weight, total, committee))
+                   check=own_eligibility(alpha, weight, total, committee), spec_ref="hare.md#own_eligibility",
+                   description=f"own eligibility at layer 105720, iteration {iteration}, round {round_kind}, weight "
+                   f"{weight} of {total} (committee {committee}): VRF message by hand, count from the exact CDF")
 
 
 def test_vrf_message_known_answer():
@@ -195,8 +200,10 @@ def test_grade_vectors():
         ("preround_delay7_wraps_upstream", [1, 1], pre, 7, 0, 255), ("preround_delay8", [1, 2], pre, 8, 0, 254),
         ("commit_from_previous_iteration", [1, 2], [0, 6], 3, 3, 3),
     ]:
-        yield Case(name, inputs={"received": received, "since": since}, spec_ref="hare.md#grade_since",
-                   expected={"delay": delay, "grade": grade, "upstream_grade": upstream})
+        yield Case(name, inputs={"received": received, "since": since}, spec_ref="hare.md#grade_since-upstream_grade_since",
+                   expected={"delay": delay, "grade": grade, "upstream_grade": upstream},
+                   description=f"received at {received}, round of {since}: delay {delay}, grade {grade}"
+                   + (f", go-spacemesh's uint8 grade {upstream}" if upstream != grade else ""))
 
 
 def test_grade_wraparound_documented():
@@ -214,27 +221,27 @@ def test_grade_wraparound_documented():
 def test_reconstruct_vectors():
     a, b, c = (bytes([x]) * 20 for x in (1, 2, 3))
     local = [[c, b"cccc"], [a, b"aaaa"], [b, b"aaaa"]]
-    yield Case("all_match", inputs={"compacts": [b"cccc", b"aaaa"], "local": local}, expected={"proposals": [a, c]})
+    yield Case("all_match", inputs={"compacts": [b"cccc", b"aaaa"], "local": local}, expected={"proposals": [a, c]}, description="two compact IDs each match one local proposal; the result is sorted", spec_ref="hare4.md#reconstruct_proposals")
     yield Case("collision_takes_first_unused", inputs={"compacts": [b"aaaa", b"aaaa"], "local": local},
-               expected={"proposals": [a, b]})
+               expected={"proposals": [a, b]}, description="two proposals share a compact ID: each occurrence takes the first unused one", spec_ref="hare4.md#reconstruct_proposals")
     yield Case("unmatched", inputs={"compacts": [b"dddd"], "local": local},
-               error="InvalidHareMessage", reason="cannot_match_proposals")
+               error="InvalidHareMessage", reason="cannot_match_proposals", description="a compact ID no local proposal has", spec_ref="hare4.md#reconstruct_proposals")
     yield Case("too_many_of_one_compact", inputs={"compacts": [b"cccc", b"cccc"], "local": local},
-               error="InvalidHareMessage", reason="cannot_match_proposals")
+               error="InvalidHareMessage", reason="cannot_match_proposals", description="a compact ID listed twice but held by one local proposal", spec_ref="hare4.md#reconstruct_proposals")
     yield Case("no_local_proposals", inputs={"compacts": [], "local": []},
-               error="InvalidHareMessage", reason="no_layer_proposals")
+               error="InvalidHareMessage", reason="no_layer_proposals", description="no local proposals for the layer", spec_ref="hare4.md#reconstruct_proposals")
 
 
 @vector_source("hare4", "exchange", "frames")
 def test_exchange_vectors():
     # request: LEB128 length 32 and the ID; response: compact32 length 21, then compact 1 and the ID.
     yield Case("one_id", inputs={"msg_id": bytes(range(32)), "ids": [bytes([9]) * 20]},
-               expected={"request": b"\x20" + bytes(range(32)), "response": b"\x54\x04" + bytes([9]) * 20})
+               expected={"request": b"\x20" + bytes(range(32)), "response": b"\x54\x04" + bytes([9]) * 20}, description="request: LEB128 length 32 then the message ID; response: compact32 length 21, compact 1, the ID", spec_ref="hare4.md#request_frame")
     yield Case("empty", inputs={"msg_id": bytes(32), "ids": []},
-               expected={"request": b"\x20" + bytes(32), "response": b"\x04\x00"})
+               expected={"request": b"\x20" + bytes(32), "response": b"\x04\x00"}, description="an empty response: compact32 length 1 then compact 0", spec_ref="hare4.md#response_frame")
     # Decision (hare4.md response_frame): more than 2050 IDs cannot be served.
     yield Case("over_response_limit", inputs={"msg_id": bytes(32), "ids": [i.to_bytes(20, "big") for i in range(2051)]},
-               error="InvalidValue", reason="length_over_max")
+               error="InvalidValue", reason="length_over_max", description="2051 IDs exceed the response limit of 2050 (Decision)", spec_ref="hare4.md#response_frame")
 
 
 def test_parse_response_frame_limits():

@@ -93,5 +93,5 @@ def test_decision_trace_vectors():
         assert output["steps"][-1]["message"] == expected_propose
 
     yield Case("late_preround_grade_saturates", inputs=late_preround_trace(), check=proposes_a_only,
-               spec_ref="hare.md#grade_since",
+               spec_ref="hare.md#grade_since-upstream_grade_since",
                description="a preround stamped at hardlock(1) does not count (upstream: grade 255, counts)")

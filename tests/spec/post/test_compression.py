@@ -1,4 +1,4 @@
-"""Index packing and the K3 shuffle (spec/post.md#proof-encoding, #choosing-the-indices-to-check):
+"""Index packing and the K3 shuffle (spec/post.md#proof_encoding, #choosing-the-indices-to-check):
 vectors post/compression/{pack,unpack,required_bits} and post/shuffle/prefix.
 
 Known answers: post-rs src/compression.rs tests, src/prove.rs `Proof::new` test, research §6.5;
@@ -19,25 +19,25 @@ SHUFFLE_100 = [39, 13, 95, 77, 36, 41, 74, 17, 59, 87, 91, 63, 40, 20, 94, 78, 4
 @vector_source("post", "compression", "pack")
 def test_pack():
     yield Case("three_bits_truncates", inputs={"indices": [0, 0xFFF5, 0, 0xFF0F], "bits": 3},
-               expected={"packed": bytes([0b00101000, 0b00001110])}, spec_ref="post.md#compress-indices",
+               expected={"packed": bytes([0b00101000, 0b00001110])}, spec_ref="post.md#compress_indices",
                description="post-rs compression.rs: only the low bits are kept")
     yield Case("sixteen_bits", inputs={"indices": [0, 0xFFF5, 0, 0xFF0F], "bits": 16},
-               expected={"packed": bytes.fromhex("0000f5ff00000fff")}, spec_ref="post.md#compress-indices",
+               expected={"packed": bytes.fromhex("0000f5ff00000fff")}, spec_ref="post.md#compress_indices",
                description="post-rs compression.rs")
     yield Case("proof_new_nine_labels", inputs={"indices": list(range(9)), "bits": 4},
-               expected={"packed": bytes.fromhex("1032547608")}, spec_ref="post.md#compress-indices",
+               expected={"packed": bytes.fromhex("1032547608")}, spec_ref="post.md#compress_indices",
                description="post-rs Proof::new(7, [0..=8], 9 labels): 4 bits each, LSB first")
     yield Case("empty", inputs={"indices": [], "bits": 35}, expected={"packed": b""},
-               spec_ref="post.md#compress-indices", description="no indices")
+               spec_ref="post.md#compress_indices", description="no indices")
 
 
 @vector_source("post", "compression", "unpack")
 def test_unpack():
     yield Case("padding_gives_extra_chunk", inputs={"packed": bytes.fromhex("1032547608"), "bits": 4},
-               expected={"indices": list(range(9)) + [0]}, spec_ref="post.md#decompress-indices",
+               expected={"indices": list(range(9)) + [0]}, spec_ref="post.md#decompress_indices",
                description="the padding nibble reads as a tenth index; callers take K2")
     yield Case("three_bits", inputs={"packed": bytes([0b00101000, 0b00001110]), "bits": 3},
-               expected={"indices": [0, 5, 0, 7, 0]}, spec_ref="post.md#decompress-indices",
+               expected={"indices": [0, 5, 0, 7, 0]}, spec_ref="post.md#decompress_indices",
                description="16 bits hold five 3-bit chunks")
 
 
@@ -46,7 +46,7 @@ def test_required_bits():
     for value, bits in [(0, 0), (1, 1), (2**19, 20), (2**63 - 1, 63), (2**64 - 1, 64), (4 * 2**32, 35),
                         (16 * 2**32, 37), (100 * 2**32, 39)]:
         yield Case(f"value_{value}", inputs={"value": value}, expected={"bits": bits},
-                   spec_ref="post.md#required-bits", description="post-rs compression.rs / research §2.8")
+                   spec_ref="post.md#required_bits", description="post-rs compression.rs / research §2.8")
 
 
 def test_expected_indices_bytes():
@@ -59,13 +59,13 @@ def test_expected_indices_bytes():
 @vector_source("post", "shuffle", "prefix")
 def test_shuffle():
     yield Case("post_rs_test_vec", inputs={"seed": b"", "size": 100, "count": 100},
-               expected={"chosen": SHUFFLE_100}, spec_ref="post.md#shuffled-prefix",
+               expected={"chosen": SHUFFLE_100}, spec_ref="post.md#shuffled_prefix",
                description="post-rs random_values_gen.rs test_vec")
     yield Case("post_rs_test_vec_prefix", inputs={"seed": b"", "size": 100, "count": 5},
-               expected={"chosen": SHUFFLE_100[:5]}, spec_ref="post.md#shuffled-prefix",
+               expected={"chosen": SHUFFLE_100[:5]}, spec_ref="post.md#shuffled_prefix",
                description="a prefix of the same shuffle")
     yield Case("count_above_size", inputs={"seed": b"", "size": 3, "count": 10},
-               expected={"chosen": load("post").shuffled_prefix([0, 1, 2], b"", 3)}, spec_ref="post.md#shuffled-prefix",
+               expected={"chosen": load("post").shuffled_prefix([0, 1, 2], b"", 3)}, spec_ref="post.md#shuffled_prefix",
                description="at most size items")
 
 

@@ -1,4 +1,4 @@
-"""Data layout, metadata and initialization (spec/post.md#data-layout): vectors
+"""Data layout, metadata and initialization (spec/post.md#data_layout): vectors
 post/metadata/{parse,write}, post/init/data_dir.
 
 Known answers: post-rs src/metadata.rs tests (num_files 121), src/initialize.rs tests (67 files
@@ -37,19 +37,19 @@ FIELDS = {"node_id": NODE_ID, "commitment_atx_id": COMMITMENT_ATX_ID, "labels_pe
 
 @vector_source("post", "metadata", "write")
 def test_metadata_write():
-    yield Case("rust_pretty", inputs=FIELDS, expected={"json": RUST_JSON}, spec_ref="post.md#metadata-to-json",
+    yield Case("rust_pretty", inputs=FIELDS, expected={"json": RUST_JSON}, spec_ref="post.md#metadata_to_json",
                description="serde_json::to_writer_pretty of post-rs PostMetadata")
 
 
 @vector_source("post", "metadata", "parse")
 def test_metadata_parse():
     parsed = {**FIELDS, "nonce_value": None}
-    yield Case("rust_form", inputs={"json": RUST_JSON}, expected=parsed, spec_ref="post.md#metadata-from-json",
+    yield Case("rust_form", inputs={"json": RUST_JSON}, expected=parsed, spec_ref="post.md#metadata_from_json",
                description="nulls as Rust writes them")
     go_json = (f'{{"NodeId": "{NODE_B64}", "CommitmentAtxId": "{ZERO_B64}", "LabelsPerUnit": 128, "NumUnits": 2, '
                '"MaxFileSize": 1024, "Nonce": 208, "NonceValue": "010203"}')
     yield Case("go_form", inputs={"json": go_json}, expected={**parsed, "nonce_value": b"\x01\x02\x03"},
-               spec_ref="post.md#metadata-from-json", description="Go omits LastPosition and writes NonceValue as hex")
+               spec_ref="post.md#metadata_from_json", description="Go omits LastPosition and writes NonceValue as hex")
     bad = [
         ("not_json", "{", "not JSON"),
         ("not_object", "[]", "a JSON array"),
@@ -63,7 +63,7 @@ def test_metadata_parse():
     ]
     for name, text, description in bad:
         yield Case(name, inputs={"json": text}, error="InvalidPostData", reason="bad_metadata",
-                   spec_ref="post.md#metadata-from-json", description=description)
+                   spec_ref="post.md#metadata_from_json", description=description)
 
 
 def test_num_files_post_rs():

@@ -43,10 +43,10 @@ def test_k2pow_input_layout():
 def test_k2pow_hash():
     for pow, digest in enumerate(K2POW_HASHES):
         yield Case(f"pow_{pow}", inputs={"pow": pow, "nonce_group": 0, "challenge": CHALLENGE, "miner_id": NODE_ID},
-                   expected={"hash": "0x" + digest}, spec_ref="post.md#k2pow-hash",
+                   expected={"hash": "0x" + digest}, spec_ref="post.md#k2pow_hash",
                    description="RandomX(spacemesh-randomx-cache-key, u64_le(pow)[0:7] | group | challenge[0:8] | miner)")
     yield Case("only_low_seven_bytes", inputs={"pow": 2 + 2**56, "nonce_group": 0, "challenge": CHALLENGE, "miner_id": NODE_ID},
-               expected={"hash": "0x" + K2POW_HASHES[2]}, spec_ref="post.md#k2pow-input",
+               expected={"hash": "0x" + K2POW_HASHES[2]}, spec_ref="post.md#k2pow_input",
                description="the top byte of pow is not part of the input")
 
 
@@ -55,11 +55,11 @@ def test_k2pow_verify():
     base = {"nonce_group": 0, "challenge": CHALLENGE, "miner_id": NODE_ID}
     half = "0x7f" + "ff" * 31
     yield Case("below_threshold", inputs={**base, "pow": 2, "difficulty": half}, expected={"valid": True},
-               spec_ref="post.md#verify-k2pow", description="hash 4f5e.. < 7fff..")
+               spec_ref="post.md#verify_k2pow", description="hash 4f5e.. < 7fff..")
     yield Case("above_threshold", inputs={**base, "pow": 0, "difficulty": half}, expected={"valid": False},
-               spec_ref="post.md#verify-k2pow", description="hash e6be.. >= 7fff..")
+               spec_ref="post.md#verify_k2pow", description="hash e6be.. >= 7fff..")
     yield Case("zero_difficulty", inputs={**base, "pow": 2, "difficulty": "0x" + "00" * 32}, expected={"valid": False},
-               spec_ref="post.md#verify-k2pow", description="post-rs: difficulty 0 never verifies")
+               spec_ref="post.md#verify_k2pow", description="post-rs: difficulty 0 never verifies")
 
 
 def test_find_then_verify_post_rs():

@@ -22,13 +22,13 @@ COMMIT_77 = bytes.fromhex("788596c567c2b8f4d5fd10329c57077e432f42caee8283101e0f3
 @vector_source("post", "commitment", "blake3")
 def test_commitment():
     yield Case("zero_ids", inputs={"node_id": ZERO, "commitment_atx_id": ZERO},
-               expected={"commitment": COMMIT_ZERO}, spec_ref="post.md#compute-commitment",
+               expected={"commitment": COMMIT_ZERO}, spec_ref="post.md#compute_commitment",
                description="research §1.1 [verified]: commitment(0^32, 0^32)")
     yield Case("post_rs_test_identity", inputs={"node_id": bytes([77]) * 32, "commitment_atx_id": ZERO},
-               expected={"commitment": COMMIT_77}, spec_ref="post.md#compute-commitment",
+               expected={"commitment": COMMIT_77}, spec_ref="post.md#compute_commitment",
                description="identity of post-rs tests/generate_and_verify.rs")
     yield Case("short_node_id", inputs={"node_id": bytes(31), "commitment_atx_id": ZERO},
-               error="InvalidValue", reason="wrong_length", spec_ref="post.md#compute-commitment",
+               error="InvalidValue", reason="wrong_length", spec_ref="post.md#compute_commitment",
                description="node ids are 32 bytes")
 
 
@@ -54,15 +54,15 @@ def test_scrypt_labels():
         yield Case(f"{names[commitment]}_n{n}_index{index}",
                    inputs={"commitment": commitment, "index": index, "scrypt_n": n},
                    expected={"output": "0x" + output, "label": "0x" + output[:32]},
-                   spec_ref="post.md#compute-label", description="C scrypt-jane known answer (research §6.1)")
+                   spec_ref="post.md#compute_label", description="C scrypt-jane known answer (research §6.1)")
     yield Case("n_not_power_of_two", inputs={"commitment": ZERO, "index": 0, "scrypt_n": 6},
-               error="InvalidValue", reason="scrypt_n_not_power_of_two", spec_ref="post.md#scrypt-jane",
+               error="InvalidValue", reason="scrypt_n_not_power_of_two", spec_ref="post.md#scrypt_jane",
                description="post-rs ScryptParams::new asserts a power of two")
     yield Case("n_one", inputs={"commitment": ZERO, "index": 0, "scrypt_n": 1},
-               error="InvalidValue", reason="scrypt_n_not_power_of_two", spec_ref="post.md#scrypt-jane",
+               error="InvalidValue", reason="scrypt_n_not_power_of_two", spec_ref="post.md#scrypt_jane",
                description="N must be at least 2")
     yield Case("index_not_u64", inputs={"commitment": ZERO, "index": 2**64, "scrypt_n": 2},
-               error="InvalidValue", reason="out_of_range", spec_ref="post.md#label-password",
+               error="InvalidValue", reason="out_of_range", spec_ref="post.md#label_password",
                description="the index is a u64")
 
 

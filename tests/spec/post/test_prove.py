@@ -1,4 +1,4 @@
-"""A complete proof on the tiny data set (spec/post.md#generate-proof): vector post/proving/prove.
+"""A complete proof on the tiny data set (spec/post.md#generate_proof): vector post/proving/prove.
 
 The data set is the tiny identity's 256 labels (node id [77; 32], zero ATX, scrypt N = 16),
 whose label function is pinned by the scrypt-jane known answers; the proof is pinned as a
@@ -20,7 +20,7 @@ def test_prove_tiny():
     yield Case("tiny_two_units", inputs={"labels": Blob(tiny_labels()), "node_id": NODE_ID,
                                          "commitment_atx_id": COMMITMENT_ATX_ID, "num_units": TINY_UNITS,
                                          "challenge": CHALLENGE, "nonces": 16},
-               expected={"nonce": 0, "indices": "0x0010349800", "pow": 2}, spec_ref="post.md#generate-proof",
+               expected={"nonce": 0, "indices": "0x0010349800", "pow": 2}, spec_ref="post.md#generate_proof",
                description="spec prover: smallest k2pow, single-threaded scan order")
 
 

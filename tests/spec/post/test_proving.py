@@ -32,10 +32,10 @@ def test_proving_difficulty():
     ]:
         yield Case(name, inputs={"k1": k1, "num_labels": num_labels},
                    expected={"difficulty": value, "msb": value >> 56, "lsb": value & (2**56 - 1)},
-                   spec_ref="post.md#proving-difficulty", description="post-rs difficulty.rs / research §6.5")
+                   spec_ref="post.md#proving_difficulty", description="post-rs difficulty.rs / research §6.5")
     for name, k1, num_labels in [("no_labels", 1, 0), ("labels_equal_k1", 1, 1), ("labels_below_k1", 2, 1)]:
         yield Case(name, inputs={"k1": k1, "num_labels": num_labels}, error="InvalidValue",
-                   reason="invalid_num_labels", spec_ref="post.md#proving-difficulty",
+                   reason="invalid_num_labels", spec_ref="post.md#proving_difficulty",
                    description="post-rs difficulty.rs rejects these")
 
 
@@ -52,14 +52,14 @@ def test_pow_difficulty():
         ("mainnet_256", MAINNET_POW, 256, "00000dfb23b0979b4b" + "00" * 23),
     ]:
         yield Case(name, inputs={"pow_difficulty": base, "num_units": units}, expected={"scaled": "0x" + scaled},
-                   spec_ref="post.md#scale-pow-difficulty", description="post-rs difficulty.rs / research §6.5")
+                   spec_ref="post.md#scale_pow_difficulty", description="post-rs difficulty.rs / research §6.5")
 
 
 @vector_source("post", "proving", "cipher_keys")
 def test_cipher_keys():
     yield Case("proving_vector_nonce_3", inputs={"challenge": CHALLENGE, "nonce_group": 0, "pow": 0, "nonce": 3},
                expected={"group_key": "0xa6f11e79d0c30fa56e53454c8c6ab6d3", "nonce_key": "0xdbbd9ffd536b2bb9460d42767477454a"},
-               spec_ref="post.md#group-cipher-key-nonce-cipher-key", description="research §6.3 (post-rs proving_vector)")
+               spec_ref="post.md#group_cipher_key-nonce_cipher_key", description="research §6.3 (post-rs proving_vector)")
 
 
 @vector_source("post", "proving", "find_nonce")
@@ -70,18 +70,18 @@ def test_find_nonce():
                inputs={"labels": Blob(data), "challenge": CHALLENGE, "first_nonce": 0, "nonce_count": 16,
                        "pows": [0], "k1": 4, "k2": 32},
                expected={"nonce": 3, "indices": list(range(0, 96, 3))},
-               spec_ref="post.md#find-passing-nonce", description="post-rs proving_vector known answer")
+               spec_ref="post.md#find_passing_nonce", description="post-rs proving_vector known answer")
     yield Case("not_found_in_pass",
                inputs={"labels": Blob(data), "challenge": CHALLENGE, "first_nonce": 0, "nonce_count": 16,
                        "pows": [0], "k1": 4, "k2": 44},
                expected={"nonce": None, "indices": None},
-               spec_ref="post.md#find-passing-nonce",
+               spec_ref="post.md#find_passing_nonce",
                description="labels repeat every 3 indices: nonce 3 passes all 43 multiples of 3, no nonce passes 44")
     yield Case("bad_nonce_range",
                inputs={"labels": Blob(data), "challenge": CHALLENGE, "first_nonce": 8, "nonce_count": 16,
                        "pows": [0], "k1": 4, "k2": 32},
                error="InvalidValue", reason="bad_nonce_range",
-               spec_ref="post.md#find-passing-nonce", description="nonces start at a multiple of 16")
+               spec_ref="post.md#find_passing_nonce", description="nonces start at a multiple of 16")
 
 
 def test_sanity_order():

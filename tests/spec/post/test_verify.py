@@ -22,7 +22,7 @@ VALID = {"nonce": 0, "indices": "0x0010349800", "pow": 2}  # [0, 8, 13, 19], 9 b
 def case(name: str, proof: dict, description: str, reason: str | None = None, **extra) -> Case:
     inputs = {"proof": proof, "challenge": CHALLENGE, "node_id": NODE_ID, "commitment_atx_id": COMMITMENT_ATX_ID,
               "num_units": TINY_UNITS, "k3": 4, **extra}
-    ref = "post.md#verify-proof"
+    ref = "post.md#verify_proof"
     if reason is None:
         return Case(name, inputs=inputs, expected={"valid": True}, spec_ref=ref, description=description)
     return Case(name, inputs=inputs, error="InvalidProof", reason=reason, spec_ref=ref, description=description)

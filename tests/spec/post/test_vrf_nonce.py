@@ -1,4 +1,4 @@
-"""VRF nonce (spec/post.md#vrf-nonce): vectors post/vrf_nonce/{difficulty,scan,verify}.
+"""VRF nonce (spec/post.md#vrf_nonce): vectors post/vrf_nonce/{difficulty,scan,verify}.
 
 Known answers: research §6.6 (`(2^256 / num_labels) << 3`, go-post shared.PowDifficulty) and
 go-post internal/postrs/api_test.go `Test_ScryptPositions_Pow` / `_NoPow` (commitment e26b54…,
@@ -29,19 +29,19 @@ def test_vrf_difficulty():
         ("clamped_tiny", 8, "ff" * 32),
     ]:
         yield Case(name, inputs={"num_labels": num_labels}, expected={"difficulty": "0x" + hex_value},
-                   spec_ref="post.md#vrf-difficulty", description="research §6.6 / decision on clamping")
+                   spec_ref="post.md#vrf_difficulty", description="research §6.6 / decision on clamping")
     yield Case("no_labels", inputs={"num_labels": 0}, error="InvalidValue", reason="out_of_range",
-               spec_ref="post.md#vrf-difficulty", description="an empty data set has no threshold")
+               spec_ref="post.md#vrf_difficulty", description="an empty data set has no threshold")
 
 
 @vector_source("post", "vrf_nonce", "scan")
 def test_vrf_scan():
     base = {"commitment": GO_POST_COMMITMENT, "start": 165500, "count": 100, "scrypt_n": 32}
     yield Case("go_post_pow", inputs={**base, "difficulty": bytes([0, 0, 0x3F]) + b"\xff" * 29},
-               expected={"nonce": 165545, "value": GO_POST_WINNER}, spec_ref="post.md#scan-vrf-nonce",
+               expected={"nonce": 165545, "value": GO_POST_WINNER}, spec_ref="post.md#scan_vrf_nonce",
                description="go-post Test_ScryptPositions_Pow, range narrowed around the answer")
     yield Case("go_post_no_pow", inputs={**base, "difficulty": bytes([0, 0, 0]) + b"\xff" * 29},
-               expected={"nonce": None, "value": None}, spec_ref="post.md#scan-vrf-nonce",
+               expected={"nonce": None, "value": None}, spec_ref="post.md#scan_vrf_nonce",
                description="go-post Test_ScryptPositions_NoPow: nothing below 000000ff..")
 
 
@@ -68,6 +68,6 @@ def test_vrf_verify():
     # 0 and 1 have outputs above the tiny threshold ((2^256 / 256) << 3 = 2^251).
     ids = {"node_id": NODE_ID, "commitment_atx_id": COMMITMENT_ATX_ID, "num_units": TINY_UNITS}
     yield Case("initializer_nonce", inputs={**ids, "nonce": 208}, expected={"valid": True},
-               spec_ref="post.md#verify-vrf-nonce", description="the nonce the tiny initializer records")
+               spec_ref="post.md#verify_vrf_nonce", description="the nonce the tiny initializer records")
     yield Case("index_zero", inputs={**ids, "nonce": 0}, expected={"valid": False},
-               spec_ref="post.md#verify-vrf-nonce", description="output of label 0 is above the threshold")
+               spec_ref="post.md#verify_vrf_nonce", description="output of label 0 is above the threshold")

@@ -42,7 +42,7 @@ def bad_value(name: str, kind: Any, value: Any, reason: str, ref: str, note: str
 
 @vector_source("scale", "codec", "uint")
 def test_uint():
-    ref = "encode-uint-decode-uint"
+    ref = "encode_uint-decode_uint"
     yield from both("uint32_one", "uint32", 1, "01000000", ref, "fixed 4-byte little-endian")
     yield from both("uint64_max", "uint64", 2**64 - 1, "ffffffffffffffff", ref, "fixed 8-byte little-endian")
     # SC encoder_test.go:282-293 / decoder_test.go TestDecodeUint: fixed little-endian integers
@@ -57,7 +57,7 @@ def test_uint():
 
 @vector_source("scale", "codec", "bool")
 def test_bool():
-    ref = "decode-value"
+    ref = "decode_value"
     yield from both("true", "bool", True, "01", ref, "true is 01")
     yield from both("false", "bool", False, "00", ref, "false is 00")
     # CONFIRMED: a bool/option byte other than 01 reads as false / absent
@@ -184,7 +184,7 @@ def test_array():
 
 @vector_source("scale", "codec", "struct")
 def test_struct():
-    ref = "encode-value"
+    ref = "encode_value"
     payload = {"struct": [["nonce", "compact64"], ["gas_price", "compact64"]]}
     # GS golden SpendPayload.json: {Nonce: 1543, GasPrice: 111222333} -> 1d18f678841a
     yield from both("golden_spend_payload", payload, {"nonce": 1543, "gas_price": 111222333}, "1d18f678841a",
@@ -201,7 +201,7 @@ def test_struct():
     yield from both("nested_inline", nested, {"head": 1, "inner": {"nonce": 0, "gas_price": 64}, "tail": True},
                     "04" + "00" + "0101" + "01", ref, "a nested struct is inlined without a prefix")
     yield from both("empty_struct", {"struct": []}, {}, "", ref, "a struct without fields encodes as nothing")
-    yield bad("golden_spend_payload_trailing", payload, "1d18f678841a00", "trailing_bytes", "decode-decode-prefix",
+    yield bad("golden_spend_payload_trailing", payload, "1d18f678841a00", "trailing_bytes", "decode-decode_prefix",
               "codec.Decode requires every byte to be consumed")
     yield bad("truncated", payload, "1d18f67884", "short_input", ref, "the second field is cut")
     yield bad("bad_second_field", payload, "1d180100", "non_canonical_compact", ref,
@@ -226,7 +226,7 @@ def nested_value(levels: int) -> dict[str, Any]:
 
 @vector_source("scale", "codec", "nesting")
 def test_nesting():
-    ref = "enter-nested"
+    ref = "enter_nested"
     six, seven = nested_options(6), nested_options(7)
     yield from both("six_options", six, nested_value(6), "01" * 6 + "04", ref,
                     "six nested options of structs are within go-spacemesh's limit of 6")

@@ -1,0 +1,49 @@
+"""Ballots the tortoise refuses (tortoise/events/trace): an honest simulated trace, then ballots
+made from its last ones with one thing wrong each (tortoise.md#decode_ballot). A refused ballot
+changes nothing and is recorded as {"op": "ballot", "id", "error": reason}; the reason is known
+by construction of each mutation (decode_ballot checks, in order: evicted layer, a known ID with
+another opinion, the base, the epoch data or reference ballot, then the decoded votes).
+"""
+
+from __future__ import annotations
+
+import attrs
+import smspec.spec.tiny.tortoise as T
+from smspec.conformance.cases import Case, vector_source
+from smspec.tools.tortoise_sim import Scenario, Simulation
+
+
+def new_id(n: int) -> str:
+    return "0x" + bytes([0xEE, n]).hex() + "00" * 18
+
+
+@vector_source("tortoise", "events", "trace", presets=("tiny",))
+def test_refused_ballots():
+    node = Simulation(T, Scenario(layers=12, smeshers=4, seed=1)).run().nodes[0]
+    ballots = [e for e in node.events if e["op"] == "ballot"]
+    last = ballots[-1]  # layer 19, refers to a reference ballot
+    reference = next(b for b in reversed(ballots) if b.get("epoch_data") and b["smesher"] == last["smesher"])
+    same_layer = next(b for b in ballots if b["layer"] == last["layer"] and b["id"] != last["id"])
+    without = {k: v for k, v in last.items() if k not in ("ref", "epoch_data")}
+    mutations = [
+        ("opinion_mismatch", {**last, "opinion": "0x" + "11" * 32}, "a known ballot ID signing another opinion"),
+        ("base_not_before_ballot", {**last, "id": new_id(1), "base": same_layer["id"]}, "a base ballot of the same layer"),
+        ("atx_unknown", {**without, "id": new_id(2), "epoch_data": {**reference["epoch_data"]}, "atx": "0x" + "22" * 32},
+         "epoch data with an ATX the tortoise does not know"),
+        ("zero_eligibilities", {**without, "id": new_id(3), "atx": reference["atx"],
+                                "epoch_data": {**reference["epoch_data"], "eligibilities": 0}},
+         "epoch data declaring zero eligibilities (a Decision: go-spacemesh would panic)"),
+        ("ref_ballot_unknown", {**without, "id": new_id(4), "ref": new_id(99)}, "a reference ballot never seen"),
+        ("no_epoch_data", {**without, "id": new_id(6)}, "neither epoch data nor a reference ballot"),
+        ("opinion_mismatch", {**last, "id": new_id(7), "opinion": "0x" + "33" * 32},
+         "a new ballot whose votes do not hash to its signed opinion"),
+    ]
+    events = list(node.events)
+    outputs = list(node.outputs)
+    for reason, event, _ in mutations:
+        events.append(event)
+        outputs.append({"op": "ballot", "id": event["id"], "error": reason})
+    config = {f.name: getattr(T.TortoiseConfig(), f.name) for f in attrs.fields(T.TortoiseConfig)}
+    yield Case("refused_ballots", inputs={"config": config, "events": events, "depth": 8},
+               expected={"outputs": outputs}, spec_ref="tortoise.md#decode_ballot",
+               description="after an honest trace: " + "; ".join(f"{what} ({reason})" for reason, _, what in mutations))
