@@ -1,17 +1,26 @@
-"""Which cases state live-network behaviour, and which a stricter rule of the spec.
+"""Which cases state live-network behaviour, which a stricter rule of the spec, and which a rule
+only smspec's devnet has.
 
-Every case file says ``"level": "live"`` or ``"level": "spec-strict"`` (with ``"decision"``: the
-spec section holding the *Decision* paragraph it follows), and ``"typed_input": false`` (with
-``"untyped_note"``) when its input cannot be written in a typed client's types (a value outside
-its integer type, a fixed-size array of another size). The runner reports the three groups
-separately and ``--live`` runs only the first, so a client that follows the live network can be
-100 % green there.
+Every case file says ``"level": "live"``, ``"level": "spec-strict"`` (with ``"decision"``: the
+spec section holding the *Decision* paragraph it follows) or ``"level": "devnet"`` (with
+``"devnet_ref"``: the section saying the rule is smspec's own), and ``"typed_input": false``
+(with ``"untyped_note"``) when its input cannot be written in a typed client's types (a value
+outside its integer type, a fixed-size array of another size). The runner reports the groups
+separately and ``--live`` runs only the live ones, so a client that follows the live network can
+be 100 % green there.
+
+*devnet* cases state rules no live network has: node.md's *Devnet rules* (the reference node's
+proposals, certificates, blocks, eligibility), the reference node's HTTP API, the Athena host's
+dispatch of calls between accounts that the devnet follows, and smspec's proposals that only the
+devnet runs (post_best.md's best-labels PoST, atx_best.md's ATX v3). A client of the live network
+has nothing to check there; a node that wants to join smspec's devnet passes them. The level
+wins over the others (a devnet case is never also counted as spec-strict or untyped-input).
 
 A case gets its level from ``Case(strict=..., untyped=...)`` or else from the tables below, all
 in one reviewable place: a *spec-strict* entry names the Decision and why the live network
-differs; an *untyped* rule names the inputs a typed client cannot hold.
-``tests/unit/test_levels.py`` checks that every entry still matches a case and that every
-decision anchor holds a *Decision* paragraph.
+differs; a *devnet* entry names the section that makes the rule smspec's own; an *untyped* rule
+names the inputs a typed client cannot hold. ``tests/unit/test_levels.py`` checks that every
+entry still matches a case and that every decision anchor holds a *Decision* paragraph.
 """
 
 from __future__ import annotations
@@ -25,6 +34,13 @@ class Strict:
     pattern: str  # fnmatch pattern over domain/runner/handler/case
     decision: str  # document.md#anchor of the section holding the Decision
     why: str  # what the live network does instead
+
+
+@dataclass(frozen=True)
+class Devnet:
+    pattern: str  # fnmatch pattern over domain/runner/handler/case
+    ref: str  # document.md#anchor of the section that makes the rule smspec's own
+    why: str  # what the live network has instead (or that it has nothing)
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,41 @@ STRICT: tuple[Strict, ...] = (
            "Athena's C ABI panics on a gas limit above 2^32 - 1"),
 )
 
+_NODE_RULE = "a rule of smspec's reference node (a *Devnet rule*); go-spacemesh has its own"
+_BEST = ("smspec's proposal (post_best.md), not part of any Spacemesh network; only smspec's devnet publishes and "
+         "validates it")
+_ATX_V3 = "smspec's proposal: go-spacemesh has no ATX v3 (its ATX versions 1 and 2 carry threshold PoSTs)"
+
+DEVNET: tuple[Devnet, ...] = (
+    # The devnet's addresses are 24 bytes of BLAKE3: go-spacemesh's parser refuses an address
+    # whose first 4 bytes are not zero. Encoding, the checksum and the other refusals are live.
+    Devnet("node/address/decode/round_trip", "node.md#addresses",
+           "go-spacemesh refuses an address whose reserved first 4 bytes are not zero"),
+    Devnet("node/address/decode/upper_case", "node.md#addresses",
+           "go-spacemesh refuses an address whose reserved first 4 bytes are not zero"),
+    Devnet("node/eligibility/*", "node.md#proposal-eligibility", _NODE_RULE + " (proposals/util)"),
+    Devnet("node/proposal/*", "node.md#proposal-validation", _NODE_RULE + " and its own proposal wire format"),
+    Devnet("node/certificate/*", "node.md#certificates", _NODE_RULE + " (a certificate of many Hare signatures)"),
+    Devnet("node/malfeasance/*", "node.md#proposal-validation", _NODE_RULE + " (its own ballot malfeasance proofs)"),
+    Devnet("node/wire/*", "node.md#types", "the devnet's own wire formats, not go-spacemesh's byte layouts"),
+    Devnet("node_api/*", "node.md#introduction",
+           "the reference node's HTTP API (docs/node.md): go-spacemesh's API has other services and shapes"),
+    Devnet("athena/wallet/transaction/*", "athena.md#calls-between-accounts-the-hosts-dispatch",
+           "which code a call to an account runs is the host's choice, and upstream leaves it open; the devnet's host "
+           "runs the recipient's template (and `receive` for a plain transfer)"),
+    Devnet("post_best/*", "post_best.md#introduction", _BEST),
+    Devnet("atx/codec/decode_v3/*", "atx_best.md#introduction", _ATX_V3),
+    Devnet("atx/codec/encode_v3/*", "atx_best.md#introduction", _ATX_V3),
+    Devnet("atx/id/v3/*", "atx_best.md#introduction", _ATX_V3),
+    Devnet("atx/validate/v3/*", "atx_best.md#introduction", _ATX_V3),
+    Devnet("atx/weight/v3/*", "atx_best.md#introduction", _ATX_V3),
+    Devnet("atx/malfeasance/detect_v3/*", "atx_best.md#introduction", _ATX_V3),
+    Devnet("atx/malfeasance/invalid_entry/*", "atx_best.md#introduction", _ATX_V3),
+    Devnet("atx/malfeasance/verify_v3/*", "atx_best.md#introduction", _ATX_V3),
+    Devnet("atx/wire/*_v3/*", "atx_best.md#introduction", _ATX_V3),
+    Devnet("malfeasance/wire/proof_best_*", "atx_best.md#introduction", _ATX_V3),
+)
+
 UNTYPED: tuple[Untyped, ...] = (
     Untyped("scale/codec/*/encode_*", ("out_of_range", "wrong_length", "wrong_type", "invalid_utf8"),
             "a value outside the Go type (an integer that does not fit, a fixed-size array of another size, JSON of "
@@ -101,11 +152,14 @@ UNTYPED: tuple[Untyped, ...] = (
 class Level:
     strict: Strict | None
     untyped: str  # why the input is not representable ("" when it is)
+    devnet: Devnet | None = None
 
     def fields(self) -> dict[str, object]:
         """The case file's level fields."""
         out: dict[str, object] = {"level": "spec-strict" if self.strict else "live"}
-        if self.strict is not None:
+        if self.devnet is not None:
+            out = {"level": "devnet", "devnet_ref": self.devnet.ref, "devnet_note": self.devnet.why}
+        elif self.strict is not None:
             out["decision"] = self.strict.decision
             out["decision_note"] = self.strict.why
         out["typed_input"] = not self.untyped
@@ -116,6 +170,13 @@ class Level:
 
 def matching_strict(name: str) -> Strict | None:
     for entry in STRICT:
+        if fnmatch.fnmatchcase(name, entry.pattern):
+            return entry
+    return None
+
+
+def matching_devnet(name: str) -> Devnet | None:
+    for entry in DEVNET:
         if fnmatch.fnmatchcase(name, entry.pattern):
             return entry
     return None
@@ -133,4 +194,4 @@ def level_of(name: str, reason: str | None, strict: str = "", strict_why: str = 
     ``reason``: the case's own tags first, then the tables."""
     entry = Strict(name, strict, strict_why or "see the Decision") if strict else matching_strict(name)
     rule = matching_untyped(name, reason)
-    return Level(entry, untyped or (rule.why if rule else ""))
+    return Level(entry, untyped or (rule.why if rule else ""), matching_devnet(name))

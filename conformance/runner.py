@@ -48,7 +48,7 @@ MAX_DEPTH = 128  # deepest JSON nesting read from a client or a case file
 MAX_ANSWER_BYTES = 64 * 2**20  # longest answer line (the largest expected output is ~0.2 MB)
 MAX_CASE_BYTES = 64 * 2**20
 STOP_GRACE_SECONDS = 2.0  # how long a client may take to exit after its input is closed
-LEVELS = ("live", "spec-strict", "untyped-input")
+LEVELS = ("live", "spec-strict", "untyped-input", "devnet")
 _DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)\Z")
 _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
 
@@ -195,8 +195,11 @@ class StoredCase:
 
     @property
     def level(self) -> str:
-        """``live``, ``spec-strict`` (a rule stricter than the live network), or ``untyped-input``
-        (live behaviour, on an input a typed client cannot represent)."""
+        """``live``, ``spec-strict`` (a rule stricter than the live network), ``untyped-input``
+        (live behaviour, on an input a typed client cannot represent), or ``devnet`` (a rule only
+        smspec's devnet has: no live network runs it)."""
+        if self.document.get("level") == "devnet":
+            return "devnet"
         if self.document.get("level") == "spec-strict":
             return "spec-strict"
         if self.document.get("typed_input") is False:
@@ -444,7 +447,7 @@ class RunSummary:
 
     @property
     def level_line(self) -> str:
-        """``live: N passed, N failed, N skipped; spec-strict: ...; untyped-input: ...``."""
+        """``live: N passed, N failed, N skipped; spec-strict: ...; untyped-input: ...; devnet: ...``."""
         parts = []
         for level in LEVELS:
             if any(r.level == level for r in self.results):
@@ -697,7 +700,8 @@ def add_arguments(parser: argparse.ArgumentParser, default_dir: Path, seconds: C
     parser.add_argument("--preset", dest="vector_preset", action="append", default=[],
                         choices=("mainnet", "testnet", "tiny"), help="only cases of this preset; repeatable")
     parser.add_argument("--live", action="store_true",
-                        help="only the live cases (no spec-strict rule, no input a typed client cannot hold)")
+                        help="only the live cases (no spec-strict rule, no input a typed client cannot hold, no rule "
+                        "only smspec's devnet has)")
     parser.add_argument("--timeout", type=seconds or _seconds, default=60.0, help="seconds allowed per case (default 60)")
     parser.add_argument("--max-answer-bytes", type=answer_bytes or _answer_bytes, default=MAX_ANSWER_BYTES, metavar="N",
                         help=f"longest answer line accepted (default {MAX_ANSWER_BYTES})")

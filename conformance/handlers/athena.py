@@ -221,19 +221,54 @@ def _accounts_json(host: Any) -> dict[str, Any]:
     return out
 
 
-@handler("athena", "wallet", "transaction")
-def transaction(inputs: dict[str, Any], spec) -> dict[str, Any]:
-    """A transaction as the devnet runs it, through the host's dispatch (spec/athena.md, "Calls
-    between accounts").
+WALLET_ACCOUNT = Record("HostAccount", "An account of the in-memory host (athena.md#account-inmemoryhost).", (
+    inp("address", "hex:24", "its address"), inp("balance", "uint:64", "its balance", default=0),
+    inp("template", "hex:24|null", "its template, or null (a plain account: no code runs)", default=None),
+    inp("state", "hex", "its state (a wallet's: the owner's public key)", default="0x"),
+    inp("storage", "map<hex:32>", "its storage, key (32 bytes) → value", default={}),
+))
+ACCOUNT_AFTER = Record("AccountState", "An account after the transaction.", (
+    inp("balance", "uint:64", "its balance"), inp("template", "hex:24|null", "its template"),
+    inp("state", "hex", "its state"), inp("storage", "map<hex:32>", "its storage"),
+))
+MESSAGE = Record("TransactionMessage", "The transaction's message (athena.md#message).", (
+    inp("recipient", "hex:24", "the account called"),
+    inp("sender", "hex:24", "the caller", default=Computed("message.recipient", lambda given: given.get("recipient"))),
+    inp("method", "text|null", "an exported name, or null: no selector (a plain transfer when `args` is empty)",
+        default=None),
+    inp("args", "hex", "the arguments", default="0x"),
+    inp("value", "uint:64", "the amount sent", default=0),
+    inp("gas", "uint:32", "the gas limit", default=DEFAULT_GAS),
+))
+TRANSACTION_SCHEMA = Schema(
+    page="athena-wallet-transaction",
+    summary="A transaction as the devnet runs it: a call through the in-memory host's dispatch (athena.md, \"Calls "
+            "between accounts\"), with the whole state before and after.",
+    spec=("athena.md#calls-between-accounts-the-hosts-dispatch", "athena.md#dispatch_input",
+          "athena.md#account-inmemoryhost", "athena.md#call_program"),
+    inputs=(inp("accounts", "list<{HostAccount}>", "the accounts before the transaction", default=[]),
+            inp("templates", "map<blob|hex>", "template address (24 bytes) → program", default={}),
+            inp("message", "{TransactionMessage}", "the message"),
+            inp("template", "hex:24|null", "null: call the recipient's account; otherwise run this template's code "
+                "for the recipient (a spawn: the account does not exist yet; the payload carries no state)",
+                default=None)),
+    outputs=(out("status", STATUS, "the StatusCode name"), out("gas_left", "uint", "gas left"),
+             out("gas_used", "uint", "the gas limit minus `gas_left`"),
+             out("output", "hex|null", "the output, or null"),
+             out("accounts", "map<{AccountState}>", "every account after the transaction, by address"),
+             out("templates", "list<hex:24>", "the addresses of the deployed templates, sorted")),
+    records=(WALLET_ACCOUNT, MESSAGE, ACCOUNT_AFTER),
+    notes=("Every case carries `sources`: for each program of `templates` (input path `templates.<address>`) the "
+           "C files and compiler command it was built from.", "A transaction never raises: a failed call is a result (FAILURE and the others), and the "
+           "state after a failed call is the state before (athena.md, *Decision* atomic calls).",
+           "The programs are smspec's wallet template (tests/spec/athena/programs/wallet.c) and a receiver "
+           "(receiver.c); which code a call to an account runs is the devnet host's rule, so these cases are of "
+           "level `devnet`."))
 
-    inputs: ``accounts`` (``[{address, balance, template, state, storage}]``, the state before),
-    ``templates`` (``{address: program}``), ``message``: ``{recipient, sender (default: the
-    recipient), method (an exported name or null), args (hex), value (int), gas (int)}``; and
-    ``template`` (hex24, optional): run this template's code for the recipient instead of calling
-    the recipient's account (a spawn: the account does not exist yet); the payload then carries no
-    state. outputs: ``status``, ``gas_left``, ``gas_used`` (the gas limit minus ``gas_left``),
-    ``output`` (hex or null), ``accounts`` (the state after: ``{address: {balance, template,
-    state, storage}}``), ``templates`` (the sorted addresses of the deployed templates)."""
+
+@handler("athena", "wallet", "transaction", schema=TRANSACTION_SCHEMA)
+def transaction(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """A transaction as the devnet runs it, through the host's dispatch (schema: TRANSACTION_SCHEMA)."""
     athena = spec("athena")
     host = athena.InMemoryHost()
     for entry in inputs.get("accounts", []):

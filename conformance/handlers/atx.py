@@ -14,22 +14,10 @@ Common inputs:
   ``p < len(indices)`` and ``indices[p] != 0xff``; a VRF nonce is valid iff
   ``nonce >= num_units`` (so the units the validator passes are visible).
 
-ATX v3 (spec/atx_best.md, the best-labels ATX; vectors of the tiny preset):
-
-* ``history`` entries may also be ``{v3: hex}`` (processed with ``handle_atx_v3``).
-* ``best_verifier`` (optional): ``{k3: int, seed: hex}``; default every entry checked
-  (``SpecBestVerifier()``). Best-labels proofs are always verified for real (scrypt labels of the
-  preset); only today's PoST (initial PoSTs) and VRF nonces go through the stub.
-* ``atx/codec/decode_v3``: ``blob`` -> ``atx`` (JSON of ActivationTxV3), ``reencoded``;
-  ``atx/codec/encode_v3``: ``atx`` -> ``blob``; ``atx/id/v3``: ``blob``, ``scheme`` -> ``id``.
-* ``atx/validate/v3``: as ``validate/v2`` with a v3 blob (outputs as v2; ``num_units`` is the
-  whole units of the estimate).
-* ``atx/weight/v3``: ``verified_labels``, ``identities`` (the set with *effective* units),
-  ``tick_count`` -> ``weight_labels``, ``num_units``, ``weight``; or ``InvalidAtx``.
-* ``atx/malfeasance/detect_v3``: as ``detect`` with a v3 blob.
-* ``atx/malfeasance/invalid_entry``: inputs as ``validate/v3`` for an ATX that is *not*
-  processed: ``finding`` (null, or the invalid-entry proof against its signer).
-* ``atx/malfeasance/verify_v3``: as ``verify`` with every proof type, v3's included.
+ATX v3 (spec/atx_best.md, the best-labels ATX; vectors of the tiny preset): ``history`` entries may
+also be ``{v3: hex}`` (processed with ``handle_atx_v3``), and ``best_verifier`` says how many
+entries of a best-labels proof are checked. The inputs, outputs and errors of every handler are its
+schema (the format pages under ``conformance/formats/handlers/``).
 """
 
 from __future__ import annotations
@@ -54,9 +42,11 @@ POET = Record("PoetProof", "A PoET proof the node knows.", (
 ))
 HISTORY = Record("HistoryEntry", """
 An ATX the node stored before the case: `{v2}` is processed with `handle_atx_v2` (which must accept
-it); `{v1, base_tick_height, tick_count}` is a v1 ATX validated elsewhere, stored as is.
+it); `{v3}` with `handle_atx_v3` (atx_best.md; it must accept it too); `{v1, base_tick_height,
+tick_count}` is a v1 ATX validated elsewhere, stored as is.
 """, (
-    inp("v2", "hex", "an ATX v2 blob", optional=True), inp("v1", "hex", "an ATX v1 blob", optional=True),
+    inp("v2", "hex", "an ATX v2 blob", optional=True), inp("v3", "hex", "an ATX v3 blob", optional=True),
+    inp("v1", "hex", "an ATX v1 blob", optional=True),
     inp("base_tick_height", "uint:64", "the v1 ATX's base tick height", optional=True),
     inp("tick_count", "uint:64", "the v1 ATX's tick count", optional=True),
 ))
@@ -191,6 +181,21 @@ def stored_json(stored: Any) -> dict[str, Any]:
     }
 
 
+def finding_json(spec: Any, mal: Any, finding: Any) -> dict[str, Any] | None:
+    """A finding with its proof as the hex of an ``ATXProof`` envelope (null where inexpressible)."""
+    if finding is None:
+        return None
+    if finding.proof is None:
+        return {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type, "proof": None}
+    body = spec("scale").encode(finding.proof, type(finding.proof))  # a proof's class is its codec
+    envelope = mal.ATXProof(mal.ATX_PROOF_VERSION, finding.proof_type, body)
+    return {
+        "node_id": hexstr(finding.node_id),
+        "proof_type": finding.proof_type,
+        "proof": hexstr(spec("scale").encode(envelope, mal.ATXProof)),
+    }
+
+
 @handler("atx", "codec", "decode_v2", schema=Schema(
     page="atx-codec-decode_v2", summary="Decode an ATX v2 blob; its JSON value and its re-encoding.",
     spec=("atx.md#activationtxv2", "atx.md#encode_atx_v2-decode_atx_v2-decode_atx_v1-decode_atx"),
@@ -293,22 +298,7 @@ def detect(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     node ids marked malicious)."""
     atx, mal, store, config = load_state(spec, inputs)
     _, finding = mal.handle_atx_v2(hexbytes(inputs["blob"]), store, config, verifier_for(inputs, spec))
-    out: dict[str, Any] = {"finding": None}
-    if finding is not None and finding.proof is None:
-        out["finding"] = {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type, "proof": None}
-    elif finding is not None:
-        envelope = mal.ATXProof(
-            mal.ATX_PROOF_VERSION,
-            finding.proof_type,
-            spec("scale").encode(finding.proof, mal.proof_class(finding.proof_type, config.id_scheme)),
-        )
-        out["finding"] = {
-            "node_id": hexstr(finding.node_id),
-            "proof_type": finding.proof_type,
-            "proof": hexstr(spec("scale").encode(envelope, mal.ATXProof)),
-        }
-    out["malicious"] = sorted(hexstr(n) for n in store.malicious)
-    return out
+    return {"finding": finding_json(spec, mal, finding), "malicious": sorted(hexstr(n) for n in store.malicious)}
 
 
 @handler("atx", "malfeasance", "verify", schema=Schema(
@@ -366,34 +356,54 @@ def invalid_post(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     finding = mal.invalid_post_finding(value, hexbytes(inputs["node_id"], 32), as_int(inputs["nipost_index"]),
                                        hexbytes(inputs["commitment_atx"], 32), as_int(inputs["k2"]), store, config,
                                        verifier_for(inputs, spec))
-    if finding is None:
-        return {"finding": None}
-    if finding.proof is None:  # scheme A cannot express the proof
-        return {"finding": {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type, "proof": None}}
-    envelope = mal.ATXProof(mal.ATX_PROOF_VERSION, finding.proof_type,
-                            spec("scale").encode(finding.proof, mal.proof_class(finding.proof_type, config.id_scheme)))
-    return {"finding": {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type,
-                        "proof": hexstr(spec("scale").encode(envelope, mal.ATXProof))}}
+    return {"finding": finding_json(spec, mal, finding)}
 
 
+# ---------------------------------------------------------------------------------------------
+# ATX v3 (atx_best.md): smspec's proposal, tiny preset vectors (level devnet)
+
+BEST_VERIFIER = Record("BestVerifierOptions", """
+How many entries of a best-labels proof the node checks (atx_best.md `SpecBestVerifier`): `k3`
+entries chosen with `seed` (post_best.md `verify_best_proof`).
+""", (inp("k3", "uint", "entries checked"), inp("seed", "hex", "the seed choosing them")))
+BEST_IDENTITY = Record("BestIdentity", "A member of an identity set (post_best.md#bestidentity).", (
+    inp("node_id", "hex:32", "the identity"), inp("commitment_atx_id", "hex:32", "its commitment ATX"),
+    inp("num_units", "uint:32", "its space units (for atx/weight/v3: the *effective* units)"),
+))
+V3_STATE = (*STATE, inp("best_verifier", "{BestVerifierOptions}|null", "null: every entry of the best-labels proof is "
+                        "checked; otherwise `k3` entries chosen with `seed`", default=None))
+V3_RECORDS = (CONFIG, POET, HISTORY, BEST_VERIFIER)
+V3_NOTE = ("Best-labels proofs are always verified for real (scrypt labels of the case's preset); only today's PoST "
+           "(initial PoSTs) and VRF nonces go through the `verifier`. " + STUB_NOTE)
+# post_best.md's verifier refusals, as atx_best.md's B2 renames them (`best_<reason>`).
+BEST_REASONS = tuple("best_" + r for r in ("score_above_kth", "kth_score_not_attained", "wrong_entry_count",
+                                           "index_out_of_range", "identity_out_of_range", "identities_not_increasing",
+                                           "duplicate_entry", "empty_group", "bad_identity_set", "k_too_small",
+                                           "k_too_large", "position_out_of_range"))
+INVALID_ATX_V3 = raises("InvalidAtx", tuple(r for r in INVALID_ATX.reasons if r not in (
+    "solo_nipost_count", "solo_post_count", "invalid_post")) + (
+    "unsupported_version", "solo_member_count", "no_members", "bad_identity_set", "identity_set_mismatch") + BEST_REASONS,
+    "the first rule of atx_best.md's validation pipeline (S, then C and B rules in the table's order) the ATX breaks")
+V3_PROOF_REASONS = tuple(r for r in (
+    "unknown_proof_type", "same_atx", "invalid_atx_signature", "invalid_certificate_signature",
+    "invalid_certificate_proof", "invalid_marriages_root_proof", "invalid_publish_epoch_proof",
+    "invalid_marriage_atx_proof", "invalid_prev_atx_proof", "missing_marriage_proof", "invalid_nipost_root_proof",
+    "invalid_sub_post_root_proof", "invalid_marriage_index_proof", "invalid_commitment", "post_is_valid",
+    "invalid_num_units_proof", "invalid_post_proof", "invalid_challenge_proof", "wrong_identity", "wrong_previous",
+    "invalid_identity_set_proof", "invalid_best_proof_proof", "entry_is_valid", "entry_not_checkable",
+    "not_expressible_in_scheme_a"))
+FINDING_V3 = out("finding", "json", "null, or {node_id, proof_type, proof}: the ATXProof envelope's SCALE hex "
+                 "(proof types of malfeasance.md and atx_best.md#malfeasance)")
 
 
-def finding_json(spec: Any, mal: Any, config: Any, finding: Any) -> dict[str, Any] | None:
-    """A finding with its proof as the hex of an ``ATXProof`` envelope (null where inexpressible)."""
-    if finding is None:
-        return None
-    if finding.proof is None:
-        return {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type, "proof": None}
-    body = spec("scale").encode(finding.proof, type(finding.proof))  # a proof's class is its codec
-    envelope = mal.ATXProof(mal.ATX_PROOF_VERSION, finding.proof_type, body)
-    return {
-        "node_id": hexstr(finding.node_id),
-        "proof_type": finding.proof_type,
-        "proof": hexstr(spec("scale").encode(envelope, mal.ATXProof)),
-    }
-
-
-@handler("atx", "codec", "decode_v3")
+@handler("atx", "codec", "decode_v3", schema=Schema(
+    page="atx-codec-decode_v3", summary="Decode an ATX v3 blob (atx_best.md); its JSON value and its re-encoding.",
+    spec=("atx_best.md#activationtxv3", "atx_best.md#encode_atx_v3-decode_atx_v3"),
+    inputs=(inp("blob", "hex", "the ATX bytes"),),
+    outputs=(out("atx", "json", "the ActivationTxV3 value JSON: an object per struct, field by field as atx_best.md "
+                 "lists them (the layout is on the atx/wire/activation_tx_v3 page)"),
+             out("reencoded", "hex", "its encoding")),
+    raises=(ATX_ENCODING,)))
 def decode_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: blob (hex). output: atx (JSON of ActivationTxV3), reencoded (hex)."""
     best = spec("atx_best")
@@ -404,7 +414,13 @@ def decode_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     }
 
 
-@handler("atx", "codec", "encode_v3")
+@handler("atx", "codec", "encode_v3", schema=Schema(
+    page="atx-codec-encode_v3", summary="Encode an ATX v3 from its JSON value.",
+    spec=("atx_best.md#activationtxv3", "atx_best.md#encode_atx_v3-decode_atx_v3"),
+    inputs=(inp("atx", "json", "the ActivationTxV3 value JSON"),),
+    outputs=(out("blob", "hex", "the encoding"),),
+    raises=(raises("InvalidValue", ("out_of_range", "length_over_max", "wrong_length"),
+                   "a value that does not fit its field"),)))
 def encode_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: atx (JSON of ActivationTxV3). output: blob (hex)."""
     best = spec("atx_best")
@@ -412,7 +428,12 @@ def encode_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     return {"blob": hexstr(best.encode_atx_v3(value))}
 
 
-@handler("atx", "id", "v3")
+@handler("atx", "id", "v3", schema=Schema(
+    page="atx-id-v3", summary="The ID of an ATX v3 under an ID scheme: the Merkle root of its leaves.",
+    spec=("atx_best.md#atx_id_v3", "atx_best.md#atx_leaves_v3"),
+    inputs=(inp("blob", "hex", "the ATX v3 bytes"), inp("scheme", "enum:a,b", "`a` (v1.7.6 coinbase leaf) or `b`")),
+    outputs=(out("id", "hex:32", "the ID"),),
+    raises=(ATX_ENCODING,)))
 def id_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: blob (hex ATX v3), scheme ("a"|"b"). output: id (hex32)."""
     best = spec("atx_best")
@@ -420,7 +441,14 @@ def id_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     return {"id": hexstr(best.atx_id_v3(value, spec("atx").IdScheme(inputs["scheme"])))}
 
 
-@handler("atx", "validate", "v3")
+@handler("atx", "validate", "v3", schema=Schema(
+    page="atx-validate-v3", summary="Validate and store an ATX v3 against the node's state (history replayed first), "
+    "with malfeasance detection (atx_best.md `handle_atx_v3`).",
+    spec=("atx_best.md#the-validation-pipeline", "atx_best.md#validate_atx_v3", "atx_best.md#handle_atx_v3"),
+    inputs=(*V3_STATE, inp("blob", "hex", "the ATX v3")),
+    outputs=(*STORED, out("finding", "json", "null, or {node_id, proof_type} of a malfeasance finding")),
+    raises=(INVALID_ATX_V3, ATX_ENCODING), records=V3_RECORDS,
+    notes=("`num_units` is the whole units the capped estimate stands for; `posts` lists every member.", V3_NOTE)))
 def validate_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: config, poet_proofs, history, verifier, best_verifier, blob. output: the stored ATX
     and finding (null or {node_id, proof_type}); or InvalidAtx(reason) / InvalidEncoding."""
@@ -433,7 +461,17 @@ def validate_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     return out
 
 
-@handler("atx", "weight", "v3")
+@handler("atx", "weight", "v3", schema=Schema(
+    page="atx-weight-v3", summary="The weight of an ATX v3 from the verified estimate of its best-labels proof: "
+    "capped at twice the effective labels, times the ticks over the labels per unit.",
+    spec=("atx_best.md#weight_v3",),
+    inputs=(inp("verified_labels", "uint:64", "the labels the verified proof stands for"),
+            inp("identities", "list<{BestIdentity}>", "the set, each with its *effective* units"),
+            inp("tick_count", "uint:64", "the PoET ticks")),
+    outputs=(out("weight_labels", "uint", "the capped estimate"), out("num_units", "uint:32", "its whole units"),
+             out("weight", "uint:64", "the ATX weight")),
+    raises=(raises("InvalidAtx", ("weight_overflow", "units_overflow"), "the weight or the units do not fit"),),
+    records=(BEST_IDENTITY,)))
 def weight_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: verified_labels, identities (effective units), tick_count. output: weight_labels,
     num_units, weight."""
@@ -446,7 +484,13 @@ def weight_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     return {"weight_labels": weight_labels, "num_units": num_units, "weight": weight}
 
 
-@handler("atx", "malfeasance", "detect_v3")
+@handler("atx", "malfeasance", "detect_v3", schema=Schema(
+    page="atx-malfeasance-detect_v3", summary="Process an ATX v3 and report the malfeasance it proves (an identity in "
+    "two sets, a double merge, a double marriage).",
+    spec=("atx_best.md#detect_malfeasance_v3", "atx_best.md#handle_atx_v3"),
+    inputs=(*V3_STATE, inp("blob", "hex", "the ATX v3")),
+    outputs=(FINDING_V3, out("malicious", "list<hex:32>", "node IDs marked malicious, sorted")),
+    raises=(ATX_ENCODING,), records=V3_RECORDS, notes=(V3_NOTE,)))
 def detect_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: as validate/v3. output: finding (null or {node_id, proof_type, proof: hex of the
     ATXProof envelope}), malicious (sorted hex node ids marked malicious)."""
@@ -454,20 +498,33 @@ def detect_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     _, finding = spec("atx_best").handle_atx_v3(
         hexbytes(inputs["blob"]), store, config, verifier_for(inputs, spec), best_verifier_for(spec, inputs)
     )
-    return {"finding": finding_json(spec, mal, config, finding), "malicious": sorted(hexstr(n) for n in store.malicious)}
+    return {"finding": finding_json(spec, mal, finding), "malicious": sorted(hexstr(n) for n in store.malicious)}
 
 
-@handler("atx", "malfeasance", "invalid_entry")
+@handler("atx", "malfeasance", "invalid_entry", schema=Schema(
+    page="atx-malfeasance-invalid_entry", summary="The invalid-entry proof a node builds against the signer of an "
+    "ATX v3 whose best-labels proof holds an entry above its K-th score (the ATX is not processed).",
+    spec=("atx_best.md#invalid_entry_finding", "atx_best.md#make_invalid_entry_proof"),
+    inputs=(*V3_STATE, inp("blob", "hex", "the ATX v3")),
+    outputs=(FINDING_V3,),
+    raises=(ATX_ENCODING,), records=V3_RECORDS, notes=(V3_NOTE,)))
 def invalid_entry(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: as validate/v3 (the ATX is not processed). output: finding (null or the
     invalid-entry proof against the ATX's signer)."""
     atx, mal, store, config = load_state(spec, inputs)
     best = spec("atx_best")
     finding = best.invalid_entry_finding(best.decode_atx_v3(hexbytes(inputs["blob"])), store, config)
-    return {"finding": finding_json(spec, mal, config, finding)}
+    return {"finding": finding_json(spec, mal, finding)}
 
 
-@handler("atx", "malfeasance", "verify_v3")
+@handler("atx", "malfeasance", "verify_v3", schema=Schema(
+    page="atx-malfeasance-verify_v3", summary="Verify an ATX malfeasance proof of any type, atx_best.md's included.",
+    spec=("atx_best.md#verify_atx_proof_v3", "malfeasance.md#verify_atx_proof"),
+    inputs=(inp("config", "{AtxConfig}", "the configuration"), VERIFIER, inp("proof", "hex", "the ATXProof bytes")),
+    outputs=(out("node_id", "hex:32", "the identity the proof convicts"),),
+    raises=(raises("InvalidProof", V3_PROOF_REASONS, "the first check of malfeasance.md or atx_best.md the proof "
+                   "fails"), ATX_ENCODING),
+    records=(CONFIG,), notes=(STUB_NOTE,)))
 def verify_proof_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     """inputs: config, verifier, proof (hex of an ATXProof envelope of any type). output: node_id
     (hex32) the proof convicts; or InvalidProof(reason) / InvalidEncoding."""

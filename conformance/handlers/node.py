@@ -1,23 +1,10 @@
 """Handlers of the ``node/*`` vectors: the reference node's rules (spec/node.md).
 
-Bytes travel as ``0x`` hex. A refused input is ``InvalidProposal``, ``InvalidCertificate`` or
-``InvalidAddress`` with its reason.
-
-* ``eligibility/proposal_slots``: inputs ``weight``, ``total_weight``, ``layers_per_epoch``,
-  ``layer_size``. Output ``{"slots"}``.
-* ``eligibility/eligible_layer``: inputs ``epoch``, ``layers_per_epoch``, ``proof`` (80 bytes).
-  Output ``{"layer"}``.
-* ``proposal/validate``: inputs ``proposal`` (SCALE ``Proposal``) and the view: ``genesis_id``,
-  ``current_layer``, ``first_ballot_layer``, ``layers_per_epoch``, ``layer_size``, ``atx``
-  (``id``, ``publish_epoch``, ``smesher_id``, ``weight``, ``vrf_nonce``, or null),
-  ``total_weight``, ``smesher_malicious``, ``reference`` (SCALE ``Proposal`` or null),
-  ``other_in_layer``. Output ``{"slots"}``.
-* ``certificate/majority``: inputs ``weights`` (``[[signer, weight], ...]``), ``signed``
-  (``[[signer, block ID], ...]``), ``block``. Output ``{"majority"}``.
-* ``address/encode``: inputs ``hrp``, ``address`` (24 bytes). Output ``{"text"}``;
-  ``address/decode``: inputs ``hrp``, ``text``. Output ``{"address"}``.
-* ``malfeasance/double_proposal``: inputs ``proof`` (SCALE ``DoubleProposalProof``),
-  ``genesis_id``. Output ``{"smesher"}``.
+Bytes travel as ``0x`` hex. A refused input is ``InvalidProposal`` or ``InvalidAddress`` with its
+reason. These are rules of smspec's devnet (node.md's *Devnet rules*; level ``devnet``) except the
+bech32 addresses, which are go-spacemesh's. Inputs, outputs and errors: each handler's schema (the
+format pages under ``conformance/formats/handlers/``); the wire types are ``node/wire/*``
+(``wire.py``).
 """
 
 from __future__ import annotations
@@ -25,9 +12,35 @@ from __future__ import annotations
 from typing import Any
 
 from smspec.conformance.handlers import as_int, handler, hexbytes, hexstr
+from smspec.conformance.schema import Record, Schema, inp, out, raises
+
+LAYOUT = inp("layers_per_epoch", "uint:32", "layers per epoch")
+PROPOSAL_ENCODING = raises("InvalidEncoding", ("short_input", "trailing_bytes", "non_canonical_compact",
+                                               "compact_overflow", "length_over_max"),
+                           "bytes that do not decode as a SCALE `Proposal` (node.md#proposal)")
+INVALID_PROPOSAL = raises("InvalidProposal", (
+    "genesis_layer", "future_layer", "bad_signature", "atx_not_in_epoch", "atx_of_another_smesher",
+    "malicious_smesher", "ref_and_epoch_data", "wrong_eligibility_count", "no_epoch_data", "ref_unknown", "bad_ref",
+    "bad_eligibility_counters", "bad_eligibility_proof", "not_eligible_in_layer", "double_proposal"),
+    "the first rule of node.md#validate_proposal the proposal breaks")
+ATX_FACTS = Record("AtxFacts", "What the proposal rules need to know of the ATX a proposal names (node.md#atxfacts).", (
+    inp("id", "hex:32", "the ATX ID"), inp("publish_epoch", "uint:32", "its publish epoch"),
+    inp("smesher_id", "hex:32", "its smesher"), inp("weight", "uint:64", "its weight"),
+    inp("vrf_nonce", "uint:64", "its VRF nonce"),
+))
+ADDRESS_ERRORS = raises("InvalidAddress", ("bad_format", "wrong_hrp", "bad_character", "bad_checksum", "bad_length"),
+                        "text that is not a bech32 address of 24 bytes with this human-readable part "
+                        "(node.md#decode_address)")
 
 
-@handler("node", "eligibility", "proposal_slots")
+@handler("node", "eligibility", "proposal_slots", schema=Schema(
+    page="node-eligibility-proposal_slots", summary="How many proposal eligibility slots an ATX of this weight gets "
+    "in an epoch (a *Devnet rule* after go-spacemesh's proposals/util).",
+    spec=("node.md#proposal_slots", "node.md#proposal-eligibility"),
+    inputs=(inp("weight", "uint:64", "the ATX's weight"), inp("total_weight", "uint:64", "the epoch's total weight"),
+            LAYOUT, inp("layer_size", "uint:32", "expected proposals per layer")),
+    outputs=(out("slots", "uint", "ceil(weight x layer_size x layers_per_epoch / total_weight), at least 1; 0 "
+                 "when the total weight is 0"),)))
 def proposal_slots(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: weight, total_weight, layers_per_epoch, layer_size. output: slots."""
     node = spec("node")
@@ -35,14 +48,34 @@ def proposal_slots(inputs: dict[str, Any], spec) -> dict[str, Any]:
                                          inputs["layers_per_epoch"], inputs["layer_size"])}
 
 
-@handler("node", "eligibility", "eligible_layer")
+@handler("node", "eligibility", "eligible_layer", schema=Schema(
+    page="node-eligibility-eligible_layer", summary="The layer a proposal eligibility's VRF proof falls in.",
+    spec=("node.md#eligible_layer", "node.md#proposal-eligibility"),
+    inputs=(inp("epoch", "uint:32", "the epoch"), LAYOUT, inp("proof", "hex:80", "the eligibility's VRF proof")),
+    outputs=(out("layer", "uint:32", "epoch x layers_per_epoch + LE64(proof[:8]) mod layers_per_epoch"),)))
 def eligible_layer(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: epoch, layers_per_epoch, proof (80 bytes). output: layer."""
     node = spec("node")
     return {"layer": node.eligible_layer(inputs["epoch"], inputs["layers_per_epoch"], hexbytes(inputs["proof"], 80))}
 
 
-@handler("node", "proposal", "validate")
+@handler("node", "proposal", "validate", schema=Schema(
+    page="node-proposal-validate", summary="Validate a received proposal against the node's view of it (node.md "
+    "`ProposalView`): the eligibility slots it may use, or the first rule it breaks.",
+    spec=("node.md#validate_proposal", "node.md#proposal-validation", "node.md#proposalview"),
+    inputs=(inp("proposal", "hex", "the SCALE `Proposal` (node/wire/proposal)"),
+            inp("genesis_id", "hex:20", "the network's genesis ID (signatures are over it)"),
+            inp("current_layer", "uint:32", "the node's current layer"),
+            inp("first_ballot_layer", "uint:32", "the first layer that takes ballots"), LAYOUT,
+            inp("layer_size", "uint:32", "expected proposals per layer"),
+            inp("atx", "{AtxFacts}|null", "the ATX the proposal names, or null when the node does not have it"),
+            inp("total_weight", "uint:64", "the total weight of the proposal's epoch"),
+            inp("smesher_malicious", "bool", "whether the smesher is known to be malicious"),
+            inp("reference", "hex|null", "the SCALE `Proposal` a later proposal names (its first of the epoch), or "
+                "null when it names none or the node does not have it"),
+            inp("other_in_layer", "bool", "whether the node holds another proposal of this smesher in this layer")),
+    outputs=(out("slots", "uint", "the eligibility slots of the smesher in the epoch"),),
+    raises=(INVALID_PROPOSAL, PROPOSAL_ENCODING), records=(ATX_FACTS,)))
 def validate_proposal(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: proposal and the node's view (see the module). output: slots."""
     node = spec("node")
@@ -62,7 +95,15 @@ def validate_proposal(inputs: dict[str, Any], spec) -> dict[str, Any]:
     return {"slots": node.validate_proposal(proposal, view)}
 
 
-@handler("node", "certificate", "majority")
+@handler("node", "certificate", "majority", schema=Schema(
+    page="node-certificate-majority", summary="Whether signed certificates for a block carry more than half of "
+    "the epoch's weight.",
+    spec=("node.md#certificate_majority", "node.md#certificates"),
+    inputs=(inp("weights", "list<list<hex:32|uint:64>>", "[signer (32 bytes), weight] pairs: the epoch's identities"),
+            inp("signed", "list<list<hex>>", "[signer (32 bytes), block ID (20 bytes)] of each certificate received"),
+            inp("block", "hex:20", "the block ID")),
+    outputs=(out("majority", "bool", "2 x (weight of the signers of `block`) > total weight; an unknown signer "
+                 "weighs nothing, a signer counts once per certificate"),)))
 def certificate_majority(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: weights [[signer, weight]], signed [[signer, block]], block. output: majority (bool)."""
     node = spec("node")
@@ -71,19 +112,44 @@ def certificate_majority(inputs: dict[str, Any], spec) -> dict[str, Any]:
     return {"majority": node.certificate_majority(weights, signed, hexbytes(inputs["block"], 20))}
 
 
-@handler("node", "address", "encode")
+@handler("node", "address", "encode", schema=Schema(
+    page="node-address-encode", summary="An account address written in bech32 (BIP-173), as go-spacemesh's "
+    "`types.Address.String` writes it.",
+    spec=("node.md#encode_address", "node.md#addresses"),
+    inputs=(inp("hrp", "text", "the network's human-readable part (`sm` on mainnet)"),
+            inp("address", "hex:24", "the address")),
+    outputs=(out("text", "text", "the bech32 text, lower case"),)))
 def address_encode(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: hrp, address (24 bytes). output: text (bech32)."""
     return {"text": spec("node").encode_address(inputs["hrp"], hexbytes(inputs["address"], 24))}
 
 
-@handler("node", "address", "decode")
+@handler("node", "address", "decode", schema=Schema(
+    page="node-address-decode", summary="An account address from its bech32 text.",
+    spec=("node.md#decode_address", "node.md#addresses"),
+    inputs=(inp("hrp", "text", "the human-readable part the address must have"), inp("text", "text", "the text")),
+    outputs=(out("address", "hex:24", "the address"),),
+    raises=(ADDRESS_ERRORS,),
+    notes=("Checks in order: at most 90 characters, all of one case (`bad_format`); a separator `1` with at "
+           "least 6 characters after it and the human-readable part before it (`wrong_hrp`); the characters (`bad_character`), the checksum (`bad_checksum`), then 24 bytes "
+           "(`bad_length`).", "An address whose first 4 bytes are not zero (the devnet's) decodes here; "
+           "go-spacemesh's parser refuses it (node.md, *Decision* devnet addresses): such cases are of level "
+           "`devnet`.")))
 def address_decode(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: hrp, text. output: address (24 bytes) or InvalidAddress(reason)."""
     return {"address": hexstr(spec("node").decode_address(inputs["hrp"], inputs["text"]))}
 
 
-@handler("node", "malfeasance", "double_proposal")
+@handler("node", "malfeasance", "double_proposal", schema=Schema(
+    page="node-malfeasance-double_proposal", summary="Verify a double-proposal proof: two proposals of one smesher "
+    "in one layer; the smesher it convicts.",
+    spec=("node.md#validate_double_proposal_proof", "node.md#doubleproposalproof"),
+    inputs=(inp("proof", "hex", "the SCALE `DoubleProposalProof` (node/wire/double_proposal_proof)"),
+            inp("genesis_id", "hex:20", "the genesis ID the proposals are signed over")),
+    outputs=(out("smesher", "hex:32", "the convicted smesher"),),
+    raises=(raises("InvalidProposal", ("bad_encoding", "same_proposal", "different_smesher", "different_layer",
+                                       "bad_signature"), "the first check of node.md#validate_double_proposal_proof "
+                   "the proof fails"), PROPOSAL_ENCODING)))
 def double_proposal(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: proof (SCALE DoubleProposalProof), genesis_id. output: smesher."""
     node = spec("node")

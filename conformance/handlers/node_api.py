@@ -18,13 +18,31 @@ import tempfile
 from typing import Any
 
 from smspec.conformance.handlers import handler, hexbytes
+from smspec.conformance.schema import Schema, inp, out
 
 GENESIS = {"accounts": {}, "config": "tiny", "extra_data": "smspec-devnet", "genesis_time": 1700000000,
            "hrp": "stest", "layer_reward": 1000000, "layer_size": 10, "layers_per_epoch": 4, "poet_leaves": 1000,
            "tick_size": 100, "wallet_code": "00"}
 
 
-@handler("node_api", "request", "answer")
+@handler("node_api", "request", "answer", schema=Schema(
+    page="node_api-request-answer", summary="A request to the reference node's HTTP API (the public API in API "
+    "v2alpha1 shapes, and the node-service API `/node/v1` for smeshing services) and its answer.",
+    spec=("node.md#introduction",),
+    inputs=(inp("method", "enum:GET,POST", "the HTTP method"), inp("path", "text", "the absolute path"),
+            inp("body", "hex", "the request body")),
+    outputs=(out("status", "uint", "the HTTP status"),
+             out("body", "json", "the JSON answer (an error answer is `{\"message\": reason}`), or null for a "
+                 "non-JSON answer")),
+    notes=("The node has its genesis (tiny configuration, genesis time 1700000000, extra data `smspec-devnet`, "
+           "human-readable part `stest`, no accounts) and nothing else: no layer, no ATX, no transaction, no layer "
+           "clock. An implementation of the node checks it answers the same; one of a smeshing service, that it "
+           "reads these answers as ours does.",
+           "The API is described in docs/node.md (\"The node-service API\", \"The public API\"); it is the "
+           "devnet's, so these cases are of level `devnet`.",
+           "The bodies published through `/node/v1/publish/{protocol}` and `/node/v1/poet` are the wire types of "
+           "`node/wire/*` (proposal, transaction, certificate, double-proposal proof, PoET proof) and the ATX and "
+           "Hare wire types.")))
 def answer(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: method, path, body (hex). output: status (int), body (JSON or null)."""
     from smspec.tools.node.api import Api

@@ -5,49 +5,11 @@ a ``max_diff`` is a decimal string (``"0.01"``, read as the nearest IEEE double,
 constant is) and a similarity is the shortest decimal string that reads back as the exact double
 (Python ``repr``, Go ``strconv.FormatFloat(f, 'g', -1, 64)``).
 
-A *message* in JSON is ``{"type": T, ...fields}`` with T and fields:
-``done``, ``end_round``, ``empty_set`` (no fields); ``empty_range`` (``x``, ``y``: 32-byte IDs or
-null); ``fingerprint`` (``x``, ``y``, ``fingerprint`` (12 bytes), ``count``); ``range_contents``
-(``x``, ``y``, ``count``); ``item_batch`` (``items``: IDs); ``probe`` (``x``, ``y``,
-``fingerprint``, ``sample_size``); ``sample`` (``x``, ``y``, ``fingerprint``, ``count``,
-``sample``: uint32s); ``recent`` (``since``).
-
-A *side* of a session is ``{"items": [...], "config": {...}, "now": t, "reject": [IDs]}``; each
-entry of ``items`` is an ID (received at time 0) or ``[ID, receipt time]``; ``config`` holds any of
-``max_send_range``, ``item_chunk_size``, ``sample_size``, ``max_diff`` (decimal string or null),
-``recent_time_span``, ``message_limit``, ``traffic_limit`` (the rest default); the validation
-callback refuses exactly the IDs in ``reject``.
-
-* ``message/encode``: inputs ``message``. Output ``{"encoded"}``; ``InvalidValue`` for a value
-  the wire cannot carry.
-* ``message/decode``: inputs ``encoded``. Output ``{"message", "reencoded"}`` (the canonical
-  encoding of what was read); ``InvalidEncoding`` with its reason.
-* ``fingerprint/range``: inputs ``items`` (IDs), ``x``, ``y``. Output ``{"fingerprint", "count",
-  "items"}`` (the range's IDs in range order).
-* ``fingerprint/split``: inputs ``items``, ``x``, ``y``, ``count``. Output ``{"middle", "first",
-  "second"}`` (each ``{"fingerprint", "count"}``); ``InvalidValue`` (``bad_split``).
-* ``minhash/sample``: inputs ``items``, ``x``, ``y``, ``sample_size``. Output ``{"sample"}``.
-* ``minhash/similarity``: inputs ``local``, ``remote`` (uint32 lists), ``max_diff``. Output
-  ``{"similarity", "too_different"}``.
-* ``conversation/pair``: inputs ``initiator`` and ``responder`` (sides), ``range`` (``[x, y]`` or
-  null: the whole set). Output ``{"rounds", "initiator_items", "responder_items",
-  "initiator_bytes", "responder_bytes"}``: every round, the initiator's first, as a list of
-  ``{"message", "encoded"}``; the final sets; the bytes each side sent. ``SyncError`` (with its
-  reason) when a side ends the session.
-* ``conversation/probe``: inputs ``prober`` and ``responder`` (sides), ``range``. Output
-  ``{"rounds", "in_sync", "count", "similarity"}``.
-* ``conversation/trace``: one side against a scripted peer. Inputs ``side``, ``initiate``
-  (``{"range": [x, y] | null}`` to start as initiator, ``{"probe": [x, y] | null}`` to probe, or
-  null to respond), ``peer`` (the peer's messages in order). Output ``{"first", "answers",
-  "items", "done"}``: the side's first round (empty for a responder), its answer to each peer
-  message, its final set and whether the session ended. ``SyncError`` when the side refuses a
-  message.
-* ``multipeer/delimiters``: inputs ``peer_count``, ``max_depth``. Output ``{"delimiters",
-  "ranges"}``.
-* ``multipeer/plan``: inputs ``local_count``, ``probes`` (each null or ``{"in_sync", "count",
-  "similarity"}`` with a decimal-string similarity), ``last_was_split``, ``config`` (any of the
-  ``MultiPeerConfig`` fields; ``min_complete_fraction`` a decimal string). Output ``{"kind",
-  "peers", "ranges"}``.
+A *message* in JSON is ``{"type": T, ...fields}`` (the record ``SyncMessage`` of the pages); a
+*side* of a session is ``{"items", "config", "now", "reject"}`` (``SyncSide``), every config field
+written out. Inputs, outputs and errors of each handler: its schema (the format pages under
+``conformance/formats/handlers/``). The message pair ``message/encode`` + ``message/decode`` is the
+codec triad of the sync wire (a message has no ID), with its invalid-encoding suite.
 """
 
 from __future__ import annotations
@@ -55,6 +17,92 @@ from __future__ import annotations
 from typing import Any
 
 from smspec.conformance.handlers import as_int, handler, hexbytes, hexstr
+from smspec.conformance.schema import Record, Schema, inp, out, raises
+from smspec.spec import load as _load_spec
+
+_sync = _load_spec("sync", "mainnet")
+MESSAGE_TYPES = "enum:done,end_round,empty_set,empty_range,fingerprint,range_contents,item_batch,probe,sample,recent"
+MESSAGE = Record("SyncMessage", """
+A sync message (sync.md#messages): `type` and the fields of that type. `done`, `end_round`,
+`empty_set`: none; `empty_range`: `x`, `y`; `fingerprint`: `x`, `y`, `fingerprint`, `count`;
+`range_contents`: `x`, `y`, `count`; `item_batch`: `items`; `probe`: `x`, `y`, `fingerprint`,
+`sample_size`; `sample`: `x`, `y`, `fingerprint`, `count`, `sample`; `recent`: `since`. The
+types are wide on purpose: a value the wire cannot carry is an input `message/encode` refuses.
+""", (
+    inp("type", MESSAGE_TYPES, "the message type"),
+    inp("x", "hex|null", "the range's lower bound (a 32-byte ID), or null: no bound", optional=True),
+    inp("y", "hex|null", "the range's upper bound (exclusive; y <= x wraps around)", optional=True),
+    inp("fingerprint", "hex", "12 bytes: the XOR of the range's IDs' first 12 bytes", optional=True),
+    inp("count", "uint", "IDs in the range (uint32 on the wire)", optional=True),
+    inp("items", "list<hex>", "32-byte IDs, at most 1,024", optional=True),
+    inp("sample_size", "uint", "the sample size asked for", optional=True),
+    inp("sample", "list<uint>", "MinHash sample items (uint32: the last 4 bytes of an ID, big-endian), at most "
+        "1,000", optional=True),
+    inp("since", "uint", "nanoseconds; 0 in a reply", optional=True),
+))
+ROUND_MESSAGE = Record("RoundMessage", "A message as sent in a round.", (
+    inp("message", "{SyncMessage}", "the message"), inp("encoded", "hex", "its encoding (sync.md#encode_message)"),
+))
+
+
+def _decimal(value: float | None) -> str | None:
+    return None if value is None else repr(float(value))
+
+
+_DEFAULTS = _sync.SyncConfig()
+CONFIG = Record("SyncConfig", "A side's reconciler parameters (sync.md#syncconfig; the defaults are go-spacemesh's). "
+                "`max_diff` is a decimal string read as the nearest double, or null: no MinHash (recursive method).", (
+    inp("max_send_range", "uint", "a differing range with at most this many local IDs is sent whole",
+        default=_DEFAULTS.max_send_range),
+    inp("item_chunk_size", "uint", "IDs per ItemBatch when sending", default=_DEFAULTS.item_chunk_size),
+    inp("sample_size", "uint", "MinHash sample size", default=_DEFAULTS.sample_size),
+    inp("max_diff", "text|null", "largest estimated Jaccard distance for the recursive method",
+        default=_decimal(_DEFAULTS.max_diff)),
+    inp("recent_time_span", "uint", "nanoseconds of recent IDs exchanged first; 0: no recent sync",
+        default=_DEFAULTS.recent_time_span),
+    inp("message_limit", "uint", "most messages per session, both directions", default=_DEFAULTS.message_limit),
+    inp("traffic_limit", "uint", "most bytes per session, both directions", default=_DEFAULTS.traffic_limit),
+))
+SIDE = Record("SyncSide", "One side of a session: its set, configuration, clock and validation callback.", (
+    inp("items", "list<hex|list<hex|uint>>", "its IDs: an ID (received at time 0) or [ID, receipt time in ns]"),
+    inp("config", "{SyncConfig}", "its parameters", default={}),
+    inp("now", "uint", "its clock, in ns (recent sync looks back from it)", default=0),
+    inp("reject", "list<hex>", "the IDs its validation callback refuses", default=[]),
+))
+_MULTI = _sync.MultiPeerConfig()
+MULTI_CONFIG = Record("MultiPeerConfig", "Multi-peer parameters (sync.md#multipeerconfig); "
+                      "`min_complete_fraction` is a decimal string.", (
+    inp("sync_peer_count", "uint", "peers picked for one multi-peer sync", default=_MULTI.sync_peer_count),
+    inp("min_split_sync_peers", "uint", "fewest split-syncable peers for a split sync",
+        default=_MULTI.min_split_sync_peers),
+    inp("min_split_sync_count", "uint", "a peer needs more IDs than this for a split sync",
+        default=_MULTI.min_split_sync_count),
+    inp("max_full_diff", "uint", "largest estimated difference of a nearly-synced peer", default=_MULTI.max_full_diff),
+    inp("max_sync_diff", "uint", "a peer with this many fewer IDs is not synced against", default=_MULTI.max_sync_diff),
+    inp("min_complete_fraction", "text", "fraction of nearly-synced peers from which a full sync is preferred",
+        default=_decimal(_MULTI.min_complete_fraction)),
+    inp("max_depth", "uint", "split-sync ranges are aligned to this many prefix bits", default=_MULTI.max_depth),
+))
+PROBE = Record("ProbeResult", "A peer's probe result (sync.md#proberesult); `similarity` is a decimal string.", (
+    inp("in_sync", "bool", "fingerprints and counts agree"), inp("count", "uint", "the peer's count"),
+    inp("similarity", "text", "the MinHash estimate"),
+))
+RANGE = inp("range", "list<hex>|null", "[x, y]: the range to sync (y <= x wraps around), or null: the whole set",
+            default=None)
+DECODING = raises("InvalidEncoding", ("short_input", "unknown_message_type", "invalid_compact_hash",
+                                      "compact_hash_too_long", "length_over_max", "trailing_bytes",
+                                      "non_canonical_compact", "compact_overflow"),
+                  "bytes that are not one message (sync.md#decode_message_prefix-decode_message)")
+SESSION_ERRORS = raises("SyncError", ("session_finished", "invalid_item", "missing_range", "unexpected_message",
+                                      "unexpected_range", "incomplete_split", "missing_initiation",
+                                      "request_in_done_round", "probe_not_final", "fingerprint_collision",
+                                      "sample_size_over_max", "too_many_rounds", "message_limit", "traffic_limit"),
+                        "a side ends the session: the first rule of sync.md's reconciler (Bounds against a hostile "
+                        "peer, sync.md#errors) a received message breaks")
+CONFIG_ERRORS = raises("InvalidValue", ("bad_config", "wrong_length", "missing_range"),
+                       "parameters go-spacemesh refuses, an ID that is not 32 bytes, or a range with one bound")
+STRICT_NOTE = ("Cases that follow a *Decision* of sync.md departing from go-spacemesh (its done rule, its hostile-peer "
+               "shape checks, its decoding bounds) are of level `spec-strict` and name the Decision.")
 
 
 def _bound(value: str | None) -> bytes | None:
@@ -160,14 +208,31 @@ def _all_items(store: Any) -> list[str]:
     return [] if first is None else [hexstr(key) for key in store.range_items(first, first, None)]
 
 
-@handler("sync", "message", "encode")
+@handler("sync", "message", "encode", schema=Schema(
+    page="sync-message-encode", summary="Encode a sync message (the encoding half of the sync wire's codec triad).",
+    spec=("sync.md#encode_message", "sync.md#wire-encoding"),
+    inputs=(inp("message", "{SyncMessage}", "the message"),),
+    outputs=(out("encoded", "hex", "the message type byte, then its fields (compact hashes, compact counts)"),),
+    raises=(raises("InvalidValue", ("wrong_length", "out_of_range", "length_over_max", "wrong_type"),
+                   "a value the wire cannot carry"),),
+    records=(MESSAGE,), notes=(STRICT_NOTE,)))
 def message_encode(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: message (JSON). output: encoded."""
     sync = spec("sync")
     return {"encoded": hexstr(sync.encode_message(message_from_json(sync, inputs["message"])))}
 
 
-@handler("sync", "message", "decode")
+@handler("sync", "message", "decode", schema=Schema(
+    page="sync-message-decode", summary="Decode one sync message (the decoding half of the sync wire's codec triad); "
+    "its JSON and its canonical re-encoding.",
+    spec=("sync.md#decode_message_prefix-decode_message", "sync.md#decode_compact_hash", "sync.md#decode_items"),
+    inputs=(inp("encoded", "hex", "the bytes: exactly one message"),),
+    outputs=(out("message", "{SyncMessage}", "the message read"),
+             out("reencoded", "hex", "its canonical encoding (differs from `encoded` where go-spacemesh's decoder "
+                 "is lenient)")),
+    raises=(DECODING,), records=(MESSAGE,),
+    notes=("Leniencies kept from go-spacemesh: a nil-typed compact-hash byte is nil whatever its low bits; trailing "
+           "zero bytes of a compact hash are accepted.", STRICT_NOTE)))
 def message_decode(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: encoded. output: message (JSON), reencoded (the canonical encoding)."""
     sync = spec("sync")
@@ -175,7 +240,14 @@ def message_decode(inputs: dict[str, Any], spec) -> dict[str, Any]:
     return {"message": message_to_json(sync, message), "reencoded": hexstr(sync.encode_message(message))}
 
 
-@handler("sync", "fingerprint", "range")
+@handler("sync", "fingerprint", "range", schema=Schema(
+    page="sync-fingerprint-range", summary="The fingerprint, count and IDs of a range of a set.",
+    spec=("sync.md#sorteditemstore", "sync.md#fingerprint_of", "sync.md#in_range"),
+    inputs=(inp("items", "list<hex>", "the set's 32-byte IDs"), inp("x", "hex:32", "the range's lower bound"),
+            inp("y", "hex:32", "the upper bound (exclusive; y <= x wraps around, x = y is the whole set)")),
+    outputs=(out("fingerprint", "hex:12", "the XOR of the range's IDs' first 12 bytes"),
+             out("count", "uint", "IDs in the range"), out("items", "list<hex:32>", "the range's IDs in range order")),
+    raises=(raises("InvalidValue", ("wrong_length",), "an ID that is not 32 bytes"),)))
 def fingerprint_range(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: items, x, y. output: fingerprint, count, items (in range order)."""
     sync = spec("sync")
@@ -186,7 +258,17 @@ def fingerprint_range(inputs: dict[str, Any], spec) -> dict[str, Any]:
             "items": [hexstr(key) for key in store.range_items(x, y, None)]}
 
 
-@handler("sync", "fingerprint", "split")
+@handler("sync", "fingerprint", "split", schema=Schema(
+    page="sync-fingerprint-split", summary="Split a range after its first `count` IDs (in range order).",
+    spec=("sync.md#sorteditemstore", "sync.md#rangesplit"),
+    inputs=(inp("items", "list<hex>", "the set's 32-byte IDs"), inp("x", "hex:32", "the range's lower bound"),
+            inp("y", "hex:32", "the upper bound"), inp("count", "uint", "IDs in the first part")),
+    outputs=(out("middle", "hex:32", "the first ID of the second part"),
+             out("first", "{RangeInfo}", "the first part"), out("second", "{RangeInfo}", "the second part")),
+    raises=(raises("InvalidValue", ("bad_split", "wrong_length"), "a count of 0 or at least the range's count; an "
+                   "ID that is not 32 bytes"),),
+    records=(Record("RangeInfo", "A part of a range.", (inp("fingerprint", "hex:12", "its fingerprint"),
+                                                        inp("count", "uint", "its count"))),)))
 def fingerprint_split(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: items, x, y, count. output: middle, first, second."""
     sync = spec("sync")
@@ -197,7 +279,14 @@ def fingerprint_split(inputs: dict[str, Any], spec) -> dict[str, Any]:
             "second": {"fingerprint": hexstr(split.second.fingerprint), "count": split.second.count}}
 
 
-@handler("sync", "minhash", "sample")
+@handler("sync", "minhash", "sample", schema=Schema(
+    page="sync-minhash-sample", summary="The MinHash sample of a range: the sample items of its first IDs in range "
+    "order.",
+    spec=("sync.md#minhash_sample", "sync.md#sample_item"),
+    inputs=(inp("items", "list<hex>", "the set's 32-byte IDs"), inp("x", "hex:32", "the range's lower bound"),
+            inp("y", "hex:32", "the upper bound"), inp("sample_size", "uint", "items wanted")),
+    outputs=(out("sample", "list<uint:32>", "the last 4 bytes (big-endian) of each of the first `sample_size` IDs"),),
+    raises=(raises("InvalidValue", ("wrong_length",), "an ID that is not 32 bytes"),)))
 def minhash_sample(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: items, x, y, sample_size. output: sample."""
     sync = spec("sync")
@@ -206,7 +295,15 @@ def minhash_sample(inputs: dict[str, Any], spec) -> dict[str, Any]:
     return {"sample": list(sample)}
 
 
-@handler("sync", "minhash", "similarity")
+@handler("sync", "minhash", "similarity", schema=Schema(
+    page="sync-minhash-similarity", summary="The Jaccard estimate of two MinHash samples, and whether it is too "
+    "different for the recursive method.",
+    spec=("sync.md#jaccard_estimate", "sync.md#too_different"),
+    inputs=(inp("local", "list<uint:32>", "our sample"), inp("remote", "list<uint:32>", "the peer's sample"),
+            inp("max_diff", "text", "the largest distance, a decimal string read as the nearest double")),
+    outputs=(out("similarity", "text", "the estimate as the shortest decimal string of the exact double"),
+             out("too_different", "bool", "1 - similarity > max_diff, in doubles")),
+    notes=("Double arithmetic in go-spacemesh's order (sync.md, *Decision* MinHash arithmetic).",)))
 def minhash_similarity(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: local, remote (uint32 lists), max_diff (decimal string). output: similarity, too_different."""
     sync = spec("sync")
@@ -215,7 +312,18 @@ def minhash_similarity(inputs: dict[str, Any], spec) -> dict[str, Any]:
             "too_different": sync.too_different(similarity, float(inputs["max_diff"]))}
 
 
-@handler("sync", "conversation", "pair")
+@handler("sync", "conversation", "pair", schema=Schema(
+    page="sync-conversation-pair", summary="A whole session between two honest sides: every round, the sets after "
+    "and the bytes each side sent.",
+    spec=("sync.md#sync_pair", "sync.md#reconciler", "sync.md#sessions-and-rounds"),
+    inputs=(inp("initiator", "{SyncSide}", "the side that opens"), inp("responder", "{SyncSide}", "the other side"),
+            RANGE),
+    outputs=(out("rounds", "list<list<{RoundMessage}>>", "every round, the initiator's first"),
+             out("initiator_items", "list<hex:32>", "the initiator's set after, sorted"),
+             out("responder_items", "list<hex:32>", "the responder's set after, sorted"),
+             out("initiator_bytes", "uint", "bytes the initiator sent (message bytes, types included)"),
+             out("responder_bytes", "uint", "bytes the responder sent")),
+    raises=(SESSION_ERRORS, CONFIG_ERRORS), records=(SIDE, CONFIG, ROUND_MESSAGE, MESSAGE), notes=(STRICT_NOTE,)))
 def conversation_pair(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: initiator, responder (sides), range. output: rounds, final sets, bytes sent."""
     sync = spec("sync")
@@ -228,7 +336,16 @@ def conversation_pair(inputs: dict[str, Any], spec) -> dict[str, Any]:
             "initiator_bytes": initiator.bytes_sent, "responder_bytes": responder.bytes_sent}
 
 
-@handler("sync", "conversation", "probe")
+@handler("sync", "conversation", "probe", schema=Schema(
+    page="sync-conversation-probe", summary="A probe session: one side asks for the other's fingerprint, count and "
+    "sample of a range.",
+    spec=("sync.md#probe_pair", "sync.md#reconciler", "sync.md#proberesult"),
+    inputs=(inp("prober", "{SyncSide}", "the side that probes"), inp("responder", "{SyncSide}", "the other side"),
+            RANGE),
+    outputs=(out("rounds", "list<list<{RoundMessage}>>", "both rounds"),
+             out("in_sync", "bool", "fingerprints and counts agree"), out("count", "uint", "the responder's count"),
+             out("similarity", "text", "the MinHash estimate, shortest decimal string")),
+    raises=(SESSION_ERRORS, CONFIG_ERRORS), records=(SIDE, CONFIG, ROUND_MESSAGE, MESSAGE)))
 def conversation_probe(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: prober, responder (sides), range. output: rounds, in_sync, count, similarity."""
     sync = spec("sync")
@@ -240,7 +357,18 @@ def conversation_probe(inputs: dict[str, Any], spec) -> dict[str, Any]:
             "similarity": similarity_text(result.similarity)}
 
 
-@handler("sync", "conversation", "trace")
+@handler("sync", "conversation", "trace", schema=Schema(
+    page="sync-conversation-trace", summary="One side against a scripted (possibly hostile) peer: its first round, "
+    "its answer to each peer message, its set after and whether the session ended.",
+    spec=("sync.md#reconciler", "sync.md#bounds-against-a-hostile-peer"),
+    inputs=(inp("side", "{SyncSide}", "the side under test"),
+            inp("initiate", "json", "{\"range\": [x, y] | null}: the side opens a session; {\"probe\": [x, y] | "
+                "null}: it probes; null: it responds"),
+            inp("peer", "list<{SyncMessage}>", "the peer's messages, in order")),
+    outputs=(out("first", "list<{SyncMessage}>", "the side's first round (empty for a responder)"),
+             out("answers", "list<list<{SyncMessage}>>", "its answer to each peer message"),
+             out("items", "list<hex:32>", "its set after, sorted"), out("done", "bool", "whether the session ended")),
+    raises=(SESSION_ERRORS, CONFIG_ERRORS), records=(SIDE, CONFIG, MESSAGE), notes=(STRICT_NOTE,)))
 def conversation_trace(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: side, initiate, peer (messages). output: first, answers, items, done."""
     sync = spec("sync")
@@ -258,7 +386,13 @@ def conversation_trace(inputs: dict[str, Any], spec) -> dict[str, Any]:
             "items": _all_items(side.store), "done": side.done}
 
 
-@handler("sync", "multipeer", "delimiters")
+@handler("sync", "multipeer", "delimiters", schema=Schema(
+    page="sync-multipeer-delimiters", summary="The split-sync ranges of the ID space for a number of peers.",
+    spec=("sync.md#split_delimiters", "sync.md#split_ranges"),
+    inputs=(inp("peer_count", "uint", "peers"), inp("max_depth", "uint", "prefix bits the delimiters are aligned to")),
+    outputs=(out("delimiters", "list<hex:32>", "the peer_count - 1 delimiters"),
+             out("ranges", "list<list<hex:32>>", "[x, y] per peer")),
+    raises=(raises("InvalidValue", ("bad_depth",), "a depth outside 1..64"),)))
 def multipeer_delimiters(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: peer_count, max_depth. output: delimiters, ranges."""
     sync = spec("sync")
@@ -267,7 +401,18 @@ def multipeer_delimiters(inputs: dict[str, Any], spec) -> dict[str, Any]:
     return {"delimiters": [hexstr(d) for d in delimiters], "ranges": [[hexstr(x), hexstr(y)] for x, y in ranges]}
 
 
-@handler("sync", "multipeer", "plan")
+@handler("sync", "multipeer", "plan", schema=Schema(
+    page="sync-multipeer-plan", summary="What one multi-peer round does after probing the peers: in sync, no peers, "
+    "full sync with some peers, or split sync.",
+    spec=("sync.md#plan_sync", "sync.md#syncplan"),
+    inputs=(inp("local_count", "uint", "our set's size"),
+            inp("probes", "list<{ProbeResult}|null>", "per peer, its probe result or null (no answer)"),
+            inp("last_was_split", "bool", "whether the previous round was a split sync"),
+            inp("config", "{MultiPeerConfig}", "the parameters", default={})),
+    outputs=(out("kind", "enum:in_sync,no_peers,full,split", "what to do"),
+             out("peers", "list<uint>", "the peers (indices into `probes`)"),
+             out("ranges", "list<list<hex:32>>", "for a split sync, [x, y] per peer")),
+    records=(PROBE, MULTI_CONFIG)))
 def multipeer_plan(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: local_count, probes, last_was_split, config. output: kind, peers, ranges."""
     sync = spec("sync")

@@ -45,6 +45,12 @@ def _atx_v2_id(scheme: str) -> Callable[[Any, Any], bytes]:
     return compute
 
 
+def _atx_v3_id(scheme: str) -> Callable[[Any, Any], bytes]:
+    def compute(spec: Any, value: Any) -> bytes:
+        return spec("atx_best").atx_id_v3(value, spec("atx").IdScheme(scheme))
+    return compute
+
+
 WIRE_TYPES: tuple[WireType, ...] = (
     WireType("atx", "activation_tx_v1", "atx", "ActivationTxV1", "An ATX v1 (go-spacemesh `wire.ActivationTxV1`).",
              (("id", "blake3 of the SCALE inner ATX (atx.md#atx_id_v1-signed_bytes_v1)",
@@ -84,6 +90,34 @@ WIRE_TYPES: tuple[WireType, ...] = (
     WireType("hare4", "compact_id_request", "hare4", "CompactIdRequest", "A full-exchange request."),
     WireType("hare4", "compact_id_response", "hare4", "CompactIdResponse", "A full-exchange response."),
     WireType("post_best", "best_proof", "post_best", "BestProof", "A best-labels PoST proof."),
+    # ATX v3 (atx_best.md, smspec's proposal; tiny preset vectors)
+    WireType("atx", "activation_tx_v3", "atx_best", "ActivationTxV3",
+             "An ATX v3: a merged identity set's best-labels PoST (smspec's proposal).",
+             (("id_a", "the ID under scheme A (atx_best.md#atx_id_v3)", _atx_v3_id("a")),
+              ("id_b", "the ID under scheme B", _atx_v3_id("b")))),
+    WireType("atx", "nipost_challenge_v3", "atx_best", "NIPostChallengeV3",
+             "The NiPoST challenge of an ATX v3: one PoET registration for the whole identity set.",
+             (("hash", "the PoET membership leaf: blake3(03 ‖ encoding) (atx_best.md#challenge_hash_v3)",
+               lambda spec, v: spec("atx_best").challenge_hash_v3(v)),)),
+    WireType("malfeasance", "proof_best_double_set", "atx_best", "ProofBestDoubleSet",
+             "An identity-in-two-sets proof (atx_best.md, smspec's proposal)."),
+    WireType("malfeasance", "proof_best_invalid_entry", "atx_best", "ProofBestInvalidEntry",
+             "An invalid-entry proof against a best-labels PoST (atx_best.md, smspec's proposal)."),
+    # The devnet's wire formats (node.md, rule wire-formats): the bodies of the node-service API's
+    # publish, PoET and proposal resources
+    WireType("node", "proposal", "node", "Proposal", "A signed proposal carrying its ballot (protocol `pp1`).",
+             (("id", "the proposal (and ballot) ID: blake3 of the encoding without the signature, 20 bytes "
+               "(node.md#proposal_id-block_id-tx_id-poet_ref)", lambda spec, v: spec("node").proposal_id(v)),)),
+    WireType("node", "block", "node", "Block", "A layer's block: the Hare output's proposals, transactions and rewards.",
+             (("id", "the block ID: blake3 of the encoding, 20 bytes", lambda spec, v: spec("node").block_id(v)),)),
+    WireType("node", "certificate", "node", "Certificate", "A certificate: one identity's signature over a layer's "
+             "block ID, with the block attached (protocol `cr1`)."),
+    WireType("node", "poet_proof", "node", "PoetProof", "The devnet PoET's proof of one round (`POST /poet`).",
+             (("ref", "the reference an ATX names it by", lambda spec, v: spec("node").poet_ref(v)),)),
+    WireType("node", "tx", "node", "Tx", "A wallet transaction (protocol `tx1`).",
+             (("id", "the transaction ID: blake3 of the encoding", lambda spec, v: spec("node").tx_id(v)),)),
+    WireType("node", "double_proposal_proof", "node", "DoubleProposalProof",
+             "A proof that one smesher published two proposals in one layer (protocol `mp1`)."),
 )
 
 

@@ -81,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Start CMD once and exchange one JSON line per case over its stdin/stdout "
         "(protocol: conformance/formats/adapter.md). Prints each failure with a readable diff, then a "
         "coverage line (cases answered vs unsupported), the results per level (live, spec-strict, "
-        "untyped-input) and a summary 'N passed, N failed, N skipped'. Exit 0 when nothing failed. "
+        "untyped-input, devnet) and a summary 'N passed, N failed, N skipped'. Exit 0 when nothing failed. "
         "A release tarball ships this runner as run.py (Python 3 standard library only).",
     )
     from smspec.conformance.runner import add_arguments
