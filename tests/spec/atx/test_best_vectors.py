@@ -70,9 +70,36 @@ def accepted(world: BestWorld, value: Any, name: str, posts: list[tuple[str, byt
                 spec_ref="atx_best.md#validate_atx_v3")
 
 
+REFUSED = {
+    "invalid_signature": "the signature does not verify",
+    "empty_positioning_atx": "the positioning ATX ID is empty",
+    "publish_epoch_too_far": "a publish epoch far beyond the current one",
+    "solo_prev_atx_index": "a solo ATX's member names a previous ATX index other than 0",
+    "solo_previous_count": "a solo ATX with two previous ATXs",
+    "golden_previous_atx": "the golden ATX named as a previous ATX",
+    "initial_missing_commitment": "an initial ATX without its commitment ATX",
+    "invalid_initial_post": "an initial ATX whose initial PoST the verifier refuses",
+    "previous_atx_missing": "a previous ATX the node does not know",
+    "identity_set_mismatch": "the identity set root differs from the members' set",
+    "poet_proof_missing": "a challenge for which the node knows no PoET proof",
+    "kth_score_claimed_too_low": "a K-th score claimed below the entries' scores",
+    "kth_score_claimed_too_high": "a K-th score that no entry attains",
+    "entry_missing": "one entry fewer than K",
+    "index_beyond_declared": "an entry index beyond the identity's declared labels",
+    "foreign_identity": "a group naming an identity outside the set",
+    "entry_twice": "the same entry twice",
+    "signer_not_included": "a merged ATX whose signer is not among its members",
+    "no_members": "a merged ATX with no member",
+    "duplicate_marriage_index": "the same marriage index twice",
+    "marriage_index_out_of_range": "a marriage index beyond the marriage ATX's certificates",
+    "groups_out_of_order": "proof groups whose identities are not increasing",
+    "merged_with_marriages": "a merged ATX that also carries marriage certificates",
+}
+
+
 def rejected(world: BestWorld, value: Any, name: str, reason: str, description: str = "") -> Case:
-    return Case(name, inputs=world.inputs_v3(value), error="InvalidAtx", reason=reason, description=description,
-                spec_ref="atx_best.md#the-validation-pipeline")
+    return Case(name, inputs=world.inputs_v3(value), error="InvalidAtx", reason=reason,
+                description=description or REFUSED[name], spec_ref="atx_best.md#the-validation-pipeline")
 
 
 def resign(world: BestWorld, value: Any, signer: str, **changes: Any) -> Any:
@@ -203,18 +230,18 @@ def test_decode_v3_vectors():
     world, ids = solo_world()
     real = alice_solo(world, ids)
     blob = world.blob_v3(real)
-    yield Case("real_solo", inputs={"blob": blob},
+    yield Case("real_solo", description="a solo v3 ATX built by the spec decodes and re-encodes byte for byte", spec_ref="atx_best.md#encode_atx_v3-decode_atx_v3", inputs={"blob": blob},
                expected={"atx": value_to_jsonable(real, best.ActivationTxV3), "reencoded": blob})
-    yield Case("truncated", inputs={"blob": blob[:-1]}, error="InvalidEncoding")
-    yield Case("trailing_byte", inputs={"blob": blob + b"\x00"}, error="InvalidEncoding")
+    yield Case("truncated", description="the last byte missing", spec_ref="atx_best.md#encode_atx_v3-decode_atx_v3", inputs={"blob": blob[:-1]}, error="InvalidEncoding")
+    yield Case("trailing_byte", description="a byte after the ATX", spec_ref="atx_best.md#encode_atx_v3-decode_atx_v3", inputs={"blob": blob + b"\x00"}, error="InvalidEncoding")
     too_many = hand_encoded().replace(bytes([1 << 2]) + b"\x00\x00" + bytes([2 << 2]), bytes.fromhex("0504") + b"\x00\x00" + bytes([2 << 2]), 1)
-    yield Case("members_over_max", inputs={"blob": too_many}, error="InvalidEncoding",
+    yield Case("members_over_max", spec_ref="atx_best.md#activationtxv3", inputs={"blob": too_many}, error="InvalidEncoding",
                description="a member count of 257 (compact 0x0504) is above MAX_MEMBERS")
 
 
 @vector_source("atx", "codec", "encode_v3", presets=("tiny",))
 def test_encode_v3_vectors():
-    yield Case("hand_assembled", inputs={"atx": value_to_jsonable(hand_value(), best.ActivationTxV3)},
+    yield Case("hand_assembled", description="the hand-assembled v3 ATX encodes to the bytes of the document's layout", inputs={"atx": value_to_jsonable(hand_value(), best.ActivationTxV3)},
                expected={"blob": hand_encoded()}, spec_ref="atx_best.md#activationtxv3")
 
 
@@ -224,9 +251,11 @@ def test_id_v3_vectors():
     real = alice_solo(world, ids)
     for tag, scheme in (("a", atx.IdScheme.A), ("b", atx.IdScheme.B)):
         yield Case(f"hand_assembled_{tag}", inputs={"blob": hand_encoded(), "scheme": tag},
-                   expected={"id": expected_id(hand_value(), scheme)}, spec_ref="atx_best.md#atx_leaves_v3")
+                   expected={"id": expected_id(hand_value(), scheme)}, spec_ref="atx_best.md#atx_leaves_v3",
+                   description=f"the ID (scheme {tag.upper()}) of the hand-assembled v3 ATX, its tree computed by hand")
         yield Case(f"real_solo_{tag}", inputs={"blob": world.blob_v3(real), "scheme": tag},
-                   expected={"id": expected_id(real, scheme)})
+                   expected={"id": expected_id(real, scheme)}, spec_ref="atx_best.md#atx_id_v3",
+                   description=f"the ID (scheme {tag.upper()}) of a solo v3 ATX built by the spec")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -344,8 +373,11 @@ def weight_case(name: str, verified: int, units: list[int], ticks: int, **outcom
                   for i, u in enumerate(units)]
     inputs = {"verified_labels": verified, "identities": identities, "tick_count": ticks}
     if "error" in outcome:
-        return Case(name, inputs=inputs, error="InvalidAtx", reason=outcome["error"], spec_ref="atx_best.md#weight_v3")
-    return Case(name, inputs=inputs, expected=outcome, spec_ref="atx_best.md#weight_v3")
+        return Case(name, inputs=inputs, error="InvalidAtx", reason=outcome["error"], spec_ref="atx_best.md#weight_v3",
+                    description=f"{verified} verified labels, units {units}, {ticks} ticks: the weight overflows 64 bits")
+    return Case(name, inputs=inputs, expected=outcome, spec_ref="atx_best.md#weight_v3",
+                description=f"{verified} verified labels, units {units}, {ticks} ticks: "
+                "floor(min(labels, 2 x 128 x effective units) x ticks / 128)")
 
 
 @vector_source("atx", "weight", "v3", presets=("tiny",))
@@ -397,10 +429,18 @@ def test_detect_v3_vectors():
         envelope = scale.encode(mal.ATXProof(mal.ATX_PROOF_VERSION, proof_type, body), mal.ATXProof)
         yield Case(name, inputs=world.inputs_v3(offending), check=output_fields(
             finding={"node_id": hexid(culprit), "proof_type": proof_type, "proof": envelope},
-            malicious=sorted(hexid(n) for n in malicious)), spec_ref="atx_best.md#detect_malfeasance_v3")
+            malicious=sorted(hexid(n) for n in malicious)), spec_ref="atx_best.md#detect_malfeasance_v3",
+            description=DETECTED[name])
     world, info = merged_world()
-    yield Case("honest_merged", inputs=world.inputs_v3(merged(world, info, ["m0", "m1", "m2"])),
+    yield Case("honest_merged", description="an honest merged ATX of three identities: no finding", spec_ref="atx_best.md#detect_malfeasance_v3", inputs=world.inputs_v3(merged(world, info, ["m0", "m1", "m2"])),
                expected={"finding": None, "malicious": []})
+
+
+DETECTED = {
+    "double_set": "m1 publishes a solo v3 ATX and is merged by m0 in the same epoch: an identity in two sets",
+    "double_merge": "two merged ATXs for the same marriage in one epoch",
+    "double_marry": "m1, married to m0, certifies carol's marriage in a v3 ATX: a double marriage",
+}
 
 
 def forged_but_sampled_past() -> tuple[BestWorld, Any, bytes]:
@@ -427,11 +467,11 @@ def test_invalid_entry_vectors():
     assert finding is not None
     body = scale.encode(finding.proof, best.ProofBestInvalidEntry)
     envelope = scale.encode(mal.ATXProof(mal.ATX_PROOF_VERSION, mal.PROOF_BEST_INVALID_ENTRY, body), mal.ATXProof)
-    yield Case("forged_kth_score", inputs=world.inputs_v3(forged), check=output_fields(
+    yield Case("forged_kth_score", description="a K-th score claimed a quarter too low, missed by the validator's spot checks: the invalid-entry proof", inputs=world.inputs_v3(forged), check=output_fields(
         finding={"node_id": hexid("alice"), "proof_type": mal.PROOF_BEST_INVALID_ENTRY, "proof": envelope}),
         spec_ref="atx_best.md#invalid_entry_finding")
     world, ids = solo_world()
-    yield Case("honest", inputs=world.inputs_v3(alice_solo(world, ids)), expected={"finding": None})
+    yield Case("honest", description="an honest solo ATX: no invalid entry", spec_ref="atx_best.md#invalid_entry_finding", inputs=world.inputs_v3(alice_solo(world, ids)), expected={"finding": None})
 
 
 def proofs() -> dict[str, tuple[int, Any, Any, str]]:
@@ -454,17 +494,22 @@ def verify_inputs(config: Any, proof_type: int, proof: Any) -> dict[str, Any]:
             "proof": scale.encode(mal.ATXProof(mal.ATX_PROOF_VERSION, proof_type, body), mal.ATXProof)}
 
 
+VERIFY_REF = {"double_set": "atx_best.md#verify_double_set", "invalid_entry": "atx_best.md#verify_invalid_entry"}
+
+
 @vector_source("atx", "malfeasance", "verify_v3", presets=("tiny",))
 def test_verify_v3_vectors():
     found = proofs()
     for name, (proof_type, proof, config, culprit) in found.items():
         yield Case(f"{name}_valid", inputs=verify_inputs(config, proof_type, proof), expected={"node_id": hexid(culprit)},
-                   spec_ref="atx_best.md#verify_atx_proof_v3")
+                   spec_ref="atx_best.md#verify_atx_proof_v3",
+                   description=f"the {name.replace('_', '-')} proof the detection found: valid, against {culprit}")
 
     def bad(name: str, kind: str, reason: str, **changes: Any) -> Case:
         proof_type, proof, config, _ = found[kind]
         return Case(name, inputs=verify_inputs(config, proof_type, attrs.evolve(proof, **changes)),
-                    error="InvalidProof", reason=reason)
+                    error="InvalidProof", reason=reason, spec_ref=VERIFY_REF[kind],
+                    description=f"the valid {kind.replace('_', '-')} proof with {', '.join(changes)} changed: {reason}")
 
     _, double_set, _, _ = found["double_set"]
     first = double_set.first
@@ -489,7 +534,7 @@ def test_verify_v3_vectors():
     yield bad("invalid_entry_position_out_of_range", "invalid_entry", "entry_not_checkable", position=pb.POST_BEST_K)
     proof_type, proof, config, _ = found["double_set"]
     envelope = verify_inputs(config, 0x7F, proof)
-    yield Case("unknown_type", inputs=envelope, error="InvalidProof", reason="unknown_proof_type")
+    yield Case("unknown_type", description="a proof envelope of type 0x7f", spec_ref="atx_best.md#verify_atx_proof_v3", inputs=envelope, error="InvalidProof", reason="unknown_proof_type")
 
 
 def good_position(proof: Any) -> int:

@@ -14,7 +14,7 @@ NODE = "00" * 32
 
 def request(name: str, method: str, path: str, body: bytes | dict = b"", expected_status: int | None = None) -> Case:
     raw = json.dumps(body).encode() if isinstance(body, dict) else body
-    return Case(name, inputs={"method": method, "path": path, "body": raw}, spec_ref="docs/node.md",
+    return Case(name, inputs={"method": method, "path": path, "body": raw}, spec_ref="node.md#introduction",
                 description=f"{method} {path}" + (f" -> {expected_status}" if expected_status else ""),
                 check=output_fields(status=expected_status or 200))
 

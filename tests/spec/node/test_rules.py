@@ -52,23 +52,48 @@ def view_json(view: n.ProposalView) -> dict:
             "other_in_layer": view.other_in_layer}
 
 
+PROPOSAL_CASES = {
+    "valid_first_proposal": "a smesher's first proposal of the epoch, with its epoch data: 8 slots",
+    "genesis_layer": "a proposal before the first layer with ballots",
+    "future_layer": "a proposal for a layer after the current one",
+    "bad_signature": "the proposal was changed after signing",
+    "no_atx": "the smesher has no ATX for the epoch",
+    "atx_of_another_epoch": "the ATX named was published for another epoch",
+    "atx_of_another_smesher": "the ATX named belongs to another smesher",
+    "malicious_smesher": "the smesher is known to be malicious",
+    "ref_and_epoch_data": "a proposal carrying both a reference and epoch data",
+    "wrong_eligibility_count": "epoch data declaring another number of eligibilities than the weight gives",
+    "no_epoch_data": "a first proposal without epoch data and without a reference",
+    "ref_unknown": "a later proposal whose reference proposal is unknown",
+    "valid_later_proposal": "a later proposal naming the first by its ID",
+    "bad_ref": "the reference proposal is another smesher's",
+    "no_eligibilities": "a proposal with no eligibility",
+    "counter_beyond_slots": "an eligibility counter equal to the number of slots",
+    "bad_eligibility_proof": "an eligibility whose VRF proof does not verify",
+    "not_eligible_in_layer": "a valid eligibility proof for another layer of the epoch",
+    "double_proposal": "a second proposal of the smesher in the layer",
+}
+
+
 def proposal_case(name: str, proposal: n.Proposal, view: n.ProposalView, reason: str | None = None,
                   slots: int | None = None) -> Case:
     inputs = {"proposal": encode(proposal, n.Proposal), **view_json(view)}
     if reason is None:
-        return Case(name, inputs=inputs, expected={"slots": slots}, spec_ref="node.md#validate_proposal")
-    return Case(name, inputs=inputs, error="InvalidProposal", reason=reason, spec_ref="node.md#validate_proposal")
+        return Case(name, inputs=inputs, expected={"slots": slots}, description=PROPOSAL_CASES[name],
+                    spec_ref="node.md#validate_proposal")
+    return Case(name, inputs=inputs, error="InvalidProposal", reason=reason, description=PROPOSAL_CASES[name],
+                spec_ref="node.md#validate_proposal")
 
 
 @vector_source("node", "eligibility", "proposal_slots")
 def test_proposal_slots():
-    yield Case("quarter_weight", inputs={"weight": 25, "total_weight": 100, "layers_per_epoch": 4, "layer_size": 10},
+    yield Case("quarter_weight", description="a quarter of the weight: a quarter of the epoch's 40 expected ballots", inputs={"weight": 25, "total_weight": 100, "layers_per_epoch": 4, "layer_size": 10},
                expected={"slots": 10}, spec_ref="node.md#proposal_slots")
-    yield Case("rounds_up", inputs={"weight": 1, "total_weight": 3, "layers_per_epoch": 4, "layer_size": 10},
+    yield Case("rounds_up", description="1/3 of 40 ballots is rounded up to 14", spec_ref="node.md#proposal_slots", inputs={"weight": 1, "total_weight": 3, "layers_per_epoch": 4, "layer_size": 10},
                expected={"slots": 14})
-    yield Case("at_least_one", inputs={"weight": 1, "total_weight": 10**6, "layers_per_epoch": 4, "layer_size": 10},
+    yield Case("at_least_one", description="a tiny weight still gets one slot", spec_ref="node.md#proposal_slots", inputs={"weight": 1, "total_weight": 10**6, "layers_per_epoch": 4, "layer_size": 10},
                expected={"slots": 1})
-    yield Case("no_weight", inputs={"weight": 0, "total_weight": 0, "layers_per_epoch": 4, "layer_size": 10},
+    yield Case("no_weight", description="no weight, no slot", spec_ref="node.md#proposal_slots", inputs={"weight": 0, "total_weight": 0, "layers_per_epoch": 4, "layer_size": 10},
                expected={"slots": 0})
 
 
@@ -79,7 +104,9 @@ def test_eligible_layer():
         # epoch 5 of 4 layers: the layer is 20 + LE64(proof[:8]) mod 4
         layer = 20 + int.from_bytes(proof[:8], "little") % 4
         yield Case(f"counter_{counter}", inputs={"epoch": 5, "layers_per_epoch": L, "proof": proof},
-                   expected={"layer": layer}, spec_ref="node.md#eligible_layer")
+                   expected={"layer": layer}, spec_ref="node.md#eligible_layer",
+                   description=f"eligibility counter {counter}: the layer is the epoch's first plus LE64(proof[:8]) "
+                   "mod the layers per epoch")
 
 
 @vector_source("node", "proposal", "validate")
@@ -132,20 +159,20 @@ def test_certificate_majority():
     a, b, c = (crypto.public_key(seed(x)) for x in "abc")
     block, other = b"\x0b" * 20, b"\x0c" * 20
     weights = [[a, 40], [b, 35], [c, 25]]
-    yield Case("more_than_half", inputs={"weights": weights, "signed": [[a, block], [c, block]], "block": block},
+    yield Case("more_than_half", description="signers of 65 of 100 weight units on the block: a majority", inputs={"weights": weights, "signed": [[a, block], [c, block]], "block": block},
                expected={"majority": True}, spec_ref="node.md#certificate_majority")
-    yield Case("exactly_half_is_not_enough", inputs={"weights": [[a, 50], [b, 50]], "signed": [[a, block]],
+    yield Case("exactly_half_is_not_enough", description="exactly half of the weight is not a majority", spec_ref="node.md#certificate_majority", inputs={"weights": [[a, 50], [b, 50]], "signed": [[a, block]],
                                                       "block": block}, expected={"majority": False})
-    yield Case("other_block_does_not_count", inputs={"weights": weights, "signed": [[a, block], [b, other]],
+    yield Case("other_block_does_not_count", description="a signature on another block counts for nothing", spec_ref="node.md#certificate_majority", inputs={"weights": weights, "signed": [[a, block], [b, other]],
                                                       "block": block}, expected={"majority": False})
-    yield Case("unknown_signer_weighs_nothing",
+    yield Case("unknown_signer_weighs_nothing", description="a signer outside the weight table weighs nothing", spec_ref="node.md#certificate_majority",
                inputs={"weights": weights, "signed": [[a, block], [crypto.public_key(seed("x")), block]],
                        "block": block}, expected={"majority": False})
 
 
 @vector_source("node", "address", "encode")
 def test_address_encode():
-    yield Case("zero_address_sm", inputs={"hrp": "sm", "address": bytes(24)},
+    yield Case("zero_address_sm", description="the zero address with mainnet's hrp `sm`: bech32 as go-spacemesh writes it", inputs={"hrp": "sm", "address": bytes(24)},
                expected={"text": "sm1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq2wqd6r"}, spec_ref="node.md#encode_address")
     address = crypto.hash32(b"address")[:24]
 
@@ -153,28 +180,28 @@ def test_address_encode():
         assert output["text"].startswith("stest1") and len(output["text"]) == 6 + 39 + 6
         assert n.decode_address("stest", output["text"]) == address
 
-    yield Case("devnet_address", inputs={"hrp": "stest", "address": address}, check=round_trip)
+    yield Case("devnet_address", description="a 24-byte devnet address with hrp `stest` decodes back to itself", spec_ref="node.md#encode_address", inputs={"hrp": "stest", "address": address}, check=round_trip)
 
 
 @vector_source("node", "address", "decode")
 def test_address_decode():
     text = n.encode_address("stest", bytes(range(24)))
-    yield Case("round_trip", inputs={"hrp": "stest", "text": text}, expected={"address": bytes(range(24))},
+    yield Case("round_trip", description="an address encoded by the spec decodes to its 24 bytes", inputs={"hrp": "stest", "text": text}, expected={"address": bytes(range(24))},
                spec_ref="node.md#decode_address")
-    yield Case("upper_case", inputs={"hrp": "stest", "text": text.upper()}, expected={"address": bytes(range(24))})
-    yield Case("wrong_hrp", inputs={"hrp": "sm", "text": text}, error="InvalidAddress", reason="wrong_hrp")
+    yield Case("upper_case", description="an all upper-case address is accepted (bech32)", spec_ref="node.md#decode_address", inputs={"hrp": "stest", "text": text.upper()}, expected={"address": bytes(range(24))})
+    yield Case("wrong_hrp", description="an address of another network (hrp `stest` where `sm` is expected)", spec_ref="node.md#decode_address", inputs={"hrp": "sm", "text": text}, error="InvalidAddress", reason="wrong_hrp")
     flipped = text[:-1] + ("q" if text[-1] != "q" else "p")
-    yield Case("bad_checksum", inputs={"hrp": "stest", "text": flipped}, error="InvalidAddress", reason="bad_checksum")
-    yield Case("mixed_case", inputs={"hrp": "stest", "text": text[:8] + text[8:].upper()}, error="InvalidAddress",
+    yield Case("bad_checksum", description="the last character changed: the checksum fails", spec_ref="node.md#decode_address", inputs={"hrp": "stest", "text": flipped}, error="InvalidAddress", reason="bad_checksum")
+    yield Case("mixed_case", description="mixed upper and lower case is refused (bech32)", spec_ref="node.md#decode_address", inputs={"hrp": "stest", "text": text[:8] + text[8:].upper()}, error="InvalidAddress",
                reason="bad_format")
-    yield Case("bad_character", inputs={"hrp": "stest", "text": text[:-2] + "b" + text[-1]}, error="InvalidAddress",
+    yield Case("bad_character", description="`b` is not in the bech32 alphabet", spec_ref="node.md#decode_address", inputs={"hrp": "stest", "text": text[:-2] + "b" + text[-1]}, error="InvalidAddress",
                reason="bad_character")
     short = n.encode_address("stest", bytes(24))
     data = [n.BECH32_CHARSET.find(ch) for ch in short[6:-6]][:-4]
     polymod = n.bech32_polymod(n.bech32_hrp_expand("stest") + data + [0] * 6) ^ 1
     wrong_length = "stest1" + "".join(n.BECH32_CHARSET[d] for d in data + [(polymod >> 5 * (5 - i)) & 31
                                                                           for i in range(6)])
-    yield Case("wrong_length", inputs={"hrp": "stest", "text": wrong_length}, error="InvalidAddress", reason="bad_length")
+    yield Case("wrong_length", description="a valid bech32 string of 20 bytes where an address is 24", spec_ref="node.md#decode_address", inputs={"hrp": "stest", "text": wrong_length}, error="InvalidAddress", reason="bad_length")
 
 
 @vector_source("node", "malfeasance", "double_proposal")
@@ -187,15 +214,15 @@ def test_double_proposal_proof():
     def proof(a: bytes, b: bytes) -> bytes:
         return encode(n.DoubleProposalProof(a, b), n.DoubleProposalProof)
 
-    yield Case("two_proposals_one_layer", inputs={"proof": proof(first, second), "genesis_id": GENESIS_ID},
+    yield Case("two_proposals_one_layer", description="two signed proposals of one smesher in one layer: the smesher is malicious", inputs={"proof": proof(first, second), "genesis_id": GENESIS_ID},
                expected={"smesher": s["key"]}, spec_ref="node.md#validate_double_proposal_proof")
-    yield Case("same_proposal", inputs={"proof": proof(first, first), "genesis_id": GENESIS_ID},
+    yield Case("same_proposal", description="the same proposal twice proves nothing", spec_ref="node.md#validate_double_proposal_proof", inputs={"proof": proof(first, first), "genesis_id": GENESIS_ID},
                error="InvalidProposal", reason="same_proposal")
     other_layer = encode(sign(attrs.evolve(proposal, layer=proposal.layer + 1), secret), n.Proposal)
-    yield Case("different_layer", inputs={"proof": proof(first, other_layer), "genesis_id": GENESIS_ID},
+    yield Case("different_layer", description="two proposals in different layers prove nothing", spec_ref="node.md#validate_double_proposal_proof", inputs={"proof": proof(first, other_layer), "genesis_id": GENESIS_ID},
                error="InvalidProposal", reason="different_layer")
     forged = encode(attrs.evolve(twin, signature=bytes(64)), n.Proposal)
-    yield Case("forged_second", inputs={"proof": proof(first, forged), "genesis_id": GENESIS_ID},
+    yield Case("forged_second", description="the second proposal's signature does not verify", spec_ref="node.md#validate_double_proposal_proof", inputs={"proof": proof(first, forged), "genesis_id": GENESIS_ID},
                error="InvalidProposal", reason="bad_signature")
-    yield Case("not_a_proposal", inputs={"proof": proof(first, b"\x01\x02"), "genesis_id": GENESIS_ID},
+    yield Case("not_a_proposal", description="the second entry does not decode as a proposal", spec_ref="node.md#validate_double_proposal_proof", inputs={"proof": proof(first, b"\x01\x02"), "genesis_id": GENESIS_ID},
                error="InvalidProposal", reason="bad_encoding")

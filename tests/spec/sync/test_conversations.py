@@ -55,27 +55,27 @@ RANGE_SET = [key(0x10), key(0x50), key(0x50, 1), key(0x90), key(0xD0, 0xFF)]
 @vector_source("sync", "fingerprint", "range")
 def test_fingerprint_range_vectors():
     cases = [
-        ("normal", key(0x20), key(0x91)),
-        ("normal_bounds_on_items", key(0x50), key(0x90)),
-        ("wrapped", key(0xC0), key(0x50, 1)),
-        ("wrapped_bound_on_item", key(0x90), key(0x10)),
-        ("whole_from_item", key(0x50), key(0x50)),
-        ("whole_between_items", key(0x60), key(0x60)),
-        ("empty_normal", key(0x11), key(0x4F)),
-        ("empty_wrapped", key(0xE0), key(0x0F)),
+        ("normal", key(0x20), key(0x91), "a normal range x < y between items"),
+        ("normal_bounds_on_items", key(0x50), key(0x90), "a normal range whose bounds are items: x is in, y is out"),
+        ("wrapped", key(0xC0), key(0x50, 1), "a wrapped range x > y: [x, top] and [0, y)"),
+        ("wrapped_bound_on_item", key(0x90), key(0x10), "a wrapped range whose bounds are items"),
+        ("whole_from_item", key(0x50), key(0x50), "x = y on an item: the whole set"),
+        ("whole_between_items", key(0x60), key(0x60), "x = y between items: the whole set"),
+        ("empty_normal", key(0x11), key(0x4F), "a normal range holding no item"),
+        ("empty_wrapped", key(0xE0), key(0x0F), "a wrapped range holding no item"),
     ]
-    for name, x, y in cases:
+    for name, x, y, description in cases:
         inside = wire.range_items(RANGE_SET, x, y)
         yield Case(name, inputs={"items": RANGE_SET, "x": x, "y": y},
                    expected={"fingerprint": wire.fingerprint(inside), "count": len(inside), "items": inside},
-                   spec_ref="sync.md#SortedItemStore")
-    yield Case("empty_set", inputs={"items": [], "x": key(1), "y": key(1)},
+                   description=description, spec_ref="sync.md#sorteditemstore")
+    yield Case("empty_set", description="an empty store: every range has the zero fingerprint and count 0", spec_ref="sync.md#sorteditemstore", inputs={"items": [], "x": key(1), "y": key(1)},
                expected={"fingerprint": bytes(12), "count": 0, "items": []})
     rng = random.Random("fingerprint_range_large")
     many = [rng.randbytes(32) for _ in range(500)]
     x, y = rng.randbytes(32), rng.randbytes(32)
     inside = wire.range_items(many, max(x, y), min(x, y))
-    yield Case("large_wrapped", inputs={"items": many, "x": max(x, y), "y": min(x, y)},
+    yield Case("large_wrapped", description="500 random IDs, a wrapped range between two random bounds", spec_ref="sync.md#sorteditemstore", inputs={"items": many, "x": max(x, y), "y": min(x, y)},
                expected={"fingerprint": wire.fingerprint(inside), "count": len(inside), "items": inside})
 
 
@@ -85,16 +85,17 @@ def test_fingerprint_split_vectors():
                               ("normal_after_three", key(0x00), key(0xF0), 3),
                               ("wrapped_after_two", key(0x90), key(0x50, 1), 2),
                               ("whole_from_between", key(0x60), key(0x60), 2)]:
+        description = f"split {name.split('_')[0]} range [x, y) after {count} ID(s), in range order"
         inside = wire.range_items(RANGE_SET, x, y)
         first, second = inside[:count], inside[count:]
         yield Case(name, inputs={"items": RANGE_SET, "x": x, "y": y, "count": count},
                    expected={"middle": second[0],
                              "first": {"fingerprint": wire.fingerprint(first), "count": len(first)},
                              "second": {"fingerprint": wire.fingerprint(second), "count": len(second)}},
-                   spec_ref="sync.md#SortedItemStore")
-    yield Case("count_zero", inputs={"items": RANGE_SET, "x": key(0), "y": key(0), "count": 0},
+                   description=description, spec_ref="sync.md#sorteditemstore")
+    yield Case("count_zero", description="a split after 0 IDs would leave an empty first half", spec_ref="sync.md#sorteditemstore", inputs={"items": RANGE_SET, "x": key(0), "y": key(0), "count": 0},
                error="InvalidValue", reason="bad_split")
-    yield Case("count_all", inputs={"items": RANGE_SET, "x": key(0), "y": key(0), "count": 5},
+    yield Case("count_all", description="a split after all 5 IDs would leave an empty second half", spec_ref="sync.md#sorteditemstore", inputs={"items": RANGE_SET, "x": key(0), "y": key(0), "count": 5},
                error="InvalidValue", reason="bad_split")
 
 
@@ -108,9 +109,10 @@ def test_minhash_sample_vectors():
                              ("size_zero", key(0x10), key(0x10), 0)]:
         inside = wire.range_items(RANGE_SET, x, y)[:size]
         yield Case(name, inputs={"items": RANGE_SET, "x": x, "y": y, "sample_size": size},
-                   expected={"sample": [item(key_bytes) for key_bytes in inside]}, spec_ref="sync.md#minhash_sample")
+                   expected={"sample": [item(key_bytes) for key_bytes in inside]}, spec_ref="sync.md#minhash_sample",
+                   description=f"the first {size} IDs of the range in range order, as MinHash items")
     tails = [bytes(28) + (0xDEADBEEF + i).to_bytes(4, "big") for i in range(3)]
-    yield Case("last_four_bytes_big_endian", inputs={"items": tails, "x": bytes(32), "y": bytes(32), "sample_size": 3},
+    yield Case("last_four_bytes_big_endian", description="a MinHash item is the ID's last four bytes read big-endian", spec_ref="sync.md#sample_item", inputs={"items": tails, "x": bytes(32), "y": bytes(32), "sample_size": 3},
                expected={"sample": [0xDEADBEEF, 0xDEADBEF0, 0xDEADBEF1]})
 
 
@@ -121,16 +123,17 @@ def test_minhash_similarity_vectors():
     yield Case("boundary_99_of_100", inputs={"local": hundred, "remote": hundred[:99] + [1000], "max_diff": "0.01"},
                expected={"similarity": "0.99", "too_different": True}, spec_ref="sync.md#jaccard_estimate",
                description="the double rounding of 1 - 0.99 decides: a full transfer, as go-spacemesh does")
-    yield Case("equal", inputs={"local": [5, 1, 3], "remote": [3, 5, 1], "max_diff": "0.01"},
+    yield Case("equal", description="the same items in another order: similarity 1", spec_ref="sync.md#jaccard_estimate", inputs={"local": [5, 1, 3], "remote": [3, 5, 1], "max_diff": "0.01"},
                expected={"similarity": "1.0", "too_different": False})
-    yield Case("both_empty", inputs={"local": [], "remote": [], "max_diff": "0"},
+    yield Case("both_empty", description="two empty samples are equal: similarity 1", spec_ref="sync.md#jaccard_estimate",
+               inputs={"local": [], "remote": [], "max_diff": "0"},
                expected={"similarity": "1.0", "too_different": False})
-    yield Case("one_empty", inputs={"local": [], "remote": [7], "max_diff": "0.99"},
+    yield Case("one_empty", description="one sample empty, the other not: similarity 0", spec_ref="sync.md#jaccard_estimate", inputs={"local": [], "remote": [7], "max_diff": "0.99"},
                expected={"similarity": "0.0", "too_different": True})
     # Merge count: 2 matches (4 and one 9) over the larger sample (4 items).
-    yield Case("repeats_counted_by_merge", inputs={"local": [9, 4, 9, 1], "remote": [9, 4], "max_diff": "0.5"},
+    yield Case("repeats_counted_by_merge", description="repeated items are counted by a merge of the sorted samples, over the larger sample", spec_ref="sync.md#jaccard_estimate", inputs={"local": [9, 4, 9, 1], "remote": [9, 4], "max_diff": "0.5"},
                expected={"similarity": "0.5", "too_different": False})
-    yield Case("third", inputs={"local": [1, 2, 3], "remote": [3, 4, 5], "max_diff": "0.6"},
+    yield Case("third", description="one item of three in common: similarity 1/3, more different than 0.6 allows", spec_ref="sync.md#jaccard_estimate", inputs={"local": [1, 2, 3], "remote": [3, 4, 5], "max_diff": "0.6"},
                expected={"similarity": "0.3333333333333333", "too_different": True})
 
 
@@ -174,18 +177,19 @@ def test_conversation_vectors():
                                           sample=[item(x) for x in a_set]), END), rnd(DONE)],
                          "initiator_items": a_set, "responder_items": a_set,
                          "initiator_bytes": 2 + 33 + 33 + 12 + 1 + 1 + 12, "responder_bytes": 1},
-               spec_ref="sync.md#Reconciler", description="already in sync: detected in one round trip")
-    yield Case("both_empty", inputs={"initiator": {"items": []}, "responder": {"items": []}, "range": None},
+               spec_ref="sync.md#reconciler", description="already in sync: detected in one round trip")
+    yield Case("both_empty", description="two empty sets: EmptySet, then Done", spec_ref="sync.md#reconciler",
+               inputs={"initiator": {"items": []}, "responder": {"items": []}, "range": None},
                expected={"rounds": [rnd(m("empty_set"), END), rnd(DONE)], "initiator_items": [], "responder_items": [],
                          "initiator_bytes": 2, "responder_bytes": 1})
     # An empty initiator asks for everything; the IDs need no answer, so the responder ends.
-    yield Case("empty_initiator", inputs={"initiator": {"items": []}, "responder": {"items": [k(2), k(1)]}, "range": None},
+    yield Case("empty_initiator", description="an empty initiator opens with EmptySet; the responder sends all its IDs and is done", spec_ref="sync.md#reconciler", inputs={"initiator": {"items": []}, "responder": {"items": [k(2), k(1)]}, "range": None},
                expected={"rounds": [rnd(m("empty_set"), END), rnd(m("item_batch", items=[k(1), k(2)]), DONE)],
                          "initiator_items": [k(1), k(2)], "responder_items": [k(1), k(2)],
                          "initiator_bytes": 2, "responder_bytes": 1 + 1 + 1 + 64 + 1})
     # An empty responder: its sample is empty, so the estimate is 0 and the range goes whole,
     # as a RangeContents with no IDs; the initiator then sends its one ID and is done.
-    yield Case("empty_responder", inputs={"initiator": {"items": [k(7)]}, "responder": {"items": []}, "range": None},
+    yield Case("empty_responder", description="an empty responder's estimate is 0: the whole range goes as a RangeContents, then the initiator's ID", spec_ref="sync.md#reconciler", inputs={"initiator": {"items": [k(7)]}, "responder": {"items": []}, "range": None},
                expected={"rounds": [rnd(m("sample", x=k(7), y=k(7), fingerprint=fp(k(7)), count=1, sample=[item(k(7))]), END),
                                     rnd(m("range_contents", x=k(7), y=k(7), count=0), END),
                                     rnd(m("item_batch", items=[k(7)]), DONE)],
@@ -193,7 +197,7 @@ def test_conversation_vectors():
                          "initiator_bytes": 1 + 66 + 12 + 1 + 5 + 1 + 1 + 1 + 1 + 32 + 1, "responder_bytes": 1 + 66 + 1 + 1})
     # Recursive method (no MinHash), one ID each: the responder holds one ID in the range
     # (<= max_send_range), so it sends it with a RangeContents; the initiator answers with its own.
-    yield Case("single_difference_recursive",
+    yield Case("single_difference_recursive", description="the recursive method, one ID each: each side's one ID goes as an ItemBatch", spec_ref="sync.md#reconciler",
                inputs={"initiator": {"items": [key(0x10)], "config": RECURSIVE},
                        "responder": {"items": [key(0x20)], "config": RECURSIVE}, "range": None},
                expected={"rounds": [rnd(m("fingerprint", x=key(0x10), y=key(0x10), fingerprint=fp(key(0x10)), count=1), END),
@@ -209,7 +213,7 @@ def test_conversation_vectors():
     # The responder sends e0 (d0 it just received) and is done. 50.. lies outside: untouched.
     a_wrap = [key(0x10), key(0x50), key(0xD0)]
     b_wrap = [key(0x10), key(0xE0)]
-    yield Case("wrapped_range_split",
+    yield Case("wrapped_range_split", description="a wrapped range [c0.., 40..) is split at the responder's first ID; IDs outside it are untouched",
                inputs={"initiator": {"items": a_wrap, "config": RECURSIVE}, "responder": {"items": b_wrap, "config": RECURSIVE},
                        "range": [key(0xC0), key(0x40)]},
                expected={"rounds": [rnd(m("fingerprint", x=key(0xC0), y=key(0x40), fingerprint=fp(key(0xD0), key(0x10)), count=2), END),
@@ -220,9 +224,9 @@ def test_conversation_vectors():
                          "initiator_items": [key(0x10), key(0x50), key(0xD0), key(0xE0)],
                          "responder_items": [key(0x10), key(0xD0), key(0xE0)],
                          "initiator_bytes": 18 + 1 + 35 + 6 + 1, "responder_bytes": 18 + 18 + 1 + 35 + 1},
-               spec_ref="sync.md#Reconciler")
+               spec_ref="sync.md#reconciler")
     rejected = k(9)
-    yield Case("invalid_item_refused",
+    yield Case("invalid_item_refused", spec_ref="sync.md#reconciler",
                inputs={"initiator": {"items": [k(1)], "reject": [rejected]}, "responder": {"items": [k(1), rejected]},
                        "range": None},
                error="SyncError", reason="invalid_item", description="the initiator's callback refuses an ID of the peer")
@@ -247,7 +251,9 @@ def test_conversation_vectors():
                 only_b = [rng.randbytes(32) for _ in range(d - d // 2)]
                 inputs = {"initiator": {"items": shared + only_a, "config": config},
                           "responder": {"items": shared + only_b, "config": config}, "range": None}
-                yield Case(name, inputs=inputs, check=union_check(inputs), spec_ref="sync.md#Reconciler")
+                yield Case(name, inputs=inputs, check=union_check(inputs), spec_ref="sync.md#reconciler",
+                           description=f"{n} shared random IDs and {d} on one side only, configuration "
+                           f"{config_name}: both end with the union")
     for name, span in [("partial_normal", [key(0x40), key(0xC0)]), ("partial_wrapped", [key(0xC0), key(0x40)]),
                        ("partial_whole_from_middle", [key(0x80), key(0x80)])]:
         rng = random.Random(name)
@@ -255,7 +261,9 @@ def test_conversation_vectors():
         inputs = {"initiator": {"items": shared + [rng.randbytes(32) for _ in range(6)], "config": RECURSIVE},
                   "responder": {"items": shared + [rng.randbytes(32) for _ in range(6)], "config": RECURSIVE},
                   "range": span}
-        yield Case(name, inputs=inputs, check=union_check(inputs), spec_ref="sync.md#Reconciler")
+        yield Case(name, inputs=inputs, check=union_check(inputs), spec_ref="sync.md#reconciler",
+                   description=f"60 shared IDs and 6 on each side, synced over the range {name[8:]}: the "
+                   "IDs inside become the union, the others stay")
     # Recent sync: both sides hold IDs received at various times; the initiator's clock is 1000.
     rng = random.Random("recent")
     shared = [[rng.randbytes(32), rng.randrange(0, 500)] for _ in range(40)]
@@ -265,26 +273,26 @@ def test_conversation_vectors():
                          ("recent_then_fingerprint", {"recent_time_span": 200, "max_diff": None})]:
         inputs = {"initiator": {"items": shared + fresh_a, "config": config, "now": 1000},
                   "responder": {"items": shared + fresh_b, "config": config, "now": 1000}, "range": None}
-        yield Case(name, inputs=inputs, check=union_check(inputs), spec_ref="sync.md#Reconciler",
+        yield Case(name, inputs=inputs, check=union_check(inputs), spec_ref="sync.md#reconciler",
                    description="IDs received in the last 200 ns are exchanged first")
 
 
 @vector_source("sync", "conversation", "probe")
 def test_probe_vectors():
     a_set = [k(1), k(2), k(4)]
-    yield Case("in_sync", inputs={"prober": {"items": a_set}, "responder": {"items": a_set}, "range": None},
+    yield Case("in_sync", description="equal sets: the Probe's Sample has the same fingerprint and count", inputs={"prober": {"items": a_set}, "responder": {"items": a_set}, "range": None},
                expected={"rounds": [rnd(m("probe", x=None, y=None, fingerprint=fp(*a_set), sample_size=200), END),
                                     rnd(m("sample", x=None, y=None, fingerprint=fp(*a_set), count=3, sample=[]), DONE)],
                          "in_sync": True, "count": 3, "similarity": "1.0"},
-               spec_ref="sync.md#Reconciler")
+               spec_ref="sync.md#reconciler")
     # One ID of three differs: samples share 2 of 3 items.
     b_set = [k(1), k(2), k(8)]
-    yield Case("one_of_three_differs", inputs={"prober": {"items": a_set}, "responder": {"items": b_set}, "range": None},
+    yield Case("one_of_three_differs", description="one ID of three differs: the samples share 2 of 3 items", spec_ref="sync.md#reconciler", inputs={"prober": {"items": a_set}, "responder": {"items": b_set}, "range": None},
                expected={"rounds": [rnd(m("probe", x=None, y=None, fingerprint=fp(*a_set), sample_size=200), END),
                                     rnd(m("sample", x=None, y=None, fingerprint=fp(*b_set), count=3,
                                           sample=[item(x) for x in b_set]), DONE)],
                          "in_sync": False, "count": 3, "similarity": "0.6666666666666666"})
-    yield Case("range_probe_small_sample",
+    yield Case("range_probe_small_sample", spec_ref="sync.md#reconciler",
                inputs={"prober": {"items": a_set, "config": {"sample_size": 1}}, "responder": {"items": b_set},
                        "range": [k(2), k(1)]},
                expected={"rounds": [rnd(m("probe", x=k(2), y=k(1), fingerprint=fp(k(2), k(4)), sample_size=1), END),
@@ -292,12 +300,12 @@ def test_probe_vectors():
                                           sample=[item(k(2))]), DONE)],
                          "in_sync": False, "count": 2, "similarity": "1.0"},
                description="a wrapped range [2.., 1..): the one-item samples agree though the sets differ")
-    yield Case("empty_responder", inputs={"prober": {"items": a_set}, "responder": {"items": []}, "range": None},
+    yield Case("empty_responder", description="an empty responder answers the Probe with an empty Sample: similarity 0", spec_ref="sync.md#reconciler", inputs={"prober": {"items": a_set}, "responder": {"items": []}, "range": None},
                expected={"rounds": [rnd(m("probe", x=None, y=None, fingerprint=fp(*a_set), sample_size=200), END),
                                     rnd(m("sample", x=None, y=None, fingerprint=bytes(12), count=0, sample=[]), DONE)],
                          "in_sync": False, "count": 0, "similarity": "0.0"})
     # 01.. ^ 02.. ^ 03.. is zero, the empty set's fingerprint: only the count tells them apart.
-    yield Case("xor_cancels_count_differs",
+    yield Case("xor_cancels_count_differs", description="three IDs whose fingerprints XOR to zero against an empty set: equal fingerprints, other counts", spec_ref="sync.md#reconciler",
                inputs={"prober": {"items": [k(1), k(2), k(3)]}, "responder": {"items": []}, "range": None},
                error="SyncError", reason="fingerprint_collision")
 
@@ -318,7 +326,7 @@ def test_trace_vectors():
                          "answers": [[], [m("item_batch", items=[key(0x90)]),
                                           m("range_contents", x=key(0x60), y=key(0x10), count=1)], [END]],
                          "items": [key(0x10), key(0x50), key(0x90)], "done": False},
-               spec_ref="sync.md#Reconciler",
+               spec_ref="sync.md#reconciler",
                description="[10, 60) matches; [60, 10) holds one of our IDs: sent with a RangeContents")
     for name, peer, reason in [
         ("range_not_asked", [m("fingerprint", x=key(0x20), y=key(0x30), fingerprint=bytes(12), count=1), END],
@@ -339,7 +347,8 @@ def test_trace_vectors():
         ("done_with_request", [m("empty_range", x=key(0x10), y=key(0x10)), DONE], "request_in_done_round"),
     ]:
         yield Case(name, inputs={"side": side, "initiate": initiator, "peer": peer}, error="SyncError", reason=reason,
-                   spec_ref="sync.md#Reconciler")
+                   spec_ref="sync.md#bounds-against-a-hostile-peer",
+                   description=f"an initiator refuses a peer's {name.replace('_', ' ')}: {reason}")
     responder = None
     for name, peer, reason in [
         ("two_openings", [opening, opening], "unexpected_message"),
@@ -350,26 +359,27 @@ def test_trace_vectors():
         ("message_after_done", [m("empty_range", x=key(0x10), y=key(0x20)), END, m("done")], "session_finished"),
     ]:
         yield Case(name, inputs={"side": side, "initiate": responder, "peer": peer}, error="SyncError", reason=reason,
-                   spec_ref="sync.md#Reconciler")
+                   spec_ref="sync.md#bounds-against-a-hostile-peer",
+                   description=f"a responder refuses a peer's {name.replace('_', ' ')}: {reason}")
     # A round that asks nothing but ends with EndRound (go-spacemesh's way after sending IDs) is
     # answered with Done, and the ID is stored.
-    yield Case("end_round_asking_nothing",
+    yield Case("end_round_asking_nothing", description="a round that asks nothing but ends with EndRound is answered with Done, and its ID stored",
                inputs={"side": side, "initiate": initiator, "peer": [m("item_batch", items=[k(1)]), END]},
                expected={"first": [opening, END], "answers": [[], [DONE]],
                          "items": [k(1), key(0x10), key(0x50), key(0x90)], "done": True},
-               spec_ref="sync.md#Reconciler")
+               spec_ref="sync.md#reconciler")
     # A responder answering an opening EmptyRange: its IDs of the range, then Done.
-    yield Case("responder_empty_range",
+    yield Case("responder_empty_range", spec_ref="sync.md#reconciler",
                inputs={"side": side, "initiate": responder, "peer": [m("empty_range", x=key(0x40), y=key(0x20)), END]},
                expected={"first": [], "answers": [[m("item_batch", items=[key(0x50), key(0x90), key(0x10)])], [DONE]],
                          "items": [key(0x10), key(0x50), key(0x90)], "done": True},
                description="a wrapped range [40, 20): the IDs in range order 50, 90, then 10")
     # A probe whose reply is not final.
-    yield Case("probe_reply_not_final",
+    yield Case("probe_reply_not_final", description="a probe's Sample reply must end with Done, not EndRound", spec_ref="sync.md#reconciler",
                inputs={"side": side, "initiate": {"probe": None},
                        "peer": [m("sample", x=None, y=None, fingerprint=bytes(12), count=0, sample=[]), END]},
                error="SyncError", reason="probe_not_final")
-    yield Case("probe_reply_collision",
+    yield Case("probe_reply_collision", description="a Sample reply with our fingerprint but another count: a fingerprint collision", spec_ref="sync.md#reconciler",
                inputs={"side": side, "initiate": {"probe": None},
                        "peer": [m("sample", x=None, y=None, fingerprint=fp(key(0x10), key(0x50), key(0x90)), count=4,
                                   sample=[])]},
@@ -398,8 +408,9 @@ def test_delimiter_vectors():
         bounds = [zero] + delimiters + [zero]
         yield Case(name, inputs={"peer_count": peers, "max_depth": depth},
                    expected={"delimiters": delimiters, "ranges": [[bounds[i], bounds[i + 1]] for i in range(max(peers, 1))]},
-                   spec_ref="sync.md#split_delimiters")
-    yield Case("depth_zero", inputs={"peer_count": 3, "max_depth": 0}, error="InvalidValue", reason="bad_depth")
+                   spec_ref="sync.md#split_delimiters",
+                   description=f"{peers} peer(s), delimiters masked to the top {depth} bits")
+    yield Case("depth_zero", description="a split depth of 0 bits is refused", spec_ref="sync.md#split_delimiters", inputs={"peer_count": 3, "max_depth": 0}, error="InvalidValue", reason="bad_depth")
 
 
 def probe(in_sync: bool, count: int, similarity: str) -> dict:
@@ -410,27 +421,27 @@ def probe(in_sync: bool, count: int, similarity: str) -> dict:
 def test_plan_vectors():
     zero = bytes(32)
     half = (0x8000000000000000).to_bytes(8, "big") + bytes(24)
-    yield Case("all_in_sync", inputs={"local_count": 5000, "probes": [probe(True, 5000, "1.0"), None],
+    yield Case("all_in_sync", description="every answering peer is in sync", inputs={"local_count": 5000, "probes": [probe(True, 5000, "1.0"), None],
                                       "last_was_split": False},
                expected={"kind": "in_sync", "peers": [], "ranges": []}, spec_ref="sync.md#plan_sync")
-    yield Case("no_peers", inputs={"local_count": 5000, "probes": [None, None], "last_was_split": False},
+    yield Case("no_peers", description="no peer answered the probe: nothing to sync with", spec_ref="sync.md#plan_sync", inputs={"local_count": 5000, "probes": [None, None], "last_was_split": False},
                expected={"kind": "no_peers", "peers": [], "ranges": []})
     # The only peer lags by more than MAX_SYNC_DIFF (100) IDs: skipped, nobody to sync with.
-    yield Case("lagging_peer_skipped", inputs={"local_count": 5000, "probes": [probe(False, 4899, "0.9")],
+    yield Case("lagging_peer_skipped", description="the only peer holds more than MAX_SYNC_DIFF (100) fewer IDs: skipped", spec_ref="sync.md#plan_sync", inputs={"local_count": 5000, "probes": [probe(False, 4899, "0.9")],
                                                "last_was_split": False},
                expected={"kind": "no_peers", "peers": [], "ranges": []})
     far = probe(False, 100_000, "0.1")  # |100000 - 5000| >= 10000: not nearly in sync
-    yield Case("split_two_far_peers", inputs={"local_count": 5000, "probes": [far, None, far], "last_was_split": False},
+    yield Case("split_two_far_peers", description="two peers far from in sync: the ID space is split between them", spec_ref="sync.md#plan_sync", inputs={"local_count": 5000, "probes": [far, None, far], "last_was_split": False},
                expected={"kind": "split", "peers": [0, 2], "ranges": [[zero, half], [half, zero]]})
-    yield Case("full_after_split", inputs={"local_count": 5000, "probes": [far, far], "last_was_split": True},
+    yield Case("full_after_split", description="after a split sync the next round is a full sync with every peer", spec_ref="sync.md#plan_sync", inputs={"local_count": 5000, "probes": [far, far], "last_was_split": True},
                expected={"kind": "full", "peers": [0, 1], "ranges": []})
     near = probe(False, 5050, "0.5")  # |50| < 10000 and 0.5 x 5000 = 2500 < 10000: nearly in sync
-    yield Case("full_when_half_are_near", inputs={"local_count": 5000, "probes": [far, near], "last_was_split": False},
+    yield Case("full_when_half_are_near", spec_ref="sync.md#plan_sync", inputs={"local_count": 5000, "probes": [far, near], "last_was_split": False},
                expected={"kind": "full", "peers": [0, 1], "ranges": []},
                description="1 of 2 syncable peers is near: 1 >= 2 x 0.5, so full sync")
     # Local 50,000: neither peer is near (counts 50,000 and 49,100 away); only peer 0 has more
     # than 1,000 IDs, and one split-syncable peer is fewer than 2.
-    yield Case("full_when_too_few_split_peers",
+    yield Case("full_when_too_few_split_peers", description="fewer than two peers hold enough IDs for a split: full sync", spec_ref="sync.md#plan_sync",
                inputs={"local_count": 50_000, "probes": [far, probe(False, 900, "0.0")], "last_was_split": False,
                        "config": {"max_sync_diff": 100_000}},
                expected={"kind": "full", "peers": [0, 1], "ranges": []})

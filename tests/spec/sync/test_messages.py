@@ -43,46 +43,74 @@ def j(kind: str, **fields) -> dict:
 
 
 ENCODE_CASES = [
-    ("done", j("done")),
-    ("end_round", j("end_round")),
-    ("empty_set", j("empty_set")),
-    ("empty_range_zero_to_top", j("empty_range", x=ZERO, y=HIGH)),
-    ("empty_range_wrapped", j("empty_range", x=key(0xC0), y=key(0x40))),
-    ("fingerprint_full_ids", j("fingerprint", x=LONG, y=HIGH, fingerprint=FP, count=63)),
-    ("fingerprint_count_64", j("fingerprint", x=K1, y=K2, fingerprint=FP, count=64)),
-    ("fingerprint_count_16384", j("fingerprint", x=K1, y=K2, fingerprint=FP, count=16384)),
-    ("fingerprint_count_max", j("fingerprint", x=K1, y=K1, fingerprint=FP, count=2**32 - 1)),
-    ("range_contents", j("range_contents", x=K1, y=K2, count=5)),
-    ("item_batch_empty", j("item_batch", items=[])),
-    ("item_batch_two", j("item_batch", items=[K1, LONG])),
-    ("item_batch_1024", j("item_batch", items=[i.to_bytes(32, "big") for i in range(1024)])),
-    ("probe_whole_set", j("probe", x=None, y=None, fingerprint=FP, sample_size=200)),
-    ("probe_range", j("probe", x=K1, y=K2, fingerprint=bytes(12), sample_size=1000)),
-    ("sample_two_items", j("sample", x=K1, y=K1, fingerprint=FP, count=7, sample=[1, 0xDEADBEEF])),
-    ("sample_empty", j("sample", x=None, y=None, fingerprint=bytes(12), count=0, sample=[])),
-    ("recent_reply", j("recent", since=0)),
-    ("recent_time", j("recent", since=1_700_000_000_000_000_000)),
+    ("done", "Done (tag 0): the message type alone", j("done")),
+    ("end_round", "EndRound (tag 1): the message type alone", j("end_round")),
+    ("empty_set", "EmptySet (tag 2): the message type alone", j("empty_set")),
+    ("empty_range_zero_to_top", "EmptyRange over [0, 2^256-1]: the zero ID as a one-byte compact hash, the top ID in full", j("empty_range", x=ZERO, y=HIGH)),
+    ("empty_range_wrapped", "EmptyRange of a wrapped range (x > y), each bound a compact hash", j("empty_range", x=key(0xC0), y=key(0x40))),
+    ("fingerprint_full_ids", "Fingerprint with a bound of 32 non-zero bytes (carried whole) and count 63 (compact one byte)", j("fingerprint", x=LONG, y=HIGH, fingerprint=FP, count=63)),
+    ("fingerprint_count_64", "Fingerprint with count 64: the first count needing the two-byte compact mode", j("fingerprint", x=K1, y=K2, fingerprint=FP, count=64)),
+    ("fingerprint_count_16384", "Fingerprint with count 16384: the first count needing the four-byte compact mode", j("fingerprint", x=K1, y=K2, fingerprint=FP, count=16384)),
+    ("fingerprint_count_max", "Fingerprint with the largest count, 2^32 - 1 (big-integer compact mode)", j("fingerprint", x=K1, y=K1, fingerprint=FP, count=2**32 - 1)),
+    ("range_contents", "RangeContents: two bounds and the count of items to follow", j("range_contents", x=K1, y=K2, count=5)),
+    ("item_batch_empty", "ItemBatch with no IDs: a compact length 0", j("item_batch", items=[])),
+    ("item_batch_two", "ItemBatch with two IDs, each as a compact hash", j("item_batch", items=[K1, LONG])),
+    ("item_batch_1024", "ItemBatch with 1,024 IDs, the most one batch carries", j("item_batch", items=[i.to_bytes(32, "big") for i in range(1024)])),
+    ("probe_whole_set", "Probe of the whole set: both bounds nil", j("probe", x=None, y=None, fingerprint=FP, sample_size=200)),
+    ("probe_range", "Probe of a range with a zero fingerprint and a sample size of 1000", j("probe", x=K1, y=K2, fingerprint=bytes(12), sample_size=1000)),
+    ("sample_two_items", "Sample carrying two MinHash items (little-endian uint32 each)", j("sample", x=K1, y=K1, fingerprint=FP, count=7, sample=[1, 0xDEADBEEF])),
+    ("sample_empty", "Sample of an empty set: nil bounds, count 0, no items", j("sample", x=None, y=None, fingerprint=bytes(12), count=0, sample=[])),
+    ("recent_reply", "Recent with since = 0 (a reply)", j("recent", since=0)),
+    ("recent_time", "Recent with a nanosecond time needing the big-integer compact mode", j("recent", since=1_700_000_000_000_000_000)),
 ]
 
 
 @vector_source("sync", "message", "encode")
 def test_message_encode_vectors():
-    for name, message in ENCODE_CASES:
+    for name, description, message in ENCODE_CASES:
         yield Case(name, inputs={"message": message}, expected={"encoded": wire.message(message)},
-                   spec_ref="sync.md#encode_message")
+                   description=description, spec_ref="sync.md#encode_message")
     yield Case("item_batch_1025", inputs={"message": j("item_batch", items=[i.to_bytes(32, "big") for i in range(1025)])},
-               error="InvalidValue", reason="length_over_max", description="an ItemBatch carries at most 1,024 IDs")
+               error="InvalidValue", reason="length_over_max", description="an ItemBatch carries at most 1,024 IDs",
+               spec_ref="sync.md#check_message")
     yield Case("sample_1001", inputs={"message": j("sample", x=K1, y=K2, fingerprint=FP, count=1, sample=[0] * 1001)},
-               error="InvalidValue", reason="length_over_max")
+               error="InvalidValue", reason="length_over_max", description="a Sample carries at most 1,000 items",
+               spec_ref="sync.md#check_message")
     yield Case("count_over_uint32", inputs={"message": j("range_contents", x=K1, y=K2, count=2**32)},
-               error="InvalidValue", reason="out_of_range")
+               error="InvalidValue", reason="out_of_range", description="a count is a uint32: 2^32 is refused",
+               spec_ref="sync.md#check_message")
     yield Case("short_fingerprint", inputs={"message": j("fingerprint", x=K1, y=K2, fingerprint=FP[:11], count=1)},
-               error="InvalidValue", reason="wrong_length")
+               error="InvalidValue", reason="wrong_length", description="a fingerprint is exactly 12 bytes",
+               spec_ref="sync.md#check_fingerprint")
     yield Case("short_id", inputs={"message": j("empty_range", x=K1[:31], y=K2)},
-               error="InvalidValue", reason="wrong_length")
+               error="InvalidValue", reason="wrong_length", description="an ID is exactly 32 bytes",
+               spec_ref="sync.md#check_message")
     yield Case("sample_item_over_uint32", inputs={"message": j("sample", x=K1, y=K2, fingerprint=FP, count=1,
                                                                sample=[2**32])},
-               error="InvalidValue", reason="out_of_range")
+               error="InvalidValue", reason="out_of_range",
+               description="a MinHash sample item is a uint32: 2^32 is refused", spec_ref="sync.md#check_message")
+
+
+DECODE_REF = "sync.md#decode_message_prefix-decode_message"
+REFUSED = {
+    "empty_input": "no byte: no message type",
+    "unknown_tag_10": "message type 10 is past the last one (Recent, 9)",
+    "unknown_tag_255": "message type 255 is unknown",
+    "hash_type_2": "a compact-hash spec byte of type 2 is undefined",
+    "hash_type_3": "a compact-hash spec byte of type 3 is undefined",
+    "hash_length_33": "a compact hash longer than 32 bytes",
+    "hash_truncated": "a compact hash announcing 5 bytes with 1 present",
+    "batch_count_1025": "an ItemBatch announcing 1,025 IDs",
+    "batch_count_100m": "an ItemBatch announcing 100 million IDs is refused before any is read",
+    "batch_type_2": "an ItemBatch ID with an undefined compact-hash type",
+    "batch_short": "an ItemBatch announcing two IDs with one present",
+    "sample_count_1001": "a Sample announcing 1,001 items",
+    "sample_item_short": "a Sample item cut short",
+    "count_non_canonical": "a count in the two-byte compact mode that fits one byte",
+    "count_over_uint32": "a count beyond 2^32 - 1 in the big-integer compact mode",
+    "trailing_byte": "a whole message followed by a byte",
+    "fingerprint_short": "a fingerprint of 5 bytes where 12 are due",
+}
 
 
 def decoded(message: dict) -> dict:
@@ -92,20 +120,23 @@ def decoded(message: dict) -> dict:
 
 @vector_source("sync", "message", "decode")
 def test_message_decode_vectors():
-    for name, message in ENCODE_CASES:
+    for name, description, message in ENCODE_CASES:
         yield Case(name, inputs={"encoded": wire.message(message)}, expected=decoded(message),
-                   spec_ref="sync.md#decode_message")
+                   description=f"the canonical encoding of {description[0].lower() + description[1:]}",
+                   spec_ref=DECODE_REF)
     # Leniency of go-spacemesh's decoder (GS wire_helpers.go, CompactHash.DecodeScale).
     yield Case("nil_hash_with_low_bits", inputs={"encoded": bytes.fromhex("030541") + b"\x12"},
                expected={"message": j("empty_range", x=None, y=K1),
                          "reencoded": bytes.fromhex("030041") + b"\x12"},
-               description="a nil-typed spec byte is nil whatever its low six bits")
+               description="a nil-typed spec byte is nil whatever its low six bits", spec_ref="sync.md#decode_compact_hash")
     yield Case("hash_with_trailing_zeros", inputs={"encoded": bytes.fromhex("03" "4300ab00" "40")},
                expected={"message": j("empty_range", x=bytes([0, 0xAB]).ljust(32, b"\0"), y=ZERO),
                          "reencoded": bytes.fromhex("03" "4200ab" "40")},
-               description="data bytes the encoder would have dropped are accepted")
+               description="data bytes the encoder would have dropped are accepted", spec_ref="sync.md#decode_compact_hash")
     yield Case("zero_hash_full_length", inputs={"encoded": bytes.fromhex("0360") + ZERO + bytes.fromhex("40")},
-               expected={"message": j("empty_range", x=ZERO, y=ZERO), "reencoded": bytes.fromhex("034040")})
+               expected={"message": j("empty_range", x=ZERO, y=ZERO), "reencoded": bytes.fromhex("034040")},
+               description="the zero ID written out in 32 bytes is accepted; it re-encodes as one byte",
+               spec_ref="sync.md#decode_compact_hash")
     # Refusals.
     for name, data, reason in [
         ("empty_input", b"", "short_input"),
@@ -128,7 +159,7 @@ def test_message_decode_vectors():
         ("fingerprint_short", bytes.fromhex("044040") + FP[:5], "short_input"),
     ]:
         yield Case(name, inputs={"encoded": data}, error="InvalidEncoding", reason=reason,
-                   spec_ref="sync.md#decode_message")
+                   description=REFUSED[name], spec_ref=DECODE_REF)
 
 
 @settings(max_examples=300, deadline=None)
@@ -146,7 +177,7 @@ def test_any_bytes_decode_or_fail_cleanly(data):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.sampled_from([m for _, m in ENCODE_CASES[:18]]), st.binary(max_size=8))
+@given(st.sampled_from([m for _, _, m in ENCODE_CASES[:18]]), st.binary(max_size=8))
 def test_stream_of_messages_reads_back(message, tail):
     spec_message = sync.decode_message(wire.message(message))
     stream = sync.encode_message(spec_message) + sync.encode_message(sync.EndRoundMessage())
