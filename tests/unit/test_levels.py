@@ -25,6 +25,13 @@ def test_every_strict_entry_names_a_case_and_a_decision(entry: levels.Strict) ->
     assert entry.why
 
 
+@pytest.mark.parametrize("entry", levels.DEVNET, ids=lambda e: e.pattern)
+def test_every_devnet_entry_names_a_case_and_a_section(entry: levels.Devnet) -> None:
+    assert any(fnmatch.fnmatchcase(name, entry.pattern) for name in case_names()), f"{entry.pattern}: no such case"
+    specrefs.resolve(entry.ref)
+    assert entry.why
+
+
 @pytest.mark.parametrize("rule", levels.UNTYPED, ids=lambda r: r.pattern)
 def test_every_untyped_rule_names_cases(rule: levels.Untyped) -> None:
     assert any(fnmatch.fnmatchcase(name, rule.pattern) for name in case_names()), f"{rule.pattern}: no such case"
@@ -40,6 +47,11 @@ def test_levels_of_known_cases() -> None:
     assert levels.level_of("scale/codec/byte_slice/encode_over_max", "length_over_max").fields() == {
         "level": "live", "typed_input": True}  # a Go slice can be longer than its max
     assert levels.level_of("athena/syscalls/run/host_read_unaligned", "unaligned_syscall_pointer").strict is not None
+    devnet = levels.level_of("node/proposal/validate/bad_ref", "bad_ref").fields()
+    assert devnet == {"level": "devnet", "devnet_ref": "node.md#proposal-validation",
+                      "devnet_note": levels._NODE_RULE + " and its own proposal wire format", "typed_input": True}
+    assert levels.level_of("node/address/decode/wrong_hrp", "wrong_hrp").fields()["level"] == "live"
+    assert levels.level_of("atx/validate/v3/solo", None).fields()["level"] == "devnet"
     own = levels.level_of("x/y/z/c", None, strict="hare.md#validate_message", strict_why="because")
     assert own.fields()["decision"] == "hare.md#validate_message"
 

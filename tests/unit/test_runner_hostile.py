@@ -307,3 +307,11 @@ def test_a_modified_case_file_is_refused(tmp_path, capsys) -> None:
         "mainnet/selftest/echo/n/c1/case.json": "0" * 64}}))
     assert runner.main(["--dir", str(root), "--client", "true"]) == 2
     assert capsys.readouterr().err == f"run.py: error: {path}: sha256 differs from index.json (a modified case file)\n"
+
+
+def test_a_devnet_case_is_reported_under_devnet_only(tmp_path) -> None:
+    manifest = {"preset": "tiny", "domain": "node", "runner": "proposal", "handler": "validate", "case": "c"}
+    for extra, level in [({"level": "devnet", "typed_input": False}, "devnet"), ({"level": "devnet"}, "devnet"),
+                         ({"level": "live", "typed_input": False}, "untyped-input"), ({"level": "live"}, "live")]:
+        assert StoredCase(tmp_path, {"manifest": manifest, **extra}).level == level
+    assert runner.LEVELS == ("live", "spec-strict", "untyped-input", "devnet")
