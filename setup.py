@@ -40,6 +40,7 @@ PACKAGE_DATA = {
     # the Athena programs (C, assembly, linker script) built by tests/spec/athena/toolchain.py for
     # the devnet's wallet template and the compiled-program vectors
     "smspec.tests.spec.athena": ["programs/*"],
+    "smspec.tools.dashboard": ["static/*"],  # the dashboard page, its script and style sheet
 }
 
 

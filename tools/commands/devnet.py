@@ -114,6 +114,9 @@ def up_command(args: argparse.Namespace) -> int:
 
     backend = set_backend_from_args(args)
     config = _config(args)
+    if args.dashboard:  # the page needs the APIs, and stays up after the last layer
+        args.serve = True
+        args.api_port = 0 if args.api_port is None else args.api_port
     if args.serve and args.api_port is None:
         raise CliError("--serve needs --api-port")
     if args.api_port is not None and args.api_port and args.api_port + config.nodes - 1 > 65535:
@@ -175,6 +178,7 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
                 continue
             say(f"  * {name}: {text}")
     handlers = _setup_logs(directory, args.log_level, c.nodes)
+    board = _dashboard(args, directory, c)
     servers: list = []
     served = {"done": False}
     stopping = {"stop": False}
@@ -193,8 +197,13 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
         for number in previous:
             signal.signal(number, on_signal)
     started = time.perf_counter()
+    tcp: dict[str, Any] = {"devnet": None, "announced": False}  # --tcp --dashboard: announced at the first layer
 
     def progress(info: Any) -> None:
+        if board is not None and tcp["devnet"] is not None and not tcp["announced"]:
+            cluster = tcp["devnet"].cluster
+            _announce(args, board, {i: cluster.node_url(i) for i in cluster.live_nodes()})
+            tcp["announced"] = True
         if not args.quiet:
             for line in format_progress(info):
                 say(line, flush=True)
@@ -224,7 +233,8 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
                     pass
                 served["done"] = True
 
-            summary = TcpDevnet(devnet, args.api_port, args.log_level).run(
+            tcp["devnet"] = TcpDevnet(devnet, args.api_port, args.log_level)
+            summary = tcp["devnet"].run(
                 progress, pace=args.pace, layer_seconds=args.layer_seconds, stop=stop,
                 hold=hold if args.serve else None)
         else:
@@ -237,6 +247,8 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
                     except OSError as error:
                         raise CliError(f"--api-port: cannot listen on 127.0.0.1:{port}: {error}") from None
                     say(f"node {index} API: {servers[-1].url}")
+            if board is not None:
+                _announce(args, board, {i: server.url for i, server in enumerate(servers)})
             del first
             summary = devnet.run(progress, pace=args.pace, layer_seconds=args.layer_seconds, stop=stop)
     except KeyboardInterrupt:
@@ -245,6 +257,8 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
     except RuntimeError as error:
         for server in servers:
             server.stop()
+        if board is not None:
+            board.stop()
         devnet.close()
         raise CliError(str(error)) from None
     finally:
@@ -267,6 +281,8 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
             pass
     for server in servers:
         server.stop()
+    if board is not None:
+        board.stop()
     devnet.close()
     for logger, handler in handlers:
         logger.removeHandler(handler)
@@ -274,6 +290,23 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
     if summary.get("interrupted"):
         return 130
     return 0 if summary["agree"] else 1
+
+
+def _dashboard(args: argparse.Namespace, directory: str, config: Any) -> Any:
+    """--dashboard: the smeshing services' status servers (tools/dashboard/devnet.py)."""
+    if not args.dashboard:
+        return None
+    from smspec.tools.dashboard.devnet import DevnetDashboard
+
+    try:
+        return DevnetDashboard(directory, config)
+    except OSError as error:
+        raise CliError(f"--dashboard: cannot start the smeshing services' status servers: {error}") from None
+
+
+def _announce(args: argparse.Namespace, board: Any, node_urls: dict[int, str]) -> None:
+    """Print the dashboard's address (on standard error with --json, which prints only the summary)."""
+    print(f"dashboard: {board.url(node_urls)}", file=sys.stderr if args.json else sys.stdout, flush=True)
 
 
 def _report(summary: dict, say: Any, args: argparse.Namespace, elapsed: float, temporary: bool,
@@ -521,6 +554,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="wall-clock layers: layer L starts SECONDS after layer L-1 (default 0: simulated clock, "
                          "as fast as possible; a layer that overruns delays the next)")
     up.add_argument("--serve", action="store_true", help="with --api-port: keep serving after the last layer")
+    up.add_argument("--dashboard", action="store_true",
+                    help="serve the live dashboard (docs/dashboard.md) on the node APIs (any free ports unless "
+                         "--api-port) and a status server per smeshing service, print its address, and keep "
+                         "serving after the last layer (--serve); loopback only")
     up.add_argument("--log-level", choices=LOG_LEVELS, default="INFO",
                     help="level of the per-node log files DATADIR/logs/node<i>.log (default INFO)")
     up.add_argument("--json", action="store_true", help="print only the final summary, as JSON")

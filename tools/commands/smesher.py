@@ -5,7 +5,8 @@
 builds and signs every message of its identities and publishes it through the first node that
 answers. Its duties come from the layer schedule of a coordinator (``smspec devnet up --tcp``
 starts smeshing services this way). ``smspec smesher check`` verifies keys and PoST data without
-running.
+running. ``smspec smesher serve`` (and ``smesher run --status-port``) serves a service's read-only
+status API and dashboard (docs/dashboard.md).
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from typing import Any
 
-from smspec.tools.cli import CliError, check_output
+from smspec.tools.cli import CliError, check_output, integer
+
+DEFAULT_STATUS_PORT = 9290  # smesher serve (the node API's default is 9190)
 
 
 def _smesher(args: argparse.Namespace, nodes: list) -> object:
@@ -50,7 +54,49 @@ def run_command(args: argparse.Namespace) -> int:
     if not args.coordinated:
         raise CliError("a smeshing service takes its duties from a coordinator's layer schedule (smspec devnet up "
                        "--tcp starts it so); a self-clocked service is not implemented yet")
-    process.serve()
+    status = _status_server(args, args.status_port, urls)
+    try:
+        process.serve()
+    finally:
+        if status is not None:
+            status.stop()
+    return 0
+
+
+def _status_server(args: argparse.Namespace, port: int | None, urls: list[str]) -> Any:
+    """The service's status API and dashboard on 127.0.0.1:`port` (tools/node/smesher_api.py); None without a port."""
+    if port is None:
+        return None
+    import sys
+
+    from smspec.tools.node.smesher_api import serve_status
+
+    try:
+        server = serve_status(args.keys, args.post, port, urls)
+    except OSError as error:
+        raise CliError(f"cannot listen on 127.0.0.1:{port}: {error}") from None
+    # standard error: a coordinated service's standard output carries its port line to the coordinator
+    print(f"smeshing service status: {server.url} (dashboard: {server.url}/dashboard)", file=sys.stderr, flush=True)
+    return server
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    import time
+
+    from smspec.tools.commands.devnet import check_url
+
+    urls = [check_url(url) for url in args.node or []]
+    for option, path in (("--keys", args.keys), ("--post", args.post)):
+        if not os.path.isdir(path):
+            raise CliError(f"{option} {path!r}: no such directory")
+    server = _status_server(args, args.port, urls)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
     return 0
 
 
@@ -82,8 +128,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--byzantine", action="store_true", help=argparse.SUPPRESS)  # devnet adversary
     run.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), default="INFO")
     run.add_argument("--log-file", metavar="FILE", help="log file (default KEYS/smesher.log; - for standard error)")
+    run.add_argument("--status-port", type=integer(0, 65535, "a port"), metavar="PORT",
+                     help="serve the service's read-only status API and dashboard on 127.0.0.1:PORT (0: any free "
+                          "port; docs/dashboard.md)")
     run.add_argument("--coordinated", action="store_true", help=argparse.SUPPRESS)
     run.set_defaults(func=run_command)
+    serve = sub.add_parser("serve", help="serve a service's read-only status API and dashboard over its directories",
+                           description="Serve the status API and dashboard of a smeshing service's directories on "
+                                       "loopback, read-only (identity states, eligibilities, PoST data and proofs), "
+                                       "whether the service runs or not: while `smspec post init` writes an "
+                                       "identity's data it shows the rate and the time left. Until Ctrl-C.")
+    serve.add_argument("--keys", required=True, metavar="DIR", help="the service's keys directory (its database)")
+    serve.add_argument("--post", required=True, metavar="DIR", help="PoST data (<name>/ per identity)")
+    serve.add_argument("--node", action="append", metavar="URL",
+                       help="a node's API, for the dashboard's rewards (repeatable)")
+    serve.add_argument("--port", type=integer(0, 65535, "a port"), default=DEFAULT_STATUS_PORT,
+                       help=f"serve on 127.0.0.1:PORT (0: any free port; default {DEFAULT_STATUS_PORT})")
+    serve.set_defaults(func=serve_command)
     for name, function, text in (("check", check_command, "verify the keys and PoST data; list the identities"),
                                  ("states", states_command, "each identity's state history (IdentityState)")):
         command = sub.add_parser(name, help=text)

@@ -29,6 +29,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from smspec.tools.node import api_views
 from smspec.tools.node import protocol as p
 from smspec.tools.node.storage import NodeReader
 
@@ -191,6 +192,7 @@ class Api:
             ("GET", "/status", self.status),
             ("GET", "/metrics", self.metrics),
             ("GET", "/openapi.json", self.openapi),
+            *api_views.routes(self),  # views for dashboards, and the dashboard page (tools/node/api_views.py)
             ("GET", "/node/v1/info", self.ns_info),
             ("GET", "/node/v1/activation/positioning_atx/{publish_epoch}", self.ns_positioning),
             ("GET", "/node/v1/activation/last_atx/{node_id}", self.ns_last_atx),
@@ -248,6 +250,7 @@ class Api:
             headers = [("Content-Type", "application/json")]
         reason = {200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
                   413: "Payload Too Large", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
+        headers += api_views.cors_headers(environ)  # loopback dashboards read every node's API
         start_response(f"{status} {reason}", headers + [("Content-Length", str(len(body)))])
         return [body]
 
@@ -595,10 +598,10 @@ class ApiServer:
     API is read-only over the database."""
 
     def __init__(self, datadir: str, port: int = 0, host: Any = None, threads: int = 4, connection_limit: int = 64,
-                 timeout: int = 15) -> None:
+                 timeout: int = 15, app: Any = None) -> None:
         from waitress.server import create_server
 
-        self.app = Api(datadir, host)
+        self.app = Api(datadir, host) if app is None else app  # another WSGI application (the PoET's)
         self.server = create_server(self.app, host="127.0.0.1", port=port, threads=threads,
                                     connection_limit=connection_limit, channel_timeout=timeout,
                                     max_request_body_size=MAX_BODY, max_request_header_size=16384,
