@@ -102,6 +102,11 @@ KINDS: dict[str, list[str]] = {
     "cluster": ["local:0", "local:x", "local:999", "local:"],  # local:N or a Dask scheduler address
 }
 
+# a node URL that is only passed on (smesher serve): the unreachable one of "url" is valid there
+KINDS["url_syntax"] = [url for url in KINDS["url"] if url != "http://127.0.0.1:1"]
+# a directory read leniently (smesher serve reports a malformed entry in its answers): must exist
+KINDS["any_dir"] = ["{missing}", "{text}", "{binary}"]
+
 NOT_UTF8 = "bad\udcff"  # what Python makes of a command-line argument holding the byte 0xff
 KINDS["text"] = [NOT_UTF8]  # any other text is a valid message / name / seed string
 KINDS["filter"] = ["nosuch/prefix", NOT_UTF8]  # an --only that selects nothing is an error
@@ -183,7 +188,9 @@ COMMANDS: dict[str, Command] = {
         {"--datadir": "new_dir", "--crash": "crash", "--key-seed": "text"},
         extra=[["devnet", "up", "--datadir", "{devnet}", "--nodes", "2", "--api-port", "65535"],
                ["devnet", "up", "--datadir", "{devnet}", "--nodes", "2", "--byzantine", "2"],
-               ["devnet", "up", "--datadir", "{devnet}", "--genesis", "testnet-like", "--units", "1"]]),
+               ["devnet", "up", "--datadir", "{devnet}", "--genesis", "testnet-like", "--units", "1"],
+               ["devnet", "up", "--datadir", "{devnet}", "--nodes", "2", "--dashboard", "--api-port", "65535"],
+               ["devnet", "up", "--datadir", "{text}", "--dashboard"]]),
     "devnet rules": Command([]),
     "node status": Command([("--url", "http://127.0.0.1:1")], {"--url": "url", "--datadir": "in_dir"}),
     "node run": Command([("--data", "{devnet}"), ("--genesis", "{context}"), ("--api-port", "0")],
@@ -192,6 +199,8 @@ COMMANDS: dict[str, Command] = {
                            {"--keys": "in_dir", "--post": "in_dir", "--node": "url", "--log-file": "out_file"}),
     "smesher check": Command([("--keys", "{dir}"), ("--post", "{dir}")], {"--keys": "in_dir", "--post": "in_dir"}),
     "smesher states": Command([("--keys", "{dir}"), ("--post", "{dir}")], {"--keys": "in_dir", "--post": "in_dir"}),
+    "smesher serve": Command([("--keys", "{dir}"), ("--post", "{dir}"), ("--port", "0")],
+                             {"--keys": "any_dir", "--post": "any_dir", "--node": "url_syntax"}),
     "tx send": Command(
         [("--url", "http://127.0.0.1:1"), ("--to", "bob"), ("--amount", "1")],
         {"--url": "url", "--from": "wallet", "--to": "wallet", "--keys": "json_file", "--datadir": "in_dir"},

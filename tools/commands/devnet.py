@@ -12,6 +12,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -356,7 +357,8 @@ def check_url(url: str) -> str:
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError as error:
         raise CliError(f"--url {url[:100]!r}: {error}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+    if (parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000
+            or not re.fullmatch(r"[A-Za-z0-9.-]+|[0-9A-Fa-f:.]+", parts.hostname)):
         raise CliError(f"--url {url[:100]!r}: expected http://HOST:PORT (the node API, e.g. {DEFAULT_URL})")
     return url.rstrip("/")
 

@@ -94,7 +94,9 @@ class SmesherStatusApi:
         return sorted(found)
 
     def _data(self, name: str) -> dict:
-        """An identity's PoST data directory: its parameters and how much of it is written."""
+        """An identity's PoST data directory: its parameters and how much of it is written. The
+        data is complete when its metadata holds the VRF nonce; ``post init`` writes the metadata
+        without one first and keeps a checkpoint (labels written) while it runs."""
         from smspec.tools import post_data
         from smspec.tools.cli import CliError
 
@@ -104,25 +106,25 @@ class SmesherStatusApi:
                                "numLabels": "0", "numLabelsWritten": "0", "files": 0, "filesWritten": 0,
                                "sizeBytes": "0", "bytesWritten": "0", "error": None}
         try:
+            checkpoint = post_data.read_checkpoint(directory)
             if os.path.exists(os.path.join(directory, post.METADATA_FILE_NAME)):
                 metadata = post_data.read_metadata(post, directory)
-                written = post.total_labels(metadata)
-                out["state"] = "STATE_COMPLETE"
             else:
                 params = post_data.read_params(directory)
                 if params is None:
                     return out
                 metadata = params.metadata(post)
-                checkpoint = post_data.read_checkpoint(directory)
-                written = 0 if checkpoint is None else checkpoint.labels_done
-                out["state"] = "STATE_IN_PROGRESS"
             files = post_data.data_files(directory)
         except CliError as error:
-            out["error"] = str(error)
-            out["state"] = "STATE_ERROR"
-            return out
+            return {**out, "state": "STATE_ERROR", "error": str(error)}
         total = post.total_labels(metadata)
-        out.update(nodeId=metadata.node_id.hex(), numUnits=metadata.num_units, numLabels=str(total),
+        if checkpoint is None and metadata.nonce is not None:
+            state, written = "STATE_COMPLETE", total
+        else:
+            state = "STATE_IN_PROGRESS"
+            written = (min(total, sum(files.values()) // post_data.LABEL_SIZE) if checkpoint is None
+                       else checkpoint.labels_done)
+        out.update(nodeId=metadata.node_id.hex(), state=state, numUnits=metadata.num_units, numLabels=str(total),
                    numLabelsWritten=str(written), files=post.num_files(metadata), filesWritten=len(files),
                    sizeBytes=str(total * post_data.LABEL_SIZE), bytesWritten=str(sum(files.values())))
         return out

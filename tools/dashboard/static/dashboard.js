@@ -117,12 +117,11 @@
           style: detail.state_root ? `background:${colourOf(detail.state_root.slice(2))}` : null }],
       ];
     });
-    fill($("nodes-table").tBodies[0], rows);
+    fill($("nodes-table").tBodies[0], rows.length ? rows : [[["no node API given (#nodes=URL,...)", { colspan: 12 }]]]);
     const applied = snapshots.filter(Boolean).map((s) => s.status.appliedLayer);
-    await Promise.all([
-      refreshRoots(applied.length ? Math.max(...applied) : 0),
-      refreshNodeDetail(snapshots[state.node]),
-    ]);
+    // one after the other: a node's API serves a few requests at a time (4 threads)
+    await refreshRoots(applied.length ? Math.max(...applied) : 0);
+    await refreshNodeDetail(snapshots[state.node]);
     drawChart();
   }
 
@@ -250,11 +249,11 @@
     const base = state.smeshers[state.smesher];
     $("smesher-none").hidden = Boolean(base);
     if (!base) return;
-    const [identities, states, post, proofs, eligibilities] = await Promise.all([
+    const [identities, states, post] = await Promise.all([
       call(base, "/smesher/v1/identities"), v2(base, "SmeshingIdentitiesService/States"),
-      call(base, "/smesher/v1/post"), call(base, "/smesher/v1/proofs"),
-      v2(base, "SmeshingIdentitiesService/Eligibilities"),
-    ]);
+      call(base, "/smesher/v1/post")]);
+    const [proofs, eligibilities] = await Promise.all([
+      call(base, "/smesher/v1/proofs"), v2(base, "SmeshingIdentitiesService/Eligibilities")]);
     const list = identities.identities;
 
     fill($("identities-table").tBodies[0], list.map((ident) => {
@@ -290,7 +289,7 @@
       const eta = p.secondsLeft === null ? null : formatSeconds(p.secondsLeft);
       return [p.name, at("postState", p.error ? `error: ${p.error}` : p.state.replace("STATE_", "").toLowerCase()),
         at("numUnits", p.numUnits), at("labelsWritten", p.numLabelsWritten), at("labels", p.numLabels),
-        at("progress", `${share}%`), at("files", `${p.filesWritten} / ${p.files}`),
+        [`${share}%`, { "data-identity": p.name, "data-field": "progress", class: "bar", style: `--share:${share}%` }], at("files", `${p.filesWritten} / ${p.files}`),
         at("size", `${p.bytesWritten} / ${p.sizeBytes} B`), at("rate", p.labelsPerSecond), at("eta", eta)];
     }));
 
