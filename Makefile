@@ -2,7 +2,7 @@
 #   make run       the main job: a 4-node local devnet running the whole protocol (tiny preset)
 #   make test      lint, the test suite (spec and impl backends), vector determinism, docs
 #   make vectors   generate every conformance vector and check it on every backend
-.PHONY: setup run test lint pytest pytest-impl pytest-gpu test-slow vectors vectors-check docs docs-pdf docs-screenshots claims coverage clean
+.PHONY: setup run test lint pytest pytest-impl pytest-gpu test-slow vectors vectors-check docs docs-pdf docs-screenshots dashboard-test claims coverage clean
 
 VENV := .venv/bin
 SMSPEC := $(VENV)/smspec
@@ -64,6 +64,11 @@ docs-pdf: setup
 # checked for what it must show (tools/docs_screenshots.py).
 docs-screenshots: docs docs-pdf
 	$(VENV)/python -m smspec.tools.docs_screenshots
+
+# The dashboard in headless chromium against a running devnet (part of `make test` too); keeps
+# its screenshots of both views, wide and narrow, in build/dashboard/ (docs/dashboard.md).
+dashboard-test: setup
+	SMSPEC_SCREENSHOTS=build/dashboard $(PYTEST) -q tests/node/test_dashboard_browser.py
 
 # Run the tests the spec documents' Claims sections name; records docs/claims-record.json.
 claims: setup
