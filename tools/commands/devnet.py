@@ -215,7 +215,7 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
 
             say("mode: node processes (smspec node run) gossiping over 127.0.0.1 TCP, smeshing-service processes "
                 "(smspec smesher run) publishing through their node's HTTP API (devnet rule tcp-phases)")
-            if args.api_port is not None:
+            if args.api_port:
                 say(f"node i API: http://127.0.0.1:{args.api_port}+i (served by the node processes while they run)")
             say(f"logs: {os.path.join(directory, 'logs')}")
 
