@@ -100,6 +100,8 @@ KINDS: dict[str, list[str]] = {
     "vrf_proof": [*NOT_HEX, "", "00" * 7, "00" * 81],  # 8 to 80 bytes (shorter is zero-filled)
     "library": [*FILES, "{text}", "{binary}"],  # a shared library (the C scrypt-jane)
     "cluster": ["local:0", "local:x", "local:999", "local:"],  # local:N or a Dask scheduler address
+    "hostport": ["garbage", "", "127.0.0.1", ":7190", "127.0.0.1:", "127.0.0.1:99999", "127.0.0.1:-1",
+                 "127.0.0.1:x", "9" * 5000],
 }
 
 # a node URL that is only passed on (smesher serve): the unreachable one of "url" is valid there
@@ -190,13 +192,28 @@ COMMANDS: dict[str, Command] = {
                ["devnet", "up", "--datadir", "{devnet}", "--nodes", "2", "--byzantine", "2"],
                ["devnet", "up", "--datadir", "{devnet}", "--genesis", "testnet-like", "--units", "1"],
                ["devnet", "up", "--datadir", "{devnet}", "--nodes", "2", "--dashboard", "--api-port", "65535"],
-               ["devnet", "up", "--datadir", "{text}", "--dashboard"]]),
+               ["devnet", "up", "--datadir", "{text}", "--dashboard"],
+               ["devnet", "up", "--datadir", "{devnet}", "--clocked", "--tcp"],
+               ["devnet", "up", "--datadir", "{devnet}", "--clocked", "--layer-seconds", "1"]]),
+    "devnet init": Command(
+        [("--datadir", "{devnet}"), ("--nodes", "1"), ("--genesis-in", "0")],
+        {"--datadir": "new_dir", "--key-seed": "text"},
+        extra=[["devnet", "init", "--datadir", "{devnet}", "--genesis", "testnet-like", "--units", "1"],
+               ["devnet", "init", "--datadir", "{devnet}", "--nodes", "2", "--api-port", "65535"],
+               ["devnet", "init", "--datadir", "{dir}/..", "--nodes", "1"]]),
     "devnet rules": Command([]),
     "node status": Command([("--url", "http://127.0.0.1:1")], {"--url": "url", "--datadir": "in_dir"}),
     "node run": Command([("--data", "{devnet}"), ("--genesis", "{context}"), ("--api-port", "0")],
+                        {"--data": "new_dir", "--genesis": "json_file", "--log-file": "out_file",
+                         "--listen": "hostport", "--peer": "hostport"}),
+    "poet run": Command([("--data", "{devnet}"), ("--genesis", "{context}"), ("--api-port", "0")],
                         {"--data": "new_dir", "--genesis": "json_file", "--log-file": "out_file"}),
-    "smesher run": Command([("--keys", "{dir}"), ("--post", "{dir}"), ("--node", "http://127.0.0.1:1")],
-                           {"--keys": "in_dir", "--post": "in_dir", "--node": "url", "--log-file": "out_file"}),
+    "smesher run": Command([("--keys", "{dir}"), ("--post", "{dir}"), ("--node", "http://127.0.0.1:1"),
+                            ("--poet", "http://127.0.0.1:1")],
+                           {"--keys": "in_dir", "--post": "in_dir", "--node": "url", "--log-file": "out_file",
+                            "--poet": "url"},
+                           extra=[["smesher", "run", "--keys", "{dir}", "--post", "{dir}", "--node",
+                                   "http://127.0.0.1:1"]]),
     "smesher check": Command([("--keys", "{dir}"), ("--post", "{dir}")], {"--keys": "in_dir", "--post": "in_dir"}),
     "smesher states": Command([("--keys", "{dir}"), ("--post", "{dir}")], {"--keys": "in_dir", "--post": "in_dir"}),
     "smesher serve": Command([("--keys", "{dir}"), ("--post", "{dir}"), ("--port", "0")],

@@ -27,6 +27,9 @@ DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_API_PORT}"
 MAX_NODES = 32
 MAX_U64 = 2**64 - 1
 MAX_ANSWER_BYTES = 64 * 2**20
+MIN_LAYER_SECONDS = 2.0  # a self-clocked layer (tools/node/schedule.py "clocked-phases")
+CLOCKED_START_SECONDS = 5  # devnet up --clocked: genesis this long after the directory is made
+CLOCKED_RULES = ("clocked-phases", "poet-server", "peer-gossip")  # in force in self-clocked networks only
 GENESIS_CHOICES = ("tiny", "testnet-like")  # tools/node/protocol.py GENESIS_CONFIGS (not imported: keeps --help fast)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -115,11 +118,19 @@ def up_command(args: argparse.Namespace) -> int:
 
     backend = set_backend_from_args(args)
     config = _config(args)
-    if args.dashboard:  # the page needs the APIs, and stays up after the last layer
-        args.serve = True
+    if args.dashboard:  # the page needs the APIs; a coordinated devnet keeps serving after the last layer
+        args.serve = not args.clocked
         args.api_port = 0 if args.api_port is None else args.api_port
     if args.serve and args.api_port is None:
         raise CliError("--serve needs --api-port")
+    if args.clocked:
+        for flag, given in (("--tcp", args.tcp), ("--serve", args.serve), ("--crash", args.crash),
+                            ("--byzantine", args.byzantine), ("--pace", args.pace)):
+            if given:
+                raise CliError(f"--clocked runs self-clocked processes: {flag} is for the coordinated devnet")
+        if args.layer_seconds and args.layer_seconds < MIN_LAYER_SECONDS:
+            raise CliError(f"--layer-seconds {args.layer_seconds:g}: a self-clocked layer lasts at least "
+                           f"{MIN_LAYER_SECONDS} s (20 Hare rounds fit in 60 % of it)")
     if args.api_port is not None and args.api_port and args.api_port + config.nodes - 1 > 65535:
         raise CliError(f"--api-port {args.api_port}: node {config.nodes - 1} would need a port above 65535")
     if args.datadir is not None:
@@ -154,7 +165,15 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
         given = args.layers_given or args.epochs is not None
         if args.genesis is not None and args.genesis != stored.genesis:
             raise CliError(f"--genesis {args.genesis}: {directory} holds a {stored.genesis} devnet; use a new --datadir")
+        if args.clocked and not stored.layer_seconds:
+            raise CliError(f"--clocked: {directory} holds a devnet without a layer clock (a coordinator runs it); "
+                           "use a new --datadir")
         config = replace(stored, layers=config.layers if given else stored.layers)
+    elif args.clocked:
+        from dataclasses import replace
+
+        seconds = args.layer_seconds or p.genesis_params(config.genesis, p.modules(backend=backend)).layer_duration_seconds
+        config = replace(config, layer_seconds=float(seconds), genesis_time=int(time.time()) + CLOCKED_START_SECONDS)
     say = (lambda *a, **k: None) if args.json else print
     try:
         devnet = Devnet(directory, config, p.modules(backend=backend))
@@ -174,10 +193,11 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
         say(f"adversaries: byzantine {list(c.byzantine) or '-'}, crashes {c.crash or '-'}")
     if not args.quiet:
         say("Devnet rules in force (simplifications of the protocol; docs/devnet.md):")
+        not_in_force = ({"poet-forwarding", "tcp-phases", "hare-sync", "post-memo"} if args.clocked
+                        else set(CLOCKED_RULES) | (set() if c.post_memo else {"post-memo"}))
         for name, text in p.devnet_rules(c.genesis):
-            if name == "post-memo" and not c.post_memo:
-                continue
-            say(f"  * {name}: {text}")
+            if name not in not_in_force:
+                say(f"  * {name}: {text}")
     handlers = _setup_logs(directory, args.log_level, c.nodes)
     board = _dashboard(args, directory, c)
     servers: list = []
@@ -198,19 +218,16 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
         for number in previous:
             signal.signal(number, on_signal)
     started = time.perf_counter()
-    tcp: dict[str, Any] = {"devnet": None, "announced": False}  # --tcp --dashboard: announced at the first layer
 
     def progress(info: Any) -> None:
-        if board is not None and tcp["devnet"] is not None and not tcp["announced"]:
-            cluster = tcp["devnet"].cluster
-            _announce(args, board, {i: cluster.node_url(i) for i in cluster.live_nodes()})
-            tcp["announced"] = True
         if not args.quiet:
             for line in format_progress(info):
                 say(line, flush=True)
 
     try:
-        if args.tcp:
+        if args.clocked:
+            summary = _up_clocked(args, devnet, say, directory, stop, board)
+        elif args.tcp:
             from smspec.tools.node.tcp import TcpDevnet
 
             say("mode: node processes (smspec node run) gossiping over 127.0.0.1 TCP, smeshing-service processes "
@@ -234,9 +251,12 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
                     pass
                 served["done"] = True
 
-            tcp["devnet"] = TcpDevnet(devnet, args.api_port, args.log_level)
-            summary = tcp["devnet"].run(
-                progress, pace=args.pace, layer_seconds=args.layer_seconds, stop=stop,
+            def started_tcp(cluster: Any) -> None:
+                if board is not None:
+                    _announce(args, board, {i: cluster.node_url(i) for i in cluster.live_nodes()})
+
+            summary = TcpDevnet(devnet, args.api_port, args.log_level).run(
+                progress, pace=args.pace, layer_seconds=args.layer_seconds, stop=stop, started=started_tcp,
                 hold=hold if args.serve else None)
         else:
             first = devnet.start()
@@ -293,6 +313,36 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
     return 0 if summary["agree"] else 1
 
 
+def _up_clocked(args: argparse.Namespace, devnet: Any, say: Any, directory: str, stop: Any, board: Any) -> dict:
+    """--clocked: the PoET, the nodes and the smeshing services as self-clocked processes."""
+    from smspec.tools.node.clocked import ClockedDevnet
+    from smspec.tools.node.schedule import LayerTiming
+
+    timing = LayerTiming.of(devnet.genesis)
+    say(f"mode: self-clocked processes (smspec poet run, smspec node run --listen/--peer, smspec smesher run): "
+        f"{timing.duration:g} s per layer from genesis {time.strftime('%H:%M:%S', time.localtime(timing.genesis_time))}"
+        " (devnet rules clocked-phases, poet-server, peer-gossip)")
+    say(f"logs: {os.path.join(directory, 'logs')}")
+    clocked = ClockedDevnet(devnet, args.api_port, args.log_level)
+
+    def progress(layer: int, statuses: dict) -> None:
+        if args.quiet:
+            return
+        roots = {(s.get("applied"), s.get("state_root")) for s in statuses.values()}
+        first = next(iter(statuses.values()))
+        say(f"layer {layer:3d} (epoch {layer // devnet.L}) | nodes {len(statuses)} | verified "
+            f"{min(s.get('verified', -1) for s in statuses.values())} | applied "
+            f"{min(s.get('applied', -1) for s in statuses.values())} | ATXs {first.get('atxs', 0)} | proposals "
+            f"{first.get('proposals', 0)} | root {str(first.get('state_root', ''))[:14]}"
+            f"{'' if len(roots) == 1 else ' (nodes differ)'}", flush=True)
+
+    def started(clocked: Any) -> None:
+        if board is not None:
+            _announce(args, board, {i: process.url() for i, process in clocked.nodes.items()})
+
+    return clocked.run(progress, stop=stop, started=started)
+
+
 def _dashboard(args: argparse.Namespace, directory: str, config: Any) -> Any:
     """--dashboard: the smeshing services' status servers (tools/dashboard/devnet.py)."""
     if not args.dashboard:
@@ -334,6 +384,55 @@ def threading_main() -> bool:
     import threading
 
     return threading.current_thread() is threading.main_thread()
+
+
+def init_command(args: argparse.Namespace) -> int:
+    """Write a self-clocked devnet's directory and print the command of each process."""
+    import shlex
+
+    from smspec.tools.node import protocol as p
+    from smspec.tools.node.clocked import ClockedDevnet
+    from smspec.tools.node.devnet import Devnet, DevnetConfig
+
+    low = 1 if args.genesis == "tiny" else 2
+    if not low <= args.units <= 4:
+        raise CliError(f"--units: the {args.genesis} genesis allows {low}..4 space units, got {args.units}")
+    if args.key_seed is not None and not 1 <= len(args.key_seed) <= 200:
+        raise CliError("--key-seed: 1..200 characters")
+    if args.key_seed is not None:
+        try:
+            args.key_seed.encode("utf-8")
+        except UnicodeEncodeError:
+            raise CliError("--key-seed is not valid UTF-8") from None
+    path = args.datadir
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise CliError(f"--datadir {path!r} is a file, expected a directory")
+    check_output(path, "--datadir", directory=True)
+    if os.path.isdir(path) and os.listdir(path):
+        raise CliError(f"--datadir {path!r} is not empty (a new network needs a new directory)")
+    if max(args.api_port, args.gossip_port) + args.nodes - 1 > 65535:
+        raise CliError(f"--api-port/--gossip-port: node {args.nodes - 1} would need a port above 65535")
+    m = p.modules()
+    seconds = args.layer_seconds or p.genesis_params(args.genesis, m).layer_duration_seconds
+    config = DevnetConfig(nodes=args.nodes, layers=0, units=args.units, married=not args.no_marriage,
+                          transactions=False, post_memo=False, key_seed=args.key_seed, genesis=args.genesis,
+                          smeshers=args.smeshers, layer_seconds=float(seconds),
+                          genesis_time=int(time.time()) + args.genesis_in)
+    try:
+        devnet = Devnet(path, config, m)
+    except (ValueError, RuntimeError, OSError) as error:
+        raise CliError(str(error)) from None
+    clocked = ClockedDevnet(devnet)
+    commands = clocked.commands([args.gossip_port + i for i in range(args.nodes)],
+                                [args.api_port + i for i in range(args.nodes)], args.poet_port)
+    devnet.close()
+    start = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(config.genesis_time))
+    print(f"{path}: a self-clocked network of {args.nodes} node(s) and {args.nodes * args.smeshers} smeshing "
+          f"service(s); genesis {start} ({config.genesis_time}), {seconds:g} s per layer")
+    print("run each process (in its own terminal, or with & and a log file):")
+    for command in commands.values():
+        print("  smspec " + shlex.join(command))
+    return 0
 
 
 def rules_command(args: argparse.Namespace) -> int:
@@ -547,6 +646,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="every node verifies every PoST itself (slower; see the post-memo devnet rule)")
     up.add_argument("--tcp", action="store_true",
                     help="node processes gossiping over loopback TCP, smeshing-service processes using their HTTP API")
+    up.add_argument("--clocked", action="store_true",
+                    help="self-clocked processes, no coordinator: a PoET service, the nodes (gossiping with their "
+                         "peers) and the smeshing services, each on the layer clock of the genesis (--layer-seconds, "
+                         "default the configuration's)")
     up.add_argument("--api-port", type=integer(0, 65535, "a port"), metavar="PORT",
                     help=f"serve node i's HTTP API on 127.0.0.1:PORT+i (0: any free ports; the docs use "
                          f"{DEFAULT_API_PORT})")
@@ -554,7 +657,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="pause after every layer")
     up.add_argument("--layer-seconds", type=real(0, 3600, "seconds"), default=0.0, metavar="SECONDS",
                     help="wall-clock layers: layer L starts SECONDS after layer L-1 (default 0: simulated clock, "
-                         "as fast as possible; a layer that overruns delays the next)")
+                         "as fast as possible; a layer that overruns delays the next); with --clocked, the layer "
+                         "duration of a new devnet's genesis")
     up.add_argument("--serve", action="store_true", help="with --api-port: keep serving after the last layer")
     up.add_argument("--dashboard", action="store_true",
                     help="serve the live dashboard (docs/dashboard.md) on the node APIs (any free ports unless "
@@ -567,6 +671,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--backend", choices=("spec", "impl"), default="impl",
                     help="spec modules' implementation (default impl; spec runs the readable code only, slower)")
     up.set_defaults(func=up_command, layers_given=False)
+    init = sub.add_parser("init", help="write a self-clocked network's directory (keys, PoST data, genesis)",
+                          description="Write the directory of a self-clocked network: the genesis (its layer clock "
+                                      "starts --genesis-in seconds from now), each smeshing service's keys (0600) "
+                                      "and PoST data, the users' wallet keys; print the command of every process "
+                                      "to run (smspec poet run, smspec node run, smspec smesher run).")
+    init.add_argument("--datadir", required=True, help="the new network's directory (must not exist or be empty)")
+    init.add_argument("--nodes", type=integer(1, MAX_NODES, "a node count"), default=3,
+                      help=f"number of nodes, 1 to {MAX_NODES} (default 3)")
+    init.add_argument("--smeshers", type=integer(1, 8, "a count"), default=1,
+                      help="smeshing services per node (default 1)")
+    init.add_argument("--units", type=integer(1, 64, "a unit count"), default=2,
+                      help="PoST space units per identity (tiny genesis: 1..4, testnet-like: 2..4; default 2)")
+    init.add_argument("--genesis", choices=GENESIS_CHOICES, default="tiny",
+                      help="genesis configuration of the Configuration tier (default tiny)")
+    init.add_argument("--layer-seconds", type=real(MIN_LAYER_SECONDS, 3600, "seconds"), metavar="SECONDS",
+                      help="layer duration (default: the configuration's, 6 s for tiny)")
+    init.add_argument("--genesis-in", type=integer(0, 86400, "seconds"), default=20, metavar="SECONDS",
+                      help="the genesis time: this many seconds from now (default 20)")
+    init.add_argument("--key-seed", metavar="TEXT", help="derive every key from TEXT (public: reproducible runs only)")
+    init.add_argument("--no-marriage", action="store_true",
+                      help="node 0's first service runs one identity (no married set)")
+    init.add_argument("--api-port", type=integer(1, 65535, "a port"), default=DEFAULT_API_PORT,
+                      help=f"node i's API port in the printed commands: PORT+i (default {DEFAULT_API_PORT})")
+    init.add_argument("--gossip-port", type=integer(1, 65535, "a port"), default=7190,
+                      help="node i's gossip port in the printed commands: PORT+i (default 7190)")
+    init.add_argument("--poet-port", type=integer(1, 65535, "a port"), default=9180,
+                      help="the PoET's API port in the printed commands (default 9180)")
+    init.set_defaults(func=init_command)
     rules = sub.add_parser("rules", help="list the devnet rules (what the devnet simplifies or defines itself)")
     rules.add_argument("--genesis", choices=GENESIS_CHOICES, default="tiny",
                        help="list the rules in force for this genesis configuration (default tiny)")

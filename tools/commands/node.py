@@ -1,10 +1,14 @@
-"""``smspec node``: run a reference node, or query one (docs/node.md).
+"""``smspec node``: run a reference node, or query one (docs/node.md); ``smspec poet``: run the
+network's PoET service.
 
-``smspec node run --data DIR --genesis FILE`` runs one node on its database: its HTTP API (the
-public API in API v2alpha1 shapes and the node-service API its smeshing services use) and a
-TCP port for gossip. The layer clock comes from a coordinator (``smspec devnet up --tcp`` starts
-node processes this way); without one the node serves its API over what it holds until Ctrl-C.
-``smspec node status`` reads a node's status through its API or from its database.
+``smspec node run --data DIR --genesis FILE --listen HOST:PORT --peer HOST:PORT ...`` runs one
+node on its database: its own layer clock (the genesis time and layer duration of the network's
+genesis), gossip with its peers over TCP, its HTTP API (the public API in API v2alpha1 shapes and
+the node-service API its smeshing services use). A node started behind the clock catches up
+from a peer first. ``smspec devnet up --tcp`` starts node processes that take their layers from
+its coordinator instead (``--coordinated``). ``smspec node status`` reads a node's status through
+its API or from its database. ``smspec poet run`` serves the PoET rounds of a self-clocked
+network (devnet rule poet-server).
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import json
 import logging
 import os
 import sys
-import time
 
 from smspec.tools.cli import CliError, integer
 
@@ -30,44 +33,100 @@ def configure_logging(path: str, level: str) -> None:
     root.addHandler(handler)
 
 
+def _address(text: str, option: str) -> tuple[str, int]:
+    from smspec.tools.node.peers import parse_address
+
+    try:
+        return parse_address(text)
+    except ValueError as error:
+        raise CliError(f"{option} {error}") from None
+
+
+def _genesis(path: str) -> object:
+    from smspec.tools.cli import load_json, read_input
+    from smspec.tools.node.node import Genesis
+
+    data = load_json(read_input(path, "--genesis", 1 << 22), f"--genesis {path!r}")
+    try:
+        return Genesis.from_json(json.dumps(data))
+    except (ValueError, TypeError) as error:
+        raise CliError(f"--genesis {path!r}: not a genesis file ({error})") from None
+
+
+def _log_file(args: argparse.Namespace, directory: str, default: str) -> str:
+    from smspec.tools.cli import check_output
+
+    if args.log_file not in (None, "-"):
+        check_output(args.log_file, "--log-file")
+    return args.log_file or os.path.join(directory, default)
+
+
 def run_command(args: argparse.Namespace) -> int:
-    from smspec.tools.cli import check_output, load_json, read_input
-    from smspec.tools.node.node import Genesis, NodeHalted
-    from smspec.tools.node.tcp import NodeProcess
+    from smspec.tools.cli import check_output
+    from smspec.tools.node.node import NodeHalted
+
+    listen = _address(args.listen, "--listen")
+    peers = [_address(text, "--peer") for text in args.peer]
+    if os.path.exists(args.data) and not os.path.isdir(args.data):
+        raise CliError(f"--data {args.data!r} is a file, expected a directory")
+    check_output(args.data, "--data", directory=True)
+    genesis = _genesis(args.genesis)
+    if not args.coordinated and not genesis.layer_duration:
+        raise CliError(f"--genesis {args.genesis!r} has no layer clock (layer duration 0: a devnet that "
+                       "`smspec devnet up` runs); a self-clocked network is made by `smspec devnet init`")
+    log_file = _log_file(args, args.data, "node.log")
+    os.makedirs(args.data, exist_ok=True)
+    configure_logging(log_file, args.log_level)
+    if args.coordinated:
+        from smspec.tools.node.tcp import NodeProcess
+
+        try:
+            process = NodeProcess(args.data, args.genesis, args.index, args.byzantine, args.api_port, args.log_level)
+        except NodeHalted as error:
+            raise CliError(str(error)) from None
+        except OSError as error:
+            raise CliError(f"cannot start the node: {error}") from None
+        process.serve()
+        return 0
+    import threading
+
+    from smspec.tools.node.clocked import ClockedNode, stop_on_signals
+
+    stop = threading.Event()
+    try:
+        node = ClockedNode(args.data, genesis, args.index, listen, peers, args.api_port, args.layers, stop=stop)
+    except NodeHalted as error:
+        raise CliError(str(error)) from None
+    except OSError as error:
+        raise CliError(f"cannot start the node (--listen {args.listen}, --api-port {args.api_port}): "
+                       f"{error.strerror or error}") from None
+    stop_on_signals(stop)
+    node.run()
+    return 0
+
+
+def poet_command(args: argparse.Namespace) -> int:
+    import threading
+
+    from smspec.tools.cli import check_output
+    from smspec.tools.node.clocked import serve_poet, stop_on_signals
 
     if os.path.exists(args.data) and not os.path.isdir(args.data):
         raise CliError(f"--data {args.data!r} is a file, expected a directory")
     check_output(args.data, "--data", directory=True)
-    data = load_json(read_input(args.genesis, "--genesis", 1 << 22), f"--genesis {args.genesis!r}")
-    try:
-        Genesis.from_json(json.dumps(data))
-    except (ValueError, TypeError) as error:
-        raise CliError(f"--genesis {args.genesis!r}: not a genesis file ({error})") from None
-    if args.log_file not in (None, "-"):
-        check_output(args.log_file, "--log-file")
-    log_file = args.log_file or os.path.join(args.data, "node.log")
+    genesis = _genesis(args.genesis)
+    if not genesis.layer_duration:
+        raise CliError(f"--genesis {args.genesis!r} has no layer clock (layer duration 0): its devnet's coordinator "
+                       "runs the PoET (devnet rule poet-forwarding)")
+    log_file = _log_file(args, args.data, "poet.log")
     os.makedirs(args.data, exist_ok=True)
     configure_logging(log_file, args.log_level)
+    stop = threading.Event()
+    stop_on_signals(stop)
     try:
-        process = NodeProcess(args.data, args.genesis, args.index, args.byzantine, args.api_port, args.log_level)
-    except NodeHalted as error:
-        raise CliError(str(error)) from None
+        serve_poet(args.data, genesis, args.api_port, args.layers, stop)
     except OSError as error:
-        raise CliError(f"cannot start the node: {error}") from None
-    if args.coordinated:
-        process.serve()
-        return 0
-    process.api.start()
-    print(f"node {args.index}: API {process.api.url}, gossip port {process.port}; no coordinator: serving the "
-          "API until interrupted (Ctrl-C)", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        process.api.stop()
-        process.node.close()
+        raise CliError(f"cannot serve the PoET on 127.0.0.1:{args.api_port}: {error.strerror or error}") from None
     return 0
 
 
@@ -125,7 +184,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--index", type=integer(0, 65535, "a node index"), default=0, help="the node's index in the devnet")
     run.add_argument("--api-port", type=integer(0, 65535, "a port"), default=9190,
                      help="serve the HTTP API on 127.0.0.1:PORT (0: any free port; default 9190)")
-    run.add_argument("--byzantine", action="store_true", help="relay whatever the smeshing services publish")
+    run.add_argument("--listen", default="127.0.0.1:7190", metavar="HOST:PORT",
+                     help="gossip address: peers connect here (default 127.0.0.1:7190; port 0: any free port)")
+    run.add_argument("--peer", action="append", default=[], metavar="HOST:PORT",
+                     help="a peer's gossip address (repeat; the node keeps dialing a peer that is down)")
+    run.add_argument("--layers", type=integer(0, 10_000_000, "a layer count"), default=0,
+                     help="stop after layer LAYERS-1 of the network (default 0: run until interrupted)")
+    run.add_argument("--byzantine", action="store_true", help=argparse.SUPPRESS)  # devnet up --tcp adversary
     run.add_argument("--log-level", choices=LOG_LEVELS, default="INFO", help="log level (default INFO)")
     run.add_argument("--log-file", metavar="FILE", help="log file (default DIR/node.log; - for standard error)")
     run.add_argument("--coordinated", action="store_true", help=argparse.SUPPRESS)  # started by devnet up --tcp
@@ -138,3 +203,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(func=status_command)
     node.set_defaults(func=lambda args: node.print_help() or 2)
+
+    poet = subparsers.add_parser("poet", help="run the PoET service of a self-clocked network",
+                                 description="The PoET service of a self-clocked network (devnet rule poet-server): "
+                                             "smeshing services register their challenges for the round of publish "
+                                             "epoch e until epoch e starts, then read the round's proof.")
+    poet_sub = poet.add_subparsers(dest="poet_command", metavar="COMMAND")
+    serve = poet_sub.add_parser("run", help="serve the PoET rounds over HTTP (on 127.0.0.1)")
+    serve.add_argument("--data", required=True, metavar="DIR", help="the PoET's directory (its database)")
+    serve.add_argument("--genesis", required=True, metavar="FILE", help="the network's genesis.json (its layer clock)")
+    serve.add_argument("--api-port", type=integer(0, 65535, "a port"), default=9180,
+                       help="serve on 127.0.0.1:PORT (0: any free port; default 9180)")
+    serve.add_argument("--layers", type=integer(0, 10_000_000, "a layer count"), default=0,
+                       help="stop when layer LAYERS starts (default 0: run until interrupted)")
+    serve.add_argument("--log-level", choices=LOG_LEVELS, default="INFO", help="log level (default INFO)")
+    serve.add_argument("--log-file", metavar="FILE", help="log file (default DIR/poet.log; - for standard error)")
+    serve.set_defaults(func=poet_command)
+    poet.set_defaults(func=lambda args: poet.print_help() or 2)

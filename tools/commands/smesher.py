@@ -1,12 +1,14 @@
 """``smspec smesher``: run a smeshing service (docs/node.md).
 
-``smspec smesher run --keys DIR --post DIR --node URL [--node URL2]`` holds the identities' keys
-(``DIR/<name>.key``, mode 0600) and PoST data (``POST/<name>/`` as ``smspec post init`` makes it),
-builds and signs every message of its identities and publishes it through the first node that
-answers. Its duties come from the layer schedule of a coordinator (``smspec devnet up --tcp``
-starts smeshing services this way). ``smspec smesher check`` verifies keys and PoST data without
-running. ``smspec smesher serve`` (and ``smesher run --status-port``) serves a service's read-only
-status API and dashboard (docs/dashboard.md).
+``smspec smesher run --keys DIR --post DIR --node URL [--node URL2] --poet URL`` holds the
+identities' keys (``DIR/<name>.key``, mode 0600) and PoST data (``POST/<name>/`` as ``smspec
+post init`` makes it), registers its identities' challenges at the PoET service, builds and
+signs every message of its identities and publishes it through the first node that answers. It
+follows the layer clock of the network its nodes run (their genesis); ``smspec devnet up --tcp``
+starts smeshing services that take their duties from its coordinator instead (``--coordinated``).
+``smspec smesher check`` verifies keys and PoST data without running. ``smspec smesher serve``
+(and ``smesher run --status-port``) serves a service's read-only status API and dashboard
+(docs/dashboard.md).
 """
 
 from __future__ import annotations
@@ -46,17 +48,38 @@ def run_command(args: argparse.Namespace) -> int:
             raise CliError(f"{option} {path!r}: no such directory")
     if args.log_file not in (None, "-"):
         check_output(args.log_file, "--log-file")
+    if args.coordinated:
+        try:
+            process = SmesherProcess(args.keys, args.post, urls, args.byzantine, args.married, args.log_level)
+        except SmesherError as error:
+            raise CliError(str(error)) from None
+        configure_logging(args.log_file or os.path.join(args.keys, "smesher.log"), args.log_level)
+        status = _status_server(args, args.status_port, urls)
+        try:
+            process.serve()
+        finally:
+            if status is not None:
+                status.stop()
+        return 0
+    if args.poet is None:
+        raise CliError("--poet URL: the PoET service to register at is required (smspec poet run serves one)")
+    poet = check_url(args.poet)
+    import threading
+
+    from smspec.tools.node.clocked import ClockedSmesher, stop_on_signals
+
+    stop = threading.Event()
+    log_file = args.log_file or os.path.join(args.keys, "smesher.log")
     try:
-        process = SmesherProcess(args.keys, args.post, urls, args.byzantine, args.married, args.log_level)
+        service = ClockedSmesher(args.keys, args.post, urls, poet, args.married, args.layers, stop=stop,
+                                 log_file=log_file, log_level=args.log_level)
     except SmesherError as error:
         raise CliError(str(error)) from None
-    configure_logging(args.log_file or os.path.join(args.keys, "smesher.log"), args.log_level)
-    if not args.coordinated:
-        raise CliError("a smeshing service takes its duties from a coordinator's layer schedule (smspec devnet up "
-                       "--tcp starts it so); a self-clocked service is not implemented yet")
+    configure_logging(log_file, args.log_level)
+    stop_on_signals(stop)
     status = _status_server(args, args.status_port, urls)
     try:
-        process.serve()
+        service.run()
     finally:
         if status is not None:
             status.stop()
@@ -124,6 +147,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--post", required=True, metavar="DIR", help="PoST data (<name>/ per identity)")
     run.add_argument("--node", action="append", required=True, metavar="URL",
                      help="a node's API (repeat for fail-over: the first that answers is used)")
+    run.add_argument("--poet", metavar="URL", help="the PoET service (smspec poet run) to register the identities' "
+                                                    "challenges at")
+    run.add_argument("--layers", type=integer(0, 10_000_000, "a layer count"), default=0,
+                     help="stop after layer LAYERS-1 of the network (default 0: run until interrupted)")
     run.add_argument("--married", action="store_true", help="the first two identities marry and then merge")
     run.add_argument("--byzantine", action="store_true", help=argparse.SUPPRESS)  # devnet adversary
     run.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), default="INFO")

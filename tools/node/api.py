@@ -154,6 +154,8 @@ class Api:
         node = None if self.host is None else self.host.node
         if node is None:
             raise ApiError(503, "the node is not running (read-only API)")
+        if not getattr(self.host, "ready", True):
+            raise ApiError(503, "the node is catching up with its peers")
         return node
 
     def genesis(self) -> Any:
@@ -209,11 +211,18 @@ class Api:
             ("GET", "/node/v1/proposal/{layer}/{node}", self.ns_proposal),
             ("GET", "/node/v1/eligibility/slots/{node}/{epoch}", self.ns_slots),
         ]
-        out = []
+        out: list[tuple[str, str, Any, Callable]] = []
         for method, pattern, handler in table:
-            regex = re.compile("^" + re.sub(r"\\\{[a-z_]+\\\}", "([^/]+)", re.escape(pattern)) + "$")
-            out.append((method, pattern, regex, handler))
+            self.add_route(method, pattern, handler, out)
         return out
+
+    def add_route(self, method: str, pattern: str, handler: Callable, table: list | None = None) -> None:
+        """Serve `handler(body, *path_parameters)` for `method` on `pattern` (``{name}`` marks a
+        path parameter); it answers a dict (JSON) or a `Raw`, or raises `ApiError`. Another part of
+        the node (a dashboard, a sync protocol) adds its routes this way; openapi.py documents
+        the node's own."""
+        regex = re.compile("^" + re.sub(r"\\\{[a-z_]+\\\}", "([^/]+)", re.escape(pattern)) + "$")
+        (self.routes if table is None else table).append((method, pattern, regex, handler))
 
     def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -283,7 +292,7 @@ class Api:
         params = p.genesis_params(genesis.config, p.modules())
         when = datetime.datetime.fromtimestamp(genesis.genesis_time, datetime.UTC)
         return {"genesisTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "layerDuration": f"{params.layer_duration_seconds:g}s",
+                "layerDuration": f"{genesis.layer_duration:g}s",  # 0s: no layer clock (a coordinator runs it)
                 "genesisId": b64(crypto.genesis_id(genesis.genesis_time, genesis.extra_data)), "hrp": genesis.hrp,
                 "effectiveGenesisLayer": 2 * genesis.layers_per_epoch - 1, "layersPerEpoch": genesis.layers_per_epoch,
                 "labelsPerUnit": str(params.post.labels_per_unit)}

@@ -56,11 +56,16 @@ class DevnetConfig:
     genesis: str = p.DEFAULT_GENESIS  # the Configuration tier's configuration: "tiny" or "testnet-like"
     smeshers: int = 1  # smeshing services per node
     failover: bool = False  # each smeshing service also knows the next node (used when its own is down)
+    layer_seconds: float = 0.0  # the layer clock of a self-clocked network (0: a coordinator runs the layers)
+    genesis_time: int = 0  # a self-clocked network's genesis time (0: the configuration's)
 
     def to_json(self) -> str:
         data = asdict(self)
         data["byzantine"] = list(self.byzantine)
         data["crash"] = {str(k): list(v) for k, v in self.crash.items()}
+        for name in ("layer_seconds", "genesis_time"):  # a coordinated devnet's file reads as it always did
+            if not data[name]:
+                del data[name]
         return json.dumps(data, sort_keys=True)
 
     @classmethod
@@ -92,10 +97,11 @@ def create(directory: str, config: DevnetConfig, m: Any, wallet_code: bytes) -> 
     template = w.template_address(wallet_code)
     accounts = {w.wallet_address(template, m.crypto.public_key(users[name])).hex(): params.genesis_balance
                 for name in USERS}
-    genesis = Genesis(genesis_time=params.genesis_time, extra_data=params.extra_data,
+    genesis = Genesis(genesis_time=config.genesis_time or params.genesis_time, extra_data=params.extra_data,
                       layers_per_epoch=params.layers_per_epoch, accounts=accounts, wallet_code=wallet_code.hex(),
                       poet_leaves=params.poet_leaves, tick_size=params.tick_size, layer_size=params.layer_size,
-                      layer_reward=params.layer_reward, config=config.genesis, hrp=params.hrp)
+                      layer_reward=params.layer_reward, config=config.genesis, hrp=params.hrp,
+                      layer_duration=config.layer_seconds)
     golden = genesis.golden_atx(m.crypto)
     for index in range(config.nodes):
         for j in range(config.smeshers):

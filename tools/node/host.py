@@ -27,6 +27,7 @@ class NodeHost:
         self.transport = transport
         self.hare_layer = -1
         self.gossiped: dict[str, int] = {}
+        self.ready = True  # False while a self-clocked node catches up: its node-service API answers 503
 
     def publish(self, kind: str, data: bytes) -> Verdict:
         """An object from a smeshing service: validate, then gossip it when it is valid (a
@@ -104,7 +105,7 @@ def smesher_op(smesher: Any, op: str, call: dict) -> Any:
     if op == "atx_publish":
         proof = bytes.fromhex(call["proof"]) if call["proof"] else None
         return smesher.run_phase("atx_publish", epoch=call["epoch"], proof=proof,
-                                 leaves=[bytes.fromhex(x) for x in call["leaves"]])
+                                 leaves=[bytes.fromhex(x) for x in call["leaves"]], publish=call.get("publish", True))
     if op == "propose":
         return smesher.run_phase("propose", layer=call["layer"])
     if op == "hare_messages":

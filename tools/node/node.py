@@ -84,9 +84,15 @@ class Genesis:
     layer_reward: int = p.LAYER_REWARD
     config: str = p.DEFAULT_GENESIS  # the Configuration tier's configuration: "tiny" or "testnet-like"
     hrp: str = "stest"
+    # seconds per layer of the layer clock (docs/node.md "Self-clocked nodes"); 0: no clock, a
+    # coordinator runs the layers (devnet up, devnet up --tcp)
+    layer_duration: float = 0.0
 
     def to_json(self) -> str:
-        return json.dumps(dict(self.__dict__), sort_keys=True)
+        data = dict(self.__dict__)
+        if not data["layer_duration"]:
+            del data["layer_duration"]  # a coordinated devnet's genesis reads as it always did
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Genesis:
@@ -876,13 +882,16 @@ class Node:
         with self.lock:
             return self.store.export()
 
-    def sync_from(self, peer_objects: list[tuple[str, bytes]], upto: int) -> int:
-        """Feed a peer's objects through the gossip handlers, then finish every layer up to `upto`."""
+    def sync_from(self, peer_objects: list[tuple[str, bytes]], upto: int, current: int | None = None) -> int:
+        """Feed a peer's objects through the gossip handlers, then finish every layer up to `upto`.
+        `current` is the layer the network is in (a self-clocked node that restarts in the middle
+        of a layer: the peer's objects of that layer are taken too); default `upto`."""
         accepted = 0
-        self.current_layer = upto
-        for epoch in range(0, self.epoch_of(upto) + 1):
+        now = upto if current is None else max(upto, current)
+        self.current_layer = now
+        for epoch in range(0, self.epoch_of(now) + 1):
             self.begin_layer(epoch * self.L)
-        self.current_layer = upto
+        self.current_layer = now
         for kind, data in peer_objects:
             accepted += self.handle(kind, data)
         for layer in range(self.last_done() + 1, upto + 1):

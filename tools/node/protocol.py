@@ -135,6 +135,15 @@ DEVNET_RULES = (
                         "the embedded PoET and hands each service the round's proof and leaves"),
     ("post-memo", "in-process nodes share a memo of successful PoST verifications (and of PoST proofs) keyed by "
                   "all their inputs (--no-post-memo: every node verifies every PoST itself)"),
+    ("clocked-phases", "self-clocked processes (node run, smesher run without a coordinator) run the layer "
+                       "schedule's duties at fixed fractions of the layer duration: proposals at 2 %, the Hare from "
+                       "20 % (preround) to 80 % in 20 rounds of 3 % each, ATXs published at 82 %; a layer ends when "
+                       "the next starts; a service registers at the PoET from 3 layers before the epoch"),
+    ("poet-server", "a self-clocked network's PoET is a service of its own (smspec poet run): it takes challenges "
+                    "for the round of publish epoch e until epoch e starts (rule poet-instant), then serves the "
+                    "round's proof and members; the services register there themselves"),
+    ("peer-gossip", "a self-clocked node passes on to its other peers every object it accepted as new (so peers "
+                    "need not form a full mesh); a copy it already handled is dropped unchecked"),
 )
 
 

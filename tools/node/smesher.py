@@ -161,6 +161,7 @@ class Smesher:
         self.store = SmesherStore(os.path.join(keys_dir, "smesher.sqlite"))
         self._context: Any = None
         self.slot_cache: dict[tuple, Any] = {}
+        self.hare_layer: dict[str, Any] = {}  # the Hare session's total weight, beacon and weights of one layer
         self.last_node: str | None = None
 
     def close(self) -> None:
@@ -295,9 +296,10 @@ class Smesher:
                 self.state(member, "POET_REGISTERED", epoch, f"challenge 0x{challenge.hex()}")
         return {"challenges": challenges}
 
-    def atx_publish(self, epoch: int, proof: bytes | None, leaves: list[bytes]) -> dict:
+    def atx_publish(self, epoch: int, proof: bytes | None, leaves: list[bytes], publish: bool = True) -> dict:
         """Store the PoET proof at the node, build, sign and publish this service's ATXs of
-        `epoch` (ATXs signed before are published again)."""
+        `epoch` (ATXs signed before are published again). With `publish` False the ATXs are
+        built and signed (kept in the service's database) but not published yet."""
         atx, crypto = self.m.atx, self.m.crypto
         ctx = self.context()
         published = 0
@@ -306,8 +308,9 @@ class Smesher:
         self._ask(lambda c: c.store_poet(proof))
         ref = p.poet_ref(p.decode(proof, p.PoetProof))
         for ident in self.identities:
-            for blob in self.store.signed("atx", str(epoch), ident.key):
+            for blob in self.store.signed("atx", str(epoch), ident.key) if publish else []:
                 self.publish("atx", blob)
+                self.state(ident, "ATX_BROADCASTED", epoch)
                 published += 1
         for plan in self.atx_plans(epoch):
             indices = []
@@ -363,6 +366,8 @@ class Smesher:
                     self.store.set_marriage(member.key, atx_id, epoch)
             for member in members:
                 self.state(member, "ATX_READY", epoch, f"ATX 0x{atx_id.hex()}")
+            if not publish:
+                continue
             self.publish("atx", blob)
             published += 1
             for member in members:
@@ -451,8 +456,10 @@ class Smesher:
         if template is None:
             return {"published": 0}
         body = hare.decode(template, hare.Body)
-        total = self._ask(lambda c: c.hare_total_weight(layer))
-        epoch_beacon = self._ask(lambda c: c.beacon(layer // ctx["L"]))
+        if self.hare_layer.get("layer") != layer:  # fixed for a layer's session: asked once per layer
+            self.hare_layer = {"layer": layer, "total": self._ask(lambda c: c.hare_total_weight(layer)),
+                               "beacon": self._ask(lambda c: c.beacon(layer // ctx["L"])), "weights": {}}
+        total, epoch_beacon, weights = self.hare_layer["total"], self.hare_layer["beacon"], self.hare_layer["weights"]
         published = 0
         for ident in self.identities:
             slot = f"{layer}:{iteration}:{round_kind}"
@@ -460,7 +467,9 @@ class Smesher:
             if stored:
                 data = stored[0]
             else:
-                weight = self._ask(lambda c, i=ident: c.hare_weight(i.key, layer))
+                if ident.key not in weights:
+                    weights[ident.key] = self._ask(lambda c, i=ident: c.hare_weight(i.key, layer))
+                weight = weights[ident.key]
                 if weight == 0:
                     continue
                 if self.behaviour != "byzantine" and self._ask(lambda c, i=ident: c.malicious(i.key)):
@@ -500,7 +509,7 @@ class Smesher:
         ctx = self.context()
         template = self._ask(lambda c: c.certificate_template(layer))
         if template is None:
-            return {"published": 0}
+            return {"published": 0, "ready": False}
         block_id, raw = template
         block = None if raw is None else p.decode(raw, p.Block)
         published = 0
@@ -520,7 +529,7 @@ class Smesher:
                 data = self._signed("cert", str(layer), ident, make)
             self.publish("cert", data)
             published += 1
-        return {"published": published}
+        return {"published": published, "ready": True}
 
     # -- adversary -------------------------------------------------------------------------------
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import re
 import threading
 import time
 from collections import deque
@@ -48,6 +47,7 @@ class SmesherStatusApi:
 
     # the node API's dispatch: routes, bounded bodies, errors with a reason, loopback CORS
     __call__ = Api.__call__
+    add_route = Api.add_route
     _body = staticmethod(Api._body)
 
     def __init__(self, keys_dir: str, post_dir: str, nodes: list[str] | None = None,
@@ -73,8 +73,9 @@ class SmesherStatusApi:
             ("GET", "/dashboard", lambda body: dashboard_file()),
             ("GET", "/dashboard/{file}", lambda body, name: dashboard_file(name)),
         ]
-        self.routes = [(method, pattern, re.compile("^" + re.sub(r"\\\{[a-z_]+\\\}", "([^/]+)", re.escape(pattern))
-                                                    + "$"), handler) for method, pattern, handler in table]
+        self.routes: list = []
+        for method, pattern, handler in table:
+            self.add_route(method, pattern, handler)
 
     # -- what the directories hold ------------------------------------------------------------------
 

@@ -64,11 +64,15 @@ def read_frame(sock: socket.socket) -> tuple[str, bytes]:
 class FrameServer:
     """A listening socket whose connections' frames land in one queue (served by one thread)."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.inbox: queue.Queue = queue.Queue()
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
+        try:
+            self.listener.bind((host, port))
+        except OSError:
+            self.listener.close()
+            raise
         self.listener.listen(64)
         self.port = self.listener.getsockname()[1]
         self.coordinator: socket.socket | None = None
