@@ -14,9 +14,10 @@ starts smeshing services that take their duties from its coordinator instead (``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-from typing import Any
+from collections.abc import Iterator
 
 from smspec.tools.cli import CliError, check_output, integer
 
@@ -54,12 +55,8 @@ def run_command(args: argparse.Namespace) -> int:
         except SmesherError as error:
             raise CliError(str(error)) from None
         configure_logging(args.log_file or os.path.join(args.keys, "smesher.log"), args.log_level)
-        status = _status_server(args, args.status_port, urls)
-        try:
+        with _status_server(args, args.status_port, urls):
             process.serve()
-        finally:
-            if status is not None:
-                status.stop()
         return 0
     if args.poet is None:
         raise CliError("--poet URL: the PoET service to register at is required (smspec poet run serves one)")
@@ -77,19 +74,18 @@ def run_command(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     configure_logging(log_file, args.log_level)
     stop_on_signals(stop)
-    status = _status_server(args, args.status_port, urls)
-    try:
+    with _status_server(args, args.status_port, urls):
         service.run()
-    finally:
-        if status is not None:
-            status.stop()
     return 0
 
 
-def _status_server(args: argparse.Namespace, port: int | None, urls: list[str]) -> Any:
-    """The service's status API and dashboard on 127.0.0.1:`port` (tools/node/smesher_api.py); None without a port."""
+@contextlib.contextmanager
+def _status_server(args: argparse.Namespace, port: int | None, urls: list[str]) -> Iterator[None]:
+    """The service's status API and dashboard on 127.0.0.1:`port` while the block runs
+    (tools/node/smesher_api.py); nothing without a port."""
     if port is None:
-        return None
+        yield
+        return
     import sys
 
     from smspec.tools.node.smesher_api import serve_status
@@ -100,7 +96,10 @@ def _status_server(args: argparse.Namespace, port: int | None, urls: list[str]) 
         raise CliError(f"cannot listen on 127.0.0.1:{port}: {error}") from None
     # standard error: a coordinated service's standard output carries its port line to the coordinator
     print(f"smeshing service status: {server.url} (dashboard: {server.url}/dashboard)", file=sys.stderr, flush=True)
-    return server
+    try:
+        yield
+    finally:
+        server.stop()
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -112,14 +111,12 @@ def serve_command(args: argparse.Namespace) -> int:
     for option, path in (("--keys", args.keys), ("--post", args.post)):
         if not os.path.isdir(path):
             raise CliError(f"{option} {path!r}: no such directory")
-    server = _status_server(args, args.port, urls)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    with _status_server(args, args.port, urls):
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
     return 0
 
 

@@ -9,6 +9,7 @@
   const ROOT_ROWS = 8; // layers in the state-root table
   const HARE_ROWS = 12; // layers in the Hare table
   const HISTORY_ROWS = 12; // state-history entries shown per identity
+  const EPOCH_ROWS = 12; // epochs in the ATX table, and per identity in the rewards table
 
   const state = {
     nodes: [], smeshers: [], view: "network", node: 0, smesher: 0, paused: false, busy: false,
@@ -160,7 +161,7 @@
     const firstLayer = Math.max(0, current - HARE_ROWS + 1);
     const [hare, epochs, malfeasance] = await Promise.all([
       call(base, `/smspec/v1/hare/${firstLayer}/${current}`),
-      call(base, `/smspec/v1/epochs/0/${Math.floor(current / length)}`),
+      call(base, `/smspec/v1/epochs/${Math.max(0, Math.floor(current / length) - EPOCH_ROWS + 1)}/${Math.floor(current / length)}`),
       v2(base, "MalfeasanceService/List", { limit: 100 }),
     ]);
     fill($("hare-table").tBodies[0], hare.layers.slice().reverse().map((l) => {
@@ -338,7 +339,10 @@
         return epochs.get(epoch);
       };
       const mine = (eligibilities.eligibilities[ident.nodeId] || { epochs: {} }).epochs;
+      const newest = Math.max(0, ...Object.keys(mine).map(Number));
+      const firstEpoch = Math.max(0, newest - EPOCH_ROWS + 1);
       for (const [epoch, slots] of Object.entries(mine)) {
+        if (Number(epoch) < firstEpoch) continue;
         const e = entry(Number(epoch));
         for (const s of slots.eligibilities) {
           e.slots += s.count;
@@ -346,11 +350,16 @@
         }
       }
       if (node) {
-        const answer = await v2(node, "RewardService/List", { smesher: hexToB64(ident.nodeId), limit: 1000 });
-        for (const reward of answer.rewards) {
-          const e = entry(Math.floor(reward.layer / length));
-          e.rewards += BigInt(reward.total);
-          e.rewarded += 1;
+        const request = { smesher: hexToB64(ident.nodeId), startLayer: firstEpoch * length, limit: 1000, offset: 0 };
+        for (;;) { // every page of the answer
+          const answer = await v2(node, "RewardService/List", request);
+          for (const reward of answer.rewards) {
+            const e = entry(Math.floor(reward.layer / length));
+            e.rewards += BigInt(reward.total);
+            e.rewarded += 1;
+          }
+          if (answer.rewards.length < request.limit) break;
+          request.offset += request.limit;
         }
       }
       for (const epoch of [...epochs.keys()].sort((a, b) => a - b)) {
