@@ -179,8 +179,7 @@ class DaskEngine:
         self.workers = len(self.client.scheduler_info().get("workers", {})) or workers
 
     def map(self, function: Callable[..., Any], model: Any, chunks: list[Any]) -> Iterator[Any]:
-        remote = self.client.scatter(model, broadcast=True)
-        futures = [self.client.submit(function, remote, chunk, pure=False) for chunk in chunks]
+        futures = [self.client.submit(function, model, chunk, pure=False) for chunk in chunks]
         for future in futures:
             yield future.result()
 
@@ -258,6 +257,7 @@ def explore(model: Any, bounds: dict[str, Any], engine: Any = None, max_states: 
                 result.depth = level
                 result.distinct += len(frontier)
                 result.levels.append(len(frontier))
+            result.seconds = time.monotonic() - start
             if progress is not None:
                 progress(result)
     finally:

@@ -35,7 +35,7 @@ import marshal
 from dataclasses import dataclass, field
 from typing import Any
 
-from smspec.tools.check.snapshot import snapshot
+from smspec.tools.check.snapshot import module_state, restore_modules, snapshot
 
 LAYER = 1000
 INVARIANTS = ("agreement", "validity", "termination", "graded_gossip")
@@ -48,7 +48,7 @@ class HareBounds:
     iterations: int = 1
     proposals: int = 1
     initial: str = "same"
-    equivocation: int = 2
+    equivocation: int = 1
     late: int = 1
     synchrony: bool = True
 
@@ -168,6 +168,14 @@ class HareModel:
                           for h in itertools.permutations(honest) for b in itertools.permutations(byzantine)]
         self.delay_options = list(range(1, bounds.late + 2))
         self.local = [(p, p[:4]) for p in self.ids]  # hare4: every node has every proposal, compact ID = 4 bytes
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = module_state(self, ("hare", "hare4"))
+        state["hashes"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_modules(self, state, ("hare", "hare4"))
 
     # -- messages ------------------------------------------------------------------------------
 

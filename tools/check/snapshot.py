@@ -76,3 +76,30 @@ def snapshot(value: Any, memo: dict[int, Any] | None = None) -> Any:
     if hasattr(value, "__dict__") and not isinstance(value, type):
         raise TypeError(f"cannot snapshot a {cls.__name__}")
     return value  # functions, enums and other immutable values
+
+
+def module_state(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """``__getstate__`` of an object holding spec modules: the modules by import name (a patched
+    copy, which has no import name, cannot go to another process)."""
+    import sys
+
+    state = dict(obj.__dict__)
+    for name in names:
+        module = state.get(name)
+        if module is None:
+            continue
+        if sys.modules.get(module.__name__) is not module:
+            raise TypeError(f"the {name} module {module.__name__} is not importable: explore it in one process")
+        state[name] = ("module", module.__name__)
+    return state
+
+
+def restore_modules(obj: Any, state: dict[str, Any], names: tuple[str, ...]) -> None:
+    """``__setstate__`` counterpart of :func:`module_state`."""
+    import importlib
+
+    for name in names:
+        value = state.get(name)
+        if isinstance(value, tuple) and value and value[0] == "module":
+            state[name] = importlib.import_module(value[1])
+    obj.__dict__.update(state)

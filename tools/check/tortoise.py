@@ -33,7 +33,7 @@ import blake3
 
 from smspec.conformance.handlers import hexstr
 from smspec.conformance.handlers import tortoise as events_mod
-from smspec.tools.check.snapshot import snapshot
+from smspec.tools.check.snapshot import module_state, restore_modules, snapshot
 
 CONFIG = {"layers_per_epoch": 16, "hdist": 2, "zdist": 1, "bad_beacon_vote_delay_layers": 2, "window_size": 100}
 VOTES = ("as_a", "as_b", "reject")
@@ -56,13 +56,12 @@ class TortoiseBounds:
     hare: tuple[str, ...] = ("block", "empty")
     coins: bool = True
     votes: tuple[str, ...] = VOTES
-    heal_layers: int = 1
 
     def as_dict(self) -> dict[str, Any]:
         return {"layers": self.layers, "honest": self.honest, "split": self.split, "byzantine": self.byzantine,
                 "weight": self.weight, "byzantine_weight": self.byzantine_weight,
                 "partition": list(self.partition), "hare": list(self.hare), "coins": self.coins,
-                "votes": list(self.votes), "heal_layers": self.heal_layers}
+                "votes": list(self.votes)}
 
 
 @dataclass
@@ -117,6 +116,12 @@ class TortoiseModel:
         self.epoch = (self.genesis + 1) // self.config.layers_per_epoch
         self.smeshers = [_id(32, "smesher", i) for i in range(bounds.honest + bounds.byzantine)]
         self.beacon = _id(4, "beacon")
+
+    def __getstate__(self) -> dict[str, Any]:
+        return module_state(self, ("t",))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_modules(self, state, ("t",))
 
     # -- layers and sides ----------------------------------------------------------------------
 
@@ -329,9 +334,33 @@ class TortoiseModel:
                 chain.append((number, tuple(b.id for b in info.blocks if b.validity == t.SUPPORT)))
         return chain
 
+    def stale_opinion(self, state: Any) -> int | None:
+        """The first processed layer whose stored opinion hash is not the hash chain of the node's
+        own votes (``compute_layer_opinion``'s rule applied afresh), or None."""
+        t = self.t
+        for number in range(state.evicted + 1, state.processed + 1):
+            info = state.layers.get(number)
+            if info is None:
+                continue
+            previous = info.previous.opinion if info.previous is not None else None
+            if not info.hare_terminated:
+                expected = t.opinion_hash(previous, [], True)
+            elif t.within_distance(state.config.hdist, number, state.last):
+                expected = t.opinion_hash(previous, [b for b in info.blocks if b.hare == t.SUPPORT], False)
+            else:
+                expected = t.opinion_hash(previous, [b for b in info.blocks if b.validity == t.SUPPORT], False)
+            if expected != info.opinion:
+                return number
+        return None
+
     def violations(self, world: TWorld) -> list[str]:
         t, bounds = self.t, self.bounds
         broken = []
+        for index, node in enumerate(world.nodes):
+            stale = self.stale_opinion(node.state)
+            if stale is not None:
+                broken.append(f"opinions: node {'AB'[index]}'s opinion hash of layer {stale - self.genesis} is not "
+                              "the hash of its own votes")
         if world.flips:
             broken.append(f"no_flip: a block's validity changed after its layer was verified ({world.flips[0]})")
         a, b = (node.state for node in world.nodes)
@@ -343,9 +372,7 @@ class TortoiseModel:
                     a.layers[number].opinion != b.layers[number].opinion:
                 broken.append(f"opinions: opinion hashes differ where the votes agree (layer {number - self.genesis})")
                 break
-        start, length = bounds.partition
-        healed = length > 0 and world.layer >= start + length + bounds.heal_layers - 1
-        if (length == 0 or healed) and world.layer >= self.bounds.layers:
+        if world.layer >= self.bounds.layers:  # the end of the run (a partition healed before)
             verified = min(a.verified, b.verified)
             for number in range(low, verified + 1):
                 if a.layers[number].opinion != b.layers[number].opinion:

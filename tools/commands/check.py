@@ -120,8 +120,6 @@ def register(subparsers: Any) -> None:
     tortoise.add_argument("--no-coins", action="store_true", help="the weak coin is always true")
     tortoise.add_argument("--votes", type=_names(VOTES, "byzantine vote"), default=VOTES,
                           help=f"byzantine ballots explored (default {','.join(VOTES)})")
-    tortoise.add_argument("--heal-layers", type=integer(1, 8, "a layer count"), default=2,
-                          help="layers after the heal within which the nodes must converge (default 2)")
     _common(tortoise, TORTOISE_INVARIANTS)
     tortoise.set_defaults(func=tortoise_command)
 
@@ -220,10 +218,11 @@ def tortoise_command(args: argparse.Namespace) -> int:
         raise CliError("--split must be at most --honest")
     partition = args.partition or (0, 0)
     if partition[0] + partition[1] > args.layers:
-        raise CliError("--partition must end within --layers (START + LENGTH <= LAYERS)")
+        raise CliError("--partition must heal within --layers (START + LENGTH <= LAYERS): convergence is "
+                       "checked at the last layer")
     bounds = TortoiseBounds(layers=args.layers, honest=args.honest, split=args.split, byzantine=args.byzantine,
                             weight=args.weight, byzantine_weight=args.byzantine_weight, partition=partition,
-                            hare=args.hare, coins=not args.no_coins, votes=args.votes, heal_layers=args.heal_layers)
+                            hare=args.hare, coins=not args.no_coins, votes=args.votes)
     model = TortoiseModel(bounds, invariants=args.invariants)
     return run_check(model, bounds.as_dict(), args)
 
