@@ -86,7 +86,6 @@ class World:
     nodes: list[Node]
     pending: list[tuple[int, int, Any]]  # (gap it arrives in, receiver, message)
     honest_leader: tuple[bool, ...] = ()  # per iteration so far: was the smallest propose proof honest?
-    sent: tuple[Any, ...] = ()  # the step's messages (kept for the trace writer)
 
 
 @dataclass(frozen=True)
@@ -98,10 +97,6 @@ class StepChoice:
     honest: tuple[tuple[int, int, int | None], ...] = ()  # (sender, receiver, delay) where not on time
     orders: tuple[tuple[int, int, tuple[int, ...]], ...] = ()  # (receiver, sender, permutation)
 
-    def deviations(self) -> list[tuple[str, Any]]:
-        """The parts of the choice that differ from a quiet, synchronous step."""
-        return [("byzantine", b) for b in self.byzantine] + [("honest", h) for h in self.honest]
-
     def to_json(self) -> dict[str, Any]:
         return {"ranking": None if self.ranking is None else list(self.ranking),
                 "byzantine": [[m, v, list(d)] for m, v, d in self.byzantine],
@@ -112,9 +107,6 @@ class StepChoice:
 @dataclass(frozen=True)
 class InitialChoice:
     initial: tuple[tuple[bytes, ...], ...]
-
-    def deviations(self) -> list[tuple[str, Any]]:
-        return []
 
     def to_json(self) -> dict[str, Any]:
         return {"initial": [["0x" + p.hex() for p in s] for s in self.initial]}
@@ -371,7 +363,6 @@ class HareModel:
         rank = {m: i for i, m in enumerate(choice.ranking)} if choice.ranking is not None else {}
         if choice.ranking is not None:
             world.honest_leader = world.honest_leader + (choice.ranking[0] < bounds.honest,)
-        sent = []
         arrivals: list[tuple[int, Any]] = []
 
         def schedule(receiver: int, message: Any, delay: int | None) -> None:
@@ -387,12 +378,10 @@ class HareModel:
             eligibility = hare.HareEligibility(proof=self.proof(rank.get(sender)), count=1)
             body = hare.Body(layer=LAYER, iter=out.iter, round=out.round, value=out.value, eligibility=eligibility)
             message = hare.Message(body=body, sender=self.senders[sender])
-            sent.append(message)
             for receiver in range(bounds.honest):
                 schedule(receiver, message, 1 if receiver == sender else late.get((sender, receiver), 1))
         for member, value, delays in choice.byzantine:
             message = self.message(member, executed.iter, executed.round, value, rank.get(member))
-            sent.append(message)
             for receiver, delay in enumerate(delays):
                 schedule(receiver, message, delay)
         still = []
@@ -402,7 +391,6 @@ class HareModel:
             else:
                 still.append((due, receiver, message))
         world.pending = still
-        world.sent = tuple(sent)
         # group arrivals per receiver and sender; find the groups whose order matters
         groups: dict[tuple[int, int], list[Any]] = {}
         for receiver, message in arrivals:

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import blake3
-
 from smspec.conformance.handlers import hexstr
 from smspec.conformance.handlers import tortoise as events_mod
 from smspec.tools.check.snapshot import module_state, restore_modules, snapshot
@@ -84,9 +83,6 @@ class LayerChoice:
     hare: tuple[str, ...] = ("block",)  # per side (one entry outside a partition)
     coin: tuple[bool, ...] = (True,)
     byzantine: tuple[tuple[str, str], ...] = ()  # per byzantine smesher: (votes, delivery) or ("none", "")
-
-    def deviations(self) -> list[tuple[str, Any]]:
-        return [("byzantine", (i, b)) for i, b in enumerate(self.byzantine) if b[0] != "none"]
 
     def to_json(self) -> dict[str, Any]:
         return {"hare": list(self.hare), "coin": list(self.coin), "byzantine": [list(b) for b in self.byzantine]}
@@ -354,7 +350,6 @@ class TortoiseModel:
         return None
 
     def violations(self, world: TWorld) -> list[str]:
-        t, bounds = self.t, self.bounds
         broken = []
         for index, node in enumerate(world.nodes):
             stale = self.stale_opinion(node.state)
