@@ -132,7 +132,6 @@ def register(subparsers: Any) -> None:
                         help="record the results, the Claims sections and the counterexample vectors")
     claims.add_argument("--quiet", action="store_true", help="no progress lines")
     claims.set_defaults(func=claims_command)
-    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
 
 
 def _engine(args: argparse.Namespace) -> Any:
