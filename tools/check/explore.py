@@ -89,9 +89,10 @@ class Expanded:
     violations: list[str]
 
 
-def expand_chunk(model: Any, chunk: list[tuple[int, Any]]) -> tuple[list[Expanded], int, list[int]]:
+def expand_chunk(model: Any, chunk: list[tuple[int, Any]], stop: bool = False) -> tuple[list[Expanded], int, list[int]]:
     """Expand frontier states (position, state): the successors (deduplicated within the chunk),
-    how many were generated, and the positions of the states that had none (final states)."""
+    how many were generated, and the positions of the states that had none (final states).
+    With ``stop``, return at the first successor that breaks an invariant."""
     out: list[Expanded] = []
     seen: set[bytes] = set()
     generated = 0
@@ -105,6 +106,8 @@ def expand_chunk(model: Any, chunk: list[tuple[int, Any]]) -> tuple[list[Expande
                 continue
             seen.add(key)
             out.append(Expanded(key, position, choice, child, model.violations(child)))
+            if stop and out[-1].violations:
+                return out, generated, finals
         if generated == before:
             finals.append(position)
     return out, generated, finals
@@ -114,7 +117,7 @@ class Engine(Protocol):
     workers: int
     name: str
 
-    def map(self, function: Callable[..., Any], model: Any, chunks: list[Any]) -> Iterator[Any]: ...
+    def map(self, function: Callable[..., Any], model: Any, chunks: list[Any], stop: bool) -> Iterator[Any]: ...
 
     def close(self) -> None: ...
 
@@ -125,17 +128,17 @@ class LocalEngine:
     name = "local"
     workers = 1
 
-    def map(self, function: Callable[..., Any], model: Any, chunks: list[Any]) -> Iterator[Any]:
+    def map(self, function: Callable[..., Any], model: Any, chunks: list[Any], stop: bool) -> Iterator[Any]:
         for chunk in chunks:
-            yield function(model, chunk)
+            yield function(model, chunk, stop)
 
     def close(self) -> None:
         pass
 
 
-def _pool_expand(args: tuple[Any, list[tuple[int, Any]]]) -> tuple[list[Expanded], int, list[int]]:
-    model, chunk = args
-    return expand_chunk(model, chunk)
+def _pool_expand(args: tuple[Any, list[tuple[int, Any]], bool]) -> tuple[list[Expanded], int, list[int]]:
+    model, chunk, stop = args
+    return expand_chunk(model, chunk, stop)
 
 
 class ProcessEngine:
@@ -151,8 +154,8 @@ class ProcessEngine:
         self.workers = workers
         self.pool = context.Pool(workers)
 
-    def map(self, function: Callable[..., Any], model: Any, chunks: list[Any]) -> Iterator[Any]:
-        yield from self.pool.imap(_pool_expand, [(model, chunk) for chunk in chunks])
+    def map(self, function: Callable[..., Any], model: Any, chunks: list[Any], stop: bool) -> Iterator[Any]:
+        yield from self.pool.imap(_pool_expand, [(model, chunk, stop) for chunk in chunks])
 
     def close(self) -> None:
         self.pool.close()
@@ -178,8 +181,8 @@ class DaskEngine:
             self.client = Client(self.cluster)
         self.workers = len(self.client.scheduler_info().get("workers", {})) or workers
 
-    def map(self, function: Callable[..., Any], model: Any, chunks: list[Any]) -> Iterator[Any]:
-        futures = [self.client.submit(function, model, chunk, pure=False) for chunk in chunks]
+    def map(self, function: Callable[..., Any], model: Any, chunks: list[Any], stop: bool) -> Iterator[Any]:
+        futures = [self.client.submit(function, model, chunk, stop, pure=False) for chunk in chunks]
         for future in futures:
             yield future.result()
 
@@ -235,7 +238,7 @@ def explore(model: Any, bounds: dict[str, Any], engine: Any = None, max_states: 
             chunks = [indexed[i:i + size] for i in range(0, len(indexed), size)]
             nxt: dict[bytes, tuple[bytes | None, Any]] = {}
             states: list[tuple[bytes, Any]] = []
-            for expanded, generated, finals in engine.map(expand_chunk, model, chunks):
+            for expanded, generated, finals in engine.map(expand_chunk, model, chunks, stop_at_violation):
                 result.explored += generated
                 result.final += len(finals)
                 for item in expanded:
