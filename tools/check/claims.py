@@ -75,6 +75,11 @@ CLAIMS = [
           "bound: a counterexample is found and written as a vector",
           "hare", {"members": 3, "byzantine": 1, "iterations": 1, "synchrony": False}, ("termination",),
           expect="violated", search="dfs", vector="asynchrony"),
+    Claim("hare_grades_asynchrony", ("hare",),
+          "Graded-gossip consistency needs synchrony: with a message three rounds late at one honest node and on "
+          "time at another, they grade it two apart (here 3 and 5): a counterexample is found and written as a vector",
+          "hare", {"members": 2, "byzantine": 0, "iterations": 1, "synchrony": False, "late": 2}, ("graded_gossip",),
+          expect="violated", vector="grades_asynchrony"),
     Claim("tortoise_small", ("tortoise",),
           "No verified layer flips, the honest nodes agree and keep verified = last - 1, and every opinion hash is "
           "the hash of the node's own votes (so equal votes give equal hashes), for every Hare output (block or "

@@ -1158,6 +1158,523 @@ COUNTEREXAMPLES = json.loads(r"""
     }
    }
   ]
+ },
+ {
+  "bounds": {
+   "byzantine": 0,
+   "equivocation": 1,
+   "initial": "same",
+   "iterations": 1,
+   "late": 2,
+   "members": 2,
+   "proposals": 1,
+   "synchrony": false
+  },
+  "claim": "hare_grades_asynchrony",
+  "found": {
+   "depth": 3,
+   "deviations": 1,
+   "violations": [
+    "graded_gossip: two honest nodes grade one message more than one apart"
+   ]
+  },
+  "invariants": [
+   "graded_gossip"
+  ],
+  "minimised": {
+   "deviations": [
+    "[1, \"honest\", [1, 0, 3]]"
+   ],
+   "schedule": [
+    {
+     "initial": [
+      [
+       "0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
+      ],
+      [
+       "0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
+      ]
+     ]
+    },
+    {
+     "byzantine": [],
+     "honest": [
+      [
+       1,
+       0,
+       3
+      ]
+     ],
+     "orders": [],
+     "ranking": null
+    },
+    {
+     "byzantine": [],
+     "honest": [],
+     "orders": [],
+     "ranking": null
+    },
+    {
+     "byzantine": [],
+     "honest": [],
+     "orders": [],
+     "ranking": null
+    }
+   ],
+   "violations": [
+    "graded_gossip: two honest nodes grade one message more than one apart"
+   ]
+  },
+  "model": "hare",
+  "name": "grades_asynchrony",
+  "outcome": [
+   {
+    "iteration": null,
+    "result": null
+   },
+   {
+    "iteration": null,
+    "result": null
+   }
+  ],
+  "traces": [
+   {
+    "inputs": {
+     "initial": [
+      "0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
+     ],
+     "steps": [
+      {
+       "next": true
+      },
+      {
+       "input": {
+        "atx_grade": 5,
+        "count": 1,
+        "iter": 0,
+        "malicious": false,
+        "msg_hash": "0x512a40c6745036e9123a3216790fe3981aa6b4cf64f209eb43cf357e7f7247a0",
+        "proof": "0x0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "proposals": [
+         "0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
+        ],
+        "reference": null,
+        "round": 0,
+        "sender": "0x0101010101010101010101010101010101010101010101010101010101010101"
+       }
+      },
+      {
+       "next": true
+      },
+      {
+       "next": true
+      },
+      {
+       "input": {
+        "atx_grade": 5,
+        "count": 1,
+        "iter": 0,
+        "malicious": false,
+        "msg_hash": "0x12f58fa08a447d7e9fa478efdf9b1afc867a33bf9c89a869eee3d3b50c4b291a",
+        "proof": "0x0100000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "proposals": [],
+        "reference": null,
+        "round": 3,
+        "sender": "0x0101010101010101010101010101010101010101010101010101010101010101"
+       }
+      },
+      {
+       "input": {
+        "atx_grade": 5,
+        "count": 1,
+        "iter": 0,
+        "malicious": false,
+        "msg_hash": "0x512a40c6745036e9123a3216790fe3981aa6b4cf64f209eb43cf357e7f7247a0",
+        "proof": "0x0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "proposals": [
+         "0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
+        ],
+        "reference": null,
+        "round": 0,
+        "sender": "0x0202020202020202020202020202020202020202020202020202020202020202"
+       }
+      },
+      {
+       "input": {
+        "atx_grade": 5,
+        "count": 1,
+        "iter": 0,
+        "malicious": false,
+        "msg_hash": "0x0f23896c58d4d4a6c52ef98597f302ccaf2d6c468dbf7454b59aca37ee78b738",
+        "proof": "0x0200000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "proposals": [
+         "0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
+        ],
+        "reference": null,
+        "round": 3,
+        "sender": "0x0202020202020202020202020202020202020202020202020202020202020202"
+       }
+      },
+      {
+       "next": true
+      },
+      {
+       "next": true
+      },
+      {
+       "next": true
+      },
+      {
+       "input": {
+        "atx_grade": 5,
+        "count": 1,
+        "iter": 0,
+        "malicious": false,
+        "msg_hash": "0x156420af87321da8300d2773233e381e63a1193035856367fba3d2187210986d",
+        "proof": "0x0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "proposals": [],
+        "reference": "0xaf1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
+        "round": 6,
+        "sender": "0x0101010101010101010101010101010101010101010101010101010101010101"
+       }
+      },
+      {
+       "input": {
+        "atx_grade": 5,
+        "count": 1,
+        "iter": 0,
+        "malicious": false,
+        "msg_hash": "0xf2c5219a9ad83796b20b12d658c7079b9da1cc70de5bfabeafd88fc6eb178027",
+        "proof": "0x0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "proposals": [],
+        "reference": "0x256371679eb5298222d911a845fcbac5c7c230ed40e92085ddd83cc48cf1648b",
+        "round": 6,
+        "sender": "0x0202020202020202020202020202020202020202020202020202020202020202"
+       }
+      },
+      {
+       "next": true
+      },
+      {
+       "next": true
+      }
+     ],
+     "threshold": 2
+    },
+    "outputs": {
+     "steps": [
+      {
+       "coin": null,
+       "message": {
+        "iter": 0,
+        "proposals": [
+         "0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
+        ],
+        "reference": null,
+        "round": 0
+       },
+       "result": null,
+       "terminated": false
+      },
+      {
+       "equivocation": null,
+       "relay": true
+      },
+      {
+       "coin": false,
+       "message": null,
+       "result": null,
+       "terminated": false
+      },
+      {
+       "coin": null,
+       "message": {
+        "iter": 0,
+        "proposals": [],
+        "reference": null,
+        "round": 3
+       },
+       "result": null,
+       "terminated": false
+      },
+      {
+       "equivocation": null,
+       "relay": true
+      },
+      {
+       "equivocation": null,
+       "relay": true
+      },
+      {
+       "equivocation": null,
+       "relay": true
+      },
+      {
+       "coin": null,
+       "message": null,
+       "result": null,
+       "terminated": false
+      },
+      {
+       "coin": null,
+       "message": null,
+       "result": null,
+       "terminated": false
+      },
+      {
+       "coin": null,
+       "message": {
+        "iter": 0,
+        "proposals": [],
+        "reference": "0xaf1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
+        "round": 6
+       },
+       "result": null,
+       "terminated": false
+      },
+      {
+       "equivocation": null,
+       "relay": true
+      },
+      {
+       "equivocation": null,
+       "relay": true
+      },
+      {
+       "coin": null,
+       "message": null,
+       "result": null,
+       "terminated": false
+      },
+      {
+       "coin": null,
+       "message": null,
+       "result": null,
+       "terminated": false
+      }
+     ]
+    }
+   },
+   {
+    "inputs": {
+     "initial": [
+      "0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
+     ],
+     "steps": [
+      {
+       "next": true
+      },
+      {
+       "input": {
+        "atx_grade": 5,
+        "count": 1,
+        "iter": 0,
+        "malicious": false,
+        "msg_hash": "0x512a40c6745036e9123a3216790fe3981aa6b4cf64f209eb43cf357e7f7247a0",
+        "proof": "0x0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "proposals": [
+         "0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
+        ],
+        "reference": null,
+        "round": 0,
+        "sender": "0x0101010101010101010101010101010101010101010101010101010101010101"
+       }
+      },
+      {
+       "input": {
+        "atx_grade": 5,
+        "count": 1,
+        "iter": 0,
+        "malicious": false,
+        "msg_hash": "0x512a40c6745036e9123a3216790fe3981aa6b4cf64f209eb43cf357e7f7247a0",
+        "proof": "0x0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "proposals": [
+         "0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
+        ],
+        "reference": null,
+        "round": 0,
+        "sender": "0x0202020202020202020202020202020202020202020202020202020202020202"
+       }
+      },
+      {
+       "next": true
+      },
+      {
+       "next": true
+      },
+      {
+       "input": {
+        "atx_grade": 5,
+        "count": 1,
+        "iter": 0,
+        "malicious": false,
+        "msg_hash": "0x12f58fa08a447d7e9fa478efdf9b1afc867a33bf9c89a869eee3d3b50c4b291a",
+        "proof": "0x0100000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "proposals": [],
+        "reference": null,
+        "round": 3,
+        "sender": "0x0101010101010101010101010101010101010101010101010101010101010101"
+       }
+      },
+      {
+       "input": {
+        "atx_grade": 5,
+        "count": 1,
+        "iter": 0,
+        "malicious": false,
+        "msg_hash": "0x0f23896c58d4d4a6c52ef98597f302ccaf2d6c468dbf7454b59aca37ee78b738",
+        "proof": "0x0200000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "proposals": [
+         "0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
+        ],
+        "reference": null,
+        "round": 3,
+        "sender": "0x0202020202020202020202020202020202020202020202020202020202020202"
+       }
+      },
+      {
+       "next": true
+      },
+      {
+       "next": true
+      },
+      {
+       "next": true
+      },
+      {
+       "input": {
+        "atx_grade": 5,
+        "count": 1,
+        "iter": 0,
+        "malicious": false,
+        "msg_hash": "0x156420af87321da8300d2773233e381e63a1193035856367fba3d2187210986d",
+        "proof": "0x0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "proposals": [],
+        "reference": "0xaf1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
+        "round": 6,
+        "sender": "0x0101010101010101010101010101010101010101010101010101010101010101"
+       }
+      },
+      {
+       "input": {
+        "atx_grade": 5,
+        "count": 1,
+        "iter": 0,
+        "malicious": false,
+        "msg_hash": "0xf2c5219a9ad83796b20b12d658c7079b9da1cc70de5bfabeafd88fc6eb178027",
+        "proof": "0x0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "proposals": [],
+        "reference": "0x256371679eb5298222d911a845fcbac5c7c230ed40e92085ddd83cc48cf1648b",
+        "round": 6,
+        "sender": "0x0202020202020202020202020202020202020202020202020202020202020202"
+       }
+      },
+      {
+       "next": true
+      },
+      {
+       "next": true
+      }
+     ],
+     "threshold": 2
+    },
+    "outputs": {
+     "steps": [
+      {
+       "coin": null,
+       "message": {
+        "iter": 0,
+        "proposals": [
+         "0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
+        ],
+        "reference": null,
+        "round": 0
+       },
+       "result": null,
+       "terminated": false
+      },
+      {
+       "equivocation": null,
+       "relay": true
+      },
+      {
+       "equivocation": null,
+       "relay": true
+      },
+      {
+       "coin": false,
+       "message": null,
+       "result": null,
+       "terminated": false
+      },
+      {
+       "coin": null,
+       "message": {
+        "iter": 0,
+        "proposals": [
+         "0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
+        ],
+        "reference": null,
+        "round": 3
+       },
+       "result": null,
+       "terminated": false
+      },
+      {
+       "equivocation": null,
+       "relay": true
+      },
+      {
+       "equivocation": null,
+       "relay": true
+      },
+      {
+       "coin": null,
+       "message": null,
+       "result": null,
+       "terminated": false
+      },
+      {
+       "coin": null,
+       "message": null,
+       "result": null,
+       "terminated": false
+      },
+      {
+       "coin": null,
+       "message": {
+        "iter": 0,
+        "proposals": [],
+        "reference": "0x256371679eb5298222d911a845fcbac5c7c230ed40e92085ddd83cc48cf1648b",
+        "round": 6
+       },
+       "result": null,
+       "terminated": false
+      },
+      {
+       "equivocation": null,
+       "relay": true
+      },
+      {
+       "equivocation": null,
+       "relay": true
+      },
+      {
+       "coin": null,
+       "message": null,
+       "result": null,
+       "terminated": false
+      },
+      {
+       "coin": null,
+       "message": null,
+       "result": null,
+       "terminated": false
+      }
+     ]
+    }
+   }
+  ]
  }
 ]
 """)
