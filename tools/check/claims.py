@@ -81,7 +81,8 @@ CLAIMS = [
           "hare", {"members": 2, "byzantine": 0, "iterations": 1, "synchrony": False, "late": 2}, ("graded_gossip",),
           expect="violated", vector="grades_asynchrony"),
     Claim("tortoise_small", ("tortoise",),
-          "No verified layer flips, the honest nodes agree and keep verified = last - 1, and every opinion hash is "
+          "No verified layer flips, after every layer the honest nodes agree with verified = last - 1, and every "
+          "opinion hash is "
           "the hash of the node's own votes (so equal votes give equal hashes), for every Hare output (block or "
           "empty), weak coin and byzantine ballot (as A, as B, against the previous block, none) over 3 layers: "
           "2 honest smeshers of weight 100, 1 byzantine of weight 20",

@@ -367,7 +367,8 @@ class TortoiseModel:
                     a.layers[number].opinion != b.layers[number].opinion:
                 broken.append(f"opinions: opinion hashes differ where the votes agree (layer {number - self.genesis})")
                 break
-        if world.layer >= self.bounds.layers:  # the end of the run (a partition healed before)
+        # without a partition at every layer; with one at the last layer (it healed before)
+        if world.layer >= self.bounds.layers or (self.bounds.partition[1] == 0 and world.layer > 0):
             verified = min(a.verified, b.verified)
             for number in range(low, verified + 1):
                 if a.layers[number].opinion != b.layers[number].opinion:

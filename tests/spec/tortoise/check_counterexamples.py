@@ -30,10 +30,10 @@ COUNTEREXAMPLES = json.loads(r"""
   },
   "claim": "tortoise_byzantine_heavy",
   "found": {
-   "depth": 3,
+   "depth": 2,
    "deviations": 0,
    "violations": [
-    "convergence: verified layer 1 behind layer 3"
+    "convergence: verified layer 0 behind layer 2"
    ]
   },
   "invariants": [
@@ -70,23 +70,10 @@ COUNTEREXAMPLES = json.loads(r"""
      "hare": [
       "block"
      ]
-    },
-    {
-     "byzantine": [
-      [
-       "none",
-       ""
-      ]
-     ],
-     "coin": [
-      true
-     ],
-     "hare": [
-      "block"
-     ]
     }
    ],
    "violations": [
+    "convergence: verified layer 0 behind layer 2",
     "convergence: verified layer 1 behind layer 3"
    ]
   },
