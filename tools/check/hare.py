@@ -25,7 +25,10 @@ Reductions: honest members are interchangeable, and so are byzantine ones (the k
 the least encoding over all renamings); deliveries to one node from different senders commute,
 as do a sender's deliveries that cannot raise an equivocation proof, so those are made in one
 canonical order, and only the others in every order; choices that a renaming fixing the current
-state maps onto each other are explored once.
+state maps onto each other are explored once; honest members proposing the same value with the
+same delivery keep their proof order (leader classes); gossip entries no later round reads are
+left out of the key (dead state); a branch stops once every honest node holds a result
+(decided sessions). docs/check.md states why each is sound.
 """
 
 from __future__ import annotations
