@@ -73,6 +73,14 @@ class Result:
                 "seconds": round(self.seconds, 2), "workers": self.workers, "engine": self.engine}
 
 
+def violations_along(model: Any, states: list[Any]) -> list[str]:
+    """Every invariant violation of any state of a path, sorted (a replay's verdict)."""
+    broken: set[str] = set()
+    for state in states:
+        broken.update(model.violations(state))
+    return sorted(broken)
+
+
 def digest(encoding: bytes) -> bytes:
     """The 16-byte key under which a canonical state encoding is remembered."""
     return hashlib.blake2b(encoding, digest_size=16).digest()

@@ -38,6 +38,7 @@ import marshal
 from dataclasses import dataclass, field
 from typing import Any
 
+from smspec.tools.check.explore import violations_along
 from smspec.tools.check.snapshot import module_state, restore_modules, snapshot
 
 LAYER = 1000
@@ -643,10 +644,7 @@ class HareModel:
             ranking = tuple(range(self.bounds.members)) if executed.round == self.hare.Round.PROPOSE else None
             world, _ = self.deliver(after, executed, messages, StepChoice(ranking=ranking), {})[0]
             worlds.append(world)
-        broken = set()
-        for w in worlds:
-            broken.update(self.violations(w))
-        return worlds, sorted(broken)
+        return worlds, violations_along(self, worlds)
 
     def deviations(self, schedule: list[Any]) -> list[tuple[int, str, Any]]:
         """Every byzantine message, late or lost honest message, and propose ranking other than

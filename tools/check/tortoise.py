@@ -32,6 +32,7 @@ from typing import Any
 import blake3
 from smspec.conformance.handlers import hexstr
 from smspec.conformance.handlers import tortoise as events_mod
+from smspec.tools.check.explore import violations_along
 from smspec.tools.check.snapshot import module_state, restore_modules, snapshot
 
 CONFIG = {"layers_per_epoch": 16, "hdist": 2, "zdist": 1, "bad_beacon_vote_delay_layers": 2, "window_size": 100}
@@ -398,10 +399,7 @@ class TortoiseModel:
             world = self.step(world, LayerChoice(hare=("block",) * sides, coin=(True,) * sides,
                                                  byzantine=(("none", ""),) * self.bounds.byzantine))
             worlds.append(world)
-        broken = set()
-        for w in worlds:
-            broken.update(self.violations(w))
-        return worlds, sorted(broken)
+        return worlds, violations_along(self, worlds)
 
     def deviations(self, schedule: list[Any]) -> list[tuple[int, str, Any]]:
         """Byzantine ballots, empty Hare outputs and false coins, by layer."""
