@@ -61,6 +61,10 @@ CLAIMS = [
     Claim("hare_four", ("hare",),
           "The same for 4 members with 1 byzantine (threshold 3) in one iteration",
           "hare", {"members": 4, "byzantine": 1, "iterations": 1}, HARE_SAFETY, slow=True),
+    Claim("hare_equivocation", ("hare",),
+          "The same for 3 members with 1 byzantine that may also equivocate (send two values in one round, "
+          "each with its own delivery)",
+          "hare", {"members": 3, "byzantine": 1, "iterations": 1, "equivocation": 2}, HARE_SAFETY, slow=True),
     Claim("hare4_small", ("hare4",),
           "Hare 4 (preround IDs sent compact and reconstructed from local proposals) satisfies the Hare "
           "claims for every schedule of 3 members with 1 byzantine in one iteration",
