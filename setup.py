@@ -37,6 +37,7 @@ PACKAGE_DATA = {
     "smspec.spec": ["*.md", "presets/*.json"],  # the spec documents are the spec's source code
     "smspec.gpu": ["*.cl"],  # OpenCL kernels
     "smspec.conformance": ["formats/*.md"],  # vector and adapter formats
+    "smspec.tools.check": ["results.json"],  # what `smspec check claims` compares a new run with
     # the Athena programs (C, assembly, linker script) built by tests/spec/athena/toolchain.py for
     # the devnet's wallet template and the compiled-program vectors
     "smspec.tests.spec.athena": ["programs/*"],

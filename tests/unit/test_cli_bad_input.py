@@ -165,6 +165,21 @@ COMMANDS: dict[str, Command] = {
                           extra=[["bench", "sync", "--sizes", "10", "--diffs", "20"]]),
     "bench tortoise": Command([("--layers", "4"), ("--ballots", "1"), ("--backends", "impl")],
                               {"--backends": "backends"}),
+    "check hare": Command(
+        [("--members", "3"), ("--quiet", None)],
+        {"--invariants": "behaviours", "--scheduler": "text", "--counterexample": "out_file"},
+        extra=[["check", "hare", "--members", "3", "--byzantine", "3"],
+               ["check", "hare", "--members", "3", "--search", "dfs", "--workers", "2"],
+               ["check", "hare", "--members", "3", "--scheduler", "tcp://127.0.0.1:1"]]),
+    "check tortoise": Command(
+        [("--layers", "1"), ("--quiet", None)],
+        {"--invariants": "behaviours", "--hare": "behaviours", "--votes": "behaviours", "--partition": "partition",
+         "--scheduler": "text", "--counterexample": "out_file"},
+        extra=[["check", "tortoise", "--layers", "2", "--partition", "1:1", "--honest", "1"],
+               ["check", "tortoise", "--layers", "1", "--partition", "1:1"],
+               ["check", "tortoise", "--layers", "1", "--honest", "2", "--split", "3"]]),
+    "check claims": Command([("--quiet", None)], {"--only": "text"},
+                            extra=[["check", "claims", "--only", "nosuch"]]),
     "crypto hash": Command(
         [("--text", "a")], {"--hex": "hex", "--text": "text", "--file": "message_file"},
         extra=[["crypto", "hash"], ["crypto", "hash", "--text", "a", "--hex", "00"]]),
