@@ -4,7 +4,7 @@
 #   make vectors   generate every conformance vector and check it on every backend
 #   make vectors-pack  the release tarballs (dist/smspec-vectors-<version>-<preset>.tar.gz)
 #   make coverage-vectors  spec statements, branches and definitions the vectors alone reach
-.PHONY: setup run test lint pytest pytest-impl pytest-gpu test-slow vectors vectors-check vectors-pack docs docs-pdf docs-screenshots claims coverage coverage-vectors clean
+.PHONY: setup run test lint pytest pytest-impl pytest-gpu test-slow vectors vectors-check vectors-pack docs docs-pdf docs-screenshots dashboard-test claims coverage coverage-vectors clean
 
 VENV := .venv/bin
 SMSPEC := $(VENV)/smspec
@@ -70,6 +70,11 @@ docs-pdf: setup
 # checked for what it must show (tools/docs_screenshots.py).
 docs-screenshots: docs docs-pdf
 	$(VENV)/python -m smspec.tools.docs_screenshots
+
+# The dashboard in headless chromium against a running devnet (part of `make test` too); keeps
+# its screenshots of both views, wide and narrow, in build/dashboard/ (docs/dashboard.md).
+dashboard-test: setup
+	SMSPEC_SCREENSHOTS=build/dashboard $(PYTEST) -q tests/node/test_dashboard_browser.py
 
 # Run the tests the spec documents' Claims sections name; records docs/claims-record.json.
 claims: setup

@@ -38,9 +38,11 @@ PACKAGE_DATA = {
     "smspec.gpu": ["*.cl"],  # OpenCL kernels
     "smspec.conformance": ["formats/*.md", "formats/handlers/*.md"],  # vector and adapter formats, handler pages
     "smspec.conformance.adapters": ["node/*.mjs"],  # the JavaScript example adapter (shipped in release tarballs)
+    "smspec.tools.check": ["results.json"],  # what `smspec check claims` compares a new run with
     # the Athena programs (C, assembly, linker script) built by tests/spec/athena/toolchain.py for
     # the devnet's wallet template and the compiled-program vectors
     "smspec.tests.spec.athena": ["programs/*"],
+    "smspec.tools.dashboard": ["static/*"],  # the dashboard page, its script and style sheet
 }
 
 

@@ -8,15 +8,18 @@
 #                                 /etc/OpenCL/vendors, so it sees both; the self-check and the
 #                                 measurement choose between them (docs/opencl.md).
 #   graphviz                      draws the docs' figures (make docs; docs/_ext/figures.py)
-# The PDF edition and the screenshots of the site (make docs-pdf, make docs-screenshots) also need
-# Debian's LaTeX, librsvg2-bin (SVG figures as PDF), chromium and poppler-utils (pdftoppm): about 270 MB to download and several
-# minutes to install on a fresh machine, so only with SMSPEC_DOCS_PDF=1 (those targets set it).
+#   chromium                      the headless browser of the dashboard's test (tests/node/
+#                                 test_dashboard_browser.py, driven by playwright; about a minute to
+#                                 install), and of the docs' screenshots
+# The PDF edition (make docs-pdf, make docs-screenshots) also needs Debian's LaTeX, librsvg2-bin
+# (SVG figures as PDF) and poppler-utils (pdftoppm): about 200 MB to download and several minutes
+# to install on a fresh machine, so only with SMSPEC_DOCS_PDF=1 (those targets set it).
 set -euo pipefail
 need=()
-packages=(librandomx0 gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf pocl-opencl-icd graphviz)
+packages=(librandomx0 gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf pocl-opencl-icd graphviz chromium)
 if [ "${SMSPEC_DOCS_PDF:-0}" = 1 ]; then
   packages+=(texlive-latex-recommended texlive-fonts-recommended texlive-latex-extra latexmk tex-gyre
-             librsvg2-bin chromium poppler-utils)
+             librsvg2-bin poppler-utils)
 fi
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")

@@ -104,6 +104,11 @@ KINDS: dict[str, list[str]] = {
                  "127.0.0.1:x", "9" * 5000],
 }
 
+# a node URL that is only passed on (smesher serve): the unreachable one of "url" is valid there
+KINDS["url_syntax"] = [url for url in KINDS["url"] if url != "http://127.0.0.1:1"]
+# a directory read leniently (smesher serve reports a malformed entry in its answers): must exist
+KINDS["any_dir"] = ["{missing}", "{text}", "{binary}"]
+
 NOT_UTF8 = "bad\udcff"  # what Python makes of a command-line argument holding the byte 0xff
 KINDS["text"] = [NOT_UTF8]  # any other text is a valid message / name / seed string
 KINDS["filter"] = ["nosuch/prefix", NOT_UTF8]
@@ -161,6 +166,21 @@ COMMANDS: dict[str, Command] = {
                           extra=[["bench", "sync", "--sizes", "10", "--diffs", "20"]]),
     "bench tortoise": Command([("--layers", "4"), ("--ballots", "1"), ("--backends", "impl")],
                               {"--backends": "backends"}),
+    "check hare": Command(
+        [("--members", "3"), ("--quiet", None)],
+        {"--invariants": "behaviours", "--scheduler": "text", "--counterexample": "out_file"},
+        extra=[["check", "hare", "--members", "3", "--byzantine", "3"],
+               ["check", "hare", "--members", "3", "--search", "dfs", "--workers", "2"],
+               ["check", "hare", "--members", "3", "--scheduler", "tcp://127.0.0.1:1"]]),
+    "check tortoise": Command(
+        [("--layers", "1"), ("--quiet", None)],
+        {"--invariants": "behaviours", "--hare": "behaviours", "--votes": "behaviours", "--partition": "partition",
+         "--scheduler": "text", "--counterexample": "out_file"},
+        extra=[["check", "tortoise", "--layers", "2", "--partition", "1:1", "--honest", "1"],
+               ["check", "tortoise", "--layers", "1", "--partition", "1:1"],
+               ["check", "tortoise", "--layers", "1", "--honest", "2", "--split", "3"]]),
+    "check claims": Command([("--quiet", None)], {"--only": "text"},
+                            extra=[["check", "claims", "--only", "nosuch"]]),
     "crypto hash": Command(
         [("--text", "a")], {"--hex": "hex", "--text": "text", "--file": "message_file"},
         extra=[["crypto", "hash"], ["crypto", "hash", "--text", "a", "--hex", "00"]]),
@@ -187,6 +207,8 @@ COMMANDS: dict[str, Command] = {
         extra=[["devnet", "up", "--datadir", "{devnet}", "--nodes", "2", "--api-port", "65535"],
                ["devnet", "up", "--datadir", "{devnet}", "--nodes", "2", "--byzantine", "2"],
                ["devnet", "up", "--datadir", "{devnet}", "--genesis", "testnet-like", "--units", "1"],
+               ["devnet", "up", "--datadir", "{devnet}", "--nodes", "2", "--dashboard", "--api-port", "65535"],
+               ["devnet", "up", "--datadir", "{text}", "--dashboard"],
                ["devnet", "up", "--datadir", "{devnet}", "--clocked", "--tcp"],
                ["devnet", "up", "--datadir", "{devnet}", "--clocked", "--layer-seconds", "1"]]),
     "devnet init": Command(
@@ -210,6 +232,8 @@ COMMANDS: dict[str, Command] = {
                                    "http://127.0.0.1:1"]]),
     "smesher check": Command([("--keys", "{dir}"), ("--post", "{dir}")], {"--keys": "in_dir", "--post": "in_dir"}),
     "smesher states": Command([("--keys", "{dir}"), ("--post", "{dir}")], {"--keys": "in_dir", "--post": "in_dir"}),
+    "smesher serve": Command([("--keys", "{dir}"), ("--post", "{dir}"), ("--port", "0")],
+                             {"--keys": "any_dir", "--post": "any_dir", "--node": "url_syntax"}),
     "tx send": Command(
         [("--url", "http://127.0.0.1:1"), ("--to", "bob"), ("--amount", "1")],
         {"--url": "url", "--from": "wallet", "--to": "wallet", "--keys": "json_file", "--datadir": "in_dir"},

@@ -35,6 +35,7 @@ DATA = [
     ("gpu/*.cl", "smspec/gpu/"),
     ("conformance/formats/*.md", "smspec/conformance/formats/"),
     ("tests/spec/athena/programs/*", "smspec/tests/spec/athena/programs/"),
+    ("tools/dashboard/static/*", "smspec/tools/dashboard/static/"),
 ]
 
 
@@ -117,6 +118,11 @@ def test_installed_wheel_works_outside_the_checkout(wheel: tuple[Path, str], tmp
     assert not any("Editable" in name for name in where[3]), where[3]
 
     assert _run([smspec_cli, "--version"], cwd=work, env=env).stdout.strip() == f"smspec {smspec.__version__}"
+
+    # the dashboard page is package data the node API serves (docs/dashboard.md)
+    page = _run([python, "-c", "from smspec.tools.dashboard import asset; print(*(asset(n)[1] for n in "
+                               "('index.html', 'dashboard.js', 'dashboard.css')))"], cwd=work, env=env).stdout.split()
+    assert page == ["text/html;", "charset=utf-8", "text/javascript;", "charset=utf-8", "text/css;", "charset=utf-8"]
 
     # vectors from the installed spec and spec tests: byte-identical to the committed index
     prefixes = ("scale", "athena/programs")

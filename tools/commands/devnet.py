@@ -12,6 +12,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -117,6 +118,9 @@ def up_command(args: argparse.Namespace) -> int:
 
     backend = set_backend_from_args(args)
     config = _config(args)
+    if args.dashboard:  # the page needs the APIs; a coordinated devnet keeps serving after the last layer
+        args.serve = not args.clocked
+        args.api_port = 0 if args.api_port is None else args.api_port
     if args.serve and args.api_port is None:
         raise CliError("--serve needs --api-port")
     if args.clocked:
@@ -195,6 +199,7 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
             if name not in not_in_force:
                 say(f"  * {name}: {text}")
     handlers = _setup_logs(directory, args.log_level, c.nodes)
+    board = _dashboard(args, directory, c)
     servers: list = []
     served = {"done": False}
     stopping = {"stop": False}
@@ -221,13 +226,13 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
 
     try:
         if args.clocked:
-            summary = _up_clocked(args, devnet, say, directory, stop)
+            summary = _up_clocked(args, devnet, say, directory, stop, board)
         elif args.tcp:
             from smspec.tools.node.tcp import TcpDevnet
 
             say("mode: node processes (smspec node run) gossiping over 127.0.0.1 TCP, smeshing-service processes "
                 "(smspec smesher run) publishing through their node's HTTP API (devnet rule tcp-phases)")
-            if args.api_port is not None:
+            if args.api_port:
                 say(f"node i API: http://127.0.0.1:{args.api_port}+i (served by the node processes while they run)")
             say(f"logs: {os.path.join(directory, 'logs')}")
 
@@ -246,8 +251,12 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
                     pass
                 served["done"] = True
 
+            def started_tcp(cluster: Any) -> None:
+                if board is not None:
+                    _announce(args, board, {i: cluster.node_url(i) for i in cluster.live_nodes()})
+
             summary = TcpDevnet(devnet, args.api_port, args.log_level).run(
-                progress, pace=args.pace, layer_seconds=args.layer_seconds, stop=stop,
+                progress, pace=args.pace, layer_seconds=args.layer_seconds, stop=stop, started=started_tcp,
                 hold=hold if args.serve else None)
         else:
             first = devnet.start()
@@ -259,6 +268,8 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
                     except OSError as error:
                         raise CliError(f"--api-port: cannot listen on 127.0.0.1:{port}: {error}") from None
                     say(f"node {index} API: {servers[-1].url}")
+            if board is not None:
+                _announce(args, board, {i: server.url for i, server in enumerate(servers)})
             del first
             summary = devnet.run(progress, pace=args.pace, layer_seconds=args.layer_seconds, stop=stop)
     except KeyboardInterrupt:
@@ -267,6 +278,8 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
     except RuntimeError as error:
         for server in servers:
             server.stop()
+        if board is not None:
+            board.stop()
         devnet.close()
         raise CliError(str(error)) from None
     finally:
@@ -289,6 +302,8 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
             pass
     for server in servers:
         server.stop()
+    if board is not None:
+        board.stop()
     devnet.close()
     for logger, handler in handlers:
         logger.removeHandler(handler)
@@ -298,7 +313,7 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
     return 0 if summary["agree"] else 1
 
 
-def _up_clocked(args: argparse.Namespace, devnet: Any, say: Any, directory: str, stop: Any) -> dict:
+def _up_clocked(args: argparse.Namespace, devnet: Any, say: Any, directory: str, stop: Any, board: Any) -> dict:
     """--clocked: the PoET, the nodes and the smeshing services as self-clocked processes."""
     from smspec.tools.node.clocked import ClockedDevnet
     from smspec.tools.node.schedule import LayerTiming
@@ -321,7 +336,28 @@ def _up_clocked(args: argparse.Namespace, devnet: Any, say: Any, directory: str,
             f"{first.get('proposals', 0)} | root {str(first.get('state_root', ''))[:14]}"
             f"{'' if len(roots) == 1 else ' (nodes differ)'}", flush=True)
 
-    return clocked.run(progress, stop=stop)
+    def started(clocked: Any) -> None:
+        if board is not None:
+            _announce(args, board, {i: process.url() for i, process in clocked.nodes.items()})
+
+    return clocked.run(progress, stop=stop, started=started)
+
+
+def _dashboard(args: argparse.Namespace, directory: str, config: Any) -> Any:
+    """--dashboard: the smeshing services' status servers (tools/dashboard/devnet.py)."""
+    if not args.dashboard:
+        return None
+    from smspec.tools.dashboard.devnet import DevnetDashboard
+
+    try:
+        return DevnetDashboard(directory, config)
+    except OSError as error:
+        raise CliError(f"--dashboard: cannot start the smeshing services' status servers: {error}") from None
+
+
+def _announce(args: argparse.Namespace, board: Any, node_urls: dict[int, str]) -> None:
+    """Print the dashboard's address (on standard error with --json, which prints only the summary)."""
+    print(f"dashboard: {board.url(node_urls)}", file=sys.stderr if args.json else sys.stdout, flush=True)
 
 
 def _report(summary: dict, say: Any, args: argparse.Namespace, elapsed: float, temporary: bool,
@@ -420,7 +456,8 @@ def check_url(url: str) -> str:
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError as error:
         raise CliError(f"--url {url[:100]!r}: {error}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+    if (parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000
+            or not re.fullmatch(r"[A-Za-z0-9.-]+|[0-9A-Fa-f:.]+", parts.hostname)):
         raise CliError(f"--url {url[:100]!r}: expected http://HOST:PORT (the node API, e.g. {DEFAULT_URL})")
     return url.rstrip("/")
 
@@ -623,6 +660,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          "as fast as possible; a layer that overruns delays the next); with --clocked, the layer "
                          "duration of a new devnet's genesis")
     up.add_argument("--serve", action="store_true", help="with --api-port: keep serving after the last layer")
+    up.add_argument("--dashboard", action="store_true",
+                    help="serve the live dashboard (docs/dashboard.md) on the node APIs (any free ports unless "
+                         "--api-port) and a status server per smeshing service, print its address, and keep "
+                         "serving after the last layer (--serve); loopback only")
     up.add_argument("--log-level", choices=LOG_LEVELS, default="INFO",
                     help="level of the per-node log files DATADIR/logs/node<i>.log (default INFO)")
     up.add_argument("--json", action="store_true", help="print only the final summary, as JSON")

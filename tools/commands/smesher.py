@@ -6,16 +6,22 @@ post init`` makes it), registers its identities' challenges at the PoET service,
 signs every message of its identities and publishes it through the first node that answers. It
 follows the layer clock of the network its nodes run (their genesis); ``smspec devnet up --tcp``
 starts smeshing services that take their duties from its coordinator instead (``--coordinated``).
-``smspec smesher check`` verifies keys and PoST data without running.
+``smspec smesher check`` verifies keys and PoST data without running. ``smspec smesher serve``
+(and ``smesher run --status-port``) serves a service's read-only status API and dashboard
+(docs/dashboard.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 
 from smspec.tools.cli import CliError, check_output, integer
+
+DEFAULT_STATUS_PORT = 9290  # smesher serve (the node API's default is 9190)
 
 
 def _smesher(args: argparse.Namespace, nodes: list) -> object:
@@ -49,7 +55,8 @@ def run_command(args: argparse.Namespace) -> int:
         except SmesherError as error:
             raise CliError(str(error)) from None
         configure_logging(args.log_file or os.path.join(args.keys, "smesher.log"), args.log_level)
-        process.serve()
+        with _status_server(args, args.status_port, urls):
+            process.serve()
         return 0
     if args.poet is None:
         raise CliError("--poet URL: the PoET service to register at is required (smspec poet run serves one)")
@@ -67,7 +74,49 @@ def run_command(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     configure_logging(log_file, args.log_level)
     stop_on_signals(stop)
-    service.run()
+    with _status_server(args, args.status_port, urls):
+        service.run()
+    return 0
+
+
+@contextlib.contextmanager
+def _status_server(args: argparse.Namespace, port: int | None, urls: list[str]) -> Iterator[None]:
+    """The service's status API and dashboard on 127.0.0.1:`port` while the block runs
+    (tools/node/smesher_api.py); nothing without a port."""
+    if port is None:
+        yield
+        return
+    import sys
+
+    from smspec.tools.node.smesher_api import serve_status
+
+    try:
+        server = serve_status(args.keys, args.post, port, urls)
+    except OSError as error:
+        raise CliError(f"cannot listen on 127.0.0.1:{port}: {error}") from None
+    # standard error: a coordinated service's standard output carries its port line to the coordinator
+    print(f"smeshing service status: {server.url} (dashboard: {server.url}/dashboard)", file=sys.stderr, flush=True)
+    try:
+        yield
+    finally:
+        server.stop()
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    import time
+
+    from smspec.tools.commands.devnet import check_url
+
+    urls = [check_url(url) for url in args.node or []]
+    for option, path in (("--keys", args.keys), ("--post", args.post)):
+        if not os.path.isdir(path):
+            raise CliError(f"{option} {path!r}: no such directory")
+    with _status_server(args, args.port, urls):
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
     return 0
 
 
@@ -103,8 +152,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--byzantine", action="store_true", help=argparse.SUPPRESS)  # devnet adversary
     run.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), default="INFO")
     run.add_argument("--log-file", metavar="FILE", help="log file (default KEYS/smesher.log; - for standard error)")
+    run.add_argument("--status-port", type=integer(0, 65535, "a port"), metavar="PORT",
+                     help="serve the service's read-only status API and dashboard on 127.0.0.1:PORT (0: any free "
+                          "port; docs/dashboard.md)")
     run.add_argument("--coordinated", action="store_true", help=argparse.SUPPRESS)
     run.set_defaults(func=run_command)
+    serve = sub.add_parser("serve", help="serve a service's read-only status API and dashboard over its directories",
+                           description="Serve the status API and dashboard of a smeshing service's directories on "
+                                       "loopback, read-only (identity states, eligibilities, PoST data and proofs), "
+                                       "whether the service runs or not: while `smspec post init` writes an "
+                                       "identity's data it shows the rate and the time left. Until Ctrl-C.")
+    serve.add_argument("--keys", required=True, metavar="DIR", help="the service's keys directory (its database)")
+    serve.add_argument("--post", required=True, metavar="DIR", help="PoST data (<name>/ per identity)")
+    serve.add_argument("--node", action="append", metavar="URL",
+                       help="a node's API, for the dashboard's rewards (repeatable)")
+    serve.add_argument("--port", type=integer(0, 65535, "a port"), default=DEFAULT_STATUS_PORT,
+                       help=f"serve on 127.0.0.1:PORT (0: any free port; default {DEFAULT_STATUS_PORT})")
+    serve.set_defaults(func=serve_command)
     for name, function, text in (("check", check_command, "verify the keys and PoST data; list the identities"),
                                  ("states", states_command, "each identity's state history (IdentityState)")):
         command = sub.add_parser(name, help=text)

@@ -29,6 +29,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from smspec.tools.node import api_views
 from smspec.tools.node import protocol as p
 from smspec.tools.node.storage import NodeReader
 
@@ -193,6 +194,7 @@ class Api:
             ("GET", "/status", self.status),
             ("GET", "/metrics", self.metrics),
             ("GET", "/openapi.json", self.openapi),
+            *api_views.routes(self),  # views for dashboards, and the dashboard page (tools/node/api_views.py)
             ("GET", "/node/v1/info", self.ns_info),
             ("GET", "/node/v1/activation/positioning_atx/{publish_epoch}", self.ns_positioning),
             ("GET", "/node/v1/activation/last_atx/{node_id}", self.ns_last_atx),
@@ -257,6 +259,7 @@ class Api:
             headers = [("Content-Type", "application/json")]
         reason = {200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
                   413: "Payload Too Large", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
+        headers += api_views.cors_headers(environ)  # loopback dashboards read every node's API
         start_response(f"{status} {reason}", headers + [("Content-Length", str(len(body)))])
         return [body]
 

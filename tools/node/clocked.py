@@ -627,12 +627,15 @@ class ClockedDevnet:
         self.nodes.clear()
         self.poet = None
 
-    def run(self, progress: Any = None, stop: Any = None) -> dict:
+    def run(self, progress: Any = None, stop: Any = None, started: Any = None) -> dict:
         """Start the processes, report each layer as the nodes finish it, stop them after the last
-        layer (they stop by themselves with --layers) or when `stop()`; the summary."""
+        layer (they stop by themselves with --layers) or when `stop()`; the summary. `started(self)`,
+        when given, runs once every process serves (devnet up --dashboard prints its address)."""
         from smspec.tools.node.schedule import summarize
 
         self.start()
+        if started is not None:
+            started(self)
         timing = self.timing
         reported = -1
         try:

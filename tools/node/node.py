@@ -735,6 +735,8 @@ class Node:
             session = self.sessions.pop(layer, None)
             if session is None:
                 return None
+            with self.store.transaction():
+                self.store.set_hare_rounds(layer, session.rounds)  # for the API's Hare view
             known = self.store.hare_output(layer)
             block_id = None
             if known is not None:
@@ -847,12 +849,22 @@ class Node:
         return LayerReport(layer=layer, proposals=self.store.proposal_count(layer), hare=hare,
                            verified=self.tortoise.verified, applied=self.applied_top(), state_root=self.state_root())
 
+    def tortoise_mode(self) -> str:
+        """``verifying``, ``full``, or ``healing``: full mode with unverified layers beyond
+        ``hdist`` of the newest, on which this node's ballots vote by block margins and the weak
+        coin rather than by its Hare output (spec/tortoise.md ``full_vote``)."""
+        state = self.tortoise
+        if not state.is_full:
+            return "verifying"
+        return "full" if self.m.tortoise.within_distance(state.config.hdist, state.verified + 1, state.last) else "healing"
+
     def status(self) -> dict:
         return {
             "node": self.index,
             "layer": self.current_layer,
             "last_done": self.last_done(),
             "verified": self.tortoise.verified,
+            "tortoise_mode": self.tortoise_mode(),
             "applied": self.applied_top(),
             "state_root": hexstr(self.state_root()),
             "atxs": self.store.atx_count(),

@@ -163,6 +163,9 @@ def document() -> dict:
             "eligibility slots of an identity in an epoch", ns, [_param("node", HEX32), _param("epoch", U32)],
             {"200": _json(_obj(Slots=U32))}),
     }
+    from smspec.tools.node.api_views import paths as view_paths
+
+    paths.update(view_paths())  # rewards, Hare and epoch views, the dashboard (tools/node/api_views.py)
     return {
         "openapi": "3.0.0",
         "info": {"title": "smspec reference node API", "version": VERSION,

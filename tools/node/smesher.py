@@ -361,6 +361,9 @@ class Smesher:
                 return atx.encode_atx_v2(attrs.evolve(value, signature=signature))
 
             blob = self._signed("atx", str(epoch), signer, make)
+            if "marry" in plan:  # the service's own record of its married set (its status API shows it)
+                for member in (signer, plan["marry"][0]):
+                    self.store.set_marriage(member.key, atx_id, epoch)
             for member in members:
                 self.state(member, "ATX_READY", epoch, f"ATX 0x{atx_id.hex()}")
             if not publish:
@@ -399,6 +402,7 @@ class Smesher:
                 alpha = p.ballot_vrf_alpha(epoch_beacon, epoch, summary["vrf_nonce"], counter)
                 proof = self.m.crypto.vrf_prove(ident.seed, alpha)
                 found.append((counter, proof, p.eligible_layer(epoch, ctx["L"], proof)))
+            self.store.add_eligibilities(ident.key, epoch, [layer for _, _, layer in found])  # for the status API
             self.slot_cache[key] = found
         return self.slot_cache[key]
 

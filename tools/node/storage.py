@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS progress (layer INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS beacons (epoch INTEGER PRIMARY KEY, beacon BLOB);
 CREATE TABLE IF NOT EXISTS malfeasance (node_id BLOB PRIMARY KEY, reason TEXT, layer INTEGER, proof BLOB);
 CREATE TABLE IF NOT EXISTS rejections (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, reason TEXT, layer INTEGER);
+CREATE TABLE IF NOT EXISTS hare_rounds (layer INTEGER PRIMARY KEY, rounds INTEGER);
 """
 
 # statuses of a transaction that may still land in a block (docs/node.md "Transactions")
@@ -154,6 +155,10 @@ class NodeStore(SqliteAtxStore):
 
     def add_hare_output(self, layer: int, block_id: bytes, source: str, iteration: int | None) -> None:
         self.db.execute("INSERT OR IGNORE INTO hare_outputs VALUES (?, ?, ?, ?)", (layer, block_id, source, iteration))
+
+    def set_hare_rounds(self, layer: int, rounds: int) -> None:
+        """The rounds this node's Hare session of a layer ran (local: not part of a sync)."""
+        self.db.execute("INSERT OR REPLACE INTO hare_rounds VALUES (?, ?)", (layer, rounds))
 
     def has_certificate(self, layer: int, signer: bytes) -> bool:
         return self.one("SELECT 1 FROM certificates WHERE layer = ? AND signer = ?", (layer, signer)) is not None
@@ -483,6 +488,49 @@ class NodeReader:
                 "hare_outputs": db.execute("SELECT COUNT(*) FROM hare_outputs").fetchone()[0],
             }
 
+    # -- views for dashboards (tools/node/api_views.py) ---------------------------------------------
+
+    def hare_rows(self, first: int, last: int) -> list[tuple]:
+        """(layer, proposals, certificates, Hare output block ID, its source, iteration, rounds run
+        here) of layers [first, last]; None where there is none."""
+        span = (first, last)
+        with self.connect() as db:
+            proposals = dict(db.execute("SELECT layer, COUNT(*) FROM proposals WHERE layer BETWEEN ? AND ? "
+                                        "GROUP BY layer", span).fetchall())
+            certificates = dict(db.execute("SELECT layer, COUNT(*) FROM certificates WHERE layer BETWEEN ? AND ? "
+                                           "GROUP BY layer", span).fetchall())
+            outputs = {r[0]: r[1:] for r in db.execute(
+                "SELECT layer, block_id, source, iteration FROM hare_outputs WHERE layer BETWEEN ? AND ?", span)}
+            rounds = dict(db.execute("SELECT layer, rounds FROM hare_rounds WHERE layer BETWEEN ? AND ?",
+                                     span).fetchall())
+        return [(layer, proposals.get(layer, 0), certificates.get(layer, 0), *(outputs.get(layer) or (None,) * 3),
+                 rounds.get(layer)) for layer in range(first, last + 1)]
+
+    def atx_kind_rows(self, first_epoch: int, last_epoch: int) -> list[tuple[int, str, str]]:
+        """(publish epoch, weight, kind) of every ATX of the epochs: ``merged`` (the PoSTs of
+        several identities), ``initial`` (carries its commitment ATX), ``marriage`` (carries the
+        marriage certificates of a set) or ``solo``."""
+        with self.connect() as db:
+            return db.execute(
+                "SELECT a.publish_epoch, a.weight, CASE "
+                "WHEN (SELECT COUNT(*) FROM posts p WHERE p.atx_id = a.id) > 1 THEN 'merged' "
+                "WHEN a.commitment_atx IS NOT NULL THEN 'initial' "
+                "WHEN EXISTS (SELECT 1 FROM marriages m WHERE m.marriage_atx = a.id) THEN 'marriage' "
+                "ELSE 'solo' END FROM atxs a WHERE a.publish_epoch BETWEEN ? AND ? ORDER BY a.seq",
+                (first_epoch, last_epoch)).fetchall()
+
+    def applied_blocks(self, first: int, last: int) -> list[tuple[int, bytes | None]]:
+        """(layer, the applied block's encoding; None for an empty layer) of applied layers in [first, last]."""
+        with self.connect() as db:
+            return db.execute("SELECT a.layer, b.raw FROM applied a LEFT JOIN blocks b ON b.id = a.block_id "
+                              "WHERE a.layer BETWEEN ? AND ? ORDER BY a.layer", (first, last)).fetchall()
+
+    def atx_smeshers(self, ids: list[bytes]) -> dict[bytes, bytes]:
+        """ATX ID -> the identity that signed it."""
+        with self.connect() as db:
+            return {atx_id: row[0] for atx_id in set(ids)
+                    if (row := db.execute("SELECT smesher_id FROM atxs WHERE id = ?", (atx_id,)).fetchone())}
+
 
 # ---------------------------------------------------------------------------------------------
 # The smeshing service's own state
@@ -493,7 +541,13 @@ CREATE TABLE IF NOT EXISTS signed (kind TEXT, slot TEXT, node_id BLOB, raw BLOB,
 CREATE TABLE IF NOT EXISTS states (seq INTEGER PRIMARY KEY AUTOINCREMENT, node_id BLOB, state TEXT, epoch INTEGER,
                                    detail TEXT, at REAL);
 CREATE TABLE IF NOT EXISTS marriages (node_id BLOB PRIMARY KEY, marriage_atx BLOB, epoch INTEGER);
+CREATE TABLE IF NOT EXISTS eligibilities (node_id BLOB, epoch INTEGER, counter INTEGER, layer INTEGER,
+                                          PRIMARY KEY (node_id, epoch, counter));
 """
+
+# (node ID, state, epoch, detail, time) of the latest `?` entries per identity, newest last
+LATEST_STATES = ("SELECT node_id, state, epoch, detail, at FROM (SELECT *, ROW_NUMBER() OVER "
+                 "(PARTITION BY node_id ORDER BY seq DESC) AS n FROM states) WHERE n <= ? ORDER BY seq")
 
 
 class SmesherStore:
@@ -532,9 +586,7 @@ class SmesherStore:
 
     def states(self, limit: int = 50) -> list[tuple]:
         """(node ID, state, epoch, detail, time) history, newest last (the latest `limit` per identity)."""
-        return self.db.execute("SELECT node_id, state, epoch, detail, at FROM (SELECT *, ROW_NUMBER() OVER "
-                               "(PARTITION BY node_id ORDER BY seq DESC) AS n FROM states) WHERE n <= ? ORDER BY seq",
-                               (limit,)).fetchall()
+        return self.db.execute(LATEST_STATES, (limit,)).fetchall()
 
     def marriage(self, node_id: bytes) -> tuple[bytes, int] | None:
         return self.db.execute("SELECT marriage_atx, epoch FROM marriages WHERE node_id = ?", (node_id,)).fetchone()
@@ -542,6 +594,56 @@ class SmesherStore:
     def set_marriage(self, node_id: bytes, marriage_atx: bytes, epoch: int) -> None:
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO marriages VALUES (?, ?, ?)", (node_id, marriage_atx, epoch))
+
+    def add_eligibilities(self, node_id: bytes, epoch: int, layers: list[int]) -> None:
+        """The layer of each proposal-eligibility slot (counter) of an identity in an epoch."""
+        with self.db:
+            self.db.executemany("INSERT OR IGNORE INTO eligibilities VALUES (?, ?, ?, ?)",
+                                [(node_id, epoch, counter, layer) for counter, layer in enumerate(layers)])
+
+
+class SmesherReader:
+    """Read-only queries over a smeshing service's database, for its status API
+    (tools/node/smesher_api.py); a connection of its own per call, beside the running service."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection | None]:
+        if not os.path.exists(self.path):
+            yield None  # the service has not run yet
+            return
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def states(self, limit: int = 50) -> list[tuple]:
+        """(node ID, state, epoch, detail, time), newest last (the latest `limit` per identity)."""
+        with self.connect() as db:
+            return [] if db is None else db.execute(LATEST_STATES, (limit,)).fetchall()
+
+    def state_rows(self, states: tuple[str, ...]) -> list[tuple]:
+        """(node ID, state, epoch, detail, time) of every entry in one of `states`, oldest first."""
+        with self.connect() as db:
+            return [] if db is None else db.execute(
+                f"SELECT node_id, state, epoch, detail, at FROM states WHERE state IN ({','.join('?' * len(states))}) "
+                "ORDER BY seq", states).fetchall()
+
+    def marriages(self) -> dict[bytes, tuple[bytes, int]]:
+        """Node ID -> (marriage ATX, publish epoch) of the identities the service married."""
+        with self.connect() as db:
+            return {} if db is None else {r[0]: (r[1], r[2]) for r in db.execute(
+                "SELECT node_id, marriage_atx, epoch FROM marriages")}
+
+    def eligibilities(self) -> list[tuple[bytes, int, int]]:
+        """(node ID, epoch, layer) of every eligibility slot the service computed."""
+        with self.connect() as db:
+            if db is None or not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'eligibilities'").fetchone():
+                return []
+            return db.execute("SELECT node_id, epoch, layer FROM eligibilities ORDER BY node_id, epoch, layer").fetchall()
 
 
 # ---------------------------------------------------------------------------------------------
