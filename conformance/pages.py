@@ -43,6 +43,8 @@ def render_index(all_schemas: list[Schema]) -> str:
         summary = " ".join(schema.summary.split())
         summary = summary if len(summary) <= 110 else summary[:107].rsplit(" ", 1)[0] + " ..."
         lines.append(f"| {shown} | [{schema.page}.md]({schema.page}.md) | {summary.replace('|', '/')} |")
+    # the pages of the documentation site (docs/index.md lists this index; this lists the pages)
+    lines += ["", "```{toctree}", ":hidden:", "", *[schema.page for schema in all_schemas], "```"]
     return "\n".join(lines) + "\n"
 
 

@@ -74,7 +74,12 @@ def upstream_pins(document: str) -> dict[str, list[str]]:
             found.setdefault(repo, set()).add(match.group(2))
     for match in _BARE_PATTERN.finditer(text):
         found.setdefault(_BARE[match.group(1)], set()).add(match.group(2))
-    return {repo: sorted(versions) for repo, versions in sorted(found.items())}
+    return {repo: _one_per_commit(versions) for repo, versions in sorted(found.items())}
+
+
+def _one_per_commit(versions: set[str]) -> list[str]:
+    """The versions, sorted, with a full commit hash dropped where its short form is cited too."""
+    return sorted(v for v in versions if not any(o != v and v.startswith(o) and len(o) >= 7 for o in versions))
 
 
 def imported_documents(document: str) -> set[str]:

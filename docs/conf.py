@@ -16,7 +16,7 @@ extensions = ["myst_parser", "cli_reference", "spec_index", "spec_lines", "decis
 root_doc = "docs/index"
 # The source directory is the repository root (see the Makefile): only these files are pages.
 include_patterns = [
-    "docs/*.md", "spec/*.md", "conformance/formats/*.md",
+    "docs/*.md", "spec/*.md", "conformance/formats/*.md", "conformance/formats/handlers/*.md",
     "docs/_generated/**.md",  # test source pages the decisions and claims link to (generated)
 ]
 exclude_patterns = ["docs/_build/**", ".venv/**", "build/**", "vectors/**"]

@@ -551,3 +551,65 @@ def test_vectors_json_round_trip():
     inputs = to_json(world.inputs_v3(alice_solo(world, ids)))
     assert inputs["history"][0]["v2"].startswith("0x")
     assert BIG_NONCE > 2**30
+
+
+# ----------------------------------------------------------------------------------------------
+# codec triads of the v3 wire types (vectors atx/wire/*_v3, malfeasance/wire/proof_best_*)
+
+
+@vector_source("atx", "wire", "activation_tx_v3", presets=("tiny",))
+def test_activation_tx_v3_triad():
+    from smspec.tests.spec.wirecases import invalid_cases, triad_cases
+
+    ids = {"id_a": expected_id(hand_value(), atx.IdScheme.A), "id_b": expected_id(hand_value(), atx.IdScheme.B)}
+    yield from triad_cases("hand_assembled", best.ActivationTxV3, hand_value(), "atx_best.md#activationtxv3",
+                           "the hand-assembled solo ATX v3", encoded=hand_encoded(), ids=ids)
+    world, solo_ids = solo_world()
+    value = alice_solo(world, solo_ids)
+    yield from triad_cases("real_solo", best.ActivationTxV3, value, "atx_best.md#activationtxv3",
+                           "alice's solo ATX v3 built by the spec",
+                           ids={"id_a": expected_id(value, atx.IdScheme.A), "id_b": expected_id(value, atx.IdScheme.B)})
+    world, info = merged_world()
+    yield from triad_cases("merged", best.ActivationTxV3, merged(world, info, ["m0", "m1", "m2"]),
+                           "atx_best.md#activationtxv3", "a merged ATX v3 of three identities built by the spec")
+    yield from invalid_cases("hand_assembled", best.ActivationTxV3, hand_encoded(), "atx_best.md#activationtxv3",
+                             "the hand-assembled solo ATX v3")
+
+
+@vector_source("atx", "wire", "nipost_challenge_v3", presets=("tiny",))
+def test_nipost_challenge_v3_triad():
+    from smspec.tests.spec.wirecases import invalid_cases, triad_cases
+
+    initial = best.NIPostChallengeV3(publish_epoch=1, positioning_atx=GOLDEN, identity_set_root=bytes([0x5E]) * 32,
+                                     previous_atxs=[], initial_post=good_post())
+    later = best.NIPostChallengeV3(publish_epoch=70000, positioning_atx=bytes([7]) * 32,
+                                   identity_set_root=bytes([0x5F]) * 32, previous_atxs=[bytes([8]) * 32, bytes([9]) * 32],
+                                   initial_post=None)
+    for name, value in (("initial", initial), ("later", later)):
+        encoded = scale.encode(value, best.NIPostChallengeV3)
+        # the PoET leaf: blake3 of the prefix byte 03 and the encoding (blake3 package)
+        yield from triad_cases(name, best.NIPostChallengeV3, value, "atx_best.md#nipostchallengev3",
+                               f"a v3 NiPoST challenge ({name})", ids={"hash": blake3.blake3(b"\x03" + encoded).digest()})
+    yield from invalid_cases("later", best.NIPostChallengeV3, scale.encode(later, best.NIPostChallengeV3),
+                             "atx_best.md#nipostchallengev3", "a v3 NiPoST challenge")
+
+
+def best_proof_source(kind: str, handler: str, cls_name: str, ref: str):
+    @vector_source("malfeasance", "wire", handler, presets=("tiny",))
+    def source():
+        from smspec.tests.spec.wirecases import invalid_cases, triad_cases
+
+        _, proof, _, culprit = proofs()[kind]
+        codec = getattr(best, cls_name)
+        what = f"the {kind.replace('_', '-')} proof against {culprit} found by the detection"
+        yield from triad_cases("detected", codec, proof, ref, what)
+        yield from invalid_cases("detected", codec, scale.encode(proof, codec), ref, what)
+
+    source.__name__ = source.__qualname__ = f"test_{handler}_triad"
+    return source
+
+
+test_proof_best_double_set_triad = best_proof_source("double_set", "proof_best_double_set", "ProofBestDoubleSet",
+                                                     "atx_best.md#proofbestdoubleset")
+test_proof_best_invalid_entry_triad = best_proof_source("invalid_entry", "proof_best_invalid_entry",
+                                                        "ProofBestInvalidEntry", "atx_best.md#proofbestinvalidentry")
