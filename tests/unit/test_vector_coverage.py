@@ -62,3 +62,20 @@ def test_vectors_coverage_of_a_few_cases(tmp_path: Path, capsys) -> None:
     assert out.splitlines()[0] == "spec coverage by 8 vector cases alone (statements, branches; per document):"
     assert "  scale.md: encode_compact" in out
     assert out.splitlines()[-1].startswith("below the minimum: statements ")
+
+
+def test_a_node_api_case_leaves_the_backend_under_test() -> None:
+    """The node's modules switch the process to the impl backend; the handler switches back, so
+    the cases after it run (and are measured) on the backend under test."""
+    from smspec.conformance.execute import run_handler
+    from smspec.impl import registry
+
+    before = registry.active_backend()
+    try:
+        registry.use_backend("spec")
+        outcome = run_handler("node_api/request/answer", {"method": "GET", "path": "/node/v1/info", "body": "0x"},
+                              "mainnet")
+        assert outcome["output"]["status"] == 200
+        assert registry.active_backend() == "spec"
+    finally:
+        registry.use_backend(before)
