@@ -112,6 +112,94 @@ def certificate_majority(inputs: dict[str, Any], spec) -> dict[str, Any]:
     return {"majority": node.certificate_majority(weights, signed, hexbytes(inputs["block"], 20))}
 
 
+@handler("node", "certificate", "validate", schema=Schema(
+    page="node-certificate-validate", summary="Validate a certificate: one active identity's signature over a "
+    "layer's block ID, with the block attached.",
+    spec=("node.md#validate_certificate", "node.md#certificate_bytes", "node.md#certificates"),
+    inputs=(inp("certificate", "hex", "the SCALE `Certificate` (node.md#certificate)"),
+            inp("genesis_id", "hex:20", "the network's genesis ID"),
+            inp("first_ballot_layer", "uint:32", "the first layer with ballots"),
+            inp("current_layer", "uint:32", "the current layer"),
+            inp("weights", "list<list<hex:32|uint:64>>", "[identity (32 bytes), weight] pairs: the epoch's active set")),
+    outputs=(out("valid", "bool", "always true: an invalid certificate raises"),),
+    raises=(raises("InvalidEncoding", ("short_input", "trailing_bytes", "non_canonical_compact", "compact_overflow",
+                                       "length_over_max"), "bytes that do not decode as a SCALE `Certificate`"),
+            raises("InvalidCertificate", ("certificate_layer", "certificate_signer_not_active", "bad_signature",
+                                          "certificate_block_mismatch"),
+                   "the first rule of node.md#validate_certificate the certificate breaks")),
+    notes=("The rules are checked in this order: the layer (from the first ballot layer to the current one), the "
+           "signer in the active set, the signature (domain HARE over `CERTIFICATE_PREFIX ‖ LE32(layer) ‖ block "
+           "ID`), then the block: none for the empty block ID, else a block of that ID and layer.",)))
+def certificate_validate(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: certificate (SCALE), genesis_id, first_ballot_layer, current_layer, weights. output: valid."""
+    node = spec("node")
+    cert = spec("scale").decode(hexbytes(inputs["certificate"]), node.Certificate)
+    weights = {hexbytes(identity, 32): as_int(weight) for identity, weight in inputs["weights"]}
+    node.validate_certificate(cert, hexbytes(inputs["genesis_id"], 20), as_int(inputs["first_ballot_layer"]),
+                              as_int(inputs["current_layer"]), weights)
+    return {"valid": True}
+
+
+BLOCK_ENTRY = Record("BlockProposal", "A proposal of the Hare output, with its reward entry and tick height.", (
+    inp("proposal", "hex", "the SCALE `Proposal` (node.md#proposal)"),
+    inp("coinbase", "hex:24", "the reward's coinbase"), inp("weight", "uint:64", "the reward's weight"),
+    inp("height", "uint:64", "the tick height of the proposal's ATX"),
+))
+
+
+@handler("node", "block", "build", schema=Schema(
+    page="node-block-build", summary="The block of a Hare output and how a layer's reward is split over it.",
+    spec=("node.md#build_block", "node.md#split_rewards", "node.md#blocks-and-rewards"),
+    inputs=(inp("layer", "uint:32", "the layer"),
+            inp("proposals", "list<{BlockProposal}>", "the proposals of the Hare output (empty: an empty layer)"),
+            inp("amount", "uint:64", "the layer's reward to split")),
+    outputs=(out("block", "hex|null", "the SCALE `Block`, or null for an empty output"),
+             out("block_id", "hex:20|null", "its ID (node.md#proposal_id-block_id-tx_id-poet_ref)"),
+             out("paid", "list<list<hex:24|uint:64>>", "[coinbase, amount] per reward entry, in the block's order")),
+    raises=(raises("InvalidEncoding", ("short_input", "trailing_bytes", "non_canonical_compact", "compact_overflow",
+                                       "length_over_max"), "a proposal that does not decode"),),
+    records=(BLOCK_ENTRY,),
+    notes=("The block lists the proposal IDs sorted, the transaction IDs in the order of the sorted proposals "
+           "without repeats, the reward entries in that order, and the least tick height.",
+           "The reward entry's ATX ID is the proposal's ATX. The split gives each entry `amount x weight / total` "
+           "(rounded down) and the remainder to the first entry; nothing when the total weight is 0.")))
+def block_build(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: layer, proposals [{proposal, coinbase, weight, height}], amount. outputs: block, block_id, paid."""
+    node, scale = spec("node"), spec("scale")
+    entries = []
+    for entry in inputs["proposals"]:
+        proposal = scale.decode(hexbytes(entry["proposal"]), node.Proposal)
+        reward = node.Reward(hexbytes(entry["coinbase"], 24), proposal.atx_id, as_int(entry["weight"]))
+        entries.append((node.proposal_id(proposal), proposal, reward, as_int(entry["height"])))
+    block = node.build_block(as_int(inputs["layer"]), entries)
+    if block is None:
+        return {"block": None, "block_id": None, "paid": []}
+    paid = node.split_rewards(block.rewards, as_int(inputs["amount"]))
+    return {"block": hexstr(scale.encode(block, node.Block)), "block_id": hexstr(node.block_id(block)),
+            "paid": [[hexstr(coinbase), share] for coinbase, share in paid]}
+
+
+@handler("node", "randomness", "epoch", schema=Schema(
+    page="node-randomness-epoch", summary="The devnet's beacon of an epoch, the weak coin of a layer under it, and "
+    "the devnet PoET's sequential work.",
+    spec=("node.md#beacon", "node.md#weak_coin", "node.md#poet_work", "node.md#poet-beacon-and-weak-coin"),
+    inputs=(inp("genesis_id", "hex:20", "the network's genesis ID"), inp("epoch", "uint:32", "the epoch"),
+            inp("layer", "uint:32", "a layer (for the weak coin)"),
+            inp("statement", "hex:32", "a PoET round's statement"),
+            inp("leaf_count", "uint:16", "the round's leaf count (the number of hash iterations)")),
+    outputs=(out("beacon", "hex:4", "the epoch's beacon"),
+             out("weak_coin", "bool", "the weak coin of `layer` under that beacon"),
+             out("poet_work", "hex:32", "the round's sequential work")),
+    notes=("None of the three exists on the live network: the devnet's beacon is predictable, its weak coin a hash, "
+           "its PoET a hash chain (node.md's *Devnet rules* beacon, weak-coin and poet).",)))
+def randomness_epoch(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: genesis_id, epoch, layer, statement, leaf_count. outputs: beacon, weak_coin, poet_work."""
+    node = spec("node")
+    beacon = node.beacon(hexbytes(inputs["genesis_id"], 20), as_int(inputs["epoch"]))
+    return {"beacon": hexstr(beacon), "weak_coin": node.weak_coin(beacon, as_int(inputs["layer"])),
+            "poet_work": hexstr(node.poet_work(hexbytes(inputs["statement"], 32), as_int(inputs["leaf_count"])))}
+
+
 @handler("node", "address", "encode", schema=Schema(
     page="node-address-encode", summary="An account address written in bech32 (BIP-173), as go-spacemesh's "
     "`types.Address.String` writes it.",

@@ -226,3 +226,118 @@ def test_double_proposal_proof():
                error="InvalidProposal", reason="bad_signature")
     yield Case("not_a_proposal", description="the second entry does not decode as a proposal", spec_ref="node.md#validate_double_proposal_proof", inputs={"proof": proof(first, b"\x01\x02"), "genesis_id": GENESIS_ID},
                error="InvalidProposal", reason="bad_encoding")
+
+
+def certificate(secret: bytes, layer: int, block_id: bytes, block: n.Block | None) -> n.Certificate:
+    signature = crypto.sign(secret, crypto.Domain.HARE, GENESIS_ID, n.CERTIFICATE_PREFIX + layer.to_bytes(4, "little")
+                            + block_id)
+    return n.Certificate(layer, block_id, block, crypto.public_key(secret), signature)
+
+
+@vector_source("node", "certificate", "validate")
+def test_validate_certificate():
+    import blake3
+
+    secret = seed("certifier")
+    signer = crypto.public_key(secret)
+    block = n.Block(layer=9, tick_height=100, proposals=[bytes([1]) * 20], tx_ids=[], rewards=[])
+    block_id = blake3.blake3(encode(block, n.Block)).digest()[:20]  # node.md#proposal_id-block_id-tx_id-poet_ref
+    view = {"genesis_id": GENESIS_ID, "first_ballot_layer": 8, "current_layer": 10, "weights": [[signer, 10]]}
+    ref = "node.md#validate_certificate"
+
+    def case(name: str, cert: n.Certificate, description: str, reason: str | None = None, **changes) -> Case:
+        inputs = {"certificate": encode(cert, n.Certificate), **view, **changes}
+        if reason is None:
+            return Case(name, inputs=inputs, expected={"valid": True}, description=description, spec_ref=ref)
+        return Case(name, inputs=inputs, error="InvalidCertificate", reason=reason, description=description,
+                    spec_ref=ref)
+
+    good = certificate(secret, 9, block_id, block)
+    yield case("with_block", good, "a signed certificate of layer 9 with its block attached")
+    yield case("empty_layer", certificate(secret, 9, bytes(20), None), "the empty block ID, no block attached")
+    yield case("current_layer", certificate(secret, 10, bytes(20), None), "a certificate of the current layer")
+    yield case("before_first_ballot_layer", certificate(secret, 7, bytes(20), None), "layer 7 before the first "
+               "ballot layer 8", "certificate_layer")
+    yield case("future_layer", certificate(secret, 11, bytes(20), None), "layer 11 after the current layer 10",
+               "certificate_layer")
+    yield case("signer_not_active", good, "the signer is not in the epoch's active set", "certificate_signer_not_active",
+               weights=[[crypto.public_key(seed("other")), 10]])
+    yield case("signed_for_another_layer", attrs.evolve(good, signature=certificate(secret, 8, block_id, block).signature),
+               "the signature is over layer 8", "bad_signature")
+    yield case("empty_id_with_block", certificate(secret, 9, bytes(20), block), "the empty block ID with a block",
+               "certificate_block_mismatch")
+    yield case("missing_block", certificate(secret, 9, block_id, None), "a block ID without its block",
+               "certificate_block_mismatch")
+    other = attrs.evolve(block, tick_height=101)
+    yield case("block_of_another_id", certificate(secret, 9, block_id, other), "the block attached has another ID",
+               "certificate_block_mismatch")
+    moved = attrs.evolve(block, layer=8)
+    moved_id = blake3.blake3(encode(moved, n.Block)).digest()[:20]
+    yield case("block_of_another_layer", certificate(secret, 9, moved_id, moved),
+               "the block attached is of layer 8 (its ID matches)", "certificate_block_mismatch")
+    yield Case("not_a_certificate", inputs={"certificate": b"\x01", **view}, error="InvalidEncoding",
+               description="one byte: not a certificate", spec_ref="node.md#certificate")
+
+
+@vector_source("node", "block", "build")
+def test_build_block():
+    import blake3
+
+    s = scenario()
+    first = s["proposal"]
+    second = sign(attrs.evolve(first, smesher=crypto.public_key(seed("b")), tx_ids=[bytes([2]) * 32, bytes([1]) * 32]),
+                  seed("b"))
+    third = sign(attrs.evolve(first, smesher=crypto.public_key(seed("c")), tx_ids=[bytes([1]) * 32]), seed("c"))
+    coinbases = [bytes([0xA0 + i]) * 24 for i in range(3)]
+    entries = [{"proposal": encode(p, n.Proposal), "coinbase": c, "weight": w, "height": h}
+               for p, c, w, h in zip((first, second, third), coinbases, (20, 10, 3), (500, 300, 400), strict=True)]
+    ids = [blake3.blake3(encode(p, n.Proposal)[:-64]).digest()[:20] for p in (first, second, third)]
+    order = sorted(range(3), key=lambda i: ids[i])
+    tx_ids = []
+    for i in order:
+        for tid in (first, second, third)[i].tx_ids:
+            if tid not in tx_ids:
+                tx_ids.append(tid)
+    rewards = [n.Reward(coinbases[i], first.atx_id, (20, 10, 3)[i]) for i in order]
+    block = n.Block(layer=first.layer, tick_height=300, proposals=sorted(ids), tx_ids=tx_ids, rewards=rewards)
+    shares = [1000 * (20, 10, 3)[i] // 33 for i in order]
+    shares[0] += 1000 - sum(shares)
+    yield Case("three_proposals", inputs={"layer": first.layer, "proposals": entries, "amount": 1000},
+               expected={"block": encode(block, n.Block), "block_id": blake3.blake3(encode(block, n.Block)).digest()[:20],
+                         "paid": [[coinbases[i], share] for i, share in zip(order, shares, strict=True)]},
+               description="three proposals: IDs sorted, transactions once each, the least tick height; 1000 split "
+               "by weight 20:10:3, the remainder to the first entry", spec_ref="node.md#build_block")
+    yield Case("empty_output", inputs={"layer": 9, "proposals": [], "amount": 1000},
+               expected={"block": None, "block_id": None, "paid": []},
+               description="an empty Hare output: no block", spec_ref="node.md#build_block")
+    zero = [{**entries[0], "weight": 0}]
+    single = n.Block(layer=first.layer, tick_height=500, proposals=[ids[0]], tx_ids=[],
+                     rewards=[n.Reward(coinbases[0], first.atx_id, 0)])
+    yield Case("zero_weight", inputs={"layer": first.layer, "proposals": zero, "amount": 1000},
+               expected={"block": encode(single, n.Block),
+                         "block_id": blake3.blake3(encode(single, n.Block)).digest()[:20], "paid": []},
+               description="a reward entry of weight 0: nothing is paid", spec_ref="node.md#split_rewards")
+    yield Case("not_a_proposal", inputs={"layer": 9, "proposals": [{**entries[0], "proposal": b"\x01"}], "amount": 1},
+               error="InvalidEncoding", description="a proposal that does not decode", spec_ref="node.md#proposal")
+
+
+@vector_source("node", "randomness", "epoch")
+def test_randomness():
+    import blake3
+
+    def h(*chunks: bytes) -> bytes:
+        return blake3.blake3(b"".join(chunks)).digest()
+
+    for epoch, layer, leaves in ((2, 9, 0), (3, 12, 1), (70000, 280003, 1000)):
+        statement = h(b"statement", epoch.to_bytes(4, "little"))
+        beacon = h(b"smspec-devnet-beacon", GENESIS_ID, epoch.to_bytes(4, "little"))[:4]
+        coin = h(b"smspec-devnet-weakcoin", beacon, layer.to_bytes(4, "little"))[0] & 1 == 1
+        work = h(b"smspec-devnet-poet-work", statement)
+        for _ in range(leaves):
+            work = h(work)
+        yield Case(f"epoch_{epoch}", inputs={"genesis_id": GENESIS_ID, "epoch": epoch, "layer": layer,
+                                             "statement": statement, "leaf_count": leaves},
+                   expected={"beacon": beacon, "weak_coin": coin, "poet_work": work},
+                   description=f"epoch {epoch}: its beacon, the weak coin of layer {layer}, and {leaves} iterations "
+                   "of the PoET's hash chain (computed here with the blake3 package)",
+                   spec_ref="node.md#poet-beacon-and-weak-coin")
