@@ -31,7 +31,7 @@ from smspec.tools.node import wallet as w
 from smspec.tools.node.host import NodeHost, node_op, smesher_op
 from smspec.tools.node.node import Genesis, Node
 from smspec.tools.node.poet import PoetService
-from smspec.tools.node.reconcile import LocalPeer, catch_up, describe, reconcile
+from smspec.tools.node.reconcile import LocalPeer, SyncStats, catch_up, describe, reconcile
 from smspec.tools.node.schedule import LayerSchedule, Progress, format_progress, summarize
 from smspec.tools.node.smesher import LocalNodeClient, Smesher
 from smspec.tools.node.storage import last_done_on_disk
@@ -287,12 +287,18 @@ class InProcessCluster:
     def heal(self, since: int) -> list[str]:
         """The partition ends: every live node reconciles the sets of the layers since the
         partition began (and the epoch before) with every other live node."""
-        events = []
-        for index in self.live_nodes():
+        live = self.live_nodes()
+        before = {index: SyncStats(**asdict(self.hosts[index].node.sync.stats)) for index in live}
+        for index in live:
             node = self.hosts[index].node
-            peers = [LocalPeer(self.hosts[i].node, node) for i in self.live_nodes() if i != index]
-            spent = reconcile(node, peers, since - 1, node.current_layer)
-            events.append(f"partition healed: node {index} reconciled with {len(peers)} peers: {describe(spent)}")
+            reconcile(node, [LocalPeer(self.hosts[i].node, node) for i in live if i != index], since - 1,
+                      node.current_layer)
+        # what each node did in the whole heal (its own sessions and its answers to its peers')
+        events = []
+        for index in live:
+            after = asdict(self.hosts[index].node.sync.stats)
+            spent = SyncStats(**{k: after[k] - v for k, v in asdict(before[index]).items()})
+            events.append(f"partition healed: node {index} reconciled with {len(live) - 1} peers: {describe(spent)}")
         return events
 
     def close(self) -> None:

@@ -623,7 +623,8 @@ def catch_up(node: Any, peers: list[Peer], upto: int, current: int | None = None
 
 def describe(spent: SyncStats) -> str:
     """One line of what a catch-up or a heal cost."""
-    return (f"{spent.items} objects in {spent.sessions} sessions after {spent.probes} probes, "
+    return (f"{spent.items} new objects; {spent.sessions} sessions opened after {spent.probes} probes, "
+            f"{spent.served} answered, "
             f"{spent.rounds} rounds, {spent.bytes_sent + spent.bytes_received} bytes of sync messages and "
             f"{spent.fetch_bytes} of objects fetched" + (f", {spent.errors} peer errors" if spent.errors else ""))
 

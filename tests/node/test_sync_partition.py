@@ -1,0 +1,114 @@
+"""Catch-up by set reconciliation in the in-process devnet (tools/node/reconcile.py, rule "sync"):
+a partition lets two halves of the network diverge, then every node reconciles with every peer
+and all of them end with the same objects and the same state root.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pytest
+from smspec.tools.node.devnet import Devnet, DevnetConfig
+from smspec.tools.node.metrics import render
+from smspec.tools.node.reconcile import LocalPeer, SyncStats, parse_set_name, reconcile, set_names
+
+# nodes 0,1 and nodes 2,3 gossip only within their half in layers 9..11 (epoch 2: ballots, Hare,
+# certificates); at layer 12 every node reconciles the layers since 8 with every other node
+PARTITIONED = DevnetConfig(layers=16, key_seed="smspec-devnet", partition={"groups": [[0, 1], [2, 3]], "from": 9,
+                                                                            "until": 12})
+FIRST, LAST = PARTITIONED.partition["from"] - 1, PARTITIONED.partition["until"] - 1
+
+
+def held(node, first: int, last: int) -> dict[str, frozenset]:
+    """Every synced set of layers first..last, as the IDs the node's database holds."""
+    out = {}
+    for name in set_names(node, first, last):
+        kind, arg = parse_set_name(name)
+        out[name] = frozenset(node.store.sync_ids(kind, arg))
+    return out
+
+
+@pytest.fixture(scope="module")
+def partitioned(tmp_path_factory, wallet_code, memo):
+    devnet = Devnet(str(tmp_path_factory.mktemp("partitioned")), PARTITIONED, wallet_code=wallet_code, memo=memo)
+    first = devnet.start()
+    record: dict = {"events": {}}
+    heal = devnet.cluster.heal
+
+    def recorded_heal(since: int) -> list[str]:
+        """The devnet's heal, with what the nodes held just before and just after it."""
+        nodes = devnet.live()
+        record["before"] = [held(node, FIRST, LAST) for node in nodes]
+        record["roots_before"] = [node.state_root() for node in nodes]
+        record["stats_before"] = [asdict(node.sync.stats) for node in nodes]
+        events = heal(since)
+        record["after"] = [held(node, FIRST, LAST) for node in nodes]
+        record["stats_after"] = [asdict(node.sync.stats) for node in nodes]
+        return events
+
+    devnet.cluster.heal = recorded_heal  # type: ignore[method-assign]
+    for layer in range(first, PARTITIONED.layers):
+        record["events"][layer] = devnet.step(layer).events
+    yield devnet, devnet.summary(), record
+    devnet.close()
+
+
+def test_the_halves_diverge_and_reconcile_to_one_state(partitioned):
+    devnet, summary, record = partitioned
+    before, after = record["before"], record["after"]
+    # while the partition held, the halves stored different ballots and certificates
+    assert before[0] == before[1] and before[2] == before[3]
+    differ = sorted(name for name in before[0] if before[0][name] != before[2][name])
+    assert "sync2/proposal/9" in differ and "sync2/cert/9" in differ
+    assert all(name.startswith(("sync2/proposal/", "sync2/cert/", "sync2/tx")) for name in differ)
+    assert record["roots_before"][0] == record["roots_before"][1] != record["roots_before"][2]
+    # after the heal every node holds the union of what the halves held, object by object
+    union = {name: frozenset().union(*(sets[name] for sets in before)) for name in before[0]}
+    for sets in after:
+        assert sets == union
+    missing = [sum(len(union[name] - sets[name]) for name in union) for sets in before]
+    assert missing[0] == missing[1] > 0 and missing[2] == missing[3] > 0
+    # each new object was fetched once, by the node lacking it, in its own sessions or a peer's
+    fetched = sum(a["items"] - b["items"] for a, b in zip(record["stats_after"], record["stats_before"], strict=True))
+    assert fetched == sum(missing)
+    assert sum(a["errors"] - b["errors"] for a, b in zip(record["stats_after"], record["stats_before"],
+                                                          strict=True)) == 0
+    heal = [e for e in record["events"][PARTITIONED.partition["until"]] if e.startswith("partition healed")]
+    assert len(heal) == 4
+    print("partition heal:", *heal, sep="\n  ")
+    # and every node applies the same blocks to the same state root (pinned: --key-seed smspec-devnet)
+    assert summary["agree"] and len(devnet.live()) == 4
+    roots = {node.state_root() for node in devnet.live()}
+    assert roots == {bytes.fromhex(summary["state_root"][2:])}
+    assert summary["state_root"] == "0xff0f300a92c8fd426d74965565c645e336b0db7d3dfa9b95ac5eb9ca18f7093f"
+    applied = {tuple(node.db.execute("SELECT layer, block_id FROM applied ORDER BY layer").fetchall())
+               for node in devnet.live()}
+    assert len(applied) == 1 and max(layer for layer, _ in next(iter(applied))) >= FIRST + 4
+
+
+def test_nodes_in_sync_spend_one_round_per_set_and_peer(partitioned):
+    """Already in sync: each set costs one probe exchange per peer and nothing is fetched."""
+    devnet, _, _ = partitioned
+    nodes = devnet.live()
+    node = nodes[0]
+    peers = [LocalPeer(other, node) for other in nodes[1:]]
+    spent = reconcile(node, peers, FIRST, devnet.config.layers - 1)
+    sets = len(set_names(node, FIRST, devnet.config.layers - 1))
+    assert spent == SyncStats(probes=sets * len(peers), rounds=sets * len(peers),
+                              bytes_sent=spent.bytes_sent, bytes_received=spent.bytes_received)
+    assert 0 < spent.bytes_sent and 0 < spent.bytes_received
+
+
+def test_sync_counters_show_in_status_and_metrics(partitioned):
+    devnet, _, record = partitioned
+    node = devnet.live()[0]
+    status = node.status()
+    stats = asdict(node.sync.stats)
+    assert {f"sync_{k}": v for k, v in stats.items()} == {k: v for k, v in status["metrics"].items()
+                                                         if k.startswith("sync_")}
+    assert stats["items"] >= record["stats_after"][0]["items"] > 0
+    text = render(status, {}, {})
+    assert f"smspec_sync_items_total {stats['items']}" in text
+    assert f"smspec_sync_rounds_total {stats['rounds']}" in text
+    assert f'smspec_sync_bytes_total{{direction="sent"}} {stats["bytes_sent"]}' in text
+    assert f'smspec_sync_sessions_total{{role="initiated"}} {stats["sessions"]}' in text
