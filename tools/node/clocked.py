@@ -154,6 +154,16 @@ class ClockedNode:
                 return
             self.on_frame(kind, payload, link)
 
+    def pump_one(self, seconds: float) -> None:
+        """Handle the next frame that arrives within `seconds` (a sync request's wait: it returns
+        as soon as the answer may be there)."""
+        try:
+            kind, payload, link = self.network.inbox.get(timeout=seconds) if seconds > 0 else \
+                self.network.inbox.get_nowait()
+        except queue.Empty:
+            return
+        self.on_frame(kind, payload, link)
+
     def on_frame(self, kind: str, payload: bytes, link: socket.socket) -> None:
         network = self.network
         if kind == "closed":
@@ -191,7 +201,7 @@ class ClockedNode:
     # -- catching up ---------------------------------------------------------------------------------
 
     def peer(self, name: str, link: socket.socket) -> NetworkPeer:
-        return NetworkPeer(self.network, name, link, self.pump, self.stop)
+        return NetworkPeer(self.network, name, link, self.pump_one, self.stop)
 
     def peers(self) -> list[NetworkPeer]:
         return [self.peer(name, link) for name, link in sorted(self.network.links.items())]
@@ -229,11 +239,14 @@ class ClockedNode:
         if not peers or layer < 1:
             return None
         first = max(0, min(self.synced_from, layer - RECENT_LAYERS), layer - MAX_RECENT_LAYERS)
+        started = time.monotonic()
         spent = reconcile(self.node, peers, first, layer - 1)
+        took = time.monotonic() - started
         if spent.probes:
             self.synced_from = layer - RECENT_LAYERS
-        if spent.items or spent.errors:
-            self.log.info("layer %d: reconciled layers %d..%d: %s", layer, first, layer - 1, describe(spent))
+        if spent.items or spent.errors or took > 0.1 * self.timing.duration:
+            self.log.info("layer %d: reconciled layers %d..%d in %.2fs: %s", layer, first, layer - 1, took,
+                          describe(spent))
         return spent
 
     # -- the run -----------------------------------------------------------------------------------
