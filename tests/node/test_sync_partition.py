@@ -161,3 +161,33 @@ def test_a_new_node_catches_up_from_nothing_and_a_lying_peer_is_dropped(partitio
         assert held(node, 0, last)["sync2/malfeasance"] == frozenset()
     finally:
         node.close()
+
+
+def test_malfeasance_proofs_reach_a_restarted_and_a_new_node(adversarial, tmp_path):
+    """Node 3 proposes twice per layer (byzantine), node 2 is down in layers 9..12: the proofs
+    against node 3's identities reach node 2 and a node that starts from nothing, through the
+    malfeasance set, and both end on the honest nodes' state root."""
+    devnet, summary = adversarial
+    honest = devnet.honest()
+    last = devnet.config.layers - 1
+    proofs = held(honest[0], 0, last)["sync2/malfeasance"]
+    assert len(proofs) >= 1
+    assert held(devnet.nodes[2], 0, last)["sync2/malfeasance"] == proofs
+    assert devnet.nodes[2].sync.stats.items > 0  # its catch-up at layer 13 fetched what it missed
+    node = Node(str(tmp_path / "late"), devnet.genesis, 9, devnet.m, devnet.memo)
+    try:
+        spent = catch_up(node, [LocalPeer(other, node) for other in honest], last)
+        assert spent.errors == 0
+        mine, theirs = held(node, 0, last), held(honest[0], 0, last)
+        assert all(mine[name] == theirs[name] for name in mine if not name.startswith("sync2/proposal/"))
+        # it knew node 3's identity malicious before it fetched that identity's ballots, so it
+        # refused them as the honest nodes refuse such ballots gossiped after a proof: it lacks
+        # those ballots and nothing else
+        lacked = [pid for name in mine if name.startswith("sync2/proposal/") for pid in theirs[name] - mine[name]]
+        assert mine.keys() == theirs.keys() and all(mine[name] <= theirs[name] for name in mine)
+        assert lacked and {honest[0].db.execute("SELECT smesher FROM proposals WHERE id = ?", (pid,)).fetchone()[0]
+                           for pid in lacked} <= proofs
+        assert all(node.is_malicious(node_id) for node_id in proofs)
+        assert node.state_root() == honest[0].state_root() == bytes.fromhex(summary["state_root"][2:])
+    finally:
+        node.close()
