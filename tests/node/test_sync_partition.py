@@ -191,3 +191,41 @@ def test_malfeasance_proofs_reach_a_restarted_and_a_new_node(adversarial, tmp_pa
         assert node.state_root() == honest[0].state_root() == bytes.fromhex(summary["state_root"][2:])
     finally:
         node.close()
+
+
+def test_a_node_refuses_bad_sync_requests_with_one_answer_each(partitioned):
+    """Every `sync>` gets one `sync<`: a refusal (status 1 and the reason) for a set it does not
+    serve, a layer beyond the next, bytes that are no messages, or a ninth open session of one
+    peer; a `fetch>` of something it does not hold is answered 'not found'."""
+    from smspec.spec import sync
+    from smspec.tools.node import reconcile as r
+
+    devnet, _, _ = partitioned
+    node, other = devnet.live()[:2]
+    back = LocalPeer(other, node)
+
+    def ask(sid: int, name: str, data: bytes) -> bytes:
+        return node.sync.serve_request(("test", 1), back, r.encode_request(sid, name, data))
+
+    opening = r.encode_round([sync.EmptySetMessage(), sync.EndRoundMessage()])
+    far = node.current_layer + 2
+    assert ask(1, "sync2/nosuch", opening) == (1).to_bytes(4, "big") + b"\x01unknown_set"
+    assert ask(2, f"sync2/proposal/{far}", opening) == (2).to_bytes(4, "big") + b"\x01unknown_set"
+    assert ask(3, "sync2/atx/01", opening) == (3).to_bytes(4, "big") + b"\x01unknown_set"
+    assert ask(4, "sync2/tx", b"\xff\x00") == (4).to_bytes(4, "big") + b"\x01malformed_round"
+    with pytest.raises(r.PeerError, match="refused: unknown_set"):
+        r.decode_reply(ask(5, "sync2/nosuch", opening))
+    # a peer opening sessions it never ends: eight are kept, the ninth is refused
+    fingerprint = r.encode_round([sync.FingerprintMessage(bytes(32), bytes(32), bytes(12), 5),
+                                  sync.EndRoundMessage()])
+    answers = [ask(100 + i, "sync2/tx", fingerprint) for i in range(9)]
+    assert all(a[4] == 0 for a in answers[:8]) and answers[8] == (108).to_bytes(4, "big") + b"\x01busy"
+    node.sync.forget_peer(("test", 1))
+    assert ask(200, "sync2/tx", fingerprint)[4] == 0
+    node.sync.forget_peer(("test", 1))
+    # fetches: a held object, an unknown ID, a malformed request
+    tid = node.store.sync_ids("tx", None)[0]
+    assert r.decode_fetch_reply(node.sync.serve_fetch(r.encode_fetch(7, "sync2/tx", tid))) == \
+        (7, node.store.sync_object("tx", None, tid))
+    assert r.decode_fetch_reply(node.sync.serve_fetch(r.encode_fetch(8, "sync2/tx", bytes(32)))) == (8, None)
+    assert r.decode_fetch_reply(node.sync.serve_fetch(b"\x00\x00\x00\x09\x08sync2/tx\x01")) == (9, None)
