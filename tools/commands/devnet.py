@@ -54,6 +54,28 @@ def _crash(text: str) -> tuple[int, list]:
     return values[0], [values[1], restart]
 
 
+def _partition(text: str | None, nodes: int) -> dict:
+    """--partition GROUP/GROUP[/...]:FROM:UNTIL (a group: node indices joined by commas)."""
+    if text is None:
+        return {}
+    what = f"--partition {text[:80]!r}"
+    parts = text.split(":")
+    try:
+        if len(parts) != 3 or len(text) > 400:
+            raise ValueError
+        groups = [[int(x) for x in group.split(",")] for group in parts[0].split("/")]
+        first, until = int(parts[1]), int(parts[2])
+    except ValueError:
+        raise CliError(f"{what}: expected GROUP/GROUP:FROM:UNTIL, a group being node indices joined by commas "
+                       "(0,1/2,3:12:14)") from None
+    listed = sorted(i for group in groups for i in group)
+    if len(groups) < 2 or listed != list(range(nodes)):
+        raise CliError(f"{what}: two or more groups that hold every node (0..{nodes - 1}) once")
+    if not 0 < first < until <= 100000:
+        raise CliError(f"{what}: expected 0 < FROM < UNTIL (the partition holds in layers FROM..UNTIL-1)")
+    return {"groups": groups, "from": first, "until": until}
+
+
 def _config(args: argparse.Namespace) -> Any:
     from smspec.tools.node.devnet import DevnetConfig
 
@@ -85,7 +107,7 @@ def _config(args: argparse.Namespace) -> Any:
     return DevnetConfig(nodes=args.nodes, layers=layers, units=args.units, married=not args.no_marriage,
                         byzantine=tuple(sorted(set(args.byzantine))), crash=crash, transactions=not args.no_txs,
                         post_memo=not args.no_post_memo, genesis=genesis, key_seed=args.key_seed,
-                        smeshers=args.smeshers)
+                        smeshers=args.smeshers, partition=_partition(args.partition, args.nodes))
 
 
 def _check_datadir(path: str) -> None:
@@ -125,7 +147,7 @@ def up_command(args: argparse.Namespace) -> int:
         raise CliError("--serve needs --api-port")
     if args.clocked:
         for flag, given in (("--tcp", args.tcp), ("--serve", args.serve), ("--crash", args.crash),
-                            ("--byzantine", args.byzantine), ("--pace", args.pace)):
+                            ("--byzantine", args.byzantine), ("--pace", args.pace), ("--partition", args.partition)):
             if given:
                 raise CliError(f"--clocked runs self-clocked processes: {flag} is for the coordinated devnet")
         if args.layer_seconds and args.layer_seconds < MIN_LAYER_SECONDS:
@@ -191,6 +213,10 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
                     else "generated at random (users' wallet keys in users.keys.json, mode 0600)"))
     if c.byzantine or c.crash:
         say(f"adversaries: byzantine {list(c.byzantine) or '-'}, crashes {c.crash or '-'}")
+    if c.partition:
+        say(f"partition: groups {' | '.join(','.join(map(str, g)) for g in c.partition['groups'])} in layers "
+            f"{c.partition['from']}..{c.partition['until'] - 1}; at layer {c.partition['until']} every node "
+            "reconciles with every peer")
     if not args.quiet:
         say("Devnet rules in force (simplifications of the protocol; docs/devnet.md):")
         not_in_force = ({"poet-forwarding", "tcp-phases", "hare-sync", "post-memo"} if args.clocked
@@ -640,6 +666,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--crash", action="append", default=[], metavar="NODE:LAYER[:RESTART]",
                     help="kill a node at a layer (with --tcp: SIGKILL of its process) and optionally restart it "
                          "later from its database")
+    up.add_argument("--partition", metavar="GROUP/GROUP:FROM:UNTIL",
+                    help="cut gossip between groups of nodes (e.g. 0,1/2,3) in layers FROM..UNTIL-1; at UNTIL every "
+                         "node reconciles with every peer")
     up.add_argument("--no-txs", action="store_true", help="no scripted user transactions")
     up.add_argument("--no-marriage", action="store_true", help="node 0's service runs one identity (no married set)")
     up.add_argument("--no-post-memo", action="store_true",

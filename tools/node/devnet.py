@@ -31,6 +31,7 @@ from smspec.tools.node import wallet as w
 from smspec.tools.node.host import NodeHost, node_op, smesher_op
 from smspec.tools.node.node import Genesis, Node
 from smspec.tools.node.poet import PoetService
+from smspec.tools.node.reconcile import LocalPeer, SyncStats, catch_up, describe, reconcile
 from smspec.tools.node.schedule import LayerSchedule, Progress, format_progress, summarize
 from smspec.tools.node.smesher import LocalNodeClient, Smesher
 from smspec.tools.node.storage import last_done_on_disk
@@ -58,12 +59,15 @@ class DevnetConfig:
     failover: bool = False  # each smeshing service also knows the next node (used when its own is down)
     layer_seconds: float = 0.0  # the layer clock of a self-clocked network (0: a coordinator runs the layers)
     genesis_time: int = 0  # a self-clocked network's genesis time (0: the configuration's)
+    # {"groups": [[node, ...], ...], "from": layer, "until": layer}: gossip stays within each group
+    # in layers from..until-1; at layer `until` every node reconciles with every peer
+    partition: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
         data = asdict(self)
         data["byzantine"] = list(self.byzantine)
         data["crash"] = {str(k): list(v) for k, v in self.crash.items()}
-        for name in ("layer_seconds", "genesis_time"):  # a coordinated devnet's file reads as it always did
+        for name in ("layer_seconds", "genesis_time", "partition"):  # a coordinated devnet's file reads as it always did
             if not data[name]:
                 del data[name]
         return json.dumps(data, sort_keys=True)
@@ -77,6 +81,14 @@ class DevnetConfig:
         data["byzantine"] = tuple(data["byzantine"])
         data["crash"] = {int(k): list(v) for k, v in data["crash"].items()}
         return cls(**data)
+
+
+def partition_groups(config: DevnetConfig, layer: int) -> dict[int, int] | None:
+    """Node index -> its group while the partition holds at `layer` (None: no partition then)."""
+    part = config.partition
+    if not part or not part["from"] <= layer < part["until"]:
+        return None
+    return {index: g for g, group in enumerate(part["groups"]) for index in group}
 
 
 def identity_names(config: DevnetConfig, index: int, j: int) -> list[str]:
@@ -176,7 +188,10 @@ class InProcessTransport:
         self.cluster = cluster
 
     def gossip(self, sender: int, kind: str, data: bytes) -> None:
+        groups = partition_groups(self.cluster.devnet.config, self.cluster.layer)
         for index in self.cluster.live_nodes():
+            if groups is not None and groups.get(index) != groups.get(sender):
+                continue  # the partition holds
             if index != sender:
                 accepted = self.cluster.hosts[index].on_gossip(kind, data)
                 key = f"{kind}:{'accepted' if accepted else 'dropped'}"
@@ -196,6 +211,7 @@ class InProcessCluster:
         self.smesher_objects: dict[int, Smesher] = {}
         self.smesher_home: dict[int, int] = {}
         self.first_ballot_layer = 2 * self.L
+        self.layer = 0  # the layer being run
 
     def open_node(self, index: int) -> Node:
         devnet = self.devnet
@@ -243,6 +259,7 @@ class InProcessCluster:
 
     def lifecycle(self, layer: int) -> list[str]:
         devnet = self.devnet
+        self.layer = layer
         events = []
         for index, (down, up) in sorted(devnet.config.crash.items()):
             host = self.hosts[index]
@@ -252,11 +269,36 @@ class InProcessCluster:
                 events.append(f"node {index} crashed")
             if up is not None and layer == up and host.node is None:
                 node = self.open_node(index)
-                peer = next((self.hosts[i].node for i in self.live_nodes()
-                             if i != index and i not in devnet.config.byzantine), None)
-                accepted = node.sync_from(peer.export(), layer - 1) if peer is not None else 0
-                events.append(f"node {index} restarted and synced {accepted} objects from node "
-                              f"{peer.index if peer else '-'}")
+                groups = partition_groups(devnet.config, layer)
+                peers = [LocalPeer(self.hosts[i].node, node) for i in self.live_nodes()
+                         if i != index and i not in devnet.config.byzantine
+                         and (groups is None or groups.get(i) == groups.get(index))]
+                spent = catch_up(node, peers, layer - 1)
+                events.append(f"node {index} restarted and caught up by reconciliation with "
+                              f"{', '.join(peer.name for peer in peers) or 'no peer'}: {describe(spent)}")
+        part = devnet.config.partition
+        if part and layer == part["from"]:
+            events.append(f"partition: {' | '.join(','.join(map(str, g)) for g in part['groups'])} until layer "
+                          f"{part['until']}")
+        if part and layer == part["until"]:
+            events += self.heal(part["from"])
+        return events
+
+    def heal(self, since: int) -> list[str]:
+        """The partition ends: every live node reconciles the sets of the layers since the
+        partition began (and the epoch before) with every other live node."""
+        live = self.live_nodes()
+        before = {index: SyncStats(**asdict(self.hosts[index].node.sync.stats)) for index in live}
+        for index in live:
+            node = self.hosts[index].node
+            reconcile(node, [LocalPeer(self.hosts[i].node, node) for i in live if i != index], since - 1,
+                      node.current_layer)
+        # what each node did in the whole heal (its own sessions and its answers to its peers')
+        events = []
+        for index in live:
+            after = asdict(self.hosts[index].node.sync.stats)
+            spent = SyncStats(**{k: after[k] - v for k, v in asdict(before[index]).items()})
+            events.append(f"partition healed: node {index} reconciled with {len(live) - 1} peers: {describe(spent)}")
         return events
 
     def close(self) -> None:

@@ -87,11 +87,6 @@ def node_op(host: NodeHost, op: str, call: dict) -> Any:
                 "applied": report.applied, "state_root": report.state_root.hex()}
     if op == "status":
         return node.status()
-    if op == "export":
-        return {"objects": [[kind, data.hex()] for kind, data in node.export()]}
-    if op == "sync":
-        objects = [(kind, bytes.fromhex(data)) for kind, data in call["objects"]]
-        return {"accepted": node.sync_from(objects, call["upto"])}
     if op == "atx_kinds":
         return atx_kinds(node, call["epoch"])
     raise ValueError(f"unknown node duty {op!r}")

@@ -120,7 +120,10 @@ DEVNET_RULES = (
                    "BLAKE3(address | balance | nonce | template | BLAKE3(state) | storage digest)"),
     ("ballot-malfeasance", "two different proposals of one smesher in one layer mark it malicious; the node keeps "
                            "and gossips a DoubleProposalProof of the two (spec/node.md)"),
-    ("sync", "a restarted node catches up by feeding a peer's stored objects through its own gossip handlers"),
+    ("sync", "a node that was down or cut off catches up by set reconciliation (spec/sync.md) of its PoET proofs, "
+             "ATXs per epoch, malfeasance proofs, transactions, and proposals and certificates per layer with "
+             "its peers, each new ID's object fetched and validated by its handlers, then finishes the layers it "
+             "missed"),
     ("tcp-phases", "with --tcp, a coordinator runs the layer schedule on node and smeshing-service processes: after "
                    "each duty that gossips it waits until every node handled every frame (barriers instead of a "
                    "simulated clock; the PoET runs in the coordinator), so every node receives every object in the "

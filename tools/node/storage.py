@@ -329,6 +329,56 @@ class NodeStore(SqliteAtxStore):
                 self.db.execute("UPDATE txs SET status = ?, layer = ? WHERE id = ?", (outcome, layer, bytes.fromhex(tid)))
         self.db.execute("INSERT INTO applied VALUES (?, ?, ?, ?)", (layer, block_id, root, json.dumps(results)))
 
+    # -- set reconciliation (tools/node/reconcile.py) -----------------------------------------------
+
+    def sync_ids(self, kind: str, arg: int | None) -> list[bytes]:
+        """The stored IDs of a synced set: PoET references, ATX IDs of publish epoch `arg`,
+        identities with a servable malfeasance proof, transactions not refused, proposal IDs or
+        certificate signers of layer `arg`."""
+        if kind == "poet":
+            sql, args = "SELECT ref FROM poet_proofs", ()
+        elif kind == "atx":
+            sql, args = "SELECT id FROM atxs WHERE publish_epoch = ?", (arg,)
+        elif kind == "malfeasance":
+            sql, args = ("SELECT node_id FROM malfeasance WHERE proof IS NOT NULL AND (reason IN "
+                         "('double_proposal', 'hare_equivocation') OR reason LIKE 'atx_proof_%')"), ()
+        elif kind == "tx":
+            sql, args = "SELECT id FROM txs WHERE status NOT LIKE 'rejected:%' AND status NOT LIKE 'evicted:%'", ()
+        elif kind == "proposal":
+            sql, args = "SELECT id FROM proposals WHERE layer = ?", (arg,)
+        elif kind == "cert":
+            sql, args = "SELECT signer FROM certificates WHERE layer = ?", (arg,)
+        else:
+            raise ValueError(f"no synced set of kind {kind!r}")
+        return [r[0] for r in self.db.execute(sql, args)]
+
+    def sync_object(self, kind: str, arg: int | None, key: bytes) -> bytes | None:
+        """The object a synced set holds under an ID (what `sync_ids` lists), as gossiped."""
+        if kind == "poet":
+            return self.one("SELECT raw FROM poet_proofs WHERE ref = ?", (key,))
+        if kind == "atx":
+            return self.one("SELECT blob FROM atxs WHERE id = ? AND publish_epoch = ?", (key, arg))
+        if kind == "tx":
+            return self.one("SELECT raw FROM txs WHERE id = ? AND status NOT LIKE 'rejected:%' "
+                            "AND status NOT LIKE 'evicted:%'", (key,))
+        if kind == "proposal":
+            return self.one("SELECT raw FROM proposals WHERE id = ? AND layer = ?", (key, arg))
+        if kind == "cert":
+            return self.one("SELECT raw FROM certificates WHERE layer = ? AND signer = ?", (arg, key))
+        if kind == "malfeasance":
+            row = self.malfeasance_proof(key)
+            if row is None or row[1] is None:
+                return None
+            reason, proof = row
+            if reason == "double_proposal":
+                return b"\x01" + proof
+            if reason == "hare_equivocation":
+                return b"\x02" + proof
+            if reason.startswith("atx_proof_"):
+                return b"\x03" + proof
+            return None
+        raise ValueError(f"no synced set of kind {kind!r}")
+
     # -- sync export ------------------------------------------------------------------------------
 
     def export(self) -> list[tuple[str, bytes]]:
