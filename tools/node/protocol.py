@@ -67,6 +67,8 @@ class Modules:
         self.hare = load("hare", preset)
         self.tortoise = load("tortoise", preset)
         self.athena = load("athena", preset)
+        self.post_best = load("post_best", preset)  # best-labels PoST (the ATX v3 of --post best)
+        self.atx_best = load("atx_best", preset)
 
     def activate(self) -> None:
         """Make this backend the active one again (something else may have switched it)."""
@@ -151,6 +153,9 @@ GAS_LIMIT = 10_000_000
 MAX_TXS_PER_PROPOSAL = rules.MAX_TXS_PER_PROPOSAL
 METHOD_SPAWN = rules.METHOD_SPAWN
 METHOD_SPEND = rules.METHOD_SPEND
+METHOD_PROXY = rules.METHOD_PROXY
+METHOD_DEPLOY = rules.METHOD_DEPLOY
+MAX_TX_ARGS = rules.MAX_TX_ARGS
 EMPTY_ID20 = rules.EMPTY_BLOCK_ID
 EMPTY_ID32 = bytes(32)
 
