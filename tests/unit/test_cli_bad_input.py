@@ -100,6 +100,8 @@ KINDS: dict[str, list[str]] = {
     "vrf_proof": [*NOT_HEX, "", "00" * 7, "00" * 81],  # 8 to 80 bytes (shorter is zero-filled)
     "library": [*FILES, "{text}", "{binary}"],  # a shared library (the C scrypt-jane)
     "cluster": ["local:0", "local:x", "local:999", "local:"],  # local:N or a Dask scheduler address
+    "identity_names": ["", ",", "n0,,n0b", "bad name!", "../n0", "n\udcff", ",".join(["n"] * 300)],
+    "selector": ["0xzz", "0x00", "0x" + "00" * 5, "not a name!", "", "x" * 5000],
     "hostport": ["garbage", "", "127.0.0.1", ":7190", "127.0.0.1:", "127.0.0.1:99999", "127.0.0.1:-1",
                  "127.0.0.1:x", "9" * 5000],
 }
@@ -209,10 +211,30 @@ COMMANDS: dict[str, Command] = {
                                    "http://127.0.0.1:1"]]),
     "smesher check": Command([("--keys", "{dir}"), ("--post", "{dir}")], {"--keys": "in_dir", "--post": "in_dir"}),
     "smesher states": Command([("--keys", "{dir}"), ("--post", "{dir}")], {"--keys": "in_dir", "--post": "in_dir"}),
+    **{f"smesher {name}": Command(
+        [("--keys", "{dir}"), ("--post", "{dir}"), ("--identities", "n0,n0b"), ("--node", "http://127.0.0.1:1")],
+        {"--keys": "in_dir", "--post": "in_dir", "--identities": "identity_names", "--node": "url"},
+        extra=[["smesher", name, "--keys", "{dir}", "--post", "{dir}", "--identities", "n0,n0b"]])  # no --node
+       for name in ("marry", "merge")},
+    "smesher sets": Command([("--keys", "{dir}"), ("--post", "{dir}")],
+                            {"--keys": "in_dir", "--post": "in_dir", "--node": "url"}),
     "tx send": Command(
         [("--url", "http://127.0.0.1:1"), ("--to", "bob"), ("--amount", "1")],
-        {"--url": "url", "--from": "wallet", "--to": "wallet", "--keys": "json_file", "--datadir": "in_dir"},
-        extra=[["tx", "send", "--url", "http://127.0.0.1:1", "--to", "bob"]]),
+        {"--url": "url", "--from": "wallet", "--to": "wallet", "--keys": "json_file", "--datadir": "in_dir",
+         "--call": "selector", "--input": "hex", "--code": "program"},
+        extra=[["tx", "send", "--url", "http://127.0.0.1:1", "--to", "bob"],
+               *(["tx", "send", "--url", "http://127.0.0.1:1", *options] for options in (
+                   ["--method", "proxy"], ["--method", "deploy"], ["--spawn", "--method", "proxy"],
+                   ["--method", "deploy", "--code", "{program}", "--to", "bob"],
+                   ["--method", "deploy", "--code", "{empty}"], ["--method", "deploy", "--code", "{huge}"],
+                   ["--method", "deploy", "--code", "{dir}"], ["--method", "deploy", "--code", "{missing}"],
+                   ["--method", "proxy", "--to", "bob", "--call", "not a name!"],
+                   ["--method", "proxy", "--to", "bob", "--call", "0x00"],
+                   ["--method", "proxy", "--to", "bob", "--call", ""],
+                   ["--method", "proxy", "--to", "bob", "--input", "zz"],
+                   ["--method", "proxy", "--to", "bob", "--input", "0xzz"],
+                   ["--method", "proxy", "--to", "bob", "--input", "0x" + "00" * 40_000],
+                   ["--method", "proxy", "--to", "bob", "--code", "{program}"]))]),
     "tx status": Command([("id", "0x" + K32), ("--url", "http://127.0.0.1:1")], {"id": "tx_id", "--url": "url"}),
     "hare eligibility": Command(
         [("--vrf-proof", "00" * 80), ("--weight", "1"), ("--total-weight", "10"), ("--committee", "50")],

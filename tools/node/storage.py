@@ -535,6 +535,11 @@ class SmesherStore:
         return [r[0] for r in self.db.execute("SELECT raw FROM signed WHERE kind = ? AND slot LIKE ? AND node_id = ? "
                                               "ORDER BY slot", (kind, slot, node_id))]
 
+    def signed_slots(self, kind: str, node_id: bytes) -> list[tuple[str, bytes]]:
+        """(slot, message) of everything of `kind` an identity signed."""
+        return self.db.execute("SELECT slot, raw FROM signed WHERE kind = ? AND node_id = ? ORDER BY slot",
+                               (kind, node_id)).fetchall()
+
     def add_signed(self, kind: str, slot: str, node_id: bytes, raw: bytes) -> None:
         with self.db:
             self.db.execute("INSERT OR IGNORE INTO signed VALUES (?, ?, ?, ?)", (kind, slot, node_id, raw))
