@@ -157,3 +157,21 @@ def test_a_forced_double_marriage_is_proven_malicious(tmp_path, wallet_code, mem
         ((reason, proof),) = node.db.execute("SELECT reason, proof FROM malfeasance WHERE node_id = ?", (n0b,))
         assert reason == "atx_proof_17" and proof[0] == 0x11
     devnet.close()
+
+
+def test_devnet_up_post_best_prints_the_weight_spread(capsys, tmp_path):
+    """``smspec devnet up --post best``: every ATX from epoch 1 is a best-labels ATX (v3), the
+    rule post-best is listed, each epoch's measured weight is printed next to the declared
+    storage, the married set publishes its marriage ATX in epoch 2, and the nodes agree."""
+    code, out, err = cli(capsys, "devnet", "up", "--post", "best", "--nodes", "2", "--layers", "9", "--no-txs",
+                         "--key-seed", "smspec-sets", "--datadir", str(tmp_path / "best"))
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert "PoST: best labels: ATX v3 from epoch 1, one proof per identity set (spec/atx_best.md; devnet rule " \
+           "post-best)" in lines
+    assert any(line.startswith("  * post-best: --post best: every ATX from epoch 1 is version 3") for line in lines)
+    assert "epoch 1: ATXs published 3 (3 initial)" in lines and "epoch 2: ATXs published 3 (1 marriage, 2 solo)" in lines
+    spread = [line for line in lines if "best-labels weight / declared storage (units x ticks): " in line]
+    assert [line.split(":")[0] for line in spread] == ["epoch 1", "epoch 2"]
+    assert all(", total " in line and " per ATX " in line for line in spread)
+    assert lines[-1].startswith("all 2 honest live nodes agree: state root 0x")
