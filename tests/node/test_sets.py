@@ -136,7 +136,8 @@ def test_an_operator_marries_four_identities_and_merges_them(operated, capsys, t
 def test_a_forced_double_marriage_is_proven_malicious(tmp_path, wallet_code, memo):
     """The refusal bypassed (``--force``): n0 marries n0b and, in the same epoch, n0c marries
     n0b again; every node finds n0b certified in two marriage ATXs, keeps the double-marriage
-    proof (malfeasance.md ``ProofDoubleMarry``, type 0x11) and holds n0b malicious."""
+    proof (malfeasance.md ``ProofDoubleMarry``, type 0x11) and holds n0b, and with it both sets it
+    married into, malicious; merging them is then refused."""
     config = DevnetConfig(nodes=2, layers=9, set_size=3, married=False, transactions=False, key_seed="smspec-sets")
     devnet = Devnet(str(tmp_path / "forced"), config, wallet_code=wallet_code, memo=memo)
     devnet.start()
@@ -156,6 +157,34 @@ def test_a_forced_double_marriage_is_proven_malicious(tmp_path, wallet_code, mem
         assert node.is_malicious(n0b)
         ((reason, proof),) = node.db.execute("SELECT reason, proof FROM malfeasance WHERE node_id = ?", (n0b,))
         assert reason == "atx_proof_17" and proof[0] == 0x11
+    view = sets.status(smesher)
+    assert [(entry["set"], entry["forced"], entry["marriage"]["state"]) for entry in view["sets"]] == [
+        (1, False, "published"), (2, True, "published")]
+    # the proof convicts n0b's whole equivocation set: both marriages' identities, no one else
+    assert [[(m["name"], m["malicious"]) for m in entry["members"]] for entry in view["sets"]] == [
+        [("n0", True), ("n0b", True)], [("n0c", True), ("n0b", True)]]
+    n1 = devnet.smeshers[1].identities[0].key
+    assert not any(node.is_malicious(n1) for node in devnet.live())
+
+    # a merge of a convicted set is refused: its ATXs no longer count
+    with pytest.raises(sets.SetRefused) as refused:
+        sets.merge(smesher, ["n0", "n0b"])
+    assert (refused.value.reason, str(refused.value)) == (
+        "malicious", "n0 is malicious at the node: its ATXs no longer count")
+    # a merged ATX of the marriage that this service did not sign (another service holding the
+    # keys merged them): a second one would be a double merge
+    (first, _) = smesher.store.identity_sets()
+
+    class SeesAMerge(LocalNodeClient):
+        def last_atx(self, node_id: bytes) -> dict | None:
+            return {**super().last_atx(node_id), "id": b"\x07" * 32, "marriage_atx": first["marriage_atx"]}
+
+    witness = Smesher(smesher.keys_dir, smesher.post_dir, [SeesAMerge(devnet.cluster.hosts[1])], devnet.m)
+    with pytest.raises(sets.SetRefused) as refused:
+        sets.merge(witness, ["n0", "n0b"])
+    assert refused.value.reason == "merged_elsewhere"
+    assert str(refused.value).startswith("the node holds merged ATX 0x0707070707070707... of this marriage")
+    witness.close()
     devnet.close()
 
 
