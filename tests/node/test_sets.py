@@ -204,3 +204,6 @@ def test_devnet_up_post_best_prints_the_weight_spread(capsys, tmp_path):
     assert [line.split(":")[0] for line in spread] == ["epoch 1", "epoch 2"]
     assert all(", total " in line and " per ATX " in line for line in spread)
     assert lines[-1].startswith("all 2 honest live nodes agree: state root 0x")
+    code, out, _ = cli(capsys, "devnet", "rules", "--post", "best")
+    assert code == 0 and [line.split(":")[0] for line in out.splitlines()][-1] == "post-best"
+    assert "post-best" not in cli(capsys, "devnet", "rules")[1]
