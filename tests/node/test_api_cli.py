@@ -398,3 +398,35 @@ def first_difference(left, right) -> str:
             layer, what, x, y = found
             lines.append(f"{name}: layer {layer} {what} differ: {left.name} {x} != {right.name} {y}")
     return "\n".join(lines) or "no stored layer differs"
+
+
+def test_tx_send_proxy_and_deploy(api, capsys):
+    """`tx send --method proxy` and `--method deploy` sign what the wallet's athexp_proxy and
+    athexp_deploy take: the node accepts both into its pool with the sender's next nonces."""
+    from smspec.spec import athena
+
+    devnet, server = api
+    node = devnet.live()[1]
+    keys = os.path.join(devnet.directory, "users.keys.json")
+    code_file = os.path.join(devnet.directory, "receiver.elf")
+    code, out, err = run(capsys, "tx", "send", "--url", server.url, "--keys", keys, "--from", "alice", "--method",
+                         "proxy", "--to", "bob", "--call", "athexp_max_spend", "--input", "0x0102", "--amount", "9",
+                         "--json")
+    assert (code, err) == (0, "")
+    proxy = json.loads(out)
+    assert (proxy["method"], proxy["status"]) == ("proxy", "pending")
+    code, out, err = run(capsys, "tx", "send", "--url", server.url, "--keys", keys, "--from", "alice", "--method",
+                         "deploy", "--code", code_file)
+    assert (code, err) == (0, "")
+    with open(code_file, "rb") as f:
+        template = w.template_address(f.read())
+    assert out.startswith("submitted deploy 0x") and out.rstrip().endswith(
+        f"the template's address will be {p.rules.encode_address(node.genesis.hrp, template)}")
+    stored = {p.tx_id(tx): tx for tx in (p.decode(raw, p.Tx) for (raw,) in node.db.execute("SELECT raw FROM txs"))}
+    sent = stored[bytes.fromhex(proxy["id"][2:])]
+    assert sent.method == p.METHOD_PROXY and sent.principal == devnet.user_address("alice")
+    assert w.parse_proxy_args(sent.args) == (devnet.user_address("bob"), athena.method_selector("athexp_max_spend"),
+                                             b"\x01\x02", 9)
+    (deploy,) = [tx for tx in stored.values() if tx.method == p.METHOD_DEPLOY and tx.nonce == proxy["nonce"] + 1]
+    assert deploy.principal == devnet.user_address("alice")
+    node.take_relay()  # what the API accepted leaves with the next relay (another test counts its own)
