@@ -88,7 +88,7 @@ def test_the_halves_diverge_and_reconcile_to_one_state(partitioned):
     assert summary["agree"] and len(devnet.live()) == 4
     roots = {node.state_root() for node in devnet.live()}
     assert roots == {bytes.fromhex(summary["state_root"][2:])}
-    assert summary["state_root"] == "0xff0f300a92c8fd426d74965565c645e336b0db7d3dfa9b95ac5eb9ca18f7093f"
+    assert summary["state_root"] == "0x7b5efcc92d67ea4f646c8b6cad1604446cf77503867348d84f9d6073f10a409d"
     applied = {tuple(node.db.execute("SELECT layer, block_id FROM applied ORDER BY layer").fetchall())
                for node in devnet.live()}
     assert len(applied) == 1 and max(layer for layer, _ in next(iter(applied))) >= FIRST + 4

@@ -102,6 +102,8 @@ KINDS: dict[str, list[str]] = {
     "vrf_proof": [*NOT_HEX, "", "00" * 7, "00" * 81],  # 8 to 80 bytes (shorter is zero-filled)
     "library": [*FILES, "{text}", "{binary}"],  # a shared library (the C scrypt-jane)
     "cluster": ["local:0", "local:x", "local:999", "local:"],  # local:N or a Dask scheduler address
+    "identity_names": ["", ",", "n0,,n0b", "bad name!", "../n0", "n\udcff", ",".join(["n"] * 300)],
+    "selector": ["0xzz", "0x00", "0x" + "00" * 5, "not a name!", "", "x" * 5000],
     "hostport": ["garbage", "", "127.0.0.1", ":7190", "127.0.0.1:", "127.0.0.1:99999", "127.0.0.1:-1",
                  "127.0.0.1:x", "9" * 5000],
 }
@@ -214,11 +216,15 @@ COMMANDS: dict[str, Command] = {
                ["devnet", "up", "--datadir", "{devnet}", "--nodes", "2", "--dashboard", "--api-port", "65535"],
                ["devnet", "up", "--datadir", "{text}", "--dashboard"],
                ["devnet", "up", "--datadir", "{devnet}", "--clocked", "--tcp"],
-               ["devnet", "up", "--datadir", "{devnet}", "--clocked", "--layer-seconds", "1"]]),
+               ["devnet", "up", "--datadir", "{devnet}", "--clocked", "--layer-seconds", "1"],
+               ["devnet", "up", "--datadir", "{devnet}", "--post", "best", "--genesis", "testnet-like"],
+               ["devnet", "up", "--datadir", "{devnet}", "--set-size", "1"]]),
     "devnet init": Command(
         [("--datadir", "{devnet}"), ("--nodes", "1"), ("--genesis-in", "0")],
         {"--datadir": "new_dir", "--key-seed": "text"},
         extra=[["devnet", "init", "--datadir", "{devnet}", "--genesis", "testnet-like", "--units", "1"],
+               ["devnet", "init", "--datadir", "{devnet}", "--post", "best", "--genesis", "testnet-like"],
+               ["devnet", "init", "--datadir", "{devnet}", "--set-size", "1"],
                ["devnet", "init", "--datadir", "{devnet}", "--nodes", "2", "--api-port", "65535"],
                ["devnet", "init", "--datadir", "{dir}/..", "--nodes", "1"]]),
     "devnet rules": Command([]),
@@ -238,10 +244,30 @@ COMMANDS: dict[str, Command] = {
     "smesher states": Command([("--keys", "{dir}"), ("--post", "{dir}")], {"--keys": "in_dir", "--post": "in_dir"}),
     "smesher serve": Command([("--keys", "{dir}"), ("--post", "{dir}"), ("--port", "0")],
                              {"--keys": "any_dir", "--post": "any_dir", "--node": "url_syntax"}),
+    **{f"smesher {name}": Command(
+        [("--keys", "{dir}"), ("--post", "{dir}"), ("--identities", "n0,n0b"), ("--node", "http://127.0.0.1:1")],
+        {"--keys": "in_dir", "--post": "in_dir", "--identities": "identity_names", "--node": "url"},
+        extra=[["smesher", name, "--keys", "{dir}", "--post", "{dir}", "--identities", "n0,n0b"]])  # no --node
+       for name in ("marry", "merge")},
+    "smesher sets": Command([("--keys", "{dir}"), ("--post", "{dir}")],
+                            {"--keys": "in_dir", "--post": "in_dir", "--node": "url"}),
     "tx send": Command(
         [("--url", "http://127.0.0.1:1"), ("--to", "bob"), ("--amount", "1")],
-        {"--url": "url", "--from": "wallet", "--to": "wallet", "--keys": "json_file", "--datadir": "in_dir"},
-        extra=[["tx", "send", "--url", "http://127.0.0.1:1", "--to", "bob"]]),
+        {"--url": "url", "--from": "wallet", "--to": "wallet", "--keys": "json_file", "--datadir": "in_dir",
+         "--call": "selector", "--input": "hex", "--code": "program"},
+        extra=[["tx", "send", "--url", "http://127.0.0.1:1", "--to", "bob"],
+               *(["tx", "send", "--url", "http://127.0.0.1:1", *options] for options in (
+                   ["--method", "proxy"], ["--method", "deploy"], ["--spawn", "--method", "proxy"],
+                   ["--method", "deploy", "--code", "{program}", "--to", "bob"],
+                   ["--method", "deploy", "--code", "{empty}"], ["--method", "deploy", "--code", "{huge}"],
+                   ["--method", "deploy", "--code", "{dir}"], ["--method", "deploy", "--code", "{missing}"],
+                   ["--method", "proxy", "--to", "bob", "--call", "not a name!"],
+                   ["--method", "proxy", "--to", "bob", "--call", "0x00"],
+                   ["--method", "proxy", "--to", "bob", "--call", ""],
+                   ["--method", "proxy", "--to", "bob", "--input", "zz"],
+                   ["--method", "proxy", "--to", "bob", "--input", "0xzz"],
+                   ["--method", "proxy", "--to", "bob", "--input", "0x" + "00" * 40_000],
+                   ["--method", "proxy", "--to", "bob", "--code", "{program}"]))]),
     "tx status": Command([("id", "0x" + K32), ("--url", "http://127.0.0.1:1")], {"id": "tx_id", "--url": "url"}),
     "hare eligibility": Command(
         [("--vrf-proof", "00" * 80), ("--weight", "1"), ("--total-weight", "10"), ("--committee", "50")],

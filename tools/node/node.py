@@ -89,12 +89,25 @@ class Genesis:
     # seconds per layer of the layer clock (docs/node.md "Self-clocked nodes"); 0: no clock, a
     # coordinator runs the layers (devnet up, devnet up --tcp)
     layer_duration: float = 0.0
+    # atx.md `AtxConfig.atx_versions`: [[epoch, version], ...]; empty: every ATX is v2 (today's
+    # PoST); [[0, 2], [1, 3]]: ATX v3 with best-labels PoST from epoch 1 (devnet up --post best)
+    atx_versions: list = field(default_factory=list)
 
     def to_json(self) -> str:
         data = dict(self.__dict__)
         if not data["layer_duration"]:
             del data["layer_duration"]  # a coordinated devnet's genesis reads as it always did
+        if not data["atx_versions"]:
+            del data["atx_versions"]
         return json.dumps(data, sort_keys=True)
+
+    def atx_version_pairs(self) -> tuple[tuple[int, int], ...]:
+        """`atx_versions` as AtxConfig takes it."""
+        return tuple((int(epoch), int(version)) for epoch, version in self.atx_versions)
+
+    def best_post(self) -> bool:
+        """Whether ATX v3 (best-labels PoST, spec/atx_best.md) is in force from some epoch."""
+        return any(int(version) == 3 for _, version in self.atx_versions)
 
     @classmethod
     def from_json(cls, text: str) -> Genesis:
@@ -211,6 +224,9 @@ class Node:
         self.first_ballot_layer = t.effective_genesis(self.tconfig) + 1
         self.post = ConfiguredPost(m.post, self.params.post)
         self.verifier = MemoVerifier(m.atx.SpecPostVerifier(self.post), memo, genesis.config)
+        # ATX v3: POST_BEST_K3 entries checked with a seed of this node's own (atx_best.md, the
+        # spot-check decision); a forged entry another node catches is settled by malfeasance
+        self.best_verifier = m.atx_best.SpecBestVerifier(m.post_best.POST_BEST_K3, os.urandom(32))
         self.current_layer = 0
         self.sessions: dict[int, HareSession] = {}
         self.certifiable: dict[int, bytes] = {}  # layer -> block ID this node's Hare decided
@@ -273,7 +289,8 @@ class Node:
 
     def atx_config(self) -> Any:
         return self.m.atx.AtxConfig(genesis_id=self.genesis_id, golden_atx=self.golden,
-                                    current_epoch=self.epoch_of(self.current_layer), tick_size=self.genesis.tick_size)
+                                    current_epoch=self.epoch_of(self.current_layer), tick_size=self.genesis.tick_size,
+                                    atx_versions=self.genesis.atx_version_pairs())
 
     def epoch_atxs(self, epoch: int) -> list:
         """Rule "active-set": every valid ATX published in `epoch - 1` (malicious ones included)."""
@@ -298,7 +315,7 @@ class Node:
         self.synced.append(("malfeasance", None, node_id))
 
     def load_state(self) -> w.State:
-        return w.State(self.m, self.code, self.store.accounts())
+        return w.State(self.m, self.code, self.store.accounts(), self.store.templates())
 
     # -- gossip ----------------------------------------------------------------------------------
 
@@ -342,13 +359,23 @@ class Node:
         self.synced.append(("poet", None, ref))
         return True
 
+    def atx_id_of(self, data: bytes) -> bytes:
+        """The ID of an ATX blob, decoded as the version its publish epoch selects (v2 or v3)."""
+        atx_mod, best = self.m.atx, self.m.atx_best
+        config = self.atx_config()
+        if self.genesis.atx_versions and atx_mod.atx_version(data, config) == best.ATX_V3:
+            return best.atx_id_v3(best.decode_atx_v3(data), config.id_scheme)
+        return atx_mod.atx_id_v2(atx_mod.decode_atx_v2(data), config.id_scheme)
+
     def _on_atx(self, data: bytes) -> bool:
-        atx_mod, mal = self.m.atx, self.m.mal
-        decoded = atx_mod.decode_atx_v2(data)
-        if self.store.get_atx(atx_mod.atx_id_v2(decoded, self.atx_config().id_scheme)) is not None:
+        if self.store.get_atx(self.atx_id_of(data)) is not None:
             return False
+        config = self.atx_config()
         with self.store.transaction():
-            stored, finding = mal.handle_atx_v2(data, self.store, self.atx_config(), self.verifier)
+            if self.genesis.atx_versions:  # v2 and v3 (atx_best.md `handle_atx`)
+                stored, finding = self.m.atx_best.handle_atx(data, self.store, config, self.verifier, self.best_verifier)
+            else:
+                stored, finding = self.m.mal.handle_atx_v2(data, self.store, config, self.verifier)
             self._event({"op": "atx", "epoch": stored.publish_epoch + 1, "id": hexstr(stored.id),
                          "node": hexstr(stored.smesher_id), "weight": stored.weight, "height": stored.tick_height()})
             if finding is not None:
@@ -479,7 +506,7 @@ class Node:
         `TxError(reason)`. The signature is checked here once; it never needs checking again."""
         store = self.store
         spawned = store.account_spawned(tx.principal, self.template)
-        if tx.method == p.METHOD_SPEND and not spawned:
+        if tx.method != p.METHOD_SPAWN and not spawned:
             status = "unchecked"  # the spawn may be on its way: its signature cannot be checked yet
             w.check_form(tx, self.template)
         else:
@@ -617,8 +644,13 @@ class Node:
                 "coinbase": atx.coinbase}
 
     def last_atx(self, node_id: bytes) -> dict | None:
-        atx_id = self.store.last_atx_id(node_id)
-        return None if atx_id is None else self.atx_summary(atx_id)
+        """The identity's newest ATX: the newest one holding its PoST, its own or a merged ATX
+        another member of its set signed (the previous ATX its next ATX names)."""
+        newest = None
+        for atx in self.store.atxs_of(node_id):
+            if newest is None or atx.publish_epoch >= newest.publish_epoch:
+                newest = atx
+        return None if newest is None else self.atx_summary(newest.id)
 
     def positioning_atx(self, publish_epoch: int) -> bytes:
         """The ATX of the greatest tick height published before `publish_epoch` (golden ATX if none)."""
@@ -859,7 +891,7 @@ class Node:
         root = state.root()
         with self.store.transaction():
             self.store.save_applied(layer, p.EMPTY_ID20 if block is None else p.block_id(block), root, state.rows(),
-                                    results)
+                                    results, state.template_rows())
             self._event({"op": "applied", "layer": layer, "opinion": hexstr(opinion)})
             self._evict_stale()
 
