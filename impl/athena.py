@@ -44,7 +44,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from array import array
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
@@ -68,7 +68,7 @@ from smspec.impl.registry import replaces
 
 M = 0xFFFFFFFF
 MAX_BLOCK = 64
-DEFAULT_THRESHOLD = 8
+DEFAULT_THRESHOLD = 32
 PAGE_SHIFT = 12  # LazyMemory loads the image 4 KiB at a time
 _ENGINE_CACHE_SIZE = 32
 _PROGRAM_CACHE_SIZE = 32
@@ -130,12 +130,89 @@ def valid_words(words: np.ndarray) -> np.ndarray:
     return upper | jalr | branch | load | store | op_imm | op | fence | system  # type: ignore[no-any-return]
 
 
-class LazyInstructions(Sequence):
-    """``Program.instructions``: each word decoded (by the spec) the first time it is read."""
+_LOAD_NAMES = {0: "lb", 1: "lh", 2: "lw", 4: "lbu", 5: "lhu"}
+_STORE_NAMES = {0: "sb", 1: "sh", 2: "sw"}
+_BRANCH_NAMES = {0: "beq", 1: "bne", 4: "blt", 5: "bge", 6: "bltu", 7: "bgeu"}
+_OP_NAMES = {
+    (0, 0x00): "add", (0, 0x20): "sub", (1, 0x00): "sll", (2, 0x00): "slt",
+    (3, 0x00): "sltu", (4, 0x00): "xor", (5, 0x00): "srl", (5, 0x20): "sra",
+    (6, 0x00): "or", (7, 0x00): "and",
+    (0, 0x01): "mul", (1, 0x01): "mulh", (2, 0x01): "mulhsu", (3, 0x01): "mulhu",
+    (4, 0x01): "div", (5, 0x01): "divu", (6, 0x01): "rem", (7, 0x01): "remu",
+}
+_OP_IMM_NAMES = {0: "addi", 2: "slti", 3: "sltiu", 4: "xori", 6: "ori", 7: "andi"}
+Decoded = namedtuple("Decoded", "name rd rs1 rs2 imm")  # the fields of the spec's Instruction
+_decoded_words: dict[int, Decoded | None] = {}
 
-    def __init__(self, words: array, decode: Callable[[int], Any]) -> None:
+
+def decode_word(word: int) -> Decoded | None:  # noqa: C901 - one case per opcode, as the spec's decoder
+    """The fields ``decode_instruction`` gives a word, or None where it raises (cached per word)."""
+    cached = _decoded_words.get(word, False)
+    if cached is not False:
+        return cached  # type: ignore[return-value]
+    opcode = word & 0x7F
+    rd = (word >> 7) & 31
+    funct3 = (word >> 12) & 7
+    rs1 = (word >> 15) & 31
+    rs2 = (word >> 20) & 31
+    funct7 = word >> 25
+    imm_i = ((word >> 20) ^ 0x800) - 0x800
+    result: Decoded | None = None
+    if opcode in (0x37, 0x17):
+        if rd < 16:
+            result = Decoded("lui" if opcode == 0x37 else "auipc", rd, 0, 0, word & 0xFFFFF000)
+    elif opcode == 0x6F:
+        if rd < 16:
+            imm = ((word >> 31) << 20) | (((word >> 12) & 0xFF) << 12) | (((word >> 20) & 1) << 11) | (((word >> 21) & 0x3FF) << 1)
+            result = Decoded("jal", rd, 0, 0, (imm ^ 0x100000) - 0x100000)
+    elif opcode == 0x67:
+        if rd < 16 and rs1 < 16:
+            result = Decoded("jalr", rd, rs1, 0, imm_i)
+    elif opcode == 0x63:
+        if funct3 in _BRANCH_NAMES and rs1 < 16 and rs2 < 16:
+            imm = ((word >> 31) << 12) | (((word >> 7) & 1) << 11) | (((word >> 25) & 0x3F) << 5) | (((word >> 8) & 0xF) << 1)
+            result = Decoded(_BRANCH_NAMES[funct3], 0, rs1, rs2, (imm ^ 0x1000) - 0x1000)
+    elif opcode == 0x03:
+        if funct3 in _LOAD_NAMES and rd < 16 and rs1 < 16:
+            result = Decoded(_LOAD_NAMES[funct3], rd, rs1, 0, imm_i)
+    elif opcode == 0x23:
+        if funct3 in _STORE_NAMES and rs1 < 16 and rs2 < 16:
+            result = Decoded(_STORE_NAMES[funct3], 0, rs1, rs2, ((((funct7 << 5) | rd)) ^ 0x800) - 0x800)
+    elif opcode == 0x13:
+        if rd < 16 and rs1 < 16:
+            if funct3 in _OP_IMM_NAMES:
+                result = Decoded(_OP_IMM_NAMES[funct3], rd, rs1, 0, imm_i)
+            elif funct3 == 1:
+                result = Decoded("slli", rd, rs1, 0, rs2)
+            elif funct3 == 5 and funct7 in (0, 0x20):
+                result = Decoded("srli" if funct7 == 0 else "srai", rd, rs1, 0, rs2)
+    elif opcode == 0x33:
+        name = _OP_NAMES.get((funct3, funct7))
+        if name is not None and rd < 16 and rs1 < 16 and rs2 < 16:
+            result = Decoded(name, rd, rs1, rs2, 0)
+    elif opcode == 0x0F:
+        if funct3 == 0:
+            result = Decoded("unimplemented", 0, 0, 0, word)
+    elif opcode == 0x73:
+        function = word >> 20
+        if funct3 == 0 and rd == 0 and rs1 == 0 and function in (0, 1, 0x105, 0x302):
+            result = Decoded("ecall", 0, 0, 0, 0) if function == 0 else Decoded("ebreak", 0, 0, 0, 0) \
+                if function == 1 else Decoded("unimplemented", 0, 0, 0, word)
+        elif funct3 in (1, 2, 3, 5, 6, 7):
+            result = Decoded("unimplemented", 0, 0, 0, word)
+    if len(_decoded_words) >= 1 << 16:
+        _decoded_words.clear()
+    _decoded_words[word] = result
+    return result
+
+
+class LazyInstructions(Sequence):
+    """``Program.instructions``: each word decoded the first time it is read (every word was
+    checked at load, so decoding cannot fail)."""
+
+    def __init__(self, words: array, instruction: Callable[..., Any]) -> None:
         self._words = words
-        self._decode = decode
+        self._instruction = instruction  # the spec's Instruction class
         self._decoded: dict[int, Any] = {}
 
     def __len__(self) -> int:
@@ -148,7 +225,7 @@ class LazyInstructions(Sequence):
             index += len(self._words)
         instruction = self._decoded.get(index)
         if instruction is None:
-            instruction = self._decoded[index] = self._decode(self._words[index])
+            instruction = self._decoded[index] = self._instruction(*decode_word(self._words[index]))  # type: ignore[misc]
         return instruction
 
     def __iter__(self) -> Iterator[Any]:
@@ -385,7 +462,10 @@ def make_load_program(spec: Any) -> Any:
         return result
 
     def check_words(words: array) -> None:
-        if not words:
+        if len(words) < 4096:  # below this, numpy's fixed costs are more than decoding each word
+            for word in words:
+                if decode_word(word) is None:
+                    spec.decode_instruction(word)  # raises the spec's error
             return
         valid = valid_words(np.frombuffer(words, dtype=np.uint32))
         if not valid.all():
@@ -397,7 +477,7 @@ def make_load_program(spec: Any) -> Any:
             raise spec.InvalidProgram("raw_length", f"{len(code)} bytes")
         words = _words_of(code[4:])
         check_words(words)
-        return spec.Program(LazyInstructions(words, spec.decode_instruction), Words(words), 0, 0, {}, {}, {})
+        return spec.Program(LazyInstructions(words, spec.Instruction), Words(words), 0, 0, {}, {}, {})
 
     def load_elf(code: bytes) -> Any:
         unpack_from = spec.unpack_from
@@ -449,7 +529,7 @@ def make_load_program(spec: Any) -> Any:
         for words in executable:
             code_words.extend(words)
         check_words(code_words)
-        return spec.Program(LazyInstructions(code_words, spec.decode_instruction), Words(code_words), base, e_entry,
+        return spec.Program(LazyInstructions(code_words, spec.Instruction), Words(code_words), base, e_entry,
                             LazyImage(image), exports, selectors)
 
     def load_program(code: bytes) -> Program:
@@ -678,6 +758,7 @@ def _rem(a: int, b: int) -> int:
 _NAMESPACE = {"_div": _div, "_rem": _rem}
 BRANCHES = ("beq", "bne", "blt", "bge", "bltu", "bgeu")
 SYSTEM = ("ecall", "ebreak", "unimplemented")
+COMPILE = 2  # third value of a block's result: the block ran, and is hot enough to be compiled
 LOADS = ("lb", "lh", "lw", "lbu", "lhu")
 STORES = ("sb", "sh", "sw")
 
@@ -690,7 +771,11 @@ class Engine:
         self.threshold = threshold
         self.base = program.pc_base
         self.size = len(program.instructions)
-        self.instructions = program.instructions
+        words = program.words
+        if isinstance(words, Words) and isinstance(program.instructions, LazyInstructions):
+            self.words: Sequence[int] | None = words._words
+        else:
+            self.words = None  # a Program built elsewhere: read its Instruction objects
         self.blocks: dict[int, Callable[..., tuple[int, int, bool]]] = {}
         self.compiled = 0
 
@@ -698,10 +783,17 @@ class Engine:
         index = ((pc - self.base) & M) >> 2
         return index if index < self.size else None
 
-    def superblock(self, start: int) -> list[tuple[int, Any, bool]]:
-        """(pc, instruction, followed) along the superblock from `start`; `followed` marks a direct
-        jump whose target the superblock continues at."""
-        path: list[tuple[int, Any, bool]] = []
+    def decoded(self, index: int) -> Decoded:
+        if self.words is not None:
+            return decode_word(self.words[index])  # type: ignore[return-value]
+        ins = self.program.instructions[index]
+        return Decoded(ins.name, ins.rd, ins.rs1, ins.rs2, ins.imm)
+
+    def superblock(self, start: int, basic: bool = False) -> list[tuple[int, Decoded, bool]]:
+        """(pc, instruction, followed) along the path from `start`; `followed` marks a direct jump
+        whose target the path continues at. A superblock runs through conditional branches; a
+        basic block (`basic`) ends at the first one."""
+        path: list[tuple[int, Decoded, bool]] = []
         seen = set()
         pc = start
         while len(path) < MAX_BLOCK:
@@ -709,7 +801,7 @@ class Engine:
             if index is None:
                 break
             seen.add(pc)
-            instruction = self.instructions[index]
+            instruction = self.decoded(index)
             name = instruction.name
             if name == "jal":
                 target = (pc + instruction.imm) & M
@@ -721,34 +813,36 @@ class Engine:
                 pc = target
                 continue
             path.append((pc, instruction, False))
-            if name == "jalr" or name in SYSTEM or pc + 4 > M:
+            if name == "jalr" or name in SYSTEM or pc + 4 > M or (basic and name in BRANCHES):
                 break
             pc += 4
         return path
 
     def block(self, pc: int) -> Callable[..., tuple[int, int, bool]]:
-        """The callable that runs the block at `pc` (tier 0 until hot, then compiled)."""
-        path = self.superblock(pc)
+        """The callable that runs the block at `pc`: a basic block in tier 0 until it has been
+        entered `threshold` times, then the compiled superblock from `pc`."""
         if self.threshold == 0:
-            return self.compile(pc, path)
-        ops, pcs, end = _tier0(path)
+            return self.compile(pc, self.superblock(pc))
+        ops, pcs, end = _tier0(self.superblock(pc, basic=True))
         interpret = _interpreter(ops, pcs, end)
         threshold = self.threshold
         if threshold is None:
             return interpret
-        blocks = self.blocks
         hits = 0
 
-        def tier0(r: list[int], m: dict, g: Any, budget: int) -> tuple[int, int, bool]:
+        def tier0(r: list[int], m: dict, g: Any, budget: int) -> tuple[int, int, Any]:
+            # No reference to the engine here (no reference cycle): when the block is hot, the
+            # result asks the dispatcher to compile it (COMPILE instead of False).
             nonlocal hits
             hits += 1
-            if hits >= threshold:
-                blocks[pc] = self.compile(pc, path)
-            return interpret(r, m, g, budget)
+            next_pc, count, need_step = interpret(r, m, g, budget)
+            if hits >= threshold and not need_step:
+                return next_pc, count, COMPILE
+            return next_pc, count, need_step
 
         return tier0
 
-    def compile(self, pc: int, path: list[tuple[int, Any, bool]]) -> Callable[..., tuple[int, int, bool]]:
+    def compile(self, pc: int, path: list[tuple[int, Decoded, bool]]) -> Callable[..., tuple[int, int, bool]]:
         self.compiled += 1
         source = _BlockCompiler(pc, path).compile()
         namespace = dict(_NAMESPACE)
@@ -761,259 +855,325 @@ def block_source(program: Any, pc: int) -> str:
     return _BlockCompiler(pc, Engine(program, 0).superblock(pc)).compile()
 
 
-# Tier 0: a superblock as a list of closures op(r, m, g) -> None (go on), a pc (jump) or -1 (the
-# spec must step this instruction). `r` is the register list, `m` the memory, `g` its dict.get.
+# Tier 0: a block is a list of op tuples (function, rd, rs1, rs2, imm); the interpreter calls
+# function(r, m, g, rd, rs1, rs2, imm), which returns None (go on), a pc (jump) or -1 (the spec
+# must step this instruction). `r` is the register list, `m` the memory, `g` its dict.get. The
+# functions are shared and an op tuple of a pc-independent instruction is cached per word, so
+# building a block allocates little (no closure per instruction).
 
 
-def _nop(r: list[int], m: dict, g: Any) -> None:
+def op_nop(r, m, g, rd, a, b, imm):
     return None
 
 
-def _stop(r: list[int], m: dict, g: Any) -> int:
+def op_stop(r, m, g, rd, a, b, imm):
     return -1
 
 
-def _alu_op(name: str, rd: int, a: int, b: int, imm: int) -> Callable[..., Any]:  # noqa: C901 - one case per mnemonic
-    if rd == 0:
-        return _nop
-    u = imm & M
-    if name == "lui":
-        def op(r, m, g):
-            r[rd] = u
-    elif name == "addi":
-        def op(r, m, g):
-            r[rd] = (r[a] + imm) & M
-    elif name == "slti":
-        def op(r, m, g):
-            r[rd] = 1 if ((r[a] ^ 0x80000000) - 0x80000000) < imm else 0
-    elif name == "sltiu":
-        def op(r, m, g):
-            r[rd] = 1 if r[a] < u else 0
-    elif name == "xori":
-        def op(r, m, g):
-            r[rd] = r[a] ^ u
-    elif name == "ori":
-        def op(r, m, g):
-            r[rd] = r[a] | u
-    elif name == "andi":
-        def op(r, m, g):
-            r[rd] = r[a] & u
-    elif name == "slli":
-        def op(r, m, g):
-            r[rd] = (r[a] << imm) & M
-    elif name == "srli":
-        def op(r, m, g):
-            r[rd] = r[a] >> imm
-    elif name == "srai":
-        def op(r, m, g):
-            r[rd] = (((r[a] ^ 0x80000000) - 0x80000000) >> imm) & M
-    elif name == "add":
-        def op(r, m, g):
-            r[rd] = (r[a] + r[b]) & M
-    elif name == "sub":
-        def op(r, m, g):
-            r[rd] = (r[a] - r[b]) & M
-    elif name == "sll":
-        def op(r, m, g):
-            r[rd] = (r[a] << (r[b] & 31)) & M
-    elif name == "slt":
-        def op(r, m, g):
-            r[rd] = 1 if ((r[a] ^ 0x80000000) - 0x80000000) < ((r[b] ^ 0x80000000) - 0x80000000) else 0
-    elif name == "sltu":
-        def op(r, m, g):
-            r[rd] = 1 if r[a] < r[b] else 0
-    elif name == "xor":
-        def op(r, m, g):
-            r[rd] = r[a] ^ r[b]
-    elif name == "srl":
-        def op(r, m, g):
-            r[rd] = r[a] >> (r[b] & 31)
-    elif name == "sra":
-        def op(r, m, g):
-            r[rd] = (((r[a] ^ 0x80000000) - 0x80000000) >> (r[b] & 31)) & M
-    elif name == "or":
-        def op(r, m, g):
-            r[rd] = r[a] | r[b]
-    elif name == "and":
-        def op(r, m, g):
-            r[rd] = r[a] & r[b]
-    elif name == "mul":
-        def op(r, m, g):
-            r[rd] = (r[a] * r[b]) & M
-    elif name == "mulh":
-        def op(r, m, g):
-            r[rd] = ((((r[a] ^ 0x80000000) - 0x80000000) * ((r[b] ^ 0x80000000) - 0x80000000)) >> 32) & M
-    elif name == "mulhsu":
-        def op(r, m, g):
-            r[rd] = ((((r[a] ^ 0x80000000) - 0x80000000) * r[b]) >> 32) & M
-    elif name == "mulhu":
-        def op(r, m, g):
-            r[rd] = (r[a] * r[b]) >> 32
-    elif name == "div":
-        def op(r, m, g):
-            r[rd] = _div(r[a], r[b])
-    elif name == "divu":
-        def op(r, m, g):
-            r[rd] = (r[a] // r[b]) if r[b] else M
-    elif name == "rem":
-        def op(r, m, g):
-            r[rd] = _rem(r[a], r[b])
-    else:  # remu
-        def op(r, m, g):
-            r[rd] = (r[a] % r[b]) if r[b] else r[a]
-    return op
+def op_set(r, m, g, rd, a, b, imm):  # lui, auipc (imm = the value), a followed jal's link
+    r[rd] = imm
 
 
-def _load_op(name: str, rd: int, a: int, imm: int) -> Callable[..., Any]:
-    if name == "lw":
-        def op(r, m, g):
-            t = (r[a] + imm) & M
-            if t & 3:
-                return -1
-            if rd:
-                v = g(t)
-                r[rd] = m.miss(t) if v is None else v
-            return None
-        return op
-    if name in ("lh", "lhu"):
-        signed = name == "lh"
+def op_addi(r, m, g, rd, a, b, imm):
+    r[rd] = (r[a] + imm) & M
 
-        def op(r, m, g):
-            t = (r[a] + imm) & M
-            if t & 1:
-                return -1
-            if rd:
-                w = g(t & 0xFFFFFFFC)
-                if w is None:
-                    w = m.miss(t & 0xFFFFFFFC)
-                v = (w >> ((t & 2) << 3)) & 0xFFFF
-                r[rd] = ((v ^ 0x8000) - 0x8000) & M if signed else v
-            return None
-        return op
-    signed_byte = name == "lb"
-    if rd == 0:
-        return _nop
 
-    def op(r, m, g):
-        t = (r[a] + imm) & M
+def op_slti(r, m, g, rd, a, b, imm):
+    r[rd] = 1 if ((r[a] ^ 0x80000000) - 0x80000000) < imm else 0
+
+
+def op_sltiu(r, m, g, rd, a, b, imm):
+    r[rd] = 1 if r[a] < (imm & M) else 0
+
+
+def op_xori(r, m, g, rd, a, b, imm):
+    r[rd] = r[a] ^ (imm & M)
+
+
+def op_ori(r, m, g, rd, a, b, imm):
+    r[rd] = r[a] | (imm & M)
+
+
+def op_andi(r, m, g, rd, a, b, imm):
+    r[rd] = r[a] & (imm & M)
+
+
+def op_slli(r, m, g, rd, a, b, imm):
+    r[rd] = (r[a] << imm) & M
+
+
+def op_srli(r, m, g, rd, a, b, imm):
+    r[rd] = r[a] >> imm
+
+
+def op_srai(r, m, g, rd, a, b, imm):
+    r[rd] = (((r[a] ^ 0x80000000) - 0x80000000) >> imm) & M
+
+
+def op_add(r, m, g, rd, a, b, imm):
+    r[rd] = (r[a] + r[b]) & M
+
+
+def op_sub(r, m, g, rd, a, b, imm):
+    r[rd] = (r[a] - r[b]) & M
+
+
+def op_sll(r, m, g, rd, a, b, imm):
+    r[rd] = (r[a] << (r[b] & 31)) & M
+
+
+def op_slt(r, m, g, rd, a, b, imm):
+    r[rd] = 1 if ((r[a] ^ 0x80000000) - 0x80000000) < ((r[b] ^ 0x80000000) - 0x80000000) else 0
+
+
+def op_sltu(r, m, g, rd, a, b, imm):
+    r[rd] = 1 if r[a] < r[b] else 0
+
+
+def op_xor(r, m, g, rd, a, b, imm):
+    r[rd] = r[a] ^ r[b]
+
+
+def op_srl(r, m, g, rd, a, b, imm):
+    r[rd] = r[a] >> (r[b] & 31)
+
+
+def op_sra(r, m, g, rd, a, b, imm):
+    r[rd] = (((r[a] ^ 0x80000000) - 0x80000000) >> (r[b] & 31)) & M
+
+
+def op_or(r, m, g, rd, a, b, imm):
+    r[rd] = r[a] | r[b]
+
+
+def op_and(r, m, g, rd, a, b, imm):
+    r[rd] = r[a] & r[b]
+
+
+def op_mul(r, m, g, rd, a, b, imm):
+    r[rd] = (r[a] * r[b]) & M
+
+
+def op_mulh(r, m, g, rd, a, b, imm):
+    r[rd] = ((((r[a] ^ 0x80000000) - 0x80000000) * ((r[b] ^ 0x80000000) - 0x80000000)) >> 32) & M
+
+
+def op_mulhsu(r, m, g, rd, a, b, imm):
+    r[rd] = ((((r[a] ^ 0x80000000) - 0x80000000) * r[b]) >> 32) & M
+
+
+def op_mulhu(r, m, g, rd, a, b, imm):
+    r[rd] = (r[a] * r[b]) >> 32
+
+
+def op_div(r, m, g, rd, a, b, imm):
+    r[rd] = _div(r[a], r[b])
+
+
+def op_divu(r, m, g, rd, a, b, imm):
+    r[rd] = (r[a] // r[b]) if r[b] else M
+
+
+def op_rem(r, m, g, rd, a, b, imm):
+    r[rd] = _rem(r[a], r[b])
+
+
+def op_remu(r, m, g, rd, a, b, imm):
+    r[rd] = (r[a] % r[b]) if r[b] else r[a]
+
+
+def op_lw(r, m, g, rd, a, b, imm):
+    t = (r[a] + imm) & M
+    if t & 3:
+        return -1
+    if rd:
+        v = g(t)
+        r[rd] = m.miss(t) if v is None else v
+    return None
+
+
+def op_lh(r, m, g, rd, a, b, imm):
+    t = (r[a] + imm) & M
+    if t & 1:
+        return -1
+    if rd:
         w = g(t & 0xFFFFFFFC)
         if w is None:
             w = m.miss(t & 0xFFFFFFFC)
-        v = (w >> ((t & 3) << 3)) & 0xFF
-        r[rd] = ((v ^ 0x80) - 0x80) & M if signed_byte else v
-    return op
+        r[rd] = ((((w >> ((t & 2) << 3)) & 0xFFFF) ^ 0x8000) - 0x8000) & M
+    return None
 
 
-def _store_op(name: str, a: int, b: int, imm: int) -> Callable[..., Any]:
-    if name == "sw":
-        def op(r, m, g):
-            t = (r[a] + imm) & M
-            if t & 3 or t < 40:
-                return -1
-            m[t] = r[b]
-            return None
-        return op
-    half = name == "sh"
-    mask = 0xFFFF if half else 0xFF
-
-    def op(r, m, g):
-        t = (r[a] + imm) & M
-        s = t & 0xFFFFFFFC
-        if (half and t & 1) or s < 40:
-            return -1
-        w = g(s)
+def op_lhu(r, m, g, rd, a, b, imm):
+    t = (r[a] + imm) & M
+    if t & 1:
+        return -1
+    if rd:
+        w = g(t & 0xFFFFFFFC)
         if w is None:
-            w = m.miss(s)
-        shift = (t & 3) << 3
-        m[s] = (w & ~(mask << shift) & M) | ((r[b] & mask) << shift)
-        return None
-    return op
+            w = m.miss(t & 0xFFFFFFFC)
+        r[rd] = (w >> ((t & 2) << 3)) & 0xFFFF
+    return None
 
 
-def _branch_op(name: str, a: int, b: int, target: int) -> Callable[..., Any]:
-    if name == "beq":
-        def op(r, m, g):
-            return target if r[a] == r[b] else None
-    elif name == "bne":
-        def op(r, m, g):
-            return target if r[a] != r[b] else None
-    elif name == "blt":
-        def op(r, m, g):
-            return target if ((r[a] ^ 0x80000000) - 0x80000000) < ((r[b] ^ 0x80000000) - 0x80000000) else None
-    elif name == "bge":
-        def op(r, m, g):
-            return target if ((r[a] ^ 0x80000000) - 0x80000000) >= ((r[b] ^ 0x80000000) - 0x80000000) else None
-    elif name == "bltu":
-        def op(r, m, g):
-            return target if r[a] < r[b] else None
-    else:
-        def op(r, m, g):
-            return target if r[a] >= r[b] else None
-    return op
+def op_lb(r, m, g, rd, a, b, imm):
+    t = (r[a] + imm) & M
+    w = g(t & 0xFFFFFFFC)
+    if w is None:
+        w = m.miss(t & 0xFFFFFFFC)
+    r[rd] = ((((w >> ((t & 3) << 3)) & 0xFF) ^ 0x80) - 0x80) & M
 
 
-def _tier0(path: list[tuple[int, Any, bool]]) -> tuple[list[Callable[..., Any]], list[int], int]:
-    """The closures of a superblock, the pc of each, and the pc after its last instruction."""
-    ops: list[Callable[..., Any]] = []
-    pcs: list[int] = []
-    for pc, ins, followed in path:
-        name, rd, a, b, imm = ins.name, ins.rd, ins.rs1, ins.rs2, ins.imm
+def op_lbu(r, m, g, rd, a, b, imm):
+    t = (r[a] + imm) & M
+    w = g(t & 0xFFFFFFFC)
+    if w is None:
+        w = m.miss(t & 0xFFFFFFFC)
+    r[rd] = (w >> ((t & 3) << 3)) & 0xFF
+
+
+def op_sw(r, m, g, rd, a, b, imm):
+    t = (r[a] + imm) & M
+    if t & 3 or t < 40:
+        return -1
+    m[t] = r[b]
+    return None
+
+
+def op_sh(r, m, g, rd, a, b, imm):
+    t = (r[a] + imm) & M
+    s = t & 0xFFFFFFFC
+    if t & 1 or s < 40:
+        return -1
+    w = g(s)
+    if w is None:
+        w = m.miss(s)
+    shift = (t & 2) << 3
+    m[s] = (w & ~(0xFFFF << shift) & M) | ((r[b] & 0xFFFF) << shift)
+    return None
+
+
+def op_sb(r, m, g, rd, a, b, imm):
+    t = (r[a] + imm) & M
+    s = t & 0xFFFFFFFC
+    if s < 40:
+        return -1
+    w = g(s)
+    if w is None:
+        w = m.miss(s)
+    shift = (t & 3) << 3
+    m[s] = (w & ~(0xFF << shift) & M) | ((r[b] & 0xFF) << shift)
+    return None
+
+
+def op_beq(r, m, g, rd, a, b, imm):  # imm = the target
+    return imm if r[a] == r[b] else None
+
+
+def op_bne(r, m, g, rd, a, b, imm):
+    return imm if r[a] != r[b] else None
+
+
+def op_blt(r, m, g, rd, a, b, imm):
+    return imm if ((r[a] ^ 0x80000000) - 0x80000000) < ((r[b] ^ 0x80000000) - 0x80000000) else None
+
+
+def op_bge(r, m, g, rd, a, b, imm):
+    return imm if ((r[a] ^ 0x80000000) - 0x80000000) >= ((r[b] ^ 0x80000000) - 0x80000000) else None
+
+
+def op_bltu(r, m, g, rd, a, b, imm):
+    return imm if r[a] < r[b] else None
+
+
+def op_bgeu(r, m, g, rd, a, b, imm):
+    return imm if r[a] >= r[b] else None
+
+
+def op_jal(r, m, g, rd, a, b, imm):  # b = the link, imm = the target
+    if rd:
+        r[rd] = b
+    return imm
+
+
+def op_jalr(r, m, g, rd, a, b, imm):  # b = the link
+    t = (r[a] + imm) & M
+    if rd:
+        r[rd] = b
+    return t
+
+
+_OPS = {name[3:]: function for name, function in list(globals().items()) if name.startswith("op_")}
+_WRITES_RD = {"addi", "slti", "sltiu", "xori", "ori", "andi", "slli", "srli", "srai", "add", "sub", "sll", "slt",
+              "sltu", "xor", "srl", "sra", "or", "and", "mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem",
+              "remu", "lb", "lbu"}
+_op_cache: dict[Decoded, tuple] = {}
+
+
+def _op(pc: int, ins: Decoded, followed: bool) -> tuple:
+    """The op tuple of one instruction at `pc`."""
+    name, rd, a, b, imm = ins
+    if name in SYSTEM:
+        return (op_stop, 0, 0, 0, 0)
+    if name == "lui":
+        return (op_set, rd, 0, 0, imm & M) if rd else (op_nop, 0, 0, 0, 0)
+    if name == "auipc":
+        return (op_set, rd, 0, 0, (pc + imm) & M) if rd else (op_nop, 0, 0, 0, 0)
+    if name == "jal":
         link = (pc + 4) & M
-        if name in SYSTEM:
-            op = _stop
-        elif name == "auipc":
-            op = _alu_op("lui", rd, 0, 0, (pc + imm) & M)
-        elif name == "jal":
-            target = (pc + imm) & M
-            if followed:
-                op = _alu_op("lui", rd, 0, 0, link)
-            elif rd:
-                def op(r, m, g, rd=rd, link=link, target=target):
-                    r[rd] = link
-                    return target
-            else:
-                def op(r, m, g, target=target):
-                    return target
-        elif name == "jalr":
-            def op(r, m, g, rd=rd, a=a, imm=imm, link=link):
-                t = (r[a] + imm) & M
-                if rd:
-                    r[rd] = link
-                return t
-        elif name in BRANCHES:
-            op = _branch_op(name, a, b, (pc + imm) & M)
-        elif name in LOADS:
-            op = _load_op(name, rd, a, imm)
-        elif name in STORES:
-            op = _store_op(name, a, b, imm)
+        if followed:
+            return (op_set, rd, 0, 0, link) if rd else (op_nop, 0, 0, 0, 0)
+        return (op_jal, rd, 0, link, (pc + imm) & M)
+    if name == "jalr":
+        return (op_jalr, rd, a, (pc + 4) & M, imm)
+    if name in BRANCHES:
+        return (_OPS[name], 0, a, b, (pc + imm) & M)
+    if rd == 0 and name in _WRITES_RD:
+        return (op_nop, 0, 0, 0, 0)
+    return (_OPS[name], rd, a, b, imm)
+
+
+def _tier0(path: list[tuple[int, Decoded, bool]]) -> tuple[list[tuple], list[int], int]:
+    """The op tuples of a block, the pc of each, and the pc after its last instruction."""
+    ops = []
+    pcs = []
+    for pc, ins, followed in path:
+        name = ins.name
+        if name in _WRITES_RD or name in LOADS or name in STORES:  # independent of the pc: shared
+            op = _op_cache.get(ins)
+            if op is None:
+                if len(_op_cache) >= 1 << 16:
+                    _op_cache.clear()
+                op = _op_cache[ins] = _op(pc, ins, followed)
+            ops.append(op)
         else:
-            op = _alu_op(name, rd, a, b, imm)
-        ops.append(op)
+            ops.append(_op(pc, ins, followed))
         pcs.append(pc)
-    last_pc, last, _ = path[-1]
-    end = (last_pc + 4) & M
-    return ops, pcs, end
+    last_pc = path[-1][0]
+    return ops, pcs, (last_pc + 4) & M
 
 
-def _interpreter(ops: list[Callable[..., Any]], pcs: list[int], end: int) -> Callable[..., tuple[int, int, bool]]:
+def _interpreter(ops: list[tuple], pcs: list[int], end: int) -> Callable[..., tuple[int, int, bool]]:
     count = len(ops)
-    steps = list(zip(ops, range(count)))
 
     def interpret(r: list[int], m: dict, g: Any, budget: int) -> tuple[int, int, bool]:
+        i = 0
         if budget >= count:
-            for op, i in steps:
-                result = op(r, m, g)
+            for op, rd, a, b, imm in ops:
+                result = op(r, m, g, rd, a, b, imm)
                 if result is not None:
                     if result < 0:
                         return pcs[i], i, True
                     return result, i + 1, False
+                i += 1
             return end, count, False
-        for op, i in steps[:budget]:
-            result = op(r, m, g)
+        for op, rd, a, b, imm in ops[:budget]:
+            result = op(r, m, g, rd, a, b, imm)
             if result is not None:
                 if result < 0:
                     return pcs[i], i, True
                 return result, i + 1, False
+            i += 1
         return pcs[budget], budget, True
 
     return interpret
@@ -1023,8 +1183,24 @@ def _signed(expr: str) -> str:
     return f"(({expr}) ^ 0x80000000) - 0x80000000"
 
 
+def _evaluate(ins: Decoded, values: dict[int, int]) -> int:
+    """What an ALU instruction writes when its sources hold `values` (tier 0's semantics)."""
+    registers = [0] * 16
+    for index, value in values.items():
+        registers[index] = value
+    op, rd, a, b, imm = _op(0, ins, False)
+    op(registers, None, None, rd, a, b, imm)
+    return registers[rd]
+
+
 class _BlockCompiler:
-    """Generates the source of one superblock function ``block(r, m, g, budget)``."""
+    """Generates the source of one superblock function ``block(r, m, g, budget)``.
+
+    Registers live in local variables. Along the path the compiler knows which registers hold
+    constants (set by LUI, AUIPC, links, or ALU instructions on constants; nothing is known at
+    the top of the loop): such instructions become constant assignments, and a load or store at
+    a constant address has its alignment and protection checks decided here.
+    """
 
     def __init__(self, start: int, path: list[tuple[int, Any, bool]]) -> None:
         self.start = start
@@ -1032,18 +1208,35 @@ class _BlockCompiler:
         self.lines: list[str] = []
         self.used: set[int] = set()
         self.written: set[int] = set()
+        self.known: dict[int, int] = {}
 
     def reg(self, index: int) -> str:
         if index == 0:
             return "0"
+        if index in self.known:
+            return str(self.known[index])
         self.used.add(index)
         return f"x{index}"
 
-    def assign(self, rd: int, expr: str, indent: str) -> None:
+    def assign(self, rd: int, expr: str, indent: str, constant: int | None = None) -> None:
         if rd != 0:
             self.used.add(rd)
             self.written.add(rd)
-            self.lines.append(f"{indent}x{rd} = {expr}")
+            if constant is None:
+                self.known.pop(rd, None)
+                self.lines.append(f"{indent}x{rd} = {expr}")
+            else:
+                self.known[rd] = constant
+                self.lines.append(f"{indent}x{rd} = {constant}")
+
+    def address(self, rs1: int, imm: int) -> tuple[str, int | None]:
+        """The effective address (expression, constant or None)."""
+        if rs1 == 0 or rs1 in self.known:
+            value = ((self.known.get(rs1, 0) if rs1 else 0) + imm) & M
+            return str(value), value
+        if imm == 0:
+            return self.reg(rs1), None
+        return f"({self.reg(rs1)} + {imm}) & {M}", None
 
     def goto(self, target: int, count: int, indent: str) -> None:
         """Leave the block for `target` after `count` instructions (or loop when it is the start)."""
@@ -1057,7 +1250,7 @@ class _BlockCompiler:
         """Break out of the loop to the single exit, which writes the registers back."""
         return f"nx = {target}; done += {count}; st = {step}; break"
 
-    def step_here(self, pc: int, k: int, indent: str) -> str:
+    def step_here(self, pc: int, k: int) -> str:
         return self.leave(str(pc), k, True)
 
     def compile(self) -> str:
@@ -1067,26 +1260,26 @@ class _BlockCompiler:
         body = self.lines
         last_name = path[-1][1].name
         count_full = n - 1 if last_name in SYSTEM else n
-        body.append(f"{ind}if budget - done < {max(count_full, 1)}:")
-        body.append(f"{ind}    {self.leave(str(self.start), 0, True)}")
+        body.append(f"{ind}if done > limit: {self.leave(str(self.start), 0, True)}")
         for k, (pc, ins, followed) in enumerate(path):
             name = ins.name
             if name in SYSTEM:
-                body.append(f"{ind}{self.step_here(pc, k, ind)}")
+                body.append(f"{ind}{self.step_here(pc, k)}")
                 break
             link = (pc + 4) & M
             if name == "lui":
-                self.assign(ins.rd, str(ins.imm & M), ind)
+                self.assign(ins.rd, "", ind, ins.imm & M)
             elif name == "auipc":
-                self.assign(ins.rd, str((pc + ins.imm) & M), ind)
+                self.assign(ins.rd, "", ind, (pc + ins.imm) & M)
             elif name == "jal":
-                self.assign(ins.rd, str(link), ind)
+                self.assign(ins.rd, "", ind, link)
                 if not followed:
                     self.goto((pc + ins.imm) & M, k + 1, ind)
                     break
             elif name == "jalr":
-                body.append(f"{ind}t = ({self.reg(ins.rs1)} + {ins.imm}) & {M}")
-                self.assign(ins.rd, str(link), ind)
+                target, _ = self.address(ins.rs1, ins.imm)
+                body.append(f"{ind}t = {target}")
+                self.assign(ins.rd, "", ind, link)
                 body.append(f"{ind}{self.leave('t', k + 1, False)}")
                 break
             elif name in BRANCHES:
@@ -1095,17 +1288,19 @@ class _BlockCompiler:
                 if k == n - 1:
                     self.goto(link, k + 1, ind)
             elif name in LOADS:
-                self.load(pc, ins, k, ind)
+                if not self.load(pc, ins, k, ind):
+                    break
             elif name in STORES:
-                self.store(pc, ins, k, ind)
+                if not self.store(pc, ins, k, ind):
+                    break
             else:
                 self.alu(ins, ind)
             if k == n - 1 and name not in BRANCHES:
                 body.append(f"{ind}{self.leave(str(link), n, False)}")
         loads = "; ".join(f"x{i} = r[{i}]" for i in sorted(self.used)) or "pass"
         writeback = "; ".join(f"r[{i}] = x{i}" for i in sorted(self.written)) or "pass"
-        source = ["def block(r, m, g, budget):", f"    {loads}", "    done = 0", "    while True:", *body,
-                  f"    {writeback}", "    return nx, done, st"]
+        source = ["def block(r, m, g, budget):", f"    {loads}", "    done = 0", f"    limit = budget - {max(count_full, 1)}",
+                  "    while True:", *body, f"    {writeback}", "    return nx, done, st"]
         return "\n".join(source) + "\n"
 
     def condition(self, ins: Any) -> str:
@@ -1119,19 +1314,31 @@ class _BlockCompiler:
             "bgeu": f"{a} >= {b}",
         }[ins.name]
 
-    def load(self, pc: int, ins: Any, k: int, ind: str) -> None:
+    def check(self, condition: str, constant: bool | None, pc: int, k: int, ind: str) -> bool:
+        """Emit a trap check; False when it always traps (the rest of the path is dead)."""
+        if constant is None:
+            self.lines.append(f"{ind}if {condition}: {self.step_here(pc, k)}")
+            return True
+        if constant:
+            self.lines.append(f"{ind}{self.step_here(pc, k)}")
+            return False
+        return True
+
+    def load(self, pc: int, ins: Any, k: int, ind: str) -> bool:
         name = ins.name
-        self.lines.append(f"{ind}t = ({self.reg(ins.rs1)} + {ins.imm}) & {M}")
+        address, known = self.address(ins.rs1, ins.imm)
+        self.lines.append(f"{ind}t = {address}")
         if name == "lw":
-            self.lines.append(f"{ind}if t & 3: {self.step_here(pc, k, ind)}")
+            if not self.check("t & 3", None if known is None else bool(known & 3), pc, k, ind):
+                return False
             if ins.rd:
                 self.lines.append(f"{ind}v = g(t)")
                 self.assign(ins.rd, "m.miss(t) if v is None else v", ind)
-            return
-        if name in ("lh", "lhu"):
-            self.lines.append(f"{ind}if t & 1: {self.step_here(pc, k, ind)}")
+            return True
+        if name in ("lh", "lhu") and not self.check("t & 1", None if known is None else bool(known & 1), pc, k, ind):
+            return False
         if ins.rd == 0:
-            return
+            return True
         self.lines.append(f"{ind}a = t & 0xFFFFFFFC")
         self.lines.append(f"{ind}w = g(a)")
         self.lines.append(f"{ind}if w is None: w = m.miss(a)")
@@ -1141,65 +1348,84 @@ class _BlockCompiler:
         else:
             byte = "(w >> ((t & 3) << 3)) & 0xFF"
             self.assign(ins.rd, byte if name == "lbu" else f"((({byte}) ^ 0x80) - 0x80) & {M}", ind)
+        return True
 
-    def store(self, pc: int, ins: Any, k: int, ind: str) -> None:
+    def store(self, pc: int, ins: Any, k: int, ind: str) -> bool:
         name = ins.name
         value = self.reg(ins.rs2)
-        self.lines.append(f"{ind}t = ({self.reg(ins.rs1)} + {ins.imm}) & {M}")
-        trap = self.step_here(pc, k, ind)
+        address, known = self.address(ins.rs1, ins.imm)
+        self.lines.append(f"{ind}t = {address}")
         if name == "sw":
-            self.lines.append(f"{ind}if t & 3 or t < 40: {trap}")
+            if not self.check("t & 3 or t < 40", None if known is None else bool(known & 3 or known < 40), pc, k, ind):
+                return False
             self.lines.append(f"{ind}m[t] = {value}")
-            return
-        mask, align = ("0xFFFF", "t & 1") if name == "sh" else ("0xFF", "0")
+            return True
+        mask = "0xFFFF" if name == "sh" else "0xFF"
         self.lines.append(f"{ind}a = t & 0xFFFFFFFC")
-        self.lines.append(f"{ind}if {align} or a < 40: {trap}")
+        if name == "sh":
+            traps = None if known is None else bool(known & 1 or (known & ~3) < 40)
+            ok = self.check("t & 1 or a < 40", traps, pc, k, ind)
+        else:
+            ok = self.check("a < 40", None if known is None else (known & ~3) < 40, pc, k, ind)
+        if not ok:
+            return False
         self.lines.append(f"{ind}w = g(a)")
         self.lines.append(f"{ind}if w is None: w = m.miss(a)")
         self.lines.append(f"{ind}s = (t & 3) << 3")
         self.lines.append(f"{ind}m[a] = (w & ~({mask} << s) & {M}) | (({value} & {mask}) << s)")
+        return True
 
     def alu(self, ins: Any, ind: str) -> None:
         name = ins.name
+        sources = [ins.rs1] if name in _IMMEDIATE_FORMS else [ins.rs1, ins.rs2]
+        if all(source == 0 or source in self.known for source in sources):
+            values = {source: self.known[source] for source in sources if source}
+            self.assign(ins.rd, "", ind, _evaluate(ins, values))
+            return
         a = self.reg(ins.rs1)
         imm = ins.imm
         uimm = imm & M
-        immediate_forms = {
-            "addi": f"({a} + {imm}) & {M}",
-            "slti": f"1 if {_signed(a)} < {imm} else 0",
-            "sltiu": f"1 if {a} < {uimm} else 0",
-            "xori": f"{a} ^ {uimm}",
-            "ori": f"{a} | {uimm}",
-            "andi": f"{a} & {uimm}",
-            "slli": f"({a} << {imm}) & {M}",
-            "srli": f"{a} >> {imm}",
-            "srai": f"({_signed(a)} >> {imm}) & {M}",
-        }
-        if name in immediate_forms:
-            expr = immediate_forms[name]
+        if name == "addi" and imm == 0:
+            expr = a
+        elif name in _IMMEDIATE_FORMS:
+            expr = _IMMEDIATE_FORMS[name].format(a=a, imm=imm, uimm=uimm, M=M, sa=_signed(a))
         else:
             b = self.reg(ins.rs2)
-            expr = {
-                "add": f"({a} + {b}) & {M}",
-                "sub": f"({a} - {b}) & {M}",
-                "sll": f"({a} << ({b} & 31)) & {M}",
-                "slt": f"1 if {_signed(a)} < {_signed(b)} else 0",
-                "sltu": f"1 if {a} < {b} else 0",
-                "xor": f"{a} ^ {b}",
-                "srl": f"{a} >> ({b} & 31)",
-                "sra": f"({_signed(a)} >> ({b} & 31)) & {M}",
-                "or": f"{a} | {b}",
-                "and": f"{a} & {b}",
-                "mul": f"({a} * {b}) & {M}",
-                "mulh": f"(({_signed(a)}) * ({_signed(b)}) >> 32) & {M}",
-                "mulhsu": f"(({_signed(a)}) * {b} >> 32) & {M}",
-                "mulhu": f"({a} * {b}) >> 32",
-                "div": f"_div({a}, {b})",
-                "divu": f"({a} // {b}) if {b} else {M}",
-                "rem": f"_rem({a}, {b})",
-                "remu": f"({a} % {b}) if {b} else {a}",
-            }[name]
+            expr = _REGISTER_FORMS[name].format(a=a, b=b, M=M, sa=_signed(a), sb=_signed(b))
         self.assign(ins.rd, expr, ind)
+
+
+_IMMEDIATE_FORMS = {
+    "addi": "({a} + {imm}) & {M}",
+    "slti": "1 if {sa} < {imm} else 0",
+    "sltiu": "1 if {a} < {uimm} else 0",
+    "xori": "{a} ^ {uimm}",
+    "ori": "{a} | {uimm}",
+    "andi": "{a} & {uimm}",
+    "slli": "({a} << {imm}) & {M}",
+    "srli": "{a} >> {imm}",
+    "srai": "({sa} >> {imm}) & {M}",
+}
+_REGISTER_FORMS = {
+    "add": "({a} + {b}) & {M}",
+    "sub": "({a} - {b}) & {M}",
+    "sll": "({a} << ({b} & 31)) & {M}",
+    "slt": "1 if {sa} < {sb} else 0",
+    "sltu": "1 if {a} < {b} else 0",
+    "xor": "{a} ^ {b}",
+    "srl": "{a} >> ({b} & 31)",
+    "sra": "({sa} >> ({b} & 31)) & {M}",
+    "or": "{a} | {b}",
+    "and": "{a} & {b}",
+    "mul": "({a} * {b}) & {M}",
+    "mulh": "(({sa}) * ({sb}) >> 32) & {M}",
+    "mulhsu": "(({sa}) * {b} >> 32) & {M}",
+    "mulhu": "({a} * {b}) >> 32",
+    "div": "_div({a}, {b})",
+    "divu": "({a} // {b}) if {b} else {M}",
+    "rem": "_rem({a}, {b})",
+    "remu": "({a} % {b}) if {b} else {a}",
+}
 
 
 _engines: OrderedDict[tuple[int, Any], tuple[Any, Engine]] = OrderedDict()
@@ -1244,6 +1470,8 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
         engine = engine_of(program, threshold)
         blocks = engine.blocks
         new_block = engine.block
+        compile_block = engine.compile
+        superblock = engine.superblock
         registers = machine.registers
         get = _dict_get.__get__(memory)
         base = engine.base
@@ -1264,6 +1492,9 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
             if block is None:
                 block = blocks[pc] = new_block(pc)
             next_pc, count, need_step = block(registers, memory, get, (max_gas - gas) >> 2)
+            if need_step is COMPILE:
+                blocks[pc] = compile_block(pc, superblock(pc))
+                need_step = False
             if count:
                 gas += count << 2
                 steps += count

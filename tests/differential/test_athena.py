@@ -545,7 +545,7 @@ def test_lazy_load_reads_only_what_runs():
         program = athena_module.load_program(code)
         machine = athena_module.run(program, 0x1000, b"", athena_module.InMemoryHost(), athena_module.AthenaContext(), 10**6)
         assert (machine.halted, machine.steps, machine.registers[10]) == (True, 12, 0)
-        assert len(program.instructions._decoded) == 4
+        assert len(program.instructions._decoded) <= 4 and program.memory_image._full is None
         assert machine.memory.pending == program.memory_image.pages()
         assert len(machine.memory) == (1 << 20) + 4  # a whole view still sees every image word
 
