@@ -98,7 +98,7 @@ def _bytes_of(words: array) -> bytes:
 # Loading
 
 
-def valid_words(words: np.ndarray) -> np.ndarray:
+def _valid_words_by_rules(words: np.ndarray) -> np.ndarray:
     """For each 32-bit word, whether ``decode_instruction`` accepts it (its rules, vectorized)."""
     w = words.astype(np.uint32)
     opcode = w & 0x7F
@@ -128,6 +128,32 @@ def valid_words(words: np.ndarray) -> np.ndarray:
         | among(funct3, (1, 2, 3, 5, 6, 7))
     )
     return upper | jalr | branch | load | store | op_imm | op | fence | system  # type: ignore[no-any-return]
+
+
+_validity_table: list[np.ndarray] = []
+
+
+def _key(w: np.ndarray) -> np.ndarray:
+    """The bits validity depends on (outside SYSTEM with funct3 0): opcode, funct3, funct7 and
+    the top bit of each register field, packed in 20 bits."""
+    return ((w & 0x7F) | ((w >> 5) & 0x380) | ((w >> 15) & 0x1FC00) | ((w << 6) & 0x20000)  # type: ignore[no-any-return]
+            | ((w >> 1) & 0x40000) | ((w >> 5) & 0x80000))
+
+
+def valid_words(words: np.ndarray) -> np.ndarray:
+    """For each 32-bit word, whether ``decode_instruction`` accepts it: a table lookup on the bits
+    that decide (built once from the rules), the rules themselves for SYSTEM with funct3 0."""
+    if not _validity_table:
+        keys = np.arange(1 << 20, dtype=np.uint32)
+        representatives = ((keys & 0x7F) | ((keys & 0x380) << 5) | ((keys & 0x1FC00) << 15) | ((keys & 0x20000) >> 6)
+                           | ((keys & 0x40000) << 1) | ((keys & 0x80000) << 5))
+        _validity_table.append(_valid_words_by_rules(representatives))
+    w = words.astype(np.uint32)
+    valid = _validity_table[0][_key(w)]
+    special = (w & 0x707F) == 0x73
+    if special.any():
+        valid[special] = _valid_words_by_rules(w[special])
+    return valid  # type: ignore[no-any-return]
 
 
 _LOAD_NAMES = {0: "lb", 1: "lh", 2: "lw", 4: "lbu", 5: "lhu"}
