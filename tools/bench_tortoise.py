@@ -131,6 +131,14 @@ def run(args: argparse.Namespace) -> None:
             raise CliError(f"unknown backend {backend!r} (expected spec or impl)")
     print(f"tortoise: {args.ballots} ballots per layer, preset {args.bench_preset}, scenario {args.scenario}, "
           f"window {args.window or 'of the preset'}; load average {_load_average()}, {os.cpu_count()} CPUs")
+    if args.window is not None:
+        from smspec import spec
+
+        length = spec.load("tortoise", args.bench_preset).LAYERS_PER_EPOCH
+        if args.window < length:
+            print(f"  note: a window shorter than an epoch ({length} layers) evicts reference ballots that later "
+                  "ballots of the epoch point to, so those are refused (spec/tortoise.md, Window and epoch length); "
+                  "use a preset with shorter epochs (testnet, tiny) to see a short window at work")
     print(f"  {'backend':7} {'layers':>6} {'layers/s':>9} {'ms/layer first q':>16} {'ms/layer last q':>15} "
           f"{'peak MB':>8} {'held layers':>11} {'held ballots':>12} {'verified lag':>12} {'wall s':>7}")
     wall = time.perf_counter()
