@@ -841,6 +841,8 @@ class Engine:
             path.append((pc, instruction, False))
             if name == "jalr" or name in SYSTEM or pc + 4 > M or (basic and name in BRANCHES):
                 break
+            if name in BRANCHES and (pc + instruction.imm) & M == start:
+                break  # a loop: the compiled block runs its body in place, and leaves at its exit
             pc += 4
         return path
 
@@ -855,6 +857,7 @@ class Engine:
         if threshold is None:
             return interpret
         hits = 0
+        limit = [threshold]
 
         def tier0(r: list[int], m: dict, g: Any, budget: int) -> tuple[int, int, Any]:
             # No reference to the engine here (no reference cycle): when the block is hot, the
@@ -862,11 +865,25 @@ class Engine:
             nonlocal hits
             hits += 1
             next_pc, count, need_step = interpret(r, m, g, budget)
-            if hits >= threshold and not need_step:
+            if hits >= limit[0] and not need_step:
                 return next_pc, count, COMPILE
             return next_pc, count, need_step
 
+        tier0.limit = limit  # type: ignore[attr-defined]
+        tier0.size = len(ops)  # type: ignore[attr-defined]
         return tier0
+
+    def promote(self, pc: int, block: Any) -> None:
+        """A tier-0 block asked to be compiled: compile its superblock once the instructions run
+        in tier 0 from here (entries x block size) reach `threshold` times the superblock's size,
+        so that compiling never costs more than a fixed multiple of the interpreting it saves."""
+        assert self.threshold is not None
+        path = self.superblock(pc)
+        entries = block.limit[0]
+        if entries * block.size >= self.threshold * len(path):
+            self.blocks[pc] = self.compile(pc, path)
+        else:
+            block.limit[0] = -(-self.threshold * len(path) // block.size)
 
     def compile(self, pc: int, path: list[tuple[int, Decoded, bool]]) -> Callable[..., tuple[int, int, bool]]:
         self.compiled += 1
@@ -1496,8 +1513,7 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
         engine = engine_of(program, threshold)
         blocks = engine.blocks
         new_block = engine.block
-        compile_block = engine.compile
-        superblock = engine.superblock
+        promote = engine.promote
         registers = machine.registers
         get = _dict_get.__get__(memory)
         base = engine.base
@@ -1519,7 +1535,7 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
                 block = blocks[pc] = new_block(pc)
             next_pc, count, need_step = block(registers, memory, get, (max_gas - gas) >> 2)
             if need_step is COMPILE:
-                blocks[pc] = compile_block(pc, superblock(pc))
+                promote(pc, block)
                 need_step = False
             if count:
                 gas += count << 2
