@@ -7,8 +7,9 @@ may be shared: wall time and the load average are printed too).
    input 0 (a short call, ~31k instructions) and with a long input, and the wallet template's
    ``spend``. The impl is timed *cold* (fresh process state: nothing loaded, decoded or compiled)
    and *warm* (best of --repeat runs of the same code: loaded programs and compiled blocks are
-   cached per code, as when the devnet runs the same template every layer). Unicorn (when
-   installed) runs the same ELF files natively; its rate uses our instruction count.
+   cached per code, as when the devnet runs the same template every layer), and *hot* (best of
+   --repeat runs after --hot-runs more: by then every block entered often enough is compiled).
+   Unicorn (when installed) runs the same ELF files natively; its rate uses our instruction count.
 2. Suites given with --elf (files or directories of ELF programs, e.g. riscv-tests and
    riscv-arch-test built for rv32em): every program loaded and run once, in-process, spec vs impl.
 3. Program size: raw programs of N words that run 12 instructions: load + run time against N.
@@ -56,6 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="input of the long isa.c run (its Fibonacci loop runs N turns; default 50,000)")
     parser.add_argument("--repeat", type=integer(1, 1000, "a repeat count"), default=3, metavar="K",
                         help="best of K runs (default 3)")
+    parser.add_argument("--hot-runs", type=integer(0, 100_000, "a run count"), default=60, metavar="N",
+                        help="runs between the warm and the hot figures (default 60)")
     parser.add_argument("--elf", action="append", default=[], metavar="PATH",
                         help="an ELF program, a directory of them (*.elf) or a glob; one suite per option")
     parser.add_argument("--sizes", default="1024,65536,1048576", metavar="N,N,...",
@@ -184,16 +187,17 @@ def _compiled_programs(args: argparse.Namespace) -> None:
         ("wallet.c spend (call_program)", wallet, spend_input, "call"),
     ]
     print("1. compiled programs: instructions per CPU second (M = 10^6); impl cold = first run in a fresh state,")
-    print("   warm = best of the later runs (programs and compiled blocks cached per code)")
-    print(f"   {'program':32} {'instr':>9} {'spec':>9} {'impl cold':>9} {'impl warm':>9} {'unicorn':>9}"
-          f" {'cold/spec':>9} {'warm/spec':>9} {'warm/uc':>8}")
+    print(f"   warm = best of the next {args.repeat} runs, hot = best of {args.repeat} runs after {args.hot_runs} more "
+          "(programs and compiled blocks cached per code)")
+    print(f"   {'program':32} {'instr':>9} {'spec':>9} {'impl cold':>9} {'impl warm':>9} {'impl hot':>9} {'unicorn':>9}"
+          f" {'cold/spec':>9} {'warm/spec':>9} {'hot/spec':>9} {'hot/uc':>8}")
     for name, code, input_stream, kind in cases:
         results = {}
         for backend in ("spec", "impl"):
             athena = _backend(backend)
             times = []
             steps = 0
-            for _ in range(1 if backend == "spec" else args.repeat + 1):
+            for _ in range(1 if backend == "spec" else 2 * args.repeat + 1 + args.hot_runs):
                 with Timer() as timer:
                     if kind == "call":
                         steps = _call_wallet(athena, code, input_stream)
@@ -209,11 +213,13 @@ def _compiled_programs(args: argparse.Namespace) -> None:
         impl_steps, impl_times = results["impl"]
         if impl_steps != steps:
             raise CliError(f"{name}: spec ran {steps} instructions, impl {impl_steps}")
-        spec_time, cold, warm = spec_times[0], impl_times[0], min(impl_times[1:])
+        spec_time, cold = spec_times[0], impl_times[0]
+        warm, hot = min(impl_times[1 : 1 + args.repeat]), min(impl_times[-args.repeat :])
         unicorn = _unicorn_seconds(code, input_stream, steps) if kind is None else None
         print(f"   {name:32} {steps:>9,} {_rate(steps, spec_time)} {_rate(steps, cold)} {_rate(steps, warm)} "
-              f"{_rate(steps, unicorn) if unicorn else '        -'} {_ratio(spec_time, cold):>9} "
-              f"{_ratio(spec_time, warm):>9} {_ratio(unicorn, warm) if unicorn else '       -':>8}")
+              f"{_rate(steps, hot)} {_rate(steps, unicorn) if unicorn else '        -'} {_ratio(spec_time, cold):>9} "
+              f"{_ratio(spec_time, warm):>9} {_ratio(spec_time, hot):>9} "
+              f"{_ratio(unicorn, hot) if unicorn else '       -':>8}")
 
 
 def _call_wallet(athena: Any, code: bytes, payload: bytes) -> int:
