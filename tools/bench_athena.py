@@ -15,10 +15,10 @@ may be shared: wall time and the load average are printed too).
 3. Program size: raw programs of N words that run 12 instructions: load + run time against N.
 4. Hostile programs (unless --no-hostile): loops of one syscall on 64 KiB buffers and of memory or
    storage growth, under the live gas schedule and the bounded one (spec/athena.md, *Gas
-   schedules*). Each runs in a child process at growing gas limits up to --hostile-gas (default
+   schedules*). Each runs in a new process at growing gas limits up to --hostile-gas (default
    10^7, the devnet limit) while a run stays under 2 s; printed: the gas reached, CPU seconds,
-   microseconds per gas, the time projected for --hostile-gas, and the child's peak memory above
-   its start. The spec runs the same programs at 200 gas for comparison.
+   microseconds per gas, the time projected for --hostile-gas, and the process's peak memory
+   above its start. The spec runs the same programs at 200 gas for comparison.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import glob
 import os
-import pickle
 import resource
 import struct
 import time
@@ -357,81 +356,67 @@ def _rss_kib() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _in_child(function: Callable[[], Any]) -> Any:
-    """Run `function` in a forked child; returns (its result, CPU seconds, peak KiB above the start)."""
-    if not hasattr(os, "fork"):
-        start = _rss_kib()
+def hostile_series(backend: str, name: str, bounded: bool, levels: list[int]) -> dict[str, Any]:
+    """In a fresh process: run one hostile program at growing gas limits, stopping after a run
+    over HOSTILE_SLOW_RUN seconds or one that ends otherwise than out of gas. Returns the last
+    run's (gas used, reason), its CPU seconds, and the process's peak memory above its start."""
+    from smspec.tests.spec.athena.asm import raw_program
+
+    text, input_stream = {n: (t, i) for n, t, i in hostile_programs()}[name]
+    athena = _backend(backend)
+    program = athena.load_program(raw_program(text))
+    schedule = athena.BOUNDED_GAS_SCHEDULE if bounded else athena.LIVE_GAS_SCHEDULE
+    start = _rss_kib()
+    result: dict[str, Any] = {}
+    for gas in levels:
         with Timer() as timer:
-            result = function()
-        return result, timer.cpu, max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start)
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        os.close(read)
-        try:
-            start = _rss_kib()
-            with Timer() as timer:
-                result = function()
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start
-            payload = pickle.dumps((result, timer.cpu, max(0, peak)))
-        except BaseException as error:  # noqa: BLE001 - reported to the parent
-            payload = pickle.dumps(("error", repr(error), 0))
-        with os.fdopen(write, "wb") as pipe:
-            pipe.write(payload)
-        os._exit(0)
-    os.close(write)
-    with os.fdopen(read, "rb") as pipe:
-        data = pipe.read()
-    os.waitpid(pid, 0)
-    return pickle.loads(data)  # noqa: S301 - our own child's output
+            machine = _run(athena, program, 0, input_stream, gas, schedule=schedule)
+        reason = None if machine.trap is None else machine.trap.reason
+        result = {"gas": machine.gas, "reason": reason, "cpu": timer.cpu}
+        del machine
+        if timer.cpu > HOSTILE_SLOW_RUN or reason != "out_of_gas":
+            break
+    result["peak_kib"] = max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start)
+    return result
 
 
-def _hostile_run(backend: str, code: bytes, input_stream: bytes, gas: int, bounded: bool) -> Callable[[], Any]:
-    def work() -> Any:
-        athena = _backend(backend)
-        program = athena.load_program(code)
-        schedule = athena.BOUNDED_GAS_SCHEDULE if bounded else athena.LIVE_GAS_SCHEDULE
-        machine = _run(athena, program, 0, input_stream, gas, schedule=schedule)
-        return machine.gas, machine.steps, None if machine.trap is None else machine.trap.reason
+def _fresh(function: Callable[..., Any], *arguments: Any) -> Any:
+    """Run a module-level function in a new interpreter (its memory is its own)."""
+    import multiprocessing
 
-    return work
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, arguments)
 
 
 def _hostile(args: argparse.Namespace) -> None:
-    from smspec.tests.spec.athena.asm import raw_program
-
     target = args.hostile_gas
-    print(f"4. hostile programs (each in a child process; gas grows x10 up to {target:,} while a run stays under "
-          f"{HOSTILE_SLOW_RUN:.0f} s)")
+    levels = []
+    gas = 10_000
+    while gas < target:
+        levels.append(gas)
+        gas *= 10
+    levels.append(target)
+    print(f"4. hostile programs (each in a new process; gas grows x10 up to {target:,} while a run stays under "
+          f"{HOSTILE_SLOW_RUN:.0f} s; peak = the process's resident memory above its start)")
     print(f"   {'program':30} {'schedule':8} {'gas used':>11} {'impl s':>8} {'us/gas':>8} {'s at limit':>10}"
           f" {'peak MB':>8} {'spec us/gas':>11} {'impl/spec':>9}  within 1 s and 100 MB")
-    for name, text, input_stream in hostile_programs():
-        code = raw_program(text)
+    for name, _, _ in hostile_programs():
         for bounded in (False, True):
-            (spec_gas, _, _), spec_cpu, _ = _in_child(_hostile_run("spec", code, input_stream, SPEC_HOSTILE_GAS, bounded))
-            spec_per_gas = spec_cpu / max(spec_gas, 1) * 1e6
-            gas = 10_000
-            last = None
-            while True:
-                gas = min(gas, target)
-                result, cpu, peak = _in_child(_hostile_run("impl", code, input_stream, gas, bounded))
-                if result[0] == "error":
-                    raise CliError(f"{name}: {result[1]}")
-                last = (result, cpu, peak, gas)
-                if gas >= target or cpu > HOSTILE_SLOW_RUN or result[2] not in ("out_of_gas", None):
-                    break
-                gas *= 10
-            (used, _, reason), cpu, peak, gas = last
+            spec = _fresh(hostile_series, "spec", name, bounded, [SPEC_HOSTILE_GAS])
+            spec_per_gas = spec["cpu"] / max(spec["gas"], 1) * 1e6
+            impl = _fresh(hostile_series, "impl", name, bounded, levels)
+            used, reason, cpu = impl["gas"], impl["reason"], impl["cpu"]
             per_gas = cpu / max(used, 1) * 1e6
             projected = per_gas * target / 1e6 if reason == "out_of_gas" else cpu
-            peak_mb = peak / 1024
-            if used < target and reason == "out_of_gas":
+            peak_mb = impl["peak_kib"] / 1024
+            short = used < target and reason == "out_of_gas"
+            if short:
                 peak_mb *= target / max(used, 1)  # memory grows with gas in these loops: projected
             verdict = "yes" if projected <= 1.0 and peak_mb <= 100 else "no"
-            ended = "" if reason == "out_of_gas" else f" (ended: {reason})"
+            note = f" (ended: {reason})" if reason != "out_of_gas" else " (projected)" if short else ""
             print(f"   {name:30} {'bounded' if bounded else 'live':8} {used:>11,} {cpu:8.3f} {per_gas:8.3f} "
                   f"{projected:10.2f} {peak_mb:8.1f} {spec_per_gas:11.2f} {_ratio(spec_per_gas, per_gas):>9}  "
-                  f"{verdict}{ended}" + ("" if used >= target or reason != "out_of_gas" else " (projected)"))
+                  f"{verdict}{note}")
 
 
 def run(args: argparse.Namespace) -> None:
