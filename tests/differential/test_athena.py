@@ -443,7 +443,7 @@ def instruction_like_word(draw):
     return word
 
 
-@settings(max_examples=2000)
+@settings(max_examples=300)
 @given(st.lists(st.one_of(st.integers(0, M), instruction_like_word()), min_size=1, max_size=64))
 def test_vectorized_validity_matches_the_decoder(words):
     valid = impl.valid_words(np.array(words, dtype=np.uint32))
