@@ -16,16 +16,20 @@ Loading (``load_program``)
     code bytes, so a template run every layer is loaded and compiled once.
 
 Execution (``run``), in two tiers
-    A *superblock* is the straight-line path from a start address: it runs through conditional
-    branches (leaving when one is taken) and follows direct jumps, and ends at an indirect jump,
-    a system instruction, the end of the code or ``MAX_BLOCK`` instructions. Tier 0 runs a
-    superblock as a list of small closures, one per instruction (built in microseconds). A
-    superblock entered ``threshold`` times is compiled (tier 1) into one Python function that keeps
-    the registers it uses in local variables, inlines every instruction and loops in place when it
-    branches back to its start. Code that runs once (straight-line tests, a short contract call)
-    never pays for compilation; loops do not stay interpreted. A block returns before an
-    instruction that may trap (misaligned access, store below 40) or is a system instruction, and
-    whenever the gas left might not cover it; the spec's ``step`` then runs that one instruction.
+    Tier 0 interprets a *basic block* (up to a branch or jump; direct jumps are followed) from a
+    list of op tuples: a shared module-level function per mnemonic and the instruction's fields
+    (a pc-independent op is cached per word, so building a block allocates little). A block
+    entered ``threshold`` times asks to be compiled; its *superblock* (the straight-line path from
+    its start through conditional branches, leaving when one is taken, following direct jumps,
+    stopping after a branch back to the start or at ``MAX_BLOCK`` instructions) is compiled once
+    the instructions run in the block reach ``threshold`` times the superblock's size, so
+    compiling never costs more than a fixed multiple of the interpreting it saves (code that runs
+    once, like riscv-tests or a short contract call, is never compiled). A compiled block is one
+    Python function: registers in local variables, constants propagated (a load or store at a
+    known address has its checks decided at compile time), loops run in place. A block returns
+    before an instruction that may trap (misaligned access, store below 40) or is a system
+    instruction, and whenever the gas left might not cover it; the spec's ``step`` then runs
+    that one instruction. Blocks are kept per program, and programs per code.
 
 Syscall memory
     Buffers are read and written a word range at a time (``array`` over ``dict.get``), not byte by
