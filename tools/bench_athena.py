@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 # helpers
 
 
-def _load_average() -> str:
+def load_average() -> str:
     try:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
@@ -348,7 +348,7 @@ def hostile_programs() -> list[tuple[str, str, bytes]]:
     ]
 
 
-def _rss_kib() -> int:
+def rss_kib() -> int:
     try:
         with open("/proc/self/statm") as statm:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
@@ -366,7 +366,7 @@ def hostile_series(backend: str, name: str, bounded: bool, levels: list[int]) ->
     athena = _backend(backend)
     program = athena.load_program(raw_program(text))
     schedule = athena.BOUNDED_GAS_SCHEDULE if bounded else athena.LIVE_GAS_SCHEDULE
-    start = _rss_kib()
+    start = rss_kib()
     result: dict[str, Any] = {}
     for gas in levels:
         with Timer() as timer:
@@ -420,7 +420,7 @@ def _hostile(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    print(f"load average before: {_load_average()} (1, 5, 15 min); {os.cpu_count()} CPUs")
+    print(f"load average before: {load_average()} (1, 5, 15 min); {os.cpu_count()} CPUs")
     with Timer() as total:
         _compiled_programs(args)
         _suites(args)
@@ -428,5 +428,5 @@ def run(args: argparse.Namespace) -> None:
         if not args.no_hostile:
             _hostile(args)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(f"load average after: {_load_average()}; this run: {total.cpu:.1f} s CPU here, "
+    print(f"load average after: {load_average()}; this run: {total.cpu:.1f} s CPU here, "
           f"{children.ru_utime + children.ru_stime:.1f} s in child processes, {total.wall:.1f} s wall")

@@ -24,6 +24,7 @@ import resource
 import time
 from typing import Any
 
+from smspec.tools.bench_athena import load_average, rss_kib
 from smspec.tools.cli import CliError, integer
 
 
@@ -54,21 +55,13 @@ def _layer_counts(text: str) -> list[int]:
     return counts
 
 
-def _rss_kib() -> int:
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
 def _simulate(args: argparse.Namespace, backend: str, layers: int) -> dict[str, Any]:
     """One run: select the backend, simulate, return the node's per-tally CPU marks and memory."""
     from smspec import spec
     from smspec.impl import registry
     from smspec.tools.tortoise_sim import Scenario, Simulation
 
-    start_rss = _rss_kib()
+    start_rss = rss_kib()
     registry.use_backend(backend)
     tortoise = spec.load("tortoise", args.bench_preset)
     hdist = tortoise.TortoiseConfig().hdist
@@ -114,13 +107,6 @@ def _in_child(function: Any, *arguments: Any) -> dict[str, Any]:
     return result  # type: ignore[no-any-return]
 
 
-def _load_average() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
 def run(args: argparse.Namespace) -> None:
     counts = _layer_counts(args.layers)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -130,7 +116,7 @@ def run(args: argparse.Namespace) -> None:
         if backend not in ("spec", "impl"):
             raise CliError(f"unknown backend {backend!r} (expected spec or impl)")
     print(f"tortoise: {args.ballots} ballots per layer, preset {args.bench_preset}, scenario {args.scenario}, "
-          f"window {args.window or 'of the preset'}; load average {_load_average()}, {os.cpu_count()} CPUs")
+          f"window {args.window or 'of the preset'}; load average {load_average()}, {os.cpu_count()} CPUs")
     if args.window is not None:
         from smspec import spec
 
@@ -160,4 +146,4 @@ def run(args: argparse.Namespace) -> None:
                   f"{result['lag']:>12} {result['wall']:7.1f}")
         if ("spec", layers) in rates and ("impl", layers) in rates:
             print(f"  impl/spec at {layers} layers: {rates[('impl', layers)] / rates[('spec', layers)]:.1f}x")
-    print(f"  load average after: {_load_average()}; {time.perf_counter() - wall:.0f} s wall")
+    print(f"  load average after: {load_average()}; {time.perf_counter() - wall:.0f} s wall")

@@ -367,17 +367,25 @@ def load_immediate(register: int, value: int) -> list[int]:
     return [(high << 12) | (register << 7) | 0x37, i_type(low - 4096 if low >= 2048 else low, register, 0, register, 0x13)]
 
 
-@given(st.lists(st.tuples(st.sampled_from(SYSCALL_NUMBERS), st.lists(INTERESTING, min_size=6, max_size=6)),
-                min_size=1, max_size=4), st.binary(max_size=64))
-def test_random_syscalls_end_with_a_status(calls, input_stream):
-    # any syscall number with any arguments ends in a defined state: never a Python exception
+SYSCALL_CALLS = st.lists(st.tuples(st.sampled_from(SYSCALL_NUMBERS), st.lists(INTERESTING, min_size=6, max_size=6)),
+                         min_size=1, max_size=4)
+
+
+def syscall_words(calls) -> list[int]:
+    """Each call: t0 and a0..a5 loaded with the drawn values, then ecall."""
     words = []
     for number, arguments in calls:
         words += load_immediate(5, number)
         for register, value in zip(range(10, 16), arguments):
             words += load_immediate(register, value)
         words.append(0x73)
-    spec_state, *impl_states = run_both(raw(words), 10**6, input_stream)
+    return words
+
+
+@given(SYSCALL_CALLS, st.binary(max_size=64))
+def test_random_syscalls_end_with_a_status(calls, input_stream):
+    # any syscall number with any arguments ends in a defined state: never a Python exception
+    spec_state, *impl_states = run_both(raw(syscall_words(calls)), 10**6, input_stream)
     for impl_state in impl_states:
         assert impl_state == spec_state
 
@@ -674,17 +682,10 @@ def test_bounded_schedule_charges_bytes_and_verifications():
     assert bounded[0][4] == 4 * 9 + 10 + 3
 
 
-@given(st.lists(st.tuples(st.sampled_from(SYSCALL_NUMBERS), st.lists(INTERESTING, min_size=6, max_size=6)),
-                min_size=1, max_size=4), st.binary(max_size=64))
+@given(SYSCALL_CALLS, st.binary(max_size=64))
 def test_random_syscalls_under_the_bounded_schedule(calls, input_stream):
-    words = []
-    for number, arguments in calls:
-        words += load_immediate(5, number)
-        for register, value in zip(range(10, 16), arguments):
-            words += load_immediate(register, value)
-        words.append(0x73)
-    spec_state, *impl_states = run_both(raw(words), 10**6, input_stream, thresholds=(impl.DEFAULT_THRESHOLD,),
-                                        schedule=A.BOUNDED_GAS_SCHEDULE)
+    spec_state, *impl_states = run_both(raw(syscall_words(calls)), 10**6, input_stream,
+                                        thresholds=(impl.DEFAULT_THRESHOLD,), schedule=A.BOUNDED_GAS_SCHEDULE)
     for impl_state in impl_states:
         assert impl_state == spec_state
 
