@@ -289,15 +289,20 @@ def _suites(args: argparse.Namespace) -> None:
               + (f"  ({failed} ended with a failure)" if failed else ""))
 
 
-def _sizes(args: argparse.Namespace) -> None:
-    from smspec.tests.spec.athena.asm import b_type, i_type
-
+def _size_list(text: str) -> list[int]:
     try:
-        sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+        sizes = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise CliError("--sizes: expected comma-separated word counts") from None
     if not sizes or min(sizes) < 8 or max(sizes) > 1 << 24:
         raise CliError("--sizes: each size must be between 8 and 16,777,216 words")
+    return sizes
+
+
+def _sizes(args: argparse.Namespace) -> None:
+    from smspec.tests.spec.athena.asm import b_type, i_type
+
+    sizes = _size_list(args.sizes)
     print("3. program size: a raw program of N words (a 5-turn loop, a jump to 0, then nops) runs 13 instructions;")
     print("   load + run seconds of CPU (cold)")
     print(f"   {'words':>10} {'spec':>9} {'impl':>9} {'impl/spec':>9}")
@@ -420,6 +425,9 @@ def _hostile(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    _size_list(args.sizes)  # bad arguments fail before anything runs
+    for pattern in args.elf:
+        _suite_files(pattern)
     print(f"load average before: {load_average()} (1, 5, 15 min); {os.cpu_count()} CPUs")
     with Timer() as total:
         _compiled_programs(args)
