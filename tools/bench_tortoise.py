@@ -20,11 +20,10 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
-import resource
 import time
 from typing import Any
 
-from smspec.tools.bench_athena import load_average, rss_kib
+from smspec.tools.bench_athena import load_average, peak_kib, reset_peak
 from smspec.tools.cli import CliError, integer
 
 
@@ -61,7 +60,7 @@ def _simulate(args: argparse.Namespace, backend: str, layers: int) -> dict[str, 
     from smspec.impl import registry
     from smspec.tools.tortoise_sim import Scenario, Simulation
 
-    start_rss = rss_kib()
+    start_rss = reset_peak()
     registry.use_backend(backend)
     tortoise = spec.load("tortoise", args.bench_preset)
     hdist = tortoise.TortoiseConfig().hdist
@@ -74,9 +73,9 @@ def _simulate(args: argparse.Namespace, backend: str, layers: int) -> dict[str, 
     sim = Simulation(tortoise, scenario).run()
     wall = time.perf_counter() - wall
     node = sim.nodes[0]
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start_rss
+    peak = peak_kib(start_rss)
     state = node.state
-    return {"marks": node.marks, "peak_kib": max(0, peak), "wall": wall, "lag": state.last - state.verified,
+    return {"marks": node.marks, "peak_kib": peak, "wall": wall, "lag": state.last - state.verified,
             "layers_held": len(state.layers), "ballots_held": sum(len(b) for b in state.ballots.values()),
             "evicted": state.evicted, "last": state.last}
 
