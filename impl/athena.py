@@ -850,29 +850,67 @@ class Engine:
             pc += 4
         return path
 
+    def basic(self, start: int) -> tuple[list[tuple], list[int], int]:
+        """``_tier0(self.superblock(start, basic=True))`` in one pass over the words: most blocks
+        run once or a few times, so building them is a large part of a short run. The op tuple of
+        a pc-independent instruction is cached per word, skipping decoding altogether."""
+        words = self.words
+        assert words is not None
+        base = self.base
+        size = self.size
+        word_ops = _word_ops
+        ops: list[tuple] = []
+        pcs: list[int] = []
+        pc = start
+        while len(ops) < MAX_BLOCK:
+            index = ((pc - base) & M) >> 2
+            if index >= size:
+                break
+            word = words[index]
+            op = word_ops.get(word)
+            if op is not None:  # an ALU instruction, load or store: the block goes on
+                ops.append(op)
+                pcs.append(pc)
+                if pc + 4 > M:
+                    break
+                pc += 4
+                continue
+            ins = decode_word(word)
+            assert ins is not None  # every executable word was checked at load
+            name = ins.name
+            if name == "jal":
+                target = (pc + ins.imm) & M
+                follow = (target != 0 and target != pc and target not in pcs and target != start
+                          and self.index(target) is not None and len(ops) + 1 < MAX_BLOCK)
+                ops.append(_op(pc, ins, follow))
+                pcs.append(pc)
+                if not follow:
+                    break
+                pc = target
+                continue
+            op = _op(pc, ins, False)
+            if name in _WRITES_RD or name in LOADS or name in STORES:
+                if len(word_ops) >= 1 << 16:
+                    word_ops.clear()
+                word_ops[word] = op
+            ops.append(op)
+            pcs.append(pc)
+            if name == "jalr" or name in SYSTEM or pc + 4 > M or name in BRANCHES:
+                break
+            pc += 4
+        return ops, pcs, (pcs[-1] + 4) & M
+
     def block(self, pc: int) -> Callable[..., tuple[int, int, bool]]:
         """The callable that runs the block at `pc`: a basic block in tier 0 until it has been
         entered `threshold` times, then the compiled superblock from `pc`."""
         if self.threshold == 0:
             return self.compile(pc, self.superblock(pc))
-        ops, pcs, end = _tier0(self.superblock(pc, basic=True))
-        interpret = _interpreter(ops, pcs, end)
+        ops, pcs, end = self.basic(pc) if self.words is not None else _tier0(self.superblock(pc, basic=True))
         threshold = self.threshold
         if threshold is None:
-            return interpret
-        hits = 0
+            return _interpreter(ops, pcs, end)
         limit = [threshold]
-
-        def tier0(r: list[int], m: dict, g: Any, budget: int) -> tuple[int, int, Any]:
-            # No reference to the engine here (no reference cycle): when the block is hot, the
-            # result asks the dispatcher to compile it (COMPILE instead of False).
-            nonlocal hits
-            hits += 1
-            next_pc, count, need_step = interpret(r, m, g, budget)
-            if hits >= limit[0] and not need_step:
-                return next_pc, count, COMPILE
-            return next_pc, count, need_step
-
+        tier0 = _counting_interpreter(ops, pcs, end, limit)
         tier0.limit = limit  # type: ignore[attr-defined]
         tier0.size = len(ops)  # type: ignore[attr-defined]
         return tier0
@@ -1155,6 +1193,7 @@ _WRITES_RD = {"addi", "slti", "sltiu", "xori", "ori", "andi", "slli", "srli", "s
               "sltu", "xor", "srl", "sra", "or", "and", "mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem",
               "remu", "lb", "lbu"}
 _op_cache: dict[Decoded, tuple] = {}
+_word_ops: dict[int, tuple] = {}  # word -> op tuple, for pc-independent instructions (Engine.basic)
 
 
 def _op(pc: int, ins: Decoded, followed: bool) -> tuple:
@@ -1224,6 +1263,38 @@ def _interpreter(ops: list[tuple], pcs: list[int], end: int) -> Callable[..., tu
         return pcs[budget], budget, True
 
     return interpret
+
+
+def _counting_interpreter(ops: list[tuple], pcs: list[int], end: int, limit: list[int]) -> Any:
+    """``_interpreter`` that also counts its entries: once they reach ``limit[0]``, a run that
+    ends without needing the spec's step asks the dispatcher to compile the block (COMPILE
+    instead of False). No reference to the engine (no reference cycle)."""
+    count = len(ops)
+    hits = 0
+
+    def tier0(r: list[int], m: dict, g: Any, budget: int) -> tuple[int, int, Any]:
+        nonlocal hits
+        hits += 1
+        i = 0
+        if budget >= count:
+            for op, rd, a, b, imm in ops:
+                result = op(r, m, g, rd, a, b, imm)
+                if result is not None:
+                    if result < 0:
+                        return pcs[i], i, True
+                    return result, i + 1, COMPILE if hits >= limit[0] else False
+                i += 1
+            return end, count, COMPILE if hits >= limit[0] else False
+        for op, rd, a, b, imm in ops[:budget]:
+            result = op(r, m, g, rd, a, b, imm)
+            if result is not None:
+                if result < 0:
+                    return pcs[i], i, True
+                return result, i + 1, COMPILE if hits >= limit[0] else False
+            i += 1
+        return pcs[budget], budget, True
+
+    return tier0
 
 
 def _signed(expr: str) -> str:
