@@ -637,11 +637,13 @@ def _run_full_factory(spec: Any):
     return run_full
 
 
+_EVICTED = object()  # key of the fast-path cache: the state's ``evicted`` when the cache was last emptied
 _fast_paths: dict[int, tuple[Any, dict]] = {}  # id(state) -> (weak reference to it, its fast-path cache)
 
 
 def _fast_path_cache(state: Any) -> dict:
-    """{(layer, opinion hash, base id): (votes, evicted, the layer's ballot list)}, emptied at each eviction."""
+    """{(layer, opinion hash, base id): (votes, evicted, the layer's ballot list)}, emptied at each
+    eviction (so it never keeps an evicted layer's ballots alive)."""
     entry = _fast_paths.get(id(state))
     if entry is None or entry[0]() is not state:
         for key in [key for key, (ref, _) in _fast_paths.items() if ref() is None]:
@@ -674,6 +676,9 @@ def _on_ballot_factory(spec: Any):
         opinion = ballot.opinion
         refs = state.ballot_refs
         cache = _fast_path_cache(state)
+        if cache.get(_EVICTED) != state.evicted:  # an eviction happened: forget every layer (and its ballot list)
+            cache.clear()
+            cache[_EVICTED] = state.evicted
         key = (layer_id, opinion.hash, opinion.votes.base)
         fast = cache.get(key)
         if fast is None or fast[1] != state.evicted:
@@ -692,6 +697,7 @@ def _on_ballot_factory(spec: Any):
                 return slow(state, ballot)
             if len(cache) >= 4096:
                 cache.clear()
+                cache[_EVICTED] = state.evicted
             fast = cache[key] = (votes, state.evicted, state.ballots.setdefault(layer_id, []))
         if ballot.id in refs:
             return slow(state, ballot)

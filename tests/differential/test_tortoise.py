@@ -135,6 +135,31 @@ def test_long_histories_with_eviction_end_in_the_same_state(**draw):
     assert spec_sim.nodes[0].state.evicted > 20  # the window moved: eviction ran
 
 
+
+def test_impl_keeps_no_evicted_ballot_alive():
+    """Memory bounded by the window: after a long history with eviction, no BallotInfo of an
+    evicted layer is reachable (the impl's caches included), and the fast-path cache holds only
+    layers inside the window."""
+    import gc
+
+    scenario = long_history(seed=3, smeshers=6, partition=0, byzantine=0.0, bad_beacon=0.0, late=False,
+                            missing=False, empty=False, shuffle=False, layers=90, window=10)
+    gc.collect()
+    before = {id(o) for o in gc.get_objects() if type(o) is T.BallotInfo}  # other tests' ballots
+    registry.use_backend("impl")
+    try:
+        sim = Simulation(T, scenario).run()
+    finally:
+        registry.use_backend("spec")
+    state = sim.nodes[0].state
+    assert state.evicted > 60
+    gc.collect()
+    held = [o.layer for o in gc.get_objects() if type(o) is T.BallotInfo and id(o) not in before]
+    assert held and min(held) > state.evicted
+    cache = impl._fast_path_cache(state)
+    assert all(key is impl._EVICTED or key[0] > state.evicted for key in cache)
+
+
 def without_mode(outputs: list) -> list:
     return [{key: value for key, value in record.items() if key != "mode"} for record in outputs]
 
