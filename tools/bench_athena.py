@@ -240,7 +240,10 @@ def _call_wallet(athena: Any, code: bytes, payload: bytes) -> int:
 def _suite_files(pattern: str) -> list[str]:
     path = Path(pattern)
     if path.is_dir():
-        return sorted(str(p) for p in path.glob("*.elf"))
+        found = sorted(str(p) for p in path.glob("*.elf"))
+        if not found:
+            raise CliError(f"--elf {pattern}: no *.elf file in this directory")
+        return found
     if path.is_file():
         return [str(path)]
     found = sorted(glob.glob(pattern))

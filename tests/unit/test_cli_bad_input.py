@@ -85,6 +85,7 @@ KINDS: dict[str, list[str]] = {
     "partition": ["3", "a:b", "0:2", "1:0", "1:2:3:4", "1:2:nan", "1:2:2", "9" * 5000 + ":1", "1:" + "9" * 5000],
     "behaviours": ["nosuch", ",", "silent,nosuch"],
     "int_list": ["a", "0", "-1", "", "9" * 5000, "100000000"],
+    "elf_suite": ["{missing}", "{nodir}", "{dir}"],  # no ELF file there (a bad one is the VM's verdict)
     "backends": ["nosuch", "", "spec,nosuch"],
     "wallet": ["0xzz", "0x00", "not a name!", "0x" + "00" * 33],
     "tx_id": ["zz", "0x00", "../../etc/passwd", "0x" + "zz" * 32, "0x" + "00" * 33],
@@ -138,7 +139,7 @@ COMMANDS: dict[str, Command] = {
                ["atx", "validate", "00", "--context", '{"config": {}, "history": [1]}'],
                ["atx", "validate", "00", "--context", '{"config": {}, "poet_proofs": 5}']]),
     "atx verify-proof": Command([("proof", "00"), ("--context", "{context}")], {"proof": "blob", "--context": "json"}),
-    "bench athena": Command([("--repeat", "1")]),
+    "bench athena": Command([("--repeat", "1")], {"--elf": "elf_suite", "--sizes": "int_list"}),
     "bench atx": Command([("--seconds", "0.01")], {"--sizes": "int_list"}),
     "bench crypto": Command([("--seconds", "0.01")]),
     "bench devnet": Command([("--layers", "9"), ("--nodes", "1")]),
@@ -148,7 +149,7 @@ COMMANDS: dict[str, Command] = {
     "bench post_best": Command([("--no-stats", None), ("--no-throughput", None)]),
     "bench scale": Command([("--seconds", "0.01")]),
     "bench tortoise": Command([("--layers", "4"), ("--ballots", "1"), ("--backends", "impl")],
-                              {"--backends": "backends"}),
+                              {"--backends": "backends", "--layers": "int_list"}),
     "crypto hash": Command(
         [("--text", "a")], {"--hex": "hex", "--text": "text", "--file": "message_file"},
         extra=[["crypto", "hash"], ["crypto", "hash", "--text", "a", "--hex", "00"]]),
