@@ -88,6 +88,7 @@ KINDS: dict[str, list[str]] = {
     "behaviours": ["nosuch", ",", "silent,nosuch"],
     "int_list": ["a", "0", "-1", "", "9" * 5000, "100000000"],
     "count_list": ["a", "-1", "", "1,,2", "9" * 5000, "100000000"],  # comma-separated counts, 0 allowed
+    "elf_suite": ["{missing}", "{nodir}", "{dir}"],  # no ELF file there (a bad one is the VM's verdict)
     "backends": ["nosuch", "", "spec,nosuch"],
     "wallet": ["0xzz", "0x00", "not a name!", "0x" + "00" * 33],
     "tx_id": ["zz", "0x00", "../../etc/passwd", "0x" + "zz" * 32, "0x" + "00" * 33],
@@ -154,7 +155,7 @@ COMMANDS: dict[str, Command] = {
     "atx verify-proof": Command([("proof", "00"), ("--context", "{context}")], {"proof": "blob", "--context": "json"}),
     "bench all": Command([("--only", "scale")], {"--only": "filter", "--skip": "filter"},
                          extra=[["bench", "all", "--only", "scale", "--skip", "scale"]]),
-    "bench athena": Command([("--repeat", "1")]),
+    "bench athena": Command([("--repeat", "1")], {"--elf": "elf_suite", "--sizes": "int_list"}),
     "bench atx": Command([("--seconds", "0.01")], {"--sizes": "int_list"}),
     "bench crypto": Command([("--seconds", "0.01")]),
     "bench devnet": Command([("--layers", "9"), ("--nodes-list", "1"), ("--smeshers-list", "1"), ("--no-tcp", None)],
@@ -168,7 +169,7 @@ COMMANDS: dict[str, Command] = {
                           {"--sizes": "int_list", "--diffs": "count_list"},
                           extra=[["bench", "sync", "--sizes", "10", "--diffs", "20"]]),
     "bench tortoise": Command([("--layers", "4"), ("--ballots", "1"), ("--backends", "impl")],
-                              {"--backends": "backends"}),
+                              {"--backends": "backends", "--layers": "int_list"}),
     "check hare": Command(
         [("--members", "3"), ("--quiet", None)],
         {"--invariants": "behaviours", "--scheduler": "text", "--counterexample": "out_file"},
