@@ -207,3 +207,19 @@ def test_devnet_up_post_best_prints_the_weight_spread(capsys, tmp_path):
     code, out, _ = cli(capsys, "devnet", "rules", "--post", "best")
     assert code == 0 and [line.split(":")[0] for line in out.splitlines()][-1] == "post-best"
     assert "post-best" not in cli(capsys, "devnet", "rules")[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", [["--tcp"], ["--clocked", "--layer-seconds", "2"]], ids=["tcp", "clocked"])
+def test_devnet_up_post_best_as_processes(capsys, tmp_path, mode):
+    """``--post best`` with node and smesher processes (``--tcp``) and self-clocked ones
+    (``--clocked``, whose spread lines come from node 0's database after the run): best-labels
+    ATXs from epoch 1, every node agrees (about 30 s each)."""
+    code, out, err = cli(capsys, "devnet", "up", "--post", "best", "--nodes", "2", "--layers", "9", "--no-txs",
+                         "--key-seed", "smspec-sets", "--datadir", str(tmp_path / "best"), *mode)
+    assert code == 0, err
+    lines = out.splitlines()
+    spread = [line for line in lines if "best-labels weight / declared storage (units x ticks): " in line]
+    assert [line.split(":")[0] for line in spread][:1] == ["epoch 1"]
+    assert all(", total " in line and " per ATX " in line for line in spread)
+    assert lines[-1].startswith("all 2 honest live nodes agree: state root 0x")

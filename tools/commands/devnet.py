@@ -379,7 +379,11 @@ def _up_clocked(args: argparse.Namespace, devnet: Any, say: Any, directory: str,
         if board is not None:
             _announce(args, board, {i: process.url() for i, process in clocked.nodes.items()})
 
-    return clocked.run(progress, stop=stop, started=started)
+    summary = clocked.run(progress, stop=stop, started=started)
+    if devnet.config.post == "best" and not args.quiet:
+        for line in clocked.weight_spreads():
+            say(line, flush=True)
+    return summary
 
 
 def _dashboard(args: argparse.Namespace, directory: str, config: Any) -> Any:

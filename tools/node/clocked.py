@@ -702,6 +702,33 @@ class ClockedDevnet:
             progress(last, final)  # the last layer, as the databases hold it
         return summarize(final, set(), self.devnet.config.layers, "clocked")
 
+    def weight_spreads(self, index: int = 0) -> list[str]:
+        """Per publish epoch, the measured weight of its best-labels ATXs next to their declared
+        storage (schedule.weight_spread), from node `index`'s database once the processes stopped
+        (the coordinated devnets print it live; a self-clocked node has no coordinator to ask)."""
+        from types import SimpleNamespace
+
+        from smspec.tools.node import host
+        from smspec.tools.node import protocol as p
+        from smspec.tools.node.schedule import weight_spread
+        from smspec.tools.node.storage import NodeStore
+
+        path = os.path.join(self.devnet.node_dir(index), "node.sqlite")
+        if not os.path.exists(path):
+            return []
+        store = NodeStore(p.modules().atx, path)
+        try:
+            node = SimpleNamespace(store=store)
+            top = store.db.execute("SELECT MAX(publish_epoch) FROM atxs").fetchone()[0]
+            lines = []
+            for epoch in range(0, (top or 0) + 1):
+                spread = weight_spread(host.atx_weights(node, epoch))  # type: ignore[arg-type]
+                if spread:
+                    lines.append(f"epoch {epoch}: {spread}")
+            return lines
+        finally:
+            store.close()
+
     def final_statuses(self) -> dict[int, dict]:
         """Every node's status as its database holds it (the processes have stopped)."""
         from smspec.tools.node.storage import NodeReader
