@@ -26,12 +26,22 @@ exact range of float64, and the remaining per-layer loops are over a handful of 
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
+from smspec.impl.registry import original as registry_original
 from smspec.impl.registry import replaces
 
 if TYPE_CHECKING:
-    from smspec.spec.tortoise import BallotData, BallotInfo, BlockInfo, Tortoise
+    from smspec.spec.tortoise import (
+        BallotData,
+        BallotInfo,
+        BlockHeader,
+        BlockInfo,
+        LayerVote,
+        Opinion,
+        Tortoise,
+    )
 
 _MASK64 = (1 << 64) - 1
 _CACHE_LIMIT = 1 << 16
@@ -186,6 +196,8 @@ def _count_for_late_block_factory(spec: Any):
 def _recount_good_ballots_factory(spec: Any):
     def recount_good_ballots(state: Tortoise, voted: int) -> None:
         """Reset the good weight after layer `voted` and count again every ballot above it."""
+        track = _track(state)
+        track.recount = _lower(track.recount, voted)
         spec.reset_good_weights(state, voted)
         running = 0
         for target in range(voted + 1, state.processed + 1):
@@ -253,10 +265,114 @@ def _expected_weight_function(spec: Any, state: Any):
     return expected
 
 
+class _Track:
+    """What the incremental ``run_verifying`` remembers about one tortoise state between calls.
+
+    Targets ``evicted + 1 .. settled`` passed the last time they were checked exactly, are
+    beyond hdist of ``last`` (their blocks are decided by validity, which the check itself set)
+    and nothing that decides them has changed since: no block added to them (``touched``), no
+    good-weight recount at or below them (``recount``), no full-mode pass (``full_ran``, which
+    rewrites validity). Their weight test is then decided by a bound: each one's slack (margin
+    minus threshold) when it was checked, plus ``drift`` at that time, is at least ``lowest``;
+    ``drift`` adds up, call after call, the most the slack of any such target can have fallen
+    (from the changes of the total good weight, of the expected weight and of the local
+    threshold). While ``lowest - drift > 0`` they all still pass, with no validity change.
+    """
+
+    __slots__ = ("selection", "settled", "lowest", "drift", "total", "late", "local", "last", "weights",
+                 "late_good", "recount", "touched", "full_ran", "dirty_seq", "dirty_log", "clean")
+
+    def __init__(self) -> None:
+        self.selection = -1
+        self.dirty_seq = 0  # counts the changes that can change a layer's votes in encode_votes
+        self.dirty_log: list[tuple[int, int]] = []  # (sequence number, layer) of those changes
+        self.clean: list[tuple[Any, int, int, int]] = []  # encode memos: (vote, sequence, start, current)
+        self.late_good = 0  # good weight counted for already processed layers (count_ballot_verifying)
+        self.recount: int | None = None
+        self.touched: int | None = None
+        self.full_ran = False
+        self.reset()
+
+    def reset(self) -> None:
+        self.settled = -1
+        self.lowest: int | None = None
+        self.drift = 0
+        self.total: int | None = None
+
+
+_tracks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_selection = [0]  # bumped at every impl selection: a switch of backend forgets every track
+
+
+def _track(state: Any) -> _Track:
+    track = _tracks.get(state)
+    if track is None:
+        track = _tracks[state] = _Track()
+    if track.selection != _selection[0]:
+        track.selection = _selection[0]
+        track.recount = track.touched = None
+        track.full_ran = False
+        track.clean = []
+        track.dirty_log = []
+        track.reset()
+    return track
+
+
+def _dirty(state: Any, layer: int) -> None:
+    """A layer's blocks, their validity or data, or its Hare termination changed (-1: any layer)."""
+    track = _track(state)
+    track.dirty_seq += 1
+    if track.clean:
+        track.dirty_log.append((track.dirty_seq, layer))
+
+
+def _lower(a: int | None, b: int) -> int:
+    return b if a is None else min(a, b)
+
+
 @replaces("tortoise", "run_verifying", factory=True)
 def _run_verifying_factory(spec: Any):
+    _selection[0] += 1
+    rounding = 16  # units of 2^-56: expected() rounds at most 3 terms, by at most 2 units each, before and after
+
+    def drift_of(state: Any, track: _Track) -> int | None:
+        """How far the slack of a settled target may have fallen since the last call (None: no bound)."""
+        if track.total is None or track.full_ran:
+            return None
+        length = state.config.layers_per_epoch
+        weights = {epoch: info.weight for epoch, info in state.epochs.items()}
+        raised = 0
+        for epoch, weight in weights.items():
+            before = track.weights.get(epoch, 0)
+            if weight < before:
+                return None
+            raised += weight - before
+        heaviest = max(weights.values(), default=0)
+        new_layers = state.last - track.last
+        expected_rise = raised + -(-heaviest * new_layers // length) + rounding
+        margin_rise = (state.total_good_weight - track.total) - (track.late_good - track.late)
+        local_rise = max(0, state.local_threshold - track.local)
+        slack_rise = min(margin_rise, 2 * margin_rise - expected_rise) - ((expected_rise + 2) // 3 + 2) - local_rise
+        return -slack_rise
+
     def run_verifying(state: Tortoise) -> tuple[int, int | None]:
         """Verify layers in verifying mode; returns (last verified, lowest changed or None)."""
+        track = _track(state)
+        drift = drift_of(state, track)
+        if drift is None:
+            track.reset()
+        else:
+            track.drift += drift
+        first = state.evicted + 1
+        start = max(track.settled + 1, first)
+        if track.recount is not None:
+            start = min(start, track.recount + 1)
+        if track.touched is not None:
+            start = min(start, track.touched)
+        start = max(first, min(start, state.verified + 1))
+        if start > first and (track.lowest is None or track.lowest - track.drift <= 0):
+            track.reset()
+            start = first
         expected = _expected_weight_function(spec, state)
         fixed_div_int = spec.fixed_div_int
         verify_layer = spec.verify_layer
@@ -264,8 +380,12 @@ def _run_verifying_factory(spec: Any):
         total = state.total_good_weight
         local = state.local_threshold
         fraction = spec.ADVERSARIAL_WEIGHT_FRACTION
-        verified, changed = state.evicted, None
-        for target in range(state.evicted + 1, state.processed):
+        settle_until = state.last - state.config.hdist  # beyond hdist: decided by validity from now on
+        settled = start - 1
+        lowest = track.lowest if start > first else None
+        # targets first .. start-1 are settled: they pass, and verify_layer would change nothing
+        verified, changed = start - 1, None
+        for target in range(start, state.processed):
             layer = spec.get_layer(state, target)
             if not layer.hare_terminated:
                 break
@@ -290,15 +410,194 @@ def _run_verifying_factory(spec: Any):
             if flipped and changed is None:
                 changed = target
             verified = target
+            if settled == target - 1 and target <= settle_until:
+                settled = target
+                lowest = _lower(lowest, margin - threshold + track.drift)
+        track.settled = settled
+        track.lowest = lowest
+        track.total, track.late = state.total_good_weight, track.late_good
+        track.local, track.last = state.local_threshold, state.last
+        track.weights = {epoch: info.weight for epoch, info in state.epochs.items()}
+        track.recount = track.touched = None
+        track.full_ran = False
+        if changed is not None:
+            _dirty(state, changed)
+        if verified < state.evicted + 1:
+            verified = state.evicted
         return verified, changed
 
     return run_verifying
+
+
+@replaces("tortoise", "count_ballot_verifying", factory=True)
+def _count_ballot_verifying_factory(spec: Any):
+    def count_ballot_verifying(state: Tortoise, ballot: BallotInfo) -> None:
+        """Add a good ballot's weight to every processed layer from its own layer up."""
+        if not spec.is_good_ballot(state, ballot):
+            return
+        for layer in range(ballot.layer, state.processed + 1):
+            spec.get_layer(state, layer).good_uncounted += ballot.weight
+        state.total_good_weight += ballot.weight
+        _track(state).late_good += ballot.weight
+
+    return count_ballot_verifying
+
+
+@replaces("tortoise", "add_block", factory=True)
+def _add_block_factory(spec: Any):
+    add_block_spec = registry_original(spec, "add_block")
+
+    def add_block(state: Tortoise, block: BlockInfo) -> None:
+        """Insert a new block record in its layer (kept in canonical order) and count late votes."""
+        track = _track(state)
+        track.touched = _lower(track.touched, block.layer)
+        _dirty(state, block.layer)
+        add_block_spec(state, block)
+
+    return add_block
+
+
+@replaces("tortoise", "on_block", factory=True)
+def _on_block_factory(spec: Any):
+    on_block_spec = registry_original(spec, "on_block")
+
+    def on_block(state: Tortoise, header: BlockHeader) -> None:
+        """A block's data is available locally."""
+        _dirty(state, header.layer)
+        on_block_spec(state, header)
+
+    return on_block
+
+
+@replaces("tortoise", "on_hare_output", factory=True)
+def _on_hare_output_factory(spec: Any):
+    on_hare_output_spec = registry_original(spec, "on_hare_output")
+
+    def on_hare_output(state: Tortoise, layer_id: int, block_id: bytes) -> None:
+        """The Hare (or a certificate) decided a layer: one block, or EMPTY_BLOCK_ID for none."""
+        _dirty(state, layer_id)
+        on_hare_output_spec(state, layer_id, block_id)
+
+    return on_hare_output
+
+
+def _memo_covers(track: _Track, vote: Any, start: int, verified: int, current: int) -> bool:
+    """Whether an earlier encode found `vote` and everything below it (down to its start) without
+    an exception, an abstention or a failure, decided by validity, and nothing changed since."""
+    for memo_vote, sequence, memo_start, memo_current in track.clean:
+        if memo_vote is not vote:
+            continue
+        if start < memo_start or current < memo_current or vote.layer > verified:
+            return False
+        return all(layer > vote.layer for seq, layer in track.dirty_log if seq > sequence)
+    return False
+
+
+@replaces("tortoise", "encode_votes_with_base", factory=True)
+def _encode_votes_with_base_factory(spec: Any):
+    abstain_vote, support_vote, against_vote = spec.ABSTAIN, spec.SUPPORT, spec.AGAINST
+
+    def encode_votes_with_base(state: Tortoise, base_id: bytes, base_layer: int, base_votes: LayerVote | None,
+                               start: int, current: int) -> Opinion:
+        """Exceptions turning a base ballot's votes into the node's own, and their opinion hash.
+
+        The walk down the base ballot's votes stops at a vote an earlier call found clean (no
+        exception below it, every layer decided by validity) when nothing below it has changed
+        since; a walk that ends records the top of its clean tail for the next calls.
+        """
+        track = _track(state)
+        verified = state.verified
+        hdist = state.config.hdist
+        support, against, abstain = [], [], []
+        vote = base_votes
+        clean_top = None  # top of the run of clean votes ending at the bottom of the walk
+        while vote is not None and vote.layer >= start:
+            if _memo_covers(track, vote, start, verified, current):
+                if clean_top is None:
+                    clean_top = vote
+                break
+            layer = spec.get_layer(state, vote.layer)
+            found = len(support) + len(against) + len(abstain)
+            if vote.vote == abstain_vote and layer.hare_terminated:
+                raise spec.EncodeVotesError("base_ballot_unusable", base_id.hex())
+            settled = True  # every vote here follows from what _dirty tracks (data, validity)
+            if vote.vote != abstain_vote and not layer.hare_terminated:
+                abstain.append(vote.layer)
+            elif vote.vote != abstain_vote:
+                for block in layer.blocks:
+                    own, reason = spec.full_vote(state, verified, current, block)
+                    if reason not in ("missing data", "validity") or own == abstain_vote:
+                        settled = False
+                    if own == spec.get_vote(vote, block):
+                        continue
+                    if own == support_vote:
+                        support.append(spec.block_header(block))
+                    elif own == against_vote:
+                        against.append(spec.block_header(block))
+            clean = (settled and len(support) + len(against) + len(abstain) == found and vote.layer <= verified
+                     and vote.layer + hdist <= current and layer.hare_terminated and vote.vote != abstain_vote)
+            if not clean:
+                clean_top = None
+            elif clean_top is None:
+                clean_top = vote
+            vote = vote.prev
+        for layer_id in range(base_layer, current):
+            layer = spec.get_layer(state, layer_id)
+            if not layer.hare_terminated:
+                abstain.append(layer_id)
+                continue
+            for block in layer.blocks:
+                if spec.full_vote(state, verified, current, block)[0] == support_vote:
+                    support.append(spec.block_header(block))
+        if len(support) + len(against) > state.config.max_exceptions:
+            raise spec.EncodeVotesError("too_many_exceptions", str(len(support) + len(against)))
+        if clean_top is not None:
+            track.clean = [memo for memo in track.clean if memo[0] is not clean_top][-7:]
+            track.clean.append((clean_top, track.dirty_seq, start, current))
+            oldest = min(memo[1] for memo in track.clean)
+            track.dirty_log = [entry for entry in track.dirty_log if entry[0] > oldest]
+        votes = spec.Votes(base=base_id, support=tuple(support), against=tuple(against), abstain=tuple(abstain))
+        decoded, _ = spec.decode_votes(current, base_layer, base_votes, votes)
+        return spec.Opinion(hash=spec.votes_opinion(decoded), votes=votes)
+
+    return encode_votes_with_base
+
+
+@replaces("tortoise", "encode_votes", factory=True)
+def _encode_votes_factory(spec: Any):
+    def encode_votes(state: Tortoise, current: int | None = None) -> Opinion:
+        """The opinion (base ballot, exceptions, hash) for a new ballot in layer `current`."""
+        if state.retriable:
+            raise spec.EncodeVotesError("not_drained", f"{len(state.retriable)} ballots wait for a beacon")
+        if current is None:
+            current = state.last + 1
+        genesis = spec.effective_genesis(state.config)
+        failure = None
+        for layer in range(current - 1, state.evicted, -1):
+            if layer == genesis:
+                choices: Any = [(spec.EMPTY_BALLOT_ID, genesis, None, False)]
+            else:
+                choices = ((b.id, b.layer, b.votes, b.malicious) for b in state.ballots.get(layer, ()))
+            for base_id, base_layer, base_votes, malicious in choices:
+                if malicious:
+                    continue
+                try:
+                    return spec.encode_votes_with_base(state, base_id, base_layer, base_votes, state.evicted + 1, current)
+                except (spec.EncodeVotesError, spec.InvalidBallot) as error:
+                    failure = error
+        if failure is not None:
+            raise failure
+        raise spec.EncodeVotesError("no_base_ballot", "no ballots within the window")
+
+    return encode_votes
 
 
 @replaces("tortoise", "run_full", factory=True)
 def _run_full_factory(spec: Any):
     def run_full(state: Tortoise) -> tuple[int, int | None]:
         """Verify layers in full mode, switching to it (and catching up on counting) if needed."""
+        _track(state).full_ran = True  # it may rewrite any validity
+        _dirty(state, -1)
         if not state.is_full:
             state.is_full = True
             start = max(state.full_counted + 1, state.evicted + 1)
@@ -338,63 +637,100 @@ def _run_full_factory(spec: Any):
     return run_full
 
 
+_EVICTED = object()  # key of the fast-path cache: the state's ``evicted`` when the cache was last emptied
+_fast_paths: dict[int, tuple[Any, dict]] = {}  # id(state) -> (weak reference to it, its fast-path cache)
+
+
+def _fast_path_cache(state: Any) -> dict:
+    """{(layer, opinion hash, base id): (votes, evicted, the layer's ballot list)}, emptied at each
+    eviction (so it never keeps an evicted layer's ballots alive)."""
+    entry = _fast_paths.get(id(state))
+    if entry is None or entry[0]() is not state:
+        for key in [key for key, (ref, _) in _fast_paths.items() if ref() is None]:
+            del _fast_paths[key]
+        entry = _fast_paths[id(state)] = (weakref.ref(state), {})
+    return entry[1]
+
+
 @replaces("tortoise", "on_ballot", factory=True)
 def _on_ballot_factory(spec: Any):
     empty_ballot_id = spec.EMPTY_BALLOT_ID
     BallotInfo = spec.BallotInfo
     ReferenceInfo = spec.ReferenceInfo
+    weights: dict = {}  # ReferenceInfo (by identity) -> weight of one eligibility
+
+    def slow(state: Any, ballot: Any) -> None:
+        spec.store_ballot(state, spec.decode_ballot(state, ballot))
 
     def on_ballot(state: Tortoise, ballot: BallotData) -> None:
         """Decode and store a ballot in one step.
 
         Fast path for the common case, a ballot whose signed opinion hash is already known in its
-        layer (every honest ballot after the first of its layer): no vote decoding, no block
-        resolution. Anything else goes through the spec's decode_ballot and store_ballot.
+        layer (every honest ballot after the first of its layer) and whose base ballot is known:
+        no vote decoding, no block resolution. What the spec's decode_ballot would check about the
+        layer, the opinion and the base is the same for every ballot of the layer with the same
+        opinion hash and base, so it is checked once and remembered until the next eviction.
+        Anything else goes through the spec's decode_ballot and store_ballot.
         """
         layer_id = ballot.layer
+        opinion = ballot.opinion
         refs = state.ballot_refs
-        layer = state.layers.get(layer_id)
-        votes = layer.opinions.get(ballot.opinion.hash) if layer is not None else None
-        if votes is None or layer_id <= state.evicted or ballot.id in refs:
-            spec.store_ballot(state, spec.decode_ballot(state, ballot))
-            return
-        base_id = ballot.opinion.votes.base
-        if base_id != empty_ballot_id:
-            base = refs.get(base_id)
-            if base is None or base.layer >= layer_id:
-                spec.store_ballot(state, spec.decode_ballot(state, ballot))
-                return
-        elif spec.effective_genesis(state.config) >= layer_id:
-            spec.store_ballot(state, spec.decode_ballot(state, ballot))
-            return
+        cache = _fast_path_cache(state)
+        if cache.get(_EVICTED) != state.evicted:  # an eviction happened: forget every layer (and its ballot list)
+            cache.clear()
+            cache[_EVICTED] = state.evicted
+        key = (layer_id, opinion.hash, opinion.votes.base)
+        fast = cache.get(key)
+        if fast is None or fast[1] != state.evicted:
+            if fast is not None:
+                cache.clear()  # an eviction happened: forget every layer
+            layer = state.layers.get(layer_id)
+            votes = layer.opinions.get(opinion.hash) if layer is not None else None
+            if votes is None or layer_id <= state.evicted:
+                return slow(state, ballot)
+            base_id = opinion.votes.base
+            if base_id != empty_ballot_id:
+                base = refs.get(base_id)
+                if base is None or base.layer >= layer_id:
+                    return slow(state, ballot)
+            elif spec.effective_genesis(state.config) >= layer_id:
+                return slow(state, ballot)
+            if len(cache) >= 4096:
+                cache.clear()
+                cache[_EVICTED] = state.evicted
+            fast = cache[key] = (votes, state.evicted, state.ballots.setdefault(layer_id, []))
+        if ballot.id in refs:
+            return slow(state, ballot)
         epoch_data = ballot.epoch_data
         if epoch_data is not None:
             atx = state.atxs.get(layer_id // state.config.layers_per_epoch, {}).get(ballot.atx_id)
             if atx is None or epoch_data.eligibilities == 0:
-                spec.store_ballot(state, spec.decode_ballot(state, ballot))
-                return
+                return slow(state, ballot)
             numerator, denominator = spec.reduce_fraction(atx.weight, epoch_data.eligibilities)
-            reference = ReferenceInfo(smesher=ballot.smesher, atx_id=ballot.atx_id,
-                                      expected_ballots=epoch_data.eligibilities, beacon=epoch_data.beacon,
-                                      height=atx.height, weight_numerator=numerator,
-                                      weight_denominator=denominator)
+            reference = ReferenceInfo(ballot.smesher, ballot.atx_id, epoch_data.eligibilities, epoch_data.beacon,
+                                      atx.height, numerator, denominator)
         else:
             ref = refs.get(ballot.ref) if ballot.ref is not None else None
             if ref is None or ref.reference is None:
-                spec.store_ballot(state, spec.decode_ballot(state, ballot))
-                return
+                return slow(state, ballot)
             reference = ref.reference
         malicious = ballot.malicious or ballot.smesher in state.malicious_nodes
         weight = 0
         if not malicious:
-            weight = spec.ballot_weight(reference.weight_numerator, reference.weight_denominator,
-                                        ballot.eligibilities)
-        info = BallotInfo(id=ballot.id, layer=layer_id, malicious=malicious, weight=weight,
-                          reference=reference, votes=votes)
-        state.ballots.setdefault(layer_id, []).append(info)
+            per_eligibility = weights.get(reference)
+            if per_eligibility is None:
+                if len(weights) >= _CACHE_LIMIT:
+                    weights.clear()
+                per_eligibility = weights[reference] = spec.ballot_weight(
+                    reference.weight_numerator, reference.weight_denominator, 1)
+            eligibilities = ballot.eligibilities
+            weight = per_eligibility if eligibilities == 1 else per_eligibility * eligibilities
+        info = BallotInfo(ballot.id, layer_id, malicious, weight, reference, fast[0])
+        fast[2].append(info)
         refs[ballot.id] = info
         if layer_id <= state.processed:
             spec.count_ballot_or_retry(state, info)
+        return None
 
     return on_ballot
 
@@ -402,19 +738,23 @@ def _on_ballot_factory(spec: Any):
 @replaces("tortoise", "count_ballots", factory=True)
 def _count_ballots_factory(spec: Any):
     unknown = object()
+    no_opinion = b"\x00" * 32
 
     def count_ballots(state: Tortoise, ballots: list[BallotInfo]) -> None:
         """Count a processed layer's ballots; queue those whose epoch beacon is unknown.
 
         The beacon comparison is made once per (epoch, declared beacon), the goodness test reads
-        the previous layer once per ballot layer, and the good weight is summed per layer before
-        it is added to the layers it does not vote on.
+        the previous layer once per ballot layer and compares a vote list's opinion once, and the
+        good weight is summed per layer before it is added to the layers it does not vote on.
         """
         evicted = state.evicted
         length = state.config.layers_per_epoch
+        full_counted = state.full_counted
+        retriable = state.retriable
         beacons: dict = {}
         previous_layers: dict = {}
         good_weight: dict = {}
+        agrees: dict = {}  # (id of vote list, layer) -> its opinion is the previous layer's
         for_full = []
         for ballot in ballots:
             layer_id = ballot.layer
@@ -426,17 +766,22 @@ def _count_ballots_factory(spec: Any):
             if bad is unknown:
                 bad = beacons[key] = spec.bad_beacon(state, ballot)
             if bad is None:
-                state.retriable.append(ballot)
+                retriable.append(ballot)
                 continue
             ballot.bad_beacon = bad
-            previous = previous_layers.get(layer_id)
-            if previous is None:
-                previous = previous_layers[layer_id] = spec.get_layer(state, layer_id - 1)
-            votes = ballot.votes
-            opinion = votes.opinion if votes is not None else b"\x00" * 32
-            if not bad and previous.opinion == opinion and previous.reference_height <= reference.height:
-                good_weight[layer_id] = good_weight.get(layer_id, 0) + ballot.weight
-            if layer_id <= state.full_counted:
+            if not bad:
+                previous = previous_layers.get(layer_id)
+                if previous is None:
+                    previous = previous_layers[layer_id] = spec.get_layer(state, layer_id - 1)
+                votes = ballot.votes
+                agree_key = (id(votes), layer_id)
+                agree = agrees.get(agree_key)
+                if agree is None:
+                    opinion = votes.opinion if votes is not None else no_opinion
+                    agree = agrees[agree_key] = previous.opinion == opinion
+                if agree and previous.reference_height <= reference.height:
+                    good_weight[layer_id] = good_weight.get(layer_id, 0) + ballot.weight
+            if layer_id <= full_counted:
                 for_full.append(ballot)
         for layer_id, weight in good_weight.items():
             for layer in range(layer_id, state.processed + 1):

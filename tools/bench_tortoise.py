@@ -1,120 +1,148 @@
-"""Tortoise layers per second, spec vs impl, on one simulated event stream.
+"""Tortoise: layers per CPU second and peak memory, spec vs impl, as the history grows.
 
-The workload is generated once by the simulator (tools/tortoise_sim.py) with the spec: one ATX per
-smesher per epoch, one ballot per smesher per layer (so ``--ballots`` ballots per layer), one
-block and Hare output per layer, weak coins; honest by default, or a 50/50 partition that heals
-(``--scenario partition``), which keeps the node in full mode for a while. The recorded events of
-one node are then parsed once and replayed on a fresh node with each backend; only the replay is
-timed (ballot decoding, storing, counting, tallying, encoding votes). The figures printed are
-layers per second over the whole run and over its last quarter (a cost per layer that grows with
-history shows up as a slower last quarter), and the impl/spec ratio.
+The network simulator (tools/tortoise_sim.py) produces, layer by layer, one ATX per smesher per
+epoch, one ballot per smesher per layer (``--ballots`` per layer), one block and Hare output per
+layer and the weak coins; honest by default, or a 50/50 partition of 2*hdist layers that heals
+(``--scenario partition``), which keeps the node in full mode for a while. Its node runs with the
+backend measured and nothing is recorded: events stream through, ballots are delivered as
+objects, and only the CPU time of the node's own tortoise calls is counted (ballot decoding,
+storing, counting, tallying, encoding votes, applying), per layer.
+
+Each (backend, layer count) runs in its own child process, so its peak resident memory (above
+the child's start) is its own. Printed per run: layers per CPU second overall, milliseconds per
+layer over the first and the last quarter (a cost per layer that grows with history shows up as
+a last quarter slower than the first), peak memory, and the impl/spec ratio of each size. The
+load average and wall time are printed too: the machine may be shared.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import pickle
 import time
+from typing import Any
 
-from smspec.conformance.handlers import tortoise as events_mod
+from smspec.tools.bench_athena import load_average, peak_kib, reset_peak
 from smspec.tools.cli import CliError, integer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", dest="bench_preset", choices=("mainnet", "testnet", "tiny"), default="mainnet",
                         help="protocol preset (layers per epoch, hdist, window...; default mainnet)")
-    parser.add_argument("--ballots", type=integer(1, 100_000, "a ballot count"), default=1000, help="ballots per layer (default 1000)")
-    parser.add_argument("--layers", type=integer(4, 100_000, "a layer count"), default=200, help="layers to simulate (default 200)")
+    parser.add_argument("--ballots", type=integer(1, 100_000, "a ballot count"), default=1000,
+                        help="ballots per layer (default 1000)")
+    parser.add_argument("--layers", default="50,400", metavar="N[,N...]",
+                        help="layer counts to simulate, each a separate run (default 50,400; e.g. 50,400,800,4032)")
     parser.add_argument("--scenario", choices=("honest", "partition"), default="honest",
                         help="honest network, or a 50/50 partition of 2*hdist layers that heals (default honest)")
     parser.add_argument("--window", type=integer(1, 100_000, "a window size"), default=None,
                         help="override the window size (layers kept behind the verified layer); with a window "
                         "shorter than the run the cost per layer should stay flat")
     parser.add_argument("--backends", default="spec,impl", help="comma-separated backends to time (default spec,impl)")
+    parser.add_argument("--spec-max-layers", type=integer(4, 100_000, "a layer count"), default=800, metavar="N",
+                        help="skip the spec for layer counts above N (default 800: the spec is slow)")
 
 
-def _parse(tortoise, events: list) -> list:
-    """Turn recorded events into (function, arguments) calls, outside the timed region."""
-    calls = []
-    for event in events:
-        op = event["op"]
-        if op == "ballot":
-            calls.append(("ballot", events_mod.ballot_from_json(tortoise, event)))
-        elif op in ("tally", "encode"):
-            calls.append((op, int(event["layer"])))
-        else:
-            calls.append(("event", event))
-    return calls
+def _layer_counts(text: str) -> list[int]:
+    try:
+        counts = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise CliError("--layers: expected comma-separated layer counts, e.g. 50,400,4032") from None
+    if not counts or min(counts) < 4 or max(counts) > 100_000:
+        raise CliError("--layers: each count must be between 4 and 100,000")
+    return counts
 
 
-def _replay(tortoise, config, calls: list) -> list[float]:
-    """Run the calls on a fresh node; returns the time at the end of each tally."""
-    state = tortoise.new_tortoise(config)
-    marks = []
-    start = time.perf_counter()
-    for op, arg in calls:
-        if op == "ballot":
-            try:
-                tortoise.on_ballot(state, arg)
-            except tortoise.InvalidBallot:
-                pass
-        elif op == "tally":
-            tortoise.tally_votes(state, arg)
-            marks.append(time.perf_counter() - start)
-        elif op == "encode":
-            try:
-                tortoise.encode_votes(state, arg)
-            except tortoise.EncodeVotesError:
-                pass
-        else:
-            events_mod.apply_event(tortoise, state, arg)
-    return marks
-
-
-def run(args: argparse.Namespace) -> None:
+def _simulate(args: argparse.Namespace, backend: str, layers: int) -> dict[str, Any]:
+    """One run: select the backend, simulate, return the node's per-tally CPU marks and memory."""
     from smspec import spec
     from smspec.impl import registry
     from smspec.tools.tortoise_sim import Scenario, Simulation
 
-    if args.ballots < 1 or args.layers < 4:
-        raise CliError("need --ballots >= 1 and --layers >= 4")
+    start_rss = reset_peak()
+    registry.use_backend(backend)
+    tortoise = spec.load("tortoise", args.bench_preset)
+    hdist = tortoise.TortoiseConfig().hdist
+    config = {"window_size": args.window, "historical_window_end": 0} if args.window else {}
+    partition = args.scenario == "partition"
+    scenario = Scenario(layers=layers, smeshers=args.ballots, seed=1, config=config, record=False,
+                        observed_sides=2 if partition else 1, partition_start=4 if partition else 0,
+                        partition_layers=2 * hdist if partition else 0)
+    wall = time.perf_counter()
+    sim = Simulation(tortoise, scenario).run()
+    wall = time.perf_counter() - wall
+    node = sim.nodes[0]
+    peak = peak_kib(start_rss)
+    state = node.state
+    return {"marks": node.marks, "peak_kib": peak, "wall": wall, "lag": state.last - state.verified,
+            "layers_held": len(state.layers), "ballots_held": sum(len(b) for b in state.ballots.values()),
+            "evicted": state.evicted, "last": state.last}
+
+
+def _in_child(function: Any, *arguments: Any) -> dict[str, Any]:
+    if not hasattr(os, "fork"):
+        return function(*arguments)  # type: ignore[no-any-return]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            payload = pickle.dumps(function(*arguments))
+        except BaseException as error:  # noqa: BLE001 - reported to the parent
+            payload = pickle.dumps({"error": repr(error)})
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(payload)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    if not data:
+        raise CliError("a benchmark child process died (out of memory?)")
+    result = pickle.loads(data)  # noqa: S301 - our own child's output
+    if "error" in result:
+        raise CliError(f"benchmark run failed: {result['error']}")
+    return result  # type: ignore[no-any-return]
+
+
+def run(args: argparse.Namespace) -> None:
+    counts = _layer_counts(args.layers)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if not backends:
         raise CliError("--backends: name at least one backend (spec, impl)")
     for backend in backends:
         if backend not in ("spec", "impl"):
             raise CliError(f"unknown backend {backend!r} (expected spec or impl)")
-    tortoise = spec.load("tortoise", args.bench_preset)
-    previous = registry.active_backend()
-    registry.use_backend("spec")
-    hdist = tortoise.TortoiseConfig().hdist
-    if args.window is not None and args.window < 1:
-        raise CliError("--window must be positive")
-    config = {"window_size": args.window, "historical_window_end": 0} if args.window else {}
-    scenario = Scenario(layers=args.layers, smeshers=args.ballots, seed=1, config=config,
-                        observed_sides=2 if args.scenario == "partition" else 1,
-                        partition_start=4 if args.scenario == "partition" else 0,
-                        partition_layers=2 * hdist if args.scenario == "partition" else 0)
-    print(f"generating: {args.layers} layers x {args.ballots} ballots, preset {args.bench_preset}, "
-          f"scenario {args.scenario} (spec simulator)...", flush=True)
-    t0 = time.perf_counter()
-    sim = Simulation(tortoise, scenario).run()
-    print(f"  generated in {time.perf_counter() - t0:.1f} s; node 0 ended with verified = last - "
-          f"{sim.lag()[0]}; {len(sim.nodes[0].events)} events")
-    calls = _parse(tortoise, sim.nodes[0].events)
-    config = sim.config
-    results = {}
-    try:
+    print(f"tortoise: {args.ballots} ballots per layer, preset {args.bench_preset}, scenario {args.scenario}, "
+          f"window {args.window or 'of the preset'}; load average {load_average()}, {os.cpu_count()} CPUs")
+    if args.window is not None:
+        from smspec import spec
+
+        length = spec.load("tortoise", args.bench_preset).LAYERS_PER_EPOCH
+        if args.window < length:
+            print(f"  note: a window shorter than an epoch ({length} layers) evicts reference ballots that later "
+                  "ballots of the epoch point to, so those are refused (spec/tortoise.md, Window and epoch length); "
+                  "use a preset with shorter epochs (testnet, tiny) to see a short window at work")
+    print(f"  {'backend':7} {'layers':>6} {'layers/s':>9} {'ms/layer first q':>16} {'ms/layer last q':>15} "
+          f"{'peak MB':>8} {'held layers':>11} {'held ballots':>12} {'verified lag':>12} {'wall s':>7}")
+    wall = time.perf_counter()
+    rates: dict[tuple[str, int], float] = {}
+    for layers in counts:
         for backend in backends:
-            registry.use_backend(backend)
-            marks = _replay(tortoise, config, calls)
+            if backend == "spec" and layers > args.spec_max_layers:
+                print(f"  {backend:7} {layers:>6}  skipped (above --spec-max-layers {args.spec_max_layers})")
+                continue
+            result = _in_child(_simulate, args, backend, layers)
+            marks = result["marks"]
             total = marks[-1]
             quarter = max(1, len(marks) // 4)
-            tail = marks[-1] - marks[-quarter - 1] if len(marks) > quarter else total
-            results[backend] = (len(marks) / total, quarter / tail)
-            print(f"  {backend:5s} {len(marks) / total:8.2f} layers/s overall, {quarter / tail:8.2f} layers/s "
-                  f"over the last {quarter} layers ({total:.2f} s)")
-    finally:
-        registry.use_backend(previous)
-    if "spec" in results and "impl" in results:
-        print(f"  impl/spec: {results['impl'][0] / results['spec'][0]:.2f}x overall, "
-              f"{results['impl'][1] / results['spec'][1]:.2f}x over the last quarter")
+            first = marks[quarter - 1] / quarter
+            last = (marks[-1] - marks[-quarter - 1]) / quarter if len(marks) > quarter else total / len(marks)
+            rates[(backend, layers)] = len(marks) / total
+            print(f"  {backend:7} {layers:>6} {len(marks) / total:9.1f} {first * 1e3:16.2f} {last * 1e3:15.2f} "
+                  f"{result['peak_kib'] / 1024:8.0f} {result['layers_held']:>11,} {result['ballots_held']:>12,} "
+                  f"{result['lag']:>12} {result['wall']:7.1f}")
+        if ("spec", layers) in rates and ("impl", layers) in rates:
+            print(f"  impl/spec at {layers} layers: {rates[('impl', layers)] / rates[('spec', layers)]:.1f}x")
+    print(f"  load average after: {load_average()}; {time.perf_counter() - wall:.0f} s wall")

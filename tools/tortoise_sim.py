@@ -19,6 +19,9 @@ network side and a Hare output; honest ballots carry the opinion that their side
 After each tally the mesh applies the verified layer (``on_applied`` with its opinion), which is
 what lets the window move. Every node is driven through the event-trace format of ``smspec.conformance.handlers.tortoise``
 and its events are recorded, so any run can be saved and replayed (``smspec tortoise replay``).
+With ``record=False`` (long runs, the benchmark) nothing is kept per event: ballots go to the
+nodes as objects, without the JSON round trip, and each node only adds up the CPU time its
+tortoise calls take (``Node.seconds``; ``Node.marks`` holds the total after each tally).
 Assumptions (simplifications of the real network, documented in docs/tortoise.md): ATXs are seen
 by every node; all ballots of one side in one layer share one opinion; one ballot per smesher per
 layer, with ``L`` eligibilities per epoch, so each ballot weighs ``atx_weight / L``.
@@ -27,6 +30,7 @@ layer, with ``L`` eligibilities per epoch, so each ballot weighs ``atx_weight / 
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +61,7 @@ class Scenario:
     shuffle_seed: int = 0  # delivery order only; does not change what is produced
     order_per_node: bool = False  # each node gets each layer's ballots in its own random order
     apply_verified: bool = True  # the mesh applies verified layers (on_applied), which lets the window move
+    record: bool = True  # keep every node's events and outputs (False: only CPU time per tally)
     config: dict = field(default_factory=dict)
 
 
@@ -71,6 +76,8 @@ class Node:
     events: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
     pending: list = field(default_factory=list)  # events from the other side, held back during a split
+    seconds: float = 0.0  # CPU time spent in this node's tortoise calls
+    marks: list = field(default_factory=list)  # `seconds` after each tally (record=False)
 
 
 class Simulation:
@@ -119,11 +126,45 @@ class Simulation:
             else:
                 node.pending.append(event)
 
-    def apply(self, node: Node, event: dict) -> None:
-        node.events.append(event)
-        out = events_mod.apply_event(self.t, node.state, event)
-        if out is not None:
-            node.outputs.append(out)
+    def apply(self, node: Node, event: Any) -> None:
+        if self.s.record:
+            node.events.append(event)
+            out = events_mod.apply_event(self.t, node.state, event)
+            if out is not None:
+                node.outputs.append(out)
+            return
+        start = time.process_time()
+        self.apply_unrecorded(node, event)
+        node.seconds += time.process_time() - start
+        if isinstance(event, dict) and event["op"] == "tally":
+            node.marks.append(node.seconds)
+
+    def apply_unrecorded(self, node: Node, event: Any) -> None:
+        if isinstance(event, dict):
+            if event["op"] == "tally":
+                self.t.tally_votes(node.state, int(event["layer"]))  # without the snapshot record
+            else:
+                events_mod.apply_event(self.t, node.state, event)
+        else:  # a BallotData, delivered as the "ballot" event would deliver it
+            try:
+                self.t.on_ballot(node.state, event)
+            except self.t.InvalidBallot:
+                pass
+
+    def deliver_ballots(self, produced: list, layer: int) -> None:
+        """Deliver a layer's ballots in order; unrecorded, each node's share is timed at once."""
+        if self.s.record:
+            for side, ballot, _ in produced:
+                self.deliver(self.ballot_event(ballot), side, layer)
+            return
+        for node in self.nodes:
+            start = time.process_time()
+            for side, ballot, _ in produced:
+                if side is None or node.side == side or not self.partitioned(layer):
+                    self.apply_unrecorded(node, ballot)
+                else:
+                    node.pending.append(ballot)
+            node.seconds += time.process_time() - start
 
     def heal(self) -> None:
         for node in self.nodes:
@@ -198,10 +239,9 @@ class Simulation:
                 random.Random(f"{s.shuffle_seed}/{layer}/{index}").shuffle(order)
                 order.sort(key=lambda item: not item[2])
                 for side, ballot, _ in order:
-                    self.deliver(events_mod.ballot_to_json(ballot), side, layer, [node])
+                    self.deliver(self.ballot_event(ballot), side, layer, [node])
         else:
-            for side, ballot, _ in produced:
-                self.deliver(events_mod.ballot_to_json(ballot), side, layer)
+            self.deliver_ballots(produced, layer)
         # blocks, Hare output and weak coin of this layer
         height = s.ticks * epoch
         for side in (0, 1) if split else (0,):
@@ -220,6 +260,10 @@ class Simulation:
             self.deliver({"op": "hare", "layer": layer, "block": hexstr(output)}, side if split else None, layer)
         for side in (0, 1) if split else (None,):
             self.deliver({"op": "weakcoin", "layer": layer, "coin": self.rng.random() < 0.5}, side, layer)
+
+    def ballot_event(self, ballot: Any) -> Any:
+        """The event delivering a ballot: its JSON record, or (record=False) the ballot itself."""
+        return events_mod.ballot_to_json(ballot) if self.s.record else ballot
 
     def adversarial_opinion(self, layer: int, honest: Any, early: bool) -> Any:
         """An honest base with the previous layer's Hare block voted against (or a block nobody has)."""

@@ -9,6 +9,9 @@ spec has the structure in code, from the text of the spec otherwise.
 * ``atx-marriage``: an ATX marriage and a merge across epochs (``atx.md``: marriage
   certificates, ``MarriageATX``, the equivocation set, merged ATXs).
 * ``post-pipeline``: the PoST data layout and the proving pipeline (``post.md``).
+* ``node-split``: the node and the smeshing service (``node.md``, ``docs/node.md``). The calls
+  between them are the node-service API's routes as the node's own OpenAPI document lists them
+  (``tools/node/openapi.py``, tag ``node service``), grouped by their first path segment.
 
 Graphviz (Debian's ``graphviz``) renders them as SVG in the HTML editions and as PDF in the
 LaTeX one; a figure whose DOT does not render fails the build (``-W``).
@@ -104,11 +107,46 @@ POST_PIPELINE = """digraph G {
   proof -> verify;
 }"""
 
+def node_split() -> str:
+    """The node, the smeshing service and the PoET server; the service's calls to the node are
+    the OpenAPI document's ``node service`` routes, grouped by what they serve."""
+    from smspec.tools.node import openapi
+
+    groups: dict[str, list[str]] = {}
+    for path, operations in openapi.document()["paths"].items():
+        for method, operation in operations.items():
+            if "node service" not in operation.get("tags", []):
+                continue
+            group = path.removeprefix("/node/v1/").split("/")[0]
+            groups.setdefault(group, []).append(f"{method.upper()} {path}")
+    if not groups:
+        raise ValueError("the OpenAPI document lists no node-service route")
+    calls = "\\n".join(f"{name}: {len(routes)} route{'s' if len(routes) > 1 else ''}" for name, routes in groups.items())
+    return HEAD.replace("nodesep=0.3", "nodesep=0.45") + f"""  subgraph cluster_service {{ label="smeshing service (outgoing connections only)"; style=dashed;
+    keys [label="keys (KEYS/*.key, mode 0600)\\nEd25519 seeds of the identities", shape=folder];
+    post [label="PoST data\\n(labels, metadata, proofs)", shape=folder];
+    service [label="smesher.py: eligibility, building and\\nsigning ATXs, proposals, ballots,\\nHare messages, certificates;\\nsigned messages kept before publishing", style="rounded,filled", fillcolor="#fff3e0", shape=box];
+    keys -> service; post -> service; }}
+  subgraph cluster_node {{ label="node (public data only, reachable)"; style=dashed;
+    nd [label="node.py: validation by the spec,\\nHare, tortoise, blocks, Athena,\\nstate; no private key", style="rounded,filled", fillcolor="#e8f0fe", shape=box];
+    db [label="node.sqlite\\n(public objects only)", shape=cylinder];
+    nd -> db; }}
+  peers [label="other nodes\\n(gossip, catch-up)", shape=box, style=rounded];
+  poet [label="PoET server", shape=box, style=rounded];
+  clients [label="wallets, explorers,\\nthe dashboard", shape=box, style=rounded];
+  service -> nd [label="node-service API\\n{calls}"];
+  service -> poet [label="register, fetch proof"];
+  nd -> peers [dir=both, label="p2p"];
+  clients -> nd [label="public API (v2alpha1)"];
+}}"""
+
+
 FIGURES = {
     "hare-rounds": hare_rounds,
     "tortoise-modes": lambda: TORTOISE_MODES,
     "atx-marriage": lambda: ATX_MARRIAGE,
     "post-pipeline": lambda: POST_PIPELINE,
+    "node-split": node_split,
 }
 
 

@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
+
 import pytest
 import smspec.spec.tiny.tortoise as T
 from hypothesis import HealthCheck, given, settings
@@ -31,7 +34,9 @@ def outcome(function, *args):
 def test_every_replaced_function_is_covered():
     replaced = {r.name for r in registry.all_replacements() if r.module == "tortoise"}
     assert replaced == {"fixed_udiv", "ballot_weight", "count_ballots_full", "count_for_late_block",
-                        "recount_good_ballots", "run_verifying", "run_full", "on_ballot", "count_ballots"}
+                        "recount_good_ballots", "run_verifying", "run_full", "on_ballot", "count_ballots",
+                        "count_ballot_verifying", "add_block", "on_block", "on_hare_output",
+                        "encode_votes_with_base", "encode_votes"}
 
 
 @st.composite
@@ -100,3 +105,189 @@ def test_simulated_networks_end_in_the_same_state(seed, smeshers, partition, fra
     for a, b in zip(spec_sim.nodes, impl_sim.nodes):
         assert a.outputs == b.outputs
         assert digest(a.state) == digest(b.state)
+
+
+# Long histories: eviction, the settled prefix of run_verifying and the encode memos at work
+
+HISTORY = dict(
+    seed=st.integers(0, 2**16), smeshers=st.integers(3, 7), partition=st.sampled_from([0, 4, 8]),
+    byzantine=st.sampled_from([0.0, 0.3]), bad_beacon=st.sampled_from([0.0, 0.25]), late=st.booleans(),
+    missing=st.booleans(), empty=st.booleans(), shuffle=st.booleans(),
+)
+
+
+def long_history(seed, smeshers, partition, byzantine, bad_beacon, late, missing, empty, shuffle, layers, window):
+    return Scenario(layers=layers, smeshers=smeshers, seed=seed, partition_start=5, partition_layers=partition,
+                    byzantine_fraction=byzantine, bad_beacon_fraction=bad_beacon,
+                    late_blocks=(6, 19, 33) if late else (), missing_hare=(9, 27) if missing else (),
+                    empty_hare=(14, 40) if empty else (), shuffle_ballots=shuffle, shuffle_seed=seed,
+                    config={"bad_beacon_vote_delay_layers": 3, "window_size": window})
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(**HISTORY)
+def test_long_histories_with_eviction_end_in_the_same_state(**draw):
+    scenario = long_history(**draw, layers=70, window=12)
+    spec_sim, impl_sim = run_both(scenario)
+    for a, b in zip(spec_sim.nodes, impl_sim.nodes):
+        assert a.outputs == b.outputs
+        assert digest(a.state) == digest(b.state)
+    assert spec_sim.nodes[0].state.evicted > 20  # the window moved: eviction ran
+
+
+
+def test_impl_keeps_no_evicted_ballot_alive():
+    """Memory bounded by the window: after a long history with eviction, no BallotInfo of an
+    evicted layer is reachable (the impl's caches included), and the fast-path cache holds only
+    layers inside the window."""
+    import gc
+
+    scenario = long_history(seed=3, smeshers=6, partition=0, byzantine=0.0, bad_beacon=0.0, late=False,
+                            missing=False, empty=False, shuffle=False, layers=90, window=10)
+    gc.collect()
+    before = {id(o) for o in gc.get_objects() if type(o) is T.BallotInfo}  # other tests' ballots
+    registry.use_backend("impl")
+    try:
+        sim = Simulation(T, scenario).run()
+    finally:
+        registry.use_backend("spec")
+    state = sim.nodes[0].state
+    assert state.evicted > 60
+    gc.collect()
+    held = [o.layer for o in gc.get_objects() if type(o) is T.BallotInfo and id(o) not in before]
+    assert held and min(held) > state.evicted
+    cache = impl._fast_path_cache(state)
+    assert all(key is impl._EVICTED or key[0] > state.evicted for key in cache)
+
+
+def without_mode(outputs: list) -> list:
+    return [{key: value for key, value in record.items() if key != "mode"} for record in outputs]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(**{**HISTORY, "byzantine": st.just(0.0)})
+def test_eviction_changes_no_output(**draw):
+    """The impl with a short window (evicting) reports exactly what the spec reports without
+    eviction (a window longer than the history): tallies (verified layer, the newest layers'
+    opinions and valid and invalid blocks), encoded opinions, refused ballots, applied layers.
+
+    The counting mode is left out: after a partition the verifying tortoise, which starts at the
+    window, can take over again as soon as the layers it cannot verify have been evicted, while
+    without eviction the full tortoise keeps going (seen: two layers earlier, same results).
+    Byzantine voters are left out too: with them that earlier switch can change a result (seen:
+    30% voting against the Hare block around an empty layer, the verified layer one lower for a
+    tally). That is the protocol's own rule (verifying starts after the window, go-spacemesh
+    `tortoise/tortoise.go` runVerifying) and the spec does the same; the impl matching the spec
+    with eviction on adversarial histories is the test above."""
+    short = long_history(**draw, layers=70, window=16)
+    endless = long_history(**draw, layers=70, window=10**6)
+    registry.use_backend("impl")
+    try:
+        evicting = Simulation(T, short).run()
+    finally:
+        registry.use_backend("spec")
+    keeping = Simulation(T, endless).run()
+    assert evicting.nodes[0].state.evicted > 20 and keeping.nodes[0].state.evicted < T.effective_genesis(
+        keeping.config)
+    for a, b in zip(evicting.nodes, keeping.nodes):
+        assert without_mode(a.outputs) == without_mode(b.outputs)
+
+
+# Recorded traces with events injected where the impl's shortcuts must notice them: blocks and
+# Hare outputs for old layers, ATXs raising the current epoch's weight (thresholds rise, the
+# verified layer can go down), late copies of ballots of old layers, malfeasance.
+
+TRACE_CACHE: dict = {}
+
+
+def recorded_trace(seed: int, partition: int) -> tuple[list, object]:
+    key = (seed, partition)
+    if key not in TRACE_CACHE:
+        registry.use_backend("spec")
+        scenario = Scenario(layers=36, smeshers=5, seed=seed, partition_start=4, partition_layers=partition,
+                            config={"bad_beacon_vote_delay_layers": 3, "window_size": 14})
+        sim = Simulation(T, scenario).run()
+        TRACE_CACHE[key] = (sim.nodes[0].events, sim.config)
+    return TRACE_CACHE[key]
+
+
+def hexid(size: int, *parts) -> str:
+    return "0x" + T.hash32(repr(parts).encode()).hex()[: 2 * size]
+
+
+@st.composite
+def injected_trace(draw):
+    events, config = recorded_trace(draw(st.integers(0, 3)), draw(st.sampled_from([0, 6])))
+    events = list(events)
+    tallies = [i for i, event in enumerate(events) if event["op"] == "tally"]
+    ballots = [event for event in events if event["op"] == "ballot"]
+    for number in range(draw(st.integers(1, 8))):
+        position = draw(st.sampled_from(tallies[8:]))
+        last = events[position]["layer"]
+        old = draw(st.integers(last - 12, last - 2))
+        kind = draw(st.sampled_from(["block", "hare", "atx", "ballot", "malfeasance", "coin"]))
+        if kind == "block":
+            event = {"op": "block", "layer": old, "id": hexid(20, "late", number), "height": draw(st.sampled_from([0, 100, 10**6]))}
+        elif kind == "hare":
+            event = {"op": "hare", "layer": old, "block": draw(st.sampled_from([hexid(20, "late", number), "0x" + "00" * 20]))}
+        elif kind == "atx":
+            event = {"op": "atx", "epoch": last // config.layers_per_epoch, "id": hexid(32, "atx", number),
+                     "node": hexid(32, "node", number), "weight": draw(st.sampled_from([10, 1000, 10**6])), "height": 100}
+        elif kind == "ballot":
+            source = draw(st.sampled_from([b for b in ballots if b["layer"] < last and "ref" in b] or ballots))
+            event = {**source, "id": hexid(20, "copy", number)}
+        elif kind == "malfeasance":
+            event = {"op": "malfeasance", "node": draw(st.sampled_from(ballots))["smesher"]}
+        else:
+            event = {"op": "weakcoin", "layer": old, "coin": draw(st.booleans())}
+        events.insert(position + 1, event)
+    return events, config
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(injected_trace())
+def test_injected_events_give_the_same_outputs_and_state(trace):
+    from smspec.conformance.handlers import tortoise as events_mod
+
+    events, config = trace
+    results = []
+    for backend in ("spec", "impl"):
+        registry.use_backend(backend)
+        try:
+            with checked_run_verifying(backend == "impl"):
+                state = T.new_tortoise(config)
+                outputs = []
+                for event in events:
+                    try:
+                        outputs.append(events_mod.apply_event(T, state, event))
+                    except T.SpecError as error:
+                        outputs.append(("error", type(error).__name__, error.reason))
+            results.append((outputs, digest(state)))
+        finally:
+            registry.use_backend("spec")
+    assert results[0] == results[1]
+
+
+@contextlib.contextmanager
+def checked_run_verifying(active: bool):
+    """While active, every call of the impl's incremental run_verifying is compared with the
+    spec's on a copy of the state taken just before: same result, same state after (validity)."""
+    if not active:
+        yield
+        return
+    fast = T.run_verifying
+    exact = T.__spec_originals__["run_verifying"]
+
+    def run_verifying(state):
+        before = copy.deepcopy(state)
+        expected = exact(before)
+        got = fast(state)
+        assert got == expected
+        assert digest(state) == digest(before)
+        return got
+
+    T.run_verifying = run_verifying
+    try:
+        yield
+    finally:
+        T.run_verifying = fast

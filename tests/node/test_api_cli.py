@@ -68,11 +68,11 @@ def test_public_api_in_v2alpha1_shapes(api):
     code, atxs = post(server.url + V2 + "ActivationService/List", {"startEpoch": 2, "endEpoch": 2})
     assert len(atxs["activations"]) == 5 and all(a["publishEpoch"] == 2 for a in atxs["activations"])
     assert post(server.url + V2 + "ActivationService/ActivationsCount", {"epoch": 2})[1] == {"count": 5}
-    carol = devnet.user_address("carol")
+    bob = devnet.user_address("bob")  # spawned, paid through alice's proxy (carol's spend comes after layer 15)
     code, accounts = post(server.url + V2 + "AccountService/List",
-                          {"addresses": [p.rules.encode_address(hrp, carol)]})
+                          {"addresses": [p.rules.encode_address(hrp, bob)]})
     (account,) = accounts["accounts"]
-    balance = int(node.db.execute("SELECT balance FROM accounts WHERE address = ?", (carol,)).fetchone()[0])
+    balance = int(node.db.execute("SELECT balance FROM accounts WHERE address = ?", (bob,)).fetchone()[0])
     assert account["address"].startswith(hrp + "1") and int(account["current"]["balance"]) == balance > 0
     code, txs = post(server.url + V2 + "TransactionService/List", {"limit": 3})
     assert code == 200 and [t["txState"] for t in txs["transactions"]] == ["TRANSACTION_STATE_PROCESSED"] * 3
@@ -398,3 +398,35 @@ def first_difference(left, right) -> str:
             layer, what, x, y = found
             lines.append(f"{name}: layer {layer} {what} differ: {left.name} {x} != {right.name} {y}")
     return "\n".join(lines) or "no stored layer differs"
+
+
+def test_tx_send_proxy_and_deploy(api, capsys):
+    """`tx send --method proxy` and `--method deploy` sign what the wallet's athexp_proxy and
+    athexp_deploy take: the node accepts both into its pool with the sender's next nonces."""
+    from smspec.spec import athena
+
+    devnet, server = api
+    node = devnet.live()[1]
+    keys = os.path.join(devnet.directory, "users.keys.json")
+    code_file = os.path.join(devnet.directory, "receiver.elf")
+    code, out, err = run(capsys, "tx", "send", "--url", server.url, "--keys", keys, "--from", "alice", "--method",
+                         "proxy", "--to", "bob", "--call", "athexp_max_spend", "--input", "0x0102", "--amount", "9",
+                         "--json")
+    assert (code, err) == (0, "")
+    proxy = json.loads(out)
+    assert (proxy["method"], proxy["status"]) == ("proxy", "pending")
+    code, out, err = run(capsys, "tx", "send", "--url", server.url, "--keys", keys, "--from", "alice", "--method",
+                         "deploy", "--code", code_file)
+    assert (code, err) == (0, "")
+    with open(code_file, "rb") as f:
+        template = w.template_address(f.read())
+    assert out.startswith("submitted deploy 0x") and out.rstrip().endswith(
+        f"the template's address will be {p.rules.encode_address(node.genesis.hrp, template)}")
+    stored = {p.tx_id(tx): tx for tx in (p.decode(raw, p.Tx) for (raw,) in node.db.execute("SELECT raw FROM txs"))}
+    sent = stored[bytes.fromhex(proxy["id"][2:])]
+    assert sent.method == p.METHOD_PROXY and sent.principal == devnet.user_address("alice")
+    assert w.parse_proxy_args(sent.args) == (devnet.user_address("bob"), athena.method_selector("athexp_max_spend"),
+                                             b"\x01\x02", 9)
+    (deploy,) = [tx for tx in stored.values() if tx.method == p.METHOD_DEPLOY and tx.nonce == proxy["nonce"] + 1]
+    assert deploy.principal == devnet.user_address("alice")
+    node.take_relay()  # what the API accepted leaves with the next relay (another test counts its own)

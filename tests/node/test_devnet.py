@@ -61,9 +61,39 @@ def test_split_devnet_keeps_the_documented_state_roots(honest, adversarial):
     layers with node 2 crashed at 9 and back at 13 and node 3 byzantine (the combined node at
     commit a62ad28 reached 0x3b9a0206... and 0x4d4f2831... with the wallet template of that time;
     the full wallet template (spawn, spend, proxy, deploy, max_spend, verify, receive) changed the
-    template code and the gas of every spend, so the roots moved with it and nothing else)."""
-    assert honest[1]["state_root"] == "0x2e2491f415e3eb24974a0262cd35bffabb74676349587e6d688320264aa60eab"
-    assert adversarial[1]["state_root"] == "0x7dc50bb848ae69363fe8cce418f2df7dbc17b197986d0b51b8bf5e3025b31f4d"
+    template code and the gas of every spend, so the roots moved to 0x2e2491f4... and 0x7dc50bb8...
+    with it and nothing else). The workload then gained a deploy, a spend to a spawned wallet and a
+    proxied transfer (docs/devnet.md "What runs"), and the state root a leaf per deployed template:
+    that alone moved the roots to the values below. Spends without their old appended signature,
+    authentication through the wallet's `verify` and the identity sets of the smeshing services
+    change no root: the previous workload still reaches 0x2e2491f4...
+    (`test_the_previous_workload_reaches_the_previous_root`)."""
+    assert honest[1]["state_root"] == "0xb23bb87fd4b426896f33602eb11f44f0b08baf94c6cd93097c7b181e43a0881e"
+    assert adversarial[1]["state_root"] == "0xab15682cd60e77952791179dc79bfe8cba4064cfc0273652d107ca75540c6414"
+
+
+def test_the_previous_workload_reaches_the_previous_root(tmp_path, wallet_code, memo, monkeypatch):
+    """The honest run with the workload of before proxy and deploy (spawns, then alice pays carol
+    and bob pays dave in turn) reaches the root pinned before them: what moved the roots is the
+    workload, not the shorter spend arguments, the `verify` authentication or the identity sets."""
+    from smspec.tools.node import devnet as devnet_module
+
+    def previous(self, layer):
+        start = 2 * self.L
+        if layer == start:
+            return [p.encode(w.make_spawn(self.m, self.genesis_id, self.template, self.users[n]), p.Tx) for n in USERS]
+        if layer < start + devnet_module.SPEND_DELAY:
+            return []
+        k = layer - start - devnet_module.SPEND_DELAY
+        tx = w.make_spend(self.m, self.genesis_id, self.template, self.users[USERS[k % 2]], 1 + k // 2,
+                          self.address(RECIPIENTS[k % 2]), 1000 + layer)
+        return [p.encode(tx, p.Tx)]
+
+    monkeypatch.setattr(devnet_module.Workload, "__call__", previous)
+    devnet = Devnet(str(tmp_path / "previous"), HONEST, wallet_code=wallet_code, memo=memo)
+    summary = devnet.run()
+    devnet.close()
+    assert summary["state_root"] == "0x2e2491f415e3eb24974a0262cd35bffabb74676349587e6d688320264aa60eab"
 
 
 def test_keys_live_only_in_the_smeshing_services(honest):
@@ -114,28 +144,53 @@ def test_atxs_every_epoch_including_a_marriage(honest):
 
 
 def test_wallet_transactions_run_on_athena(honest):
+    """The workload's spawns, deploy, spend to a spawned wallet and proxied transfer are applied
+    (status ok), every balance is what the transfers make it, and the deployed template is stored
+    by every node and counted in the state root (rule "state-root")."""
     devnet, _ = honest
     node = devnet.live()[2]
     outcomes = {}
     for status, raw in node.db.execute("SELECT status, raw FROM txs"):
         outcomes[p.tx_id(p.decode(raw, p.Tx))] = status
     assert outcomes and set(outcomes.values()) <= {"ok", "pending"}
-    spent = {name: 0 for name in RECIPIENTS}
+    names = {wallet(devnet, name): name for name in USERS + RECIPIENTS}
+    received = {name: 0 for name in USERS + RECIPIENTS}
+    paid = {name: 0 for name in USERS}
     nonces = {name: 0 for name in USERS}
+    methods = []
     for (raw,) in node.db.execute("SELECT raw FROM txs WHERE status = 'ok' ORDER BY principal, nonce"):
         tx = p.decode(raw, p.Tx)
-        payer = next(name for name in USERS if wallet(devnet, name) == tx.principal)
+        payer = names[tx.principal]
         nonces[payer] += 1
+        methods.append((payer, tx.method))
         if tx.method == p.METHOD_SPEND:
-            recipient = tx.args[:24]
-            spent[next(name for name in RECIPIENTS if wallet(devnet, name) == recipient)] += int.from_bytes(tx.args[24:32], "little")
-    assert min(spent.values()) > 0
+            recipient, amount = tx.args[:24], int.from_bytes(tx.args[24:32], "little")
+        elif tx.method == p.METHOD_PROXY:
+            recipient, selector, call_input, amount = w.parse_proxy_args(tx.args)
+            assert selector is None and call_input is None  # a plain transfer: the recipient runs `receive`
+        else:
+            continue
+        received[names[recipient]] += amount
+        paid[payer] += amount
+    assert sorted(methods) == sorted([("alice", p.METHOD_SPAWN), ("bob", p.METHOD_SPAWN), ("alice", p.METHOD_DEPLOY),
+                                      ("bob", p.METHOD_SPEND), ("alice", p.METHOD_PROXY)])
+    assert received["alice"] > 0 and received["bob"] > 0  # a spend and a proxied transfer to spawned wallets
     for name in RECIPIENTS:
-        assert account(node, wallet(devnet, name)) == (spent[name], 0)
-    for index, name in enumerate(USERS):
+        assert account(node, wallet(devnet, name)) == (received[name], 0)
+    for name in USERS:
         balance, nonce = account(node, wallet(devnet, name))
         assert nonce == nonces[name] >= 2
-        assert balance == p.GENESIS_BALANCE - spent[RECIPIENTS[index]]
+        assert balance == p.GENESIS_BALANCE - paid[name] + received[name]
+    code = devnet.schedule.workload.deploy_code
+    for other in devnet.live():
+        assert other.store.templates() == [(w.template_address(code), code)]
+    state = node.load_state()
+    assert [address for address, _ in state.template_rows()] == [w.template_address(code)]
+    leaves = [node.m.crypto.hash32(row[0], int(row[1]).to_bytes(8, "little"), int(row[2]).to_bytes(8, "little"),
+                                   row[3] or bytes(24), node.m.crypto.hash32(row[4]), node.m.crypto.hash32(row[5].encode()))
+              for row in state.rows()]
+    leaves.append(node.m.crypto.hash32(w.template_address(code), node.m.crypto.hash32(code)))
+    assert node.state_root() == node.m.crypto.merkle_root(leaves)
 
 
 def test_rewards_follow_the_rule(honest):

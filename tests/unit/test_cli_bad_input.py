@@ -82,10 +82,13 @@ KINDS: dict[str, list[str]] = {
     "method": ["nosuch"],
     "crash": ["x", "1:2:3:4", "5:1", "0:5:2", "0:-1", "9" * 5000 + ":1", "0:" + "9" * 5000],
     "layers": ["a,b", "0", "-1", "1,,2", "9" * 5000, "3", ",".join(str(n) for n in range(1, 50_001))],
+    "devnet_partition": ["x", "0/1", "0/1:2", "0,1:3:5", "0/0:3:5", "0/1:5:3", "0/1:0:2", "0/a:1:2",
+                         "9" * 5000, "0/1:1:" + "9" * 5000],
     "partition": ["3", "a:b", "0:2", "1:0", "1:2:3:4", "1:2:nan", "1:2:2", "9" * 5000 + ":1", "1:" + "9" * 5000],
     "behaviours": ["nosuch", ",", "silent,nosuch"],
     "int_list": ["a", "0", "-1", "", "9" * 5000, "100000000"],
     "count_list": ["a", "-1", "", "1,,2", "9" * 5000, "100000000"],  # comma-separated counts, 0 allowed
+    "elf_suite": ["{missing}", "{nodir}", "{dir}"],  # no ELF file there (a bad one is the VM's verdict)
     "backends": ["nosuch", "", "spec,nosuch"],
     "wallet": ["0xzz", "0x00", "not a name!", "0x" + "00" * 33],
     "tx_id": ["zz", "0x00", "../../etc/passwd", "0x" + "zz" * 32, "0x" + "00" * 33],
@@ -100,6 +103,8 @@ KINDS: dict[str, list[str]] = {
     "vrf_proof": [*NOT_HEX, "", "00" * 7, "00" * 81],  # 8 to 80 bytes (shorter is zero-filled)
     "library": [*FILES, "{text}", "{binary}"],  # a shared library (the C scrypt-jane)
     "cluster": ["local:0", "local:x", "local:999", "local:"],  # local:N or a Dask scheduler address
+    "identity_names": ["", ",", "n0,,n0b", "bad name!", "../n0", "n\udcff", ",".join(["n"] * 300)],
+    "selector": ["0xzz", "0x00", "0x" + "00" * 5, "not a name!", "", "x" * 5000],
     "hostport": ["garbage", "", "127.0.0.1", ":7190", "127.0.0.1:", "127.0.0.1:99999", "127.0.0.1:-1",
                  "127.0.0.1:x", "9" * 5000],
 }
@@ -151,7 +156,7 @@ COMMANDS: dict[str, Command] = {
     "atx verify-proof": Command([("proof", "00"), ("--context", "{context}")], {"proof": "blob", "--context": "json"}),
     "bench all": Command([("--only", "scale")], {"--only": "filter", "--skip": "filter"},
                          extra=[["bench", "all", "--only", "scale", "--skip", "scale"]]),
-    "bench athena": Command([("--repeat", "1")]),
+    "bench athena": Command([("--repeat", "1")], {"--elf": "elf_suite", "--sizes": "int_list"}),
     "bench atx": Command([("--seconds", "0.01")], {"--sizes": "int_list"}),
     "bench crypto": Command([("--seconds", "0.01")]),
     "bench devnet": Command([("--layers", "9"), ("--nodes-list", "1"), ("--smeshers-list", "1"), ("--no-tcp", None)],
@@ -165,7 +170,7 @@ COMMANDS: dict[str, Command] = {
                           {"--sizes": "int_list", "--diffs": "count_list"},
                           extra=[["bench", "sync", "--sizes", "10", "--diffs", "20"]]),
     "bench tortoise": Command([("--layers", "4"), ("--ballots", "1"), ("--backends", "impl")],
-                              {"--backends": "backends"}),
+                              {"--backends": "backends", "--layers": "int_list"}),
     "check hare": Command(
         [("--members", "3"), ("--quiet", None)],
         {"--invariants": "behaviours", "--scheduler": "text", "--counterexample": "out_file"},
@@ -203,18 +208,25 @@ COMMANDS: dict[str, Command] = {
     "crypto merkle-root": Command([("leaves", "00")], {"leaves": "hex"}),
     "devnet up": Command(
         [("--layers", "1"), ("--nodes", "1"), ("--quiet", None), ("--datadir", "{devnet}")],
-        {"--datadir": "new_dir", "--crash": "crash", "--key-seed": "text"},
+        {"--datadir": "new_dir", "--crash": "crash", "--key-seed": "text", "--partition": "devnet_partition"},
         extra=[["devnet", "up", "--datadir", "{devnet}", "--nodes", "2", "--api-port", "65535"],
+               ["devnet", "up", "--datadir", "{devnet}", "--nodes", "2", "--partition", "0/1:5:3"],
+               ["devnet", "up", "--datadir", "{devnet}", "--nodes", "3", "--partition", "0/1:2:4"],
+               ["devnet", "up", "--datadir", "{devnet}", "--clocked", "--partition", "0/1:2:4"],
                ["devnet", "up", "--datadir", "{devnet}", "--nodes", "2", "--byzantine", "2"],
                ["devnet", "up", "--datadir", "{devnet}", "--genesis", "testnet-like", "--units", "1"],
                ["devnet", "up", "--datadir", "{devnet}", "--nodes", "2", "--dashboard", "--api-port", "65535"],
                ["devnet", "up", "--datadir", "{text}", "--dashboard"],
                ["devnet", "up", "--datadir", "{devnet}", "--clocked", "--tcp"],
-               ["devnet", "up", "--datadir", "{devnet}", "--clocked", "--layer-seconds", "1"]]),
+               ["devnet", "up", "--datadir", "{devnet}", "--clocked", "--layer-seconds", "1"],
+               ["devnet", "up", "--datadir", "{devnet}", "--post", "best", "--genesis", "testnet-like"],
+               ["devnet", "up", "--datadir", "{devnet}", "--set-size", "1"]]),
     "devnet init": Command(
         [("--datadir", "{devnet}"), ("--nodes", "1"), ("--genesis-in", "0")],
         {"--datadir": "new_dir", "--key-seed": "text"},
         extra=[["devnet", "init", "--datadir", "{devnet}", "--genesis", "testnet-like", "--units", "1"],
+               ["devnet", "init", "--datadir", "{devnet}", "--post", "best", "--genesis", "testnet-like"],
+               ["devnet", "init", "--datadir", "{devnet}", "--set-size", "1"],
                ["devnet", "init", "--datadir", "{devnet}", "--nodes", "2", "--api-port", "65535"],
                ["devnet", "init", "--datadir", "{dir}/..", "--nodes", "1"]]),
     "devnet rules": Command([]),
@@ -234,10 +246,30 @@ COMMANDS: dict[str, Command] = {
     "smesher states": Command([("--keys", "{dir}"), ("--post", "{dir}")], {"--keys": "in_dir", "--post": "in_dir"}),
     "smesher serve": Command([("--keys", "{dir}"), ("--post", "{dir}"), ("--port", "0")],
                              {"--keys": "any_dir", "--post": "any_dir", "--node": "url_syntax"}),
+    **{f"smesher {name}": Command(
+        [("--keys", "{dir}"), ("--post", "{dir}"), ("--identities", "n0,n0b"), ("--node", "http://127.0.0.1:1")],
+        {"--keys": "in_dir", "--post": "in_dir", "--identities": "identity_names", "--node": "url"},
+        extra=[["smesher", name, "--keys", "{dir}", "--post", "{dir}", "--identities", "n0,n0b"]])  # no --node
+       for name in ("marry", "merge")},
+    "smesher sets": Command([("--keys", "{dir}"), ("--post", "{dir}")],
+                            {"--keys": "in_dir", "--post": "in_dir", "--node": "url"}),
     "tx send": Command(
         [("--url", "http://127.0.0.1:1"), ("--to", "bob"), ("--amount", "1")],
-        {"--url": "url", "--from": "wallet", "--to": "wallet", "--keys": "json_file", "--datadir": "in_dir"},
-        extra=[["tx", "send", "--url", "http://127.0.0.1:1", "--to", "bob"]]),
+        {"--url": "url", "--from": "wallet", "--to": "wallet", "--keys": "json_file", "--datadir": "in_dir",
+         "--call": "selector", "--input": "hex", "--code": "program"},
+        extra=[["tx", "send", "--url", "http://127.0.0.1:1", "--to", "bob"],
+               *(["tx", "send", "--url", "http://127.0.0.1:1", *options] for options in (
+                   ["--method", "proxy"], ["--method", "deploy"], ["--spawn", "--method", "proxy"],
+                   ["--method", "deploy", "--code", "{program}", "--to", "bob"],
+                   ["--method", "deploy", "--code", "{empty}"], ["--method", "deploy", "--code", "{huge}"],
+                   ["--method", "deploy", "--code", "{dir}"], ["--method", "deploy", "--code", "{missing}"],
+                   ["--method", "proxy", "--to", "bob", "--call", "not a name!"],
+                   ["--method", "proxy", "--to", "bob", "--call", "0x00"],
+                   ["--method", "proxy", "--to", "bob", "--call", ""],
+                   ["--method", "proxy", "--to", "bob", "--input", "zz"],
+                   ["--method", "proxy", "--to", "bob", "--input", "0xzz"],
+                   ["--method", "proxy", "--to", "bob", "--input", "0x" + "00" * 40_000],
+                   ["--method", "proxy", "--to", "bob", "--code", "{program}"]))]),
     "tx status": Command([("id", "0x" + K32), ("--url", "http://127.0.0.1:1")], {"id": "tx_id", "--url": "url"}),
     "hare eligibility": Command(
         [("--vrf-proof", "00" * 80), ("--weight", "1"), ("--total-weight", "10"), ("--committee", "50")],

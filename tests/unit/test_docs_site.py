@@ -381,7 +381,8 @@ def test_figure_renders_with_graphviz(name: str) -> None:
 
 
 def test_every_figure_is_on_its_spec_page(site: Path) -> None:
-    pages = {"hare-rounds": "hare", "tortoise-modes": "tortoise", "atx-marriage": "atx", "post-pipeline": "post"}
+    pages = {"hare-rounds": "hare", "tortoise-modes": "tortoise", "atx-marriage": "atx", "post-pipeline": "post",
+             "node-split": "node"}
     assert set(pages) == set(figures.FIGURES)
     for name, stem in pages.items():
         page = (site / "spec" / f"{stem}.html").read_text(encoding="utf-8")
@@ -420,3 +421,17 @@ def test_screenshots_of_the_site_and_the_pdf(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert {p.name for p in tmp_path.glob("*.png")} >= {"search.png", "definition.png", "decisions.png", "claims.png"}
+
+
+def test_node_split_figure_follows_the_openapi_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The figure counts the node-service routes of the node's OpenAPI document; a document
+    without them is refused rather than drawn empty."""
+    from smspec.tools.node import openapi
+
+    routes = sum(1 for ops in openapi.document()["paths"].values() for op in ops.values()
+                 if "node service" in op.get("tags", []))
+    drawn = sum(int(n) for n in re.findall(r"\w+: (\d+) routes?", figures.node_split()))
+    assert drawn == routes > 0
+    monkeypatch.setattr(openapi, "document", lambda: {"paths": {}})
+    with pytest.raises(ValueError, match="no node-service route"):
+        figures.node_split()

@@ -54,6 +54,28 @@ def _crash(text: str) -> tuple[int, list]:
     return values[0], [values[1], restart]
 
 
+def _partition(text: str | None, nodes: int) -> dict:
+    """--partition GROUP/GROUP[/...]:FROM:UNTIL (a group: node indices joined by commas)."""
+    if text is None:
+        return {}
+    what = f"--partition {text[:80]!r}"
+    parts = text.split(":")
+    try:
+        if len(parts) != 3 or len(text) > 400:
+            raise ValueError
+        groups = [[int(x) for x in group.split(",")] for group in parts[0].split("/")]
+        first, until = int(parts[1]), int(parts[2])
+    except ValueError:
+        raise CliError(f"{what}: expected GROUP/GROUP:FROM:UNTIL, a group being node indices joined by commas "
+                       "(0,1/2,3:12:14)") from None
+    listed = sorted(i for group in groups for i in group)
+    if len(groups) < 2 or listed != list(range(nodes)):
+        raise CliError(f"{what}: two or more groups that hold every node (0..{nodes - 1}) once")
+    if not 0 < first < until <= 100000:
+        raise CliError(f"{what}: expected 0 < FROM < UNTIL (the partition holds in layers FROM..UNTIL-1)")
+    return {"groups": groups, "from": first, "until": until}
+
+
 def _config(args: argparse.Namespace) -> Any:
     from smspec.tools.node.devnet import DevnetConfig
 
@@ -82,10 +104,21 @@ def _config(args: argparse.Namespace) -> Any:
             raise CliError("--key-seed is not valid UTF-8") from None
         if not 1 <= len(args.key_seed) <= 200:
             raise CliError("--key-seed: 1..200 characters")
+    _check_set(args, genesis)
     return DevnetConfig(nodes=args.nodes, layers=layers, units=args.units, married=not args.no_marriage,
                         byzantine=tuple(sorted(set(args.byzantine))), crash=crash, transactions=not args.no_txs,
                         post_memo=not args.no_post_memo, genesis=genesis, key_seed=args.key_seed,
-                        smeshers=args.smeshers)
+                        smeshers=args.smeshers, partition=_partition(args.partition, args.nodes),
+                        set_size=args.set_size or 0, post=args.post)
+
+
+def _check_set(args: argparse.Namespace, genesis: str) -> None:
+    """--set-size and --post against the other options."""
+    if args.set_size is not None and args.set_size < 2 and not args.no_marriage:
+        raise CliError(f"--set-size {args.set_size}: a married set needs at least 2 identities (or --no-marriage)")
+    if args.post == "best" and genesis != "tiny":
+        raise CliError(f"--post best: the {genesis} genesis has another label size than the best-labels PoST of "
+                       "the tiny preset the devnet runs; use --genesis tiny")
 
 
 def _check_datadir(path: str) -> None:
@@ -125,7 +158,7 @@ def up_command(args: argparse.Namespace) -> int:
         raise CliError("--serve needs --api-port")
     if args.clocked:
         for flag, given in (("--tcp", args.tcp), ("--serve", args.serve), ("--crash", args.crash),
-                            ("--byzantine", args.byzantine), ("--pace", args.pace)):
+                            ("--byzantine", args.byzantine), ("--pace", args.pace), ("--partition", args.partition)):
             if given:
                 raise CliError(f"--clocked runs self-clocked processes: {flag} is for the coordinated devnet")
         if args.layer_seconds and args.layer_seconds < MIN_LAYER_SECONDS:
@@ -185,17 +218,23 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
         f"preset tiny, backend {backend}")
     say(f"genesis configuration: {c.genesis}" + ("" if c.genesis == "tiny" else
         " (the spec's testnet parameters on the tiny modules; devnet rule testnet-like)"))
+    say("PoST: " + ("best labels: ATX v3 from epoch 1, one proof per identity set (spec/atx_best.md; devnet rule "
+                    "post-best)" if c.post == "best" else "today's: ATX v2, one proof per identity"))
     say(f"data: {directory} ({'temporary, removed at exit' if temporary else 'new' if fresh else 'resuming'}; "
         "one SQLite database per node, keys only in the smeshing services' directories)")
     say("keys: " + (f"derived from --key-seed {c.key_seed!r} (public: for reproducible runs only)" if c.key_seed
                     else "generated at random (users' wallet keys in users.keys.json, mode 0600)"))
     if c.byzantine or c.crash:
         say(f"adversaries: byzantine {list(c.byzantine) or '-'}, crashes {c.crash or '-'}")
+    if c.partition:
+        say(f"partition: groups {' | '.join(','.join(map(str, g)) for g in c.partition['groups'])} in layers "
+            f"{c.partition['from']}..{c.partition['until'] - 1}; at layer {c.partition['until']} every node "
+            "reconciles with every peer")
     if not args.quiet:
         say("Devnet rules in force (simplifications of the protocol; docs/devnet.md):")
         not_in_force = ({"poet-forwarding", "tcp-phases", "hare-sync", "post-memo"} if args.clocked
                         else set(CLOCKED_RULES) | (set() if c.post_memo else {"post-memo"}))
-        for name, text in p.devnet_rules(c.genesis):
+        for name, text in p.devnet_rules(c.genesis, c.post):
             if name not in not_in_force:
                 say(f"  * {name}: {text}")
     handlers = _setup_logs(directory, args.log_level, c.nodes)
@@ -340,7 +379,11 @@ def _up_clocked(args: argparse.Namespace, devnet: Any, say: Any, directory: str,
         if board is not None:
             _announce(args, board, {i: process.url() for i, process in clocked.nodes.items()})
 
-    return clocked.run(progress, stop=stop, started=started)
+    summary = clocked.run(progress, stop=stop, started=started)
+    if devnet.config.post == "best" and not args.quiet:
+        for line in clocked.weight_spreads():
+            say(line, flush=True)
+    return summary
 
 
 def _dashboard(args: argparse.Namespace, directory: str, config: Any) -> Any:
@@ -414,10 +457,12 @@ def init_command(args: argparse.Namespace) -> int:
         raise CliError(f"--api-port/--gossip-port: node {args.nodes - 1} would need a port above 65535")
     m = p.modules()
     seconds = args.layer_seconds or p.genesis_params(args.genesis, m).layer_duration_seconds
+    _check_set(args, args.genesis)
     config = DevnetConfig(nodes=args.nodes, layers=0, units=args.units, married=not args.no_marriage,
                           transactions=False, post_memo=False, key_seed=args.key_seed, genesis=args.genesis,
                           smeshers=args.smeshers, layer_seconds=float(seconds),
-                          genesis_time=int(time.time()) + args.genesis_in)
+                          genesis_time=int(time.time()) + args.genesis_in, set_size=args.set_size or 0,
+                          post=args.post)
     try:
         devnet = Devnet(path, config, m)
     except (ValueError, RuntimeError, OSError) as error:
@@ -438,7 +483,7 @@ def init_command(args: argparse.Namespace) -> int:
 def rules_command(args: argparse.Namespace) -> int:
     from smspec.tools.node.protocol import devnet_rules
 
-    for name, text in devnet_rules(args.genesis):
+    for name, text in devnet_rules(args.genesis, args.post):
         print(f"{name}: {text}")
     return 0
 
@@ -548,22 +593,77 @@ def _address(text: str, args: argparse.Namespace, template: bytes, hrp: str) -> 
     return wallet_address(template, crypto.public_key(_seed(text, args, "--to")))
 
 
+MAX_CODE_BYTES = 2**15 - 5  # a template's code in deploy arguments (spec/node.md MAX_TX_ARGS, less its length prefix)
+
+
+def _selector(text: str) -> bytes:
+    """--call: an exported method name (athexp_...) or its 0x 4-byte selector."""
+    from smspec.spec import athena
+
+    if text.lower().startswith("0x"):
+        return _hex(text, 4, "--call", "a method selector")
+    if not text or len(text) > 200 or not all(c.isalnum() or c == "_" for c in text):
+        raise CliError(f"--call {text[:80]!r}: an exported method name (athexp_max_spend, ...) or a 0x 4-byte selector")
+    return athena.method_selector(text)
+
+
+def _call_input(text: str) -> bytes:
+    """--input: the proxied call's arguments, 0x hex."""
+    if not text.lower().startswith("0x"):
+        raise CliError(f"--input {text[:80]!r}: expected 0x-hex")
+    try:
+        data = bytes.fromhex(text[2:])
+    except ValueError:
+        raise CliError(f"--input {text[:80]!r}: not hex") from None
+    if len(data) > MAX_CODE_BYTES - 64:
+        raise CliError(f"--input: at most {MAX_CODE_BYTES - 64} bytes")
+    return data
+
+
+def _tx_method(args: argparse.Namespace) -> str:
+    """The transaction's method after the options' checks (before any request)."""
+    method = "spawn" if args.spawn else args.method
+    if args.spawn and args.method not in ("spend", "spawn"):
+        raise CliError(f"--spawn and --method {args.method}: choose one")
+    if method == "spend" and (args.to is None or args.amount is None):
+        raise CliError("a spend needs --to and --amount (or use --spawn)")
+    if method == "proxy" and args.to is None:
+        raise CliError("a proxy needs --to (the account the wallet calls)")
+    if method == "deploy" and args.code is None:
+        raise CliError("a deploy needs --code FILE (the template's ELF)")
+    for option, value, used_by in (("--call", args.call, "proxy"), ("--input", args.input, "proxy"),
+                                   ("--code", args.code, "deploy")):
+        if value is not None and method != used_by:
+            raise CliError(f"{option} is for --method {used_by}")
+    for option, value in (("--to", args.to), ("--amount", args.amount)):
+        if value is not None and method in ("spawn", "deploy"):
+            raise CliError(f"{option} is for --method spend or proxy")
+    return method
+
+
 def send_command(args: argparse.Namespace) -> int:
+    from smspec.tools.cli import read_input
     from smspec.tools.node import protocol as p
     from smspec.tools.node import wallet as w
 
     check_url(args.url)
-    if not args.spawn and (args.to is None or args.amount is None):
-        raise CliError("a spend needs --to and --amount (or use --spawn)")
+    method = _tx_method(args)
     seed = _seed(args.sender, args)
     if args.to is not None and not args.to.lower().startswith(("0x", "stest1", "sm1")):
         _seed(args.to, args, "--to")  # checked before any request
+    selector = None if args.call is None else _selector(args.call)
+    call_input = None if args.input is None else _call_input(args.input)
+    code = None
+    if args.code is not None:
+        code = read_input(args.code, "--code", MAX_CODE_BYTES)
+        if not code:
+            raise CliError(f"--code {args.code!r} is empty")
     m = p.modules()
     info = request(args.url, "/node/v1/info")
     genesis_id, template, hrp = answer("node information", lambda: (
         bytes.fromhex(info["genesis_id"]), bytes.fromhex(info["wallet_template"]), str(info["genesis"]["hrp"])))
     principal = w.wallet_address(template, m.crypto.public_key(seed))
-    if args.spawn:
+    if method == "spawn":
         tx = w.make_spawn(m, genesis_id, template, seed)
     else:
         nonce = args.nonce
@@ -571,15 +671,26 @@ def send_command(args: argparse.Namespace) -> int:
             account = request(args.url, "/spacemesh.v2alpha1.AccountService/List",
                               {"addresses": [p.rules.encode_address(hrp, principal)]})["accounts"][0]
             nonce = answer("account", lambda: int(account["projected"]["counter"]))
-        tx = w.make_spend(m, genesis_id, template, seed, nonce, _address(args.to, args, template, hrp), args.amount)
+        if method == "spend":
+            tx = w.make_spend(m, genesis_id, template, seed, nonce, _address(args.to, args, template, hrp), args.amount)
+        elif method == "proxy":
+            tx = w.make_proxy(m, genesis_id, template, seed, nonce, _address(args.to, args, template, hrp), selector,
+                              call_input, args.amount or 0)
+        else:
+            assert code is not None
+            tx = w.make_deploy(m, genesis_id, template, seed, nonce, code)
     data = p.encode(tx, p.Tx)
     result = request(args.url, "/spacemesh.v2alpha1.TransactionService/SubmitTransaction",
                      {"transaction": base64.b64encode(data).decode()})
     tid, status = answer("submission", lambda: ("0x" + base64.b64decode(result["txId"]).hex(),
                                                   str(result.get("smspecStatus", result["status"]["message"]))))
-    out = {"id": tid, "status": status, "principal": p.rules.encode_address(hrp, principal), "nonce": tx.nonce}
+    out = {"id": tid, "status": status, "principal": p.rules.encode_address(hrp, principal), "nonce": tx.nonce,
+           "method": method}
+    if code is not None:
+        out["template"] = p.rules.encode_address(hrp, w.template_address(code))
     print(json.dumps(out) if args.json else
-          f"submitted {tid} from {out['principal']} (nonce {tx.nonce}): {status}")
+          f"submitted {method} {tid} from {out['principal']} (nonce {tx.nonce}): {status}"
+          + (f"; the template's address will be {out['template']}" if code is not None else ""))
     return 0 if not status.startswith("rejected:") else 1
 
 
@@ -595,6 +706,17 @@ def tx_status_command(args: argparse.Namespace) -> int:
         "layer": result["transactions"][0].get("txResult", {}).get("layer")})
     print(json.dumps(out))
     return 0
+
+
+def _set_options(command: argparse.ArgumentParser) -> None:
+    """--set-size and --post (devnet up, devnet init)."""
+    command.add_argument("--set-size", type=integer(1, 8, "an identity count"), metavar="N",
+                         help="identities of node 0's first smeshing service, 1 to 8 (default 2, or 1 with "
+                              "--no-marriage): they marry in epoch 2 and publish one merged ATX from epoch 4")
+    command.add_argument("--post", choices=("today", "best"), default="today",
+                         help="today (default): ATX v2 with today's PoST, one per identity; best: ATX v3 from "
+                              "epoch 1 with one best-labels PoST per set (spec/atx_best.md), weight estimated from "
+                              "the labels kept (its spread per epoch is printed next to the declared storage)")
 
 
 class _LayersAction(argparse.Action):
@@ -640,8 +762,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--crash", action="append", default=[], metavar="NODE:LAYER[:RESTART]",
                     help="kill a node at a layer (with --tcp: SIGKILL of its process) and optionally restart it "
                          "later from its database")
+    up.add_argument("--partition", metavar="GROUP/GROUP:FROM:UNTIL",
+                    help="cut gossip between groups of nodes (e.g. 0,1/2,3) in layers FROM..UNTIL-1; at UNTIL every "
+                         "node reconciles with every peer")
     up.add_argument("--no-txs", action="store_true", help="no scripted user transactions")
-    up.add_argument("--no-marriage", action="store_true", help="node 0's service runs one identity (no married set)")
+    up.add_argument("--no-marriage", action="store_true",
+                    help="node 0's service runs one identity (with --set-size N: N identities that stay unmarried "
+                         "until smspec smesher marry)")
+    _set_options(up)
     up.add_argument("--no-post-memo", action="store_true",
                     help="every node verifies every PoST itself (slower; see the post-memo devnet rule)")
     up.add_argument("--tcp", action="store_true",
@@ -691,7 +819,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="the genesis time: this many seconds from now (default 20)")
     init.add_argument("--key-seed", metavar="TEXT", help="derive every key from TEXT (public: reproducible runs only)")
     init.add_argument("--no-marriage", action="store_true",
-                      help="node 0's first service runs one identity (no married set)")
+                      help="node 0's first service runs one identity (with --set-size N: N unmarried identities)")
+    _set_options(init)
     init.add_argument("--api-port", type=integer(1, 65535, "a port"), default=DEFAULT_API_PORT,
                       help=f"node i's API port in the printed commands: PORT+i (default {DEFAULT_API_PORT})")
     init.add_argument("--gossip-port", type=integer(1, 65535, "a port"), default=7190,
@@ -702,20 +831,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rules = sub.add_parser("rules", help="list the devnet rules (what the devnet simplifies or defines itself)")
     rules.add_argument("--genesis", choices=GENESIS_CHOICES, default="tiny",
                        help="list the rules in force for this genesis configuration (default tiny)")
+    rules.add_argument("--post", choices=("today", "best"), default="today",
+                       help="list the rules in force with this PoST (default today)")
     rules.set_defaults(func=rules_command)
     devnet.set_defaults(func=lambda args: devnet.print_help() or 2)
 
     tx = subparsers.add_parser("tx", help="submit and inspect devnet transactions (node HTTP API)")
     tx_sub = tx.add_subparsers(dest="tx_command", metavar="COMMAND")
-    send = tx_sub.add_parser("send", help="sign and submit a wallet spend (or spawn) transaction")
+    send = tx_sub.add_parser("send", help="sign and submit a wallet transaction: spawn, spend, proxy or deploy",
+                             description="Sign a transaction of a devnet user's wallet and submit it through a "
+                                         "node's API: spend (--to, --amount), spawn (--spawn), proxy (--method proxy "
+                                         "--to ACCOUNT [--call METHOD] [--input HEX] [--amount N]: the wallet calls "
+                                         "the account, running METHOD or, without one, its receive) or deploy "
+                                         "(--method deploy --code FILE: a template's ELF).")
     send.add_argument("--url", default=DEFAULT_URL, help=f"node API (default {DEFAULT_URL})")
     send.add_argument("--from", dest="sender", default="alice",
                       help="the wallet owner: a user name of the key file (alice, bob, ...) or a 0x 32-byte key seed")
-    send.add_argument("--to", help="recipient: a user name, a bech32 address or a 0x 24-byte address")
-    send.add_argument("--amount", type=integer(1, MAX_U64, "an amount (u64)"), help="amount to send (1..2^64-1)")
+    send.add_argument("--to", help="recipient (spend) or called account (proxy): a user name, a bech32 address or "
+                                   "a 0x 24-byte address")
+    send.add_argument("--amount", type=integer(1, MAX_U64, "an amount (u64)"),
+                      help="amount to send (1..2^64-1; a proxy sends none by default)")
     send.add_argument("--nonce", type=integer(0, MAX_U64, "a nonce (u64)"),
                       help="nonce (default: the account's projected nonce, counting every waiting transaction)")
-    send.add_argument("--spawn", action="store_true", help="spawn the sender's wallet instead of spending")
+    send.add_argument("--spawn", action="store_true", help="spawn the sender's wallet (= --method spawn)")
+    send.add_argument("--method", choices=("spend", "spawn", "proxy", "deploy"), default="spend",
+                      help="the wallet method the transaction runs (default spend)")
+    send.add_argument("--call", metavar="METHOD",
+                      help="proxy: the method to run on --to (an exported name such as athexp_max_spend, or a 0x "
+                           "4-byte selector); default none: a plain transfer, which a wallet takes with receive")
+    send.add_argument("--input", metavar="HEX", help="proxy: the called method's SCALE arguments (0x hex)")
+    send.add_argument("--code", metavar="FILE", help="deploy: the template's code (an ELF, at most 32 KiB)")
     send.add_argument("--keys", metavar="FILE", help="the devnet users' key file (DEVNET/users.keys.json)")
     send.add_argument("--datadir", metavar="DEVNET", help="the devnet directory (finds its users.keys.json)")
     send.add_argument("--json", action="store_true", help="print JSON")

@@ -9,6 +9,13 @@ starts smeshing services that take their duties from its coordinator instead (``
 ``smspec smesher check`` verifies keys and PoST data without running. ``smspec smesher serve``
 (and ``smesher run --status-port``) serves a service's read-only status API and dashboard
 (docs/dashboard.md).
+
+``smspec smesher marry --identities A,B,...`` and ``smspec smesher merge`` commit identities of
+the service to one set and then to one merged ATX; they record the decision in the service's
+database (its keys directory), after asking a node whether the protocol would punish it (a
+double marriage, a double merge), and the service carries it out at its next ATX phase.
+``smspec smesher sets`` shows each set: members and their PoST, the marriage, the next merged
+ATX (docs/node.md "Identity sets: marry and merge").
 """
 
 from __future__ import annotations
@@ -18,13 +25,14 @@ import contextlib
 import json
 import os
 from collections.abc import Iterator
+from typing import Any
 
 from smspec.tools.cli import CliError, check_output, integer
 
 DEFAULT_STATUS_PORT = 9290  # smesher serve (the node API's default is 9190)
 
 
-def _smesher(args: argparse.Namespace, nodes: list) -> object:
+def _smesher(args: argparse.Namespace, nodes: list) -> Any:
     from smspec.tools.node import protocol as p
     from smspec.tools.node.smesher import Smesher, SmesherError
 
@@ -135,6 +143,77 @@ def states_command(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_NAMES = 256  # identities one command may name (the sub-posts of one ATX)
+
+
+def _identity_names(text: str) -> list[str]:
+    """`--identities A,B,...`: identity names (key file names) of the service."""
+    names = text.split(",")
+    if len(names) > MAX_NAMES:
+        raise CliError(f"--identities: at most {MAX_NAMES} names")
+    for name in names:
+        if not name or len(name) > 200 or not all(c.isalnum() or c in "._-" for c in name):
+            raise CliError(f"--identities {text[:80]!r}: expected comma-separated identity names (the key files' names)")
+    return names
+
+
+def _set_operation(args: argparse.Namespace, operation: str) -> int:
+    from smspec.tools.commands.devnet import check_url
+    from smspec.tools.node import sets
+    from smspec.tools.node.smesher import HttpNodeClient
+
+    names = None if args.identities is None else _identity_names(args.identities)
+    urls = [check_url(url) for url in args.node or []]
+    if not urls and not args.force:
+        raise CliError(f"smesher {operation}: --node URL is needed to check what the network knows (or --force)")
+    smesher = _smesher(args, [HttpNodeClient(url, timeout=10) for url in urls])
+    try:
+        if operation == "marry":
+            result = sets.marry(smesher, names or [], args.force)
+        else:
+            result = sets.merge(smesher, names, args.force)
+    except sets.SetRefused as refused:
+        raise CliError(f"refused ({refused.reason}): {refused}; --force records it anyway") from None
+    except sets.SetError as error:
+        raise CliError(str(error)) from None
+    finally:
+        smesher.close()
+    if args.json:
+        print(json.dumps(result))
+    elif operation == "marry":
+        print(f"set {result['set']}: {', '.join(result['members'])} marry (signer {result['signer']}): "
+              f"{result['next']}" + (" [forced]" if result["forced"] else ""))
+    else:
+        when = "the first epoch the marriage allows" if result["from_epoch"] is None else f"epoch {result['from_epoch']}"
+        print(f"set {result['set']}: {', '.join(result['members'])} publish one merged ATX (signer "
+              f"{result['signer']}) from {when}" + (" [forced]" if result["forced"] else ""))
+    return 0
+
+
+def marry_command(args: argparse.Namespace) -> int:
+    if args.identities is None:
+        raise CliError("smesher marry: --identities A,B,... is required")
+    return _set_operation(args, "marry")
+
+
+def merge_command(args: argparse.Namespace) -> int:
+    return _set_operation(args, "merge")
+
+
+def sets_command(args: argparse.Namespace) -> int:
+    from smspec.tools.commands.devnet import check_url
+    from smspec.tools.node import sets
+    from smspec.tools.node.smesher import HttpNodeClient
+
+    urls = [check_url(url) for url in args.node or []]
+    smesher = _smesher(args, [HttpNodeClient(url, timeout=10) for url in urls])
+    try:
+        print(json.dumps(sets.status(smesher), indent=1))
+    finally:
+        smesher.close()
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     smesher = subparsers.add_parser("smesher", help="run a smeshing service (keys, PoST, signing)",
                                     description=__doc__)
@@ -148,7 +227,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                     "challenges at")
     run.add_argument("--layers", type=integer(0, 10_000_000, "a layer count"), default=0,
                      help="stop after layer LAYERS-1 of the network (default 0: run until interrupted)")
-    run.add_argument("--married", action="store_true", help="the first two identities marry and then merge")
+    run.add_argument("--married", action="store_true",
+                     help="the identities of the keys directory marry and then merge (as smesher marry and smesher "
+                          "merge of all of them would record), unless a set is recorded already")
     run.add_argument("--byzantine", action="store_true", help=argparse.SUPPRESS)  # devnet adversary
     run.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), default="INFO")
     run.add_argument("--log-file", metavar="FILE", help="log file (default KEYS/smesher.log; - for standard error)")
@@ -175,4 +256,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         command.add_argument("--keys", required=True, metavar="DIR")
         command.add_argument("--post", required=True, metavar="DIR")
         command.set_defaults(func=function)
+    for name, function, text in (
+            ("marry", marry_command, "commit identities of the service to one set: the first one's next ATX carries "
+                                     "their marriage certificates (refuses a double marriage)"),
+            ("merge", merge_command, "let a married set publish one merged ATX from the first epoch the protocol "
+                                     "allows (refuses a double merge)")):
+        command = sub.add_parser(name, help=text, description=text + ". The decision is recorded in the service's "
+                                 "database (KEYS/smesher.sqlite); the service, running or not, carries it out at its "
+                                 "next ATX phase.")
+        command.add_argument("--keys", required=True, metavar="DIR", help="the service's identity keys")
+        command.add_argument("--post", required=True, metavar="DIR", help="the service's PoST data")
+        command.add_argument("--identities", metavar="A,B,...",
+                             help="identity names (key file names), the first the signer" +
+                                  ("" if name == "marry" else "; default: the whole set"))
+        command.add_argument("--node", action="append", metavar="URL",
+                             help="a node's API to check what the network knows (repeat for fail-over)")
+        command.add_argument("--force", action="store_true",
+                             help="record it even if the protocol punishes it (the identities will be proven "
+                                  "malicious; for tests and demonstrations)")
+        command.add_argument("--json", action="store_true", help="print JSON")
+        command.set_defaults(func=function)
+    status = sub.add_parser("sets", help="each identity set: members and their PoST, marriage, next merged ATX")
+    status.add_argument("--keys", required=True, metavar="DIR")
+    status.add_argument("--post", required=True, metavar="DIR")
+    status.add_argument("--node", action="append", metavar="URL",
+                        help="a node's API (the members' ATXs, the marriage, the current epoch)")
+    status.set_defaults(func=sets_command)
     smesher.set_defaults(func=lambda args: smesher.print_help() or 2)

@@ -31,6 +31,7 @@ from typing import Any
 
 from smspec.tools.node import api_views
 from smspec.tools.node import protocol as p
+from smspec.tools.node import wallet as w
 from smspec.tools.node.storage import NodeReader
 
 MAX_BODY = 64 * 1024
@@ -375,6 +376,8 @@ class Api:
         contents: dict
         if tx.method == p.METHOD_SPAWN:
             kind, contents = "TRANSACTION_TYPE_SINGLE_SIG_SPAWN", {"singleSigSpawn": {"pubkey": b64(tx.args)}}
+        elif tx.method in (p.METHOD_PROXY, p.METHOD_DEPLOY):
+            kind, contents = "TRANSACTION_TYPE_UNSPECIFIED", _call_contents(tx, self.address)  # v2alpha1 has no type
         else:
             kind = "TRANSACTION_TYPE_SINGLE_SIG_SEND"
             amount = int.from_bytes(tx.args[24:32], "little") if len(tx.args) >= 32 else 0
@@ -582,6 +585,22 @@ def _template(genesis: Any) -> bytes:
     from smspec.tools.node.wallet import template_address
 
     return template_address(bytes.fromhex(genesis.wallet_code))
+
+
+def _call_contents(tx: p.Tx, address: Any) -> dict:
+    """smspec's contents of a proxy or deploy transaction (v2alpha1 has no such types)."""
+    if tx.method == p.METHOD_DEPLOY:
+        try:
+            code = w.parse_deploy_args(tx.args)
+        except w.TxError:
+            return {"smspecDeploy": {}}
+        return {"smspecDeploy": {"template": address(w.template_address(code)), "codeSize": str(len(code))}}
+    try:
+        destination, selector, call_input, amount = w.parse_proxy_args(tx.args)
+    except w.TxError:
+        return {"smspecProxy": {}}
+    return {"smspecProxy": {"destination": address(destination), "method": None if selector is None else selector.hex(),
+                            "args": None if call_input is None else b64(call_input), "amount": str(amount)}}
 
 
 def tx_state(status: str) -> str:

@@ -5,8 +5,8 @@ starts them (docs/node.md "Self-clocked nodes").
 * :class:`ClockedNode` (``smspec node run``): a node, its HTTP API and its gossip links
   (:class:`~smspec.tools.node.peers.PeerNetwork`); it runs the node's part of the layer schedule
   at the times of the clock (:class:`~smspec.tools.node.schedule.ClockedNodeSchedule`) and handles
-  gossip in between. Started behind the clock (a restart), it first catches up from a peer
-  (:class:`~smspec.tools.node.peers.CatchUp`); meanwhile its node-service API answers 503, so
+  gossip in between. Started behind the clock (a restart), it first catches up with its peers by
+  set reconciliation (``tools/node/reconcile.py``); meanwhile its node-service API answers 503, so
   smeshing services use their other nodes.
 * :class:`ClockedSmesher` (``smspec smesher run``): a smeshing service that runs its part of the
   schedule (:class:`~smspec.tools.node.schedule.ClockedSmesherSchedule`) through the node-service
@@ -31,7 +31,16 @@ import threading
 import time
 from typing import Any
 
-from smspec.tools.node.peers import HELLO, CatchUp, ExportCatchUp, PeerNetwork, wait_for
+from smspec.tools.node.peers import HELLO, NetworkPeer, PeerNetwork, wait_for
+from smspec.tools.node.reconcile import (
+    FETCH_REPLY,
+    FETCH_REQUEST,
+    FRAME_KINDS,
+    SYNC_REPLY,
+    SYNC_REQUEST,
+    SyncStats,
+    describe,
+)
 from smspec.tools.node.schedule import (
     HARE_WINDOW_ROUNDS,
     Clock,
@@ -42,7 +51,8 @@ from smspec.tools.node.schedule import (
 )
 
 CATCH_UP_PEER_WAIT = 3.0  # seconds a restarted node waits for a peer to catch up from
-CATCH_UP_ANSWER_WAIT = 60.0  # seconds it waits for the peer's answer
+RECENT_LAYERS = 3  # layers a running node reconciles at the start of each layer (more after a gap)
+MAX_RECENT_LAYERS = 64
 SEEN_FRAMES = 100_000  # gossip frames a node remembers having handled
 
 
@@ -87,8 +97,7 @@ class ClockedNode:
     """``smspec node run`` without a coordinator."""
 
     def __init__(self, data: str, genesis: Any, index: int, listen: tuple[str, int], peers: list[tuple[str, int]],
-                 api_port: int | None, layers: int = 0, catch_up: CatchUp | None = None,
-                 stop: threading.Event | None = None) -> None:
+                 api_port: int | None, layers: int = 0, stop: threading.Event | None = None) -> None:
         from smspec.tools.node import protocol as p
         from smspec.tools.node.host import NodeHost
         from smspec.tools.node.node import Node
@@ -98,7 +107,6 @@ class ClockedNode:
         self.index = index
         self.layers = layers
         self.node = Node(data, genesis, index, self.m)
-        self.catch_up_with: CatchUp = catch_up or ExportCatchUp()
         self.network = PeerNetwork(listen, peers, {"genesis_id": self.node.genesis_id.hex(), "node": index})
         self.host = NodeHost(index, self.node, self)
         self.host.ready = False  # the node-service API answers 503 until the node caught up
@@ -117,7 +125,7 @@ class ClockedNode:
         self.schedule = ClockedNodeSchedule(self.timing, self.duty, self.clock, self.node.first_ballot_layer)
         self.deferred: list[tuple] | None = None  # gossip held while catching up
         self.seen: dict[bytes, None] = {}  # digests of the latest frames handled (oldest first)
-        self.answer: bytes | None = None
+        self.synced_from = -1  # the first layer the next periodic reconciliation covers
         self.log = logging.getLogger(f"smspec.node{index}")
 
     # the transport of NodeHost: what the node publishes goes to every peer
@@ -146,10 +154,21 @@ class ClockedNode:
                 return
             self.on_frame(kind, payload, link)
 
+    def pump_one(self, seconds: float) -> None:
+        """Handle the next frame that arrives within `seconds` (a sync request's wait: it returns
+        as soon as the answer may be there)."""
+        try:
+            kind, payload, link = self.network.inbox.get(timeout=seconds) if seconds > 0 else \
+                self.network.inbox.get_nowait()
+        except queue.Empty:
+            return
+        self.on_frame(kind, payload, link)
+
     def on_frame(self, kind: str, payload: bytes, link: socket.socket) -> None:
         network = self.network
         if kind == "closed":
             network.on_closed(link)
+            self.node.sync.forget_peer(link)
             self.node.peers = network.peer_count()
             return
         if kind == HELLO:
@@ -159,12 +178,13 @@ class ClockedNode:
         name = network.name_of(link)
         if name is None:
             return  # no hello yet: not a peer
-        catch_up = self.catch_up_with
-        if kind == catch_up.request_kind:
-            network.send(link, catch_up.answer_kind, catch_up.answer(self.node, payload))
-            return
-        if kind == catch_up.answer_kind:
-            self.answer = payload
+        if kind in FRAME_KINDS:  # set reconciliation: answered at once, even while catching up
+            if kind == SYNC_REQUEST:
+                network.send(link, SYNC_REPLY, self.node.sync.serve_request(link, self.peer(name, link), payload))
+            elif kind == FETCH_REQUEST:
+                network.send(link, FETCH_REPLY, self.node.sync.serve_fetch(payload))
+            else:
+                network.on_answer(kind, payload, link)
             return
         if self.deferred is not None:
             self.deferred.append((kind, payload, link))
@@ -180,31 +200,54 @@ class ClockedNode:
 
     # -- catching up ---------------------------------------------------------------------------------
 
+    def peer(self, name: str, link: socket.socket) -> NetworkPeer:
+        return NetworkPeer(self.network, name, link, self.pump_one, self.stop)
+
+    def peers(self) -> list[NetworkPeer]:
+        return [self.peer(name, link) for name, link in sorted(self.network.links.items())]
+
     def catch_up(self, upto: int) -> str:
-        """Finish every layer up to `upto` with a peer's objects (or alone when no peer answers)."""
+        """Reconcile with the peers every set of the layers this node may lack, then finish every
+        layer up to `upto` (alone when no peer is there)."""
+        from smspec.tools.node.reconcile import catch_up
+
         node, network = self.node, self.network
         current = max(self.timing.layer_at(time.time()), upto)
         self.deferred = []
         wait_for(lambda: network.peer_count() > 0, CATCH_UP_PEER_WAIT, self.pump)
-        result = None
-        for name, link in list(network.links.items()):
-            self.answer = None
-            if not network.send(link, self.catch_up_with.request_kind, self.catch_up_with.request(node, upto)):
-                continue
-            if wait_for(lambda: self.answer is not None or self.stop.is_set(), CATCH_UP_ANSWER_WAIT, self.pump) \
-                    and self.answer is not None:
-                accepted = self.catch_up_with.apply(node, self.answer, upto, current)
-                result = f"caught up to layer {upto} from {name} ({accepted} objects)"
-                break
-        if result is None:
+        peers = self.peers()
+        if peers:
+            spent = catch_up(node, peers, upto, current)
+            result = (f"caught up to layer {upto} by reconciliation with {', '.join(p.name for p in peers)}: "
+                      f"{describe(spent)}")
+        else:
             node.sync_from([], upto, current)
             result = f"no peer answered: finished layers up to {upto} alone"
+        self.synced_from = max(0, upto - RECENT_LAYERS)
         node.begin_layer(max(self.timing.layer_at(time.time()), upto + 1))
         deferred, self.deferred = self.deferred, None
         for frame in deferred:
             self.on_frame(*frame)
-        self.answer = None
         return result
+
+    def reconcile_recent(self, layer: int) -> SyncStats | None:
+        """At the start of `layer`: reconcile the sets of the layers since the last reconciliation
+        that reached a peer (the last RECENT_LAYERS at least) with every connected peer."""
+        from smspec.tools.node.reconcile import reconcile
+
+        peers = self.peers()
+        if not peers or layer < 1:
+            return None
+        first = max(0, min(self.synced_from, layer - RECENT_LAYERS), layer - MAX_RECENT_LAYERS)
+        started = time.monotonic()
+        spent = reconcile(self.node, peers, first, layer - 1)
+        took = time.monotonic() - started
+        if spent.probes:
+            self.synced_from = layer - RECENT_LAYERS
+        if spent.items or spent.errors or took > 0.1 * self.timing.duration:
+            self.log.info("layer %d: reconciled layers %d..%d in %.2fs: %s", layer, first, layer - 1, took,
+                          describe(spent))
+        return spent
 
     # -- the run -----------------------------------------------------------------------------------
 
@@ -236,10 +279,12 @@ class ClockedNode:
                 self.log.info("%s", self.catch_up(now_layer - 1))
             self.host.ready = True
             layer = node.last_done() + 1
+            self.synced_from = max(0, layer - RECENT_LAYERS)
             in_thread(self.warm, layer // timing.layers_per_epoch)
             while not self.stop.is_set() and (not self.layers or layer < self.layers):
                 if not self.clock.wait_until(timing.start(layer)):
                     break
+                self.reconcile_recent(layer)
                 if layer % timing.layers_per_epoch == timing.layers_per_epoch - 1:
                     in_thread(self.warm, layer // timing.layers_per_epoch + 1)
                 if self.schedule.run_layer(layer) is None:
@@ -656,6 +701,33 @@ class ClockedDevnet:
         if progress is not None and last > reported:
             progress(last, final)  # the last layer, as the databases hold it
         return summarize(final, set(), self.devnet.config.layers, "clocked")
+
+    def weight_spreads(self, index: int = 0) -> list[str]:
+        """Per publish epoch, the measured weight of its best-labels ATXs next to their declared
+        storage (schedule.weight_spread), from node `index`'s database once the processes stopped
+        (the coordinated devnets print it live; a self-clocked node has no coordinator to ask)."""
+        from types import SimpleNamespace
+
+        from smspec.tools.node import host
+        from smspec.tools.node import protocol as p
+        from smspec.tools.node.schedule import weight_spread
+        from smspec.tools.node.storage import NodeStore
+
+        path = os.path.join(self.devnet.node_dir(index), "node.sqlite")
+        if not os.path.exists(path):
+            return []
+        store = NodeStore(p.modules().atx, path)
+        try:
+            node = SimpleNamespace(store=store)
+            top = store.db.execute("SELECT MAX(publish_epoch) FROM atxs").fetchone()[0]
+            lines = []
+            for epoch in range(0, (top or 0) + 1):
+                spread = weight_spread(host.atx_weights(node, epoch))  # type: ignore[arg-type]
+                if spread:
+                    lines.append(f"epoch {epoch}: {spread}")
+            return lines
+        finally:
+            store.close()
 
     def final_statuses(self) -> dict[int, dict]:
         """Every node's status as its database holds it (the processes have stopped)."""

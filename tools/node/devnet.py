@@ -31,6 +31,7 @@ from smspec.tools.node import wallet as w
 from smspec.tools.node.host import NodeHost, node_op, smesher_op
 from smspec.tools.node.node import Genesis, Node
 from smspec.tools.node.poet import PoetService
+from smspec.tools.node.reconcile import LocalPeer, SyncStats, catch_up, describe, reconcile
 from smspec.tools.node.schedule import LayerSchedule, Progress, format_progress, summarize
 from smspec.tools.node.smesher import LocalNodeClient, Smesher
 from smspec.tools.node.storage import last_done_on_disk
@@ -40,6 +41,7 @@ USERS = ("alice", "bob")
 RECIPIENTS = ("carol", "dave")
 SPEND_DELAY = 3
 USERS_FILE = "users.keys.json"
+DEPLOY_FILE = "receiver.elf"  # the template the workload deploys (tests/spec/athena/programs/receiver.c)
 
 
 @dataclass
@@ -47,7 +49,7 @@ class DevnetConfig:
     nodes: int = 4
     layers: int = 20  # layers 0 .. layers-1 (epochs 0 and 1 are genesis epochs without ballots); 0: no end
     units: int = 2  # PoST space units per identity (tiny preset)
-    married: bool = True  # node 0's smeshing service has two identities that marry and then merge
+    married: bool = True  # node 0's first smeshing service's identities marry and then merge (the devnet operator)
     byzantine: tuple = ()  # node indices (the node and its smeshing services)
     crash: dict = field(default_factory=dict)  # node index -> [crash layer, restart layer or None]
     transactions: bool = True
@@ -58,15 +60,28 @@ class DevnetConfig:
     failover: bool = False  # each smeshing service also knows the next node (used when its own is down)
     layer_seconds: float = 0.0  # the layer clock of a self-clocked network (0: a coordinator runs the layers)
     genesis_time: int = 0  # a self-clocked network's genesis time (0: the configuration's)
+    # {"groups": [[node, ...], ...], "from": layer, "until": layer}: gossip stays within each group
+    # in layers from..until-1; at layer `until` every node reconciles with every peer
+    partition: dict = field(default_factory=dict)
+    # identities of node 0's first smeshing service (0: 2 when `married`, else 1); they form the
+    # married set when `married`
+    set_size: int = 0
+    post: str = "today"  # "today": ATX v2 with today's PoST; "best": ATX v3 with best-labels PoST from epoch 1
 
     def to_json(self) -> str:
         data = asdict(self)
         data["byzantine"] = list(self.byzantine)
         data["crash"] = {str(k): list(v) for k, v in self.crash.items()}
-        for name in ("layer_seconds", "genesis_time"):  # a coordinated devnet's file reads as it always did
+        for name in ("layer_seconds", "genesis_time", "partition", "set_size"):  # a coordinated devnet's file reads as it always did
             if not data[name]:
                 del data[name]
+        if data["post"] == "today":
+            del data["post"]
         return json.dumps(data, sort_keys=True)
+
+    def first_service_identities(self) -> int:
+        """How many identities node 0's first smeshing service holds."""
+        return self.set_size or (2 if self.married else 1)
 
     @classmethod
     def from_json(cls, text: str) -> DevnetConfig:
@@ -79,10 +94,28 @@ class DevnetConfig:
         return cls(**data)
 
 
+def partition_groups(config: DevnetConfig, layer: int) -> dict[int, int] | None:
+    """Node index -> its group while the partition holds at `layer` (None: no partition then)."""
+    part = config.partition
+    if not part or not part["from"] <= layer < part["until"]:
+        return None
+    return {index: g for g, group in enumerate(part["groups"]) for index in group}
+SET_LETTERS = "bcdefgh"  # n0, n0b, n0c, ...: the identities of node 0's first smeshing service
+MAX_SET_SIZE = 1 + len(SET_LETTERS)
+V3_FROM_EPOCH = 1  # --post best: ATX v3 from the first ATX epoch on (every ATX is a best-labels ATX)
+
+
 def identity_names(config: DevnetConfig, index: int, j: int) -> list[str]:
     """The identities of smeshing service `j` of node `index`."""
     base = f"n{index}" if j == 0 else f"n{index}.{j}"
-    return [base] + ([f"{base}b"] if index == 0 and j == 0 and config.married else [])
+    if index == 0 and j == 0:
+        return [base] + [base + letter for letter in SET_LETTERS[: config.first_service_identities() - 1]]
+    return [base]
+
+
+def atx_versions(config: DevnetConfig) -> list:
+    """The genesis' `atx_versions` for the devnet's PoST (node.py `Genesis.atx_versions`)."""
+    return [[0, 2], [V3_FROM_EPOCH, 3]] if config.post == "best" else []
 
 
 def smesher_dir(directory: str, index: int, j: int) -> str:
@@ -101,7 +134,7 @@ def create(directory: str, config: DevnetConfig, m: Any, wallet_code: bytes) -> 
                       layers_per_epoch=params.layers_per_epoch, accounts=accounts, wallet_code=wallet_code.hex(),
                       poet_leaves=params.poet_leaves, tick_size=params.tick_size, layer_size=params.layer_size,
                       layer_reward=params.layer_reward, config=config.genesis, hrp=params.hrp,
-                      layer_duration=config.layer_seconds)
+                      layer_duration=config.layer_seconds, atx_versions=atx_versions(config))
     golden = genesis.golden_atx(m.crypto)
     for index in range(config.nodes):
         for j in range(config.smeshers):
@@ -113,6 +146,8 @@ def create(directory: str, config: DevnetConfig, m: Any, wallet_code: bytes) -> 
                                   params.post.labels_per_unit, params.max_file_size, params.post.scrypt_n)
     _write(os.path.join(directory, "genesis.json"), genesis.to_json())
     _write(os.path.join(directory, "devnet.json"), config.to_json())
+    if config.transactions:
+        deploy_program(directory)
     return genesis
 
 
@@ -120,6 +155,19 @@ def _write(path: str, text: str) -> None:
     with open(path + ".tmp", "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(path + ".tmp", path)
+
+
+def deploy_program(directory: str) -> bytes:
+    """The template the workload deploys: ``DEPLOY_FILE`` of the devnet directory (compiled and
+    written there when the devnet is made, or now for a directory of an older smspec)."""
+    path = os.path.join(directory, DEPLOY_FILE)
+    if not os.path.exists(path):
+        code = w.build_program("receiver")
+        with open(path + ".tmp", "wb") as f:
+            f.write(code)
+        os.replace(path + ".tmp", path)
+    with open(path, "rb") as f:
+        return f.read(p.MAX_TX_ARGS)
 
 
 def read_users(directory: str) -> dict[str, bytes]:
@@ -142,17 +190,23 @@ class LayerClock:
 
 
 class Workload:
-    """The users' transactions submitted in each layer: both wallets spawn in the first ballot
-    layer, then (from SPEND_DELAY layers later) alice pays carol and bob pays dave in turn.
-    carol and dave are not spawned: a call into a spawned wallet runs wallet.c without a method
-    selector, whose entry point halts, so a spend to a spawned wallet fails (docs/devnet.md)."""
+    """The users' transactions submitted in each layer (docs/devnet.md "What runs"): both wallets
+    spawn in the first ballot layer; from SPEND_DELAY layers later one transaction per layer,
+    alice and bob in turn: alice deploys a template (receiver.c, ``DEPLOY_FILE``), bob pays alice
+    (a spend to a spawned wallet: hers runs its `receive`), alice pays bob through her wallet's
+    proxy (a plain transfer: bob's wallet runs `receive`); then bob pays dave and alice pays carol
+    in turn (neither is spawned)."""
 
-    def __init__(self, m: Any, genesis: Genesis, users: dict[str, bytes]) -> None:
+    def __init__(self, m: Any, genesis: Genesis, users: dict[str, bytes], deploy_code: bytes) -> None:
         self.m = m
         self.genesis_id = genesis.genesis_id(m.crypto)
         self.template = w.template_address(bytes.fromhex(genesis.wallet_code))
         self.users = users
+        self.deploy_code = deploy_code
         self.L = genesis.layers_per_epoch
+
+    def address(self, name: str) -> bytes:
+        return w.wallet_address(self.template, self.m.crypto.public_key(self.users[name]))
 
     def __call__(self, layer: int) -> list[bytes]:
         start = 2 * self.L
@@ -164,10 +218,19 @@ class Workload:
         if layer < start + SPEND_DELAY:
             return []  # the spawns are applied once their layer is verified
         k = layer - start - SPEND_DELAY
-        payer, payee = USERS[k % 2], RECIPIENTS[k % 2]
+        payer = USERS[k % 2]
         nonce = 1 + k // 2
-        recipient = w.wallet_address(self.template, m.crypto.public_key(self.users[payee]))
-        tx = w.make_spend(m, self.genesis_id, self.template, self.users[payer], nonce, recipient, 1000 + layer)
+        seed = self.users[payer]
+        if k == 0:
+            tx = w.make_deploy(m, self.genesis_id, self.template, seed, nonce, self.deploy_code)
+        elif k == 1:
+            tx = w.make_spend(m, self.genesis_id, self.template, seed, nonce, self.address("alice"), 1000 + layer)
+        elif k == 2:
+            tx = w.make_proxy(m, self.genesis_id, self.template, seed, nonce, self.address("bob"), None, None,
+                              2000 + layer)
+        else:
+            tx = w.make_spend(m, self.genesis_id, self.template, seed, nonce, self.address(RECIPIENTS[k % 2]),
+                              1000 + layer)
         return [p.encode(tx, p.Tx)]
 
 
@@ -176,7 +239,10 @@ class InProcessTransport:
         self.cluster = cluster
 
     def gossip(self, sender: int, kind: str, data: bytes) -> None:
+        groups = partition_groups(self.cluster.devnet.config, self.cluster.layer)
         for index in self.cluster.live_nodes():
+            if groups is not None and groups.get(index) != groups.get(sender):
+                continue  # the partition holds
             if index != sender:
                 accepted = self.cluster.hosts[index].on_gossip(kind, data)
                 key = f"{kind}:{'accepted' if accepted else 'dropped'}"
@@ -196,6 +262,7 @@ class InProcessCluster:
         self.smesher_objects: dict[int, Smesher] = {}
         self.smesher_home: dict[int, int] = {}
         self.first_ballot_layer = 2 * self.L
+        self.layer = 0  # the layer being run
 
     def open_node(self, index: int) -> Node:
         devnet = self.devnet
@@ -243,6 +310,7 @@ class InProcessCluster:
 
     def lifecycle(self, layer: int) -> list[str]:
         devnet = self.devnet
+        self.layer = layer
         events = []
         for index, (down, up) in sorted(devnet.config.crash.items()):
             host = self.hosts[index]
@@ -252,11 +320,36 @@ class InProcessCluster:
                 events.append(f"node {index} crashed")
             if up is not None and layer == up and host.node is None:
                 node = self.open_node(index)
-                peer = next((self.hosts[i].node for i in self.live_nodes()
-                             if i != index and i not in devnet.config.byzantine), None)
-                accepted = node.sync_from(peer.export(), layer - 1) if peer is not None else 0
-                events.append(f"node {index} restarted and synced {accepted} objects from node "
-                              f"{peer.index if peer else '-'}")
+                groups = partition_groups(devnet.config, layer)
+                peers = [LocalPeer(self.hosts[i].node, node) for i in self.live_nodes()
+                         if i != index and i not in devnet.config.byzantine
+                         and (groups is None or groups.get(i) == groups.get(index))]
+                spent = catch_up(node, peers, layer - 1)
+                events.append(f"node {index} restarted and caught up by reconciliation with "
+                              f"{', '.join(peer.name for peer in peers) or 'no peer'}: {describe(spent)}")
+        part = devnet.config.partition
+        if part and layer == part["from"]:
+            events.append(f"partition: {' | '.join(','.join(map(str, g)) for g in part['groups'])} until layer "
+                          f"{part['until']}")
+        if part and layer == part["until"]:
+            events += self.heal(part["from"])
+        return events
+
+    def heal(self, since: int) -> list[str]:
+        """The partition ends: every live node reconciles the sets of the layers since the
+        partition began (and the epoch before) with every other live node."""
+        live = self.live_nodes()
+        before = {index: SyncStats(**asdict(self.hosts[index].node.sync.stats)) for index in live}
+        for index in live:
+            node = self.hosts[index].node
+            reconcile(node, [LocalPeer(self.hosts[i].node, node) for i in live if i != index], since - 1,
+                      node.current_layer)
+        # what each node did in the whole heal (its own sessions and its answers to its peers')
+        events = []
+        for index in live:
+            after = asdict(self.hosts[index].node.sync.stats)
+            spent = SyncStats(**{k: after[k] - v for k, v in asdict(before[index]).items()})
+            events.append(f"partition healed: node {index} reconciled with {len(live) - 1} peers: {describe(spent)}")
         return events
 
     def close(self) -> None:
@@ -298,8 +391,11 @@ class Devnet:
         self.template = w.template_address(bytes.fromhex(self.genesis.wallet_code))
         self.users = read_users(directory)
         self.cluster = InProcessCluster(self)
+        workload = None
+        if self.config.transactions:
+            workload = Workload(self.m, self.genesis, self.users, deploy_program(directory))
         self.schedule = LayerSchedule(
-            self.cluster, Workload(self.m, self.genesis, self.users) if self.config.transactions else None,
+            self.cluster, workload,
             byzantine=(), transactions=self.config.transactions)
 
     # -- views used by the CLI and the tests -----------------------------------------------------------

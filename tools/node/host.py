@@ -87,13 +87,10 @@ def node_op(host: NodeHost, op: str, call: dict) -> Any:
                 "applied": report.applied, "state_root": report.state_root.hex()}
     if op == "status":
         return node.status()
-    if op == "export":
-        return {"objects": [[kind, data.hex()] for kind, data in node.export()]}
-    if op == "sync":
-        objects = [(kind, bytes.fromhex(data)) for kind, data in call["objects"]]
-        return {"accepted": node.sync_from(objects, call["upto"])}
     if op == "atx_kinds":
         return atx_kinds(node, call["epoch"])
+    if op == "atx_weights":
+        return {"atxs": atx_weights(node, call["epoch"])}
     raise ValueError(f"unknown node duty {op!r}")
 
 
@@ -123,9 +120,22 @@ def smesher_op(smesher: Any, op: str, call: dict) -> Any:
 def atx_kinds(node: Node, epoch: int) -> dict:
     """The ATXs published in `epoch` by kind (initial, marriage, solo, merged)."""
     kinds: dict[str, int] = {}
-    for blob in node.store.atx_blobs_published(epoch):
-        atx = node.m.atx.decode_atx_v2(blob)
+    for atx_id in node.store.atx_ids_published(epoch):
+        atx = node.m.atx_best.decode_stored(node.store.get_atx(atx_id))
         kind = ("initial" if atx.initial is not None else "merged" if atx.marriage_atx is not None
                 else "marriage" if atx.marriages else "solo")
         kinds[kind] = kinds.get(kind, 0) + 1
     return kinds
+
+
+def atx_weights(node: Node, epoch: int) -> list[dict]:
+    """Each ATX published in `epoch`: its signer, version, members, the weight the node gave it and
+    the weight its declared storage stands for (the members' declared units x its ticks)."""
+    out = []
+    for atx_id in node.store.atx_ids_published(epoch):
+        stored = node.store.get_atx(atx_id)
+        declared_units = sum(post.units for post in stored.posts)
+        out.append({"id": atx_id.hex(), "smesher": stored.smesher_id.hex(), "version": stored.version,
+                    "members": len(stored.posts), "declared_units": declared_units, "ticks": stored.tick_count,
+                    "declared": declared_units * stored.tick_count, "weight": stored.weight})
+    return out

@@ -33,6 +33,20 @@ def render(status: dict, counts: dict, requests: dict[str, int]) -> str:
     _line(out, "smspec_atxs", "gauge", "stored ATXs", [({}, counts.get("atxs", 0))])
     _line(out, "smspec_malicious_identities", "gauge", "identities proven malicious",
           [({}, len(counts.get("malicious", [])))])
+    _line(out, "smspec_sync_sessions_total", "counter", "set-reconciliation sessions ended, by role (this process)",
+          [({"role": role}, metrics.get(f"sync_{key}", 0))
+           for role, key in (("initiated", "sessions"), ("probe", "probes"), ("answered", "served"))])
+    _line(out, "smspec_sync_rounds_total", "counter", "set-reconciliation rounds received from peers",
+          [({}, metrics.get("sync_rounds", 0))])
+    _line(out, "smspec_sync_bytes_total", "counter", "set-reconciliation bytes: messages sent and received, "
+          "objects fetched", [({"direction": d}, metrics.get(f"sync_{key}", 0)) for d, key in
+                              (("sent", "bytes_sent"), ("received", "bytes_received"), ("fetched", "fetch_bytes"))])
+    _line(out, "smspec_sync_items_total", "counter", "objects fetched by set reconciliation and stored as new",
+          [({}, metrics.get("sync_items", 0))])
+    _line(out, "smspec_sync_refused_total", "counter", "objects fetched and refused for now (the node's view)",
+          [({}, metrics.get("sync_refused", 0))])
+    _line(out, "smspec_sync_errors_total", "counter", "sessions ended by a peer's protocol error (peer dropped)",
+          [({}, metrics.get("sync_errors", 0))])
     _line(out, "smspec_api_requests_total", "counter", "API requests by route",
           [({"route": route}, n) for route, n in sorted(requests.items())])
     return "\n".join(out) + "\n"

@@ -29,6 +29,7 @@ from smspec.conformance.handlers import tortoise as tortoise_events
 from smspec.spec.errors import SpecError
 from smspec.tools.node import protocol as p
 from smspec.tools.node import wallet as w
+from smspec.tools.node.reconcile import NodeSync
 from smspec.tools.node.storage import NodeStore
 
 rules = p.rules
@@ -43,6 +44,7 @@ MEMPOOL_KEEP_REFUSED = 1_000  # refused transactions kept for status lookups
 KINDS = ("poet", "atx", "proposal", "tx", "cert", "malfeasance")
 MALFEASANCE_BALLOT = 1  # a DoubleProposalProof (spec/node.md)
 MALFEASANCE_HARE = 2  # a hare.md MalfeasanceProof
+MALFEASANCE_ATX = 3  # an ATX-domain proof of malfeasance.md: its type byte and its SCALE bytes
 
 
 class NodeHalted(Exception):
@@ -87,12 +89,25 @@ class Genesis:
     # seconds per layer of the layer clock (docs/node.md "Self-clocked nodes"); 0: no clock, a
     # coordinator runs the layers (devnet up, devnet up --tcp)
     layer_duration: float = 0.0
+    # atx.md `AtxConfig.atx_versions`: [[epoch, version], ...]; empty: every ATX is v2 (today's
+    # PoST); [[0, 2], [1, 3]]: ATX v3 with best-labels PoST from epoch 1 (devnet up --post best)
+    atx_versions: list = field(default_factory=list)
 
     def to_json(self) -> str:
         data = dict(self.__dict__)
         if not data["layer_duration"]:
             del data["layer_duration"]  # a coordinated devnet's genesis reads as it always did
+        if not data["atx_versions"]:
+            del data["atx_versions"]
         return json.dumps(data, sort_keys=True)
+
+    def atx_version_pairs(self) -> tuple[tuple[int, int], ...]:
+        """`atx_versions` as AtxConfig takes it."""
+        return tuple((int(epoch), int(version)) for epoch, version in self.atx_versions)
+
+    def best_post(self) -> bool:
+        """Whether ATX v3 (best-labels PoST, spec/atx_best.md) is in force from some epoch."""
+        return any(int(version) == 3 for _, version in self.atx_versions)
 
     @classmethod
     def from_json(cls, text: str) -> Genesis:
@@ -182,6 +197,8 @@ class LayerReport:
 
 
 class Node:
+    MALFEASANCE_ATX = MALFEASANCE_ATX
+
     def __init__(self, datadir: str, genesis: Genesis, index: int, m: Any, memo: dict | None = None,
                  behaviour: str | None = None) -> None:
         self.datadir = datadir
@@ -207,6 +224,9 @@ class Node:
         self.first_ballot_layer = t.effective_genesis(self.tconfig) + 1
         self.post = ConfiguredPost(m.post, self.params.post)
         self.verifier = MemoVerifier(m.atx.SpecPostVerifier(self.post), memo, genesis.config)
+        # ATX v3: POST_BEST_K3 entries checked with a seed of this node's own (atx_best.md, the
+        # spot-check decision); a forged entry another node catches is settled by malfeasance
+        self.best_verifier = m.atx_best.SpecBestVerifier(m.post_best.POST_BEST_K3, os.urandom(32))
         self.current_layer = 0
         self.sessions: dict[int, HareSession] = {}
         self.certifiable: dict[int, bytes] = {}  # layer -> block ID this node's Hare decided
@@ -214,6 +234,8 @@ class Node:
         self.metrics: dict[str, int] = {}
         self.log = logging.getLogger(f"smspec.node{index}")
         self.outbox: list[tuple[str, bytes]] = []  # malfeasance proofs this node made, to gossip
+        self.sync = NodeSync(self)  # its synced sets (tools/node/reconcile.py)
+        self.synced: list[tuple[str, int | None, bytes]] = []  # stored by the handler running now
         self._init_meta()
         self.tortoise = self._replay_tortoise()
 
@@ -241,6 +263,12 @@ class Node:
 
     # -- small helpers -------------------------------------------------------------------------
 
+    def _synced_after(self) -> None:
+        """Objects stored by the handler that just returned join their synced sets."""
+        stored, self.synced = self.synced, []
+        for kind, arg, key in stored:
+            self.sync.stored(kind, arg, key)
+
     def _count(self, name: str, amount: int = 1) -> None:
         self.metrics[name] = self.metrics.get(name, 0) + amount
 
@@ -261,7 +289,8 @@ class Node:
 
     def atx_config(self) -> Any:
         return self.m.atx.AtxConfig(genesis_id=self.genesis_id, golden_atx=self.golden,
-                                    current_epoch=self.epoch_of(self.current_layer), tick_size=self.genesis.tick_size)
+                                    current_epoch=self.epoch_of(self.current_layer), tick_size=self.genesis.tick_size,
+                                    atx_versions=self.genesis.atx_version_pairs())
 
     def epoch_atxs(self, epoch: int) -> list:
         """Rule "active-set": every valid ATX published in `epoch - 1` (malicious ones included)."""
@@ -283,9 +312,10 @@ class Node:
         self.store.mark(node_id, reason, self.current_layer, proof)
         self._event({"op": "malfeasance", "node": hexstr(node_id)})
         self.log.warning("identity %s is malicious: %s", hexstr(node_id), reason)
+        self.synced.append(("malfeasance", None, node_id))
 
     def load_state(self) -> w.State:
-        return w.State(self.m, self.code, self.store.accounts())
+        return w.State(self.m, self.code, self.store.accounts(), self.store.templates())
 
     # -- gossip ----------------------------------------------------------------------------------
 
@@ -304,7 +334,9 @@ class Node:
                 reason = getattr(error, "reason", type(error).__name__)
                 self._reject(kind, reason)
                 self._count("gossip_rejected")
+                self._synced_after()  # a proof recorded on the way (a double proposal)
                 return Verdict("rejected", reason)
+            self._synced_after()
             self._count("gossip_accepted" if verdict is ACCEPTED else "gossip_duplicate")
             return verdict
 
@@ -324,15 +356,26 @@ class Node:
         with self.store.transaction():
             self.store.add_poet(ref, proof.epoch, data)
             self.store.add_poet_proof(self.m.atx.PoetProofInfo(ref, proof.statement, proof.leaf_count))
+        self.synced.append(("poet", None, ref))
         return True
 
+    def atx_id_of(self, data: bytes) -> bytes:
+        """The ID of an ATX blob, decoded as the version its publish epoch selects (v2 or v3)."""
+        atx_mod, best = self.m.atx, self.m.atx_best
+        config = self.atx_config()
+        if self.genesis.atx_versions and atx_mod.atx_version(data, config) == best.ATX_V3:
+            return best.atx_id_v3(best.decode_atx_v3(data), config.id_scheme)
+        return atx_mod.atx_id_v2(atx_mod.decode_atx_v2(data), config.id_scheme)
+
     def _on_atx(self, data: bytes) -> bool:
-        atx_mod, mal = self.m.atx, self.m.mal
-        decoded = atx_mod.decode_atx_v2(data)
-        if self.store.get_atx(atx_mod.atx_id_v2(decoded, self.atx_config().id_scheme)) is not None:
+        if self.store.get_atx(self.atx_id_of(data)) is not None:
             return False
+        config = self.atx_config()
         with self.store.transaction():
-            stored, finding = mal.handle_atx_v2(data, self.store, self.atx_config(), self.verifier)
+            if self.genesis.atx_versions:  # v2 and v3 (atx_best.md `handle_atx`)
+                stored, finding = self.m.atx_best.handle_atx(data, self.store, config, self.verifier, self.best_verifier)
+            else:
+                stored, finding = self.m.mal.handle_atx_v2(data, self.store, config, self.verifier)
             self._event({"op": "atx", "epoch": stored.publish_epoch + 1, "id": hexstr(stored.id),
                          "node": hexstr(stored.smesher_id), "weight": stored.weight, "height": stored.tick_height()})
             if finding is not None:
@@ -340,6 +383,7 @@ class Node:
                 if finding.proof is not None:
                     proof = bytes([finding.proof_type]) + p.encode(finding.proof, type(finding.proof))
                 self._mark_malicious(finding.node_id, f"atx_proof_{finding.proof_type}", proof)
+        self.synced.append(("atx", stored.publish_epoch, stored.id))
         return True
 
     def proposal_view(self, proposal: p.Proposal) -> Any:
@@ -382,6 +426,7 @@ class Node:
             self.store.add_proposal(pid, proposal.layer, proposal.smesher, data)
             self.store.add_event(tortoise_events.ballot_to_json(ballot))
             t.store_ballot(self.tortoise, decoded)
+        self.synced.append(("proposal", proposal.layer, pid))
         return True
 
     def ballot_data(self, pid: bytes, proposal: p.Proposal, slots: int) -> Any:
@@ -401,27 +446,36 @@ class Node:
                             ref=proposal.ref)
 
     def _on_malfeasance(self, data: bytes) -> bool:
-        """A gossiped malfeasance proof (rule "ballot-malfeasance", or a Hare equivocation):
-        checked without state, then its identity is marked malicious."""
-        if not data:
-            raise Rejected("short_input")
-        domain, proof = data[0], data[1:]
-        if domain == MALFEASANCE_BALLOT:
-            node_id = rules.validate_double_proposal_proof(p.decode(proof, rules.DoubleProposalProof), self.genesis_id)
-            reason = "double_proposal"
-        elif domain == MALFEASANCE_HARE:
-            hare = self.m.hare
-            decoded = hare.decode(proof, hare.MalfeasanceProof)
-            culprit = decoded.data.messages[0].smesher_id
-            node_id = hare.validate_hare_proof(decoded.data, self.genesis_id, self.store.last_atx_id(culprit) is not None)
-            reason = "hare_equivocation"
-        else:
-            raise Rejected("unknown_malfeasance_domain")
+        """A gossiped malfeasance proof (rule "ballot-malfeasance", a Hare equivocation, or an
+        ATX-domain proof of malfeasance.md): checked, then its identity is marked malicious."""
+        node_id, reason, proof = self.malfeasance_identity(data)
         if self.is_malicious(node_id):
             return False
         with self.store.transaction():
             self._mark_malicious(node_id, reason, proof)
         return True
+
+    def malfeasance_identity(self, data: bytes) -> tuple[bytes, str, bytes]:
+        """(convicted identity, reason, proof as stored) of a malfeasance object (a domain byte
+        and the proof); a SpecError when it proves nothing."""
+        if not data:
+            raise Rejected("short_input")
+        domain, proof = data[0], data[1:]
+        if domain == MALFEASANCE_BALLOT:
+            node_id = rules.validate_double_proposal_proof(p.decode(proof, rules.DoubleProposalProof), self.genesis_id)
+            return node_id, "double_proposal", proof
+        if domain == MALFEASANCE_HARE:
+            hare = self.m.hare
+            decoded = hare.decode(proof, hare.MalfeasanceProof)
+            culprit = decoded.data.messages[0].smesher_id
+            node_id = hare.validate_hare_proof(decoded.data, self.genesis_id, self.store.last_atx_id(culprit) is not None)
+            return node_id, "hare_equivocation", proof
+        if domain == MALFEASANCE_ATX and proof:
+            mal = self.m.mal
+            envelope = mal.ATXProof(version=0, proof_type=proof[0], proof=proof[1:])
+            node_id = mal.verify_atx_proof(envelope, self.atx_config(), self.verifier)
+            return node_id, f"atx_proof_{proof[0]}", proof
+        raise Rejected("unknown_malfeasance_domain")
 
     def take_outbox(self) -> list[tuple[str, bytes]]:
         out, self.outbox = self.outbox, []
@@ -444,6 +498,7 @@ class Node:
             raise
         with self.store.transaction():
             self.store.add_tx(tid, data, tx.principal, tx.nonce, status, relay)
+        self.synced.append(("tx", None, tid))
         return True
 
     def _admit(self, tx: p.Tx) -> str:
@@ -451,7 +506,7 @@ class Node:
         `TxError(reason)`. The signature is checked here once; it never needs checking again."""
         store = self.store
         spawned = store.account_spawned(tx.principal, self.template)
-        if tx.method == p.METHOD_SPEND and not spawned:
+        if tx.method != p.METHOD_SPAWN and not spawned:
             status = "unchecked"  # the spawn may be on its way: its signature cannot be checked yet
             w.check_form(tx, self.template)
         else:
@@ -481,6 +536,7 @@ class Node:
         with self.lock:
             try:
                 new = self._on_tx(data, relay=True)
+                self._synced_after()
             except w.TxError as error:
                 self._count("tx_rejected")
                 return {"id": tid, "status": f"rejected:{error.reason}", "detail": str(error)}
@@ -540,6 +596,7 @@ class Node:
             if self.store.hare_output(layer) is None and layer not in self.sessions:
                 if rules.certificate_majority(weights, self.store.certificates(layer), cert.block_id):
                     self._store_hare_output(layer, cert.block_id, "certificate", None)
+        self.synced.append(("cert", layer, cert.signer))
         return True
 
     def _store_block(self, block: p.Block) -> None:
@@ -587,8 +644,13 @@ class Node:
                 "coinbase": atx.coinbase}
 
     def last_atx(self, node_id: bytes) -> dict | None:
-        atx_id = self.store.last_atx_id(node_id)
-        return None if atx_id is None else self.atx_summary(atx_id)
+        """The identity's newest ATX: the newest one holding its PoST, its own or a merged ATX
+        another member of its set signed (the previous ATX its next ATX names)."""
+        newest = None
+        for atx in self.store.atxs_of(node_id):
+            if newest is None or atx.publish_epoch >= newest.publish_epoch:
+                newest = atx
+        return None if newest is None else self.atx_summary(newest.id)
 
     def positioning_atx(self, publish_epoch: int) -> bytes:
         """The ATX of the greatest tick height published before `publish_epoch` (golden ATX if none)."""
@@ -726,6 +788,7 @@ class Node:
                     self.outbox.append(("malfeasance", bytes([MALFEASANCE_HARE]) + proof))
                 with self.store.transaction():
                     self._mark_malicious(sender, "hare_equivocation", proof)
+                self._synced_after()
             return True
 
     def hare_done(self, layer: int) -> bytes | None:
@@ -828,7 +891,7 @@ class Node:
         root = state.root()
         with self.store.transaction():
             self.store.save_applied(layer, p.EMPTY_ID20 if block is None else p.block_id(block), root, state.rows(),
-                                    results)
+                                    results, state.template_rows())
             self._event({"op": "applied", "layer": layer, "opinion": hexstr(opinion)})
             self._evict_stale()
 
@@ -874,7 +937,7 @@ class Node:
             "rejections": self.store.rejection_counts(),
             "peers": self.peers,
             "mempool": self.store.tx_counts(),
-            "metrics": dict(self.metrics),
+            "metrics": {**self.metrics, **self.sync.stats.as_metrics()},
         }
 
     def export(self) -> list[tuple[str, bytes]]:
@@ -887,16 +950,23 @@ class Node:
         `current` is the layer the network is in (a self-clocked node that restarts in the middle
         of a layer: the peer's objects of that layer are taken too); default `upto`."""
         accepted = 0
-        now = upto if current is None else max(upto, current)
+        self.prepare_layers(upto if current is None else max(upto, current))
+        for kind, data in peer_objects:
+            accepted += self.handle(kind, data)
+        self.finish_layers(upto)
+        return accepted
+
+    def prepare_layers(self, now: int) -> None:
+        """Before catching up: the network is in layer `now` (every epoch's beacon up to it)."""
         self.current_layer = now
         for epoch in range(0, self.epoch_of(now) + 1):
             self.begin_layer(epoch * self.L)
         self.current_layer = now
-        for kind, data in peer_objects:
-            accepted += self.handle(kind, data)
+
+    def finish_layers(self, upto: int) -> None:
+        """After catching up: end every layer not finished yet up to `upto`."""
         for layer in range(self.last_done() + 1, upto + 1):
             self.end_layer(layer)
-        return accepted
 
 
 def summary_of(atx: dict) -> dict:

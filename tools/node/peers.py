@@ -8,20 +8,34 @@ node's listen address); a link of another network is closed. A gossiped object t
 frame of its kind; a node passes on to its other links what it accepted as new (*Devnet rule*
 **peer-gossip**), so peers need not form a full mesh.
 
-:class:`CatchUp` is how a node that was down gets what it missed from a peer (rule "sync"):
-:class:`ExportCatchUp` asks one peer for its whole store and feeds it through the node's
-handlers. A set-reconciliation sync replaces it by implementing the same three methods.
+A node that was down, or cut off from its peers, catches up by set reconciliation
+(``tools/node/reconcile.py``, rule "sync"): :class:`NetworkPeer` carries its sessions and fetches
+on a link, as ``sync>``/``sync<`` and ``fetch>``/``fetch<`` frames, and waits for each answer
+while the node goes on handling its inbox (it answers its peers' sessions meanwhile).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import socket
 import threading
 import time
-from typing import Any, Protocol
+from typing import Any
 
+from smspec.tools.node.reconcile import (
+    FETCH_REPLY,
+    FETCH_REQUEST,
+    SYNC_REPLY,
+    SYNC_REQUEST,
+    PeerError,
+    decode_fetch_reply,
+    decode_reply,
+    encode_fetch,
+    encode_request,
+    frame_ident,
+)
 from smspec.tools.node.tcp import FrameServer, read_frame, send_frame
 
 HELLO = "hello"
@@ -48,6 +62,8 @@ class PeerNetwork(FrameServer):
         self.send_lock = threading.Lock()
         self.links: dict[str, socket.socket] = {}  # peer name -> the link gossip is sent on
         self.names: dict[socket.socket, str] = {}  # every link that said hello -> peer name
+        self.awaiting: dict[tuple, bytes | None] = {}  # (link, answer kind, ID) -> the answer, once here
+        self.request_ids = itertools.count(1)
         self.log = logging.getLogger("smspec.peers")
 
     def start(self) -> None:
@@ -123,6 +139,12 @@ class PeerNetwork(FrameServer):
     def name_of(self, link: socket.socket) -> str | None:
         return self.names.get(link)
 
+    def on_answer(self, kind: str, payload: bytes, link: socket.socket) -> None:
+        """A `sync<` or `fetch<` frame: kept when a request of ours waits for it, else dropped."""
+        key = (link, kind, frame_ident(payload))
+        if key in self.awaiting and self.awaiting[key] is None:
+            self.awaiting[key] = payload
+
     def peer_count(self) -> int:
         return len(self.links)
 
@@ -164,28 +186,11 @@ class PeerNetwork(FrameServer):
 # catching up
 
 
-class CatchUp(Protocol):
-    """How a node gets from a peer what it missed while it was down."""
-
-    request_kind: str  # the frame kind of a request (the answer's kind is `answer_kind`)
-    answer_kind: str
-
-    def request(self, node: Any, upto: int) -> bytes:
-        """The payload of a request made by `node`, which wants to finish layer `upto`."""
-        ...
-
-    def answer(self, node: Any, payload: bytes) -> bytes:
-        """A peer's answer to a request."""
-        ...
-
-    def apply(self, node: Any, payload: bytes, upto: int, current: int) -> int:
-        """Feed an answer to `node` (the network being in layer `current`) and finish every layer
-        up to `upto`; the objects accepted."""
-        ...
+SYNC_ANSWER_WAIT = 30.0  # seconds a node waits for a peer's answer to one sync request
 
 
 def pack(objects: list[tuple[str, bytes]]) -> bytes:
-    """Objects as consecutive frames (kind ‖ length ‖ data)."""
+    """Objects as consecutive frames (kind ‖ length ‖ data): the framing of a whole-store export."""
     out = bytearray()
     for kind, data in objects:
         name = kind.encode()
@@ -209,22 +214,41 @@ def unpack(data: bytes) -> list[tuple[str, bytes]]:
     return out
 
 
-class ExportCatchUp:
-    """Rule "sync": the peer sends every object it stores (PoET proofs, ATXs, transactions,
-    proposals, certificates); the node feeds them through its gossip handlers, then finishes the
-    layers it missed."""
+class NetworkPeer:
+    """A peer as the sync code talks to it (reconcile.py `Peer`): each request goes on the peer's
+    link and its answer comes back through the node's inbox, which `pump` handles meanwhile."""
 
-    request_kind = "sync?"
-    answer_kind = "sync!"
+    def __init__(self, network: PeerNetwork, name: str, link: socket.socket, pump: Any,
+                 stop: threading.Event) -> None:
+        self.network = network
+        self.name = name
+        self.link = link
+        self.pump = pump
+        self.stop = stop
 
-    def request(self, node: Any, upto: int) -> bytes:
-        return json.dumps({"upto": upto}).encode()
+    def exchange(self, set_name: str, sid: int, data: bytes) -> bytes:
+        answer = self._request(SYNC_REQUEST, SYNC_REPLY, sid, encode_request(sid, set_name, data))
+        return decode_reply(answer)[1]
 
-    def answer(self, node: Any, payload: bytes) -> bytes:
-        return pack(node.export())
+    def fetch(self, set_name: str, key: bytes) -> bytes | None:
+        rid = next(self.network.request_ids) & 0xFFFFFFFF
+        answer = self._request(FETCH_REQUEST, FETCH_REPLY, rid, encode_fetch(rid, set_name, key))
+        return decode_fetch_reply(answer)[1]
 
-    def apply(self, node: Any, payload: bytes, upto: int, current: int) -> int:
-        return int(node.sync_from(unpack(payload), upto, current))
+    def _request(self, kind: str, answer_kind: str, ident: int, payload: bytes) -> bytes:
+        network, key = self.network, (self.link, answer_kind, ident)
+        network.awaiting[key] = None
+        try:
+            if not network.send(self.link, kind, payload):
+                raise PeerError("gone", "the link closed")
+            wait_for(lambda: network.awaiting.get(key) is not None or self.link not in network.names
+                     or self.stop.is_set(), SYNC_ANSWER_WAIT, self.pump)
+            answer = network.awaiting.get(key)
+        finally:
+            network.awaiting.pop(key, None)
+        if answer is None:
+            raise PeerError("no_answer", f"{self.name} did not answer")
+        return answer
 
 
 def wait_for(condition: Any, seconds: float, step: Any) -> bool:
@@ -238,4 +262,4 @@ def wait_for(condition: Any, seconds: float, step: Any) -> bool:
     return True
 
 
-__all__ = ["CatchUp", "ExportCatchUp", "PeerNetwork", "pack", "parse_address", "read_frame", "unpack"]
+__all__ = ["NetworkPeer", "PeerNetwork", "pack", "parse_address", "read_frame", "unpack", "wait_for"]

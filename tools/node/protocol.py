@@ -67,6 +67,8 @@ class Modules:
         self.hare = load("hare", preset)
         self.tortoise = load("tortoise", preset)
         self.athena = load("athena", preset)
+        self.post_best = load("post_best", preset)  # best-labels PoST (the ATX v3 of --post best)
+        self.atx_best = load("atx_best", preset)
 
     def activate(self) -> None:
         """Make this backend the active one again (something else may have switched it)."""
@@ -112,15 +114,21 @@ DEVNET_RULES = (
               "a change of an applied layer (revert) stops the node with an error"),
     ("rewards", "each applied block mints LAYER_REWARD, split by ATX weight over its reward entries (floor; "
                 "the remainder goes to the first entry), credited to the ATX coinbase"),
-    ("transactions", "a transaction is (principal, nonce, method, args, signature); the node checks an ed25519 "
-                     "envelope signature by the wallet owner and the account nonce (the wallet template has no nonce); "
-                     "spawn runs the template's athexp_spawn, spend its athexp_spend; no gas fees"),
+    ("transactions", "a transaction is (principal, nonce, method, args, signature); methods spawn, spend, proxy and "
+                     "deploy run the wallet template's athexp_spawn, athexp_spend, athexp_proxy, athexp_deploy with "
+                     "args as their SCALE arguments; the node authenticates the envelope signature by running the "
+                     "wallet's own athexp_verify (ed25519 precompile) and checks the account nonce (the wallet "
+                     "template has no nonce); deployed templates are part of the state; no gas fees"),
     ("failed-tx", "a transaction whose VM call fails is rolled back but its nonce is consumed"),
     ("state-root", "state root = Merkle root (crypto.md) over the accounts sorted by address, one leaf per account: "
-                   "BLAKE3(address | balance | nonce | template | BLAKE3(state) | storage digest)"),
+                   "BLAKE3(address | balance | nonce | template | BLAKE3(state) | storage digest), then one leaf per "
+                   "template deployed by a transaction, sorted by address: BLAKE3(address | BLAKE3(code))"),
     ("ballot-malfeasance", "two different proposals of one smesher in one layer mark it malicious; the node keeps "
                            "and gossips a DoubleProposalProof of the two (spec/node.md)"),
-    ("sync", "a restarted node catches up by feeding a peer's stored objects through its own gossip handlers"),
+    ("sync", "a node that was down or cut off catches up by set reconciliation (spec/sync.md) of its PoET proofs, "
+             "ATXs per epoch, malfeasance proofs, transactions, and proposals and certificates per layer with "
+             "its peers, each new ID's object fetched and validated by its handlers, then finishes the layers it "
+             "missed"),
     ("tcp-phases", "with --tcp, a coordinator runs the layer schedule on node and smeshing-service processes: after "
                    "each duty that gossips it waits until every node handled every frame (barriers instead of a "
                    "simulated clock; the PoET runs in the coordinator), so every node receives every object in the "
@@ -151,6 +159,9 @@ GAS_LIMIT = 10_000_000
 MAX_TXS_PER_PROPOSAL = rules.MAX_TXS_PER_PROPOSAL
 METHOD_SPAWN = rules.METHOD_SPAWN
 METHOD_SPEND = rules.METHOD_SPEND
+METHOD_PROXY = rules.METHOD_PROXY
+METHOD_DEPLOY = rules.METHOD_DEPLOY
+MAX_TX_ARGS = rules.MAX_TX_ARGS
 EMPTY_ID20 = rules.EMPTY_BLOCK_ID
 EMPTY_ID32 = bytes(32)
 
@@ -197,9 +208,17 @@ TESTNET_LIKE_RULE = (
 )
 
 
-def devnet_rules(genesis_config: str = "tiny") -> tuple:
-    """The devnet rules in force for a genesis configuration (name, one-line summary)."""
-    return DEVNET_RULES + ((TESTNET_LIKE_RULE,) if genesis_config == "testnet-like" else ())
+POST_BEST_RULE = (
+    "post-best", "--post best: every ATX from epoch 1 is version 3 (spec/atx_best.md, smspec's proposal): one "
+                 "best-labels PoST per identity set (K = 16 of the tiny preset), its set registered once at the PoET; "
+                 "each node checks POST_BEST_K3 = 4 entries chosen with a seed of its own; the weight is the capped "
+                 "estimate x ticks / LABELS_PER_UNIT, printed per epoch next to the declared storage")
+
+
+def devnet_rules(genesis_config: str = "tiny", post: str = "today") -> tuple:
+    """The devnet rules in force for a genesis configuration and PoST (name, one-line summary)."""
+    return (DEVNET_RULES + ((TESTNET_LIKE_RULE,) if genesis_config == "testnet-like" else ())
+            + ((POST_BEST_RULE,) if post == "best" else ()))
 
 
 _TORTOISE_FIELDS = ("hdist", "zdist", "window_size", "historical_window_end", "historical_window_size",

@@ -64,6 +64,7 @@ class Progress:
     epoch: int
     reports: dict  # node index -> report dict (proposals, hare, verified, applied, state_root hex)
     atxs: dict = field(default_factory=dict)  # kind -> count, at an epoch's first layer
+    weights: list = field(default_factory=list)  # the epoch's ATXs: weight and declared storage (host.atx_weights)
     hare_rounds: int = 0
     events: list = field(default_factory=list)
     seconds: float = 0.0
@@ -103,6 +104,9 @@ class LayerSchedule:
         clock = self._timed("transactions and gossip", clock)
         if layer % c.L == 0 and epoch >= 1:
             info.atxs = self.atx_phase(epoch)
+            live = c.live_nodes()
+            if live:
+                info.weights = c.node(live[0], "atx_weights", epoch=epoch).get("atxs", [])
         clock = time.perf_counter()
         if layer >= c.first_ballot_layer:
             for sid in c.smeshers():
@@ -375,12 +379,31 @@ def summarize(statuses: dict[int, dict], byzantine_nodes: set, layers: int, mode
             "state_root": next(iter(roots))[0] if len(roots) == 1 else None, "mode": mode}
 
 
+def weight_spread(atxs: list[dict]) -> str:
+    """The measured weight of an epoch's best-labels ATXs (v3) next to their declared storage
+    (declared units x ticks, what a v2 ATX weighs): each ATX, then the spread of weight / declared."""
+    best = [a for a in atxs if a.get("version") == 3 and a.get("declared")]
+    if not best:
+        return ""
+    ratios = [a["weight"] / a["declared"] for a in best]
+    mean = sum(ratios) / len(ratios)
+    sd = math.sqrt(sum((r - mean) ** 2 for r in ratios) / len(ratios))
+    each = ", ".join(f"{a['smesher'][:8]}{'+' + str(a['members'] - 1) if a['members'] > 1 else ''} "
+                     f"{a['weight']}/{a['declared']}" for a in best)
+    total = sum(a["weight"] for a in best) / sum(a["declared"] for a in best)
+    return (f"best-labels weight / declared storage (units x ticks): {each}; "
+            f"per ATX {min(ratios):.2f}..{max(ratios):.2f} (mean {mean:.3f}, sd {sd:.3f}), total {total:.3f}")
+
+
 def format_progress(info: Progress) -> list[str]:
     """Lines of live progress for one layer."""
     lines = [f"layer {info.layer}: {event}" for event in info.events]
     if info.atxs:
         kinds = ", ".join(f"{v} {k}" for k, v in sorted(info.atxs.items()))
         lines.append(f"epoch {info.epoch}: ATXs published {sum(info.atxs.values())} ({kinds})")
+    spread = weight_spread(info.weights)
+    if spread:
+        lines.append(f"epoch {info.epoch}: {spread}")
     reports = info.reports
     if not reports:
         return lines + [f"layer {info.layer}: no live node"]

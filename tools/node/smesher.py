@@ -123,6 +123,7 @@ class Identity:
     key: bytes
     units: int
     post_dir: str
+    commitment_atx: bytes = b""  # the commitment ATX its PoST data was initialized with
 
 
 class SmesherError(Exception):
@@ -138,7 +139,7 @@ class Smesher:
         self.m = m
         self.memo = memo
         self.behaviour = behaviour  # "byzantine": equivocates and publishes garbage
-        self.married = married  # the first two identities form a married set (then merge)
+        self.married = married  # all identities form a married set (then merge), as if marry + merge were run
         self.name = name
         try:
             seeds = key_files.read_identities(keys_dir)
@@ -156,9 +157,16 @@ class Smesher:
             if metadata.node_id != key:
                 raise SmesherError(f"identity {ident_name}: the PoST data in {directory} belongs to "
                                    f"0x{metadata.node_id.hex()}, not to this key 0x{key.hex()}")
-            self.identities.append(Identity(ident_name, seed, key, metadata.num_units, directory))
+            self.identities.append(Identity(ident_name, seed, key, metadata.num_units, directory,
+                                            metadata.commitment_atx_id))
         self.by_key = {i.key: i for i in self.identities}
         self.store = SmesherStore(os.path.join(keys_dir, "smesher.sqlite"))
+        if married and len(self.identities) >= 2 and not self.store.identity_sets():
+            # the devnet's operator (or `smesher run --married`): all identities marry, then merge
+            # (what `smspec smesher marry` and `merge` record; tools/node/sets.py)
+            members = [(i.name, i.key) for i in self.identities]
+            set_id = self.store.add_identity_set(members, False, time.time())
+            self.store.add_merge(set_id, members, False, time.time())
         self._context: Any = None
         self.slot_cache: dict[tuple, Any] = {}
         self.hare_layer: dict[str, Any] = {}  # the Hare session's total weight, beacon and weights of one layer
@@ -248,6 +256,30 @@ class Smesher:
         self.store.set_initial_post(ident.key, p.encode(post, self.m.atx.PostV1))
         return post
 
+    def atx_v3(self, epoch: int) -> bool:
+        """Whether ATXs of publish epoch `epoch` are version 3 (best-labels PoST) on this network."""
+        genesis = self.context()["genesis"]
+        version = 2
+        for from_epoch, configured in sorted(genesis.atx_version_pairs()):
+            if epoch >= from_epoch:
+                version = configured
+        return version == 3
+
+    def sets(self) -> list[dict]:
+        """The identity sets recorded in the service's database (tools/node/sets.py), each with its
+        members resolved to identities (a set with a member whose key is gone is left out)."""
+        out = []
+        for record in self.store.identity_sets():
+            members = [self.by_key.get(node_id) for _, node_id in record["members"]]
+            merges = []
+            for merge in record["merges"]:
+                group = [self.by_key.get(node_id) for _, node_id in merge["members"]]
+                if None not in group:
+                    merges.append({**merge, "identities": group})
+            if None not in members:
+                out.append({**record, "identities": members, "merges": merges})
+        return out
+
     def atx_plans(self, epoch: int) -> list[dict]:
         """What each identity publishes in `epoch`: initial, solo (maybe marrying) or merged."""
         atx = self.m.atx
@@ -257,42 +289,69 @@ class Smesher:
         done = {name for name, a in latest.items() if a is not None and a["publish_epoch"] >= epoch}
         done |= {i.name for i in self.identities if self.store.signed("atx", str(epoch), i.key)}
         pending = [ident for ident in self.identities if ident.name not in done]
-        if self.married and len(self.identities) >= 2 and all(i.name not in done for i in self.identities[:2]):
-            first, second = self.identities[:2]
-            record = self._ask(lambda c: c.marriage(first.key))
-            if record is not None:
-                if record["publish_epoch"] + atx.MARRIAGE_EPOCH_DISTANCE <= epoch:
-                    plans.append({"kind": "merged", "members": [first, second], "marriage_atx": record["marriage_atx"],
-                                  "prev": [latest[first.name]["id"], latest[second.name]["id"]]})
-                    pending = [i for i in pending if i not in (first, second)]
-            elif latest[first.name] is not None and latest[second.name] is not None:
-                plans.append({"kind": "solo", "members": [first], "prev": [latest[first.name]["id"]],
-                              "marry": [second, latest[second.name]["id"]]})
-                pending = [i for i in pending if i is not first]
+        for identity_set in self.sets():
+            members = identity_set["identities"]
+            signer = members[0]
+            if identity_set["marriage_atx"] is None:
+                # the marriage: the signer's ATX holds a certificate of every member, which names
+                # one of the member's ATXs (so every member needs one first)
+                if signer in pending and all(latest[m.name] is not None for m in members):
+                    plans.append({"kind": "solo", "members": [signer], "prev": [latest[signer.name]["id"]],
+                                  "marry": [(m, latest[m.name]["id"]) for m in members[1:]],
+                                  "set": identity_set["id"]})
+                    pending.remove(signer)
+                continue
+            for merge in identity_set["merges"]:
+                group = merge["identities"]
+                record = self._ask(lambda c, g=group: c.marriage(g[0].key))
+                if record is None or record["marriage_atx"] != identity_set["marriage_atx"]:
+                    continue  # the node does not know the marriage (yet)
+                if record["publish_epoch"] + atx.MARRIAGE_EPOCH_DISTANCE > epoch:
+                    continue
+                if not all(m in pending and latest[m.name] is not None for m in group):
+                    continue
+                plans.append({"kind": "merged", "members": group, "marriage_atx": record["marriage_atx"],
+                              "prev": [latest[m.name]["id"] for m in group],
+                              "indices": [members.index(m) for m in group]})
+                pending = [i for i in pending if i not in group]
         for ident in pending:
             if latest[ident.name] is None:
                 plans.append({"kind": "initial", "members": [ident], "prev": [atx.EMPTY_ID]})
             else:
                 plans.append({"kind": "solo", "members": [ident], "prev": [latest[ident.name]["id"]]})
+        v3 = self.atx_v3(epoch)
         for plan in plans:
             # the devnet smesher positions on its own previous ATX (or the golden ATX)
             positioning = ctx["golden"] if plan["kind"] == "initial" else plan["prev"][0]
             plan["positioning"] = positioning
+            plan["initial_post"] = self._initial_post(plan["members"][0]) if plan["kind"] == "initial" else None
+            if v3:
+                # one registration for the whole set (atx_best.md `nipost_challenge_v3`)
+                best = self.m.atx_best
+                plan["identities"] = [self.m.post_best.BestIdentity(m.key, m.commitment_atx, m.units)
+                                      for m in plan["members"]]
+                challenge = best.nipost_challenge_v3(epoch, positioning, plan["identities"], plan["prev"],
+                                                     plan["initial_post"])
+                plan["challenges"] = [best.challenge_hash_v3(challenge)]
+                continue
             challenges = []
-            for member, prev in zip(plan["members"], plan["prev"]):
-                initial_post = self._initial_post(member) if plan["kind"] == "initial" else None
-                plan["initial_post"] = initial_post
-                challenges.append(atx.challenge_hash_v2(atx.NIPostChallengeV2(epoch, prev, positioning, initial_post)))
+            for prev in plan["prev"]:
+                challenge_v2 = atx.NIPostChallengeV2(epoch, prev, positioning, plan["initial_post"])
+                challenges.append(atx.challenge_hash_v2(challenge_v2))
             plan["challenges"] = challenges
         return plans
 
     def atx_register(self, epoch: int) -> dict:
-        """The NIPoST challenges to register at the PoET for `epoch` (rule "poet")."""
+        """The NIPoST challenges to register at the PoET for `epoch` (rule "poet"): one per
+        identity, or with ATX v3 one per plan (its whole set)."""
         challenges = []
         for plan in self.atx_plans(epoch):
-            for member, challenge in zip(plan["members"], plan["challenges"]):
+            for member in plan["members"]:
                 self.state(member, "POET_CHALLENGE_READY", epoch)
-                challenges.append(challenge)
+            challenges += plan["challenges"]
+            shared = len(plan["challenges"]) != len(plan["members"])  # ATX v3: the set's one challenge
+            for k, member in enumerate(plan["members"]):
+                challenge = plan["challenges"][0 if shared else k]
                 self.state(member, "POET_REGISTERED", epoch, f"challenge 0x{challenge.hex()}")
         return {"challenges": challenges}
 
@@ -300,8 +359,6 @@ class Smesher:
         """Store the PoET proof at the node, build, sign and publish this service's ATXs of
         `epoch` (ATXs signed before are published again). With `publish` False the ATXs are
         built and signed (kept in the service's database) but not published yet."""
-        atx, crypto = self.m.atx, self.m.crypto
-        ctx = self.context()
         published = 0
         if proof is None:
             return {"published": 0}
@@ -320,49 +377,18 @@ class Smesher:
                 indices.append(leaves.index(challenge))
             if len(indices) != len(plan["challenges"]):
                 continue  # not registered in time: no ATX this epoch
-            nodes = crypto.merkle_proof(leaves, sorted(set(indices)))
             members = plan["members"]
             signer = members[0]
             for member in members:
                 self.state(member, "POET_PROOF_RECEIVED", epoch)
-            previous: list[bytes] = []
-            for prev in plan["prev"]:
-                if plan["kind"] != "initial" and prev not in previous:
-                    previous.append(prev)
-            subs = []
-            for position, (member, leaf) in enumerate(zip(members, indices)):
-                prev_index = previous.index(plan["prev"][position]) if previous else 0
-                self.state(member, "GENERATING_POST_PROOF", epoch)
-                subs.append(atx.SubPostV2(position, prev_index, leaf, self._prove(member, ref), member.units))
-                self.state(member, "POST_PROOF_READY", epoch)
-            marriages = []
-            if "marry" in plan:
-                partner, partner_atx = plan["marry"]
-                marriages = [
-                    atx.MarriageCertificate(atx.EMPTY_ID, crypto.sign(signer.seed, crypto.Domain.MARRIAGE,
-                                                                      ctx["genesis_id"], signer.key)),
-                    atx.MarriageCertificate(partner_atx, crypto.sign(partner.seed, crypto.Domain.MARRIAGE,
-                                                                     ctx["genesis_id"], signer.key)),
-                ]
-            total_units = sum(m.units for m in members)
-            value = atx.ActivationTxV2(
-                publish_epoch=epoch, positioning_atx=plan["positioning"],
-                coinbase=w.wallet_address(ctx["template"], signer.key),
-                initial=atx.InitialAtxPartsV2(ctx["golden"], plan["initial_post"]) if plan["kind"] == "initial" else None,
-                previous_atxs=previous, niposts=[atx.NiPostV2(atx.MerkleProofV2(nodes), ref, subs)],
-                vrf_nonce=self._vrf_nonce(signer, total_units), marriages=marriages,
-                marriage_atx=plan.get("marriage_atx"), smesher_id=signer.key, signature=bytes(64))
-            config = atx.AtxConfig(genesis_id=ctx["genesis_id"], golden_atx=ctx["golden"], current_epoch=epoch,
-                                   tick_size=ctx["genesis"].tick_size)
-            atx_id = atx.atx_id_v2(value, config.id_scheme)
-
-            def make(value: Any = value, atx_id: bytes = atx_id, signer: Identity = signer) -> bytes:
-                signature = crypto.sign(signer.seed, crypto.Domain.ATX, ctx["genesis_id"], atx_id)
-                return atx.encode_atx_v2(attrs.evolve(value, signature=signature))
-
+            make = self._build_v3(epoch, plan, ref, leaves, indices) if self.atx_v3(epoch) else \
+                self._build_v2(epoch, plan, ref, leaves, indices)
             blob = self._signed("atx", str(epoch), signer, make)
+            atx_id = self.atx_id(blob, epoch)
+            if "set" in plan:
+                self.store.set_marriage_atx(plan["set"], atx_id, epoch)
             if "marry" in plan:  # the service's own record of its married set (its status API shows it)
-                for member in (signer, plan["marry"][0]):
+                for member in (signer, *(partner for partner, _ in plan["marry"])):
                     self.store.set_marriage(member.key, atx_id, epoch)
             for member in members:
                 self.state(member, "ATX_READY", epoch, f"ATX 0x{atx_id.hex()}")
@@ -373,6 +399,101 @@ class Smesher:
             for member in members:
                 self.state(member, "ATX_BROADCASTED", epoch, f"ATX 0x{atx_id.hex()}")
         return {"published": published}
+
+    def atx_id(self, blob: bytes, epoch: int) -> bytes:
+        """The ID of an ATX this service signed for `epoch`."""
+        scheme = self.m.atx.IdScheme.A  # the devnet's ID scheme (AtxConfig's default)
+        if self.atx_v3(epoch):
+            best = self.m.atx_best
+            return best.atx_id_v3(best.decode_atx_v3(blob), scheme)
+        return self.m.atx.atx_id_v2(self.m.atx.decode_atx_v2(blob), scheme)
+
+    def _previous(self, plan: dict) -> tuple[list[bytes], list[int]]:
+        """The ATX's distinct previous ATXs and each member's index into them."""
+        previous: list[bytes] = []
+        for prev in plan["prev"]:
+            if plan["kind"] != "initial" and prev not in previous:
+                previous.append(prev)
+        return previous, [previous.index(prev) if previous else 0 for prev in plan["prev"]]
+
+    def _marriages(self, plan: dict) -> list:
+        """The marriage certificates of a marrying plan: the signer's own, then each partner's,
+        naming the partner's ATX (atx.md `MarriageCertificate`)."""
+        atx, crypto = self.m.atx, self.m.crypto
+        genesis_id = self.context()["genesis_id"]
+        signer = plan["members"][0]
+        if "marry" not in plan:
+            return []
+        certificates = [atx.MarriageCertificate(atx.EMPTY_ID, crypto.sign(signer.seed, crypto.Domain.MARRIAGE,
+                                                                          genesis_id, signer.key))]
+        for partner, partner_atx in plan["marry"]:
+            certificates.append(atx.MarriageCertificate(partner_atx, crypto.sign(partner.seed, crypto.Domain.MARRIAGE,
+                                                                                 genesis_id, signer.key)))
+        return certificates
+
+    def _build_v2(self, epoch: int, plan: dict, ref: bytes, leaves: list[bytes], indices: list[int]) -> Any:
+        """`make` of the plan's ATX v2: one sub-post (today's PoST) per member."""
+        atx, crypto = self.m.atx, self.m.crypto
+        ctx = self.context()
+        members = plan["members"]
+        signer = members[0]
+        nodes = crypto.merkle_proof(leaves, sorted(set(indices)))
+        previous, prev_indices = self._previous(plan)
+        marriage_indices = plan.get("indices", list(range(len(members))))
+        subs = []
+        for position, (member, leaf) in enumerate(zip(members, indices)):
+            self.state(member, "GENERATING_POST_PROOF", epoch)
+            subs.append(atx.SubPostV2(marriage_indices[position], prev_indices[position], leaf,
+                                      self._prove(member, ref), member.units))
+            self.state(member, "POST_PROOF_READY", epoch)
+        total_units = sum(m.units for m in members)
+        value = atx.ActivationTxV2(
+            publish_epoch=epoch, positioning_atx=plan["positioning"],
+            coinbase=w.wallet_address(ctx["template"], signer.key),
+            initial=atx.InitialAtxPartsV2(ctx["golden"], plan["initial_post"]) if plan["kind"] == "initial" else None,
+            previous_atxs=previous, niposts=[atx.NiPostV2(atx.MerkleProofV2(nodes), ref, subs)],
+            vrf_nonce=self._vrf_nonce(signer, total_units), marriages=self._marriages(plan),
+            marriage_atx=plan.get("marriage_atx"), smesher_id=signer.key, signature=bytes(64))
+        atx_id = atx.atx_id_v2(value, atx.IdScheme.A)
+
+        def make() -> bytes:
+            signature = crypto.sign(signer.seed, crypto.Domain.ATX, ctx["genesis_id"], atx_id)
+            return atx.encode_atx_v2(attrs.evolve(value, signature=signature))
+
+        return make
+
+    def _build_v3(self, epoch: int, plan: dict, ref: bytes, leaves: list[bytes], indices: list[int]) -> Any:
+        """`make` of the plan's ATX v3: one best-labels proof over every member's labels
+        (atx_best.md "Building a v3 ATX"), proven only when nothing was signed for the slot."""
+        atx, best, pb, crypto = self.m.atx, self.m.atx_best, self.m.post_best, self.m.crypto
+        ctx = self.context()
+        members = plan["members"]
+        signer = members[0]
+        (leaf,) = indices
+        previous, prev_indices = self._previous(plan)
+        marriage_indices = plan.get("indices", list(range(len(members))))
+        entries = [best.MemberV3(marriage_indices[k], prev_indices[k], m.units) for k, m in enumerate(members)]
+
+        def make() -> bytes:
+            from smspec.impl.post_best import stream_chunks
+
+            for member in members:
+                self.state(member, "GENERATING_POST_PROOF", epoch, "best labels")
+            chunks = list(stream_chunks(self.m.post, [m.post_dir for m in members]))
+            proof = pb.prove_best(plan["identities"], chunks, ref, pb.POST_BEST_K)
+            for member in members:
+                self.state(member, "POST_PROOF_READY", epoch)
+            initial = None
+            if plan["kind"] == "initial":
+                initial = atx.InitialAtxPartsV2(signer.commitment_atx, plan["initial_post"])
+            value = best.build_atx_v3(
+                epoch, plan["positioning"], w.wallet_address(ctx["template"], signer.key), previous, entries,
+                plan["identities"], ref, crypto.merkle_proof(leaves, [leaf]), leaf, proof,
+                self._vrf_nonce(signer, sum(m.units for m in members)), signer.key, initial=initial,
+                marriages=self._marriages(plan), marriage_atx=plan.get("marriage_atx"))
+            return best.encode_atx_v3(best.sign_atx_v3(value, signer.seed, ctx["genesis_id"], atx.IdScheme.A))
+
+        return make
 
     def _vrf_nonce(self, ident: Identity, total_units: int) -> int:
         """The identity's initialization nonce, or for a merged ATX the first index valid for the

@@ -35,6 +35,7 @@ CREATE INDEX IF NOT EXISTS txs_by_status ON txs (status);
 CREATE TABLE IF NOT EXISTS tortoise_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT);
 CREATE TABLE IF NOT EXISTS applied (layer INTEGER PRIMARY KEY, block_id BLOB, state_root BLOB, results TEXT);
 CREATE TABLE IF NOT EXISTS accounts (address BLOB PRIMARY KEY, balance TEXT, nonce TEXT, template BLOB, state BLOB, storage TEXT);
+CREATE TABLE IF NOT EXISTS templates (address BLOB PRIMARY KEY, code BLOB);
 CREATE TABLE IF NOT EXISTS progress (layer INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS beacons (epoch INTEGER PRIMARY KEY, beacon BLOB);
 CREATE TABLE IF NOT EXISTS malfeasance (node_id BLOB PRIMARY KEY, reason TEXT, layer INTEGER, proof BLOB);
@@ -313,6 +314,10 @@ class NodeStore(SqliteAtxStore):
     def accounts(self) -> list[tuple]:
         return self.db.execute("SELECT address, balance, nonce, template, state, storage FROM accounts").fetchall()
 
+    def templates(self) -> list[tuple[bytes, bytes]]:
+        """(address, code) of the templates deployed by transactions."""
+        return self.db.execute("SELECT address, code FROM templates ORDER BY address").fetchall()
+
     def account_nonce(self, address: bytes) -> int:
         value = self.one("SELECT nonce FROM accounts WHERE address = ?", (address,))
         return 0 if value is None else int(value)
@@ -320,14 +325,69 @@ class NodeStore(SqliteAtxStore):
     def account_spawned(self, address: bytes, template: bytes) -> bool:
         return self.one("SELECT 1 FROM accounts WHERE address = ? AND template = ?", (address, template)) is not None
 
-    def save_applied(self, layer: int, block_id: bytes, root: bytes, account_rows: list, results: dict[str, str]) -> None:
-        """Inside a transaction: the accounts after a layer, the outcome of its transactions."""
+    def save_applied(self, layer: int, block_id: bytes, root: bytes, account_rows: list, results: dict[str, str],
+                     template_rows: list | None = None) -> None:
+        """Inside a transaction: the accounts (and deployed templates) after a layer, the outcome
+        of its transactions."""
         self.db.execute("DELETE FROM accounts")
         self.db.executemany("INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?)", account_rows)
+        if template_rows is not None:
+            self.db.execute("DELETE FROM templates")
+            self.db.executemany("INSERT INTO templates VALUES (?, ?)", template_rows)
         for tid, outcome in results.items():
             if not outcome.startswith("skipped"):
                 self.db.execute("UPDATE txs SET status = ?, layer = ? WHERE id = ?", (outcome, layer, bytes.fromhex(tid)))
         self.db.execute("INSERT INTO applied VALUES (?, ?, ?, ?)", (layer, block_id, root, json.dumps(results)))
+
+    # -- set reconciliation (tools/node/reconcile.py) -----------------------------------------------
+
+    def sync_ids(self, kind: str, arg: int | None) -> list[bytes]:
+        """The stored IDs of a synced set: PoET references, ATX IDs of publish epoch `arg`,
+        identities with a servable malfeasance proof, transactions not refused, proposal IDs or
+        certificate signers of layer `arg`."""
+        if kind == "poet":
+            sql, args = "SELECT ref FROM poet_proofs", ()
+        elif kind == "atx":
+            sql, args = "SELECT id FROM atxs WHERE publish_epoch = ?", (arg,)
+        elif kind == "malfeasance":
+            sql, args = ("SELECT node_id FROM malfeasance WHERE proof IS NOT NULL AND (reason IN "
+                         "('double_proposal', 'hare_equivocation') OR reason LIKE 'atx_proof_%')"), ()
+        elif kind == "tx":
+            sql, args = "SELECT id FROM txs WHERE status NOT LIKE 'rejected:%' AND status NOT LIKE 'evicted:%'", ()
+        elif kind == "proposal":
+            sql, args = "SELECT id FROM proposals WHERE layer = ?", (arg,)
+        elif kind == "cert":
+            sql, args = "SELECT signer FROM certificates WHERE layer = ?", (arg,)
+        else:
+            raise ValueError(f"no synced set of kind {kind!r}")
+        return [r[0] for r in self.db.execute(sql, args)]
+
+    def sync_object(self, kind: str, arg: int | None, key: bytes) -> bytes | None:
+        """The object a synced set holds under an ID (what `sync_ids` lists), as gossiped."""
+        if kind == "poet":
+            return self.one("SELECT raw FROM poet_proofs WHERE ref = ?", (key,))
+        if kind == "atx":
+            return self.one("SELECT blob FROM atxs WHERE id = ? AND publish_epoch = ?", (key, arg))
+        if kind == "tx":
+            return self.one("SELECT raw FROM txs WHERE id = ? AND status NOT LIKE 'rejected:%' "
+                            "AND status NOT LIKE 'evicted:%'", (key,))
+        if kind == "proposal":
+            return self.one("SELECT raw FROM proposals WHERE id = ? AND layer = ?", (key, arg))
+        if kind == "cert":
+            return self.one("SELECT raw FROM certificates WHERE layer = ? AND signer = ?", (arg, key))
+        if kind == "malfeasance":
+            row = self.malfeasance_proof(key)
+            if row is None or row[1] is None:
+                return None
+            reason, proof = row
+            if reason == "double_proposal":
+                return b"\x01" + proof
+            if reason == "hare_equivocation":
+                return b"\x02" + proof
+            if reason.startswith("atx_proof_"):
+                return b"\x03" + proof
+            return None
+        raise ValueError(f"no synced set of kind {kind!r}")
 
     # -- sync export ------------------------------------------------------------------------------
 
@@ -543,6 +603,10 @@ CREATE TABLE IF NOT EXISTS states (seq INTEGER PRIMARY KEY AUTOINCREMENT, node_i
 CREATE TABLE IF NOT EXISTS marriages (node_id BLOB PRIMARY KEY, marriage_atx BLOB, epoch INTEGER);
 CREATE TABLE IF NOT EXISTS eligibilities (node_id BLOB, epoch INTEGER, counter INTEGER, layer INTEGER,
                                           PRIMARY KEY (node_id, epoch, counter));
+CREATE TABLE IF NOT EXISTS identity_sets (id INTEGER PRIMARY KEY AUTOINCREMENT, members TEXT, forced INTEGER, at REAL,
+                                          marriage_atx BLOB, marriage_epoch INTEGER);
+CREATE TABLE IF NOT EXISTS merges (id INTEGER PRIMARY KEY AUTOINCREMENT, set_id INTEGER, members TEXT, forced INTEGER,
+                                   at REAL);
 """
 
 # (node ID, state, epoch, detail, time) of the latest `?` entries per identity, newest last
@@ -575,6 +639,11 @@ class SmesherStore:
         return [r[0] for r in self.db.execute("SELECT raw FROM signed WHERE kind = ? AND slot LIKE ? AND node_id = ? "
                                               "ORDER BY slot", (kind, slot, node_id))]
 
+    def signed_slots(self, kind: str, node_id: bytes) -> list[tuple[str, bytes]]:
+        """(slot, message) of everything of `kind` an identity signed."""
+        return self.db.execute("SELECT slot, raw FROM signed WHERE kind = ? AND node_id = ? ORDER BY slot",
+                               (kind, node_id)).fetchall()
+
     def add_signed(self, kind: str, slot: str, node_id: bytes, raw: bytes) -> None:
         with self.db:
             self.db.execute("INSERT OR IGNORE INTO signed VALUES (?, ?, ?, ?)", (kind, slot, node_id, raw))
@@ -600,6 +669,45 @@ class SmesherStore:
         with self.db:
             self.db.executemany("INSERT OR IGNORE INTO eligibilities VALUES (?, ?, ?, ?)",
                                 [(node_id, epoch, counter, layer) for counter, layer in enumerate(layers)])
+
+
+    # -- identity sets (tools/node/sets.py: marry, merge) --------------------------------------------
+
+    def add_identity_set(self, members: list[tuple[str, bytes]], forced: bool, at: float) -> int:
+        """Record a marriage of `members` (name, node ID), the first the signer of the marriage ATX."""
+        with self.db:
+            cursor = self.db.execute("INSERT INTO identity_sets (members, forced, at) VALUES (?, ?, ?)",
+                                     (json.dumps([[name, key.hex()] for name, key in members]), int(forced), at))
+        return int(cursor.lastrowid or 0)
+
+    def add_merge(self, set_id: int, members: list[tuple[str, bytes]], forced: bool, at: float) -> int:
+        """Record that `members` of a set publish one merged ATX, the first its signer."""
+        with self.db:
+            cursor = self.db.execute("INSERT INTO merges (set_id, members, forced, at) VALUES (?, ?, ?, ?)",
+                                     (set_id, json.dumps([[name, key.hex()] for name, key in members]), int(forced), at))
+        return int(cursor.lastrowid or 0)
+
+    def set_marriage_atx(self, set_id: int, atx_id: bytes, epoch: int) -> None:
+        """The marriage ATX of a set was signed (in its publish epoch)."""
+        with self.db:
+            self.db.execute("UPDATE identity_sets SET marriage_atx = ?, marriage_epoch = ? WHERE id = ?",
+                            (atx_id, epoch, set_id))
+
+    def identity_sets(self) -> list[dict]:
+        """Every recorded set, oldest first: id, members [(name, node ID)], forced, time, marriage
+        ATX and epoch (None until signed), merges [{id, members, forced, at}]."""
+        def members(text: str) -> list[tuple[str, bytes]]:
+            return [(name, bytes.fromhex(key)) for name, key in json.loads(text)]
+
+        out = []
+        for set_id, text, forced, at, marriage_atx, epoch in self.db.execute(
+                "SELECT id, members, forced, at, marriage_atx, marriage_epoch FROM identity_sets ORDER BY id").fetchall():
+            merges = [{"id": merge_id, "members": members(merge_text), "forced": bool(merge_forced), "at": merge_at}
+                      for merge_id, merge_text, merge_forced, merge_at in self.db.execute(
+                          "SELECT id, members, forced, at FROM merges WHERE set_id = ? ORDER BY id", (set_id,))]
+            out.append({"id": set_id, "members": members(text), "forced": bool(forced), "at": at,
+                        "marriage_atx": marriage_atx, "marriage_epoch": epoch, "merges": merges})
+        return out
 
 
 class SmesherReader:

@@ -32,6 +32,19 @@ import threading
 import time
 from typing import Any
 
+from smspec.tools.node.reconcile import (
+    FETCH_REPLY,
+    FETCH_REQUEST,
+    FRAME_KINDS,
+    SYNC_REPLY,
+    SYNC_REQUEST,
+    PeerError,
+    decode_fetch_reply,
+    decode_reply,
+    encode_fetch,
+    encode_request,
+    frame_ident,
+)
 from smspec.tools.node.schedule import LayerSchedule, summarize
 
 DEADLINE = 120.0  # seconds any single wait may take
@@ -125,6 +138,8 @@ class NodeProcess(FrameServer):
         self.node = Node(data, genesis, index, self.m, None, "byzantine" if byzantine else None)
         self.host = NodeHost(index, self.node, self)
         self.peers: dict[int, socket.socket] = {}
+        self.blocked: set[int] = set()  # peers cut off by a partition (devnet --partition)
+        self.held: list[tuple] = []  # frames read while waiting for a fetch answer, handled next
         self.sent: dict[int, int] = {}
         self.received: dict[int, int] = {}
         self.send_lock = threading.Lock()
@@ -139,6 +154,8 @@ class NodeProcess(FrameServer):
     def gossip(self, sender: int, kind: str, data: bytes) -> None:
         with self.send_lock:
             for peer, sock in list(self.peers.items()):
+                if peer in self.blocked:
+                    continue
                 try:
                     send_frame(sock, kind, self.index.to_bytes(2, "big") + data)
                 except OSError:
@@ -178,7 +195,39 @@ class NodeProcess(FrameServer):
             return {}
         if op == "sent":
             return {}
+        if op == "partition":  # gossip reaches only the peers not blocked
+            self.blocked = {int(peer) for peer in call["blocked"]}
+            return {}
+        if op in ("catch_up", "reconcile"):  # set reconciliation with the named peers (rule "sync")
+            from dataclasses import asdict
+
+            from smspec.tools.node.reconcile import catch_up, reconcile
+
+            peers = [LinkPeer(self, int(peer)) for peer in call["peers"] if int(peer) in self.peers]
+            if op == "catch_up":
+                spent = catch_up(self.node, peers, call["upto"])
+            else:
+                spent = reconcile(self.node, peers, call["first"], call["last"])
+            return asdict(spent)
         return node_op(self.host, op, call)
+
+    # -- set reconciliation: answering peers ----------------------------------------------------------
+
+    def on_sync_frame(self, kind: str, payload: bytes, connection: socket.socket) -> None:
+        """A request of a peer's sync session (answered on its connection); a stray answer is dropped."""
+        try:
+            if kind == SYNC_REQUEST:
+                send_frame(connection, SYNC_REPLY,
+                           self.node.sync.serve_request(connection, InboxPeer(self, connection), payload))
+            elif kind == FETCH_REQUEST:
+                send_frame(connection, FETCH_REPLY, self.node.sync.serve_fetch(payload))
+        except OSError:
+            self.node.sync.forget_peer(connection)
+
+    def next_frame(self, timeout: float) -> tuple[str, bytes, socket.socket]:
+        if self.held:
+            return self.held.pop(0)
+        return self.inbox.get(timeout=timeout)
 
     def serve(self) -> None:
         import signal
@@ -194,7 +243,7 @@ class NodeProcess(FrameServer):
         try:
             while True:
                 try:
-                    kind, payload, connection = self.inbox.get(timeout=DEADLINE)
+                    kind, payload, connection = self.next_frame(DEADLINE)
                 except queue.Empty:
                     self.log.warning("no call from the coordinator for %ds: exiting", DEADLINE)
                     return
@@ -202,8 +251,11 @@ class NodeProcess(FrameServer):
                     if connection is self.coordinator:
                         self.log.info("the coordinator is gone: exiting")
                         return
+                    self.node.sync.forget_peer(connection)
                     continue
-                if kind != "rpc":
+                if kind in FRAME_KINDS:
+                    self.on_sync_frame(kind, payload, connection)
+                elif kind != "rpc":
                     self.on_gossip(kind, payload)
                 else:
                     self.coordinator = connection
@@ -215,7 +267,7 @@ class NodeProcess(FrameServer):
                         pending_barrier = (connection, {int(k): v for k, v in call["expect"].items()})
                     else:
                         self.answer(connection, call, self.duty)
-                if pending_barrier is not None and self.inbox.empty():
+                if pending_barrier is not None and self.inbox.empty() and not self.held:
                     connection, expect = pending_barrier
                     if all(self.received.get(peer, 0) >= count for peer, count in expect.items()):
                         answer = {"ok": True, "result": {}}
@@ -226,6 +278,80 @@ class NodeProcess(FrameServer):
             if self.api is not None:
                 self.api.stop()
             self.node.close()
+
+
+class LinkPeer:
+    """A peer of a node process reached on the node's own link to it (no reader thread: the
+    answers are read here, and a fetch the peer makes meanwhile is answered on the spot)."""
+
+    def __init__(self, process: NodeProcess, index: int) -> None:
+        self.process = process
+        self.sock = process.peers[index]
+        self.name = f"node{index}"
+        self.requests = 0
+
+    def exchange(self, set_name: str, sid: int, data: bytes) -> bytes:
+        self._send(SYNC_REQUEST, encode_request(sid, set_name, data))
+        return decode_reply(self._await(SYNC_REPLY, sid))[1]
+
+    def fetch(self, set_name: str, key: bytes) -> bytes | None:
+        self.requests += 1
+        self._send(FETCH_REQUEST, encode_fetch(self.requests, set_name, key))
+        return decode_fetch_reply(self._await(FETCH_REPLY, self.requests))[1]
+
+    def _send(self, kind: str, payload: bytes) -> None:
+        try:
+            with self.process.send_lock:
+                send_frame(self.sock, kind, payload)
+        except OSError as error:
+            raise PeerError("gone", str(error)) from None
+
+    def _await(self, kind: str, ident: int) -> bytes:
+        while True:
+            try:
+                got, payload = read_frame(self.sock)
+            except (ConnectionError, OSError) as error:
+                raise PeerError("gone", str(error)) from None
+            if got == kind and frame_ident(payload) == ident:
+                return payload
+            if got == FETCH_REQUEST:  # the peer, answering us, fetches what we sent
+                self._send(FETCH_REPLY, self.process.node.sync.serve_fetch(payload))
+                continue
+            raise PeerError("unexpected_frame", got[:16])
+
+
+class InboxPeer:
+    """The peer of a session this node process answers: its requests arrive through the inbox,
+    so does the answer to a fetch we send it (other frames meanwhile are held for later)."""
+
+    def __init__(self, process: NodeProcess, connection: socket.socket) -> None:
+        self.process = process
+        self.connection = connection
+        self.name = f"link {connection.fileno()}"
+        self.requests = 0
+
+    def exchange(self, set_name: str, sid: int, data: bytes) -> bytes:
+        raise PeerError("unexpected_frame", "a responder opens no session")
+
+    def fetch(self, set_name: str, key: bytes) -> bytes | None:
+        process = self.process
+        self.requests += 1
+        try:
+            send_frame(self.connection, FETCH_REQUEST, encode_fetch(self.requests, set_name, key))
+        except OSError as error:
+            raise PeerError("gone", str(error)) from None
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            try:
+                frame = process.inbox.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise PeerError("no_answer", "the peer did not answer a fetch") from None
+            kind, payload, connection = frame
+            if connection is self.connection and kind == FETCH_REPLY and frame_ident(payload) == self.requests:
+                return decode_fetch_reply(payload)[1]
+            process.held.append(frame)
+            if connection is self.connection and kind == "closed":
+                raise PeerError("gone", "the link closed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -436,10 +562,12 @@ class TcpCluster:
         self.children.pop(index).kill()
         self.sent.pop(index, None)
 
-    def restart(self, index: int, layer: int) -> int:
-        """Start a node's process again on its database and sync it from a live peer."""
-        peer = next((i for i in sorted(self.children) if i not in self.devnet.config.byzantine), None)
-        objects = self._call_node(peer, {"op": "export"})["objects"] if peer is not None else []
+    def restart(self, index: int, layer: int) -> str:
+        """Start a node's process again on its database; it catches up by reconciliation with
+        the live honest peers (rule "sync"). What it did, in words."""
+        from smspec.tools.node.reconcile import SyncStats, describe
+
+        peers = [i for i in sorted(self.children) if i not in self.devnet.config.byzantine]
         self._spawn_node(index)
         self.call_peers(renew=[index])
         for other in self.sent:
@@ -450,9 +578,36 @@ class TcpCluster:
                 if child is not None:
                     child.stop(graceful=True)
                 self._spawn_smesher(sid)
-        if peer is None:
-            return 0
-        return self._call_node(index, {"op": "sync", "objects": objects, "upto": layer - 1})["accepted"]
+        from smspec.tools.node.devnet import partition_groups
+
+        groups = partition_groups(self.devnet.config, layer)
+        if groups is not None:  # it comes back while the partition holds: its own group only
+            peers = [i for i in peers if groups.get(i) == groups.get(index)]
+            self.partition(groups)
+        spent = self._call_node(index, {"op": "catch_up", "peers": peers, "upto": layer - 1})
+        return (f"caught up by reconciliation with {', '.join(f'node{i}' for i in peers) or 'no peer'}: "
+                f"{describe(SyncStats(**spent))}")
+
+    def partition(self, groups: dict[int, int] | None) -> None:
+        """Cut gossip between the groups (None: every link again)."""
+        for index in list(self.children):
+            blocked = [] if groups is None else [i for i in range(self.devnet.config.nodes)
+                                                 if groups.get(i) != groups.get(index)]
+            self._try_node(index, {"op": "partition", "blocked": blocked})
+
+    def heal(self, since: int, layer: int) -> list[str]:
+        """Every live node reconciles the layers since the partition began with every other."""
+        from smspec.tools.node.reconcile import SyncStats, describe
+
+        self.partition(None)
+        events = []
+        for index in list(self.children):
+            peers = [i for i in sorted(self.children) if i != index]
+            spent = self._try_node(index, {"op": "reconcile", "peers": peers, "first": since - 1, "last": layer - 1})
+            if spent is not None:
+                events.append(f"partition healed: node {index} reconciled with {len(peers)} peers: "
+                              f"{describe(SyncStats(**spent))}")
+        return events
 
     # -- calls ---------------------------------------------------------------------------------------
 
@@ -540,13 +695,20 @@ class TcpCluster:
                 self.kill(index)
                 events.append(f"node {index} killed (SIGKILL)")
             if up is not None and layer == up and index not in self.children:
-                accepted = self.restart(index, layer)
-                events.append(f"node {index} restarted and synced {accepted} objects")
+                events.append(f"node {index} restarted and {self.restart(index, layer)}")
         # a node whose process died (not a scripted crash) rejoins at the next layer
         for index in range(devnet.config.nodes):
             if index not in self.children and devnet.alive_at(index, layer) and layer > 0:
-                accepted = self.restart(index, layer)
-                events.append(f"node {index} rejoined: a new process synced {accepted} objects")
+                events.append(f"node {index} rejoined: a new process {self.restart(index, layer)}")
+        part = devnet.config.partition
+        if part and layer == part["from"]:
+            from smspec.tools.node.devnet import partition_groups
+
+            self.partition(partition_groups(devnet.config, layer))
+            events.append(f"partition: {' | '.join(','.join(map(str, g)) for g in part['groups'])} until layer "
+                          f"{part['until']}")
+        if part and layer == part["until"]:
+            events += self.heal(part["from"], layer)
         for sid, home in self.smesher_home.items():
             if sid not in self.smesher_children and home in self.children:
                 self._spawn_smesher(sid)

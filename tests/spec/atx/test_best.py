@@ -5,6 +5,7 @@ sets, and both ID schemes."""
 from __future__ import annotations
 
 import attrs
+import blake3
 import pytest
 from smspec.tests.spec.atx.best_builders import (
     BestMember,
@@ -194,3 +195,24 @@ def test_sqlite_store_holds_v3_atxs():
     stored, _ = best.handle_atx_v3(world.blob_v3(value), store, world.config, world.verifier, world.best_verifier)
     again = store.get_atx(stored.id)
     assert again == stored and again.version == 3
+
+
+def test_v3_challenge_is_hashed_after_its_own_domain_byte():
+    # atx_best.md, challenge domain: 0x03 before the v3 challenge, where v1 and v2 use 0x00.
+    world, ids = solo_world()
+    challenge = best.atx_challenge_v3(alice_solo(world, ids))
+    body = scale.encode(challenge, best.NIPostChallengeV3)
+    assert best.CHALLENGE_PREFIX_V3 == b"\x03" != atx.CHALLENGE_PREFIX
+    assert best.challenge_hash_v3(challenge) == blake3.blake3(b"\x03" + body).digest()
+
+
+def test_an_older_previous_atx_of_a_v3_member_is_not_malfeasance():
+    # atx_best.md, no previous-ATX collision rule: alice's second v3 ATX names her initial ATX
+    # again, not her newest (epoch 3) ATX; it is accepted and nobody is convicted.
+    world, ids = solo_world()
+    first, _ = world.submit_v3(alice_solo(world, ids))
+    stale = world.v3("alice", 4, [BestMember("alice", 0, ids["alice"], 2)], positioning=first.id)
+    stored, finding = world.submit_v3(stale)
+    assert finding is None
+    assert stored.posts[0].previous == ids["alice"] != first.id
+    assert not world.store.is_malicious(node_id("alice"))

@@ -171,3 +171,14 @@ def test_merged_scenario_decodes_with_two_niposts():
     value = world.merged("alice", 4, ids["marriage"], members, positioning=ids["marriage"], leaf_counts=(500, 700))
     assert atx.decode_atx_v2(scale.encode(value, atx.ActivationTxV2)) == value
     assert [len(n.posts) for n in value.niposts] == [1, 1]
+
+
+@pytest.mark.parametrize("blob", [b"", b"\x01", b"\x02\x00", b"\x03\x00\x00\x00"])
+def test_blob_too_short_for_the_epoch_is_invalid_encoding(blob):
+    # atx.md, a blob too short for the epoch: reading the version fails at once.
+    config = attrs.evolve(World().config, atx_versions=((5, 2),))
+    with pytest.raises(InvalidEncoding) as error:
+        atx.atx_version(blob, config)
+    assert error.value.reason == "short_input"
+    with pytest.raises(InvalidEncoding):
+        atx.decode_atx(blob, config)

@@ -203,3 +203,11 @@ def test_upstream_test_keys_sign_atx_ids():
 
 def _other(scheme):
     return atx.IdScheme.B if scheme == atx.IdScheme.A else atx.IdScheme.A
+
+
+def test_default_id_scheme_is_a():
+    # atx.md, default ID scheme: a config that names no scheme computes v1.7.6's IDs (scheme A).
+    config = atx.AtxConfig(genesis_id=bytes(20), golden_atx=GOLDEN, current_epoch=1)
+    assert config.id_scheme is atx.IdScheme.A
+    value = scenario(atx.IdScheme.A)["solo"]
+    assert atx.atx_id_v2(value, config.id_scheme) == reference_id(value, "a") != reference_id(value, "b")

@@ -389,3 +389,29 @@ def test_validate_raises_invalid_atx(reason):
     with pytest.raises(atx.InvalidAtx) as error:
         atx.validate_atx_v2(broken, world.store, world.config, world.verifier)
     assert error.value.reason == reason
+
+
+def test_spec_post_verifier_checks_every_index():
+    # atx.md, K3 subset seeded by the receiver: the spec's verifier passes k3 = K2 (every index),
+    # not a K3 subset, to post.md's verify_proof.
+    seen: dict[str, Any] = {}
+
+    class Config:
+        k2, k3 = 37, 5
+
+    class Post:
+        @staticmethod
+        def Proof(nonce, indices, pow):  # noqa: N802 - post.md's class name
+            return (nonce, indices, pow)
+
+        @staticmethod
+        def preset_config():
+            return Config
+
+        @staticmethod
+        def verify_proof(proof, challenge, node_id, commitment_atx, num_units, config, k3):
+            seen.update(proof=proof, k3=k3)
+
+    post = atx.PostV1(nonce=3, indices=b"\x01", pow=9)
+    atx.SpecPostVerifier(Post).verify_post(bytes(32), bytes(32), bytes(32), post, 4)
+    assert seen == {"proof": (3, b"\x01", 9), "k3": 37}

@@ -10,6 +10,7 @@ serde_json's pretty printer format (two-space indent, `"Key": value`).
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import pytest
@@ -145,3 +146,12 @@ def test_init_data_dir():
                                         "labels_per_unit": 128, "max_file_size": 1024, "scrypt_n": 16},
                check=one_unit_layout, spec_ref="post.md#initialize",
                description="a whole tiny data directory (the VRF nonce is the spec's)")
+
+
+def test_num_files_is_exact_above_float_precision():
+    # post-rs divides as f64: (2^58 + 16) bytes rounds to 2^58 and gives one file; the exact
+    # count (post.md, file count in integers) is two, the second holding one label.
+    post = load("post")
+    labels, max_file_size = 2**54 + 1, 2**58
+    assert math.ceil(float(labels * 16) / float(max_file_size)) == 1
+    assert post.num_files(post.PostMetadata(bytes(32), bytes(32), labels, 1, max_file_size)) == 2

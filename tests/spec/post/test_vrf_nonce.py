@@ -71,3 +71,13 @@ def test_vrf_verify():
                spec_ref="post.md#verify_vrf_nonce", description="the nonce the tiny initializer records")
     yield Case("index_zero", inputs={**ids, "nonce": 0}, expected={"valid": False},
                spec_ref="post.md#verify_vrf_nonce", description="output of label 0 is above the threshold")
+
+
+def test_better_vrf_nonce_compares_all_32_bytes():
+    # go-post compares candidates of different batches on 16 bytes; the spec on all 32 (post.md,
+    # comparing VRF nonce candidates): outputs equal in their first 16 bytes differ at byte 31.
+    post = load("post")
+    first = (3, bytes(16) + bytes(15) + b"\x02")
+    second = (9, bytes(16) + bytes(15) + b"\x01")
+    assert post.better_vrf_nonce(first, second) == second
+    assert post.better_vrf_nonce(second, first) == second

@@ -347,3 +347,17 @@ def test_spot_check_positions_shape(seed, k, k3):
         assert len(picks) == k3 == len(set(picks)) and all(0 <= p < k for p in picks)
         # The same seed always picks the same sample.
         assert picks == pb.spot_check_positions(seed, CHALLENGE, bytes(32), k, k3)
+
+
+def test_equal_scores_are_ordered_by_identity_then_index():
+    # post_best.md, tie-break: equal scores select by identity position, then index, whatever
+    # order the labels are read in.
+    pb = module()
+    entries = [pb.BestEntry(5, 1, 0), pb.BestEntry(5, 0, 9), pb.BestEntry(7, 0, 0), pb.BestEntry(5, 0, 3)]
+    assert pb.select_best(entries, 3) == [pb.BestEntry(5, 0, 3), pb.BestEntry(5, 0, 9), pb.BestEntry(5, 1, 0)]
+    # Identical labels of one identity have equal scores: the lowest indices win.
+    identities = identity_set(pb, 1)
+    same = bytes(range(16)) * 16
+    chunks = [pb.LabelChunk(identity=0, first_index=16, data=same), pb.LabelChunk(identity=0, first_index=0, data=same)]
+    proof = pb.prove_best(identities, chunks, CHALLENGE, 16)
+    assert pb.proof_entries(proof) == [(0, index) for index in range(16)]
