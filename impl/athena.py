@@ -36,7 +36,8 @@ Syscall memory
     sparse program needs: a word per store, not a page). Buffers are written a word range at a
     time (``dict.update``), and read either a word range at a time (``array`` over ``dict.get``,
     reads under 1 KiB) or, while ``run`` executes, from a cache of 4 KiB pages as bytes (reads of
-    1 KiB or more): a page is read from the words once, and every later write keeps it exact
+    1 KiB or more): a page is cached the second time a bulk read needs it (most buffers are read
+    once, and then a word range is cheaper than whole pages), and every later write keeps it exact
     (stores of blocks go through ``_InvalidatingStores`` while pages are cached, which writes
     the cached page too; syscall writes write the pages they overlap; a store the spec's step
     runs drops them all). So a syscall looping on a 64 KiB buffer costs a few microseconds (a
@@ -400,7 +401,7 @@ class LazyMemory(dict):
     loads every page first. Fast paths read it with ``dict.get`` and call ``miss`` on None.
     """
 
-    __slots__ = ("image", "pending", "pages", "stores_left")
+    __slots__ = ("image", "pending", "pages", "read_once", "stores_left")
 
     def __init__(self, image: Mapping[int, int] | None = None) -> None:
         super().__init__()
@@ -411,6 +412,7 @@ class LazyMemory(dict):
         # engine's, each of which writes the cached pages it changes too (or drops them)
         self.pages: dict[int, bytearray] | None = None
         self.stores_left = 0  # stores through ``_InvalidatingStores`` before it drops every page
+        self.read_once: set[int] = set()  # pages a bulk read has read without caching them
         if isinstance(image, LazyImage):
             self.image = image
             self.pending = image.pages()
@@ -651,18 +653,26 @@ def _read_words(memory: dict, start: int, end: int) -> bytes:
 
 def _read_cached(memory: LazyMemory, pages: dict[int, bytearray], address: int, length: int) -> bytes:
     """`length` bytes from `address` (not wrapping), whole 4 KiB pages at a time from the page
-    cache, a page read from the words (and cached) when absent."""
+    cache. A page is cached the second time a bulk read needs it (the first reads only the
+    words asked for, as most buffers are read once): it is read from the words then."""
     first = address >> PAGE_SHIFT
     last = (address + length - 1) >> PAGE_SHIFT
     chunks: list[Any] = list(map(pages.get, range(first, last + 1)))
     if None in chunks:
-        for index, data in enumerate(chunks):
-            if data is None:
-                low = (first + index) << PAGE_SHIFT
-                chunks[index] = pages[first + index] = bytearray(_read_words(memory, low, low + (1 << PAGE_SHIFT)))
-                memory.stores_left = _TRACKED_STORES
-                if len(pages) > _CACHED_PAGES:
-                    del pages[next(iter(pages))]  # the oldest
+        read_once = memory.read_once
+        missing = [first + index for index, data in enumerate(chunks) if data is None]
+        if not read_once.issuperset(missing):
+            if len(read_once) > _CACHED_PAGES:
+                read_once.clear()
+            read_once.update(missing)
+            start = address & ~3
+            return _read_words(memory, start, (address + length + 3) & ~3)[address - start : address - start + length]
+        for page in missing:
+            low = page << PAGE_SHIFT
+            chunks[page - first] = pages[page] = bytearray(_read_words(memory, low, low + (1 << PAGE_SHIFT)))
+            memory.stores_left = _TRACKED_STORES
+            if len(pages) > _CACHED_PAGES:
+                del pages[next(iter(pages))]  # the oldest
     offset = address - (first << PAGE_SHIFT)
     if first == last:
         return bytes(memoryview(chunks[0])[offset : offset + length])

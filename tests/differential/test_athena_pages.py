@@ -84,8 +84,10 @@ def test_cached_pages_match_the_spec(words, operations, input_stream, limits):
 def test_reads_outside_a_run_do_not_cache():
     memory = impl.LazyMemory()
     machine = machine_with(memory)
-    assert athena_module.read_bytes(machine, 0x1000, 5000) == bytes(5000)
-    assert memory.pages is None
+    read_bytes = impl._read_bytes_factory(athena_module)
+    for _ in range(2):
+        assert read_bytes(machine, 0x1000, 5000) == bytes(5000)
+    assert memory.pages is None and memory.read_once == set()
 
 
 # Programs: a loop that stores into a buffer crossing pages and moves it through syscalls
@@ -129,29 +131,46 @@ def test_programs_moving_buffers_match_the_spec(code, gas, input_stream):
 
 
 def test_a_store_the_spec_steps_reaches_the_cached_page():
-    # After a WRITE caches the buffer's pages, the store starts a compiled superblock longer than
-    # the gas left (a taken branch, then padding on the fall-through path): the spec's step runs
-    # the store, then the second WRITE must see it. One gas limit in the range lands there.
-    code = raw_program(f"li s0, {BUFFER}\nli a4, 0x12345678\n"
-                       "li t0, 2\nli a0, 3\nmv a1, s0\nli a2, 2000\necall\n"
+    # After two WRITEs cache the buffer's pages (the second read of a page caches it), the store
+    # starts a compiled superblock longer than the gas left (a taken branch, then padding on the
+    # fall-through path): the spec's step runs the store, then the third WRITE must see it. Some
+    # gas limits in the range land there.
+    write = "li t0, 2\nli a0, 3\nmv a1, s0\nli a2, 2000\necall\n"
+    code = raw_program(f"li s0, {BUFFER}\nli a4, 0x12345678\n" + write + write +
                        "sw a4, 0(s0)\nbeq zero, zero, again\n" + "nop\n" * 30 +
-                       "again:\nli t0, 2\nli a0, 3\nmv a1, s0\nli a2, 2000\necall\nli t0, 0\nli a0, 0\necall\n")
+                       "again:\n" + write + "li t0, 0\nli a0, 0\necall\n")
     outputs = set()
-    for gas in range(0, 120):
+    for gas in range(0, 160):
         spec_state, *impl_states = run_both(code, gas, thresholds=(0,))
         for impl_state in impl_states:
             assert impl_state == spec_state
-        outputs.add((len(spec_state[7]), spec_state[7][2000:2004]))
-    assert outputs == {(0, b""), (2000, b""), (4000, (0x12345678).to_bytes(4, "little"))}
+        outputs.add((len(spec_state[7]), spec_state[7][4000:4004]))
+    assert outputs == {(0, b""), (2000, b""), (4000, b""), (6000, (0x12345678).to_bytes(4, "little"))}
 
 
 @pytest.mark.parametrize(("address", "length"), [(0x1001, 3), (0x1002, 1), (0x1003, 10), (0x1FFE, 7), (0x1000, 9)])
 def test_hint_read_writes_the_cached_page(address, length):
-    # a read caches the pages, then HINT_READ writes a partial first word (and whole words after)
+    # a second read caches the pages, then HINT_READ writes a partial first word (and whole words after)
     words = {0x1000: 0x11223344, 0x1FFC: 0x55667788, 0x2000: 0x99AABBCC}
     memory = impl.LazyMemory(impl.LazyImage([(a, impl._words_of(v.to_bytes(4, "little"))) for a, v in words.items()]))
     memory.pages = {}
     spec_machine, fast_machine = machine_with(dict(words), b"0123456789"), machine_with(memory, b"0123456789")
-    apply([("read", 0x1000, 2 * PAGE), ("hint", address, length), ("read", 0x1000, 2 * PAGE)],
+    reads = [("read", 0x1000, 2 * PAGE)] * 2
+    apply([*reads, ("hint", address, length), ("read", 0x1000, 2 * PAGE)],
           spec_machine, fast_machine, impl._InvalidatingStores(memory), b"0123456789")
-    assert athena_module.read_bytes(fast_machine, address, length) == b"0123456789"[:length]
+    assert set(memory.pages) == {1, 2}
+    assert impl._read_bytes_factory(athena_module)(fast_machine, address, length) == b"0123456789"[:length]
+
+
+def test_a_buffer_read_once_is_not_cached():
+    memory = impl.LazyMemory()
+    memory.pages = {}
+    memory[0x2000] = 0x64636261
+    machine = machine_with(memory)
+    read_bytes = impl._read_bytes_factory(athena_module)
+    expected = bytes(0x800) + b"abcd" + bytes(5000 - 0x804)
+    assert read_bytes(machine, 0x1800, 5000) == expected
+    assert memory.pages == {} and memory.read_once == {1, 2}
+    assert read_bytes(machine, 0x1800, 5000) == expected
+    assert set(memory.pages) == {1, 2}
+    assert read_bytes(machine, 0x1FFE, 4) == b"\x00\x00ab"  # short: from the words
