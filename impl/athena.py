@@ -34,7 +34,9 @@ Execution (``run``), in two tiers
 Syscall memory
     The memory stays a dict of words (what compiled blocks load and store fastest, and what a
     sparse program needs: a word per store, not a page). Buffers are written a word range at a
-    time (``dict.update``), and read either a word range at a time (``array`` over ``dict.get``,
+    time (``dict.update``), and read either a word range at a time (``array`` over ``dict.get``;
+    or, when the memory holds fewer words than the range, as a real call's fresh memory does,
+    the image's bytes and then each word held: 64 KiB of image data in 50 us instead of 6 ms,
     reads under 1 KiB) or, while ``run`` executes, from a cache of 4 KiB pages as bytes (reads of
     1 KiB or more): a page is cached the second time a bulk read needs it (most buffers are read
     once, and then a word range is cheaper than whole pages), and every later write keeps it exact
@@ -642,13 +644,39 @@ def make_load_program(spec: Any) -> Any:
 
 
 def _read_words(memory: dict, start: int, end: int) -> bytes:
-    """The bytes of the aligned words start..end-1 of a machine's memory."""
+    """The bytes of the aligned words start..end-1 of a machine's memory: a lookup per word, or
+    when the memory holds fewer words than the range, the image and then every word held."""
+    if dict.__len__(memory) < (end - start) >> 2:
+        return _read_sparse(memory, start, end)
     if isinstance(memory, LazyMemory):
         memory.load_range(start, end)
         get = _dict_get.__get__(memory)
     else:
         get = memory.get
     return _bytes_of(array("I", map(get, range(start, end, 4), repeat(0))))
+
+
+def _read_sparse(memory: dict, start: int, end: int) -> bytes:
+    """``_read_words`` from the words held: zeros, the image's bytes in pages not loaded yet (a
+    later segment over an earlier one, as ``LazyImage.page_words``), then every word held in the
+    range (a word stored in a page not loaded yet wins over the image, as ``LazyMemory.miss``)."""
+    data = bytearray(end - start)
+    if isinstance(memory, LazyMemory) and memory.pending and memory.image is not None:
+        pending = memory.pending
+        for page in range(start >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
+            if page in pending:
+                low = max(start, page << PAGE_SHIFT)
+                high = min(end, (page + 1) << PAGE_SHIFT)
+                for vaddr, words in memory.image.segments:
+                    first = max(low, vaddr)
+                    last = min(high, vaddr + 4 * len(words))
+                    if first < last:
+                        data[first - start : last - start] = _bytes_of(words[(first - vaddr) >> 2 : (last - vaddr) >> 2])
+    pack = _pack_word
+    for address, value in dict.items(memory):
+        if start <= address < end and not address & 3:
+            pack(data, address - start, value & M)
+    return bytes(data)
 
 
 def _read_cached(memory: LazyMemory, pages: dict[int, bytearray], address: int, length: int) -> bytes:

@@ -174,3 +174,27 @@ def test_a_buffer_read_once_is_not_cached():
     assert read_bytes(machine, 0x1800, 5000) == expected
     assert set(memory.pages) == {1, 2}
     assert read_bytes(machine, 0x1FFE, 4) == b"\x00\x00ab"  # short: from the words
+
+
+SEGMENT_ADDRESSES = st.integers(PAGE - 40, 3 * PAGE).map(lambda a: a & ~3)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(SEGMENT_ADDRESSES, st.lists(VALUES, max_size=1100)), max_size=4),
+       st.dictionaries(SEGMENT_ADDRESSES, VALUES, max_size=20), st.lists(st.integers(0, 4), max_size=3),
+       SEGMENT_ADDRESSES, st.integers(0, 2 * PAGE).map(lambda n: n & ~3))
+def test_reading_from_the_words_held_matches_the_spec(segments, stores, loaded, start, length):
+    # overlapping image segments (the later wins), words stored into pages loaded or not yet
+    # loaded: the read that goes over the words held (a small memory) gives the spec's bytes
+    image = impl.LazyImage([(a, impl._words_of(b"".join(v.to_bytes(4, "little") for v in values)))
+                            for a, values in segments])
+    memory = impl.LazyMemory(image)
+    for page in loaded:
+        if page in memory.pending:
+            memory.load_page(page)
+    for address, value in stores.items():
+        memory[address] = value
+    model = {**image.full(), **stores}
+    expected = registry.original(athena_module, "read_bytes")(machine_with(model), start, length)
+    assert impl._read_sparse(memory, start, start + length) == expected
+    assert impl._read_words(memory, start, start + length) == expected
