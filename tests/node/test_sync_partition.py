@@ -17,6 +17,7 @@ from smspec.tools.node.reconcile import (
     catch_up,
     parse_set_name,
     reconcile,
+    reconcile_until,
     set_names,
 )
 
@@ -105,6 +106,19 @@ def test_nodes_in_sync_spend_one_round_per_set_and_peer(partitioned):
     assert spent == SyncStats(probes=sets * len(peers), rounds=sets * len(peers),
                               bytes_sent=spent.bytes_sent, bytes_received=spent.bytes_received)
     assert 0 < spent.bytes_sent and 0 < spent.bytes_received
+
+
+def test_reconciliation_starts_no_set_after_its_deadline(partitioned):
+    """The self-clocked node's per-layer reconciliation has a time share: past its deadline no
+    set is started and the result says the sets were not all reconciled; without one, all are."""
+    devnet, _, _ = partitioned
+    nodes = devnet.live()
+    node = nodes[0]
+    peers = [LocalPeer(other, node) for other in nodes[1:]]
+    spent, complete = reconcile_until(node, peers, FIRST, LAST, deadline=0.0)
+    assert (spent, complete) == (SyncStats(), False)
+    spent, complete = reconcile_until(node, peers, FIRST, LAST, deadline=None)
+    assert complete and spent.probes == len(set_names(node, FIRST, LAST)) * len(peers)
 
 
 def test_sync_counters_show_in_status_and_metrics(partitioned):

@@ -52,6 +52,7 @@ from smspec.tools.node.schedule import (
 
 CATCH_UP_PEER_WAIT = 3.0  # seconds a restarted node waits for a peer to catch up from
 RECENT_LAYERS = 3  # layers a running node reconciles at the start of each layer (more after a gap)
+RECONCILE_SHARE = 0.25  # of a layer: the most the periodic reconciliation may delay the layer's duties
 MAX_RECENT_LAYERS = 64
 SEEN_FRAMES = 100_000  # gossip frames a node remembers having handled
 
@@ -233,20 +234,23 @@ class ClockedNode:
     def reconcile_recent(self, layer: int) -> SyncStats | None:
         """At the start of `layer`: reconcile the sets of the layers since the last reconciliation
         that reached a peer (the last RECENT_LAYERS at least) with every connected peer."""
-        from smspec.tools.node.reconcile import reconcile
+        from smspec.tools.node.reconcile import reconcile_until
 
         peers = self.peers()
         if not peers or layer < 1:
             return None
         first = max(0, min(self.synced_from, layer - RECENT_LAYERS), layer - MAX_RECENT_LAYERS)
         started = time.monotonic()
-        spent = reconcile(self.node, peers, first, layer - 1)
+        # The layer's own duties wait for it: no set is started after RECONCILE_SHARE of the layer;
+        # what is left is reconciled at the next layer (synced_from stays).
+        spent, complete = reconcile_until(self.node, peers, first, layer - 1,
+                                          started + RECONCILE_SHARE * self.timing.duration)
         took = time.monotonic() - started
-        if spent.probes:
+        if spent.probes and complete:
             self.synced_from = layer - RECENT_LAYERS
-        if spent.items or spent.errors or took > 0.1 * self.timing.duration:
-            self.log.info("layer %d: reconciled layers %d..%d in %.2fs: %s", layer, first, layer - 1, took,
-                          describe(spent))
+        if spent.items or spent.errors or not complete or took > 0.1 * self.timing.duration:
+            self.log.info("layer %d: reconciled layers %d..%d in %.2fs%s: %s", layer, first, layer - 1, took,
+                          "" if complete else " (time share used up: the rest next layer)", describe(spent))
         return spent
 
     # -- the run -----------------------------------------------------------------------------------

@@ -602,12 +602,23 @@ def set_names(node: Any, first_layer: int, last_layer: int) -> list[str]:
 
 def reconcile(node: Any, peers: list[Peer], first_layer: int, last_layer: int) -> SyncStats:
     """Reconcile every set of layers first..last with the peers; what it cost."""
+    return reconcile_until(node, peers, first_layer, last_layer, None)[0]
+
+
+def reconcile_until(node: Any, peers: list[Peer], first_layer: int, last_layer: int,
+                    deadline: float | None) -> tuple[SyncStats, bool]:
+    """As `reconcile`, starting no set after `deadline` (time.monotonic()); what it cost and
+    whether every set was reconciled."""
     before = SyncStats(**asdict(node.sync.stats))
     dropped: set[str] = set()
+    complete = True
     for name in set_names(node, first_layer, last_layer):
+        if deadline is not None and time.monotonic() >= deadline:
+            complete = False
+            break
         node.sync.sync_set(name, peers, dropped)
     after = node.sync.stats
-    return SyncStats(**{k: getattr(after, k) - v for k, v in asdict(before).items()})
+    return SyncStats(**{k: getattr(after, k) - v for k, v in asdict(before).items()}), complete
 
 
 def catch_up(node: Any, peers: list[Peer], upto: int, current: int | None = None) -> SyncStats:
