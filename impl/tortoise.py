@@ -637,13 +637,15 @@ def _run_full_factory(spec: Any):
     return run_full
 
 
-_EVICTED = object()  # key of the fast-path cache: the state's ``evicted`` when the cache was last emptied
+_EVICTED = object()  # key of the fast-path cache: (the state's ``evicted`` when it was last emptied, last opinion)
 _fast_paths: dict[int, tuple[Any, dict]] = {}  # id(state) -> (weak reference to it, its fast-path cache)
+_NO_MEMO = (None, None, None, None)
 
 
 def _fast_path_cache(state: Any) -> dict:
-    """{(layer, opinion hash, base id): (votes, evicted, the layer's ballot list)}, emptied at each
-    eviction (so it never keeps an evicted layer's ballots alive)."""
+    """{(layer, opinion hash, base id): (votes, the layer's ballot list)}, emptied at each eviction
+    (so it never keeps an evicted layer's ballots alive). Under the key ``_EVICTED``: (the state's
+    ``evicted`` when it was last emptied, the last opinion object seen, its layer, its entry)."""
     entry = _fast_paths.get(id(state))
     if entry is None or entry[0]() is not state:
         for key in [key for key, (ref, _) in _fast_paths.items() if ref() is None]:
@@ -657,10 +659,35 @@ def _on_ballot_factory(spec: Any):
     empty_ballot_id = spec.EMPTY_BALLOT_ID
     BallotInfo = spec.BallotInfo
     ReferenceInfo = spec.ReferenceInfo
+    reduce_fraction = spec.reduce_fraction
     weights: dict = {}  # ReferenceInfo (by identity) -> weight of one eligibility
+    current: list = [None, None]  # weak reference to the last state seen, its fast-path cache
 
     def slow(state: Any, ballot: Any) -> None:
         spec.store_ballot(state, spec.decode_ballot(state, ballot))
+
+    def entry_for(state: Any, cache: dict, layer_id: int, opinion: Any) -> Any:
+        """(votes, the layer's ballot list) if the fast path applies to this layer and opinion, else None."""
+        key = (layer_id, opinion.hash, opinion.votes.base)
+        fast = cache.get(key)
+        if fast is None:
+            layer = state.layers.get(layer_id)
+            votes = layer.opinions.get(opinion.hash) if layer is not None else None
+            if votes is None or layer_id <= state.evicted:
+                return None
+            base_id = opinion.votes.base
+            if base_id != empty_ballot_id:
+                base = state.ballot_refs.get(base_id)
+                if base is None or base.layer >= layer_id:
+                    return None
+            elif spec.effective_genesis(state.config) >= layer_id:
+                return None
+            if len(cache) >= 4096:
+                cache.clear()
+                cache[_EVICTED] = (state.evicted, *_NO_MEMO)
+            fast = cache[key] = (votes, state.ballots.setdefault(layer_id, []))
+        cache[_EVICTED] = (state.evicted, opinion, layer_id, fast)
+        return fast
 
     def on_ballot(state: Tortoise, ballot: BallotData) -> None:
         """Decode and store a ballot in one step.
@@ -669,54 +696,48 @@ def _on_ballot_factory(spec: Any):
         layer (every honest ballot after the first of its layer) and whose base ballot is known:
         no vote decoding, no block resolution. What the spec's decode_ballot would check about the
         layer, the opinion and the base is the same for every ballot of the layer with the same
-        opinion hash and base, so it is checked once and remembered until the next eviction.
+        opinion hash and base, so it is checked once and remembered until the next eviction (and
+        the last opinion object seen is recognised by identity, without hashing).
         Anything else goes through the spec's decode_ballot and store_ballot.
         """
+        state_ref = current[0]
+        if state_ref is None or state_ref() is not state:
+            current[0], current[1] = weakref.ref(state), _fast_path_cache(state)
+        cache = current[1]
         layer_id = ballot.layer
         opinion = ballot.opinion
-        refs = state.ballot_refs
-        cache = _fast_path_cache(state)
-        if cache.get(_EVICTED) != state.evicted:  # an eviction happened: forget every layer (and its ballot list)
+        evicted = state.evicted
+        memo = cache.get(_EVICTED)
+        if memo is None or memo[0] != evicted:  # an eviction happened: forget every layer (and its ballot list)
             cache.clear()
-            cache[_EVICTED] = state.evicted
-        key = (layer_id, opinion.hash, opinion.votes.base)
-        fast = cache.get(key)
-        if fast is None or fast[1] != state.evicted:
-            if fast is not None:
-                cache.clear()  # an eviction happened: forget every layer
-            layer = state.layers.get(layer_id)
-            votes = layer.opinions.get(opinion.hash) if layer is not None else None
-            if votes is None or layer_id <= state.evicted:
+            memo = cache[_EVICTED] = (evicted, *_NO_MEMO)
+        if memo[1] is opinion and memo[2] == layer_id:
+            fast = memo[3]
+        else:
+            fast = entry_for(state, cache, layer_id, opinion)
+            if fast is None:
                 return slow(state, ballot)
-            base_id = opinion.votes.base
-            if base_id != empty_ballot_id:
-                base = refs.get(base_id)
-                if base is None or base.layer >= layer_id:
-                    return slow(state, ballot)
-            elif spec.effective_genesis(state.config) >= layer_id:
-                return slow(state, ballot)
-            if len(cache) >= 4096:
-                cache.clear()
-                cache[_EVICTED] = state.evicted
-            fast = cache[key] = (votes, state.evicted, state.ballots.setdefault(layer_id, []))
-        if ballot.id in refs:
+        refs = state.ballot_refs
+        ballot_id = ballot.id
+        if ballot_id in refs:
             return slow(state, ballot)
         epoch_data = ballot.epoch_data
         if epoch_data is not None:
             atx = state.atxs.get(layer_id // state.config.layers_per_epoch, {}).get(ballot.atx_id)
             if atx is None or epoch_data.eligibilities == 0:
                 return slow(state, ballot)
-            numerator, denominator = spec.reduce_fraction(atx.weight, epoch_data.eligibilities)
+            numerator, denominator = reduce_fraction(atx.weight, epoch_data.eligibilities)
             reference = ReferenceInfo(ballot.smesher, ballot.atx_id, epoch_data.eligibilities, epoch_data.beacon,
                                       atx.height, numerator, denominator)
         else:
-            ref = refs.get(ballot.ref) if ballot.ref is not None else None
+            ref = refs.get(ballot.ref)
             if ref is None or ref.reference is None:
                 return slow(state, ballot)
             reference = ref.reference
-        malicious = ballot.malicious or ballot.smesher in state.malicious_nodes
-        weight = 0
-        if not malicious:
+        malicious_nodes = state.malicious_nodes
+        if ballot.malicious or (malicious_nodes and ballot.smesher in malicious_nodes):
+            info = BallotInfo(ballot_id, layer_id, True, 0, reference, fast[0])
+        else:
             per_eligibility = weights.get(reference)
             if per_eligibility is None:
                 if len(weights) >= _CACHE_LIMIT:
@@ -724,10 +745,11 @@ def _on_ballot_factory(spec: Any):
                 per_eligibility = weights[reference] = spec.ballot_weight(
                     reference.weight_numerator, reference.weight_denominator, 1)
             eligibilities = ballot.eligibilities
-            weight = per_eligibility if eligibilities == 1 else per_eligibility * eligibilities
-        info = BallotInfo(ballot.id, layer_id, malicious, weight, reference, fast[0])
-        fast[2].append(info)
-        refs[ballot.id] = info
+            info = BallotInfo(ballot_id, layer_id, False,
+                              per_eligibility if eligibilities == 1 else per_eligibility * eligibilities,
+                              reference, fast[0])
+        fast[1].append(info)
+        refs[ballot_id] = info
         if layer_id <= state.processed:
             spec.count_ballot_or_retry(state, info)
         return None
@@ -756,31 +778,41 @@ def _count_ballots_factory(spec: Any):
         good_weight: dict = {}
         agrees: dict = {}  # (id of vote list, layer) -> its opinion is the previous layer's
         for_full = []
+        # the previous ballot's layer, beacon and vote list (by identity) and what they decided
+        last_layer, last_beacon, last_votes = None, None, None
+        bad = agree = False
+        previous_height = 0
         for ballot in ballots:
             layer_id = ballot.layer
-            if layer_id - 1 <= evicted:
-                continue
             reference = ballot.reference
-            key = (layer_id // length, reference.beacon)
-            bad = beacons.get(key, unknown)
-            if bad is unknown:
-                bad = beacons[key] = spec.bad_beacon(state, ballot)
-            if bad is None:
-                retriable.append(ballot)
-                continue
+            beacon = reference.beacon
+            votes = ballot.votes
+            if layer_id != last_layer or beacon is not last_beacon or votes is not last_votes:
+                if layer_id - 1 <= evicted:
+                    continue
+                key = (layer_id // length, beacon)
+                bad = beacons.get(key, unknown)
+                if bad is unknown:
+                    bad = beacons[key] = spec.bad_beacon(state, ballot)
+                if bad is None:
+                    last_layer = None
+                    retriable.append(ballot)
+                    continue
+                agree = False
+                if not bad:
+                    previous = previous_layers.get(layer_id)
+                    if previous is None:
+                        previous = previous_layers[layer_id] = spec.get_layer(state, layer_id - 1)
+                    previous_height = previous.reference_height
+                    agree_key = (id(votes), layer_id)
+                    agree = agrees.get(agree_key)
+                    if agree is None:
+                        opinion = votes.opinion if votes is not None else no_opinion
+                        agree = agrees[agree_key] = previous.opinion == opinion
+                last_layer, last_beacon, last_votes = layer_id, beacon, votes
             ballot.bad_beacon = bad
-            if not bad:
-                previous = previous_layers.get(layer_id)
-                if previous is None:
-                    previous = previous_layers[layer_id] = spec.get_layer(state, layer_id - 1)
-                votes = ballot.votes
-                agree_key = (id(votes), layer_id)
-                agree = agrees.get(agree_key)
-                if agree is None:
-                    opinion = votes.opinion if votes is not None else no_opinion
-                    agree = agrees[agree_key] = previous.opinion == opinion
-                if agree and previous.reference_height <= reference.height:
-                    good_weight[layer_id] = good_weight.get(layer_id, 0) + ballot.weight
+            if agree and previous_height <= reference.height:
+                good_weight[layer_id] = good_weight.get(layer_id, 0) + ballot.weight
             if layer_id <= full_counted:
                 for_full.append(ballot)
         for layer_id, weight in good_weight.items():

@@ -291,3 +291,23 @@ def checked_run_verifying(active: bool):
         yield
     finally:
         T.run_verifying = fast
+
+
+@pytest.mark.parametrize("partition", [0, 6])
+@pytest.mark.parametrize("backend", ["spec", "impl"])
+def test_unrecorded_runs_end_in_the_recorded_state(backend, partition):
+    """The benchmark's unrecorded mode (ballots delivered as objects straight to on_ballot, only
+    the node's calls timed, a split side's ballots held back) ends where the recorded run ends."""
+    def run(record: bool):
+        scenario = Scenario(layers=24, smeshers=7, seed=5, partition_start=3, partition_layers=partition,
+                            byzantine_fraction=0.2, bad_beacon_fraction=0.25, record=record,
+                            config={"bad_beacon_vote_delay_layers": 3})
+        registry.use_backend(backend)
+        try:
+            return Simulation(T, scenario).run()
+        finally:
+            registry.use_backend("spec")
+
+    recorded, unrecorded = run(True), run(False)
+    assert [digest(n.state) for n in unrecorded.nodes] == [digest(n.state) for n in recorded.nodes]
+    assert len(unrecorded.nodes[0].marks) == 24 and unrecorded.nodes[0].seconds > 0
