@@ -782,6 +782,7 @@ def _count_ballots_factory(spec: Any):
         last_layer, last_beacon, last_votes = None, None, None
         bad = agree = False
         previous_height = 0
+        run_layer, run_weight = None, 0  # good weight of the current run of ballots of one layer
         for ballot in ballots:
             layer_id = ballot.layer
             reference = ballot.reference
@@ -810,11 +811,17 @@ def _count_ballots_factory(spec: Any):
                         opinion = votes.opinion if votes is not None else no_opinion
                         agree = agrees[agree_key] = previous.opinion == opinion
                 last_layer, last_beacon, last_votes = layer_id, beacon, votes
+                if layer_id != run_layer:
+                    if run_weight:
+                        good_weight[run_layer] = good_weight.get(run_layer, 0) + run_weight
+                    run_layer, run_weight = layer_id, 0
             ballot.bad_beacon = bad
             if agree and previous_height <= reference.height:
-                good_weight[layer_id] = good_weight.get(layer_id, 0) + ballot.weight
+                run_weight += ballot.weight
             if layer_id <= full_counted:
                 for_full.append(ballot)
+        if run_weight:
+            good_weight[run_layer] = good_weight.get(run_layer, 0) + run_weight
         for layer_id, weight in good_weight.items():
             for layer in range(layer_id, state.processed + 1):
                 spec.get_layer(state, layer).good_uncounted += weight

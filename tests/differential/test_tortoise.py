@@ -311,3 +311,42 @@ def test_unrecorded_runs_end_in_the_recorded_state(backend, partition):
     recorded, unrecorded = run(True), run(False)
     assert [digest(n.state) for n in unrecorded.nodes] == [digest(n.state) for n in recorded.nodes]
     assert len(unrecorded.nodes[0].marks) == 24 and unrecorded.nodes[0].seconds > 0
+
+
+COUNT_STATES: dict = {}
+
+
+def count_state(seed: int):
+    """A tiny-preset network after 20 layers (a split, bad beacons, byzantine votes, late blocks)."""
+    if seed not in COUNT_STATES:
+        registry.use_backend("spec")
+        scenario = Scenario(layers=20, smeshers=6, seed=seed, partition_start=3, partition_layers=6,
+                            byzantine_fraction=0.2, bad_beacon_fraction=0.25, late_blocks=(5,), record=False,
+                            config={"bad_beacon_vote_delay_layers": 3})
+        COUNT_STATES[seed] = Simulation(T, scenario).run().nodes[0].state
+    return COUNT_STATES[seed]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2), picks=st.lists(st.integers(0, 10**6), min_size=1, max_size=60),
+       runs=st.integers(1, 6), evicted=st.integers(-3, 12), unknown_beacon=st.booleans(),
+       full_counted=st.integers(-1, 21))
+def test_count_ballots_on_mixed_lists(seed, picks, runs, evicted, unknown_beacon, full_counted):
+    """count_ballots on any list (ballots of several layers, repeated runs of one layer with the
+    same beacon and vote list, ballots below the window, epochs without a beacon, in full mode or
+    not): the impl's per-run shortcuts give the spec's state, flags and retry queue."""
+    base = count_state(seed)
+    ballots = [b for layer in sorted(base.ballots) for b in base.ballots[layer]]
+    chosen = [ballots[pick % len(ballots)] for pick in picks for _ in range(1 + pick % runs)]
+    results = []
+    for count in (registry.original(T, "count_ballots"), impl._count_ballots_factory(T)):
+        state, listed = copy.deepcopy((base, chosen))
+        state.evicted = min(state.evicted + evicted, state.processed - 1)
+        state.is_full, state.full_counted = full_counted >= 0, max(full_counted, state.full_counted)
+        if unknown_beacon:
+            state.epochs[listed[0].layer // state.config.layers_per_epoch].beacon = None
+        for ballot in listed:
+            ballot.bad_beacon = False
+        count(state, listed)
+        results.append((digest(state), [b.bad_beacon for b in listed], [b.id for b in state.retriable]))
+    assert results[0] == results[1]
