@@ -637,21 +637,30 @@ def _run_full_factory(spec: Any):
     return run_full
 
 
-_EVICTED = object()  # key of the fast-path cache: (the state's ``evicted`` when it was last emptied, last opinion)
-_fast_paths: dict[int, tuple[Any, dict]] = {}  # id(state) -> (weak reference to it, its fast-path cache)
-_NO_MEMO = (None, None, None, None)
+_EVICTED = object()  # key of the fast-path cache: the state's ``evicted`` when the cache was last emptied
+# id(state) -> (weak reference to it, its fast-path cache, its reference-ballot cache)
+_fast_paths: dict[int, tuple[Any, dict, dict]] = {}
+
+
+def _fast_path_entry(state: Any) -> tuple[Any, dict, dict]:
+    entry = _fast_paths.get(id(state))
+    if entry is None or entry[0]() is not state:
+        for key in [key for key, (ref, _, _) in _fast_paths.items() if ref() is None]:
+            del _fast_paths[key]
+        entry = _fast_paths[id(state)] = (weakref.ref(state), {}, {})
+    return entry
 
 
 def _fast_path_cache(state: Any) -> dict:
-    """{(layer, opinion hash, base id): (votes, the layer's ballot list)}, emptied at each eviction
-    (so it never keeps an evicted layer's ballots alive). Under the key ``_EVICTED``: (the state's
-    ``evicted`` when it was last emptied, the last opinion object seen, its layer, its entry)."""
-    entry = _fast_paths.get(id(state))
-    if entry is None or entry[0]() is not state:
-        for key in [key for key, (ref, _) in _fast_paths.items() if ref() is None]:
-            del _fast_paths[key]
-        entry = _fast_paths[id(state)] = (weakref.ref(state), {})
-    return entry[1]
+    """{(layer, opinion hash, base id): the layer's decoded votes for it}, emptied at each eviction."""
+    return _fast_path_entry(state)[1]
+
+
+def _reference_cache(state: Any) -> dict:
+    """{reference ballot id: its ReferenceInfo}, emptied with the fast-path cache: a small dict in
+    place of a look-up of the reference ballot in ``ballot_refs`` (every ballot ever stored in the
+    window) for every ballot."""
+    return _fast_path_entry(state)[2]
 
 
 @replaces("tortoise", "on_ballot", factory=True)
@@ -661,16 +670,24 @@ def _on_ballot_factory(spec: Any):
     ReferenceInfo = spec.ReferenceInfo
     reduce_fraction = spec.reduce_fraction
     weights: dict = {}  # ReferenceInfo (by identity) -> weight of one eligibility
-    current: list = [None, None]  # weak reference to the last state seen, its fast-path cache
+    # the last fast-path ballot's opinion object, layer and decoded votes, with the state (weakly)
+    # and its `evicted` then: the next ballot with the same opinion object needs no lookup at all
+    # opinion, layer, evicted, weak reference to the state, votes, the state's reference-ballot cache
+    last: list = [None, None, None, None, None, None]
 
     def slow(state: Any, ballot: Any) -> None:
         spec.store_ballot(state, spec.decode_ballot(state, ballot))
 
-    def entry_for(state: Any, cache: dict, layer_id: int, opinion: Any) -> Any:
-        """(votes, the layer's ballot list) if the fast path applies to this layer and opinion, else None."""
+    def fast_votes(state: Any, layer_id: int, opinion: Any) -> Any:
+        """The layer's decoded votes for this opinion if the fast path applies to it, else None."""
+        _, cache, references = _fast_path_entry(state)
+        if cache.get(_EVICTED) != state.evicted:  # an eviction happened: forget every layer and reference
+            cache.clear()
+            references.clear()
+            cache[_EVICTED] = state.evicted
         key = (layer_id, opinion.hash, opinion.votes.base)
-        fast = cache.get(key)
-        if fast is None:
+        votes = cache.get(key)
+        if votes is None:
             layer = state.layers.get(layer_id)
             votes = layer.opinions.get(opinion.hash) if layer is not None else None
             if votes is None or layer_id <= state.evicted:
@@ -684,10 +701,10 @@ def _on_ballot_factory(spec: Any):
                 return None
             if len(cache) >= 4096:
                 cache.clear()
-                cache[_EVICTED] = (state.evicted, *_NO_MEMO)
-            fast = cache[key] = (votes, state.ballots.setdefault(layer_id, []))
-        cache[_EVICTED] = (state.evicted, opinion, layer_id, fast)
-        return fast
+                cache[_EVICTED] = state.evicted
+            cache[key] = votes
+        last[:] = opinion, layer_id, state.evicted, weakref.ref(state), votes, references
+        return votes
 
     def on_ballot(state: Tortoise, ballot: BallotData) -> None:
         """Decode and store a ballot in one step.
@@ -696,31 +713,21 @@ def _on_ballot_factory(spec: Any):
         layer (every honest ballot after the first of its layer) and whose base ballot is known:
         no vote decoding, no block resolution. What the spec's decode_ballot would check about the
         layer, the opinion and the base is the same for every ballot of the layer with the same
-        opinion hash and base, so it is checked once and remembered until the next eviction (and
-        the last opinion object seen is recognised by identity, without hashing).
+        opinion hash and base, so it is checked once and remembered until the next eviction; the
+        last opinion object seen is recognised by identity, without a lookup.
         Anything else goes through the spec's decode_ballot and store_ballot.
         """
-        state_ref = current[0]
-        if state_ref is None or state_ref() is not state:
-            current[0], current[1] = weakref.ref(state), _fast_path_cache(state)
-        cache = current[1]
         layer_id = ballot.layer
         opinion = ballot.opinion
-        evicted = state.evicted
-        memo = cache.get(_EVICTED)
-        if memo is None or memo[0] != evicted:  # an eviction happened: forget every layer (and its ballot list)
-            cache.clear()
-            memo = cache[_EVICTED] = (evicted, *_NO_MEMO)
-        if memo[1] is opinion and memo[2] == layer_id:
-            fast = memo[3]
+        if last[0] is opinion and last[1] == layer_id and last[2] == state.evicted and last[3]() is state:
+            votes, references = last[4], last[5]
         else:
-            fast = entry_for(state, cache, layer_id, opinion)
-            if fast is None:
+            votes = fast_votes(state, layer_id, opinion)
+            if votes is None:
                 return slow(state, ballot)
+            references = last[5]
         refs = state.ballot_refs
         ballot_id = ballot.id
-        if ballot_id in refs:
-            return slow(state, ballot)
         epoch_data = ballot.epoch_data
         if epoch_data is not None:
             atx = state.atxs.get(layer_id // state.config.layers_per_epoch, {}).get(ballot.atx_id)
@@ -730,13 +737,15 @@ def _on_ballot_factory(spec: Any):
             reference = ReferenceInfo(ballot.smesher, ballot.atx_id, epoch_data.eligibilities, epoch_data.beacon,
                                       atx.height, numerator, denominator)
         else:
-            ref = refs.get(ballot.ref)
-            if ref is None or ref.reference is None:
-                return slow(state, ballot)
-            reference = ref.reference
+            reference = references.get(ballot.ref)
+            if reference is None:
+                ref = refs.get(ballot.ref)
+                if ref is None or ref.reference is None:
+                    return slow(state, ballot)
+                reference = references[ballot.ref] = ref.reference
         malicious_nodes = state.malicious_nodes
         if ballot.malicious or (malicious_nodes and ballot.smesher in malicious_nodes):
-            info = BallotInfo(ballot_id, layer_id, True, 0, reference, fast[0])
+            info = BallotInfo(ballot_id, layer_id, True, 0, reference, votes)
         else:
             per_eligibility = weights.get(reference)
             if per_eligibility is None:
@@ -747,9 +756,13 @@ def _on_ballot_factory(spec: Any):
             eligibilities = ballot.eligibilities
             info = BallotInfo(ballot_id, layer_id, False,
                               per_eligibility if eligibilities == 1 else per_eligibility * eligibilities,
-                              reference, fast[0])
-        fast[1].append(info)
-        refs[ballot_id] = info
+                              reference, votes)
+        if refs.setdefault(ballot_id, info) is not info:  # a ballot already stored: the spec decides
+            return slow(state, ballot)
+        layer_ballots = state.ballots.get(layer_id)
+        if layer_ballots is None:
+            layer_ballots = state.ballots[layer_id] = []
+        layer_ballots.append(info)
         if layer_id <= state.processed:
             spec.count_ballot_or_retry(state, info)
         return None
