@@ -657,7 +657,7 @@ def _fast_path_cache(state: Any) -> dict:
 
 
 def _reference_cache(state: Any) -> dict:
-    """{reference ballot id: its ReferenceInfo}, emptied with the fast-path cache: a small dict in
+    """{reference ballot id: (its ReferenceInfo, weight of one eligibility or None)}, emptied with the fast-path cache: a small dict in
     place of a look-up of the reference ballot in ``ballot_refs`` (every ballot ever stored in the
     window) for every ballot."""
     return _fast_path_entry(state)[2]
@@ -736,23 +736,28 @@ def _on_ballot_factory(spec: Any):
             numerator, denominator = reduce_fraction(atx.weight, epoch_data.eligibilities)
             reference = ReferenceInfo(ballot.smesher, ballot.atx_id, epoch_data.eligibilities, epoch_data.beacon,
                                       atx.height, numerator, denominator)
+            per_eligibility = None
         else:
-            reference = references.get(ballot.ref)
-            if reference is None:
+            known = references.get(ballot.ref)
+            if known is None:
                 ref = refs.get(ballot.ref)
                 if ref is None or ref.reference is None:
                     return slow(state, ballot)
-                reference = references[ballot.ref] = ref.reference
+                known = references[ballot.ref] = (ref.reference, None)
+            reference, per_eligibility = known
         malicious_nodes = state.malicious_nodes
         if ballot.malicious or (malicious_nodes and ballot.smesher in malicious_nodes):
             info = BallotInfo(ballot_id, layer_id, True, 0, reference, votes)
         else:
-            per_eligibility = weights.get(reference)
             if per_eligibility is None:
-                if len(weights) >= _CACHE_LIMIT:
-                    weights.clear()
-                per_eligibility = weights[reference] = spec.ballot_weight(
-                    reference.weight_numerator, reference.weight_denominator, 1)
+                per_eligibility = weights.get(reference)
+                if per_eligibility is None:
+                    if len(weights) >= _CACHE_LIMIT:
+                        weights.clear()
+                    per_eligibility = weights[reference] = spec.ballot_weight(
+                        reference.weight_numerator, reference.weight_denominator, 1)
+                if epoch_data is None:
+                    references[ballot.ref] = (reference, per_eligibility)
             eligibilities = ballot.eligibilities
             info = BallotInfo(ballot_id, layer_id, False,
                               per_eligibility if eligibilities == 1 else per_eligibility * eligibilities,

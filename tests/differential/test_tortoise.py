@@ -350,3 +350,34 @@ def test_count_ballots_on_mixed_lists(seed, picks, runs, evicted, unknown_beacon
         count(state, listed)
         results.append((digest(state), [b.bad_beacon for b in listed], [b.id for b in state.retriable]))
     assert results[0] == results[1]
+
+
+def test_a_ballot_whose_reference_was_evicted_is_refused():
+    """The impl remembers reference ballots in a small cache; an eviction that drops a reference
+    ballot empties it, so a later ballot pointing to that reference is refused as the spec refuses
+    it (ref_ballot_unknown), and one stored just before the eviction is kept as the spec keeps it."""
+    import attrs
+    from smspec.conformance.handlers import tortoise as events_mod
+
+    results = []
+    for backend in ("spec", "impl"):
+        registry.use_backend(backend)
+        try:
+            sim = Simulation(T, Scenario(layers=16, smeshers=4, seed=1, config={"window_size": 50})).run()
+            state = sim.nodes[0].state
+            last = state.last  # 23: the epoch's last layer, its reference ballots are in layer 20
+            event = next(e for e in sim.nodes[0].events if e["op"] == "ballot" and e["layer"] == last and "ref" in e)
+            reference_layer = state.ballot_refs[bytes.fromhex(event["ref"][2:])].layer
+            before = outcome(T.on_ballot, state, events_mod.ballot_from_json(T, {**event, "id": "0x" + "01" * 20}))
+            state.config = attrs.evolve(state.config, window_size=1, historical_window_end=0)
+            T.evict(state)
+            after = outcome(T.on_ballot, state, events_mod.ballot_from_json(T, {**event, "id": "0x" + "02" * 20}))
+            results.append((reference_layer, state.evicted, before, after, digest(state)))
+            if backend == "impl":
+                assert impl._reference_cache(state) == {}
+        finally:
+            registry.use_backend("spec")
+    assert results[0] == results[1]
+    reference_layer, evicted, before, after, _ = results[0]
+    assert reference_layer <= evicted < last
+    assert before == ("ok", None) and after == ("error", "InvalidBallot", "ref_ballot_unknown")
