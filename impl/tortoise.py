@@ -657,9 +657,11 @@ def _fast_path_cache(state: Any) -> dict:
 
 
 def _reference_cache(state: Any) -> dict:
-    """{reference ballot id: (its ReferenceInfo, weight of one eligibility or None)}, emptied with the fast-path cache: a small dict in
-    place of a look-up of the reference ballot in ``ballot_refs`` (every ballot ever stored in the
-    window) for every ballot."""
+    """{reference ballot id: (its ReferenceInfo, weight of one eligibility or None, its layer)}: a
+    small dict in place of a look-up of the reference ballot in ``ballot_refs`` (every ballot of
+    the window) for every ballot. At each eviction the references it evicted are dropped (an
+    entry is kept exactly while its ballot is in ``ballot_refs``: a ballot leaves it only by
+    eviction, and an evicted layer never takes ballots again)."""
     return _fast_path_entry(state)[2]
 
 
@@ -681,10 +683,12 @@ def _on_ballot_factory(spec: Any):
     def fast_votes(state: Any, layer_id: int, opinion: Any) -> Any:
         """The layer's decoded votes for this opinion if the fast path applies to it, else None."""
         _, cache, references = _fast_path_entry(state)
-        if cache.get(_EVICTED) != state.evicted:  # an eviction happened: forget every layer and reference
+        evicted = state.evicted
+        if cache.get(_EVICTED) != evicted:  # an eviction happened: forget every layer and evicted reference
             cache.clear()
-            references.clear()
-            cache[_EVICTED] = state.evicted
+            cache[_EVICTED] = evicted
+            for ref_id in [ref_id for ref_id, known in references.items() if known[2] <= evicted]:
+                del references[ref_id]
         key = (layer_id, opinion.hash, opinion.votes.base)
         votes = cache.get(key)
         if votes is None:
@@ -743,8 +747,8 @@ def _on_ballot_factory(spec: Any):
                 ref = refs.get(ballot.ref)
                 if ref is None or ref.reference is None:
                     return slow(state, ballot)
-                known = references[ballot.ref] = (ref.reference, None)
-            reference, per_eligibility = known
+                known = references[ballot.ref] = (ref.reference, None, ref.layer)
+            reference, per_eligibility, _ = known
         malicious_nodes = state.malicious_nodes
         if ballot.malicious or (malicious_nodes and ballot.smesher in malicious_nodes):
             info = BallotInfo(ballot_id, layer_id, True, 0, reference, votes)
@@ -757,7 +761,7 @@ def _on_ballot_factory(spec: Any):
                     per_eligibility = weights[reference] = spec.ballot_weight(
                         reference.weight_numerator, reference.weight_denominator, 1)
                 if epoch_data is None:
-                    references[ballot.ref] = (reference, per_eligibility)
+                    references[ballot.ref] = (reference, per_eligibility, known[2])
             eligibilities = ballot.eligibilities
             info = BallotInfo(ballot_id, layer_id, False,
                               per_eligibility if eligibilities == 1 else per_eligibility * eligibilities,
