@@ -779,6 +779,72 @@ def _on_ballot_factory(spec: Any):
     return on_ballot
 
 
+def _cut_votes_before(ballot: Any, layer: int) -> int:
+    """The spec's cut_votes_before, saying what it did: 0 nothing, 1 cut a shared link, 2 dropped
+    the ballot's votes."""
+    current = ballot.votes
+    while current is not None:
+        if current.prev is not None and current.prev.layer < layer:
+            current.prev = None
+            return 1
+        if current.layer < layer:
+            ballot.votes = None
+            return 2
+        current = current.prev
+    return 0
+
+
+@replaces("tortoise", "evict", factory=True)
+def _evict_factory(spec: Any):
+    def evict(state: Tortoise) -> None:
+        """Drop layers, ballots, epochs and ATXs older than the window.
+
+        The vote lists of the ballots at the window start are cut once per run of ballots sharing
+        one vote list: after a cut that dropped a ballot's votes or did nothing, the list is
+        unchanged and every following ballot with it gets the same outcome; after a cut of a
+        shared link the next ballot walks the changed list again, as in the spec.
+        """
+        config = state.config
+        verified = state.verified
+        if verified <= spec.effective_genesis(config) + config.hdist:
+            return
+        size = spec.window_size_for(config, verified)
+        if verified < size:
+            return
+        window_start = verified - size
+        if window_start <= state.evicted:
+            return
+        if state.pending != 0 and state.pending < window_start:
+            return
+        refs = state.ballot_refs
+        ballots = state.ballots
+        for layer in range(state.evicted + 1, window_start):
+            for ballot in ballots.pop(layer, ()):
+                refs.pop(ballot.id, None)
+            state.layers.pop(layer, None)
+            if spec.ordinal_in_epoch(config, layer) == config.layers_per_epoch - 1:
+                state.epochs.pop(spec.epoch_of(config, layer), None)
+                state.atxs.pop(spec.epoch_of(config, layer), None)
+        last_votes: Any = _NOT_VOTES
+        outcome = 1
+        for ballot in ballots.get(window_start, ()):
+            votes = ballot.votes
+            if votes is last_votes and outcome != 1:
+                if outcome == 2:
+                    ballot.votes = None
+                continue
+            last_votes, outcome = votes, _cut_votes_before(ballot, window_start)
+        first = state.layers.get(window_start)
+        if first is not None and first.previous is not None:
+            first.previous = spec.LayerInfo(layer=window_start - 1, opinion=first.previous.opinion)
+        state.evicted = window_start - 1
+
+    return evict
+
+
+_NOT_VOTES = object()
+
+
 @replaces("tortoise", "count_ballots", factory=True)
 def _count_ballots_factory(spec: Any):
     unknown = object()

@@ -36,7 +36,7 @@ def test_every_replaced_function_is_covered():
     assert replaced == {"fixed_udiv", "ballot_weight", "count_ballots_full", "count_for_late_block",
                         "recount_good_ballots", "run_verifying", "run_full", "on_ballot", "count_ballots",
                         "count_ballot_verifying", "add_block", "on_block", "on_hare_output",
-                        "encode_votes_with_base", "encode_votes"}
+                        "encode_votes_with_base", "encode_votes", "evict"}
 
 
 @st.composite
@@ -385,3 +385,40 @@ def test_a_ballot_whose_reference_was_evicted_is_refused():
     reference_layer, evicted, before, after, _ = results[0]
     assert reference_layer <= evicted < last
     assert before == ("ok", None) and after == ("error", "InvalidBallot", "ref_ballot_unknown")
+
+
+def vote_lists(state) -> list:
+    """Every stored ballot's vote list (layer, vote, opinion per link), and which lists share links."""
+    names: dict = {}
+    lists = []
+    for layer in sorted(state.ballots):
+        for ballot in state.ballots[layer]:
+            links = []
+            vote = ballot.votes
+            while vote is not None:
+                links.append((names.setdefault(id(vote), len(names)), vote.layer, vote.vote, vote.opinion))
+                vote = vote.prev
+            lists.append((ballot.id, tuple(links)))
+    return lists
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(**HISTORY, window=st.integers(1, 14), layers=st.integers(12, 30))
+def test_evict_cuts_the_same_vote_lists(window, layers, **draw):
+    """evict on a history kept whole (a window longer than it), with the window then shortened:
+    the impl (one cut per run of ballots sharing a vote list) leaves the spec's state, the same
+    vote lists on every kept ballot (the spec's order-dependent cuts included: the first ballot
+    of a shared list keeps a one-link list, the next ones none) and the same ballot index."""
+    import attrs
+
+    registry.use_backend("spec")
+    sim = Simulation(T, long_history(**draw, layers=layers, window=10**6)).run()
+    results = []
+    for evict in (registry.original(T, "evict"), impl._evict_factory(T)):
+        state = copy.deepcopy(sim.nodes[0].state)
+        state.config = attrs.evolve(state.config, window_size=window, historical_window_end=0)
+        evict(state)
+        results.append((digest(state), vote_lists(state), sorted(state.ballot_refs), sorted(state.epochs),
+                        sorted(state.atxs)))
+    assert results[0] == results[1]
+
