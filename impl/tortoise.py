@@ -671,7 +671,6 @@ def _on_ballot_factory(spec: Any):
     BallotInfo = spec.BallotInfo
     ReferenceInfo = spec.ReferenceInfo
     reduce_fraction = spec.reduce_fraction
-    weights: dict = {}  # ReferenceInfo (by identity) -> weight of one eligibility
     # the last fast-path ballot's opinion object, layer and decoded votes, with the state (weakly)
     # and its `evicted` then: the next ballot with the same opinion object needs no lookup at all
     # opinion, layer, evicted, weak reference to the state, votes, the state's reference-ballot cache
@@ -754,12 +753,7 @@ def _on_ballot_factory(spec: Any):
             info = BallotInfo(ballot_id, layer_id, True, 0, reference, votes)
         else:
             if per_eligibility is None:
-                per_eligibility = weights.get(reference)
-                if per_eligibility is None:
-                    if len(weights) >= _CACHE_LIMIT:
-                        weights.clear()
-                    per_eligibility = weights[reference] = spec.ballot_weight(
-                        reference.weight_numerator, reference.weight_denominator, 1)
+                per_eligibility = spec.ballot_weight(reference.weight_numerator, reference.weight_denominator, 1)
                 if epoch_data is None:
                     references[ballot.ref] = (reference, per_eligibility, known[2])
             eligibilities = ballot.eligibilities
