@@ -12,6 +12,11 @@ an honest layer has one or a few) and an ATX height:
 * ``recount_good_ballots``: after an opinion change the spec recounts every ballot above the
   changed layer, adding its weight to every later layer (ballots x window); here one pass sums
   the good weight per layer and adds running totals (ballots + window).
+* ``on_ballot``: a ballot whose opinion is already known in its layer is stored without decoding;
+  the last opinion object is recognised by identity, and reference ballots are looked up in a
+  small per-state cache (pruned at each eviction) rather than in ``ballot_refs``.
+* ``count_ballots``: a run of ballots with the same layer, beacon and vote list is judged once.
+* ``evict``: the vote lists at the window start are cut once per run of ballots sharing one.
 * ``fixed_udiv`` and ``ballot_weight``: the fixed-point division reduced to one exact integer
   division plus the test that decides the library's one-unit-low quotient (see below), and
   memoized, since thresholds divide the same epoch weights again at every tally.
