@@ -12,6 +12,11 @@ an honest layer has one or a few) and an ATX height:
 * ``recount_good_ballots``: after an opinion change the spec recounts every ballot above the
   changed layer, adding its weight to every later layer (ballots x window); here one pass sums
   the good weight per layer and adds running totals (ballots + window).
+* ``on_ballot``: a ballot whose opinion is already known in its layer is stored without decoding;
+  the last opinion object is recognised by identity, and reference ballots are looked up in a
+  small per-state cache (pruned at each eviction) rather than in ``ballot_refs``.
+* ``count_ballots``: a run of ballots with the same layer, beacon and vote list is judged once.
+* ``evict``: the vote lists at the window start are cut once per run of ballots sharing one.
 * ``fixed_udiv`` and ``ballot_weight``: the fixed-point division reduced to one exact integer
   division plus the test that decides the library's one-unit-low quotient (see below), and
   memoized, since thresholds divide the same epoch weights again at every tally.
@@ -638,18 +643,31 @@ def _run_full_factory(spec: Any):
 
 
 _EVICTED = object()  # key of the fast-path cache: the state's ``evicted`` when the cache was last emptied
-_fast_paths: dict[int, tuple[Any, dict]] = {}  # id(state) -> (weak reference to it, its fast-path cache)
+# id(state) -> (weak reference to it, its fast-path cache, its reference-ballot cache)
+_fast_paths: dict[int, tuple[Any, dict, dict]] = {}
+
+
+def _fast_path_entry(state: Any) -> tuple[Any, dict, dict]:
+    entry = _fast_paths.get(id(state))
+    if entry is None or entry[0]() is not state:
+        for key in [key for key, (ref, _, _) in _fast_paths.items() if ref() is None]:
+            del _fast_paths[key]
+        entry = _fast_paths[id(state)] = (weakref.ref(state), {}, {})
+    return entry
 
 
 def _fast_path_cache(state: Any) -> dict:
-    """{(layer, opinion hash, base id): (votes, evicted, the layer's ballot list)}, emptied at each
-    eviction (so it never keeps an evicted layer's ballots alive)."""
-    entry = _fast_paths.get(id(state))
-    if entry is None or entry[0]() is not state:
-        for key in [key for key, (ref, _) in _fast_paths.items() if ref() is None]:
-            del _fast_paths[key]
-        entry = _fast_paths[id(state)] = (weakref.ref(state), {})
-    return entry[1]
+    """{(layer, opinion hash, base id): the layer's decoded votes for it}, emptied at each eviction."""
+    return _fast_path_entry(state)[1]
+
+
+def _reference_cache(state: Any) -> dict:
+    """{reference ballot id: (its ReferenceInfo, weight of one eligibility or None, its layer)}: a
+    small dict in place of a look-up of the reference ballot in ``ballot_refs`` (every ballot of
+    the window) for every ballot. At each eviction the references it evicted are dropped (an
+    entry is kept exactly while its ballot is in ``ballot_refs``: a ballot leaves it only by
+    eviction, and an evicted layer never takes ballots again)."""
+    return _fast_path_entry(state)[2]
 
 
 @replaces("tortoise", "on_ballot", factory=True)
@@ -657,10 +675,44 @@ def _on_ballot_factory(spec: Any):
     empty_ballot_id = spec.EMPTY_BALLOT_ID
     BallotInfo = spec.BallotInfo
     ReferenceInfo = spec.ReferenceInfo
-    weights: dict = {}  # ReferenceInfo (by identity) -> weight of one eligibility
+    reduce_fraction = spec.reduce_fraction
+    # the last fast-path ballot's opinion object, layer and decoded votes, with the state (weakly)
+    # and its `evicted` then: the next ballot with the same opinion object needs no lookup at all
+    # opinion, layer, evicted, weak reference to the state, votes, the state's reference-ballot cache
+    last: list = [None, None, None, None, None, None]
 
     def slow(state: Any, ballot: Any) -> None:
         spec.store_ballot(state, spec.decode_ballot(state, ballot))
+
+    def fast_votes(state: Any, layer_id: int, opinion: Any) -> Any:
+        """The layer's decoded votes for this opinion if the fast path applies to it, else None."""
+        _, cache, references = _fast_path_entry(state)
+        evicted = state.evicted
+        if cache.get(_EVICTED) != evicted:  # an eviction happened: forget every layer and evicted reference
+            cache.clear()
+            cache[_EVICTED] = evicted
+            for ref_id in [ref_id for ref_id, known in references.items() if known[2] <= evicted]:
+                del references[ref_id]
+        key = (layer_id, opinion.hash, opinion.votes.base)
+        votes = cache.get(key)
+        if votes is None:
+            layer = state.layers.get(layer_id)
+            votes = layer.opinions.get(opinion.hash) if layer is not None else None
+            if votes is None or layer_id <= state.evicted:
+                return None
+            base_id = opinion.votes.base
+            if base_id != empty_ballot_id:
+                base = state.ballot_refs.get(base_id)
+                if base is None or base.layer >= layer_id:
+                    return None
+            elif spec.effective_genesis(state.config) >= layer_id:
+                return None
+            if len(cache) >= 4096:
+                cache.clear()
+                cache[_EVICTED] = state.evicted
+            cache[key] = votes
+        last[:] = opinion, layer_id, state.evicted, weakref.ref(state), votes, references
+        return votes
 
     def on_ballot(state: Tortoise, ballot: BallotData) -> None:
         """Decode and store a ballot in one step.
@@ -669,70 +721,127 @@ def _on_ballot_factory(spec: Any):
         layer (every honest ballot after the first of its layer) and whose base ballot is known:
         no vote decoding, no block resolution. What the spec's decode_ballot would check about the
         layer, the opinion and the base is the same for every ballot of the layer with the same
-        opinion hash and base, so it is checked once and remembered until the next eviction.
+        opinion hash and base, so it is checked once and remembered until the next eviction; the
+        last opinion object seen is recognised by identity, without a lookup.
         Anything else goes through the spec's decode_ballot and store_ballot.
         """
         layer_id = ballot.layer
         opinion = ballot.opinion
+        if last[0] is opinion and last[1] == layer_id and last[2] == state.evicted and last[3]() is state:
+            votes, references = last[4], last[5]
+        else:
+            votes = fast_votes(state, layer_id, opinion)
+            if votes is None:
+                return slow(state, ballot)
+            references = last[5]
         refs = state.ballot_refs
-        cache = _fast_path_cache(state)
-        if cache.get(_EVICTED) != state.evicted:  # an eviction happened: forget every layer (and its ballot list)
-            cache.clear()
-            cache[_EVICTED] = state.evicted
-        key = (layer_id, opinion.hash, opinion.votes.base)
-        fast = cache.get(key)
-        if fast is None or fast[1] != state.evicted:
-            if fast is not None:
-                cache.clear()  # an eviction happened: forget every layer
-            layer = state.layers.get(layer_id)
-            votes = layer.opinions.get(opinion.hash) if layer is not None else None
-            if votes is None or layer_id <= state.evicted:
-                return slow(state, ballot)
-            base_id = opinion.votes.base
-            if base_id != empty_ballot_id:
-                base = refs.get(base_id)
-                if base is None or base.layer >= layer_id:
-                    return slow(state, ballot)
-            elif spec.effective_genesis(state.config) >= layer_id:
-                return slow(state, ballot)
-            if len(cache) >= 4096:
-                cache.clear()
-                cache[_EVICTED] = state.evicted
-            fast = cache[key] = (votes, state.evicted, state.ballots.setdefault(layer_id, []))
-        if ballot.id in refs:
-            return slow(state, ballot)
+        ballot_id = ballot.id
         epoch_data = ballot.epoch_data
         if epoch_data is not None:
             atx = state.atxs.get(layer_id // state.config.layers_per_epoch, {}).get(ballot.atx_id)
             if atx is None or epoch_data.eligibilities == 0:
                 return slow(state, ballot)
-            numerator, denominator = spec.reduce_fraction(atx.weight, epoch_data.eligibilities)
+            numerator, denominator = reduce_fraction(atx.weight, epoch_data.eligibilities)
             reference = ReferenceInfo(ballot.smesher, ballot.atx_id, epoch_data.eligibilities, epoch_data.beacon,
                                       atx.height, numerator, denominator)
+            per_eligibility = None
         else:
-            ref = refs.get(ballot.ref) if ballot.ref is not None else None
-            if ref is None or ref.reference is None:
-                return slow(state, ballot)
-            reference = ref.reference
-        malicious = ballot.malicious or ballot.smesher in state.malicious_nodes
-        weight = 0
-        if not malicious:
-            per_eligibility = weights.get(reference)
+            known = references.get(ballot.ref)
+            if known is None:
+                ref = refs.get(ballot.ref)
+                if ref is None or ref.reference is None:
+                    return slow(state, ballot)
+                known = references[ballot.ref] = (ref.reference, None, ref.layer)
+            reference, per_eligibility, _ = known
+        malicious_nodes = state.malicious_nodes
+        if ballot.malicious or (malicious_nodes and ballot.smesher in malicious_nodes):
+            info = BallotInfo(ballot_id, layer_id, True, 0, reference, votes)
+        else:
             if per_eligibility is None:
-                if len(weights) >= _CACHE_LIMIT:
-                    weights.clear()
-                per_eligibility = weights[reference] = spec.ballot_weight(
-                    reference.weight_numerator, reference.weight_denominator, 1)
+                per_eligibility = spec.ballot_weight(reference.weight_numerator, reference.weight_denominator, 1)
+                if epoch_data is None:
+                    references[ballot.ref] = (reference, per_eligibility, known[2])
             eligibilities = ballot.eligibilities
-            weight = per_eligibility if eligibilities == 1 else per_eligibility * eligibilities
-        info = BallotInfo(ballot.id, layer_id, malicious, weight, reference, fast[0])
-        fast[2].append(info)
-        refs[ballot.id] = info
+            info = BallotInfo(ballot_id, layer_id, False,
+                              per_eligibility if eligibilities == 1 else per_eligibility * eligibilities,
+                              reference, votes)
+        if refs.setdefault(ballot_id, info) is not info:  # a ballot already stored: the spec decides
+            return slow(state, ballot)
+        layer_ballots = state.ballots.get(layer_id)
+        if layer_ballots is None:
+            layer_ballots = state.ballots[layer_id] = []
+        layer_ballots.append(info)
         if layer_id <= state.processed:
             spec.count_ballot_or_retry(state, info)
         return None
 
     return on_ballot
+
+
+def _cut_votes_before(ballot: Any, layer: int) -> int:
+    """The spec's cut_votes_before, saying what it did: 0 nothing, 1 cut a shared link, 2 dropped
+    the ballot's votes."""
+    current = ballot.votes
+    while current is not None:
+        if current.prev is not None and current.prev.layer < layer:
+            current.prev = None
+            return 1
+        if current.layer < layer:
+            ballot.votes = None
+            return 2
+        current = current.prev
+    return 0
+
+
+@replaces("tortoise", "evict", factory=True)
+def _evict_factory(spec: Any):
+    def evict(state: Tortoise) -> None:
+        """Drop layers, ballots, epochs and ATXs older than the window.
+
+        The vote lists of the ballots at the window start are cut once per run of ballots sharing
+        one vote list: after a cut that dropped a ballot's votes or did nothing, the list is
+        unchanged and every following ballot with it gets the same outcome; after a cut of a
+        shared link the next ballot walks the changed list again, as in the spec.
+        """
+        config = state.config
+        verified = state.verified
+        if verified <= spec.effective_genesis(config) + config.hdist:
+            return
+        size = spec.window_size_for(config, verified)
+        if verified < size:
+            return
+        window_start = verified - size
+        if window_start <= state.evicted:
+            return
+        if state.pending != 0 and state.pending < window_start:
+            return
+        refs = state.ballot_refs
+        ballots = state.ballots
+        for layer in range(state.evicted + 1, window_start):
+            for ballot in ballots.pop(layer, ()):
+                refs.pop(ballot.id, None)
+            state.layers.pop(layer, None)
+            if spec.ordinal_in_epoch(config, layer) == config.layers_per_epoch - 1:
+                state.epochs.pop(spec.epoch_of(config, layer), None)
+                state.atxs.pop(spec.epoch_of(config, layer), None)
+        last_votes: Any = _NOT_VOTES
+        outcome = 1
+        for ballot in ballots.get(window_start, ()):
+            votes = ballot.votes
+            if votes is last_votes and outcome != 1:
+                if outcome == 2:
+                    ballot.votes = None
+                continue
+            last_votes, outcome = votes, _cut_votes_before(ballot, window_start)
+        first = state.layers.get(window_start)
+        if first is not None and first.previous is not None:
+            first.previous = spec.LayerInfo(layer=window_start - 1, opinion=first.previous.opinion)
+        state.evicted = window_start - 1
+
+    return evict
+
+
+_NOT_VOTES = object()
 
 
 @replaces("tortoise", "count_ballots", factory=True)
@@ -756,33 +865,50 @@ def _count_ballots_factory(spec: Any):
         good_weight: dict = {}
         agrees: dict = {}  # (id of vote list, layer) -> its opinion is the previous layer's
         for_full = []
+        # the previous ballot's layer, beacon and vote list (by identity) and what they decided
+        last_layer, last_beacon, last_votes = None, None, None
+        bad = agree = False
+        previous_height = 0
+        run_layer, run_weight = None, 0  # good weight of the current run of ballots of one layer
         for ballot in ballots:
             layer_id = ballot.layer
-            if layer_id - 1 <= evicted:
-                continue
             reference = ballot.reference
-            key = (layer_id // length, reference.beacon)
-            bad = beacons.get(key, unknown)
-            if bad is unknown:
-                bad = beacons[key] = spec.bad_beacon(state, ballot)
-            if bad is None:
-                retriable.append(ballot)
-                continue
+            beacon = reference.beacon
+            votes = ballot.votes
+            if layer_id != last_layer or beacon is not last_beacon or votes is not last_votes:
+                if layer_id - 1 <= evicted:
+                    continue
+                key = (layer_id // length, beacon)
+                bad = beacons.get(key, unknown)
+                if bad is unknown:
+                    bad = beacons[key] = spec.bad_beacon(state, ballot)
+                if bad is None:
+                    last_layer = None
+                    retriable.append(ballot)
+                    continue
+                agree = False
+                if not bad:
+                    previous = previous_layers.get(layer_id)
+                    if previous is None:
+                        previous = previous_layers[layer_id] = spec.get_layer(state, layer_id - 1)
+                    previous_height = previous.reference_height
+                    agree_key = (id(votes), layer_id)
+                    agree = agrees.get(agree_key)
+                    if agree is None:
+                        opinion = votes.opinion if votes is not None else no_opinion
+                        agree = agrees[agree_key] = previous.opinion == opinion
+                last_layer, last_beacon, last_votes = layer_id, beacon, votes
+                if layer_id != run_layer:
+                    if run_weight:
+                        good_weight[run_layer] = good_weight.get(run_layer, 0) + run_weight
+                    run_layer, run_weight = layer_id, 0
             ballot.bad_beacon = bad
-            if not bad:
-                previous = previous_layers.get(layer_id)
-                if previous is None:
-                    previous = previous_layers[layer_id] = spec.get_layer(state, layer_id - 1)
-                votes = ballot.votes
-                agree_key = (id(votes), layer_id)
-                agree = agrees.get(agree_key)
-                if agree is None:
-                    opinion = votes.opinion if votes is not None else no_opinion
-                    agree = agrees[agree_key] = previous.opinion == opinion
-                if agree and previous.reference_height <= reference.height:
-                    good_weight[layer_id] = good_weight.get(layer_id, 0) + ballot.weight
+            if agree and previous_height <= reference.height:
+                run_weight += ballot.weight
             if layer_id <= full_counted:
                 for_full.append(ballot)
+        if run_weight:
+            good_weight[run_layer] = good_weight.get(run_layer, 0) + run_weight
         for layer_id, weight in good_weight.items():
             for layer in range(layer_id, state.processed + 1):
                 spec.get_layer(state, layer).good_uncounted += weight

@@ -157,13 +157,20 @@ class Simulation:
             for side, ballot, _ in produced:
                 self.deliver(self.ballot_event(ballot), side, layer)
             return
+        on_ballot, invalid = self.t.on_ballot, self.t.InvalidBallot
+        split = self.partitioned(layer)
         for node in self.nodes:
+            # what the node receives is picked before the clock starts: only on_ballot is timed
+            received = [ballot for side, ballot, _ in produced if side is None or node.side == side or not split]
+            node.pending.extend(ballot for side, ballot, _ in produced
+                                if not (side is None or node.side == side or not split))
+            state = node.state
             start = time.process_time()
-            for side, ballot, _ in produced:
-                if side is None or node.side == side or not self.partitioned(layer):
-                    self.apply_unrecorded(node, ballot)
-                else:
-                    node.pending.append(ballot)
+            for ballot in received:
+                try:
+                    on_ballot(state, ballot)
+                except invalid:
+                    pass
             node.seconds += time.process_time() - start
 
     def heal(self) -> None:

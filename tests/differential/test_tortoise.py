@@ -36,7 +36,7 @@ def test_every_replaced_function_is_covered():
     assert replaced == {"fixed_udiv", "ballot_weight", "count_ballots_full", "count_for_late_block",
                         "recount_good_ballots", "run_verifying", "run_full", "on_ballot", "count_ballots",
                         "count_ballot_verifying", "add_block", "on_block", "on_hare_output",
-                        "encode_votes_with_base", "encode_votes"}
+                        "encode_votes_with_base", "encode_votes", "evict"}
 
 
 @st.composite
@@ -158,6 +158,8 @@ def test_impl_keeps_no_evicted_ballot_alive():
     assert held and min(held) > state.evicted
     cache = impl._fast_path_cache(state)
     assert all(key is impl._EVICTED or key[0] > state.evicted for key in cache)
+    references = impl._reference_cache(state)
+    assert references and all(state.ballot_refs[ref].reference is known[0] for ref, known in references.items())
 
 
 def without_mode(outputs: list) -> list:
@@ -291,3 +293,132 @@ def checked_run_verifying(active: bool):
         yield
     finally:
         T.run_verifying = fast
+
+
+@pytest.mark.parametrize("partition", [0, 6])
+@pytest.mark.parametrize("backend", ["spec", "impl"])
+def test_unrecorded_runs_end_in_the_recorded_state(backend, partition):
+    """The benchmark's unrecorded mode (ballots delivered as objects straight to on_ballot, only
+    the node's calls timed, a split side's ballots held back) ends where the recorded run ends."""
+    def run(record: bool):
+        scenario = Scenario(layers=24, smeshers=7, seed=5, partition_start=3, partition_layers=partition,
+                            byzantine_fraction=0.2, bad_beacon_fraction=0.25, record=record,
+                            config={"bad_beacon_vote_delay_layers": 3})
+        registry.use_backend(backend)
+        try:
+            return Simulation(T, scenario).run()
+        finally:
+            registry.use_backend("spec")
+
+    recorded, unrecorded = run(True), run(False)
+    assert [digest(n.state) for n in unrecorded.nodes] == [digest(n.state) for n in recorded.nodes]
+    assert len(unrecorded.nodes[0].marks) == 24 and unrecorded.nodes[0].seconds > 0
+
+
+COUNT_STATES: dict = {}
+
+
+def count_state(seed: int):
+    """A tiny-preset network after 20 layers (a split, bad beacons, byzantine votes, late blocks)."""
+    if seed not in COUNT_STATES:
+        registry.use_backend("spec")
+        scenario = Scenario(layers=20, smeshers=6, seed=seed, partition_start=3, partition_layers=6,
+                            byzantine_fraction=0.2, bad_beacon_fraction=0.25, late_blocks=(5,), record=False,
+                            config={"bad_beacon_vote_delay_layers": 3})
+        COUNT_STATES[seed] = Simulation(T, scenario).run().nodes[0].state
+    return COUNT_STATES[seed]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2), picks=st.lists(st.integers(0, 10**6), min_size=1, max_size=60),
+       runs=st.integers(1, 6), evicted=st.integers(-3, 12), unknown_beacon=st.booleans(),
+       full_counted=st.integers(-1, 21))
+def test_count_ballots_on_mixed_lists(seed, picks, runs, evicted, unknown_beacon, full_counted):
+    """count_ballots on any list (ballots of several layers, repeated runs of one layer with the
+    same beacon and vote list, ballots below the window, epochs without a beacon, in full mode or
+    not): the impl's per-run shortcuts give the spec's state, flags and retry queue."""
+    base = count_state(seed)
+    ballots = [b for layer in sorted(base.ballots) for b in base.ballots[layer]]
+    chosen = [ballots[pick % len(ballots)] for pick in picks for _ in range(1 + pick % runs)]
+    results = []
+    for count in (registry.original(T, "count_ballots"), impl._count_ballots_factory(T)):
+        state, listed = copy.deepcopy((base, chosen))
+        state.evicted = min(state.evicted + evicted, state.processed - 1)
+        state.is_full, state.full_counted = full_counted >= 0, max(full_counted, state.full_counted)
+        if unknown_beacon:
+            state.epochs[listed[0].layer // state.config.layers_per_epoch].beacon = None
+        for ballot in listed:
+            ballot.bad_beacon = False
+        count(state, listed)
+        results.append((digest(state), [b.bad_beacon for b in listed], [b.id for b in state.retriable]))
+    assert results[0] == results[1]
+
+
+def test_a_ballot_whose_reference_was_evicted_is_refused():
+    """The impl remembers reference ballots in a small cache; an eviction that drops a reference
+    ballot empties it, so a later ballot pointing to that reference is refused as the spec refuses
+    it (ref_ballot_unknown), and one stored just before the eviction is kept as the spec keeps it."""
+    import attrs
+    from smspec.conformance.handlers import tortoise as events_mod
+
+    results = []
+    for backend in ("spec", "impl"):
+        registry.use_backend(backend)
+        try:
+            sim = Simulation(T, Scenario(layers=16, smeshers=4, seed=1, config={"window_size": 50})).run()
+            state = sim.nodes[0].state
+            last = state.last  # 23: the epoch's last layer, its reference ballots are in layer 20
+            event = next(e for e in sim.nodes[0].events if e["op"] == "ballot" and e["layer"] == last and "ref" in e)
+            reference_layer = state.ballot_refs[bytes.fromhex(event["ref"][2:])].layer
+            before = outcome(T.on_ballot, state, events_mod.ballot_from_json(T, {**event, "id": "0x" + "01" * 20}))
+            state.config = attrs.evolve(state.config, window_size=1, historical_window_end=0)
+            T.evict(state)
+            after = outcome(T.on_ballot, state, events_mod.ballot_from_json(T, {**event, "id": "0x" + "02" * 20}))
+            results.append((reference_layer, state.evicted, before, after, digest(state)))
+            if backend == "impl":  # the cache holds exactly references still stored
+                cached = impl._reference_cache(state)
+                assert bytes.fromhex(event["ref"][2:]) not in cached
+                assert all(state.ballot_refs[ref].reference is known[0] for ref, known in cached.items())
+        finally:
+            registry.use_backend("spec")
+    assert results[0] == results[1]
+    reference_layer, evicted, before, after, _ = results[0]
+    assert reference_layer <= evicted < last
+    assert before == ("ok", None) and after == ("error", "InvalidBallot", "ref_ballot_unknown")
+
+
+def vote_lists(state) -> list:
+    """Every stored ballot's vote list (layer, vote, opinion per link), and which lists share links."""
+    names: dict = {}
+    lists = []
+    for layer in sorted(state.ballots):
+        for ballot in state.ballots[layer]:
+            links = []
+            vote = ballot.votes
+            while vote is not None:
+                links.append((names.setdefault(id(vote), len(names)), vote.layer, vote.vote, vote.opinion))
+                vote = vote.prev
+            lists.append((ballot.id, tuple(links)))
+    return lists
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(**HISTORY, window=st.integers(1, 14), layers=st.integers(12, 30))
+def test_evict_cuts_the_same_vote_lists(window, layers, **draw):
+    """evict on a history kept whole (a window longer than it), with the window then shortened:
+    the impl (one cut per run of ballots sharing a vote list) leaves the spec's state, the same
+    vote lists on every kept ballot (the spec's order-dependent cuts included: the first ballot
+    of a shared list keeps a one-link list, the next ones none) and the same ballot index."""
+    import attrs
+
+    registry.use_backend("spec")
+    sim = Simulation(T, long_history(**draw, layers=layers, window=10**6)).run()
+    results = []
+    for evict in (registry.original(T, "evict"), impl._evict_factory(T)):
+        state = copy.deepcopy(sim.nodes[0].state)
+        state.config = attrs.evolve(state.config, window_size=window, historical_window_end=0)
+        evict(state)
+        results.append((digest(state), vote_lists(state), sorted(state.ballot_refs), sorted(state.epochs),
+                        sorted(state.atxs)))
+    assert results[0] == results[1]
+
