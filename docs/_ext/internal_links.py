@@ -47,9 +47,39 @@ def broken_links(outdir: Path) -> list[str]:
     return broken
 
 
+DOC_FRAGMENT = re.compile(r'href="#document-([^"#]+)#([^"]+)"')
+
+
+def single_page_fragments(outdir: Path) -> int:
+    """In the single-page edition MyST writes a link to a heading of another document as
+    ``#document-DOC#ANCHOR`` (two fragments, which no browser follows) when the link is a relative
+    path from outside the document tree (the handler pages link ``../../../spec/x.md#anchor``);
+    point it at ``#ANCHOR``, as the single page's other links to that heading are, or at the
+    document's start when the page has no such id. How many links were rewritten."""
+    count = 0
+    for page in sorted(outdir.rglob("*.html")):
+        if "_static" in page.parts or "_sources" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        ids = set(ID.findall(text))
+
+        def point(match: re.Match[str], ids: set[str] = ids) -> str:
+            nonlocal count
+            count += 1
+            doc, anchor = match.group(1), match.group(2)
+            return f'href="#{anchor}"' if anchor in ids else f'href="#document-{doc}"'
+
+        fixed = DOC_FRAGMENT.sub(point, text)
+        if fixed != text:
+            page.write_text(fixed, encoding="utf-8")
+    return count
+
+
 def check(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
+    if app.builder.name == "singlehtml":
+        single_page_fragments(Path(app.outdir))
     for problem in broken_links(Path(app.outdir)):
         logger.warning("broken internal link: %s", problem, type="spec", subtype="link")
 

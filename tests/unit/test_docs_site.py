@@ -278,6 +278,20 @@ def test_internal_link_check_finds_a_missing_page_and_a_missing_anchor(tmp_path:
     ]
 
 
+def test_single_page_links_with_two_fragments_are_pointed_at_the_heading(tmp_path: Path) -> None:
+    import internal_links
+
+    (tmp_path / "index.html").write_text(
+        '<section id="document-spec/atx"><h4 id="postv1">PostV1</h4></section>'
+        '<a href="#document-spec/atx#postv1">a</a> <a href="#document-spec/atx#gone">b</a> <a href="#postv1">c</a>',
+        encoding="utf-8")
+    assert internal_links.broken_links(tmp_path) != []
+    assert internal_links.single_page_fragments(tmp_path) == 2
+    text = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert '<a href="#postv1">a</a> <a href="#document-spec/atx">b</a> <a href="#postv1">c</a>' in text
+    assert internal_links.broken_links(tmp_path) == []
+
+
 def test_built_site_has_no_broken_internal_link(site: Path) -> None:
     import internal_links
 
