@@ -109,6 +109,16 @@ def test_detection_vectors():
     world.submit(alice0)
     yield Case("honest_solo", inputs=world.inputs(world.solo("alice", 2, world.atx_id(alice0))),
                expected={"finding": None, "malicious": []}, description="an honest solo ATX: no finding, nobody malicious", spec_ref="malfeasance.md#detect_malfeasance")
+    world = World()
+    alice0 = world.initial("alice", 1)
+    world.submit(alice0)
+    world.submit(world.solo("alice", 2, world.atx_id(alice0)))
+    world.submit(world.solo("alice", 2, world.atx_id(alice0), coinbase=bytes(24)))
+    yield Case("already_malicious", inputs=world.inputs(world.solo("alice", 2, world.atx_id(alice0),
+                                                                   coinbase=bytes([1]) * 24)),
+               expected={"finding": None, "malicious": [hexid("alice")]}, spec_ref="malfeasance.md#detect_malfeasance",
+               description="a third epoch-2 ATX of alice on the same previous ATX, after her double post made her "
+               "malicious: no new finding")
 
 
 def load(inputs: dict) -> tuple:

@@ -35,6 +35,7 @@ def test_refused_ballots():
          "epoch data declaring zero eligibilities (a Decision: go-spacemesh would panic)"),
         ("ref_ballot_unknown", {**without, "id": new_id(4), "ref": new_id(99)}, "a reference ballot never seen"),
         ("no_epoch_data", {**without, "id": new_id(6)}, "neither epoch data nor a reference ballot"),
+        ("dangling_base", {**last, "id": new_id(8), "base": new_id(98)}, "a base ballot never seen"),
         ("opinion_mismatch", {**last, "id": new_id(7), "opinion": "0x" + "33" * 32},
          "a new ballot whose votes do not hash to its signed opinion"),
     ]
@@ -47,3 +48,28 @@ def test_refused_ballots():
     yield Case("refused_ballots", inputs={"config": config, "events": events, "depth": 8},
                expected={"outputs": outputs}, spec_ref="tortoise.md#decode_ballot",
                description="after an honest trace: " + "; ".join(f"{what} ({reason})" for reason, _, what in mutations))
+
+
+@vector_source("tortoise", "events", "trace", presets=("tiny",))
+def test_evicted_events():
+    """A window of 2 layers: after an honest trace, events of an evicted epoch or layer change nothing,
+    and a ballot of an evicted layer is refused (tortoise.md#decode_ballot, its first check)."""
+    scenario = Scenario(layers=12, smeshers=4, seed=1, config={"window_size": 2})
+    node = Simulation(T, scenario).run().nodes[0]
+    first_ballot = next(e for e in node.events if e["op"] == "ballot")
+    first_atx = next(e for e in node.events if e["op"] == "atx")
+    assert first_ballot["layer"] == 8 and first_atx["epoch"] == 2
+    late = [
+        {**first_atx, "id": "0x" + "44" * 32},
+        {"op": "block", "layer": 8, "id": new_id(0x40), "height": 200},
+        {"op": "hare", "layer": 8, "block": new_id(0x40)},
+        {"op": "weakcoin", "layer": 8, "coin": False},
+        {**first_ballot, "id": new_id(0x41)},
+    ]
+    config = {f.name: getattr(T.TortoiseConfig(), f.name) for f in attrs.fields(T.TortoiseConfig)}
+    config["window_size"] = 2
+    yield Case("evicted_events", inputs={"config": config, "events": list(node.events) + late, "depth": 8},
+               expected={"outputs": list(node.outputs) + [{"op": "ballot", "id": new_id(0x41), "error": "ballot_evicted"}]},
+               spec_ref="tortoise.md#decode_ballot",
+               description="window size 2, an honest 12-layer trace; then an epoch-2 ATX, a block, a Hare output and "
+               "a weak coin of layer 8 (all evicted: no record) and a new ballot of layer 8 (ballot_evicted)")
