@@ -441,6 +441,16 @@ def test_trace_vectors():
         yield Case(f"config_{field}_{value}".replace(".", "_"), error="InvalidValue", reason="bad_config",
                    inputs={"side": {**side, "config": {field: value}}, "initiate": initiator, "peer": []},
                    spec_ref="sync.md#syncconfig", description=f"a side configured with {field} = {value}: refused")
+    limited = {**side, "config": {**RECURSIVE, "message_limit": 2}}
+    yield Case("message_limit", inputs={"side": limited, "initiate": initiator, "peer": [half_1, half_2, END]},
+               error="SyncError", reason="message_limit", spec_ref="sync.md#bounds-against-a-hostile-peer",
+               description="a limit of 2 messages: the opening and its EndRound are sent, the peer's first message "
+               "is the third")
+    tight = {**side, "config": {**RECURSIVE, "traffic_limit": 100}}
+    yield Case("traffic_limit", inputs={"side": tight, "initiate": initiator,
+                                        "peer": [m("item_batch", items=[k(1), k(2), k(3)]), END]},
+               error="SyncError", reason="traffic_limit", spec_ref="sync.md#bounds-against-a-hostile-peer",
+               description="a limit of 100 bytes: an ItemBatch of three 32-byte IDs after our opening exceeds it")
     # A round that asks nothing but ends with EndRound (go-spacemesh's way after sending IDs) is
     # answered with Done, and the ID is stored.
     yield Case("end_round_asking_nothing", description="a round that asks nothing but ends with EndRound is answered with Done, and its ID stored",

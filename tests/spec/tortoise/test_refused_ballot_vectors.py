@@ -35,7 +35,6 @@ def test_refused_ballots():
          "epoch data declaring zero eligibilities (a Decision: go-spacemesh would panic)"),
         ("ref_ballot_unknown", {**without, "id": new_id(4), "ref": new_id(99)}, "a reference ballot never seen"),
         ("no_epoch_data", {**without, "id": new_id(6)}, "neither epoch data nor a reference ballot"),
-        ("dangling_base", {**last, "id": new_id(8), "base": new_id(98)}, "a base ballot never seen"),
         ("opinion_mismatch", {**last, "id": new_id(7), "opinion": "0x" + "33" * 32},
          "a new ballot whose votes do not hash to its signed opinion"),
     ]
@@ -48,6 +47,12 @@ def test_refused_ballots():
     yield Case("refused_ballots", inputs={"config": config, "events": events, "depth": 8},
                expected={"outputs": outputs}, spec_ref="tortoise.md#decode_ballot",
                description="after an honest trace: " + "; ".join(f"{what} ({reason})" for reason, _, what in mutations))
+    dangling = {**last, "id": new_id(8), "base": new_id(98)}
+    yield Case("dangling_base", inputs={"config": config, "events": list(node.events) + [dangling], "depth": 8},
+               expected={"outputs": list(node.outputs) + [{"op": "ballot", "id": dangling["id"],
+                                                           "error": "dangling_base"}]},
+               spec_ref="tortoise.md#decode_ballot",
+               description="after an honest trace, a new ballot whose base ballot was never seen (dangling_base)")
 
 
 @vector_source("tortoise", "events", "trace", presets=("tiny",))
@@ -73,3 +78,24 @@ def test_evicted_events():
                spec_ref="tortoise.md#decode_ballot",
                description="window size 2, an honest 12-layer trace; then an epoch-2 ATX, a block, a Hare output and "
                "a weak coin of layer 8 (all evicted: no record) and a new ballot of layer 8 (ballot_evicted)")
+
+
+@vector_source("tortoise", "events", "trace", presets=("tiny",))
+def test_beacon_after_ballots():
+    """Ballots that arrive before their epoch's beacon wait and are counted when it comes (tortoise.md
+    `on_ballot`, `on_beacon`): moved after the first layer's ballots, the beacon changes no record."""
+    node = Simulation(T, Scenario(layers=12, smeshers=4, seed=1)).run().nodes[0]
+    events = list(node.events)
+    last_epoch = max(e["epoch"] for e in events if e["op"] == "beacon")
+    beacons = [i for i, e in enumerate(events) if e["op"] == "beacon" and e["epoch"] == last_epoch]
+    tally = next(i for i in range(beacons[-1], len(events)) if events[i]["op"] == "tally")
+    last_ballot = max(i for i in range(beacons[-1], tally) if events[i]["op"] == "ballot")
+    held = [events[i] for i in beacons]
+    others = [e for i, e in enumerate(events[:last_ballot + 1]) if i not in beacons]
+    moved = others + held + events[last_ballot + 1:]
+    assert len(moved) == len(events)
+    config = {f.name: getattr(T.TortoiseConfig(), f.name) for f in attrs.fields(T.TortoiseConfig)}
+    yield Case("beacon_after_ballots", inputs={"config": config, "events": moved, "depth": 8},
+               expected={"outputs": list(node.outputs)}, spec_ref="tortoise.md#count_ballot_or_retry-count_ballot",
+               description=f"an honest 12-layer trace whose epoch-{last_epoch} beacon arrives after that epoch's first "
+               "ballots: they wait and are counted before the tally, every record as in delivery order")
