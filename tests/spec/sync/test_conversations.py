@@ -458,6 +458,15 @@ def test_trace_vectors():
                expected={"first": [opening, END], "answers": [[], [DONE]],
                          "items": [k(1), key(0x10), key(0x50), key(0x90)], "done": True},
                spec_ref="sync.md#reconciler")
+    # A responder holding nothing of a range the peer fingerprints answers EmptyRange (asking for the
+    # peer's IDs), and ends its round with EndRound.
+    yield Case("responder_holds_nothing_of_range", spec_ref="sync.md#reconciler",
+               inputs={"side": side, "initiate": responder,
+                       "peer": [m("fingerprint", x=key(0x20), y=key(0x30), fingerprint=fp(key(0x25)), count=1), END]},
+               expected={"first": [], "answers": [[m("empty_range", x=key(0x20), y=key(0x30))], [END]],
+                         "items": [key(0x10), key(0x50), key(0x90)], "done": False},
+               description="the peer's opening fingerprints [20, 30) with one ID; we hold none there: EmptyRange, "
+               "then EndRound")
     # A responder answering an opening EmptyRange: its IDs of the range, then Done.
     yield Case("responder_empty_range", spec_ref="sync.md#reconciler",
                inputs={"side": side, "initiate": responder, "peer": [m("empty_range", x=key(0x40), y=key(0x20)), END]},

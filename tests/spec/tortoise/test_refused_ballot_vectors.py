@@ -82,8 +82,9 @@ def test_evicted_events():
 
 @vector_source("tortoise", "events", "trace", presets=("tiny",))
 def test_beacon_after_ballots():
-    """Ballots that arrive before their epoch's beacon wait and are counted when it comes (tortoise.md
-    `on_ballot`, `on_beacon`): moved after the first layer's ballots, the beacon changes no record."""
+    """Ballots are decoded and stored without their epoch's beacon and counted at the tally (tortoise.md
+    `count_ballot_or_retry`): a beacon moved after the first layer's ballots (before its tally) changes no
+    record; moved after that tally, the ballots wait and the node catches up."""
     node = Simulation(T, Scenario(layers=12, smeshers=4, seed=1)).run().nodes[0]
     events = list(node.events)
     last_epoch = max(e["epoch"] for e in events if e["op"] == "beacon")
@@ -98,4 +99,22 @@ def test_beacon_after_ballots():
     yield Case("beacon_after_ballots", inputs={"config": config, "events": moved, "depth": 8},
                expected={"outputs": list(node.outputs)}, spec_ref="tortoise.md#count_ballot_or_retry-count_ballot",
                description=f"an honest 12-layer trace whose epoch-{last_epoch} beacon arrives after that epoch's first "
-               "ballots: they wait and are counted before the tally, every record as in delivery order")
+               "ballots but before their tally: every record as in delivery order")
+    late = [e for i, e in enumerate(events[:tally + 1]) if i not in beacons] + held + events[tally + 1:]
+    tally_layer = events[tally]["layer"]
+    in_order = list(node.outputs)
+
+    def waited_then_caught_up(output: dict) -> None:
+        records = output["outputs"]
+        assert len(records) == len(in_order) and records[-3:] == in_order[-3:]
+        got = next(r for r in records if r["op"] == "tally" and r["layer"] == tally_layer)
+        want = next(r for r in in_order if r["op"] == "tally" and r["layer"] == tally_layer)
+        assert got["verified"] < want["verified"]
+        encode = next(r for r in records if r["op"] == "encode" and r["layer"] == tally_layer + 1)
+        assert encode == {"op": "encode", "layer": tally_layer + 1, "error": "not_drained"}
+
+    yield Case("beacon_after_tally", inputs={"config": config, "events": late, "depth": 8},
+               check=waited_then_caught_up, spec_ref="tortoise.md#count_ballot_or_retry-count_ballot",
+               description=f"the same trace with the epoch-{last_epoch} beacon delivered after the tally of layer "
+               f"{tally_layer}: its ballots wait (that tally verifies less), encoding layer {tally_layer + 1} before "
+               "the queue drains is refused (not_drained), and the last records equal the in-order trace's")
