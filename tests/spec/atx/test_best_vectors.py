@@ -306,14 +306,6 @@ def validation_cases() -> list[Case]:
                           "initial commitment ATX)"))
     cases.append(rejected(world, resign(world, good, "alice", previous_atxs=[EMPTY]), "empty_previous_atx",
                           "empty_previous_atx", "the empty ID named as a previous ATX"))
-    committed = world.v3("dave", 3, [BestMember("dave", 0, EMPTY, 1, commitment=ids["bob"])], positioning=GOLDEN,
-                         initial_post=good_post(8))
-    cases.append(accepted(world, committed, "initial_committed_to_stored_atx", [("dave", EMPTY, 1)], [1],
-                          "an initial v3 ATX whose commitment ATX is bob's stored epoch-1 ATX"))
-    unknown = world.v3("dave", 3, [BestMember("dave", 0, EMPTY, 1, commitment=bytes([0x42]) * 32)], positioning=GOLDEN,
-                       initial_post=good_post(8))
-    cases.append(rejected(world, unknown, "commitment_atx_missing", "commitment_atx_missing",
-                          "an initial v3 ATX whose commitment ATX the node does not know"))
     # C-rules of v2
     cases.append(rejected(world, resign(world, good, "alice", previous_atxs=[bytes([0x42]) * 32]), "previous_atx_missing",
                           "previous_atx_missing"))
@@ -354,6 +346,17 @@ def validation_cases() -> list[Case]:
                         groups=bobs_data.nipost.proof.groups)
     cases.append(rejected(world, reused, "proof_of_another_round", "best_score_above_kth",
                           "a proof made for another PoET proof (another challenge) of the same set"))
+    # commitment ATXs other than the golden one (a world of their own: the PoET proofs they add stay out
+    # of the other cases)
+    world, ids = solo_world()
+    committed = world.v3("dave", 3, [BestMember("dave", 0, EMPTY, 1, commitment=ids["bob"])], positioning=GOLDEN,
+                         initial_post=good_post(8))
+    cases.append(accepted(world, committed, "initial_committed_to_stored_atx", [("dave", EMPTY, 1)], [1],
+                          "an initial v3 ATX whose commitment ATX is bob's stored epoch-1 ATX"))
+    unknown = world.v3("dave", 3, [BestMember("dave", 0, EMPTY, 1, commitment=bytes([0x42]) * 32)], positioning=GOLDEN,
+                       initial_post=good_post(8))
+    cases.append(rejected(world, unknown, "commitment_atx_missing", "commitment_atx_missing",
+                          "an initial v3 ATX whose commitment ATX the node does not know"))
     # dependencies published in the ATX's own epoch
     world, ids = solo_world()
     first = alice_solo(world, ids)

@@ -118,3 +118,21 @@ def test_beacon_after_ballots():
                description=f"the same trace with the epoch-{last_epoch} beacon delivered after the tally of layer "
                f"{tally_layer}: its ballots wait (that tally verifies less), encoding layer {tally_layer + 1} before "
                "the queue drains is refused (not_drained), and the last records equal the in-order trace's")
+
+
+@vector_source("tortoise", "events", "trace", presets=("tiny",))
+def test_late_queries():
+    """After an honest trace: a repeated Hare output changes nothing, and the mesh reporting another
+    opinion for an applied layer is told it differs (tortoise.md `on_applied`)."""
+    node = Simulation(T, Scenario(layers=12, smeshers=4, seed=1)).run().nodes[0]
+    events = list(node.events)
+    last_hare = [e for e in events if e["op"] == "hare"][-1]
+    last_applied = [e for e in events if e["op"] == "applied"][-1]
+    late = [dict(last_hare), {"op": "applied", "layer": last_applied["layer"], "opinion": "0x" + "77" * 32}]
+    config = {f.name: getattr(T.TortoiseConfig(), f.name) for f in attrs.fields(T.TortoiseConfig)}
+    yield Case("late_queries", inputs={"config": config, "events": events + late, "depth": 8},
+               expected={"outputs": list(node.outputs) + [{"op": "applied", "layer": last_applied["layer"],
+                                                           "result": False}]},
+               spec_ref="tortoise.md#on_applied",
+               description=f"after an honest trace: layer {last_hare['layer']}'s Hare output again (no record), then "
+               f"the mesh applying another opinion at layer {last_applied['layer']} (result false)")
