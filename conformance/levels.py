@@ -128,6 +128,8 @@ DEVNET: tuple[Devnet, ...] = (
     Devnet("atx/codec/encode_v3/*", "atx_best.md#introduction", _ATX_V3),
     Devnet("atx/id/v3/*", "atx_best.md#introduction", _ATX_V3),
     Devnet("atx/validate/v3/*", "atx_best.md#introduction", _ATX_V3),
+    Devnet("atx/validate/any/*", "atx_best.md#introduction", _ATX_V3),
+    Devnet("atx/build/*", "atx_best.md#introduction", _ATX_V3),
     Devnet("atx/weight/v3/*", "atx_best.md#introduction", _ATX_V3),
     Devnet("atx/malfeasance/detect_v3/*", "atx_best.md#introduction", _ATX_V3),
     Devnet("atx/malfeasance/invalid_entry/*", "atx_best.md#introduction", _ATX_V3),

@@ -533,3 +533,106 @@ def verify_proof_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
     config = load_config(atx, inputs["config"])
     envelope = spec("scale").decode(hexbytes(inputs["proof"]), mal.ATXProof)
     return {"node_id": hexstr(spec("atx_best").verify_atx_proof_v3(envelope, config, verifier_for(inputs, spec)))}
+
+
+@handler("atx", "validate", "any", schema=Schema(
+    page="atx-validate-any", summary="Validate and store an ATX blob of any version as its publish epoch selects "
+    "(atx.md `atx_version`): v2 through malfeasance.md's pipeline, v3 through atx_best.md's (atx_best.md "
+    "`handle_atx`).",
+    spec=("atx_best.md#handle_atx", "atx.md#atx_version"),
+    inputs=(*V3_STATE, inp("blob", "hex", "the ATX, v2 or v3 by its publish epoch")),
+    outputs=(*STORED, out("finding", "json", "null, or {node_id, proof_type} of a malfeasance finding")),
+    raises=(raises("InvalidAtx", tuple(dict.fromkeys(INVALID_ATX.reasons + INVALID_ATX_V3.reasons)),
+                   "`unsupported_version`: the publish epoch selects a version the node does not validate (v1 or "
+                   "unknown); otherwise the first rule of the selected version's pipeline the ATX breaks"),
+            ATX_ENCODING), records=V3_RECORDS,
+    notes=("The version is read from the blob's leading compact publish epoch and the configuration's "
+           "`atx_versions` before the blob is decoded; a blob the node already stored is answered with the stored "
+           "ATX and no finding.", V3_NOTE)))
+def validate_any(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """inputs: as validate/v3, blob of any version. output: as validate/v3."""
+    atx, mal, store, config = load_state(spec, inputs)
+    stored, finding = spec("atx_best").handle_atx(
+        hexbytes(inputs["blob"]), store, config, verifier_for(inputs, spec), best_verifier_for(spec, inputs)
+    )
+    out = stored_json(stored)
+    out["finding"] = None if finding is None else {"node_id": hexstr(finding.node_id), "proof_type": finding.proof_type}
+    return out
+
+
+@handler("atx", "build", "challenge_v3", schema=Schema(
+    page="atx-build-challenge_v3", summary="The NiPoST challenge an identity set registers at a PoET "
+    "(atx_best.md `nipost_challenge_v3`) and its PoET leaf (`challenge_hash_v3`).",
+    spec=("atx_best.md#nipost_challenge_v3", "atx_best.md#challenge_hash_v3"),
+    inputs=(inp("publish_epoch", "uint:32", "the publish epoch"), inp("positioning_atx", "hex:32", "the positioning ATX"),
+            inp("identities", "list<{BestIdentity}>", "the set's members in member order (declared units)"),
+            inp("previous", "list<hex:32>", "member i's previous ATX (the empty ID for an initial ATX)"),
+            inp("initial_post", "json|null", "null, or the initial PoST as PostV1 value JSON {nonce, indices, pow}")),
+    outputs=(out("challenge", "hex", "the SCALE encoding of the NIPostChallengeV3"),
+             out("hash", "hex:32", "its PoET membership leaf: BLAKE3(0x03 ‖ challenge)")),
+    raises=(raises("InvalidValue", ("out_of_range", "length_over_max", "wrong_length"),
+                   "a value that does not fit its field"),),
+    records=(BEST_IDENTITY,)))
+def build_challenge_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """inputs: publish_epoch, positioning_atx, identities, previous, initial_post. output: challenge, hash."""
+    best = spec("atx_best")
+    pb = spec("post_best")
+    identities = value_from_jsonable(inputs["identities"], pb.Slice(pb.BestIdentity, pb.MAX_IDENTITIES), "identities")
+    post = inputs["initial_post"]
+    challenge = best.nipost_challenge_v3(
+        as_int(inputs["publish_epoch"]), hexbytes(inputs["positioning_atx"], 32), identities,
+        [hexbytes(p, 32) for p in inputs["previous"]],
+        None if post is None else value_from_jsonable(post, spec("atx").PostV1, "initial_post"),
+    )
+    return {"challenge": hexstr(spec("scale").encode(challenge, best.NIPostChallengeV3)),
+            "hash": hexstr(best.challenge_hash_v3(challenge))}
+
+
+@handler("atx", "build", "v3", schema=Schema(
+    page="atx-build-v3", summary="Build an ATX v3 from its parts (atx_best.md `build_atx_v3`) and sign it "
+    "(`sign_atx_v3`): its bytes and ID.",
+    spec=("atx_best.md#build_atx_v3", "atx_best.md#sign_atx_v3"),
+    inputs=(inp("publish_epoch", "uint:32", "the publish epoch"), inp("positioning_atx", "hex:32", "the positioning ATX"),
+            inp("coinbase", "hex:24", "the coinbase"),
+            inp("previous_atxs", "list<hex:32>", "the distinct previous ATXs"),
+            inp("members", "json", "the MemberV3 list as value JSON [{marriage_index, prev_atx_index, num_units}]"),
+            inp("identities", "list<{BestIdentity}>", "the set (its root goes into the NiPoST)"),
+            inp("poet_ref", "hex:32", "the PoET proof's reference"),
+            inp("membership_nodes", "list<hex:32>", "the Merkle path of the challenge in the PoET proof"),
+            inp("leaf_index", "uint:64", "the challenge's leaf index"),
+            inp("proof", "json", "the best-labels proof as BestProof value JSON {kth_score, groups}"),
+            inp("vrf_nonce", "uint:64", "the VRF nonce"), inp("smesher_id", "hex:32", "the signer's node ID"),
+            inp("initial", "json|null", "null, or InitialAtxPartsV2 value JSON {commitment_atx, post}", default=None),
+            inp("marriages", "json", "MarriageCertificate value JSON list", default=[]),
+            inp("marriage_atx", "hex:32|null", "the marriage ATX of a merged ATX", default=None),
+            inp("seed", "hex:32", "the signer's Ed25519 secret seed (its public key is `smesher_id`)"),
+            inp("genesis_id", "hex:20", "the genesis ID signed over"),
+            inp("scheme", "enum:a,b", "the ID scheme of the signed ID")),
+    outputs=(out("blob", "hex", "the signed ATX v3's encoding"), out("id", "hex:32", "its ID under `scheme`")),
+    raises=(raises("InvalidValue", ("out_of_range", "length_over_max", "wrong_length"),
+                   "a value that does not fit its field"),),
+    records=(BEST_IDENTITY,)))
+def build_v3(inputs: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """inputs: the parts of build_atx_v3, seed, genesis_id, scheme. output: blob, id."""
+    atx = spec("atx")
+    best = spec("atx_best")
+    pb = spec("post_best")
+    scale = spec("scale")
+    identities = value_from_jsonable(inputs["identities"], pb.Slice(pb.BestIdentity, pb.MAX_IDENTITIES), "identities")
+    members = value_from_jsonable(inputs["members"], scale.Slice(best.MemberV3, best.MAX_MEMBERS), "members")
+    marriages = value_from_jsonable(inputs["marriages"], scale.Slice(atx.MarriageCertificate, atx.MAX_MARRIAGES),
+                                    "marriages")
+    initial = inputs["initial"]
+    marriage_atx = inputs["marriage_atx"]
+    value = best.build_atx_v3(
+        as_int(inputs["publish_epoch"]), hexbytes(inputs["positioning_atx"], 32), hexbytes(inputs["coinbase"], 24),
+        [hexbytes(p, 32) for p in inputs["previous_atxs"]], members, identities, hexbytes(inputs["poet_ref"], 32),
+        [hexbytes(n, 32) for n in inputs["membership_nodes"]], as_int(inputs["leaf_index"]),
+        value_from_jsonable(inputs["proof"], pb.BestProof, "proof"), as_int(inputs["vrf_nonce"]),
+        hexbytes(inputs["smesher_id"], 32),
+        initial=None if initial is None else value_from_jsonable(initial, atx.InitialAtxPartsV2, "initial"),
+        marriages=marriages, marriage_atx=None if marriage_atx is None else hexbytes(marriage_atx, 32),
+    )
+    scheme = atx.IdScheme(inputs["scheme"])
+    signed = best.sign_atx_v3(value, hexbytes(inputs["seed"], 32), hexbytes(inputs["genesis_id"], 20), scheme)
+    return {"blob": hexstr(best.encode_atx_v3(signed)), "id": hexstr(best.atx_id_v3(signed, scheme))}

@@ -171,7 +171,8 @@ def proving_difficulty(inputs: dict[str, Any], spec) -> dict[str, Any]:
     page="post-proving-pow_difficulty", summary="The k2pow difficulty scaled by the number of space units.",
     spec=("post.md#scale_pow_difficulty",),
     inputs=(inp("pow_difficulty", "hex:32", "the network's difficulty"), inp("num_units", "uint", "space units")),
-    outputs=(out("scaled", "hex:32", "the scaled difficulty"),)))
+    outputs=(out("scaled", "hex:32", "the scaled difficulty"),),
+    raises=(raises("InvalidValue", "out_of_range", "zero space units"),)))
 def pow_difficulty(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: pow_difficulty (hex 32), num_units. output: scaled (hex 32)."""
     post = spec("post")

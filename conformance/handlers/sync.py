@@ -279,6 +279,61 @@ def fingerprint_split(inputs: dict[str, Any], spec) -> dict[str, Any]:
             "second": {"fingerprint": hexstr(split.second.fingerprint), "count": split.second.count}}
 
 
+STORE_OP = Record("StoreOp", """
+One call on the store (sync.md#itemstore): `op` and its arguments. `count`, `first`: none;
+`contains`: `key`; `add`: `key`, `received_at`; `range_items`: `x`, `y`, `limit`; `recent`: `since`.
+""", (
+    inp("op", "enum:count,first,contains,add,range_items,recent", "the call"),
+    inp("key", "hex", "a 32-byte ID", optional=True),
+    inp("received_at", "uint:64", "the receipt time in ns", optional=True),
+    inp("x", "hex:32", "the range's lower bound", optional=True),
+    inp("y", "hex:32", "its upper bound (exclusive; y <= x wraps around, x = y is the whole set)", optional=True),
+    inp("limit", "uint|null", "at most this many IDs; null: all", optional=True),
+    inp("since", "uint:64", "the earliest receipt time in ns", optional=True),
+))
+
+
+@handler("sync", "store", "calls", schema=Schema(
+    page="sync-store-calls", summary="A sequence of calls on an item store (the contract a client's set "
+    "implements): counts, the smallest ID, membership, additions, range listings and recent IDs.",
+    spec=("sync.md#itemstore", "sync.md#sorteditemstore", "sync.md#new_item_store"),
+    inputs=(inp("items", "list<hex|list<hex|uint>>", "the IDs stored first: an ID (received at time 0) or [ID, "
+                "receipt time in ns]"),
+            inp("calls", "list<{StoreOp}>", "the calls, in order")),
+    outputs=(out("results", "list<json>", "per call: `count` a uint, `first` an ID or null, `contains` a bool, "
+                 "`add` null, `range_items` and `recent` lists of IDs (range order, ID order)"),),
+    raises=(raises("InvalidValue", ("wrong_length",), "an ID that is not 32 bytes (the calls before it are made)"),),
+    records=(STORE_OP,),
+    notes=("Adding an ID the store holds changes nothing, its first receipt time included.",)))
+def store_calls(inputs: dict[str, Any], spec) -> dict[str, Any]:
+    """inputs: items, calls. output: results (one per call)."""
+    sync = spec("sync")
+    store = sync.new_item_store(_items(inputs["items"]))
+    results: list[Any] = []
+    for call in inputs["calls"]:
+        op = call["op"]
+        if op == "count":
+            results.append(store.count())
+        elif op == "first":
+            first = store.first()
+            results.append(None if first is None else hexstr(first))
+        elif op == "contains":
+            results.append(store.contains(hexbytes(call["key"])))
+        elif op == "add":
+            store.add(hexbytes(call["key"]), as_int(call["received_at"]))
+            results.append(None)
+        elif op == "range_items":
+            limit = call.get("limit")
+            keys = store.range_items(hexbytes(call["x"], 32), hexbytes(call["y"], 32),
+                                     None if limit is None else as_int(limit))
+            results.append([hexstr(key) for key in keys])
+        elif op == "recent":
+            results.append([hexstr(key) for key in store.recent(as_int(call["since"]))])
+        else:
+            raise ValueError(f"unknown store call {op!r}")
+    return {"results": results}
+
+
 @handler("sync", "minhash", "sample", schema=Schema(
     page="sync-minhash-sample", summary="The MinHash sample of a range: the sample items of its first IDs in range "
     "order.",

@@ -294,6 +294,18 @@ def validation_cases() -> list[Case]:
                                           initial_post=bad_post(7)), "invalid_initial_post", "invalid_initial_post"))
     cases.append(rejected(world, resign(world, good, "alice", vrf_nonce=1), "invalid_vrf_nonce", "invalid_vrf_nonce",
                           "the stub's nonce rule: the nonce must reach the declared units"))
+    cases.append(rejected(world, resign(world, good, "alice", marriages=[world.certificate("bob", "alice", ids["bob"])]),
+                          "no_self_marriage", "no_self_marriage",
+                          "a marriage certificate of bob but none of the signer alice"))
+    cases.append(rejected(world, resign(world, initial, "carol", marriage_atx=ids["alice"]), "initial_with_marriage_atx",
+                          "initial_with_marriage_atx", "an initial ATX naming a marriage ATX"))
+    cases.append(rejected(world, resign(world, initial, "carol", previous_atxs=[ids["alice"]]), "initial_with_previous",
+                          "initial_with_previous", "an initial ATX with a previous ATX"))
+    cases.append(rejected(world, resign(world, initial, "carol", vrf_nonce=0), "initial_invalid_vrf_nonce",
+                          "invalid_vrf_nonce", "an initial ATX whose VRF nonce the stub refuses (checked against the "
+                          "initial commitment ATX)"))
+    cases.append(rejected(world, resign(world, good, "alice", previous_atxs=[EMPTY]), "empty_previous_atx",
+                          "empty_previous_atx", "the empty ID named as a previous ATX"))
     # C-rules of v2
     cases.append(rejected(world, resign(world, good, "alice", previous_atxs=[bytes([0x42]) * 32]), "previous_atx_missing",
                           "previous_atx_missing"))
@@ -334,6 +346,29 @@ def validation_cases() -> list[Case]:
                         groups=bobs_data.nipost.proof.groups)
     cases.append(rejected(world, reused, "proof_of_another_round", "best_score_above_kth",
                           "a proof made for another PoET proof (another challenge) of the same set"))
+    # commitment ATXs other than the golden one (a world of their own: the PoET proofs they add stay out
+    # of the other cases)
+    world, ids = solo_world()
+    committed = world.v3("dave", 3, [BestMember("dave", 0, EMPTY, 1, commitment=ids["bob"])], positioning=GOLDEN,
+                         initial_post=good_post(8))
+    cases.append(accepted(world, committed, "initial_committed_to_stored_atx", [("dave", EMPTY, 1)], [1],
+                          "an initial v3 ATX whose commitment ATX is bob's stored epoch-1 ATX"))
+    unknown = world.v3("dave", 3, [BestMember("dave", 0, EMPTY, 1, commitment=bytes([0x42]) * 32)], positioning=GOLDEN,
+                       initial_post=good_post(8))
+    cases.append(rejected(world, unknown, "commitment_atx_missing", "commitment_atx_missing",
+                          "an initial v3 ATX whose commitment ATX the node does not know"))
+    # dependencies published in the ATX's own epoch
+    world, ids = solo_world()
+    first = alice_solo(world, ids)
+    world.submit_v3(first)
+    first_id = world.atx_id_v3(first)
+    again = world.v3("alice", 3, [BestMember("alice", 0, first_id, 2)], positioning=ids["alice"])
+    cases.append(rejected(world, again, "previous_atx_too_new", "previous_atx_too_new",
+                          "a second epoch-3 ATX of alice naming her first epoch-3 ATX as previous ATX"))
+    fresh = world.v3("dave", 3, [BestMember("dave", 0, EMPTY, 1, commitment=first_id)], positioning=GOLDEN,
+                     initial_post=good_post(8))
+    cases.append(rejected(world, fresh, "commitment_atx_too_new", "commitment_atx_too_new",
+                          "an initial epoch-3 ATX whose commitment ATX is alice's epoch-3 ATX"))
     # merged ATXs
     world, info = merged_world()
     good_merged = merged(world, info, ["m0", "m1", "m2"])
@@ -349,6 +384,11 @@ def validation_cases() -> list[Case]:
     far = [attrs.evolve(good_merged.nipost.members[2], marriage_index=7)]
     cases.append(rejected(world, with_nipost(world, good_merged, "m0", members=good_merged.nipost.members[:2] + far),
                           "marriage_index_out_of_range", "marriage_index_out_of_range"))
+    beyond_previous = [attrs.evolve(good_merged.nipost.members[1], prev_atx_index=len(good_merged.previous_atxs))]
+    cases.append(rejected(world, with_nipost(world, good_merged, "m0", members=good_merged.nipost.members[:1]
+                                             + beyond_previous + good_merged.nipost.members[2:]),
+                          "prev_atx_index_out_of_range", "prev_atx_index_out_of_range",
+                          "a member naming a previous ATX index beyond the ATX's previous ATXs"))
     groups = good_merged.nipost.proof.groups
     assert len(groups) >= 2
     swapped = [groups[1], groups[0]] + list(groups[2:])
@@ -388,6 +428,11 @@ def test_weight_v3_vectors():
     yield weight_case("above_cap", 10**9, [1, 2], 7, weight_labels=768, num_units=6, weight=42)
     yield weight_case("zero_ticks", 400, [4], 0, weight_labels=400, num_units=3, weight=0)
     yield weight_case("weight_overflow", 2 * 128 * 4, [4], 2**62, error="weight_overflow")
+    yield Case("units_overflow", inputs={"verified_labels": 2**40, "tick_count": 1, "identities": [
+        {"node_id": hexid(f"w{i}"), "commitment_atx_id": "0x" + GOLDEN.hex(), "num_units": 2**32 - 1} for i in range(2)]},
+        error="InvalidAtx", reason="units_overflow", spec_ref="atx_best.md#weight_v3",
+        description="2^40 verified labels under a cap of 2 x 128 x (2^33 - 2): 2^33 whole units do not fit 32 bits "
+        "(the weight, 2^33, does fit 64)")
     yield weight_case("largest_weight", 2 * 128 * 4, [4], (2**64 - 1) * 128 // 1024,
                       weight_labels=1024, num_units=8, weight=(((2**64 - 1) * 128 // 1024) * 1024) // 128)
 
@@ -431,6 +476,15 @@ def test_detect_v3_vectors():
             finding={"node_id": hexid(culprit), "proof_type": proof_type, "proof": envelope},
             malicious=sorted(hexid(n) for n in malicious)), spec_ref="atx_best.md#detect_malfeasance_v3",
             description=DETECTED[name])
+    world, info = merged_world()
+    latest = info["latest"]
+    world.submit_v3(world.v3("m1", 4, [BestMember("m1", 0, latest["m1"], 1)], positioning=latest["m1"]))
+    world.submit_v3(merged(world, info, ["m0", "m1"]))
+    yield Case("signer_already_malicious", inputs=world.inputs_v3(merged(world, info, ["m0", "m2"])),
+               expected={"finding": None, "malicious": sorted(hexid(n) for n in ("m0", "m1", "m2"))},
+               spec_ref="atx_best.md#detect_malfeasance_v3",
+               description="after the double set made m0, m1 and m2 malicious, m0 merges m0 and m2 in the same epoch: "
+               "no new finding against a malicious signer")
     world, info = merged_world()
     yield Case("honest_merged", description="an honest merged ATX of three identities: no finding", spec_ref="atx_best.md#detect_malfeasance_v3", inputs=world.inputs_v3(merged(world, info, ["m0", "m1", "m2"])),
                expected={"finding": None, "malicious": []})

@@ -109,6 +109,35 @@ def test_detection_vectors():
     world.submit(alice0)
     yield Case("honest_solo", inputs=world.inputs(world.solo("alice", 2, world.atx_id(alice0))),
                expected={"finding": None, "malicious": []}, description="an honest solo ATX: no finding, nobody malicious", spec_ref="malfeasance.md#detect_malfeasance")
+    world = World()
+    alice0 = world.initial("alice", 1)
+    world.submit(alice0)
+    world.submit(world.solo("alice", 2, world.atx_id(alice0)))
+    world.submit(world.solo("alice", 2, world.atx_id(alice0), coinbase=bytes(24)))
+    yield Case("already_malicious", inputs=world.inputs(world.solo("alice", 2, world.atx_id(alice0),
+                                                                   coinbase=bytes([1]) * 24)),
+               expected={"finding": None, "malicious": [hexid("alice")]}, spec_ref="malfeasance.md#detect_malfeasance",
+               description="a third epoch-2 ATX of alice on the same previous ATX, after her double post made her "
+               "malicious: no new finding")
+    world = World()
+    ids = married_pair(world)
+    m = ids["marriage"]
+    first = world.merged("alice", 4, m, [Member("alice", 0, m, 4), Member("bob", 1, ids["bob_solo"], 3)], positioning=m)
+    world.submit(first)
+    first_id = world.atx_id(first)
+    later = world.merged("alice", 5, m, [Member("alice", 0, first_id, 4), Member("bob", 1, first_id, 3)],
+                         positioning=first_id)
+    yield Case("merged_next_epoch", inputs=world.inputs(later), expected={"finding": None, "malicious": []},
+               spec_ref="malfeasance.md#detect_double_merge",
+               description="alice and bob's merged ATX of epoch 4, then their merged ATX of epoch 5 on the same "
+               "marriage ATX: one merge per epoch, no finding")
+    world = World()
+    first = world.submit_v1(world.v1("dave", 1, EMPTY, 0), base_tick_height=0, tick_count=10)
+    world.submit_v1(world.v1("dave", 2, first, 1), base_tick_height=10, tick_count=10)
+    yield Case("v2_beside_v1_same_epoch", inputs=world.inputs(world.solo("dave", 2, first)),
+               expected={"finding": None, "malicious": []}, spec_ref="malfeasance.md#detect_double_post",
+               description="dave's v1 ATX of epoch 2, then his v2 ATX of epoch 2 on the same previous ATX: the double "
+               "post rule compares v2 ATXs only, and the previous ATX is the expected one: no finding")
 
 
 def load(inputs: dict) -> tuple:

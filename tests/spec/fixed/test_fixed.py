@@ -64,6 +64,9 @@ def test_binop_vectors():
                error="ArithmeticPanic", reason="overflow", description="2^70 + 2^70 overflows the 127-bit magnitude: Go panic (ArithmeticPanic overflow)", spec_ref="fixed.md#add-sub-unsigned_sub")
     yield Case("mul_overflow", inputs={"op": "mul", "x": raw(2**100), "y": raw(2**100)},
                error="ArithmeticPanic", reason="overflow", description="2^44 x 2^44 overflows: Go panic (ArithmeticPanic overflow)", spec_ref="fixed.md#mul")
+    yield Case("div_overflow", inputs={"op": "div", "x": raw(2**120), "y": raw(1)},
+               error="ArithmeticPanic", reason="overflow", spec_ref="fixed.md#div",
+               description="2^64 / 2^-56 = 2^120 does not fit the 71 integer bits: Go panic (ArithmeticPanic overflow)")
     yield Case("div_by_zero", inputs={"op": "div", "x": raw(ONE), "y": raw(0)},
                error="ArithmeticPanic", reason="division_by_zero", description="1 / 0: Go panic (ArithmeticPanic division_by_zero)", spec_ref="fixed.md#div")
 

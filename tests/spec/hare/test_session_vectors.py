@@ -144,6 +144,34 @@ def test_receive4_vectors():
                description="the fetched list does not verify either")
 
 
+@vector_source("hare4", "session", "receive")
+def test_receive4_rejection_vectors():
+    from smspec.spec import hare4
+
+    ref = "hare4.md#receive_message4"
+    data, msg_id = hare4_preround([pid("a"), pid("b")])
+    a, b, c = pid("a"), pid("b"), pid("c")
+    pre = hare.ProtocolMessage(0, hare.Round.PREROUND, hare.Value(proposals=(a, b)))
+    other_layer, _ = hare4.build_message4(SECRET, SENDER, GENESIS, LAYER + 1, pre, eligibility(), COMPACTS)
+    own = eligibility()
+    inflated, _ = hare4.build_message4(SECRET, SENDER, GENESIS, LAYER, pre,
+                                       hare.HareEligibility(own.proof, own.count + 1), COMPACTS)
+    commit = hare.ProtocolMessage(1, hare.Round.COMMIT, hare.Value(reference=hare.proposals_hash((a,))))
+    signed, _ = hare4.build_message4(SECRET, SENDER, GENESIS, LAYER, commit, own, COMPACTS)
+    forged = hare4.Message4(body=signed.body, sender=signed.sender, signature=bytes(64))
+    messages = [incoming(hare.encode(m, hare4.Message4)) for m in (other_layer, forged, inflated)]
+    yield Case("rejections", inputs={**SESSION, "threshold": 6, "local": local(a, b),
+                                     "messages": [*messages, incoming(data), incoming(data)]},
+               check=outcomes("InvalidHareMessage/not_registered", "InvalidSignature/bad_signature",
+                              "InvalidHareMessage/not_eligible", "relay", "InvalidHareMessage/not_relayed"),
+               spec_ref=ref, description="another layer; a commit message with a zero signature (no full exchange "
+               "outside preround); a preround signed over an inflated count; a good preround; the same again")
+    yield Case("collision_no_exchange", inputs={**SESSION, "threshold": 6, "local": local(c, b),
+                                                "messages": [incoming(data)]},
+               check=outcomes("InvalidHareMessage/fetch_failed"), spec_ref=ref,
+               description="c shares a's compact ID: the signature fails and no peer answers the full exchange")
+
+
 @vector_source("hare4", "session", "send")
 def test_send4_vectors():
     ref = "hare4.md#build_message4"

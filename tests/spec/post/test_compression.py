@@ -39,6 +39,9 @@ def test_unpack():
     yield Case("three_bits", inputs={"packed": bytes([0b00101000, 0b00001110]), "bits": 3},
                expected={"indices": [0, 5, 0, 7, 0]}, spec_ref="post.md#decompress_indices",
                description="16 bits hold five 3-bit chunks")
+    yield Case("zero_bits", inputs={"packed": bytes([0xFF, 0x01]), "bits": 0}, expected={"indices": []},
+               spec_ref="post.md#decompress_indices", description="0 bits per index (a data set of one label): no "
+               "index is read, whatever the bytes")
 
 
 @vector_source("post", "compression", "required_bits")
@@ -67,6 +70,11 @@ def test_shuffle():
     yield Case("count_above_size", inputs={"seed": b"", "size": 3, "count": 10},
                expected={"chosen": load("post").shuffled_prefix([0, 1, 2], b"", 3)}, spec_ref="post.md#shuffled_prefix",
                description="at most size items")
+    yield Case("size_above_u16", inputs={"seed": b"", "size": 65536, "count": 1}, error="InvalidValue",
+               reason="out_of_range", spec_ref="post.md#shuffled_prefix",
+               description="65,536 items: the u16 draws cannot reach every position")
+    yield Case("size_u16_max", inputs={"seed": b"", "size": 65535, "count": 0}, expected={"chosen": []},
+               spec_ref="post.md#shuffled_prefix", description="65,535 items, none taken: the largest size accepted")
 
 
 def test_shuffle_is_a_permutation():

@@ -53,6 +53,8 @@ def test_pow_difficulty():
     ]:
         yield Case(name, inputs={"pow_difficulty": base, "num_units": units}, expected={"scaled": "0x" + scaled},
                    spec_ref="post.md#scale_pow_difficulty", description="post-rs difficulty.rs / research §6.5")
+    yield Case("zero_units", inputs={"pow_difficulty": ff, "num_units": 0}, error="InvalidValue", reason="out_of_range",
+               spec_ref="post.md#scale_pow_difficulty", description="no space units: refused (no division by zero)")
 
 
 @vector_source("post", "proving", "cipher_keys")
@@ -82,6 +84,11 @@ def test_find_nonce():
                        "pows": [0], "k1": 4, "k2": 32},
                error="InvalidValue", reason="bad_nonce_range",
                spec_ref="post.md#find_passing_nonce", description="nonces start at a multiple of 16")
+    yield Case("one_pow_for_two_groups",
+               inputs={"labels": Blob(data), "challenge": CHALLENGE, "first_nonce": 0, "nonce_count": 32,
+                       "pows": [0], "k1": 4, "k2": 32},
+               error="InvalidValue", reason="bad_nonce_range",
+               spec_ref="post.md#find_passing_nonce", description="32 nonces are two groups of 16: one k2pow is missing")
 
 
 def test_sanity_order():

@@ -99,6 +99,70 @@ def test_fingerprint_split_vectors():
                error="InvalidValue", reason="bad_split")
 
 
+# ---- the item store --------------------------------------------------------------------
+
+
+def store_model(items: list, calls: list[dict]) -> list:
+    """What sync.md's ItemStore contract says each call answers, from a dict of IDs and times."""
+    held = {}
+    for entry in items:
+        ident, at = entry if isinstance(entry, list) else (entry, 0)
+        held[ident] = at
+    results = []
+    for call in calls:
+        op = call["op"]
+        if op == "count":
+            results.append(len(held))
+        elif op == "first":
+            results.append(min(held) if held else None)
+        elif op == "contains":
+            results.append(call["key"] in held)
+        elif op == "add":
+            held.setdefault(call["key"], call["received_at"])
+            results.append(None)
+        elif op == "range_items":
+            inside = wire.range_items(list(held), call["x"], call["y"])
+            results.append(inside if call["limit"] is None else inside[:call["limit"]])
+        else:
+            results.append(sorted(i for i, at in held.items() if at >= call["since"]))
+    return results
+
+
+STORE_ITEMS = [[key(0x10), 5], [key(0x50), 9], [key(0x50, 1), 1], [key(0x90), 9], [key(0xD0, 0xFF), 20]]
+
+
+@vector_source("sync", "store", "calls")
+def test_store_calls_vectors():
+    def c(op: str, **fields) -> dict:
+        return {"op": op, **fields}
+
+    scripts = [
+        ("empty", [], [c("count"), c("first"), c("contains", key=key(1)), c("recent", since=0),
+                       c("range_items", x=key(1), y=key(1), limit=None)],
+         "an empty store: count 0, no first ID, nothing held, nothing recent, an empty whole range"),
+        ("queries", STORE_ITEMS, [c("count"), c("first"), c("contains", key=key(0x50)),
+                                  c("contains", key=key(0x51)), c("recent", since=9), c("recent", since=21),
+                                  c("range_items", x=key(0x90), y=key(0x50, 1), limit=None),
+                                  c("range_items", x=key(0x60), y=key(0x60), limit=2),
+                                  c("range_items", x=key(0x20), y=key(0x91), limit=0)],
+         "five IDs: the count, the smallest, membership, IDs received at or after 9 ns and 21 ns, a wrapped range, "
+         "the whole set limited to 2 IDs from a bound between items, a normal range limited to none"),
+        ("adds", STORE_ITEMS, [c("add", key=key(0x05), received_at=30), c("count"), c("first"),
+                               c("add", key=key(0x90), received_at=100), c("count"), c("recent", since=25),
+                               c("contains", key=key(0x05)),
+                               c("range_items", x=key(0xD0), y=key(0x10), limit=None)],
+         "adding a new smallest ID (received at 30 ns) counts it, makes it first and recent; adding a held ID "
+         "(at 100 ns) changes nothing, its receipt time included; a wrapped range then holds the new ID"),
+    ]
+    for name, items, calls, description in scripts:
+        yield Case(name, inputs={"items": items, "calls": calls}, expected={"results": store_model(items, calls)},
+                   description=description, spec_ref="sync.md#itemstore")
+    yield Case("add_short_id", inputs={"items": STORE_ITEMS, "calls": [c("count"), c("add", key=bytes(31),
+                                                                                  received_at=1)]},
+               error="InvalidValue", reason="wrong_length", spec_ref="sync.md#check_key",
+               description="adding a 31-byte ID: refused")
+
+
 # ---- MinHash ---------------------------------------------------------------------------
 
 @vector_source("sync", "minhash", "sample")
@@ -361,6 +425,32 @@ def test_trace_vectors():
         yield Case(name, inputs={"side": side, "initiate": responder, "peer": peer}, error="SyncError", reason=reason,
                    spec_ref="sync.md#bounds-against-a-hostile-peer",
                    description=f"a responder refuses a peer's {name.replace('_', ' ')}: {reason}")
+    prober = {"probe": None}
+    for name, peer, reason in [
+        ("probe_answered_with_fingerprint", [m("fingerprint", x=None, y=None, fingerprint=bytes(12), count=1), DONE],
+         "unexpected_message"),
+        ("probe_answered_for_another_range", [m("sample", x=key(0x10), y=key(0x20), fingerprint=bytes(12), count=0,
+                                                sample=[]), DONE], "unexpected_range"),
+        ("probe_answered_without_sample", [DONE], "missing_initiation"),
+    ]:
+        yield Case(name, inputs={"side": side, "initiate": prober, "peer": peer}, error="SyncError", reason=reason,
+                   spec_ref="sync.md#bounds-against-a-hostile-peer",
+                   description=f"a prober of the whole set refuses a peer's {name.replace('_', ' ')}: {reason}")
+    for field, value in [("max_send_range", 0), ("item_chunk_size", 0), ("item_chunk_size", 1025),
+                         ("sample_size", 1001), ("max_diff", "1.5"), ("message_limit", 0)]:
+        yield Case(f"config_{field}_{value}".replace(".", "_"), error="InvalidValue", reason="bad_config",
+                   inputs={"side": {**side, "config": {field: value}}, "initiate": initiator, "peer": []},
+                   spec_ref="sync.md#syncconfig", description=f"a side configured with {field} = {value}: refused")
+    limited = {**side, "config": {**RECURSIVE, "message_limit": 2}}
+    yield Case("message_limit", inputs={"side": limited, "initiate": initiator, "peer": [half_1, half_2, END]},
+               error="SyncError", reason="message_limit", spec_ref="sync.md#bounds-against-a-hostile-peer",
+               description="a limit of 2 messages: the opening and its EndRound are sent, the peer's first message "
+               "is the third")
+    tight = {**side, "config": {**RECURSIVE, "traffic_limit": 100}}
+    yield Case("traffic_limit", inputs={"side": tight, "initiate": initiator,
+                                        "peer": [m("item_batch", items=[k(1), k(2), k(3)]), END]},
+               error="SyncError", reason="traffic_limit", spec_ref="sync.md#bounds-against-a-hostile-peer",
+               description="a limit of 100 bytes: an ItemBatch of three 32-byte IDs after our opening exceeds it")
     # A round that asks nothing but ends with EndRound (go-spacemesh's way after sending IDs) is
     # answered with Done, and the ID is stored.
     yield Case("end_round_asking_nothing", description="a round that asks nothing but ends with EndRound is answered with Done, and its ID stored",
@@ -368,6 +458,15 @@ def test_trace_vectors():
                expected={"first": [opening, END], "answers": [[], [DONE]],
                          "items": [k(1), key(0x10), key(0x50), key(0x90)], "done": True},
                spec_ref="sync.md#reconciler")
+    # A responder holding nothing of a range the peer fingerprints answers EmptyRange (asking for the
+    # peer's IDs), and ends its round with EndRound.
+    yield Case("responder_holds_nothing_of_range", spec_ref="sync.md#reconciler",
+               inputs={"side": side, "initiate": responder,
+                       "peer": [m("fingerprint", x=key(0x20), y=key(0x30), fingerprint=fp(key(0x25)), count=1), END]},
+               expected={"first": [], "answers": [[m("empty_range", x=key(0x20), y=key(0x30))], [END]],
+                         "items": [key(0x10), key(0x50), key(0x90)], "done": False},
+               description="the peer's opening fingerprints [20, 30) with one ID; we hold none there: EmptyRange, "
+               "then EndRound")
     # A responder answering an opening EmptyRange: its IDs of the range, then Done.
     yield Case("responder_empty_range", spec_ref="sync.md#reconciler",
                inputs={"side": side, "initiate": responder, "peer": [m("empty_range", x=key(0x40), y=key(0x20)), END]},

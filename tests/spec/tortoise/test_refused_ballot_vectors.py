@@ -47,3 +47,92 @@ def test_refused_ballots():
     yield Case("refused_ballots", inputs={"config": config, "events": events, "depth": 8},
                expected={"outputs": outputs}, spec_ref="tortoise.md#decode_ballot",
                description="after an honest trace: " + "; ".join(f"{what} ({reason})" for reason, _, what in mutations))
+    dangling = {**last, "id": new_id(8), "base": new_id(98)}
+    yield Case("dangling_base", inputs={"config": config, "events": list(node.events) + [dangling], "depth": 8},
+               expected={"outputs": list(node.outputs) + [{"op": "ballot", "id": dangling["id"],
+                                                           "error": "dangling_base"}]},
+               spec_ref="tortoise.md#decode_ballot",
+               description="after an honest trace, a new ballot whose base ballot was never seen (dangling_base)")
+
+
+@vector_source("tortoise", "events", "trace", presets=("tiny",))
+def test_evicted_events():
+    """A window of 2 layers: after an honest trace, events of an evicted epoch or layer change nothing,
+    and a ballot of an evicted layer is refused (tortoise.md#decode_ballot, its first check)."""
+    scenario = Scenario(layers=12, smeshers=4, seed=1, config={"window_size": 2})
+    node = Simulation(T, scenario).run().nodes[0]
+    first_ballot = next(e for e in node.events if e["op"] == "ballot")
+    first_atx = next(e for e in node.events if e["op"] == "atx")
+    assert first_ballot["layer"] == 8 and first_atx["epoch"] == 2
+    late = [
+        {**first_atx, "id": "0x" + "44" * 32},
+        {"op": "block", "layer": 8, "id": new_id(0x40), "height": 200},
+        {"op": "hare", "layer": 8, "block": new_id(0x40)},
+        {"op": "weakcoin", "layer": 8, "coin": False},
+        {**first_ballot, "id": new_id(0x41)},
+    ]
+    config = {f.name: getattr(T.TortoiseConfig(), f.name) for f in attrs.fields(T.TortoiseConfig)}
+    config["window_size"] = 2
+    yield Case("evicted_events", inputs={"config": config, "events": list(node.events) + late, "depth": 8},
+               expected={"outputs": list(node.outputs) + [{"op": "ballot", "id": new_id(0x41), "error": "ballot_evicted"}]},
+               spec_ref="tortoise.md#decode_ballot",
+               description="window size 2, an honest 12-layer trace; then an epoch-2 ATX, a block, a Hare output and "
+               "a weak coin of layer 8 (all evicted: no record) and a new ballot of layer 8 (ballot_evicted)")
+
+
+@vector_source("tortoise", "events", "trace", presets=("tiny",))
+def test_beacon_after_ballots():
+    """Ballots are decoded and stored without their epoch's beacon and counted at the tally (tortoise.md
+    `count_ballot_or_retry`): a beacon moved after the first layer's ballots (before its tally) changes no
+    record; moved after that tally, the ballots wait and the node catches up."""
+    node = Simulation(T, Scenario(layers=12, smeshers=4, seed=1)).run().nodes[0]
+    events = list(node.events)
+    last_epoch = max(e["epoch"] for e in events if e["op"] == "beacon")
+    beacons = [i for i, e in enumerate(events) if e["op"] == "beacon" and e["epoch"] == last_epoch]
+    tally = next(i for i in range(beacons[-1], len(events)) if events[i]["op"] == "tally")
+    last_ballot = max(i for i in range(beacons[-1], tally) if events[i]["op"] == "ballot")
+    held = [events[i] for i in beacons]
+    others = [e for i, e in enumerate(events[:last_ballot + 1]) if i not in beacons]
+    moved = others + held + events[last_ballot + 1:]
+    assert len(moved) == len(events)
+    config = {f.name: getattr(T.TortoiseConfig(), f.name) for f in attrs.fields(T.TortoiseConfig)}
+    yield Case("beacon_after_ballots", inputs={"config": config, "events": moved, "depth": 8},
+               expected={"outputs": list(node.outputs)}, spec_ref="tortoise.md#count_ballot_or_retry-count_ballot",
+               description=f"an honest 12-layer trace whose epoch-{last_epoch} beacon arrives after that epoch's first "
+               "ballots but before their tally: every record as in delivery order")
+    late = [e for i, e in enumerate(events[:tally + 1]) if i not in beacons] + held + events[tally + 1:]
+    tally_layer = events[tally]["layer"]
+    in_order = list(node.outputs)
+
+    def waited_then_caught_up(output: dict) -> None:
+        records = output["outputs"]
+        assert len(records) == len(in_order) and records[-3:] == in_order[-3:]
+        got = next(r for r in records if r["op"] == "tally" and r["layer"] == tally_layer)
+        want = next(r for r in in_order if r["op"] == "tally" and r["layer"] == tally_layer)
+        assert got["verified"] < want["verified"]
+        encode = next(r for r in records if r["op"] == "encode" and r["layer"] == tally_layer + 1)
+        assert encode == {"op": "encode", "layer": tally_layer + 1, "error": "not_drained"}
+
+    yield Case("beacon_after_tally", inputs={"config": config, "events": late, "depth": 8},
+               check=waited_then_caught_up, spec_ref="tortoise.md#count_ballot_or_retry-count_ballot",
+               description=f"the same trace with the epoch-{last_epoch} beacon delivered after the tally of layer "
+               f"{tally_layer}: its ballots wait (that tally verifies less), encoding layer {tally_layer + 1} before "
+               "the queue drains is refused (not_drained), and the last records equal the in-order trace's")
+
+
+@vector_source("tortoise", "events", "trace", presets=("tiny",))
+def test_late_queries():
+    """After an honest trace: a repeated Hare output changes nothing, and the mesh reporting another
+    opinion for an applied layer is told it differs (tortoise.md `on_applied`)."""
+    node = Simulation(T, Scenario(layers=12, smeshers=4, seed=1)).run().nodes[0]
+    events = list(node.events)
+    last_hare = [e for e in events if e["op"] == "hare"][-1]
+    last_applied = [e for e in events if e["op"] == "applied"][-1]
+    late = [dict(last_hare), {"op": "applied", "layer": last_applied["layer"], "opinion": "0x" + "77" * 32}]
+    config = {f.name: getattr(T.TortoiseConfig(), f.name) for f in attrs.fields(T.TortoiseConfig)}
+    yield Case("late_queries", inputs={"config": config, "events": events + late, "depth": 8},
+               expected={"outputs": list(node.outputs) + [{"op": "applied", "layer": last_applied["layer"],
+                                                           "result": False}]},
+               spec_ref="tortoise.md#on_applied",
+               description=f"after an honest trace: layer {last_hare['layer']}'s Hare output again (no record), then "
+               f"the mesh applying another opinion at layer {last_applied['layer']} (result false)")
