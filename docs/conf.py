@@ -59,6 +59,10 @@ latex_elements = {
 \newunicodechar{³}{\ensuremath{^{3}}}
 \newunicodechar{Σ}{\ensuremath{\Sigma}}
 \newunicodechar{Γ}{\ensuremath{\Gamma}}
+\newunicodechar{∩}{\ensuremath{\cap}}
+\newunicodechar{∪}{\ensuremath{\cup}}
+\newunicodechar{⌊}{\ensuremath{\lfloor}}
+\newunicodechar{⌋}{\ensuremath{\rfloor}}
 """,
 }
 latex_show_urls = "no"
