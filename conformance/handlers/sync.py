@@ -196,7 +196,7 @@ def side_from_json(sync: Any, data: dict[str, Any]) -> Any:
 def _range(data: list[str] | None) -> tuple[bytes | None, bytes | None]:
     if data is None:
         return None, None
-    return hexbytes(data[0]), hexbytes(data[1])
+    return _bound(data[0]), _bound(data[1])
 
 
 def _round_json(sync: Any, messages: list[Any]) -> list[dict[str, Any]]:

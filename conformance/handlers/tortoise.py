@@ -333,7 +333,9 @@ def decode_votes(inputs: dict, spec) -> dict:
             inp("events", "list<json>", "the events (see the notes)"),
             inp("depth", "uint", "layers below the processed one in each tally snapshot", default=SNAPSHOT_DEPTH),
             inp("record", "list<text>|null", "the record kinds to keep; null: all", default=None)),
-    outputs=(out("outputs", "list<json>", "the records"),), records=(CONFIG,), notes=(EVENTS_NOTE,)))
+    outputs=(out("outputs", "list<json>", "the records"),), records=(CONFIG,), notes=(EVENTS_NOTE,),
+    raises=(raises("SpecError", "invalid_config", "hdist below zdist, or a window of 0 layers"),
+            raises("SpecError", "atx_weight_overflow", "an ATX weight above int64"))))
 def event_trace(inputs: dict, spec) -> dict:
     """inputs: config (TortoiseConfig fields), events (format: docs/tortoise.md, "Event traces"), depth (optional),
     record (optional list of record kinds to keep). output: outputs: the records of

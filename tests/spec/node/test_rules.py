@@ -221,6 +221,11 @@ def test_double_proposal_proof():
     other_layer = encode(sign(attrs.evolve(proposal, layer=proposal.layer + 1), secret), n.Proposal)
     yield Case("different_layer", description="two proposals in different layers prove nothing", spec_ref="node.md#validate_double_proposal_proof", inputs={"proof": proof(first, other_layer), "genesis_id": GENESIS_ID},
                error="InvalidProposal", reason="different_layer")
+    other_smesher = encode(attrs.evolve(twin, smesher=bytes([0x5A]) * 32), n.Proposal)
+    yield Case("different_smesher", description="two proposals naming different smeshers prove nothing (refused "
+               "before any signature is checked)", spec_ref="node.md#validate_double_proposal_proof",
+               inputs={"proof": proof(first, other_smesher), "genesis_id": GENESIS_ID},
+               error="InvalidProposal", reason="different_smesher")
     forged = encode(attrs.evolve(twin, signature=bytes(64)), n.Proposal)
     yield Case("forged_second", description="the second proposal's signature does not verify", spec_ref="node.md#validate_double_proposal_proof", inputs={"proof": proof(first, forged), "genesis_id": GENESIS_ID},
                error="InvalidProposal", reason="bad_signature")

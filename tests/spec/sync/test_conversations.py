@@ -441,6 +441,47 @@ def test_trace_vectors():
         yield Case(f"config_{field}_{value}".replace(".", "_"), error="InvalidValue", reason="bad_config",
                    inputs={"side": {**side, "config": {field: value}}, "initiate": initiator, "peer": []},
                    spec_ref="sync.md#syncconfig", description=f"a side configured with {field} = {value}: refused")
+    for name, start in [("initiate_range_one_bound", {"range": [key(0x10), None]}),
+                        ("probe_range_one_bound", {"probe": [key(0x10), None]})]:
+        yield Case(name, inputs={"side": side, "initiate": start, "peer": []}, error="InvalidValue",
+                   reason="missing_range", spec_ref="sync.md#reconciler",
+                   description=f"a side asked to {name.split('_')[0]} a range with one bound (y null): refused")
+    unbounded = [
+        ("initiator", initiator, "fingerprint", m("fingerprint", x=None, y=None, fingerprint=bytes(12), count=1)),
+        ("responder", responder, "fingerprint", m("fingerprint", x=None, y=None, fingerprint=bytes(12), count=1)),
+        ("responder", responder, "empty_range", m("empty_range", x=None, y=None)),
+    ]
+    for role, start, kind, message in unbounded:
+        yield Case(f"{role}_{kind}_without_range", inputs={"side": side, "initiate": start, "peer": [message]},
+                   error="SyncError", reason="missing_range", spec_ref="sync.md#bounds-against-a-hostile-peer",
+                   description=f"a {role} refuses a {kind} message with neither bound: missing_range")
+    yield Case("probe_answered_with_items", inputs={"side": side, "initiate": prober,
+                                                    "peer": [m("item_batch", items=[k(1)]), DONE]},
+               error="SyncError", reason="unexpected_message", spec_ref="sync.md#bounds-against-a-hostile-peer",
+               description="a prober of the whole set refuses IDs in the reply to its probe: unexpected_message")
+    recent = {**side, "config": {**RECURSIVE, "recent_time_span": 10}}
+    for name, peer, reason in [
+        ("probe_in_recent_reply", [m("probe", x=None, y=None, fingerprint=bytes(12), sample_size=5), END],
+         "unexpected_message"),
+        ("recent_reply_opens_part", [m("empty_range", x=key(0x10), y=key(0x20)), END], "unexpected_range"),
+        ("opening_without_recent_reply", [m("empty_set"), END], "missing_initiation"),
+    ]:
+        yield Case(name, inputs={"side": recent, "initiate": initiator, "peer": peer}, error="SyncError",
+                   reason=reason, spec_ref="sync.md#bounds-against-a-hostile-peer",
+                   description=f"an initiator with recent sync (time span 10) refuses a peer's "
+                   f"{name.replace('_', ' ')}: {reason}")
+    yield Case("half_as_range_contents", inputs={"side": side, "initiate": initiator,
+                                                 "peer": [m("range_contents", x=key(0x10), y=key(0x60), count=1), END]},
+               error="SyncError", reason="unexpected_range", spec_ref="sync.md#bounds-against-a-hostile-peer",
+               description="an initiator of the whole set refuses a RangeContents of [10, 60), a half of its opening "
+               "range that only a Fingerprint or an EmptyRange may split off: unexpected_range")
+    yield Case("initiate_range_holding_nothing", inputs={"side": side, "initiate": {"range": [key(0x20), key(0x30)]},
+                                                         "peer": []},
+               expected={"first": [m("empty_range", x=key(0x20), y=key(0x30)), END], "answers": [],
+                         "items": [key(0x10), key(0x50), key(0x90)], "done": False},
+               spec_ref="sync.md#reconciler",
+               description="an initiator of [20, 30), where it holds none of its IDs, opens with an EmptyRange (asking "
+               "for the peer's IDs) and EndRound")
     limited = {**side, "config": {**RECURSIVE, "message_limit": 2}}
     yield Case("message_limit", inputs={"side": limited, "initiate": initiator, "peer": [half_1, half_2, END]},
                error="SyncError", reason="message_limit", spec_ref="sync.md#bounds-against-a-hostile-peer",

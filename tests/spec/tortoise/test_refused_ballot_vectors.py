@@ -136,3 +136,66 @@ def test_late_queries():
                spec_ref="tortoise.md#on_applied",
                description=f"after an honest trace: layer {last_hare['layer']}'s Hare output again (no record), then "
                f"the mesh applying another opinion at layer {last_applied['layer']} (result false)")
+
+
+@vector_source("tortoise", "events", "trace", presets=("tiny",))
+def test_refused_configs_and_encodings():
+    """Configurations and ATX weights the tortoise refuses (tortoise.md `new_tortoise`, `on_atx`), and
+    opinions it cannot encode (tortoise.md `encode_votes`: no base ballot, too many exceptions)."""
+    node = Simulation(T, Scenario(layers=12, smeshers=4, seed=1)).run().nodes[0]
+    events = list(node.events)
+    config = {f.name: getattr(T.TortoiseConfig(), f.name) for f in attrs.fields(T.TortoiseConfig)}
+    yield Case("hdist_below_zdist", inputs={"config": {**config, "hdist": 1, "zdist": 2}, "events": []},
+               error="SpecError", reason="invalid_config", spec_ref="tortoise.md#new_tortoise",
+               description="hdist 1 below zdist 2: the configuration is refused (invalid_config)")
+    yield Case("zero_window", inputs={"config": {**config, "window_size": 0}, "events": []},
+               error="SpecError", reason="invalid_config", spec_ref="tortoise.md#new_tortoise",
+               description="a window of 0 layers: the configuration is refused (invalid_config)")
+    atx = next(e for e in events if e["op"] == "atx")
+    yield Case("atx_weight_overflow", inputs={"config": config, "events": [{**atx, "weight": 2**63}]},
+               error="SpecError", reason="atx_weight_overflow", spec_ref="tortoise.md#on_atx",
+               description="an ATX of weight 2^63 (above int64): refused (atx_weight_overflow)")
+    fresh = [{"op": "encode", "layer": 1}, {"op": "encode", "layer": 5}]
+    yield Case("encode_without_ballots", inputs={"config": config, "events": fresh},
+               expected={"outputs": [{"op": "encode", "layer": 1, "error": "no_base_ballot"},
+                                     {"op": "encode", "layer": 5, "error": "no_base_ballot"}]},
+               spec_ref="tortoise.md#encode_votes",
+               description="a fresh node asked for an opinion in layers 1 and 5: no ballot to base it on "
+               "(no_base_ballot)")
+    first = min(e["layer"] for e in events if e["op"] == "ballot")
+    refused = [{"op": "encode", "layer": r["layer"], "error": "too_many_exceptions"}
+               if r["op"] == "encode" and r["layer"] > first else r for r in node.outputs]
+    assert sum(r["op"] == "encode" for r in refused) >= 10
+    yield Case("zero_exceptions", inputs={"config": {**config, "max_exceptions": 0}, "events": events, "depth": 8},
+               expected={"outputs": refused}, spec_ref="tortoise.md#encode_votes",
+               description="the honest 12-layer trace with max_exceptions 0: the opinion for the first layer of ballots "
+               "(based on no earlier ballot) needs no exception; every later one needs at least one, so it is refused "
+               "(too_many_exceptions); the tallies are the honest trace's")
+
+
+@vector_source("tortoise", "events", "trace", presets=("tiny",))
+def test_late_data_events():
+    """After an honest trace, events that only add data produce no record (tortoise.md `on_block`,
+    `update_reference_height`, `on_atx`, `on_beacon`): a block delivered again, a block of an epoch
+    without ATXs, ATXs of the current and the next epoch; with a window of 2 layers, a beacon of an
+    evicted epoch."""
+    node = Simulation(T, Scenario(layers=12, smeshers=4, seed=1)).run().nodes[0]
+    events = list(node.events)
+    last_block = [e for e in events if e["op"] == "block"][-1]
+    last_atx = [e for e in events if e["op"] == "atx"][-1]
+    current = last_atx["epoch"]
+    late = [dict(last_block), {"op": "block", "layer": 100, "id": new_id(0x50), "height": 5},
+            {**last_atx, "id": "0x" + "55" * 32, "epoch": current},
+            {**last_atx, "id": "0x" + "56" * 32, "epoch": current + 1}]
+    config = {f.name: getattr(T.TortoiseConfig(), f.name) for f in attrs.fields(T.TortoiseConfig)}
+    yield Case("late_data_events", inputs={"config": config, "events": events + late, "depth": 8},
+               expected={"outputs": list(node.outputs)}, spec_ref="tortoise.md#on_block",
+               description=f"after an honest trace: layer {last_block['layer']}'s block again, a block of layer 100 "
+               f"(an epoch without ATXs), ATXs of epochs {current} and {current + 1}: no record")
+    windowed = Simulation(T, Scenario(layers=12, smeshers=4, seed=1, config={"window_size": 2})).run().nodes[0]
+    first_beacon = next(e for e in windowed.events if e["op"] == "beacon")
+    yield Case("evicted_beacon", inputs={"config": {**config, "window_size": 2}, "depth": 8, "events": list(windowed.events) + [
+                   {**first_beacon, "beacon": "0x01020304"}]},
+               expected={"outputs": list(windowed.outputs)}, spec_ref="tortoise.md#on_beacon",
+               description=f"window size 2, an honest 12-layer trace; then another beacon of epoch "
+               f"{first_beacon['epoch']} (evicted): no record")
