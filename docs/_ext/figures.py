@@ -19,6 +19,8 @@ LaTeX one; a figure whose DOT does not render fails the build (``-W``).
 
 from __future__ import annotations
 
+from collections import Counter
+
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
@@ -112,16 +114,12 @@ def node_split() -> str:
     the OpenAPI document's ``node service`` routes, grouped by what they serve."""
     from smspec.tools.node import openapi
 
-    groups: dict[str, list[str]] = {}
-    for path, operations in openapi.document()["paths"].items():
-        for method, operation in operations.items():
-            if "node service" not in operation.get("tags", []):
-                continue
-            group = path.removeprefix("/node/v1/").split("/")[0]
-            groups.setdefault(group, []).append(f"{method.upper()} {path}")
+    groups = Counter(path.removeprefix("/node/v1/").split("/")[0]
+                     for path, operations in openapi.document()["paths"].items()
+                     for operation in operations.values() if "node service" in operation.get("tags", []))
     if not groups:
         raise ValueError("the OpenAPI document lists no node-service route")
-    calls = "\\n".join(f"{name}: {len(routes)} route{'s' if len(routes) > 1 else ''}" for name, routes in groups.items())
+    calls = "\\n".join(f"{name}: {count} route{'s' if count > 1 else ''}" for name, count in groups.items())
     return HEAD.replace("nodesep=0.3", "nodesep=0.45") + f"""  subgraph cluster_service {{ label="smeshing service (outgoing connections only)"; style=dashed;
     keys [label="keys (KEYS/*.key, mode 0600)\\nEd25519 seeds of the identities", shape=folder];
     post [label="PoST data\\n(labels, metadata, proofs)", shape=folder];

@@ -723,9 +723,8 @@ class ClockedDevnet:
         store = NodeStore(p.modules().atx, path)
         try:
             node = SimpleNamespace(store=store)
-            top = store.db.execute("SELECT MAX(publish_epoch) FROM atxs").fetchone()[0]
             lines = []
-            for epoch in range(0, (top or 0) + 1):
+            for epoch in range(0, (store.last_publish_epoch() or 0) + 1):
                 spread = weight_spread(host.atx_weights(node, epoch))  # type: ignore[arg-type]
                 if spread:
                     lines.append(f"epoch {epoch}: {spread}")

@@ -103,6 +103,10 @@ class NodeStore(SqliteAtxStore):
     def atx_ids_published(self, epoch: int) -> list[bytes]:
         return [r[0] for r in self.db.execute("SELECT id FROM atxs WHERE publish_epoch = ? ORDER BY id", (epoch,))]
 
+    def last_publish_epoch(self) -> int | None:
+        """The highest publish epoch of a stored ATX (None: no ATX)."""
+        return self.one("SELECT MAX(publish_epoch) FROM atxs")
+
     def atx_blobs_published(self, epoch: int) -> list[bytes]:
         return [r[0] for r in self.db.execute("SELECT blob FROM atxs WHERE publish_epoch = ? ORDER BY seq", (epoch,))]
 
