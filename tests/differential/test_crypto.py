@@ -174,3 +174,74 @@ def test_every_replaced_function_is_covered():
     replaced = {r.name for r in registry.all_replacements() if r.module == "crypto"}
     assert replaced == {"public_key", "ed25519_sign", "ed25519_verify", "vrf_prove", "vrf_verify",
                         "vrf_proof_to_hash", "merkle_root"}
+
+
+# The self-check of the fast ECVRF path (impl/crypto.py): its known answers are the spec's, and a
+# path that fails it is refused with a warning.
+from smspec.impl import crypto as impl_crypto  # noqa: E402
+
+
+def test_self_check_known_answers_are_the_specs():
+    first = spec.public_key(bytes.fromhex(impl_crypto.RFC9381_B4[0][0]))
+    for alpha, h in impl_crypto.ENCODE_TO_CURVE_BRANCHES:
+        assert spec.encode_point(spec.encode_to_curve(first, bytes.fromhex(alpha))).hex() == h
+    for sk, alpha, h, pi, beta in impl_crypto.RFC9381_B4:
+        seed, alpha_bytes = bytes.fromhex(sk), bytes.fromhex(alpha)
+        assert spec.encode_point(spec.encode_to_curve(spec.public_key(seed), alpha_bytes)).hex() == h
+        assert spec.vrf_prove(seed, alpha_bytes).hex() == pi
+        assert spec.vrf_proof_to_hash(bytes.fromhex(pi)).hex() == beta
+
+
+def test_the_branch_answers_cover_both_branches_and_signs():
+    """(x2, odd), (x1, even), (x1, odd), (x2, even), as their comment says."""
+    first = spec.public_key(bytes.fromhex(impl_crypto.RFC9381_B4[0][0]))
+    seen = []
+    for alpha, _ in impl_crypto.ENCODE_TO_CURVE_BRANCHES:
+        u = spec.hash_to_field(first + bytes.fromhex(alpha), spec.ECVRF_H2C_DST)
+        s, t = spec.map_to_curve_elligator2(u)
+        x1 = -spec.MONTGOMERY_A * spec.field_inverse(1 + 2 * u * u) % spec.FIELD_PRIME
+        seen.append(("x1" if s == x1 else "x2", spec.montgomery_to_edwards(s, t)[0] % 2))
+    assert seen == [("x2", 1), ("x1", 0), ("x1", 1), ("x2", 0)]
+
+
+@pytest.fixture
+def fresh_self_checks():
+    impl_crypto.fast_vrf_ok.cache_clear()
+    impl_crypto.native_point_ok.cache_clear()
+    yield
+    impl_crypto.fast_vrf_ok.cache_clear()
+    impl_crypto.native_point_ok.cache_clear()
+
+
+def test_a_failing_fast_path_is_refused_loudly(monkeypatch, fresh_self_checks):
+    wrong = [(alpha, "00" * 32) if alpha == "02" else (alpha, h)
+             for alpha, h in impl_crypto.ENCODE_TO_CURVE_BRANCHES]
+    monkeypatch.setattr(impl_crypto, "ENCODE_TO_CURVE_BRANCHES", wrong)
+    with pytest.warns(RuntimeWarning, match=r"fails its self-check \(encode_to_curve\(alpha=02\)\)"):
+        prove = impl_function("vrf_prove")
+    assert prove is spec.vrf_prove
+    assert impl_function("vrf_verify") is spec.vrf_verify
+    assert impl_function("vrf_proof_to_hash") is spec.vrf_proof_to_hash
+
+
+def test_a_failing_native_point_is_refused_loudly(monkeypatch, fresh_self_checks):
+    decode = impl_crypto._decode_native
+    if decode is None:
+        pytest.skip("pycryptodome is not installed")
+    monkeypatch.setattr(impl_crypto, "_decode_native", lambda data, curve: decode(data, curve).double())
+    with pytest.warns(RuntimeWarning, match="pycryptodome's Ed25519 point fails its self-check"):
+        proof_to_hash = impl_function("vrf_proof_to_hash")
+    sk, alpha, _, pi, beta = impl_crypto.RFC9381_B4[1]
+    assert proof_to_hash(bytes.fromhex(pi)).hex() == beta  # by libsodium's additions
+
+
+@given(points(), st.sampled_from([True, False]))
+@settings(max_examples=40)
+def test_proof_to_hash_both_point_paths(gamma, native):
+    proof = gamma + bytes(16) + (7).to_bytes(32, "little")
+    beta = impl_crypto._proof_hash(proof, native)
+    if beta is None:
+        with pytest.raises(spec.InvalidSignature):
+            spec.vrf_proof_to_hash(proof)
+    else:
+        assert beta == spec.vrf_proof_to_hash(proof)
