@@ -77,3 +77,29 @@ def test_bad_input_is_one_line(capsys, argv, message):
     status, out, err = run(capsys, *argv)
     assert status == 2 and out == ""
     assert err.startswith("smspec: error: ") and message in err and err.count("\n") == 1
+
+
+def test_bench_crypto_prints_each_vrf_floor(capsys):
+    """``bench crypto`` times the primitives and prints one floor line per VRF operation, with the
+    spec ratio it allows and the impl's fraction of it; each floor is also a recorded measure."""
+    from smspec.tools import bench_crypto, benchtable
+
+    benchtable.take()
+    assert main(["bench", "crypto", "--seconds", "0.01", "--rounds", "1", "--leaves", "4"]) == 0
+    out = capsys.readouterr().out
+    floor_lines = [line for line in out.splitlines() if line.startswith("vrf ") and " floor " in line]
+    assert [line.split()[:2] for line in floor_lines] == [["vrf", "prove"], ["vrf", "verify"],
+                                                        ["vrf", "proof_to_hash"]]
+    assert all("x spec; impl at" in line for line in floor_lines)
+    assert "var-base mult" in out and "X25519 ladder" in out
+    floors = [m for m in benchtable.take() if m.name.endswith("(its primitive floor)")]
+    assert [m.name for m in floors] == ["vrf prove (its primitive floor)", "vrf verify (its primitive floor)",
+                                       "vrf proof_to_hash (its primitive floor)"]
+    assert all(m.peer == "the sum of its primitives (same run)" and m.ratio is not None for m in floors)
+    assert bench_crypto.floors(native=False) == {
+        "vrf prove": {"var-base mult": 2, "base mult": 1, "SHA-512": 4, "inversion mod p": 1, "point add": 1,
+                      "from_uniform": 1},
+        "vrf verify": {"var-base mult": 3, "base mult": 1, "SHA-512": 3, "inversion mod p": 1, "point add": 3,
+                       "from_uniform": 1},
+        "vrf proof_to_hash": {"point add": 3, "SHA-512": 1},
+    }
