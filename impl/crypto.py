@@ -193,7 +193,7 @@ def _encode_to_curve(message: bytes) -> bytes | None:
     return _from_uniform(_scalar(u | (x & 1) << 255))
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=4096)  # a node's identities; a devnet's nodes in one process
 def _expanded(seed: bytes) -> tuple[bytes, int, bytes, bytes]:
     """(clamped scalar mod L as 32 bytes, the scalar, nonce prefix, public key) of a seed."""
     x, prefix = _clamped(seed)
