@@ -176,7 +176,8 @@ class MemoVerifier:
 
 class SharedChecks:
     """Rule "verify-memo": checks of gossip that in-process nodes share, each keyed by all its
-    inputs, so every node still runs every check and none can come out otherwise.
+    inputs: every node still asks for every check, and a shared answer is the one its own check
+    would give.
 
     * One Hare `ActiveSet` object per equal (beacon, weights): the impl's memo of Hare message
       grades (eligibility proof and count, keyed by the active set object) then serves every
@@ -193,28 +194,38 @@ class SharedChecks:
         self.active_sets: dict[int, dict[tuple, Any]] = {}  # layer -> key -> ActiveSet
         self.proposals: dict[int, dict[tuple, int]] = {}  # layer -> key -> slots
         self.certificates: dict[int, dict[tuple, bool]] = {}  # layer -> keys of valid certificates
+        self.counts: dict[str, int] = {}  # "<check> checked" (run) and "<check> shared" (found in the memo)
+        self.lock = threading.Lock()  # the nodes' own locks are theirs alone
+
+    def _count(self, check: str, shared: bool) -> None:
+        name = f"{check} {'shared' if shared else 'checked'}"
+        self.counts[name] = self.counts.get(name, 0) + 1
 
     def _layer(self, table: dict[int, dict], layer: int) -> dict:
-        found = table.get(layer)
-        if found is None:
-            found = table[layer] = {}
-            for old in [k for k in table if k < layer - self.KEEP_LAYERS]:
-                del table[old]
-        return found
+        with self.lock:
+            found = table.get(layer)
+            if found is None:
+                found = table[layer] = {}
+                for old in [k for k in table if k < layer - self.KEEP_LAYERS]:
+                    del table[old]
+            return found
 
     def active_set(self, hare: Any, layer: int, beacon: bytes, weights: dict[bytes, int], weights_key: tuple) -> Any:
         """One `ActiveSet` per equal content; `weights_key` is `weights` sorted."""
         key = (hare.__name__, beacon, weights_key)
         table = self._layer(self.active_sets, layer)
         found = table.get(key)
+        self._count("active set", found is not None)
         if found is None:
             found = table[key] = hare.ActiveSet(beacon=beacon, weights=dict(weights))
         return found
 
     def validate_proposal(self, data: bytes, proposal: p.Proposal, view: Any) -> int:
+        """spec/node.md `validate_proposal` (the slot count)."""
         reference = None if view.reference is None else p.encode(view.reference, p.Proposal)
         key = (data, reference, attrs.evolve(view, reference=None))
         slots = self.proposals.get(proposal.layer, {}).get(key)
+        self._count("proposal", slots is not None)
         if slots is None:
             slots = rules.validate_proposal(proposal, view)  # raises before anything is kept
             self._layer(self.proposals, proposal.layer)[key] = slots
@@ -224,7 +235,9 @@ class SharedChecks:
                              current_layer: int, weights: dict[bytes, int], weights_key: tuple) -> None:
         """spec/node.md `validate_certificate`; `weights_key` is `weights` sorted."""
         key = (data, genesis_id, first_ballot_layer, current_layer, weights_key)
-        if key in self.certificates.get(cert.layer, ()):
+        shared = key in self.certificates.get(cert.layer, ())
+        self._count("certificate", shared)
+        if shared:
             return
         rules.validate_certificate(cert, genesis_id, first_ballot_layer, current_layer, weights)
         self._layer(self.certificates, cert.layer)[key] = True

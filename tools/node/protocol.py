@@ -153,6 +153,10 @@ DEVNET_RULES = (
                         "the embedded PoET and hands each service the round's proof and leaves"),
     ("post-memo", "in-process nodes share a memo of successful PoST verifications (and of PoST proofs) keyed by "
                   "all their inputs (--no-post-memo: every node verifies every PoST itself)"),
+    ("verify-memo", "in-process nodes share their successful checks of gossip, each keyed by all its inputs: one "
+                    "Hare active set object per equal beacon and weights (so the memo of Hare eligibility grades "
+                    "serves every node), proposal and certificate validations (--no-verify-memo: every node checks "
+                    "every ballot, certificate and Hare eligibility proof itself)"),
     ("clocked-phases", "self-clocked processes (node run, smesher run without a coordinator) run the layer "
                        "schedule's duties at fixed fractions of the layer duration: proposals at 2 %, the Hare from "
                        "20 % (preround) to 80 % in 20 rounds of 3 % each, ATXs published at 82 %; a layer ends when "
