@@ -515,6 +515,8 @@ class Devnet:
         out = summarize(statuses, set(self.config.byzantine), self.config.layers, "in-process")
         honest_applied = {v["applied"] for v in out["nodes"].values() if not v["byzantine"]}
         out["agree"] = out["agree"] and len(honest_applied) == 1
+        # rule "verify-memo": checks run, and checks found in the shared memo, so far
+        out["shared_checks"] = {} if self.shared is None else dict(sorted(self.shared.counts.items()))
         return out
 
 
