@@ -6,6 +6,7 @@ from the devnet rules (tools/node/protocol.py) and the spec modules.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import pytest
@@ -13,7 +14,7 @@ from smspec.tools.node import protocol as p
 from smspec.tools.node import wallet as w
 from smspec.tools.node.devnet import RECIPIENTS, USERS, Devnet
 
-from .conftest import HONEST
+from .conftest import ADVERSARIAL, HONEST
 
 
 def applied_rows(node):
@@ -285,6 +286,47 @@ def test_crashed_and_byzantine_nodes(adversarial):
     restarted = devnet.nodes[2]
     assert restarted.db.execute("SELECT MIN(layer) FROM progress").fetchone()[0] == 0
     assert restarted.last_done() == devnet.config.layers - 1
+
+
+def rejections(node):
+    return node.db.execute("SELECT layer, kind, reason FROM rejections ORDER BY seq").fetchall()
+
+
+def test_verify_memo_changes_no_state_root(tmp_path, adversarial, wallet_code, memo):
+    """Rule "verify-memo" off (every node checks every proposal, certificate and Hare eligibility
+    itself) against the session's run with it on, with a byzantine node publishing malformed and
+    equivocating objects and a crashed node: the same documented state root, the same applied
+    blocks and the same rejections, layer by layer, on every honest node."""
+    on, summary_on = adversarial
+    assert summary_on["shared_checks"]["proposal shared"] > 0
+    off = Devnet(str(tmp_path / "off"), dataclasses.replace(ADVERSARIAL, verify_memo=False), wallet_code=wallet_code,
+                 memo=memo)
+    try:
+        summary = off.run()
+        assert off.shared is None and summary["shared_checks"] == {}
+        assert summary["state_root"] == summary_on["state_root"] == (
+            "0xab15682cd60e77952791179dc79bfe8cba4064cfc0273652d107ca75540c6414")
+        assert [n.index for n in off.honest()] == [n.index for n in on.honest()] == [0, 1, 2]
+        for node_on, node_off in zip(on.honest(), off.honest(), strict=True):
+            assert applied_rows(node_off) == applied_rows(node_on)
+            assert rejections(node_off) == rejections(node_on)
+    finally:
+        off.close()
+
+
+def test_verify_memo_checks_each_object_once(honest):
+    """Four live honest nodes: each proposal and certificate is validated once and found in the
+    shared memo by the three other nodes; one Hare active set serves the four nodes per layer."""
+    devnet, summary = honest
+    counts = summary["shared_checks"]  # of the run (other tests send the nodes more objects later)
+    ballot_layers = HONEST.layers - devnet.live()[0].first_ballot_layer
+    assert counts["active set checked"] == ballot_layers
+    assert counts["active set shared"] == 3 * ballot_layers
+    assert counts["proposal shared"] == 3 * counts["proposal checked"]
+    assert counts["certificate shared"] == 3 * counts["certificate checked"]
+    proposals = devnet.live()[0].db.execute("SELECT COUNT(*) FROM proposals").fetchone()[0]
+    certificates = devnet.live()[0].db.execute("SELECT COUNT(*) FROM certificates").fetchone()[0]
+    assert (counts["proposal checked"], counts["certificate checked"]) == (proposals, certificates)
 
 
 # ---------------------------------------------------------------------------------------------

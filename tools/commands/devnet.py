@@ -107,7 +107,8 @@ def _config(args: argparse.Namespace) -> Any:
     _check_set(args, genesis)
     return DevnetConfig(nodes=args.nodes, layers=layers, units=args.units, married=not args.no_marriage,
                         byzantine=tuple(sorted(set(args.byzantine))), crash=crash, transactions=not args.no_txs,
-                        post_memo=not args.no_post_memo, genesis=genesis, key_seed=args.key_seed,
+                        post_memo=not args.no_post_memo, verify_memo=not args.no_verify_memo, genesis=genesis,
+                        key_seed=args.key_seed,
                         smeshers=args.smeshers, partition=_partition(args.partition, args.nodes),
                         set_size=args.set_size or 0, post=args.post)
 
@@ -232,8 +233,9 @@ def _up(args: argparse.Namespace, config: Any, backend: str, directory: str, tem
             "reconciles with every peer")
     if not args.quiet:
         say("Devnet rules in force (simplifications of the protocol; docs/devnet.md):")
-        not_in_force = ({"poet-forwarding", "tcp-phases", "hare-sync", "post-memo"} if args.clocked
-                        else set(CLOCKED_RULES) | (set() if c.post_memo else {"post-memo"}))
+        not_in_force = ({"poet-forwarding", "tcp-phases", "hare-sync", "post-memo", "verify-memo"} if args.clocked
+                        else set(CLOCKED_RULES) | (set() if c.post_memo else {"post-memo"})
+                        | (set() if c.verify_memo and not args.tcp else {"verify-memo"}))
         for name, text in p.devnet_rules(c.genesis, c.post):
             if name not in not_in_force:
                 say(f"  * {name}: {text}")
@@ -772,6 +774,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _set_options(up)
     up.add_argument("--no-post-memo", action="store_true",
                     help="every node verifies every PoST itself (slower; see the post-memo devnet rule)")
+    up.add_argument("--no-verify-memo", action="store_true",
+                    help="every node checks every ballot, certificate and Hare eligibility proof itself (slower; "
+                         "see the verify-memo devnet rule)")
     up.add_argument("--tcp", action="store_true",
                     help="node processes gossiping over loopback TCP, smeshing-service processes using their HTTP API")
     up.add_argument("--clocked", action="store_true",

@@ -29,7 +29,7 @@ from smspec.tools.node import keys as key_files
 from smspec.tools.node import protocol as p
 from smspec.tools.node import wallet as w
 from smspec.tools.node.host import NodeHost, node_op, smesher_op
-from smspec.tools.node.node import Genesis, Node
+from smspec.tools.node.node import Genesis, Node, SharedChecks
 from smspec.tools.node.poet import PoetService
 from smspec.tools.node.reconcile import LocalPeer, SyncStats, catch_up, describe, reconcile
 from smspec.tools.node.schedule import LayerSchedule, Progress, format_progress, summarize
@@ -54,6 +54,7 @@ class DevnetConfig:
     crash: dict = field(default_factory=dict)  # node index -> [crash layer, restart layer or None]
     transactions: bool = True
     post_memo: bool = True
+    verify_memo: bool = True  # rule "verify-memo" (tools/node/node.py `SharedChecks`)
     key_seed: str | None = None  # None: keys from os.urandom; else derived from this (public) seed
     genesis: str = p.DEFAULT_GENESIS  # the Configuration tier's configuration: "tiny" or "testnet-like"
     smeshers: int = 1  # smeshing services per node
@@ -77,6 +78,8 @@ class DevnetConfig:
                 del data[name]
         if data["post"] == "today":
             del data["post"]
+        if data["verify_memo"]:  # a devnet.json of before the rule reads as it did
+            del data["verify_memo"]
         return json.dumps(data, sort_keys=True)
 
     def first_service_identities(self) -> int:
@@ -267,7 +270,7 @@ class InProcessCluster:
     def open_node(self, index: int) -> Node:
         devnet = self.devnet
         behaviour = "byzantine" if index in devnet.config.byzantine else None
-        node = Node(devnet.node_dir(index), devnet.genesis, index, devnet.m, devnet.memo, behaviour)
+        node = Node(devnet.node_dir(index), devnet.genesis, index, devnet.m, devnet.memo, behaviour, devnet.shared)
         self.hosts[index].node = node
         self.first_ballot_layer = node.first_ballot_layer
         return node
@@ -386,6 +389,7 @@ class Devnet:
         self.memo: dict | None = None
         if self.config.post_memo:
             self.memo = {} if memo is None else memo
+        self.shared = SharedChecks() if self.config.verify_memo else None
         self.poet = PoetService(self.m, os.path.join(directory, "poet.sqlite"), self.genesis.poet_leaves)
         self.L = self.genesis.layers_per_epoch
         self.template = w.template_address(bytes.fromhex(self.genesis.wallet_code))
@@ -511,6 +515,8 @@ class Devnet:
         out = summarize(statuses, set(self.config.byzantine), self.config.layers, "in-process")
         honest_applied = {v["applied"] for v in out["nodes"].values() if not v["byzantine"]}
         out["agree"] = out["agree"] and len(honest_applied) == 1
+        # rule "verify-memo": checks run, and checks found in the shared memo, so far
+        out["shared_checks"] = {} if self.shared is None else dict(sorted(self.shared.counts.items()))
         return out
 
 

@@ -174,6 +174,75 @@ class MemoVerifier:
         return self.inner.verify_post_index(*args)
 
 
+class SharedChecks:
+    """Rule "verify-memo": checks of gossip that in-process nodes share, each keyed by all its
+    inputs: every node still asks for every check, and a shared answer is the one its own check
+    would give.
+
+    * One Hare `ActiveSet` object per equal (beacon, weights): the impl's memo of Hare message
+      grades (eligibility proof and count, keyed by the active set object) then serves every
+      node instead of each node verifying every eligibility proof of every other node's identities.
+    * Successful `validate_proposal` results, keyed by the proposal's bytes and every field of
+      the node's `ProposalView`, and successful `validate_certificate` results, keyed by the
+      certificate's bytes and every other argument (a failure is checked again by each node).
+
+    Entries of layers more than `KEEP_LAYERS` before the newest one asked for are dropped."""
+
+    KEEP_LAYERS = 16
+
+    def __init__(self) -> None:
+        self.active_sets: dict[int, dict[tuple, Any]] = {}  # layer -> key -> ActiveSet
+        self.proposals: dict[int, dict[tuple, int]] = {}  # layer -> key -> slots
+        self.certificates: dict[int, dict[tuple, bool]] = {}  # layer -> keys of valid certificates
+        self.counts: dict[str, int] = {}  # "<check> checked" (run) and "<check> shared" (found in the memo)
+        self.lock = threading.Lock()  # the nodes' own locks are theirs alone
+
+    def _count(self, check: str, shared: bool) -> None:
+        name = f"{check} {'shared' if shared else 'checked'}"
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def _layer(self, table: dict[int, dict], layer: int) -> dict:
+        with self.lock:
+            found = table.get(layer)
+            if found is None:
+                found = table[layer] = {}
+                for old in [k for k in table if k < layer - self.KEEP_LAYERS]:
+                    del table[old]
+            return found
+
+    def active_set(self, hare: Any, layer: int, beacon: bytes, weights: dict[bytes, int], weights_key: tuple) -> Any:
+        """One `ActiveSet` per equal content; `weights_key` is `weights` sorted."""
+        key = (hare.__name__, beacon, weights_key)
+        table = self._layer(self.active_sets, layer)
+        found = table.get(key)
+        self._count("active set", found is not None)
+        if found is None:
+            found = table[key] = hare.ActiveSet(beacon=beacon, weights=dict(weights))
+        return found
+
+    def validate_proposal(self, data: bytes, proposal: p.Proposal, view: Any) -> int:
+        """spec/node.md `validate_proposal` (the slot count)."""
+        reference = None if view.reference is None else p.encode(view.reference, p.Proposal)
+        key = (data, reference, attrs.evolve(view, reference=None))
+        slots = self.proposals.get(proposal.layer, {}).get(key)
+        self._count("proposal", slots is not None)
+        if slots is None:
+            slots = rules.validate_proposal(proposal, view)  # raises before anything is kept
+            self._layer(self.proposals, proposal.layer)[key] = slots
+        return slots
+
+    def validate_certificate(self, data: bytes, cert: Any, genesis_id: bytes, first_ballot_layer: int,
+                             current_layer: int, weights: dict[bytes, int], weights_key: tuple) -> None:
+        """spec/node.md `validate_certificate`; `weights_key` is `weights` sorted."""
+        key = (data, genesis_id, first_ballot_layer, current_layer, weights_key)
+        shared = key in self.certificates.get(cert.layer, ())
+        self._count("certificate", shared)
+        if shared:
+            return
+        rules.validate_certificate(cert, genesis_id, first_ballot_layer, current_layer, weights)
+        self._layer(self.certificates, cert.layer)[key] = True
+
+
 @dataclass
 class HareSession:
     state: Any
@@ -200,7 +269,7 @@ class Node:
     MALFEASANCE_ATX = MALFEASANCE_ATX
 
     def __init__(self, datadir: str, genesis: Genesis, index: int, m: Any, memo: dict | None = None,
-                 behaviour: str | None = None) -> None:
+                 behaviour: str | None = None, shared: SharedChecks | None = None) -> None:
         self.datadir = datadir
         self.genesis = genesis
         self.index = index
@@ -224,6 +293,8 @@ class Node:
         self.first_ballot_layer = t.effective_genesis(self.tconfig) + 1
         self.post = ConfiguredPost(m.post, self.params.post)
         self.verifier = MemoVerifier(m.atx.SpecPostVerifier(self.post), memo, genesis.config)
+        self.shared = shared  # rule "verify-memo" (None: this node checks everything itself)
+        self._weights: dict[int, tuple] = {}  # epoch -> (its ATXs, weights, sorted weights)
         # ATX v3: POST_BEST_K3 entries checked with a seed of this node's own (atx_best.md, the
         # spot-check decision); a forged entry another node catches is settled by malfeasance
         self.best_verifier = m.atx_best.SpecBestVerifier(m.post_best.POST_BEST_K3, os.urandom(32))
@@ -294,16 +365,25 @@ class Node:
 
     def epoch_atxs(self, epoch: int) -> list:
         """Rule "active-set": every valid ATX published in `epoch - 1` (malicious ones included)."""
-        return [self.store.get_atx(atx_id) for atx_id in self.store.atx_ids_published(epoch - 1)]
+        return list(self.store.atxs_published(epoch - 1))
+
+    def _epoch_weights(self, epoch: int) -> tuple[dict[bytes, int], tuple]:
+        """The active set's weights of `epoch` and the same sorted (a key for rule "verify-memo"),
+        computed again only when the epoch's ATXs change."""
+        atxs = self.store.atxs_published(epoch - 1)
+        cached = self._weights.get(epoch)
+        if cached is None or cached[0] is not atxs:
+            weights: dict[bytes, int] = {}
+            for atx in atxs:
+                weights[atx.smesher_id] = weights.get(atx.smesher_id, 0) + atx.weight
+            cached = self._weights[epoch] = (atxs, weights, tuple(sorted(weights.items())))
+        return cached[1], cached[2]
 
     def active_weights(self, epoch: int) -> dict[bytes, int]:
-        weights: dict[bytes, int] = {}
-        for atx in self.epoch_atxs(epoch):
-            weights[atx.smesher_id] = weights.get(atx.smesher_id, 0) + atx.weight
-        return weights
+        return dict(self._epoch_weights(epoch)[0])
 
     def is_malicious(self, node_id: bytes) -> bool:
-        return self.store.is_malicious(node_id) or self.store.is_marked(node_id)
+        return self.store.flagged(node_id)
 
     def _mark_malicious(self, node_id: bytes, reason: str, proof: bytes | None = None) -> None:
         """Inside a transaction: record malfeasance (with its proof) and tell the tortoise."""
@@ -399,7 +479,7 @@ class Node:
         return rules.ProposalView(
             genesis_id=self.genesis_id, current_layer=self.current_layer, first_ballot_layer=self.first_ballot_layer,
             layers_per_epoch=self.L, layer_size=self.genesis.layer_size, atx=atx,
-            total_weight=sum(a.weight for a in self.epoch_atxs(epoch)),
+            total_weight=sum(self._epoch_weights(epoch)[0].values()),
             smesher_malicious=self.is_malicious(proposal.smesher), reference=reference,
             other_in_layer=self.store.proposal_of(proposal.layer, proposal.smesher) is not None)
 
@@ -410,7 +490,11 @@ class Node:
         if self.store.has_proposal(pid):
             return False
         try:
-            slots = rules.validate_proposal(proposal, self.proposal_view(proposal))
+            view = self.proposal_view(proposal)
+            if self.shared is not None:
+                slots = self.shared.validate_proposal(data, proposal, view)
+            else:
+                slots = rules.validate_proposal(proposal, view)
         except rules.InvalidProposal as error:
             if error.reason == "double_proposal":  # rule "ballot-malfeasance"
                 first = self.store.proposal_of(proposal.layer, proposal.smesher)
@@ -587,8 +671,12 @@ class Node:
             raise rules.InvalidCertificate("certificate_layer")
         if self.store.has_certificate(layer, cert.signer):
             return False
-        weights = self.active_weights(self.epoch_of(layer))
-        rules.validate_certificate(cert, self.genesis_id, self.first_ballot_layer, self.current_layer, weights)
+        weights, weights_key = self._epoch_weights(self.epoch_of(layer))
+        if self.shared is not None:
+            self.shared.validate_certificate(data, cert, self.genesis_id, self.first_ballot_layer, self.current_layer,
+                                             weights, weights_key)
+        else:
+            rules.validate_certificate(cert, self.genesis_id, self.first_ballot_layer, self.current_layer, weights)
         with self.store.transaction():
             self.store.add_certificate(layer, cert.signer, cert.block_id, data)
             if cert.block is not None:
@@ -726,14 +814,17 @@ class Node:
             if layer < self.first_ballot_layer:
                 return False
             epoch = self.epoch_of(layer)
-            weights = self.active_weights(epoch)
+            weights, weights_key = self._epoch_weights(epoch)
             if not weights:
                 return False
             initial = [pid for pid, smesher in self.store.proposals_in_layer(layer) if not self.is_malicious(smesher)]
             state = hare.ProtocolState(threshold=self.params.threshold(hare, layer))
             hare.on_initial(state, tuple(initial))
-            context = hare.SessionContext(layer=layer, genesis_id=self.genesis_id,
-                                          active=hare.ActiveSet(beacon=self.beacon(epoch), weights=weights),
+            if self.shared is not None:
+                active = self.shared.active_set(hare, layer, self.beacon(epoch), weights, weights_key)
+            else:
+                active = hare.ActiveSet(beacon=self.beacon(epoch), weights=dict(weights))
+            context = hare.SessionContext(layer=layer, genesis_id=self.genesis_id, active=active,
                                           committee=self.params.committee(hare, layer), leaders=self.params.hare_leaders)
             self.sessions[layer] = HareSession(state, context)
             return True

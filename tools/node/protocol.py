@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 from smspec.spec import node as rules
+from smspec.spec import scale as _scale
 from smspec.spec.node import (
     BallotVrfMessage,
     Block,
@@ -41,9 +42,18 @@ from smspec.spec.node import (
     tx_id,
     weak_coin,
 )
-from smspec.spec.scale import decode, encode
 
 PRESET = "tiny"
+
+
+def encode(value: Any, codec: Any) -> bytes:
+    """SCALE encoding with the backend in force (scale.md `encode`, or its impl replacement)."""
+    return _scale.encode(value, codec)
+
+
+def decode(data: bytes, codec: Any) -> Any:
+    """SCALE decoding with the backend in force (scale.md `decode`, or its impl replacement)."""
+    return _scale.decode(data, codec)
 
 # ---------------------------------------------------------------------------------------------
 # Spec modules
@@ -143,6 +153,10 @@ DEVNET_RULES = (
                         "the embedded PoET and hands each service the round's proof and leaves"),
     ("post-memo", "in-process nodes share a memo of successful PoST verifications (and of PoST proofs) keyed by "
                   "all their inputs (--no-post-memo: every node verifies every PoST itself)"),
+    ("verify-memo", "in-process nodes share their successful checks of gossip, each keyed by all its inputs: one "
+                    "Hare active set object per equal beacon and weights (so the memo of Hare eligibility grades "
+                    "serves every node), proposal and certificate validations (--no-verify-memo: every node checks "
+                    "every ballot, certificate and Hare eligibility proof itself)"),
     ("clocked-phases", "self-clocked processes (node run, smesher run without a coordinator) run the layer "
                        "schedule's duties at fixed fractions of the layer duration: proposals at 2 %, the Hare from "
                        "20 % (preround) to 80 % in 20 rounds of 3 % each, ATXs published at 82 %; a layer ends when "

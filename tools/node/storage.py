@@ -65,14 +65,40 @@ class NodeStore(SqliteAtxStore):
         self.db.executescript(ATX_SCHEMA)
         self.db.execute("INSERT OR IGNORE INTO counters VALUES ('set_id', 1), ('seq', 0)")
         self.db.commit()
+        # publish epoch -> its ATXs (`atxs_published`): every node reads its epoch's ATXs for each
+        # proposal, certificate and Hare session, so they are read from the tables once per epoch
+        # and again only after an ATX is added (or a transaction that may have added one rolls back)
+        self._atxs_published: dict[int, tuple] = {}
+        # identities in `malicious` or `malfeasance`, asked for every Hare message (None: read again)
+        self._flagged: set | None = None
 
     def close(self) -> None:
         self.db.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        with self.db:
-            yield
+        try:
+            with self.db:
+                yield
+        except BaseException:
+            self._atxs_published.clear()
+            self._flagged = None
+            raise
+
+    def add_atx(self, atx: Any) -> None:
+        self._atxs_published.clear()
+        super().add_atx(atx)
+
+    def set_malicious(self, node_id: bytes) -> None:
+        self._flagged = None
+        super().set_malicious(node_id)
+
+    def flagged(self, node_id: bytes) -> bool:
+        """Whether the identity is malicious (`is_malicious`) or marked (`is_marked`)."""
+        if self._flagged is None:
+            self._flagged = {row[0] for row in self.db.execute("SELECT node_id FROM malicious UNION "
+                                                                "SELECT node_id FROM malfeasance")}
+        return node_id in self._flagged
 
     def one(self, sql: str, args: tuple = ()) -> Any:
         row = self.db.execute(sql, args).fetchone()
@@ -102,6 +128,13 @@ class NodeStore(SqliteAtxStore):
 
     def atx_ids_published(self, epoch: int) -> list[bytes]:
         return [r[0] for r in self.db.execute("SELECT id FROM atxs WHERE publish_epoch = ? ORDER BY id", (epoch,))]
+
+    def atxs_published(self, epoch: int) -> tuple:
+        """The ATXs published in `epoch`, by ID (stored ATXs never change; read once, see above)."""
+        found = self._atxs_published.get(epoch)
+        if found is None:
+            found = self._atxs_published[epoch] = tuple(self.get_atx(atx_id) for atx_id in self.atx_ids_published(epoch))
+        return found
 
     def last_publish_epoch(self) -> int | None:
         """The highest publish epoch of a stored ATX (None: no ATX)."""
@@ -260,6 +293,7 @@ class NodeStore(SqliteAtxStore):
         return self.one("SELECT 1 FROM malfeasance WHERE node_id = ?", (node_id,)) is not None
 
     def mark(self, node_id: bytes, reason: str, layer: int, proof: bytes | None = None) -> None:
+        self._flagged = None
         self.db.execute("INSERT INTO malfeasance VALUES (?, ?, ?, ?)", (node_id, reason, layer, proof))
 
     def malfeasance_proof(self, node_id: bytes) -> tuple[str, bytes | None] | None:
