@@ -245,3 +245,19 @@ def run_trace_encode(events: list, config: dict, layer: int) -> dict:
 
     out = run_trace(T, config_from_json(T, config), events + [{"op": "encode", "layer": layer}])
     return out[-1]
+
+
+@vector_source("tortoise", "events", "trace", presets=("tiny",))
+def test_repeated_tallies():
+    """A tally of a layer already tallied moves nothing (tortoise.md `tally_votes`, `update_last`: the
+    last layer only moves forward): its snapshot is the newest tally's."""
+    node = Simulation(T, Scenario(layers=12, smeshers=4, seed=1)).run().nodes[0]
+    events = list(node.events)
+    tallies = [e for e in events if e["op"] == "tally"]
+    newest = [r for r in node.outputs if r["op"] == "tally"][-1]
+    config = {f.name: getattr(T.TortoiseConfig(), f.name) for f in attrs.fields(T.TortoiseConfig)}
+    late = [dict(tallies[-1]), dict(tallies[-2])]
+    yield Case("repeated_tallies", inputs={"config": config, "events": events + late, "depth": 8},
+               expected={"outputs": list(node.outputs) + [newest, newest]}, spec_ref="tortoise.md#update_last",
+               description=f"after an honest trace, the tally of layer {tallies[-1]['layer']} again and then of layer "
+               f"{tallies[-2]['layer']}: both snapshots are the newest tally's (layer {newest['layer']})")
