@@ -27,6 +27,14 @@ CONTEXT = Record("AthenaContext", "The running program's context (athena.md#athe
     inp("received", "uint:64", "the amount received", default=0),
     inp("depth", "uint:32", "the call depth", default=0),
 ))
+TRACE_STEP = Record("TraceStep", "One completed instruction of a traced run (athena.md#tracerecord).", (
+    inp("step", "uint", "the number of instructions completed with this one (1 for the first)"),
+    inp("pc", "uint:32", "the instruction's address"),
+    inp("word", "uint:32", "the raw instruction word at that address"),
+    inp("writes", "map<uint:32>", "`xN` → new value, every register whose value the instruction changed "
+        "(a write of the value a register already held is not listed)"),
+    inp("gas", "uint", "the gas used after the instruction"),
+))
 ACCOUNT = Record("Account", "Another account the host knows (a HOST_CALL recipient).", (
     inp("address", "hex:24", "its address"), inp("balance", "uint:64", "its balance", default=0),
     inp("template", "hex:24|null", "its template, or null", default=None),
@@ -107,11 +115,13 @@ def run_case(inputs: dict[str, Any], spec) -> dict[str, Any]:
         entry = program.exports[inputs["method"]]
     if "entry" in inputs:
         entry = int(inputs["entry"])
+    records: list[Any] | None = [] if inputs.get("trace") is True else None
     machine = athena.run(
-        program, entry, hexbytes(inputs.get("input", "0x")), host, context, int(inputs.get("gas", DEFAULT_GAS))
+        program, entry, hexbytes(inputs.get("input", "0x")), host, context, int(inputs.get("gas", DEFAULT_GAS)),
+        None if records is None else records.append,
     )
     result = athena.machine_result(machine)
-    return {
+    answer = {
         "status": result.status.name,
         "reason": machine.trap.reason if machine.trap is not None else None,
         "gas_used": machine.gas,
@@ -123,6 +133,11 @@ def run_case(inputs: dict[str, Any], spec) -> dict[str, Any]:
         "storage": _storage(host, context.callee),
         "memory": {str(a): machine.memory.get(int(a), 0) for a in inputs.get("memory_words", [])},
     }
+    if records is not None:
+        answer["trace"] = [{"step": r.step, "pc": r.pc, "word": r.word,
+                            "writes": {f"x{register}": value for register, value in sorted(r.writes.items())},
+                            "gas": r.gas} for r in records]
+    return answer
 
 
 def call_case(inputs: dict[str, Any], spec) -> dict[str, Any]:
@@ -167,16 +182,20 @@ RUN_SCHEMA = Schema(
             inp("method", "text|null", "an exported name to start at; null: the entry point", default=None),
             inp("entry", "uint:32", "the start address; absent: the program's entry point, or `method`'s address",
                 optional=True),
-            inp("memory_words", "list<uint:32>", "word addresses whose final values are reported", default=[])),
+            inp("memory_words", "list<uint:32>", "word addresses whose final values are reported", default=[]),
+            inp("trace", "bool", "true: the output also holds `trace`, the step trace of the run; absent or false: "
+                "no trace", optional=True)),
     outputs=(out("status", STATUS, "the StatusCode name"), out("reason", "text|null", "the trap's reason, or null"),
              out("gas_used", "uint", "gas used"), out("gas_left", "uint", "0 unless SUCCESS"),
              out("steps", "uint", "instructions completed"), out("pc", "uint:32", "the pc when it stopped"),
              out("registers", "map<uint:32>", "`xN` → value, every non-zero register"),
              out("output", "hex", "bytes written to fd 3 (those written before a failure too)"),
              out("storage", "map<hex:32>", "the running account's storage after the run"),
-             out("memory", "map<uint:32>", "address (decimal) → value, for `memory_words`")),
+             out("memory", "map<uint:32>", "address (decimal) → value, for `memory_words`"),
+             out("trace", "list<{TraceStep}>", "only when the input `trace` is true: one record per completed "
+                 "instruction, in order (an instruction that traps is not completed and has none)", optional=True)),
     raises=(PROGRAM_ERRORS, raises("VmTrap", "unknown_method", "`method` is not an export")),
-    records=(CONTEXT, ACCOUNT), notes=(PROGRAM_NOTE,))
+    records=(CONTEXT, ACCOUNT, TRACE_STEP), notes=(PROGRAM_NOTE,))
 
 CALL_SCHEMA = Schema(
     page="athena-call",

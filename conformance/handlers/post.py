@@ -253,7 +253,8 @@ def prove(inputs: dict[str, Any], spec) -> dict[str, Any]:
     page="post-compression-pack", summary="Pack indices into `bits`-bit little-endian fields.",
     spec=("post.md#compress_indices",),
     inputs=(inp("indices", "list<uint>", "the indices"), inp("bits", "uint", "bits per index")),
-    outputs=(out("packed", "hex", "the packed bytes"),)))
+    outputs=(out("packed", "hex", "the packed bytes"),),
+    raises=(raises("InvalidValue", "out_of_range", "an index that is not a u64"),)))
 def pack(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: indices (list), bits. output: packed (hex)."""
     post = spec("post")
@@ -402,7 +403,9 @@ def metadata_parse(inputs: dict[str, Any], spec) -> dict[str, Any]:
     page="post-metadata-write", summary="The postdata_metadata.json text post-rs writes.",
     spec=("post.md#metadata_to_json",),
     inputs=(*METADATA_FIELDS, inp("nonce", "uint|null", "the VRF nonce, or null", default=None),
-            inp("last_position", "uint|null", "or null", default=None)),
+            inp("last_position", "uint|null", "or null", default=None),
+            inp("nonce_value", "hex", "the VRF nonce's label value (go-post's `NonceValue`), written as hex after the "
+                "other fields; absent: not written", optional=True)),
     outputs=(out("json", "text", "the file's text"),)))
 def metadata_write(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: node_id, commitment_atx_id, labels_per_unit, num_units, max_file_size, nonce,
@@ -413,6 +416,7 @@ def metadata_write(inputs: dict[str, Any], spec) -> dict[str, Any]:
         as_int(inputs["num_units"]), as_int(inputs["max_file_size"]),
         None if inputs.get("nonce") is None else as_int(inputs["nonce"]),
         None if inputs.get("last_position") is None else as_int(inputs["last_position"]),
+        hexbytes(inputs["nonce_value"]) if "nonce_value" in inputs else None,
     )
     return {"json": post.metadata_to_json(metadata)}
 
@@ -423,7 +427,9 @@ def metadata_write(inputs: dict[str, Any], spec) -> dict[str, Any]:
     inputs=(inp("node_id", "hex:32", "the identity"), inp("commitment_atx_id", "hex:32", "the commitment ATX"),
             inp("num_units", "uint:32", "space units"), inp("labels_per_unit", "uint:64", "labels per unit"),
             inp("max_file_size", "uint:64", "the largest data file, bytes"), inp("scrypt_n", "uint", "scrypt N")),
-    outputs=(out("files", "map<hex>", "data file name → its bytes"), out("metadata", "text", "the metadata JSON text"))))
+    outputs=(out("files", "map<hex>", "data file name → its bytes"), out("metadata", "text", "the metadata JSON text")),
+    raises=(raises("InvalidPostData", "bad_metadata", "a largest file size that is not a positive multiple of 16 "
+                   "bytes (post.md#labels_per_file)"),)))
 def init_data_dir(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: node_id, commitment_atx_id, num_units, labels_per_unit, max_file_size, scrypt_n.
     output: files (name -> hex content), metadata (JSON text)."""

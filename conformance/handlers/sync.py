@@ -101,6 +101,9 @@ SESSION_ERRORS = raises("SyncError", ("session_finished", "invalid_item", "missi
                         "peer, sync.md#errors) a received message breaks")
 CONFIG_ERRORS = raises("InvalidValue", ("bad_config", "wrong_length", "missing_range"),
                        "parameters go-spacemesh refuses, an ID that is not 32 bytes, or a range with one bound")
+RESTART_ERROR = raises("InvalidValue", "session_started",
+                       "`restart` asks a side that has already started (initiated, probed or answered) for a second "
+                       "session: a reconciler runs one session")
 STRICT_NOTE = ("Cases that follow a *Decision* of sync.md departing from go-spacemesh (its done rule, its hostile-peer "
                "shape checks, its decoding bounds) are of level `spec-strict` and name the Decision.")
 
@@ -419,11 +422,14 @@ def conversation_probe(inputs: dict[str, Any], spec) -> dict[str, Any]:
     inputs=(inp("side", "{SyncSide}", "the side under test"),
             inp("initiate", "json", "{\"range\": [x, y] | null}: the side opens a session; {\"probe\": [x, y] | "
                 "null}: it probes; null: it responds"),
-            inp("peer", "list<{SyncMessage}>", "the peer's messages, in order")),
+            inp("peer", "list<{SyncMessage}>", "the peer's messages, in order"),
+            inp("restart", "json", "{\"range\": [x, y] | null} or {\"probe\": [x, y] | null}: after the peer's "
+                "messages the side is asked to open (or probe) again; absent: it is not", optional=True)),
     outputs=(out("first", "list<{SyncMessage}>", "the side's first round (empty for a responder)"),
-             out("answers", "list<list<{SyncMessage}>>", "its answer to each peer message"),
+             out("answers", "list<list<{SyncMessage}>>", "its answer to each peer message, then, when `restart` is "
+                 "given to a side that had not started, the round of that start"),
              out("items", "list<hex:32>", "its set after, sorted"), out("done", "bool", "whether the session ended")),
-    raises=(SESSION_ERRORS, CONFIG_ERRORS), records=(SIDE, CONFIG, MESSAGE), notes=(STRICT_NOTE,)))
+    raises=(SESSION_ERRORS, CONFIG_ERRORS, RESTART_ERROR), records=(SIDE, CONFIG, MESSAGE), notes=(STRICT_NOTE,)))
 def conversation_trace(inputs: dict[str, Any], spec) -> dict[str, Any]:
     """inputs: side, initiate, peer (messages). output: first, answers, items, done."""
     sync = spec("sync")
@@ -437,6 +443,10 @@ def conversation_trace(inputs: dict[str, Any], spec) -> dict[str, Any]:
     answers = []
     for data in inputs["peer"]:
         answers.append([message_to_json(sync, m) for m in side.handle(message_from_json(sync, data))])
+    restart = inputs.get("restart")
+    if restart is not None:
+        again = side.probe(*_range(restart["probe"])) if "probe" in restart else side.initiate(*_range(restart.get("range")))
+        answers.append([message_to_json(sync, m) for m in again])
     return {"first": [message_to_json(sync, m) for m in first], "answers": answers,
             "items": _all_items(side.store), "done": side.done}
 

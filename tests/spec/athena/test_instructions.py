@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from smspec.conformance.cases import Case, vector_source
 
-from .asm import i_type, r_type, raw_program
+from .asm import CODE_BASE, elf_program, i_type, r_type, raw_program
 from .helpers import outcome, raw_case
 
 M = 0xFFFFFFFF
@@ -270,3 +270,55 @@ def test_load_time_validation():
             description=f"`{text}` names a register above x15 (RV32E): the program is rejected at load",
             spec_ref="athena.md#check_registers",
         )
+
+
+def _traced(expected: dict, steps: list[tuple[int, int, dict[str, int], int]]) -> dict:
+    """``expected`` with the step trace (pc, word, writes, gas of each completed instruction)."""
+    return {**expected, "trace": [{"step": n, "pc": pc, "word": word, "writes": writes, "gas": gas}
+                                  for n, (pc, word, writes, gas) in enumerate(steps, 1)]}
+
+
+@vector_source("athena", "instructions", "run")
+def test_step_trace():
+    # words written by hand from the RISC-V encoding (I-type: imm | rs1 | funct3 | rd | opcode)
+    addi_a0_5 = i_type(5, 0, 0, 10, 0x13)
+    addi_a0_a0_0 = i_type(0, 10, 0, 10, 0x13)
+    addi_a1_a0_2 = i_type(2, 10, 0, 11, 0x13)
+    yield raw_case(
+        "trace_writes_and_gas",
+        "addi a0, zero, 5\naddi a0, a0, 0\naddi a1, a0, 2",
+        _traced(outcome(3, {"x10": 5, "x11": 7}), [
+            (0, addi_a0_5, {"x10": 5}, 4), (4, addi_a0_a0_0, {}, 8), (8, addi_a1_a0_2, {"x11": 7}, 12)]),
+        trace=True,
+        description="a traced run reports each completed instruction: its pc, raw word, the registers it changed "
+        "(rewriting a0 with its own value lists none) and the gas used after it",
+        spec_ref="athena.md#run",
+    )
+    lui_s0_1 = 0x1000 | (8 << 7) | 0x37
+    yield raw_case(
+        "trace_stops_before_trap",
+        "lui s0, 1\nlw a1, 1(s0)",
+        _traced(outcome(1, {"x8": 0x1000}, pc=4, status="FAILURE", reason="misaligned_load"),
+                [(0, lui_s0_1, {"x8": 0x1000}, 4)]),
+        trace=True,
+        description="the instruction that traps (a misaligned LW) is not completed and has no trace record; the "
+        "records before it stand",
+        spec_ref="athena.md#run",
+    )
+    yield Case(
+        "trace_elf_code_base",
+        inputs={"program": elf_program("addi a0, zero, 5\naddi a1, a0, 2"), "trace": True},
+        expected=_traced(outcome(2, {"x10": 5, "x11": 7}, pc=CODE_BASE + 8), [
+            (CODE_BASE, addi_a0_5, {"x10": 5}, 4), (CODE_BASE + 4, addi_a1_a0_2, {"x11": 7}, 8)]),
+        description="in an ELF whose code starts at 0x1000, the trace reports the instructions' addresses and the "
+        "words fetched there",
+        spec_ref="athena.md#run",
+    )
+    yield raw_case(
+        "trace_false_no_trace",
+        "addi a0, zero, 5",
+        outcome(1, {"x10": 5}),
+        trace=False,
+        description="trace false: the output has no `trace` field, as when the input is absent",
+        spec_ref="athena.md#run",
+    )

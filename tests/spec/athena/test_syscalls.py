@@ -269,6 +269,16 @@ def test_host_call_spawn_deploy():
         accounts=[{"address": "0x" + RECIPIENT.hex(), "balance": 0, "template": template_address, "state": "0x"}],
         templates={template_address: callee}, description="HOST_CALL runs the recipient's template; 5 of its 6 output bytes are copied into the caller's buffer", spec_ref="athena.md#host_call",
     )
+    text = "lui s0, 1\nli t1, -1\nsw t1, 0x104(s0)\n" + CALL_PROGRAM.format(input_len=0, out=0x1100, cap=0, amount_at=24)
+    yield syscall_case(
+        "call_output_buffer_of_zero", text,
+        {**regs, "x6": M, "x13": 0x1100},
+        input_data=RECIPIENT + bytes(8), extra_gas=4 * callee_steps,
+        memory={"4352": 0, "4356": M}, context={"callee": CALLEE},
+        accounts=[{"address": "0x" + RECIPIENT.hex(), "balance": 0, "template": template_address, "state": "0x"}],
+        templates={template_address: callee}, description="HOST_CALL with an output buffer of 0 bytes: the callee's "
+        "6 output bytes are not copied (memory unchanged) and the call returns 0 in t0", spec_ref="athena.md#host_call",
+    )
     blob = b"wallet state"
     text = LOAD_INPUT + f"li t0, 0xA4\nlui a0, 1\nli a1, {len(blob)}\nli a2, 0x2000\necall"
     spawned = blake3.blake3(TEMPLATE + blob).digest()[:24]

@@ -197,6 +197,20 @@ def wallet_transactions(setup: Setup) -> list[Case]:
         Case("input_without_selector", spec_ref="athena.md#calls-between-accounts-the-hosts-dispatch", inputs=s.inputs(b, None, b"x", value=4, sender=PLAIN), check=failed(s),
              description="input but no selector: the program's entry point, which a template does not have"),
     ]
+    junk = b"\x7fATH\x00\x00\x00\x00"  # Athena's raw format with one zero word: it does not decode
+    junk_template = address(junk)
+    broken = bytes([0x42]) * 24
+    account = {"balance": 7, "template": junk_template, "state": b"", "storage": {}}
+    inputs = s.inputs(broken, None, value=1, sender=PLAIN)
+    inputs["accounts"].append({"address": broken, **account})
+    inputs["templates"][hx(junk_template)] = junk
+    before = s.after(new={broken: account})
+    cases.append(Case(
+        "account_of_unloadable_template", spec_ref="athena.md#dispatch_input", inputs=inputs,
+        check=output_fields(status="FAILURE", output=None, gas_left=0, gas_used=GAS, accounts=before,
+                            templates=s.templates(junk_template)),
+        description="a plain transfer to an account whose template's code does not load: the host passes the payload "
+        "on as it stands and the VM refuses the code (FAILURE, all gas used); nothing moves"))
     return cases
 
 

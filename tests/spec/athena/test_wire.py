@@ -45,6 +45,10 @@ def test_execution_payload_triad():
         ("non_canonical_length", b"\x01\x00\x00\x00", "payload_compact", "a state length 0 in the two-byte mode"),
         ("length_wider_than_u32", b"\x07" + bytes(5), "payload_compact", "a big-integer length of 5 bytes"),
         ("state_beyond_end", b"\x08\x00", "payload_truncated", "a state of 2 bytes with 1 given"),
+        ("big_length_not_canonical", b"\x03\xff\xff\xff\x3f", "payload_compact",
+         "a state length 2^30 - 1 in the big-integer mode (03 then 4 bytes), which the four-byte mode holds"),
+        ("big_length_beyond_end", b"\x03\x00\x00\x00\x40" + bytes(3), "payload_truncated",
+         "a canonical big-integer state length of 2^30 with 3 bytes given"),
     ]:
         yield Case(f"{name}_decode", inputs={"encoded": data}, error="InvalidProgram", reason=reason, spec_ref=REF,
                    description=what)

@@ -79,6 +79,18 @@ def test_receive_vectors():
     yield Case("known_malicious_sender", inputs={**SESSION, "threshold": 6, "messages": [
         incoming(a, True), incoming(b, True)]}, check=outcomes("relay", "InvalidHareMessage/not_relayed"),
         spec_ref=ref, description="a known equivocator's first message is relayed without a new proof, a second dropped")
+    proof = good.body.eligibility.proof
+    bad_vrf = hare.encode(hare.build_message(SECRET, SENDER, GENESIS, LAYER, hare.ProtocolMessage(0, 0, good.body.value),
+                                             hare.HareEligibility(proof[:-1] + bytes([proof[-1] ^ 1]),
+                                                                  good.body.eligibility.count)), hare.Message)
+    yield Case("bad_vrf_proof", inputs={**SESSION, "threshold": 6, "messages": [incoming(bad_vrf), incoming(a)]},
+               check=outcomes("InvalidHareMessage/not_eligible", "relay"), spec_ref="hare.md#message_grade",
+               description="a correctly signed preround of a registered sender whose VRF proof has its last byte "
+               "flipped: the proof does not verify, grade 0, dropped (not_eligible); the honest message is relayed")
+    yield Case("zero_committee", inputs={**SESSION, "committee": 0, "threshold": 6, "messages": [incoming(a)]},
+               check=outcomes("InvalidHareMessage/not_eligible"), spec_ref="hare.md#message_grade",
+               description="a session whose committee size is 0: the oracle's eligibility check fails "
+               "(zero_committee), which gives grade 0, so even an honest preround is dropped (not_eligible)")
 
 
 @vector_source("hare", "session", "send")
@@ -95,6 +107,15 @@ def test_send_vectors():
     yield Case("not_in_active_set", inputs={**SESSION, "secret": bytes([77]) * 32, "iter": 0, "round": 0},
                check=output_fields(eligibility=None, message=None), spec_ref=ref,
                description="an identity outside the active set sends nothing")
+    yield Case("zero_committee", inputs={**SESSION, "committee": 0, "secret": SECRET, "iter": 0, "round": 0},
+               check=output_fields(eligibility=None, message=None), spec_ref=ref,
+               description="a committee size of 0: the oracle's error (zero_committee) means the node sends nothing "
+               "in a preround")
+    yield Case("count_zero", inputs={**SESSION, "weights": {"0x" + SENDER.hex(): 1, "0x" + "01" * 32: 10**12},
+                                     "secret": SECRET, "iter": 0, "round": 0},
+               check=output_fields(eligibility=None, message=None), spec_ref=ref,
+               description="weight 1 of 10^12 + 1 with a committee of 10: the VRF draw gives a count of 0, so the "
+               "node sends nothing")
     yield Case("before_upgrade", inputs={**SESSION, "layer": 105719, "secret": SECRET, "iter": 0, "round": 0},
                check=output_fields(committee_for_layer=400, threshold_for_layer=201), spec_ref="hare.md#committee_for",
                description="before layer 105720 the committee is 400, the threshold 201")

@@ -29,6 +29,13 @@ def test_pack():
                description="post-rs Proof::new(7, [0..=8], 9 labels): 4 bits each, LSB first")
     yield Case("empty", inputs={"indices": [], "bits": 35}, expected={"packed": b""},
                spec_ref="post.md#compress_indices", description="no indices")
+    yield Case("index_2_64", inputs={"indices": [1, 2**64], "bits": 8}, error="InvalidValue", reason="out_of_range",
+               spec_ref="post.md#compress_indices", untyped="an index of 2^64: post-rs indices are u64",
+               description="an index of 2^64 is not a u64: refused (out_of_range), although only its low 8 bits "
+               "would be kept")
+    yield Case("index_max_u64", inputs={"indices": [2**64 - 1], "bits": 8}, expected={"packed": b"\xff"},
+               spec_ref="post.md#compress_indices",
+               description="the largest u64 index is accepted; only its low 8 bits are kept")
 
 
 @vector_source("post", "compression", "unpack")

@@ -40,6 +40,10 @@ FIELDS = {"node_id": NODE_ID, "commitment_atx_id": COMMITMENT_ATX_ID, "labels_pe
 def test_metadata_write():
     yield Case("rust_pretty", inputs=FIELDS, expected={"json": RUST_JSON}, spec_ref="post.md#metadata_to_json",
                description="serde_json::to_writer_pretty of post-rs PostMetadata")
+    yield Case("nonce_value", inputs={**FIELDS, "nonce_value": b"\x01\x02\x03"},
+               expected={"json": RUST_JSON[:-2] + ',\n  "NonceValue": "010203"\n}'},
+               spec_ref="post.md#metadata_to_json",
+               description="a metadata with go-post's NonceValue [1, 2, 3]: written last, as the hex text \"010203\"")
 
 
 @vector_source("post", "metadata", "parse")
@@ -64,6 +68,7 @@ def test_metadata_parse():
         ("units_over_u32", RUST_JSON.replace('"NumUnits": 2', '"NumUnits": 4294967296'), "u32 overflow"),
         ("bool_units", RUST_JSON.replace('"NumUnits": 2', '"NumUnits": true'), "a bool is not a number"),
         ("string_nonce", RUST_JSON.replace('"Nonce": 208', '"Nonce": "208"'), "a string is not a number"),
+        ("nonce_value_not_hex", go_json.replace('"010203"', '"01020z"'), "a NonceValue that is not hex text"),
     ]
     for name, text, description in bad:
         yield Case(name, inputs={"json": text}, error="InvalidPostData", reason="bad_metadata",
@@ -149,6 +154,36 @@ def test_init_data_dir():
                                         "labels_per_unit": 128, "max_file_size": 1024, "scrypt_n": 16},
                check=one_unit_layout, spec_ref="post.md#initialize",
                description="a whole tiny data directory (the VRF nonce is the spec's)")
+    yield Case("one_label_per_file", inputs={"node_id": NODE_ID, "commitment_atx_id": COMMITMENT_ATX_ID,
+                                             "num_units": 1, "labels_per_unit": 16, "max_file_size": 16,
+                                             "scrypt_n": 16},
+               check=one_label_per_file, spec_ref="post.md#initialize",
+               description="16 labels in 16 files of one label each: the VRF nonce is the lowest passing label over "
+               "all files (files without a passing label change nothing)")
+    yield Case("file_size_not_label_multiple", inputs={"node_id": NODE_ID, "commitment_atx_id": COMMITMENT_ATX_ID,
+                                                       "num_units": 1, "labels_per_unit": 16, "max_file_size": 24,
+                                                       "scrypt_n": 16},
+               error="InvalidPostData", reason="bad_metadata", spec_ref="post.md#labels_per_file",
+               strict="post.md#labels_per_file", strict_why="post-rs asserts that MaxFileSize is a multiple of 16 (a "
+               "panic)",
+               description="a largest file of 24 bytes, not a multiple of the 16-byte label: refused as bad metadata")
+
+
+def one_label_per_file(output: dict) -> None:
+    """16 files of one label each (the first 16 labels of the tiny set), and the nonce: the index of the
+    lowest 32-byte output below the difficulty of 16 labels ((2^256 / 16) << 3), worked out here from
+    the outputs."""
+    post = load("post", "tiny")
+    labels = tiny_labels()[:16 * 16]
+    assert output["files"] == {f"postdata_{i}.bin": "0x" + labels[16 * i:16 * (i + 1)].hex() for i in range(16)}
+    commitment = post.compute_commitment(NODE_ID, COMMITMENT_ATX_ID)
+    outputs = [int.from_bytes(post.compute_label(commitment, i, 16), "big") for i in range(16)]
+    passing = [(value, i) for i, value in enumerate(outputs) if value < (2**256 // 16) << 3]
+    assert len(passing) < 16  # some files hold no passing label
+    nonce = min(passing)[1]
+    want = (RUST_JSON.replace('"LabelsPerUnit": 128', '"LabelsPerUnit": 16').replace('"NumUnits": 2', '"NumUnits": 1')
+            .replace('"MaxFileSize": 1024', '"MaxFileSize": 16').replace('"Nonce": 208', f'"Nonce": {nonce}'))
+    assert output["metadata"] == want
 
 
 def test_num_files_is_exact_above_float_precision():

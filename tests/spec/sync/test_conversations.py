@@ -455,6 +455,26 @@ def test_trace_vectors():
         yield Case(f"{role}_{kind}_without_range", inputs={"side": side, "initiate": start, "peer": [message]},
                    error="SyncError", reason="missing_range", spec_ref="sync.md#bounds-against-a-hostile-peer",
                    description=f"a {role} refuses a {kind} message with neither bound: missing_range")
+    for role, start, restart in [("initiator", initiator, {"range": None}), ("prober", prober, {"range": None}),
+                                 ("initiator", initiator, {"probe": None})]:
+        again = "open" if "range" in restart else "probe"
+        yield Case(f"{role}_asked_to_{again}_again", inputs={"side": side, "initiate": start, "peer": [],
+                                                              "restart": restart},
+                   error="InvalidValue", reason="session_started", spec_ref="sync.md#reconciler",
+                   description=f"{'a' if role == 'prober' else 'an'} {role} asked to {again} a second session: a "
+                   "reconciler runs one session (session_started)")
+    yield Case("unstarted_side_opens", inputs={"side": side, "initiate": responder, "peer": [],
+                                                "restart": {"range": None}},
+               expected={"first": [], "answers": [[opening, END]], "items": [key(0x10), key(0x50), key(0x90)],
+                         "done": False},
+               spec_ref="sync.md#reconciler",
+               description="a side that has neither started nor received anything may still open its one session: "
+               "its round is the initiator's opening")
+    yield Case("responder_asked_to_open", inputs={"side": side, "initiate": responder,
+                                                  "peer": [m("empty_set")], "restart": {"range": None}},
+               error="InvalidValue", reason="session_started", spec_ref="sync.md#reconciler",
+               description="a responder that has answered the peer's opening asked to open a session of its own: "
+               "a reconciler runs one session (session_started)")
     yield Case("probe_answered_with_items", inputs={"side": side, "initiate": prober,
                                                     "peer": [m("item_batch", items=[k(1)]), DONE]},
                error="SyncError", reason="unexpected_message", spec_ref="sync.md#bounds-against-a-hostile-peer",

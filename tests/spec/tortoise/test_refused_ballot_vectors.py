@@ -199,3 +199,65 @@ def test_late_data_events():
                expected={"outputs": list(windowed.outputs)}, spec_ref="tortoise.md#on_beacon",
                description=f"window size 2, an honest 12-layer trace; then another beacon of epoch "
                f"{first_beacon['epoch']} (evicted): no record")
+
+
+@vector_source("tortoise", "events", "trace", presets=("tiny",))
+def test_malicious_ballots():
+    """Ballots of a malicious identity (tortoise.md `store_ballot`, `encode_votes`): a ballot marked
+    malicious is stored and counted like any other (no record); an identity proven malicious gives no
+    base ballot, and the opinion hash does not depend on which base is chosen."""
+    node = Simulation(T, Scenario(layers=12, smeshers=4, seed=1)).run().nodes[0]
+    events = list(node.events)
+    ballots = [e for e in events if e["op"] == "ballot"]
+    last = ballots[-1]
+    config = {f.name: getattr(T.TortoiseConfig(), f.name) for f in attrs.fields(T.TortoiseConfig)}
+    marked = {**last, "id": new_id(0x60), "malicious": True}
+    yield Case("late_malicious_ballot", inputs={"config": config, "events": events + [marked], "depth": 8},
+               expected={"outputs": list(node.outputs)}, spec_ref="tortoise.md#store_ballot",
+               description=f"after an honest trace, a ballot of layer {last['layer']} marked malicious, with the votes "
+               "of the last ballot: stored, no record")
+    layer = last["layer"]
+    index = next(i for i, e in enumerate(events) if e["op"] == "ballot" and e["layer"] == layer)
+    marked_first = events[:index] + [{**events[index], "malicious": True}] + events[index + 1:]
+    honest = run_trace_encode(events, config, layer + 1)
+    expected_records = list(node.outputs) + [honest]
+
+    def skips_malicious_base(output: dict) -> None:
+        records = output["outputs"]
+        assert len(records) == len(expected_records)
+        for got, want in zip(records, expected_records, strict=True):
+            if want["op"] == "tally" and want["layer"] == layer:
+                assert got["verified"] <= want["verified"], (got["verified"], want["verified"])
+            else:
+                assert got == want, (got, want)
+
+    yield Case("malicious_first_base", inputs={"config": config, "events": marked_first + [
+                   {"op": "encode", "layer": layer + 1}], "depth": 8},
+               check=skips_malicious_base, spec_ref="tortoise.md#encode_votes",
+               description=f"an honest trace whose first ballot of layer {layer} is marked malicious: it weighs nothing "
+               f"in layer {layer}'s tally (which verifies no more than the honest one) and is skipped as base ballot; "
+               f"the opinion for layer {layer + 1} has the honest hash (the hash does not depend on the base)")
+
+
+def run_trace_encode(events: list, config: dict, layer: int) -> dict:
+    """The encode record of `layer` after an honest trace, with no malfeasance."""
+    from smspec.conformance.handlers.tortoise import config_from_json, run_trace
+
+    out = run_trace(T, config_from_json(T, config), events + [{"op": "encode", "layer": layer}])
+    return out[-1]
+
+
+@vector_source("tortoise", "events", "trace", presets=("tiny",))
+def test_repeated_tallies():
+    """A tally of a layer already tallied moves nothing (tortoise.md `tally_votes`, `update_last`: the
+    last layer only moves forward): its snapshot is the newest tally's."""
+    node = Simulation(T, Scenario(layers=12, smeshers=4, seed=1)).run().nodes[0]
+    events = list(node.events)
+    tallies = [e for e in events if e["op"] == "tally"]
+    newest = [r for r in node.outputs if r["op"] == "tally"][-1]
+    config = {f.name: getattr(T.TortoiseConfig(), f.name) for f in attrs.fields(T.TortoiseConfig)}
+    late = [dict(tallies[-1]), dict(tallies[-2])]
+    yield Case("repeated_tallies", inputs={"config": config, "events": events + late, "depth": 8},
+               expected={"outputs": list(node.outputs) + [newest, newest]}, spec_ref="tortoise.md#update_last",
+               description=f"after an honest trace, the tally of layer {tallies[-1]['layer']} again and then of layer "
+               f"{tallies[-2]['layer']}: both snapshots are the newest tally's (layer {newest['layer']})")
