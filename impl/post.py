@@ -226,7 +226,9 @@ def _nonce_key(challenge: bytes, group: int, pow: int, nonce: int) -> bytes:
     return blake3.blake3(data).digest()[:16]
 
 
-AES_SLICE_LABELS = 65536  # 1 MiB of labels per AES call (measured best of 8 Ki .. 256 Ki labels: fewer calls, still in cache)
+AES_SLICE_LABELS = 65536  # labels per AES call and compare (1 MiB; the ciphertexts of all groups of a slice stay in L2)
+LOW_BITS_BATCH = 32768  # candidates of one group decided together by the per-nonce AES
+_LOW_56 = np.uint64(2**56 - 1)
 
 
 def _ecb_encryptor(key: bytes):
@@ -237,90 +239,140 @@ def _ecb_encryptor(key: bytes):
     return Cipher(algorithms.AES(key), modes.ECB()).encryptor()
 
 
-def _low_bits_pass(labels: np.ndarray, offsets: np.ndarray, challenge: bytes, group: int, pow: int,
-                   lsb_limit: int) -> np.ndarray:
-    """Whether each candidate label's low 56 bits (first 8 bytes of its nonce key's AES,
-    little-endian) are below the limit. ``offsets`` (the nonce offset of each label) is sorted,
-    so the candidates of one nonce are one contiguous run: one AES call each."""
-    source = labels.tobytes()
-    output = bytearray(len(source) + 16)
-    bounds = np.searchsorted(offsets, np.arange(17))
-    for offset in range(16):
-        low, high = int(bounds[offset]), int(bounds[offset + 1])
-        if low < high:
-            cipher = _ecb_encryptor(_nonce_key(challenge, group, pow, 16 * group + offset))
-            cipher.update_into(memoryview(source)[16 * low:16 * high], memoryview(output)[16 * low:])
-    words = np.frombuffer(output, dtype="<u8", count=2 * len(offsets))[0::2]
-    return (words & np.uint64(2**56 - 1)) < np.uint64(lsb_limit)
+class _LowBits:
+    """The second test of one nonce group: candidates (byte positions ``16 * label + offset``
+    whose group-AES byte equals the difficulty's top byte) are queued and decided in batches.
+    Per batch: a radix sort by nonce offset, the candidate labels gathered in that order, one
+    AES call per nonce key over its run, and the low 56 bits compared at once. The passing
+    positions are kept in any order; :meth:`passing` sorts them."""
+
+    def __init__(self, rows: np.ndarray, challenge: bytes, group: int, pow: int, lsb_limit: int) -> None:
+        self.rows, self.challenge, self.group, self.pow = rows, challenge, group, pow
+        self.lsb_limit = np.uint64(lsb_limit)
+        self.ciphers: list = [None] * 16
+        self.queue: list[np.ndarray] = []
+        self.queued = 0
+        self.found: list[np.ndarray] = []
+        self.output = np.empty(0, dtype=np.uint8)
+
+    def add(self, positions: np.ndarray) -> None:
+        if not len(positions) or self.lsb_limit == 0:  # nothing is below a zero limit
+            return
+        self.queue.append(positions)
+        self.queued += len(positions)
+        if self.queued >= LOW_BITS_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.queue:
+            return
+        positions = self.queue[0] if len(self.queue) == 1 else np.concatenate(self.queue)
+        self.queue, self.queued = [], 0
+        count = len(positions)
+        offsets = (positions & 15).astype(np.uint8)
+        positions = positions[np.argsort(offsets, kind="stable")]  # a radix sort of bytes
+        bounds = np.zeros(17, dtype=np.int64)
+        np.cumsum(np.bincount(offsets, minlength=16), out=bounds[1:])
+        source = memoryview(self.rows.take(positions >> 4)).cast("B")
+        if len(self.output) < 16 * count + 16:
+            self.output = np.empty(16 * count + 16, dtype=np.uint8)  # one block of room, as update_into asks
+        target = memoryview(self.output)
+        for offset in range(16):
+            low, high = int(bounds[offset]), int(bounds[offset + 1])
+            if low < high:
+                cipher = self.ciphers[offset]
+                if cipher is None:
+                    cipher = self.ciphers[offset] = _ecb_encryptor(
+                        _nonce_key(self.challenge, self.group, self.pow, 16 * self.group + offset))
+                cipher.update_into(source[16 * low:16 * high], target[16 * low:])
+        words = self.output[:16 * count].view("<u8")[0::2]
+        keep = np.flatnonzero((words & _LOW_56) < self.lsb_limit)
+        if len(keep):
+            self.found.append(positions[keep])
+
+    def passing(self) -> np.ndarray:
+        self.flush()
+        return np.sort(np.concatenate(self.found)) if self.found else np.empty(0, dtype=np.int64)
 
 
 def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonce: int, pows: list[int],
                    difficulty: int) -> dict[int, np.ndarray]:
     """For each nonce, the sorted global indices of the labels that pass.
 
-    One pass over the labels in slices that stay in cache. Per slice and nonce group: the group
-    key's AES into a reused buffer, one byte compare against the difficulty's top byte, and the
-    positions of the few candidate bytes (first the 8-byte words holding any, then their bytes),
-    whose labels are copied out while the slice is in cache. Candidates whose top byte equals
-    the difficulty's are decided by the per-nonce AES of the low 56 bits, once per nonce over
-    the whole call.
+    One pass over the labels in slices that stay in cache, every buffer allocated once. Per
+    slice: each group key's AES into its row of one ciphertext array; the bytewise minimum over
+    the groups (so one compare finds the bytes that can pass in any group); one byte compare
+    against the difficulty's top byte; the 8-byte words holding a hit, then their bytes; and,
+    with several groups, which groups hit there. Bytes below the top byte pass at once; bytes
+    equal to it go to the group's :class:`_LowBits`, decided in batches by the per-nonce AES.
     """
     count = len(labels) // 16
     msb_limit, lsb_limit = difficulty >> 56, difficulty & (2**56 - 1)
+    groups = [first_nonce // 16 + position for position in range(len(pows))]
+    found: dict[int, np.ndarray] = {}
+    empty = np.empty(0, dtype=np.int64)
+    for group in groups:
+        for offset in range(16):
+            found[16 * group + offset] = empty
+    if count == 0:
+        return found
     source = memoryview(labels).cast("B")[:16 * count]
     label_rows = np.frombuffer(source, dtype="V16")  # one element per label: a gather copies 16 bytes
-    groups = [first_nonce // 16 + position for position in range(len(pows))]
     ciphers = [_ecb_encryptor(_group_key(challenge, group, pow)) for group, pow in zip(groups, pows)]
+    low_bits = [_LowBits(label_rows, challenge, group, pow, lsb_limit) for group, pow in zip(groups, pows)]
+    direct: list[list[np.ndarray]] = [[] for _ in groups]  # positions below the top byte
+    width = len(groups)
     step = max(1, min(AES_SLICE_LABELS, count))
-    buffer = bytearray(16 * step + 16)  # update_into asks for one block of room beyond the input
-    ciphertext = np.frombuffer(buffer, dtype=np.uint8)
+    ciphertext = np.empty((width, 16 * step + 16), dtype=np.uint8)  # update_into: one block of room
+    least = np.empty(16 * step, dtype=np.uint8)
     flags = np.empty(16 * step, dtype=bool)
     flag_words = flags.view(np.uint64)
     word_hits = np.empty(2 * step, dtype=bool)
     compare = np.equal if msb_limit == 0 else np.less_equal
-    candidates: list[list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]] = [[] for _ in groups]
     for first in range(0, count, step):
-        size = min(step, count - first)
-        piece = source[16 * first:16 * (first + size)]
-        slice_flags, slice_words, slice_ciphertext = flags[:16 * size], flag_words[:2 * size], ciphertext[:16 * size]
-        slice_rows = label_rows[first:first + size]
+        size = 16 * min(step, count - first)
+        piece = source[16 * first:16 * first + size]
         for position, cipher in enumerate(ciphers):
-            cipher.update_into(piece, buffer)
-            compare(slice_ciphertext, msb_limit, out=slice_flags)
-            # byte positions in label-major, then nonce-offset order (the spec's order in a group)
-            np.not_equal(slice_words, 0, out=word_hits[:2 * size])
-            words = np.flatnonzero(word_hits[:2 * size])
-            if len(words) == 0:
-                continue
-            in_words = np.flatnonzero(slice_words[words].view(bool))
-            hits = (words[in_words >> 3] << 3) | (in_words & 7)
-            top = None if msb_limit == 0 else slice_ciphertext[hits]
-            candidates[position].append((hits + 16 * first, slice_rows.take(hits >> 4), top))
-    found: dict[int, np.ndarray] = {}
-    empty = np.empty(0, dtype=np.int64)
-    for position, (group, pow) in enumerate(zip(groups, pows)):
-        for offset in range(16):
-            found[16 * group + offset] = empty
-        if not candidates[position]:
-            continue
-        positions = np.concatenate([c[0] for c in candidates[position]])
-        offsets = (positions & 15).astype(np.uint8)
-        # per nonce, its labels in increasing order (a stable sort keeps the scan order)
-        order = np.argsort(offsets, kind="stable")
-        rows, offsets = (positions >> 4)[order], offsets[order]
-        gathered = np.concatenate([c[1] for c in candidates[position]])[order]
-        if msb_limit == 0:  # every candidate's top byte equals the limit, as for any real data size
-            keep = _low_bits_pass(gathered, offsets, challenge, group, pow, lsb_limit)
+            cipher.update_into(piece, ciphertext[position])
+        if width == 1:
+            compare(ciphertext[0, :size], msb_limit, out=flags[:size])
         else:
-            keep = np.concatenate([c[2] for c in candidates[position]])[order] < msb_limit
-            equal = np.flatnonzero(~keep)  # not below, so equal
-            if len(equal):
-                keep[equal] = _low_bits_pass(gathered[equal], offsets[equal], challenge, group, pow, lsb_limit)
-        rows, offsets = rows[keep] + first_index, offsets[keep]
-        bounds = np.searchsorted(offsets, np.arange(17))
+            np.minimum(ciphertext[0, :size], ciphertext[1, :size], out=least[:size])
+            for position in range(2, width):
+                np.minimum(least[:size], ciphertext[position, :size], out=least[:size])
+            compare(least[:size], msb_limit, out=flags[:size])
+        slice_words = flag_words[:size // 8]
+        np.not_equal(slice_words, 0, out=word_hits[:size // 8])
+        words = np.flatnonzero(word_hits[:size // 8])
+        if not len(words):
+            continue
+        in_words = np.flatnonzero(slice_words[words].view(bool))
+        hits = (words[in_words >> 3] << 3) | (in_words & 7)  # byte positions in the slice
+        if width == 1:
+            per_group = [(0, hits)]
+        else:
+            which, where = np.nonzero(compare(ciphertext[:, hits], msb_limit))  # by group, then position
+            bounds = np.searchsorted(which, np.arange(width + 1))
+            per_group = [(position, hits[where[bounds[position]:bounds[position + 1]]])
+                         for position in range(width) if bounds[position] < bounds[position + 1]]
+        for position, group_hits in per_group:
+            if msb_limit == 0:  # every hit equals the top byte, as for any real data size
+                low_bits[position].add(group_hits + 16 * first)
+            else:
+                below = ciphertext[position, group_hits] < msb_limit
+                direct[position].append(group_hits[below] + 16 * first)
+                low_bits[position].add(group_hits[~below] + 16 * first)
+    for position, group in enumerate(groups):
+        passing = low_bits[position].passing()
+        if direct[position]:
+            passing = np.sort(np.concatenate([passing, *direct[position]]))
+        if not len(passing):
+            continue
+        rows, offsets = (passing >> 4) + first_index, passing & 15
         for offset in range(16):
-            if bounds[offset] < bounds[offset + 1]:
-                found[16 * group + offset] = rows[bounds[offset]:bounds[offset + 1]]
+            selected = rows[offsets == offset]
+            if len(selected):
+                found[16 * group + offset] = selected
     return found
 
 
