@@ -226,8 +226,8 @@ def _nonce_key(challenge: bytes, group: int, pow: int, nonce: int) -> bytes:
     return blake3.blake3(data).digest()[:16]
 
 
-AES_SLICE_LABELS = 65536  # labels per AES call and compare (1 MiB; the ciphertexts of all groups of a slice stay in L2)
-LOW_BITS_BATCH = 32768  # candidates of one group decided together by the per-nonce AES
+AES_SLICE_LABELS = 65536  # labels per AES call and compare (1 MiB; measured best of 16 Ki .. 256 Ki labels)
+LOW_BITS_BATCH = 32768  # candidates decided together by the per-nonce AES (their labels: 512 KiB)
 _LOW_56 = np.uint64(2**56 - 1)
 
 
@@ -240,59 +240,65 @@ def _ecb_encryptor(key: bytes):
 
 
 class _LowBits:
-    """The second test of one nonce group: candidates (byte positions ``16 * label + offset``
-    whose group-AES byte equals the difficulty's top byte) are queued and decided in batches.
-    Per batch: a radix sort by nonce offset, the candidate labels gathered in that order, one
-    AES call per nonce key over its run, and the low 56 bits compared at once. The passing
-    positions are kept in any order; :meth:`passing` sorts them."""
+    """The second test, of candidates whose group-AES byte equals the difficulty's top byte.
 
-    def __init__(self, rows: np.ndarray, challenge: bytes, group: int, pow: int, lsb_limit: int) -> None:
-        self.rows, self.challenge, self.group, self.pow = rows, challenge, group, pow
+    Each candidate comes with its label (gathered while its slice was in cache), its key
+    ``16 * group position + nonce offset`` and its byte position ``16 * label + offset``. They
+    are queued and decided in batches: a radix sort by key, the labels permuted into that order,
+    one AES call per nonce key over its run, and the low 56 bits compared at once. Passing
+    candidates are kept in any order; the caller sorts them.
+    """
+
+    def __init__(self, challenge: bytes, groups: list[int], pows: list[int], lsb_limit: int) -> None:
+        self.challenge, self.groups, self.pows = challenge, groups, pows
         self.lsb_limit = np.uint64(lsb_limit)
-        self.ciphers: list = [None] * 16
-        self.queue: list[np.ndarray] = []
+        self.ciphers: list = [None] * (16 * len(groups))
+        self.queue: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.queued = 0
-        self.found: list[np.ndarray] = []
         self.output = np.empty(0, dtype=np.uint8)
+        self.passing: list[tuple[np.ndarray, np.ndarray]] = []  # (keys, positions)
 
-    def add(self, positions: np.ndarray) -> None:
-        if not len(positions) or self.lsb_limit == 0:  # nothing is below a zero limit
+    def add(self, keys: np.ndarray, positions: np.ndarray, labels: np.ndarray) -> None:
+        if not len(keys) or self.lsb_limit == 0:  # nothing is below a zero limit
             return
-        self.queue.append(positions)
-        self.queued += len(positions)
+        self.queue.append((keys, positions, labels))
+        self.queued += len(keys)
         if self.queued >= LOW_BITS_BATCH:
             self.flush()
+
+    def _cipher(self, key: int):
+        cipher = self.ciphers[key]
+        if cipher is None:
+            group, pow = self.groups[key >> 4], self.pows[key >> 4]
+            cipher = self.ciphers[key] = _ecb_encryptor(_nonce_key(self.challenge, group, pow, 16 * group + (key & 15)))
+        return cipher
 
     def flush(self) -> None:
         if not self.queue:
             return
-        positions = self.queue[0] if len(self.queue) == 1 else np.concatenate(self.queue)
+        if len(self.queue) == 1:
+            keys, positions, labels = self.queue[0]
+        else:
+            keys, positions, labels = (np.concatenate(part) for part in zip(*self.queue))
         self.queue, self.queued = [], 0
-        count = len(positions)
-        offsets = (positions & 15).astype(np.uint8)
-        positions = positions[np.argsort(offsets, kind="stable")]  # a radix sort of bytes
-        bounds = np.zeros(17, dtype=np.int64)
-        np.cumsum(np.bincount(offsets, minlength=16), out=bounds[1:])
-        source = memoryview(self.rows.take(positions >> 4)).cast("B")
+        count = len(keys)
+        order = np.argsort(keys, kind="stable")  # a radix sort of small integers
+        bounds = np.zeros(len(self.ciphers) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(keys, minlength=len(self.ciphers)), out=bounds[1:])
+        source = memoryview(labels.take(order)).cast("B")
         if len(self.output) < 16 * count + 16:
             self.output = np.empty(16 * count + 16, dtype=np.uint8)  # one block of room, as update_into asks
         target = memoryview(self.output)
-        for offset in range(16):
-            low, high = int(bounds[offset]), int(bounds[offset + 1])
+        edges = bounds.tolist()
+        for key in range(len(self.ciphers)):
+            low, high = edges[key], edges[key + 1]
             if low < high:
-                cipher = self.ciphers[offset]
-                if cipher is None:
-                    cipher = self.ciphers[offset] = _ecb_encryptor(
-                        _nonce_key(self.challenge, self.group, self.pow, 16 * self.group + offset))
-                cipher.update_into(source[16 * low:16 * high], target[16 * low:])
+                self._cipher(key).update_into(source[16 * low:16 * high], target[16 * low:])
         words = self.output[:16 * count].view("<u8")[0::2]
         keep = np.flatnonzero((words & _LOW_56) < self.lsb_limit)
         if len(keep):
-            self.found.append(positions[keep])
-
-    def passing(self) -> np.ndarray:
-        self.flush()
-        return np.sort(np.concatenate(self.found)) if self.found else np.empty(0, dtype=np.int64)
+            chosen = order[keep]
+            self.passing.append((keys[chosen], positions[chosen]))
 
 
 def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonce: int, pows: list[int],
@@ -301,10 +307,10 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
 
     One pass over the labels in slices that stay in cache, every buffer allocated once. Per
     slice: each group key's AES into its row of one ciphertext array; the bytewise minimum over
-    the groups (so one compare finds the bytes that can pass in any group); one byte compare
-    against the difficulty's top byte; the 8-byte words holding a hit, then their bytes; and,
-    with several groups, which groups hit there. Bytes below the top byte pass at once; bytes
-    equal to it go to the group's :class:`_LowBits`, decided in batches by the per-nonce AES.
+    the groups, so that one compare against the difficulty's top byte finds the bytes that can
+    pass in any group; the 8-byte words holding a hit, then their bytes; with several groups,
+    which groups hit there (one gather of the hit columns). Bytes below the top byte pass at
+    once; bytes equal to it go, with their labels, to :class:`_LowBits`.
     """
     count = len(labels) // 16
     msb_limit, lsb_limit = difficulty >> 56, difficulty & (2**56 - 1)
@@ -319,15 +325,17 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
     source = memoryview(labels).cast("B")[:16 * count]
     label_rows = np.frombuffer(source, dtype="V16")  # one element per label: a gather copies 16 bytes
     ciphers = [_ecb_encryptor(_group_key(challenge, group, pow)) for group, pow in zip(groups, pows)]
-    low_bits = [_LowBits(label_rows, challenge, group, pow, lsb_limit) for group, pow in zip(groups, pows)]
-    direct: list[list[np.ndarray]] = [[] for _ in groups]  # positions below the top byte
+    low_bits = _LowBits(challenge, groups, pows, lsb_limit)
+    direct: list[tuple[np.ndarray, np.ndarray]] = []  # (keys, positions) below the top byte
     width = len(groups)
+    key_type = np.uint8 if width <= 16 else np.uint16
     step = max(1, min(AES_SLICE_LABELS, count))
     ciphertext = np.empty((width, 16 * step + 16), dtype=np.uint8)  # update_into: one block of room
     least = np.empty(16 * step, dtype=np.uint8)
     flags = np.empty(16 * step, dtype=bool)
     flag_words = flags.view(np.uint64)
     word_hits = np.empty(2 * step, dtype=bool)
+    gathered = np.empty((width, 16 * step), dtype=np.uint8)
     compare = np.equal if msb_limit == 0 else np.less_equal
     for first in range(0, count, step):
         size = 16 * min(step, count - first)
@@ -337,9 +345,7 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
         if width == 1:
             compare(ciphertext[0, :size], msb_limit, out=flags[:size])
         else:
-            np.minimum(ciphertext[0, :size], ciphertext[1, :size], out=least[:size])
-            for position in range(2, width):
-                np.minimum(least[:size], ciphertext[position, :size], out=least[:size])
+            np.minimum.reduce(ciphertext[:, :size], axis=0, out=least[:size])
             compare(least[:size], msb_limit, out=flags[:size])
         slice_words = flag_words[:size // 8]
         np.not_equal(slice_words, 0, out=word_hits[:size // 8])
@@ -349,26 +355,36 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
         in_words = np.flatnonzero(slice_words[words].view(bool))
         hits = (words[in_words >> 3] << 3) | (in_words & 7)  # byte positions in the slice
         if width == 1:
-            per_group = [(0, hits)]
+            keys = (hits & 15).astype(key_type)
+            tops = ciphertext[0].take(hits) if msb_limit else None
         else:
-            which, where = np.nonzero(compare(ciphertext[:, hits], msb_limit))  # by group, then position
-            bounds = np.searchsorted(which, np.arange(width + 1))
-            per_group = [(position, hits[where[bounds[position]:bounds[position + 1]]])
-                         for position in range(width) if bounds[position] < bounds[position + 1]]
-        for position, group_hits in per_group:
-            if msb_limit == 0:  # every hit equals the top byte, as for any real data size
-                low_bits[position].add(group_hits + 16 * first)
-            else:
-                below = ciphertext[position, group_hits] < msb_limit
-                direct[position].append(group_hits[below] + 16 * first)
-                low_bits[position].add(group_hits[~below] + 16 * first)
+            columns = gathered[:, :len(hits)]  # (group, hit)
+            for position in range(width):
+                ciphertext[position].take(hits, out=columns[position])
+            chosen = np.flatnonzero(compare(columns, msb_limit))
+            which, where = np.divmod(chosen, len(hits))
+            hits = hits[where]
+            keys = (hits & 15).astype(key_type) | (which << 4).astype(key_type)
+            tops = columns.ravel().take(chosen) if msb_limit else None
+        positions = hits + 16 * first
+        if tops is not None:  # a top byte below the limit's passes without the low bits
+            below = tops < msb_limit
+            if below.any():
+                direct.append((keys[below], positions[below]))
+                equal = ~below
+                hits, keys, positions = hits[equal], keys[equal], positions[equal]
+        low_bits.add(keys, positions, label_rows[first:].take(hits >> 4))
+    low_bits.flush()
+    passing = direct + low_bits.passing
+    if not passing:
+        return found
+    keys = np.concatenate([part[0] for part in passing]) >> 4
+    positions = np.concatenate([part[1] for part in passing])
     for position, group in enumerate(groups):
-        passing = low_bits[position].passing()
-        if direct[position]:
-            passing = np.sort(np.concatenate([passing, *direct[position]]))
-        if not len(passing):
+        mine = np.sort(positions[keys == position])
+        if not len(mine):
             continue
-        rows, offsets = (passing >> 4) + first_index, passing & 15
+        rows, offsets = (mine >> 4) + first_index, mine & 15
         for offset in range(16):
             selected = rows[offsets == offset]
             if len(selected):
