@@ -242,29 +242,41 @@ def _ecb_encryptor(key: bytes):
 class _LowBits:
     """The second test, of candidates whose group-AES byte equals the difficulty's top byte.
 
-    Each candidate comes with its label (gathered while its slice was in cache), its key
-    ``16 * group position + nonce offset`` and its byte position ``16 * label + offset``. They
-    are queued and decided in batches: a radix sort by key, the labels permuted into that order,
-    one AES call per nonce key over its run, and the low 56 bits compared at once. Passing
-    candidates are kept in any order; the caller sorts them.
+    Each candidate comes with its key ``16 * group position + nonce offset``, its byte position
+    ``16 * label + offset`` and its label, gathered while its slice is in cache into buffers
+    allocated once. They are decided in batches: a radix sort by key, the labels permuted into
+    that order, one AES call per nonce key over its run, and the low 56 bits compared at once.
+    Passing candidates are kept in any order; the caller sorts them.
     """
 
-    def __init__(self, challenge: bytes, groups: list[int], pows: list[int], lsb_limit: int) -> None:
+    def __init__(self, challenge: bytes, groups: list[int], pows: list[int], lsb_limit: int, key_type) -> None:
         self.challenge, self.groups, self.pows = challenge, groups, pows
         self.lsb_limit = np.uint64(lsb_limit)
         self.ciphers: list = [None] * (16 * len(groups))
-        self.queue: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.keys = np.empty(LOW_BITS_BATCH, dtype=key_type)
+        self.positions = np.empty(LOW_BITS_BATCH, dtype=np.int64)
+        self.labels = np.empty(LOW_BITS_BATCH, dtype="V16")
+        self.output = np.empty(16 * LOW_BITS_BATCH + 16, dtype=np.uint8)  # one block of room, as update_into asks
         self.queued = 0
-        self.output = np.empty(0, dtype=np.uint8)
         self.passing: list[tuple[np.ndarray, np.ndarray]] = []  # (keys, positions)
 
-    def add(self, keys: np.ndarray, positions: np.ndarray, labels: np.ndarray) -> None:
-        if not len(keys) or self.lsb_limit == 0:  # nothing is below a zero limit
-            return
-        self.queue.append((keys, positions, labels))
-        self.queued += len(keys)
-        if self.queued >= LOW_BITS_BATCH:
-            self.flush()
+    def add(self, key: int, hits: np.ndarray, base: int, rows: np.ndarray) -> None:
+        """Queue the candidates at byte positions ``hits`` of a slice whose first byte is
+        ``base`` and whose labels are ``rows``, all of one key group ``key`` (its offsets added)."""
+        start = 0
+        while start < len(hits) and self.lsb_limit:  # nothing is below a zero limit
+            take = min(len(hits) - start, LOW_BITS_BATCH - self.queued)
+            part, queued = hits[start:start + take], self.queued
+            end = queued + take
+            np.bitwise_and(part, 15, out=self.positions[queued:end])
+            self.keys[queued:end] = self.positions[queued:end]
+            if key:
+                self.keys[queued:end] += key
+            rows.take(part >> 4, out=self.labels[queued:end])
+            np.add(part, base, out=self.positions[queued:end])
+            self.queued, start = end, start + take
+            if end == LOW_BITS_BATCH:
+                self.flush()
 
     def _cipher(self, key: int):
         cipher = self.ciphers[key]
@@ -274,22 +286,14 @@ class _LowBits:
         return cipher
 
     def flush(self) -> None:
-        if not self.queue:
+        count, self.queued = self.queued, 0
+        if not count:
             return
-        if len(self.queue) == 1:
-            keys, positions, labels = self.queue[0]
-        else:
-            keys, positions, labels = (np.concatenate(part) for part in zip(*self.queue))
-        self.queue, self.queued = [], 0
-        count = len(keys)
+        keys = self.keys[:count]
         order = np.argsort(keys, kind="stable")  # a radix sort of small integers
-        bounds = np.zeros(len(self.ciphers) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(keys, minlength=len(self.ciphers)), out=bounds[1:])
-        source = memoryview(labels.take(order)).cast("B")
-        if len(self.output) < 16 * count + 16:
-            self.output = np.empty(16 * count + 16, dtype=np.uint8)  # one block of room, as update_into asks
+        edges = np.searchsorted(keys.take(order), np.arange(len(self.ciphers) + 1)).tolist()
+        source = memoryview(self.labels[:count].take(order)).cast("B")
         target = memoryview(self.output)
-        edges = bounds.tolist()
         for key in range(len(self.ciphers)):
             low, high = edges[key], edges[key + 1]
             if low < high:
@@ -298,7 +302,7 @@ class _LowBits:
         keep = np.flatnonzero((words & _LOW_56) < self.lsb_limit)
         if len(keep):
             chosen = order[keep]
-            self.passing.append((keys[chosen], positions[chosen]))
+            self.passing.append((keys[chosen], self.positions[chosen]))
 
 
 def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonce: int, pows: list[int],
@@ -306,11 +310,9 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
     """For each nonce, the sorted global indices of the labels that pass.
 
     One pass over the labels in slices that stay in cache, every buffer allocated once. Per
-    slice: each group key's AES into its row of one ciphertext array; the bytewise minimum over
-    the groups, so that one compare against the difficulty's top byte finds the bytes that can
-    pass in any group; the 8-byte words holding a hit, then their bytes; with several groups,
-    which groups hit there (one gather of the hit columns). Bytes below the top byte pass at
-    once; bytes equal to it go, with their labels, to :class:`_LowBits`.
+    slice and group: the group key's AES into a reused buffer, one byte compare against the
+    difficulty's top byte, the 8-byte words holding a hit, then their bytes. Bytes below the
+    top byte pass at once; bytes equal to it go, with their labels, to :class:`_LowBits`.
     """
     count = len(labels) // 16
     msb_limit, lsb_limit = difficulty >> 56, difficulty & (2**56 - 1)
@@ -325,55 +327,36 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
     source = memoryview(labels).cast("B")[:16 * count]
     label_rows = np.frombuffer(source, dtype="V16")  # one element per label: a gather copies 16 bytes
     ciphers = [_ecb_encryptor(_group_key(challenge, group, pow)) for group, pow in zip(groups, pows)]
-    low_bits = _LowBits(challenge, groups, pows, lsb_limit)
+    low_bits = _LowBits(challenge, groups, pows, lsb_limit, np.uint8 if len(groups) <= 16 else np.uint16)
     direct: list[tuple[np.ndarray, np.ndarray]] = []  # (keys, positions) below the top byte
-    width = len(groups)
-    key_type = np.uint8 if width <= 16 else np.uint16
     step = max(1, min(AES_SLICE_LABELS, count))
-    ciphertext = np.empty((width, 16 * step + 16), dtype=np.uint8)  # update_into: one block of room
-    least = np.empty(16 * step, dtype=np.uint8)
+    buffer = bytearray(16 * step + 16)  # update_into asks for one block of room beyond the input
+    ciphertext = np.frombuffer(buffer, dtype=np.uint8)
     flags = np.empty(16 * step, dtype=bool)
     flag_words = flags.view(np.uint64)
     word_hits = np.empty(2 * step, dtype=bool)
-    gathered = np.empty((width, 16 * step), dtype=np.uint8)
     compare = np.equal if msb_limit == 0 else np.less_equal
     for first in range(0, count, step):
         size = 16 * min(step, count - first)
         piece = source[16 * first:16 * first + size]
+        rows = label_rows[first:first + size // 16]
+        slice_flags, slice_words, slice_hits = flags[:size], flag_words[:size // 8], word_hits[:size // 8]
         for position, cipher in enumerate(ciphers):
-            cipher.update_into(piece, ciphertext[position])
-        if width == 1:
-            compare(ciphertext[0, :size], msb_limit, out=flags[:size])
-        else:
-            np.minimum.reduce(ciphertext[:, :size], axis=0, out=least[:size])
-            compare(least[:size], msb_limit, out=flags[:size])
-        slice_words = flag_words[:size // 8]
-        np.not_equal(slice_words, 0, out=word_hits[:size // 8])
-        words = np.flatnonzero(word_hits[:size // 8])
-        if not len(words):
-            continue
-        in_words = np.flatnonzero(slice_words[words].view(bool))
-        hits = (words[in_words >> 3] << 3) | (in_words & 7)  # byte positions in the slice
-        if width == 1:
-            keys = (hits & 15).astype(key_type)
-            tops = ciphertext[0].take(hits) if msb_limit else None
-        else:
-            columns = gathered[:, :len(hits)]  # (group, hit)
-            for position in range(width):
-                ciphertext[position].take(hits, out=columns[position])
-            chosen = np.flatnonzero(compare(columns, msb_limit))
-            which, where = np.divmod(chosen, len(hits))
-            hits = hits[where]
-            keys = (hits & 15).astype(key_type) | (which << 4).astype(key_type)
-            tops = columns.ravel().take(chosen) if msb_limit else None
-        positions = hits + 16 * first
-        if tops is not None:  # a top byte below the limit's passes without the low bits
-            below = tops < msb_limit
-            if below.any():
-                direct.append((keys[below], positions[below]))
-                equal = ~below
-                hits, keys, positions = hits[equal], keys[equal], positions[equal]
-        low_bits.add(keys, positions, label_rows[first:].take(hits >> 4))
+            cipher.update_into(piece, buffer)
+            compare(ciphertext[:size], msb_limit, out=slice_flags)
+            np.not_equal(slice_words, 0, out=slice_hits)
+            words = np.flatnonzero(slice_hits)
+            if not len(words):
+                continue
+            in_words = np.flatnonzero(slice_words[words].view(bool))
+            hits = (words[in_words >> 3] << 3) | (in_words & 7)  # byte positions in the slice
+            if msb_limit:  # a top byte below the limit's passes without the low bits
+                below = ciphertext.take(hits) < msb_limit
+                if below.any():
+                    passed = hits[below]
+                    direct.append(((passed & 15) + 16 * position, passed + 16 * first))
+                    hits = hits[~below]
+            low_bits.add(16 * position, hits, 16 * first, rows)
     low_bits.flush()
     passing = direct + low_bits.passing
     if not passing:
