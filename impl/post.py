@@ -260,18 +260,15 @@ class _LowBits:
         self.queued = 0
         self.passing: list[tuple[np.ndarray, np.ndarray]] = []  # (keys, positions)
 
-    def add(self, key: int, hits: np.ndarray, base: int, rows: np.ndarray) -> None:
-        """Queue the candidates at byte positions ``hits`` of a slice whose first byte is
-        ``base`` and whose labels are ``rows``, all of one key group ``key`` (its offsets added)."""
+    def add(self, keys: np.ndarray, hits: np.ndarray, base: int, rows: np.ndarray) -> None:
+        """Queue the candidates of one slice: their keys, their byte positions ``hits`` in the
+        slice, whose first byte is at ``base`` and whose labels are ``rows``."""
         start = 0
         while start < len(hits) and self.lsb_limit:  # nothing is below a zero limit
             take = min(len(hits) - start, LOW_BITS_BATCH - self.queued)
             part, queued = hits[start:start + take], self.queued
             end = queued + take
-            np.bitwise_and(part, 15, out=self.positions[queued:end])
-            self.keys[queued:end] = self.positions[queued:end]
-            if key:
-                self.keys[queued:end] += key
+            self.keys[queued:end] = keys[start:start + take]
             rows.take(part >> 4, out=self.labels[queued:end])
             np.add(part, base, out=self.positions[queued:end])
             self.queued, start = end, start + take
@@ -305,14 +302,32 @@ class _LowBits:
             self.passing.append((keys[chosen], self.positions[chosen]))
 
 
+def _nonzero_bytes(flags: np.ndarray, word_hits: np.ndarray) -> np.ndarray:
+    """The indices of the true bytes of ``flags`` (a bool array whose length is a multiple of
+    64), ascending. Three levels, 64-byte blocks, then their 8-byte words, then their bytes, so
+    that each ``flatnonzero`` runs on an array dense enough for numpy's branch-free path (a
+    sparse one costs a mispredicted branch per hit)."""
+    words = flags.view(np.uint64)
+    np.not_equal(words, 0, out=word_hits)
+    block_words = word_hits.view(np.uint64)
+    blocks = np.flatnonzero(block_words != 0)
+    if not len(blocks):
+        return blocks
+    in_blocks = np.flatnonzero(block_words.take(blocks).view(bool))
+    hit_words = (blocks.take(in_blocks >> 3) << 3) | (in_blocks & 7)
+    in_words = np.flatnonzero(words.take(hit_words).view(bool))
+    return (hit_words.take(in_words >> 3) << 3) | (in_words & 7)
+
+
 def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonce: int, pows: list[int],
                    difficulty: int) -> dict[int, np.ndarray]:
     """For each nonce, the sorted global indices of the labels that pass.
 
     One pass over the labels in slices that stay in cache, every buffer allocated once. Per
-    slice and group: the group key's AES into a reused buffer, one byte compare against the
-    difficulty's top byte, the 8-byte words holding a hit, then their bytes. Bytes below the
-    top byte pass at once; bytes equal to it go, with their labels, to :class:`_LowBits`.
+    slice: each group key's AES into its row of one ciphertext array and a byte compare of that
+    row against the difficulty's top byte into its row of one flag array; then the hits of all
+    groups at once (:func:`_nonzero_bytes`). Bytes below the top byte pass at once; bytes equal
+    to it go, with their labels, to :class:`_LowBits`.
     """
     count = len(labels) // 16
     msb_limit, lsb_limit = difficulty >> 56, difficulty & (2**56 - 1)
@@ -327,36 +342,49 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
     source = memoryview(labels).cast("B")[:16 * count]
     label_rows = np.frombuffer(source, dtype="V16")  # one element per label: a gather copies 16 bytes
     ciphers = [_ecb_encryptor(_group_key(challenge, group, pow)) for group, pow in zip(groups, pows)]
-    low_bits = _LowBits(challenge, groups, pows, lsb_limit, np.uint8 if len(groups) <= 16 else np.uint16)
+    width = len(groups)
+    key_type = np.uint8 if width <= 16 else np.uint16
+    low_bits = _LowBits(challenge, groups, pows, lsb_limit, key_type)
     direct: list[tuple[np.ndarray, np.ndarray]] = []  # (keys, positions) below the top byte
     step = max(1, min(AES_SLICE_LABELS, count))
-    buffer = bytearray(16 * step + 16)  # update_into asks for one block of room beyond the input
-    ciphertext = np.frombuffer(buffer, dtype=np.uint8)
-    flags = np.empty(16 * step, dtype=bool)
-    flag_words = flags.view(np.uint64)
-    word_hits = np.empty(2 * step, dtype=bool)
+    row = -(-16 * step // 64) * 64  # flag row length: a whole number of 64-byte blocks
+    ciphertext = np.empty((width, row + 16), dtype=np.uint8)  # update_into: one block of room
+    flag_buffer = np.empty(width * row, dtype=bool)
+    hit_buffer = np.empty(width * row // 8, dtype=bool)
     compare = np.equal if msb_limit == 0 else np.less_equal
+    group_keys = (16 * np.arange(width)).astype(key_type)
     for first in range(0, count, step):
         size = 16 * min(step, count - first)
+        padded = -(-size // 64) * 64
         piece = source[16 * first:16 * first + size]
-        rows = label_rows[first:first + size // 16]
-        slice_flags, slice_words, slice_hits = flags[:size], flag_words[:size // 8], word_hits[:size // 8]
+        flags = flag_buffer[:width * padded].reshape(width, padded)
         for position, cipher in enumerate(ciphers):
-            cipher.update_into(piece, buffer)
-            compare(ciphertext[:size], msb_limit, out=slice_flags)
-            np.not_equal(slice_words, 0, out=slice_hits)
-            words = np.flatnonzero(slice_hits)
-            if not len(words):
-                continue
-            in_words = np.flatnonzero(slice_words[words].view(bool))
-            hits = (words[in_words >> 3] << 3) | (in_words & 7)  # byte positions in the slice
-            if msb_limit:  # a top byte below the limit's passes without the low bits
-                below = ciphertext.take(hits) < msb_limit
-                if below.any():
-                    passed = hits[below]
-                    direct.append(((passed & 15) + 16 * position, passed + 16 * first))
-                    hits = hits[~below]
-            low_bits.add(16 * position, hits, 16 * first, rows)
+            cipher.update_into(piece, ciphertext[position])
+            compare(ciphertext[position, :size], msb_limit, out=flags[position, :size])
+        if padded > size:
+            flags[:, size:] = False
+        hits = _nonzero_bytes(flag_buffer[:width * padded], hit_buffer[:width * padded // 8])
+        if not len(hits):
+            continue
+        if width == 1:
+            keys = (hits & 15).astype(key_type)
+            in_slice = hits
+        elif padded & (padded - 1) == 0:
+            shift = padded.bit_length() - 1
+            which = hits >> shift
+            in_slice = hits & (padded - 1)
+            keys = (in_slice & 15).astype(key_type) | group_keys.take(which)
+        else:
+            which, in_slice = np.divmod(hits, padded)
+            keys = (in_slice & 15).astype(key_type) | group_keys.take(which)
+        if msb_limit:  # a top byte below the limit's passes without the low bits
+            tops = ciphertext[0].take(in_slice) if width == 1 else ciphertext.ravel().take(in_slice + (row + 16) * which)
+            below = tops < msb_limit
+            if below.any():
+                direct.append((keys[below], in_slice[below] + 16 * first))
+                equal = ~below
+                keys, in_slice = keys[equal], in_slice[equal]
+        low_bits.add(keys, in_slice, 16 * first, label_rows[first:first + size // 16])
     low_bits.flush()
     passing = direct + low_bits.passing
     if not passing:
