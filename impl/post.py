@@ -302,21 +302,38 @@ class _LowBits:
             self.passing.append((keys[chosen], self.positions[chosen]))
 
 
+_PACK = np.uint64(0x0102040810204080)  # times a word of 0/1 bytes: its bit i (from the top byte) is byte i
+_LOWEST_BIT = np.array([(m & -m).bit_length() - 1 for m in range(256)], dtype=np.int64)  # -1 for 0
+
+
+def _set_bits(ids: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """``8 * id + bit`` for every set bit of each id's 8-bit mask (all nonzero), in any order:
+    the lowest bit by a table, then the rare masks with more bits again."""
+    parts = []
+    while True:
+        parts.append((ids << 3) | _LOWEST_BIT.take(masks))
+        masks = masks & (masks - 1)
+        more = np.flatnonzero(masks != 0)
+        if not len(more):
+            break
+        ids, masks = ids.take(more), masks.take(more)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
 def _nonzero_bytes(flags: np.ndarray, word_hits: np.ndarray) -> np.ndarray:
     """The indices of the true bytes of ``flags`` (a bool array whose length is a multiple of
-    64), ascending. Three levels, 64-byte blocks, then their 8-byte words, then their bytes, so
-    that each ``flatnonzero`` runs on an array dense enough for numpy's branch-free path (a
-    sparse one costs a mispredicted branch per hit)."""
+    64), in any order. The 8-byte words holding a hit, as bools, then the 64-byte blocks holding
+    one; only that dense array goes through ``flatnonzero`` (a sparse one costs a mispredicted
+    branch per hit). Blocks to words and words to bytes: each word's 0/1 bytes packed into a
+    bit mask by one multiply, whose set bits a table gives."""
     words = flags.view(np.uint64)
     np.not_equal(words, 0, out=word_hits)
     block_words = word_hits.view(np.uint64)
     blocks = np.flatnonzero(block_words != 0)
     if not len(blocks):
         return blocks
-    in_blocks = np.flatnonzero(block_words.take(blocks).view(bool))
-    hit_words = (blocks.take(in_blocks >> 3) << 3) | (in_blocks & 7)
-    in_words = np.flatnonzero(words.take(hit_words).view(bool))
-    return (hit_words.take(in_words >> 3) << 3) | (in_words & 7)
+    hit_words = _set_bits(blocks, (block_words.take(blocks) * _PACK) >> np.uint64(56))
+    return _set_bits(hit_words, (words.take(hit_words) * _PACK) >> np.uint64(56))
 
 
 def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonce: int, pows: list[int],
