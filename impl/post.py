@@ -365,7 +365,8 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
     direct: list[tuple[np.ndarray, np.ndarray]] = []  # (keys, positions) below the top byte
     step = max(1, min(AES_SLICE_LABELS, count))
     row = -(-16 * step // 64) * 64  # flag row length: a whole number of 64-byte blocks
-    ciphertext = np.empty((width, row + 16), dtype=np.uint8)  # update_into: one block of room
+    # update_into asks for one block of room; one row per group only where top bytes are read again
+    ciphertext = np.empty((width if msb_limit else 1, row + 16), dtype=np.uint8)
     flag_buffer = np.empty(width * row, dtype=bool)
     hit_buffer = np.empty(width * row // 8, dtype=bool)
     compare = np.equal if msb_limit == 0 else np.less_equal
@@ -376,8 +377,9 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
         piece = source[16 * first:16 * first + size]
         flags = flag_buffer[:width * padded].reshape(width, padded)
         for position, cipher in enumerate(ciphers):
-            cipher.update_into(piece, ciphertext[position])
-            compare(ciphertext[position, :size], msb_limit, out=flags[position, :size])
+            target = ciphertext[position if msb_limit else 0]
+            cipher.update_into(piece, target)
+            compare(target[:size], msb_limit, out=flags[position, :size])
         if padded > size:
             flags[:, size:] = False
         hits = _nonzero_bytes(flag_buffer[:width * padded], hit_buffer[:width * padded // 8])
