@@ -302,38 +302,27 @@ class _LowBits:
             self.passing.append((keys[chosen], self.positions[chosen]))
 
 
-_PACK = np.uint64(0x0102040810204080)  # times a word of 0/1 bytes: its bit i (from the top byte) is byte i
-_LOWEST_BIT = np.array([(m & -m).bit_length() - 1 for m in range(256)], dtype=np.int64)  # -1 for 0
-
-
-def _set_bits(ids: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """``8 * id + bit`` for every set bit of each id's 8-bit mask (all nonzero), in any order:
-    the lowest bit by a table, then the rare masks with more bits again."""
+def _set_bits(masks: np.ndarray) -> np.ndarray:
+    """The indices of the set bits of a bit array (``np.packbits`` with little bit order, a whole
+    number of 8-byte words), in any order. Only the words holding a set bit, a dense enough
+    bool array for numpy's branch-free ``flatnonzero`` (a sparse one costs a mispredicted
+    branch per hit), go through it; then each word's lowest set bit by its float exponent,
+    again for the rare words with more."""
+    words = masks.view("<u8")
+    ids = np.flatnonzero(words != 0)
+    if not len(ids):
+        return ids
+    bits = words.take(ids)
     parts = []
     while True:
-        parts.append((ids << 3) | _LOWEST_BIT.take(masks))
-        masks = masks & (masks - 1)
-        more = np.flatnonzero(masks != 0)
+        lowest = bits & (np.uint64(0) - bits)
+        parts.append((ids << 6) | (np.frexp(lowest.astype(np.float64))[1] - 1))  # 2**k = 0.5 * 2**(k + 1)
+        bits ^= lowest
+        more = np.flatnonzero(bits != 0)
         if not len(more):
             break
-        ids, masks = ids.take(more), masks.take(more)
+        ids, bits = ids.take(more), bits.take(more)
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-def _nonzero_bytes(flags: np.ndarray, word_hits: np.ndarray) -> np.ndarray:
-    """The indices of the true bytes of ``flags`` (a bool array whose length is a multiple of
-    64), in any order. The 8-byte words holding a hit, as bools, then the 64-byte blocks holding
-    one; only that dense array goes through ``flatnonzero`` (a sparse one costs a mispredicted
-    branch per hit). Blocks to words and words to bytes: each word's 0/1 bytes packed into a
-    bit mask by one multiply, whose set bits a table gives."""
-    words = flags.view(np.uint64)
-    np.not_equal(words, 0, out=word_hits)
-    block_words = word_hits.view(np.uint64)
-    blocks = np.flatnonzero(block_words != 0)
-    if not len(blocks):
-        return blocks
-    hit_words = _set_bits(blocks, (block_words.take(blocks) * _PACK) >> np.uint64(56))
-    return _set_bits(hit_words, (words.take(hit_words) * _PACK) >> np.uint64(56))
 
 
 def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonce: int, pows: list[int],
@@ -367,22 +356,25 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
     row = -(-16 * step // 64) * 64  # flag row length: a whole number of 64-byte blocks
     # update_into asks for one block of room; one row per group only where top bytes are read again
     ciphertext = np.empty((width if msb_limit else 1, row + 16), dtype=np.uint8)
-    flag_buffer = np.empty(width * row, dtype=bool)
-    hit_buffer = np.empty(width * row // 8, dtype=bool)
-    compare = np.equal if msb_limit == 0 else np.less_equal
+    flags = np.empty(row, dtype=bool) if msb_limit else None
+    mask_buffer = np.empty(width * row // 8, dtype=np.uint8)  # one bit per ciphertext byte
     group_keys = (16 * np.arange(width)).astype(key_type)
     for first in range(0, count, step):
         size = 16 * min(step, count - first)
         padded = -(-size // 64) * 64
         piece = source[16 * first:16 * first + size]
-        flags = flag_buffer[:width * padded].reshape(width, padded)
+        masks = mask_buffer[:width * padded // 8].reshape(width, padded // 8)
         for position, cipher in enumerate(ciphers):
-            target = ciphertext[position if msb_limit else 0]
-            cipher.update_into(piece, target)
-            compare(target[:size], msb_limit, out=flags[position, :size])
+            if flags is None:  # bytes equal to 0: the complement of packbits' nonzero bits
+                cipher.update_into(piece, ciphertext[0])
+                np.invert(np.packbits(ciphertext[0, :size], bitorder="little"), out=masks[position, :size // 8])
+            else:
+                cipher.update_into(piece, ciphertext[position])
+                np.less_equal(ciphertext[position, :size], msb_limit, out=flags[:size])
+                masks[position, :size // 8] = np.packbits(flags[:size], bitorder="little")
         if padded > size:
-            flags[:, size:] = False
-        hits = _nonzero_bytes(flag_buffer[:width * padded], hit_buffer[:width * padded // 8])
+            masks[:, size // 8:] = 0
+        hits = _set_bits(mask_buffer[:width * padded // 8])
         if not len(hits):
             continue
         if width == 1:
