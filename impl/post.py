@@ -239,38 +239,56 @@ def _ecb_encryptor(key: bytes):
     return Cipher(algorithms.AES(key), modes.ECB()).encryptor()
 
 
+class _Layout:
+    """Where a candidate is: its code is its bit index in the mask rows of its slice (one row of
+    ``row`` bits per group, ``row`` a power of two) plus ``slice * width * row``; slices hold
+    ``step`` labels."""
+
+    def __init__(self, width: int, step: int) -> None:
+        self.width, self.step = width, step
+        self.row = max(64, 1 << (16 * step - 1).bit_length())
+        self.shift = self.row.bit_length() - 1
+        self.stride = width * self.row
+
+    def decode(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(group positions, byte positions ``16 * label + offset`` in the labels) of codes."""
+        group = codes >> self.shift
+        if self.width & (self.width - 1) == 0:
+            slices = group >> (self.width.bit_length() - 1)
+            group &= self.width - 1
+        else:
+            slices, group = np.divmod(group, self.width)
+        return group, slices * (16 * self.step) + (codes & (self.row - 1))
+
+
 class _LowBits:
     """The second test, of candidates whose group-AES byte equals the difficulty's top byte.
 
-    Each candidate comes with its key ``16 * group position + nonce offset``, its byte position
-    ``16 * label + offset`` and its label, gathered while its slice is in cache into buffers
-    allocated once. They are decided in batches: a radix sort by key, the labels permuted into
-    that order, one AES call per nonce key over its run, and the low 56 bits compared at once.
-    Passing candidates are kept in any order; the caller sorts them.
+    Candidates are queued by code (:class:`_Layout`) into a buffer allocated once and decided
+    in batches: a radix sort by key ``16 * group position + nonce offset``, their labels
+    gathered in that order, one AES call per nonce key over its run, and the low 56 bits
+    compared at once. Passing candidates are kept as (group positions, byte positions).
     """
 
-    def __init__(self, challenge: bytes, groups: list[int], pows: list[int], lsb_limit: int, key_type) -> None:
+    def __init__(self, rows: np.ndarray, layout: _Layout, challenge: bytes, groups: list[int], pows: list[int],
+                 lsb_limit: int) -> None:
+        self.rows, self.layout = rows, layout
         self.challenge, self.groups, self.pows = challenge, groups, pows
         self.lsb_limit = np.uint64(lsb_limit)
+        self.key_type = np.uint8 if len(groups) <= 16 else np.uint16
         self.ciphers: list = [None] * (16 * len(groups))
-        self.keys = np.empty(LOW_BITS_BATCH, dtype=key_type)
-        self.positions = np.empty(LOW_BITS_BATCH, dtype=np.int64)
-        self.labels = np.empty(LOW_BITS_BATCH, dtype="V16")
+        self.codes = np.empty(LOW_BITS_BATCH, dtype=np.int64)
         self.output = np.empty(16 * LOW_BITS_BATCH + 16, dtype=np.uint8)  # one block of room, as update_into asks
         self.queued = 0
-        self.passing: list[tuple[np.ndarray, np.ndarray]] = []  # (keys, positions)
+        self.passing: list[tuple[np.ndarray, np.ndarray]] = []
 
-    def add(self, keys: np.ndarray, hits: np.ndarray, base: int, rows: np.ndarray) -> None:
-        """Queue the candidates of one slice: their keys, their byte positions ``hits`` in the
-        slice, whose first byte is at ``base`` and whose labels are ``rows``."""
+    def add(self, hits: np.ndarray, base: int) -> None:
+        """Queue the candidates with codes ``hits + base``."""
         start = 0
         while start < len(hits) and self.lsb_limit:  # nothing is below a zero limit
             take = min(len(hits) - start, LOW_BITS_BATCH - self.queued)
-            part, queued = hits[start:start + take], self.queued
-            end = queued + take
-            self.keys[queued:end] = keys[start:start + take]
-            rows.take(part >> 4, out=self.labels[queued:end])
-            np.add(part, base, out=self.positions[queued:end])
+            end = self.queued + take
+            np.add(hits[start:start + take], base, out=self.codes[self.queued:end])
             self.queued, start = end, start + take
             if end == LOW_BITS_BATCH:
                 self.flush()
@@ -286,10 +304,12 @@ class _LowBits:
         count, self.queued = self.queued, 0
         if not count:
             return
-        keys = self.keys[:count]
+        group, positions = self.layout.decode(self.codes[:count])
+        keys = ((group << 4) | (positions & 15)).astype(self.key_type)
         order = np.argsort(keys, kind="stable")  # a radix sort of small integers
         edges = np.searchsorted(keys.take(order), np.arange(len(self.ciphers) + 1)).tolist()
-        source = memoryview(self.labels[:count].take(order)).cast("B")
+        positions = positions.take(order)
+        source = memoryview(self.rows.take(positions >> 4)).cast("B")
         target = memoryview(self.output)
         for key in range(len(self.ciphers)):
             low, high = edges[key], edges[key + 1]
@@ -298,8 +318,7 @@ class _LowBits:
         words = self.output[:16 * count].view("<u8")[0::2]
         keep = np.flatnonzero((words & _LOW_56) < self.lsb_limit)
         if len(keep):
-            chosen = order[keep]
-            self.passing.append((keys[chosen], self.positions[chosen]))
+            self.passing.append((group.take(order.take(keep)), positions.take(keep)))
 
 
 def _set_bits(masks: np.ndarray) -> np.ndarray:
@@ -307,33 +326,36 @@ def _set_bits(masks: np.ndarray) -> np.ndarray:
     number of 8-byte words), in any order. Only the words holding a set bit, a dense enough
     bool array for numpy's branch-free ``flatnonzero`` (a sparse one costs a mispredicted
     branch per hit), go through it; then each word's lowest set bit by its float exponent,
-    again for the rare words with more."""
+    twice; the very few words with still more are unpacked."""
     words = masks.view("<u8")
     ids = np.flatnonzero(words != 0)
     if not len(ids):
         return ids
     bits = words.take(ids)
     parts = []
-    while True:
+    for _ in range(2):
         lowest = bits & (np.uint64(0) - bits)
         parts.append((ids << 6) | (np.frexp(lowest.astype(np.float64))[1] - 1))  # 2**k = 0.5 * 2**(k + 1)
         bits ^= lowest
         more = np.flatnonzero(bits != 0)
         if not len(more):
-            break
+            return parts[0] if len(parts) == 1 else np.concatenate(parts)
         ids, bits = ids.take(more), bits.take(more)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    rest = np.flatnonzero(np.unpackbits(bits.view(np.uint8), bitorder="little"))
+    parts.append((ids.take(rest >> 6) << 6) | (rest & 63))
+    return np.concatenate(parts)
 
 
 def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonce: int, pows: list[int],
                    difficulty: int) -> dict[int, np.ndarray]:
     """For each nonce, the sorted global indices of the labels that pass.
 
-    One pass over the labels in slices that stay in cache, every buffer allocated once. Per
-    slice: each group key's AES into its row of one ciphertext array and a byte compare of that
-    row against the difficulty's top byte into its row of one flag array; then the hits of all
-    groups at once (:func:`_nonzero_bytes`). Bytes below the top byte pass at once; bytes equal
-    to it go, with their labels, to :class:`_LowBits`.
+    One pass over the labels in slices, every buffer allocated once. Per slice and group: the
+    group key's AES into a reused buffer and one bit per byte that can pass, into the group's
+    row of one mask array (``np.packbits`` of the ciphertext itself where the difficulty's top
+    byte is 0, as for any real data size: it packs the nonzero bytes); then the set bits of all
+    groups at once (:func:`_set_bits`). Bytes below the top byte pass at once; bytes equal to
+    it go to :class:`_LowBits`.
     """
     count = len(labels) // 16
     msb_limit, lsb_limit = difficulty >> 56, difficulty & (2**56 - 1)
@@ -349,21 +371,17 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
     label_rows = np.frombuffer(source, dtype="V16")  # one element per label: a gather copies 16 bytes
     ciphers = [_ecb_encryptor(_group_key(challenge, group, pow)) for group, pow in zip(groups, pows)]
     width = len(groups)
-    key_type = np.uint8 if width <= 16 else np.uint16
-    low_bits = _LowBits(challenge, groups, pows, lsb_limit, key_type)
-    direct: list[tuple[np.ndarray, np.ndarray]] = []  # (keys, positions) below the top byte
-    step = max(1, min(AES_SLICE_LABELS, count))
-    row = -(-16 * step // 64) * 64  # flag row length: a whole number of 64-byte blocks
+    layout = _Layout(width, max(1, min(AES_SLICE_LABELS, count)))
+    step, row = layout.step, layout.row
+    low_bits = _LowBits(label_rows, layout, challenge, groups, pows, lsb_limit)
+    direct: list[np.ndarray] = []  # codes of bytes below the top byte
     # update_into asks for one block of room; one row per group only where top bytes are read again
     ciphertext = np.empty((width if msb_limit else 1, row + 16), dtype=np.uint8)
     flags = np.empty(row, dtype=bool) if msb_limit else None
-    mask_buffer = np.empty(width * row // 8, dtype=np.uint8)  # one bit per ciphertext byte
-    group_keys = (16 * np.arange(width)).astype(key_type)
+    masks = np.zeros((width, row // 8), dtype=np.uint8)  # one bit per ciphertext byte
     for first in range(0, count, step):
         size = 16 * min(step, count - first)
-        padded = -(-size // 64) * 64
         piece = source[16 * first:16 * first + size]
-        masks = mask_buffer[:width * padded // 8].reshape(width, padded // 8)
         for position, cipher in enumerate(ciphers):
             if flags is None:  # bytes equal to 0: the complement of packbits' nonzero bits
                 cipher.update_into(piece, ciphertext[0])
@@ -372,45 +390,33 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
                 cipher.update_into(piece, ciphertext[position])
                 np.less_equal(ciphertext[position, :size], msb_limit, out=flags[:size])
                 masks[position, :size // 8] = np.packbits(flags[:size], bitorder="little")
-        if padded > size:
+        if size < row:
             masks[:, size // 8:] = 0
-        hits = _set_bits(mask_buffer[:width * padded // 8])
+        hits = _set_bits(masks)
         if not len(hits):
             continue
-        if width == 1:
-            keys = (hits & 15).astype(key_type)
-            in_slice = hits
-        elif padded & (padded - 1) == 0:
-            shift = padded.bit_length() - 1
-            which = hits >> shift
-            in_slice = hits & (padded - 1)
-            keys = (in_slice & 15).astype(key_type) | group_keys.take(which)
-        else:
-            which, in_slice = np.divmod(hits, padded)
-            keys = (in_slice & 15).astype(key_type) | group_keys.take(which)
-        if msb_limit:  # a top byte below the limit's passes without the low bits
-            tops = ciphertext[0].take(in_slice) if width == 1 else ciphertext.ravel().take(in_slice + (row + 16) * which)
-            below = tops < msb_limit
+        base = (first // step) * layout.stride
+        if flags is not None:  # a top byte below the limit's passes without the low bits
+            below = ciphertext.ravel().take(hits + (hits >> layout.shift) * 16) < msb_limit
             if below.any():
-                direct.append((keys[below], in_slice[below] + 16 * first))
-                equal = ~below
-                keys, in_slice = keys[equal], in_slice[equal]
-        low_bits.add(keys, in_slice, 16 * first, label_rows[first:first + size // 16])
+                direct.append(hits[below] + base)
+                hits = hits[~below]
+        low_bits.add(hits, base)
     low_bits.flush()
-    passing = direct + low_bits.passing
+    passing = [layout.decode(codes) for codes in direct] + low_bits.passing
     if not passing:
         return found
-    keys = np.concatenate([part[0] for part in passing]) >> 4
+    group = np.concatenate([part[0] for part in passing])
     positions = np.concatenate([part[1] for part in passing])
-    for position, group in enumerate(groups):
-        mine = np.sort(positions[keys == position])
+    for position, nonce_group in enumerate(groups):
+        mine = np.sort(positions[group == position])
         if not len(mine):
             continue
         rows, offsets = (mine >> 4) + first_index, mine & 15
         for offset in range(16):
             selected = rows[offsets == offset]
             if len(selected):
-                found[16 * group + offset] = selected
+                found[16 * nonce_group + offset] = selected
     return found
 
 
