@@ -325,24 +325,26 @@ def _set_bits(masks: np.ndarray) -> np.ndarray:
     """The indices of the set bits of a bit array (``np.packbits`` with little bit order, a whole
     number of 8-byte words), in any order. Only the words holding a set bit, a dense enough
     bool array for numpy's branch-free ``flatnonzero`` (a sparse one costs a mispredicted
-    branch per hit), go through it; then each word's lowest set bit by its float exponent,
-    twice; the very few words with still more are unpacked."""
+    branch per hit), go through it; then each word's lowest set bit, twice (its index is the
+    popcount of ``bits ^ (bits - 1)``, less one); the very few words with still more are
+    unpacked."""
     words = masks.view("<u8")
     ids = np.flatnonzero(words != 0)
     if not len(ids):
         return ids
     bits = words.take(ids)
+    base = (ids << 6) - 1
     parts = []
     for _ in range(2):
-        lowest = bits & (np.uint64(0) - bits)
-        parts.append((ids << 6) | (np.frexp(lowest.astype(np.float64))[1] - 1))  # 2**k = 0.5 * 2**(k + 1)
-        bits ^= lowest
+        less = bits - np.uint64(1)
+        parts.append(base + np.bitwise_count(bits ^ less))
+        bits &= less
         more = np.flatnonzero(bits != 0)
         if not len(more):
             return parts[0] if len(parts) == 1 else np.concatenate(parts)
-        ids, bits = ids.take(more), bits.take(more)
+        base, bits = base.take(more), bits.take(more)
     rest = np.flatnonzero(np.unpackbits(bits.view(np.uint8), bitorder="little"))
-    parts.append((ids.take(rest >> 6) << 6) | (rest & 63))
+    parts.append(base.take(rest >> 6) + 1 + (rest & 63))
     return np.concatenate(parts)
 
 
