@@ -242,23 +242,33 @@ def _ecb_encryptor(key: bytes):
 class _Layout:
     """Where a candidate is: its code is its bit index in the mask rows of its slice (one row of
     ``row`` bits per group, ``row`` a power of two) plus ``slice * width * row``; slices hold
-    ``step`` labels."""
+    ``step`` labels. Codes are int32 where they fit (half the memory traffic), else int64."""
 
-    def __init__(self, width: int, step: int) -> None:
+    def __init__(self, width: int, step: int, count: int) -> None:
         self.width, self.step = width, step
         self.row = max(64, 1 << (16 * step - 1).bit_length())
         self.shift = self.row.bit_length() - 1
         self.stride = width * self.row
+        self.code_type = np.int32 if self.stride * -(-count // step) < 2**31 else np.int64
 
-    def decode(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(group positions, byte positions ``16 * label + offset`` in the labels) of codes."""
-        group = codes >> self.shift
+    def keys(self, codes: np.ndarray) -> np.ndarray:
+        """``16 * group position + nonce offset`` of codes."""
         if self.width & (self.width - 1) == 0:
-            slices = group >> (self.width.bit_length() - 1)
-            group &= self.width - 1
+            keys = (codes >> (self.shift - 4)) & (16 * (self.width - 1))
         else:
-            slices, group = np.divmod(group, self.width)
-        return group, slices * (16 * self.step) + (codes & (self.row - 1))
+            keys = ((codes >> self.shift) % self.width) << 4
+        keys |= codes & 15
+        return keys.astype(np.uint8 if self.width <= 16 else np.uint16)
+
+    def positions(self, codes: np.ndarray) -> np.ndarray:
+        """Byte positions ``16 * label + offset`` in the labels of codes."""
+        if self.width & (self.width - 1) == 0:
+            slices = codes >> (self.shift + self.width.bit_length() - 1)
+        else:
+            slices = codes // self.stride
+        slices *= 16 * self.step
+        slices += codes & (self.row - 1)
+        return slices
 
 
 class _LowBits:
@@ -267,7 +277,7 @@ class _LowBits:
     Candidates are queued by code (:class:`_Layout`) into a buffer allocated once and decided
     in batches: a radix sort by key ``16 * group position + nonce offset``, their labels
     gathered in that order, one AES call per nonce key over its run, and the low 56 bits
-    compared at once. Passing candidates are kept as (group positions, byte positions).
+    compared at once. The codes of passing candidates are kept.
     """
 
     def __init__(self, rows: np.ndarray, layout: _Layout, challenge: bytes, groups: list[int], pows: list[int],
@@ -275,12 +285,11 @@ class _LowBits:
         self.rows, self.layout = rows, layout
         self.challenge, self.groups, self.pows = challenge, groups, pows
         self.lsb_limit = np.uint64(lsb_limit)
-        self.key_type = np.uint8 if len(groups) <= 16 else np.uint16
         self.ciphers: list = [None] * (16 * len(groups))
-        self.codes = np.empty(LOW_BITS_BATCH, dtype=np.int64)
+        self.codes = np.empty(LOW_BITS_BATCH, dtype=layout.code_type)
         self.output = np.empty(16 * LOW_BITS_BATCH + 16, dtype=np.uint8)  # one block of room, as update_into asks
         self.queued = 0
-        self.passing: list[tuple[np.ndarray, np.ndarray]] = []
+        self.passing: list[np.ndarray] = []
 
     def add(self, hits: np.ndarray, base: int) -> None:
         """Queue the candidates with codes ``hits + base``."""
@@ -288,37 +297,34 @@ class _LowBits:
         while start < len(hits) and self.lsb_limit:  # nothing is below a zero limit
             take = min(len(hits) - start, LOW_BITS_BATCH - self.queued)
             end = self.queued + take
-            np.add(hits[start:start + take], base, out=self.codes[self.queued:end])
+            np.add(hits[start:start + take], base, out=self.codes[self.queued:end], casting="unsafe")
             self.queued, start = end, start + take
             if end == LOW_BITS_BATCH:
                 self.flush()
 
     def _cipher(self, key: int):
-        cipher = self.ciphers[key]
-        if cipher is None:
-            group, pow = self.groups[key >> 4], self.pows[key >> 4]
-            cipher = self.ciphers[key] = _ecb_encryptor(_nonce_key(self.challenge, group, pow, 16 * group + (key & 15)))
+        group, pow = self.groups[key >> 4], self.pows[key >> 4]
+        cipher = self.ciphers[key] = _ecb_encryptor(_nonce_key(self.challenge, group, pow, 16 * group + (key & 15)))
         return cipher
 
     def flush(self) -> None:
         count, self.queued = self.queued, 0
         if not count:
             return
-        group, positions = self.layout.decode(self.codes[:count])
-        keys = ((group << 4) | (positions & 15)).astype(self.key_type)
+        keys = self.layout.keys(self.codes[:count])
         order = np.argsort(keys, kind="stable")  # a radix sort of small integers
         edges = np.searchsorted(keys.take(order), np.arange(len(self.ciphers) + 1)).tolist()
-        positions = positions.take(order)
-        source = memoryview(self.rows.take(positions >> 4)).cast("B")
+        codes = self.codes.take(order)
+        source = memoryview(self.rows.take(self.layout.positions(codes) >> 4)).cast("B")
         target = memoryview(self.output)
-        for key in range(len(self.ciphers)):
+        for key, cipher in enumerate(self.ciphers):
             low, high = edges[key], edges[key + 1]
             if low < high:
-                self._cipher(key).update_into(source[16 * low:16 * high], target[16 * low:])
+                (cipher or self._cipher(key)).update_into(source[16 * low:16 * high], target[16 * low:])
         words = self.output[:16 * count].view("<u8")[0::2]
         keep = np.flatnonzero((words & _LOW_56) < self.lsb_limit)
         if len(keep):
-            self.passing.append((group.take(order.take(keep)), positions.take(keep)))
+            self.passing.append(codes.take(keep))
 
 
 def _set_bits(masks: np.ndarray) -> np.ndarray:
@@ -373,10 +379,10 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
     label_rows = np.frombuffer(source, dtype="V16")  # one element per label: a gather copies 16 bytes
     ciphers = [_ecb_encryptor(_group_key(challenge, group, pow)) for group, pow in zip(groups, pows)]
     width = len(groups)
-    layout = _Layout(width, max(1, min(AES_SLICE_LABELS, count)))
+    layout = _Layout(width, max(1, min(AES_SLICE_LABELS, count)), count)
     step, row = layout.step, layout.row
     low_bits = _LowBits(label_rows, layout, challenge, groups, pows, lsb_limit)
-    direct: list[np.ndarray] = []  # codes of bytes below the top byte
+    passing: list[np.ndarray] = []  # codes of bytes below the top byte, then of all passing ones
     # update_into asks for one block of room; one row per group only where top bytes are read again
     ciphertext = np.empty((width if msb_limit else 1, row + 16), dtype=np.uint8)
     flags = np.empty(row, dtype=bool) if msb_limit else None
@@ -401,15 +407,15 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
         if flags is not None:  # a top byte below the limit's passes without the low bits
             below = ciphertext.ravel().take(hits + (hits >> layout.shift) * 16) < msb_limit
             if below.any():
-                direct.append(hits[below] + base)
+                passing.append(hits[below] + base)
                 hits = hits[~below]
         low_bits.add(hits, base)
     low_bits.flush()
-    passing = [layout.decode(codes) for codes in direct] + low_bits.passing
+    passing += low_bits.passing
     if not passing:
         return found
-    group = np.concatenate([part[0] for part in passing])
-    positions = np.concatenate([part[1] for part in passing])
+    codes = np.concatenate(passing)
+    group, positions = layout.keys(codes) >> 4, layout.positions(codes)
     for position, nonce_group in enumerate(groups):
         mine = np.sort(positions[group == position])
         if not len(mine):
