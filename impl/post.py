@@ -226,7 +226,7 @@ def _nonce_key(challenge: bytes, group: int, pow: int, nonce: int) -> bytes:
     return blake3.blake3(data).digest()[:16]
 
 
-AES_SLICE_LABELS = 65536  # labels per AES call and compare (1 MiB; measured best of 16 Ki .. 256 Ki labels)
+AES_SLICE_LABELS = 131072  # labels per AES call for one or two groups (2 MiB; halved per doubling of groups beyond)
 LOW_BITS_BATCH = 32768  # candidates decided together by the per-nonce AES (their labels: 512 KiB)
 _LOW_56 = np.uint64(2**56 - 1)
 
@@ -379,7 +379,9 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
     label_rows = np.frombuffer(source, dtype="V16")  # one element per label: a gather copies 16 bytes
     ciphers = [_ecb_encryptor(_group_key(challenge, group, pow)) for group, pow in zip(groups, pows)]
     width = len(groups)
-    layout = _Layout(width, max(1, min(AES_SLICE_LABELS, count)), count)
+    # per-call overhead favours long slices, cache and candidate batches shorter ones as groups grow
+    step = max(1, min(AES_SLICE_LABELS >> max(0, (width - 1).bit_length() - 1), count))
+    layout = _Layout(width, step, count)
     step, row = layout.step, layout.row
     low_bits = _LowBits(label_rows, layout, challenge, groups, pows, lsb_limit)
     passing: list[np.ndarray] = []  # codes of bytes below the top byte, then of all passing ones
