@@ -228,6 +228,7 @@ def _nonce_key(challenge: bytes, group: int, pow: int, nonce: int) -> bytes:
 
 AES_SLICE_LABELS = 131072  # labels per AES call for one or two groups (2 MiB; halved per doubling of groups beyond)
 LOW_BITS_BATCH = 32768  # candidates decided together by the per-nonce AES (their labels: 512 KiB)
+CODE_INT32_LIMIT = 2**31  # candidate codes below it are int32
 _LOW_56 = np.uint64(2**56 - 1)
 
 
@@ -249,7 +250,7 @@ class _Layout:
         self.row = max(64, 1 << (16 * step - 1).bit_length())
         self.shift = self.row.bit_length() - 1
         self.stride = width * self.row
-        self.code_type = np.int32 if self.stride * -(-count // step) < 2**31 else np.int64
+        self.code_type = np.int32 if self.stride * -(-count // step) < CODE_INT32_LIMIT else np.int64
 
     def keys(self, codes: np.ndarray) -> np.ndarray:
         """``16 * group position + nonce offset`` of codes."""
