@@ -312,11 +312,13 @@ class _LowBits:
         count, self.queued = self.queued, 0
         if not count:
             return
-        keys = self.layout.keys(self.codes[:count])
+        codes = self.codes[:count]
+        # the labels gathered in queue order (nearly ascending: a stream), then sorted in cache
+        labels = self.rows.take(self.layout.positions(codes) >> 4)
+        keys = self.layout.keys(codes)
         order = np.argsort(keys, kind="stable")  # a radix sort of small integers
         edges = np.searchsorted(keys.take(order), np.arange(len(self.ciphers) + 1)).tolist()
-        codes = self.codes.take(order)
-        source = memoryview(self.rows.take(self.layout.positions(codes) >> 4)).cast("B")
+        source = memoryview(labels.take(order)).cast("B")
         target = memoryview(self.output)
         for key, cipher in enumerate(self.ciphers):
             low, high = edges[key], edges[key + 1]
@@ -325,7 +327,7 @@ class _LowBits:
         words = self.output[:16 * count].view("<u8")[0::2]
         keep = np.flatnonzero((words & _LOW_56) < self.lsb_limit)
         if len(keep):
-            self.passing.append(codes.take(keep))
+            self.passing.append(codes.take(order.take(keep)))
 
 
 def _set_bits(masks: np.ndarray) -> np.ndarray:
