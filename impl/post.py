@@ -23,6 +23,7 @@ arrays) and :func:`iter_label_batches` (the streaming data-file reader).
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -232,12 +233,34 @@ CODE_INT32_LIMIT = 2**31  # candidate codes below it are int32
 _LOW_56 = np.uint64(2**56 - 1)
 
 
-def _ecb_encryptor(key: bytes):
-    """An AES-128-ECB encryptor: OpenSSL through `cryptography` (AES-NI, and VAES where the CPU
-    has it); ``update_into`` writes into a reused buffer, and ECB keeps no state between calls."""
+_TWEAK_KEYS = (bytes(range(16)), bytes(range(16, 32)))  # XTS's second key: any key but the first
+XTS_MAX_BLOCKS = 2**20  # OpenSSL's longest XTS data unit
+
+
+@functools.cache
+def _zero_tweak(second: bytes) -> bytes:
+    """The XTS tweak whose encryption under ``second`` is the zero block."""
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-    return Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    return Cipher(algorithms.AES(second), modes.ECB()).decryptor().update(bytes(16))
+
+
+def _ecb_encryptor(key: bytes):
+    """AES-128 of each 16-byte block under ``key``, exactly AES-128-ECB, through OpenSSL (via
+    `cryptography`): its XTS mode with the tweak whose encryption is zero. XTS encrypts block j
+    as ``E(P xor T_j) xor T_j`` with ``T_j = E2(tweak) * alpha**j``; with ``E2(tweak) = 0`` every
+    ``T_j`` is 0, so the output is ECB's, and OpenSSL's XTS has a VAES path (1.6x its ECB on
+    this machine's AVX-512 EPYC). ``update_into`` writes into a reused buffer; every call is a
+    data unit of 1 .. 2**20 whole blocks; no state is kept between calls. Where XTS is missing,
+    plain ECB."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    second = _TWEAK_KEYS[0] if key != _TWEAK_KEYS[0] else _TWEAK_KEYS[1]
+    try:
+        return Cipher(algorithms.AES(key + second), modes.XTS(_zero_tweak(second))).encryptor()
+    except UnsupportedAlgorithm:
+        return Cipher(algorithms.AES(key), modes.ECB()).encryptor()
 
 
 class _Layout:
@@ -287,8 +310,9 @@ class _LowBits:
         self.challenge, self.groups, self.pows = challenge, groups, pows
         self.lsb_limit = np.uint64(lsb_limit)
         self.ciphers: list = [None] * (16 * len(groups))
-        self.codes = np.empty(LOW_BITS_BATCH, dtype=layout.code_type)
-        self.output = np.empty(16 * LOW_BITS_BATCH + 16, dtype=np.uint8)  # one block of room, as update_into asks
+        self.batch = max(1, min(LOW_BITS_BATCH, XTS_MAX_BLOCKS))
+        self.codes = np.empty(self.batch, dtype=layout.code_type)
+        self.output = np.empty(16 * self.batch + 16, dtype=np.uint8)  # one block of room, as update_into asks
         self.queued = 0
         self.passing: list[np.ndarray] = []
 
@@ -296,11 +320,11 @@ class _LowBits:
         """Queue the candidates with codes ``hits + base``."""
         start = 0
         while start < len(hits) and self.lsb_limit:  # nothing is below a zero limit
-            take = min(len(hits) - start, LOW_BITS_BATCH - self.queued)
+            take = min(len(hits) - start, self.batch - self.queued)
             end = self.queued + take
             np.add(hits[start:start + take], base, out=self.codes[self.queued:end], casting="unsafe")
             self.queued, start = end, start + take
-            if end == LOW_BITS_BATCH:
+            if end == self.batch:
                 self.flush()
 
     def _cipher(self, key: int):
@@ -383,7 +407,7 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
     ciphers = [_ecb_encryptor(_group_key(challenge, group, pow)) for group, pow in zip(groups, pows)]
     width = len(groups)
     # per-call overhead favours long slices, cache and candidate batches shorter ones as groups grow
-    step = max(1, min(AES_SLICE_LABELS >> max(0, (width - 1).bit_length() - 1), count))
+    step = max(1, min(AES_SLICE_LABELS >> max(0, (width - 1).bit_length() - 1), count, XTS_MAX_BLOCKS))
     layout = _Layout(width, step, count)
     step, row = layout.step, layout.row
     low_bits = _LowBits(label_rows, layout, challenge, groups, pows, lsb_limit)
