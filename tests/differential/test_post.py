@@ -247,3 +247,28 @@ def test_generate_proof(tiny_datadir: str, challenge: bytes, nonces: int) -> Non
     (replacement,) = [r for r in all_replacements() if r.module == "post" and r.name == "generate_proof"]
     impl_prove = replacement.function(tiny) if replacement.factory else replacement.function
     assert outcome(impl_prove, tiny_datadir, challenge, nonces) == outcome(spec_prove, tiny_datadir, challenge, nonces)
+
+
+@settings(max_examples=25)
+@given(key=st.one_of(st.sampled_from(list(impl._TWEAK_KEYS)), st.binary(min_size=16, max_size=16)),
+       blocks=st.lists(st.integers(1, 300), min_size=1, max_size=3), data=st.data())
+def test_ecb_encryptor(key: bytes, blocks: list[int], data) -> None:
+    # XTS with a zero tweak gives AES-128-ECB's outputs, call after call on one encryptor (also
+    # for a key equal to one of the candidate second keys)
+    from Crypto.Cipher import AES
+
+    encryptor = impl._ecb_encryptor(key)
+    for count in blocks:
+        plain = data.draw(st.binary(min_size=16 * count, max_size=16 * count))
+        out = bytearray(16 * count + 16)
+        encryptor.update_into(plain, out)
+        assert bytes(out[:16 * count]) == AES.new(key, AES.MODE_ECB).encrypt(plain)
+
+
+def test_ecb_encryptor_longest_data_unit() -> None:
+    from Crypto.Cipher import AES
+
+    plain = np.random.default_rng(17).integers(0, 256, 16 * impl.XTS_MAX_BLOCKS, dtype=np.uint8).tobytes()
+    out = bytearray(len(plain) + 16)
+    impl._ecb_encryptor(bytes(16)).update_into(plain, out)
+    assert bytes(out[:len(plain)]) == AES.new(bytes(16), AES.MODE_ECB).encrypt(plain)
