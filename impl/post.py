@@ -5,10 +5,12 @@ Replaces (spec/post.md):
 * ``compute_labels``: scrypt-jane for many indices at once, one numpy lane per label. The
   memory-hard table of every lane lives in one ``(N, 32, lanes)`` array, so the lane count is
   bounded by ``SCRATCH_BYTES``.
-* ``find_passing_nonce``: per cache-sized slice of labels, one AES-ECB call per nonce group
-  (OpenSSL through ``cryptography``: AES-NI/VAES, into a reused buffer), a byte compare and the
-  positions of the few candidates; the low-56-bit AES once per nonce over all its candidates; the
-  spec's scan order reconstructed from the passing positions.
+* ``find_passing_nonce``: per slice of labels (2 MiB for one or two groups), one AES call per
+  nonce group into a reused buffer (OpenSSL through ``cryptography``: its XTS mode with a zero
+  tweak, exactly ECB's outputs on its VAES path), ``np.packbits`` of the ciphertext (a bit per
+  zero byte), the set bits of all groups at once; the candidates' low-56-bit AES in batches,
+  radix-sorted by nonce, one call per nonce; the spec's scan order reconstructed from the
+  passing positions.
 * ``generate_proof``: streams the data files in batches (never the whole data set in memory),
   several batches tested at once by threads, results taken in index order.
 * ``find_k2pow`` / ``verify_k2pow``: RandomX through the spec's ctypes binding, one shared cache
