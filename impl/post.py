@@ -445,7 +445,7 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
     passing += low_bits.passing
     if not passing:
         return found
-    codes = np.concatenate(passing)
+    codes = np.concatenate(passing).astype(np.int64)  # int64 before first_index is added
     group, positions = layout.keys(codes) >> 4, layout.positions(codes)
     for position, nonce_group in enumerate(groups):
         mine = np.sort(positions[group == position])

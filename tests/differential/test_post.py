@@ -97,6 +97,20 @@ def test_find_passing_nonce(inputs, slice_labels: int, batch: int, wide_codes: b
     assert got == outcome(spec_function("find_passing_nonce"), *inputs)
 
 
+@settings(max_examples=10)
+@given(proving_inputs(), st.integers(2**31, 2**40), st.integers(2**55, 2**56 - 1))
+def test_passing_events_far_first_index(inputs, first_index: int, low_difficulty: int) -> None:
+    # a read batch far into the data: int32 candidate codes, int64 label indices (a top byte of
+    # 0 and a high low-bits limit: many pass, all by the low bits)
+    labels, challenge, first_nonce, nonce_count, pows, difficulty, _ = inputs
+    difficulty = low_difficulty
+    near = impl.passing_events(labels, 0, challenge, first_nonce, pows, difficulty)
+    far = impl.passing_events(labels, first_index, challenge, first_nonce, pows, difficulty)
+    assert far.keys() == near.keys()
+    for nonce, rows in near.items():
+        assert far[nonce].dtype == np.int64 and far[nonce].tolist() == [first_index + int(row) for row in rows]
+
+
 @settings(max_examples=5, deadline=None)
 @given(labels=st.integers(1, 12).flatmap(lambda n: st.binary(min_size=16 * n, max_size=16 * n)),
        challenge=st.binary(min_size=32, max_size=32), msb=st.sampled_from([0, 1, 0x40]),
