@@ -265,6 +265,20 @@ def _ecb_encryptor(key: bytes):
         return Cipher(algorithms.AES(key), modes.ECB()).encryptor()
 
 
+_SCRATCH = threading.local()
+
+
+def _scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A buffer of this thread kept across calls (fresh memory costs a page fault per 4 KiB on
+    first touch, every call): the first items of the kept one, which grows when too small.
+    Contents are left over from earlier calls."""
+    dtype, count = np.dtype(dtype), int(np.prod(shape))
+    buffer = _SCRATCH.__dict__.get(name)
+    if buffer is None or buffer.dtype != dtype or len(buffer) < count:
+        buffer = _SCRATCH.__dict__[name] = np.empty(count, dtype=dtype)
+    return buffer[:count].reshape(shape)
+
+
 class _Layout:
     """Where a candidate is: its code is its bit index in the mask rows of its slice (one row of
     ``row`` bits per group, ``row`` a power of two) plus ``slice * width * row``; slices hold
@@ -313,8 +327,8 @@ class _LowBits:
         self.lsb_limit = np.uint64(lsb_limit)
         self.ciphers: list = [None] * (16 * len(groups))
         self.batch = max(1, min(LOW_BITS_BATCH, XTS_MAX_BLOCKS))
-        self.codes = np.empty(self.batch, dtype=layout.code_type)
-        self.output = np.empty(16 * self.batch + 16, dtype=np.uint8)  # one block of room, as update_into asks
+        self.codes = _scratch("codes", (self.batch,), layout.code_type)
+        self.output = _scratch("output", (16 * self.batch + 16,), np.uint8)  # one block of room, as update_into asks
         self.queued = 0
         self.passing: list[np.ndarray] = []
 
@@ -415,9 +429,9 @@ def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonc
     low_bits = _LowBits(label_rows, layout, challenge, groups, pows, lsb_limit)
     passing: list[np.ndarray] = []  # codes of bytes below the top byte, then of all passing ones
     # update_into asks for one block of room; one row per group only where top bytes are read again
-    ciphertext = np.empty((width if msb_limit else 1, row + 16), dtype=np.uint8)
-    flags = np.empty(row, dtype=bool) if msb_limit else None
-    masks = np.zeros((width, row // 8), dtype=np.uint8)  # one bit per ciphertext byte
+    ciphertext = _scratch("ciphertext", (width if msb_limit else 1, row + 16), np.uint8)
+    flags = _scratch("flags", (row,), bool) if msb_limit else None
+    masks = _scratch("masks", (width, row // 8), np.uint8)  # one bit per ciphertext byte; every slice writes all
     for first in range(0, count, step):
         size = 16 * min(step, count - first)
         piece = source[16 * first:16 * first + size]
