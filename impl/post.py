@@ -5,10 +5,12 @@ Replaces (spec/post.md):
 * ``compute_labels``: scrypt-jane for many indices at once, one numpy lane per label. The
   memory-hard table of every lane lives in one ``(N, 32, lanes)`` array, so the lane count is
   bounded by ``SCRATCH_BYTES``.
-* ``find_passing_nonce``: per cache-sized slice of labels, one AES-ECB call per nonce group
-  (OpenSSL through ``cryptography``: AES-NI/VAES, into a reused buffer), a byte compare and the
-  positions of the few candidates; the low-56-bit AES once per nonce over all its candidates; the
-  spec's scan order reconstructed from the passing positions.
+* ``find_passing_nonce``: per slice of labels (2 MiB for one or two groups), one AES call per
+  nonce group into a reused buffer (OpenSSL through ``cryptography``: its XTS mode with a zero
+  tweak, exactly ECB's outputs on its VAES path), ``np.packbits`` of the ciphertext (a bit per
+  zero byte), the set bits of all groups at once; the candidates' low-56-bit AES in batches,
+  radix-sorted by nonce, one call per nonce; the spec's scan order reconstructed from the
+  passing positions.
 * ``generate_proof``: streams the data files in batches (never the whole data set in memory),
   several batches tested at once by threads, results taken in index order.
 * ``find_k2pow`` / ``verify_k2pow``: RandomX through the spec's ctypes binding, one shared cache
@@ -23,6 +25,7 @@ arrays) and :func:`iter_label_batches` (the streaming data-file reader).
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -226,101 +229,261 @@ def _nonce_key(challenge: bytes, group: int, pow: int, nonce: int) -> bytes:
     return blake3.blake3(data).digest()[:16]
 
 
-AES_SLICE_LABELS = 65536  # 1 MiB of labels per AES call (measured best of 8 Ki .. 256 Ki labels: fewer calls, still in cache)
+AES_SLICE_LABELS = 131072  # labels per AES call for one or two groups (2 MiB; halved per doubling of groups beyond)
+LOW_BITS_BATCH = 32768  # candidates decided together by the per-nonce AES (their labels: 512 KiB)
+CODE_INT32_LIMIT = 2**31  # candidate codes below it are int32
+_LOW_56 = np.uint64(2**56 - 1)
+
+
+_TWEAK_KEYS = (bytes(range(16)), bytes(range(16, 32)))  # XTS's second key: any key but the first
+XTS_MAX_BLOCKS = 2**20  # OpenSSL's longest XTS data unit
+
+
+@functools.cache
+def _zero_tweak(second: bytes) -> bytes:
+    """The XTS tweak whose encryption under ``second`` is the zero block."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    return Cipher(algorithms.AES(second), modes.ECB()).decryptor().update(bytes(16))
 
 
 def _ecb_encryptor(key: bytes):
-    """An AES-128-ECB encryptor: OpenSSL through `cryptography` (AES-NI, and VAES where the CPU
-    has it); ``update_into`` writes into a reused buffer, and ECB keeps no state between calls."""
+    """AES-128 of each 16-byte block under ``key``, exactly AES-128-ECB, through OpenSSL (via
+    `cryptography`): its XTS mode with the tweak whose encryption is zero. XTS encrypts block j
+    as ``E(P xor T_j) xor T_j`` with ``T_j = E2(tweak) * alpha**j``; with ``E2(tweak) = 0`` every
+    ``T_j`` is 0, so the output is ECB's, and OpenSSL's XTS has a VAES path (1.6x its ECB on
+    this machine's AVX-512 EPYC). ``update_into`` writes into a reused buffer; every call is a
+    data unit of 1 .. 2**20 whole blocks; no state is kept between calls. Where XTS is missing,
+    plain ECB."""
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-    return Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    second = _TWEAK_KEYS[0] if key != _TWEAK_KEYS[0] else _TWEAK_KEYS[1]
+    try:
+        return Cipher(algorithms.AES(key + second), modes.XTS(_zero_tweak(second))).encryptor()
+    except UnsupportedAlgorithm:
+        return Cipher(algorithms.AES(key), modes.ECB()).encryptor()
 
 
-def _low_bits_pass(labels: np.ndarray, offsets: np.ndarray, challenge: bytes, group: int, pow: int,
-                   lsb_limit: int) -> np.ndarray:
-    """Whether each candidate label's low 56 bits (first 8 bytes of its nonce key's AES,
-    little-endian) are below the limit. ``offsets`` (the nonce offset of each label) is sorted,
-    so the candidates of one nonce are one contiguous run: one AES call each."""
-    source = labels.tobytes()
-    output = bytearray(len(source) + 16)
-    bounds = np.searchsorted(offsets, np.arange(17))
-    for offset in range(16):
-        low, high = int(bounds[offset]), int(bounds[offset + 1])
-        if low < high:
-            cipher = _ecb_encryptor(_nonce_key(challenge, group, pow, 16 * group + offset))
-            cipher.update_into(memoryview(source)[16 * low:16 * high], memoryview(output)[16 * low:])
-    words = np.frombuffer(output, dtype="<u8", count=2 * len(offsets))[0::2]
-    return (words & np.uint64(2**56 - 1)) < np.uint64(lsb_limit)
+_SCRATCH = threading.local()
+_MALLOC_PRIMED = False
+
+
+def _prime_malloc() -> None:
+    """Free one 8 MiB array, once per process. glibc hands out memory of 128 KiB or more by
+    mmap, and returns it on free, until freeing such a chunk raises its threshold to that size;
+    the prover's temporaries (argsort orders, packbits outputs, gathered labels: up to 512 KiB)
+    would otherwise fault in fresh pages on every batch (about 6,000 per 32 MiB, +40% time).
+    Elsewhere a harmless allocation."""
+    global _MALLOC_PRIMED
+    if not _MALLOC_PRIMED:
+        np.ones(2**20, dtype=np.uint64)  # written, so the chunk is really mapped, then freed
+        _MALLOC_PRIMED = True
+
+
+def _scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A buffer of this thread kept across calls (fresh memory costs a page fault per 4 KiB on
+    first touch, every call): the first items of the kept one, which grows when too small.
+    Contents are left over from earlier calls."""
+    dtype, count = np.dtype(dtype), int(np.prod(shape))
+    buffer = _SCRATCH.__dict__.get(name)
+    if buffer is None or buffer.dtype != dtype or len(buffer) < count:
+        buffer = _SCRATCH.__dict__[name] = np.empty(count, dtype=dtype)
+    return buffer[:count].reshape(shape)
+
+
+class _Layout:
+    """Where a candidate is: its code is its bit index in the mask rows of its slice (one row of
+    ``row`` bits per group, ``row`` a power of two) plus ``slice * width * row``; slices hold
+    ``step`` labels. Codes are int32 where they fit (half the memory traffic), else int64."""
+
+    def __init__(self, width: int, step: int, count: int) -> None:
+        self.width, self.step = width, step
+        self.row = max(64, 1 << (16 * step - 1).bit_length())
+        self.shift = self.row.bit_length() - 1
+        self.stride = width * self.row
+        self.code_type = np.int32 if self.stride * -(-count // step) < CODE_INT32_LIMIT else np.int64
+
+    def keys(self, codes: np.ndarray) -> np.ndarray:
+        """``16 * group position + nonce offset`` of codes."""
+        if self.width & (self.width - 1) == 0:
+            keys = (codes >> (self.shift - 4)) & (16 * (self.width - 1))
+        else:
+            keys = ((codes >> self.shift) % self.width) << 4
+        keys |= codes & 15
+        return keys.astype(np.uint8 if self.width <= 16 else np.uint16)
+
+    def positions(self, codes: np.ndarray) -> np.ndarray:
+        """Byte positions ``16 * label + offset`` in the labels of codes."""
+        if self.width & (self.width - 1) == 0:
+            slices = codes >> (self.shift + self.width.bit_length() - 1)
+        else:
+            slices = codes // self.stride
+        slices *= 16 * self.step
+        slices += codes & (self.row - 1)
+        return slices
+
+
+class _LowBits:
+    """The second test, of candidates whose group-AES byte equals the difficulty's top byte.
+
+    Candidates are queued by code (:class:`_Layout`) into a buffer allocated once and decided
+    in batches: a radix sort by key ``16 * group position + nonce offset``, their labels
+    gathered in that order, one AES call per nonce key over its run, and the low 56 bits
+    compared at once. The codes of passing candidates are kept.
+    """
+
+    def __init__(self, rows: np.ndarray, layout: _Layout, challenge: bytes, groups: list[int], pows: list[int],
+                 lsb_limit: int) -> None:
+        self.rows, self.layout = rows, layout
+        self.challenge, self.groups, self.pows = challenge, groups, pows
+        self.lsb_limit = np.uint64(lsb_limit)
+        self.ciphers: list = [None] * (16 * len(groups))
+        self.batch = max(1, min(LOW_BITS_BATCH, XTS_MAX_BLOCKS))
+        self.codes = _scratch("codes", (self.batch,), layout.code_type)
+        self.output = _scratch("output", (16 * self.batch + 16,), np.uint8)  # one block of room, as update_into asks
+        self.queued = 0
+        self.passing: list[np.ndarray] = []
+
+    def add(self, hits: np.ndarray, base: int) -> None:
+        """Queue the candidates with codes ``hits + base``."""
+        start = 0
+        while start < len(hits) and self.lsb_limit:  # nothing is below a zero limit
+            take = min(len(hits) - start, self.batch - self.queued)
+            end = self.queued + take
+            np.add(hits[start:start + take], base, out=self.codes[self.queued:end], casting="unsafe")
+            self.queued, start = end, start + take
+            if end == self.batch:
+                self.flush()
+
+    def _cipher(self, key: int):
+        group, pow = self.groups[key >> 4], self.pows[key >> 4]
+        cipher = self.ciphers[key] = _ecb_encryptor(_nonce_key(self.challenge, group, pow, 16 * group + (key & 15)))
+        return cipher
+
+    def flush(self) -> None:
+        count, self.queued = self.queued, 0
+        if not count:
+            return
+        codes = self.codes[:count]
+        # the labels gathered in queue order (nearly ascending: a stream), then sorted in cache
+        labels = self.rows.take(self.layout.positions(codes) >> 4)
+        keys = self.layout.keys(codes)
+        order = np.argsort(keys, kind="stable")  # a radix sort of small integers
+        edges = np.searchsorted(keys.take(order), np.arange(len(self.ciphers) + 1)).tolist()
+        source = memoryview(labels.take(order)).cast("B")
+        target = memoryview(self.output)
+        for key, cipher in enumerate(self.ciphers):
+            low, high = edges[key], edges[key + 1]
+            if low < high:
+                (cipher or self._cipher(key)).update_into(source[16 * low:16 * high], target[16 * low:])
+        words = self.output[:16 * count].view("<u8")[0::2]
+        keep = np.flatnonzero((words & _LOW_56) < self.lsb_limit)
+        if len(keep):
+            self.passing.append(codes.take(order.take(keep)))
+
+
+def _set_bits(masks: np.ndarray) -> np.ndarray:
+    """The indices of the set bits of a bit array (``np.packbits`` with little bit order, a whole
+    number of 8-byte words), in any order. Only the words holding a set bit, a dense enough
+    bool array for numpy's branch-free ``flatnonzero`` (a sparse one costs a mispredicted
+    branch per hit), go through it; then each word's lowest set bit, twice (its index is the
+    popcount of ``bits ^ (bits - 1)``, less one); the very few words with still more are
+    unpacked."""
+    words = masks.view("<u8")
+    ids = np.flatnonzero(words != 0)
+    if not len(ids):
+        return ids
+    bits = words.take(ids)
+    base = (ids << 6) - 1
+    parts = []
+    for _ in range(2):
+        less = bits - np.uint64(1)
+        parts.append(base + np.bitwise_count(bits ^ less))
+        bits &= less
+        more = np.flatnonzero(bits != 0)
+        if not len(more):
+            return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        base, bits = base.take(more), bits.take(more)
+    rest = np.flatnonzero(np.unpackbits(bits.view(np.uint8), bitorder="little"))
+    parts.append(base.take(rest >> 6) + 1 + (rest & 63))
+    return np.concatenate(parts)
 
 
 def passing_events(labels: bytes, first_index: int, challenge: bytes, first_nonce: int, pows: list[int],
                    difficulty: int) -> dict[int, np.ndarray]:
     """For each nonce, the sorted global indices of the labels that pass.
 
-    One pass over the labels in slices that stay in cache. Per slice and nonce group: the group
-    key's AES into a reused buffer, one byte compare against the difficulty's top byte, and the
-    positions of the few candidate bytes (first the 8-byte words holding any, then their bytes),
-    whose labels are copied out while the slice is in cache. Candidates whose top byte equals
-    the difficulty's are decided by the per-nonce AES of the low 56 bits, once per nonce over
-    the whole call.
+    One pass over the labels in slices, every buffer allocated once. Per slice and group: the
+    group key's AES into a reused buffer and one bit per byte that can pass, into the group's
+    row of one mask array (``np.packbits`` of the ciphertext itself where the difficulty's top
+    byte is 0, as for any real data size: it packs the nonzero bytes); then the set bits of all
+    groups at once (:func:`_set_bits`). Bytes below the top byte pass at once; bytes equal to
+    it go to :class:`_LowBits`.
     """
     count = len(labels) // 16
     msb_limit, lsb_limit = difficulty >> 56, difficulty & (2**56 - 1)
-    source = memoryview(labels).cast("B")[:16 * count]
-    label_rows = np.frombuffer(source, dtype="V16")  # one element per label: a gather copies 16 bytes
     groups = [first_nonce // 16 + position for position in range(len(pows))]
-    ciphers = [_ecb_encryptor(_group_key(challenge, group, pow)) for group, pow in zip(groups, pows)]
-    step = max(1, min(AES_SLICE_LABELS, count))
-    buffer = bytearray(16 * step + 16)  # update_into asks for one block of room beyond the input
-    ciphertext = np.frombuffer(buffer, dtype=np.uint8)
-    flags = np.empty(16 * step, dtype=bool)
-    flag_words = flags.view(np.uint64)
-    word_hits = np.empty(2 * step, dtype=bool)
-    compare = np.equal if msb_limit == 0 else np.less_equal
-    candidates: list[list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]] = [[] for _ in groups]
-    for first in range(0, count, step):
-        size = min(step, count - first)
-        piece = source[16 * first:16 * (first + size)]
-        slice_flags, slice_words, slice_ciphertext = flags[:16 * size], flag_words[:2 * size], ciphertext[:16 * size]
-        slice_rows = label_rows[first:first + size]
-        for position, cipher in enumerate(ciphers):
-            cipher.update_into(piece, buffer)
-            compare(slice_ciphertext, msb_limit, out=slice_flags)
-            # byte positions in label-major, then nonce-offset order (the spec's order in a group)
-            np.not_equal(slice_words, 0, out=word_hits[:2 * size])
-            words = np.flatnonzero(word_hits[:2 * size])
-            if len(words) == 0:
-                continue
-            in_words = np.flatnonzero(slice_words[words].view(bool))
-            hits = (words[in_words >> 3] << 3) | (in_words & 7)
-            top = None if msb_limit == 0 else slice_ciphertext[hits]
-            candidates[position].append((hits + 16 * first, slice_rows.take(hits >> 4), top))
     found: dict[int, np.ndarray] = {}
     empty = np.empty(0, dtype=np.int64)
-    for position, (group, pow) in enumerate(zip(groups, pows)):
+    for group in groups:
         for offset in range(16):
             found[16 * group + offset] = empty
-        if not candidates[position]:
+    if count == 0:
+        return found
+    _prime_malloc()
+    source = memoryview(labels).cast("B")[:16 * count]
+    label_rows = np.frombuffer(source, dtype="V16")  # one element per label: a gather copies 16 bytes
+    ciphers = [_ecb_encryptor(_group_key(challenge, group, pow)) for group, pow in zip(groups, pows)]
+    width = len(groups)
+    # per-call overhead favours long slices, cache and candidate batches shorter ones as groups grow
+    step = max(1, min(AES_SLICE_LABELS >> max(0, (width - 1).bit_length() - 1), count, XTS_MAX_BLOCKS))
+    layout = _Layout(width, step, count)
+    step, row = layout.step, layout.row
+    low_bits = _LowBits(label_rows, layout, challenge, groups, pows, lsb_limit)
+    passing: list[np.ndarray] = []  # codes of bytes below the top byte, then of all passing ones
+    # update_into asks for one block of room; one row per group only where top bytes are read again
+    ciphertext = _scratch("ciphertext", (width if msb_limit else 1, row + 16), np.uint8)
+    flags = _scratch("flags", (row,), bool) if msb_limit else None
+    masks = _scratch("masks", (width, row // 8), np.uint8)  # one bit per ciphertext byte; every slice writes all
+    for first in range(0, count, step):
+        size = 16 * min(step, count - first)
+        piece = source[16 * first:16 * first + size]
+        for position, cipher in enumerate(ciphers):
+            if flags is None:  # bytes equal to 0: the complement of packbits' nonzero bits
+                cipher.update_into(piece, ciphertext[0])
+                np.invert(np.packbits(ciphertext[0, :size], bitorder="little"), out=masks[position, :size // 8])
+            else:
+                cipher.update_into(piece, ciphertext[position])
+                np.less_equal(ciphertext[position, :size], msb_limit, out=flags[:size])
+                masks[position, :size // 8] = np.packbits(flags[:size], bitorder="little")
+        if size < row:
+            masks[:, size // 8:] = 0
+        hits = _set_bits(masks)
+        if not len(hits):
             continue
-        positions = np.concatenate([c[0] for c in candidates[position]])
-        offsets = (positions & 15).astype(np.uint8)
-        # per nonce, its labels in increasing order (a stable sort keeps the scan order)
-        order = np.argsort(offsets, kind="stable")
-        rows, offsets = (positions >> 4)[order], offsets[order]
-        gathered = np.concatenate([c[1] for c in candidates[position]])[order]
-        if msb_limit == 0:  # every candidate's top byte equals the limit, as for any real data size
-            keep = _low_bits_pass(gathered, offsets, challenge, group, pow, lsb_limit)
-        else:
-            keep = np.concatenate([c[2] for c in candidates[position]])[order] < msb_limit
-            equal = np.flatnonzero(~keep)  # not below, so equal
-            if len(equal):
-                keep[equal] = _low_bits_pass(gathered[equal], offsets[equal], challenge, group, pow, lsb_limit)
-        rows, offsets = rows[keep] + first_index, offsets[keep]
-        bounds = np.searchsorted(offsets, np.arange(17))
+        base = (first // step) * layout.stride
+        if flags is not None:  # a top byte below the limit's passes without the low bits
+            below = ciphertext.ravel().take(hits + (hits >> layout.shift) * 16) < msb_limit
+            if below.any():
+                passing.append(hits[below] + base)
+                hits = hits[~below]
+        low_bits.add(hits, base)
+    low_bits.flush()
+    passing += low_bits.passing
+    if not passing:
+        return found
+    codes = np.concatenate(passing).astype(np.int64)  # int64 before first_index is added
+    group, positions = layout.keys(codes) >> 4, layout.positions(codes)
+    for position, nonce_group in enumerate(groups):
+        mine = np.sort(positions[group == position])
+        if not len(mine):
+            continue
+        rows, offsets = (mine >> 4) + first_index, mine & 15
         for offset in range(16):
-            if bounds[offset] < bounds[offset + 1]:
-                found[16 * group + offset] = rows[bounds[offset]:bounds[offset + 1]]
+            selected = rows[offsets == offset]
+            if len(selected):
+                found[16 * nonce_group + offset] = selected
     return found
 
 

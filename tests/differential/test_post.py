@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -75,17 +76,62 @@ def proving_inputs(draw):
     return labels, challenge, first_nonce, 16 * groups, pows, difficulty, k2
 
 
-@settings(max_examples=40)
-@given(proving_inputs(), st.integers(1, 64))
-def test_find_passing_nonce(inputs, slice_labels: int) -> None:
-    # small AES slices put slice edges inside chunks of 8 labels
-    old = impl.AES_SLICE_LABELS
-    impl.AES_SLICE_LABELS = slice_labels
+def _with(settings_: dict[str, int], function: Any, *args: Any) -> tuple[Any, ...]:
+    old = {name: getattr(impl, name) for name in settings_}
+    for name, value in settings_.items():
+        setattr(impl, name, value)
     try:
-        got = outcome(impl.find_passing_nonce, *inputs)
+        return outcome(function, *args)
     finally:
-        impl.AES_SLICE_LABELS = old
+        for name, value in old.items():
+            setattr(impl, name, value)
+
+
+@settings(max_examples=40)
+@given(proving_inputs(), st.integers(1, 64), st.integers(1, 40), st.booleans())
+def test_find_passing_nonce(inputs, slice_labels: int, batch: int, wide_codes: bool) -> None:
+    # small AES slices put slice edges inside chunks of 8 labels; small candidate batches are
+    # decided inside a slice and across slices; wide codes take the int64 path
+    got = _with({"AES_SLICE_LABELS": slice_labels, "LOW_BITS_BATCH": batch, "CODE_INT32_LIMIT": 0 if wide_codes else 2**31},
+                impl.find_passing_nonce, *inputs)
     assert got == outcome(spec_function("find_passing_nonce"), *inputs)
+
+
+@settings(max_examples=10)
+@given(proving_inputs(), st.integers(2**31, 2**40), st.integers(2**55, 2**56 - 1))
+def test_passing_events_far_first_index(inputs, first_index: int, low_difficulty: int) -> None:
+    # a read batch far into the data: int32 candidate codes, int64 label indices (a top byte of
+    # 0 and a high low-bits limit: many pass, all by the low bits)
+    labels, challenge, first_nonce, nonce_count, pows, difficulty, _ = inputs
+    difficulty = low_difficulty
+    near = impl.passing_events(labels, 0, challenge, first_nonce, pows, difficulty)
+    far = impl.passing_events(labels, first_index, challenge, first_nonce, pows, difficulty)
+    assert far.keys() == near.keys()
+    for nonce, rows in near.items():
+        assert far[nonce].dtype == np.int64 and far[nonce].tolist() == [first_index + int(row) for row in rows]
+
+
+@settings(max_examples=5, deadline=None)
+@given(labels=st.integers(1, 12).flatmap(lambda n: st.binary(min_size=16 * n, max_size=16 * n)),
+       challenge=st.binary(min_size=32, max_size=32), msb=st.sampled_from([0, 1, 0x40]),
+       lsb=st.integers(0, 2**56 - 1), groups=st.integers(17, 18))
+def test_find_passing_nonce_many_groups(labels: bytes, challenge: bytes, msb: int, lsb: int, groups: int) -> None:
+    # more than 16 groups: 16-bit candidate keys
+    inputs = (labels, challenge, 16, 16 * groups, list(range(groups)), msb << 56 | lsb, 2)
+    assert outcome(impl.find_passing_nonce, *inputs) == outcome(spec_function("find_passing_nonce"), *inputs)
+
+
+@settings(max_examples=60)
+@given(words=st.integers(1, 40), data=st.data())
+def test_set_bits(words: int, data) -> None:
+    # sparse (the usual case), multi-bit words (two rounds, then unpacking) and dense masks
+    bits = data.draw(st.one_of(st.sets(st.integers(0, 64 * words - 1), max_size=8 * words),
+                               st.just(set(range(64 * words))),
+                               st.sets(st.integers(0, 64 * words - 1), max_size=64 * words)))
+    flags = np.zeros(64 * words, dtype=bool)
+    flags[sorted(bits)] = True
+    masks = np.packbits(flags, bitorder="little")
+    assert sorted(impl._set_bits(masks).tolist()) == sorted(bits)
 
 
 @settings(max_examples=15)
@@ -215,3 +261,28 @@ def test_generate_proof(tiny_datadir: str, challenge: bytes, nonces: int) -> Non
     (replacement,) = [r for r in all_replacements() if r.module == "post" and r.name == "generate_proof"]
     impl_prove = replacement.function(tiny) if replacement.factory else replacement.function
     assert outcome(impl_prove, tiny_datadir, challenge, nonces) == outcome(spec_prove, tiny_datadir, challenge, nonces)
+
+
+@settings(max_examples=25)
+@given(key=st.one_of(st.sampled_from(list(impl._TWEAK_KEYS)), st.binary(min_size=16, max_size=16)),
+       blocks=st.lists(st.integers(1, 300), min_size=1, max_size=3), data=st.data())
+def test_ecb_encryptor(key: bytes, blocks: list[int], data) -> None:
+    # XTS with a zero tweak gives AES-128-ECB's outputs, call after call on one encryptor (also
+    # for a key equal to one of the candidate second keys)
+    from Crypto.Cipher import AES
+
+    encryptor = impl._ecb_encryptor(key)
+    for count in blocks:
+        plain = data.draw(st.binary(min_size=16 * count, max_size=16 * count))
+        out = bytearray(16 * count + 16)
+        encryptor.update_into(plain, out)
+        assert bytes(out[:16 * count]) == AES.new(key, AES.MODE_ECB).encrypt(plain)
+
+
+def test_ecb_encryptor_longest_data_unit() -> None:
+    from Crypto.Cipher import AES
+
+    plain = np.random.default_rng(17).integers(0, 256, 16 * impl.XTS_MAX_BLOCKS, dtype=np.uint8).tobytes()
+    out = bytearray(len(plain) + 16)
+    impl._ecb_encryptor(bytes(16)).update_into(plain, out)
+    assert bytes(out[:len(plain)]) == AES.new(bytes(16), AES.MODE_ECB).encrypt(plain)
