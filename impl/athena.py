@@ -29,7 +29,9 @@ Execution (``run``), in two tiers
     known address has its checks decided at compile time), loops run in place. A block returns
     before an instruction that may trap (misaligned access, store below 40) or is a system
     instruction, and whenever the gas left might not cover it; the spec's ``step`` then runs
-    that one instruction. Blocks are kept per program, and programs per code.
+    that one instruction (an ``ecall``: the spec's ``execute_syscall``, then ``step``'s gas,
+    out-of-gas and halting rules, without its fetch and dispatch). Blocks are kept per program,
+    and programs per code.
 
 Syscall memory
     The memory stays a dict of words (what compiled blocks load and store fastest, and what a
@@ -49,8 +51,8 @@ ed25519
     The precompile follows ed25519-dalek's lax ``verify``. libsodium accepts only a subset of what
     dalek accepts (canonical keys of the prime-order subgroup, R not of small order), so an
     acceptance by ``crypto_sign_open`` is final; anything else is decided exactly: the key is
-    split into its prime-order and torsion parts (libsodium additions and one scalar
-    multiplication, cached per key) and ``[s]B - [k]A`` is computed with libsodium primitives.
+    split into its prime-order part and the 8 multiples of its torsion part (libsodium additions and
+    one scalar multiplication, cached per key) and ``[s]B - [k]A`` is computed with libsodium primitives.
 """
 
 from __future__ import annotations
@@ -812,11 +814,14 @@ def _add(first: bytes, second: bytes) -> bytes:
     return bytes(sodium.crypto_core_ed25519_add(first, second))
 
 
-def _times_small(point: bytes, factor: int) -> bytes:
-    result = _IDENTITY
-    for _ in range(factor):
-        result = _add(result, point)
-    return result
+def _small_multiples(point: bytes) -> tuple[bytes, ...]:
+    """[0]point .. [7]point (a torsion point: its order divides 8)."""
+    multiples = [_IDENTITY]
+    if point == _IDENTITY:
+        return tuple(multiples * 8)
+    for _ in range(7):
+        multiples.append(_add(multiples[-1], point))
+    return tuple(multiples)
 
 
 @replaces("athena", "ed25519_decompress", factory=True)
@@ -842,10 +847,11 @@ def _ed25519_decompress_factory(spec: Any) -> Any:
 @replaces("athena", "ed25519_verify", factory=True)
 def _ed25519_verify_factory(spec: Any) -> Any:
     compress = spec.ed25519_compress
-    parts: OrderedDict[bytes, tuple[bytes, bytes]] = OrderedDict()
+    parts: OrderedDict[bytes, tuple[bytes, tuple[bytes, ...]]] = OrderedDict()
 
-    def split(public_key: bytes, point: Any) -> tuple[bytes, bytes]:
-        """(prime-order part, torsion part) of a key's point, as canonical encodings."""
+    def split(public_key: bytes, point: Any) -> tuple[bytes, tuple[bytes, ...]]:
+        """(prime-order part, the 8 multiples of the torsion part) of a key's point, as canonical
+        encodings."""
         if public_key in parts:
             parts.move_to_end(public_key)
             return parts[public_key]
@@ -857,7 +863,7 @@ def _ed25519_verify_factory(spec: Any) -> Any:
             prime = _IDENTITY
         else:
             prime = bytes(sodium.crypto_scalarmult_ed25519_noclamp(_INVERSE_8.to_bytes(32, "little"), eight))
-        torsion = bytes(sodium.crypto_core_ed25519_sub(canonical, prime))
+        torsion = _small_multiples(bytes(sodium.crypto_core_ed25519_sub(canonical, prime)))
         parts[public_key] = (prime, torsion)
         if len(parts) > _KEY_CACHE_SIZE:
             parts.popitem(last=False)
@@ -882,7 +888,8 @@ def _ed25519_verify_factory(spec: Any) -> Any:
             k_a = _IDENTITY
         else:
             k_a = bytes(sodium.crypto_scalarmult_ed25519_noclamp(k.to_bytes(32, "little"), prime))
-        k_a = _add(k_a, _times_small(torsion, k % 8))
+        if torsion[k % 8] != _IDENTITY:  # [k]A = [k]prime + [k mod 8]torsion
+            k_a = torsion[k % 8] if k_a == _IDENTITY else _add(k_a, torsion[k % 8])
         s_b = _IDENTITY if s == 0 else bytes(sodium.crypto_scalarmult_ed25519_base_noclamp(s.to_bytes(32, "little")))
         return bytes(sodium.crypto_core_ed25519_sub(s_b, k_a)) == signature[:32]
 
@@ -1737,7 +1744,9 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
         base = engine.base
         size = engine.size
         step = spec.step
+        execute_syscall = spec.execute_syscall
         trap_class = spec.VmTrap
+        out_of_gas = spec.StatusCode.OUT_OF_GAS
         pc = entry
         gas = 0
         steps = 0
@@ -1766,16 +1775,29 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
                     return machine  # type: ignore[no-any-return]
             if need_step:
                 machine.pc, machine.gas, machine.steps = pc, gas, steps
-                if pages and decoded(((pc - base) & M) >> 2).name != "ecall":
-                    pages.clear()  # the spec's step may store (a syscall drops what it writes)
                 try:
-                    step(machine)
+                    if decoded(((pc - base) & M) >> 2).name == "ecall":
+                        # the spec's step for an ecall, without its fetch and dispatch: the
+                        # spec's syscall, then its gas, out-of-gas and halting rules
+                        pc = execute_syscall(machine)
+                        machine.pc = pc
+                        gas = machine.gas = machine.gas + 4
+                        machine.steps = steps = steps + 1
+                        if gas > max_gas:
+                            raise trap_class(out_of_gas, "out_of_gas", f"{gas} > {max_gas}")
+                        if pc == 0 or ((pc - base) & M) >> 2 >= size:
+                            machine.halted = True
+                            return machine  # type: ignore[no-any-return]
+                    else:
+                        if pages:
+                            pages.clear()  # the spec's step may store (a syscall keeps the pages it writes exact)
+                        step(machine)
+                        if machine.halted:
+                            return machine  # type: ignore[no-any-return]
+                        pc, gas, steps = machine.pc, machine.gas, machine.steps
                 except trap_class as trap:
                     machine.trap = trap
                     return machine  # type: ignore[no-any-return]
-                if machine.halted:
-                    return machine  # type: ignore[no-any-return]
-                pc, gas, steps = machine.pc, machine.gas, machine.steps
                 stores = tracker if pages else memory
 
     return run

@@ -690,6 +690,26 @@ def test_random_syscalls_under_the_bounded_schedule(calls, input_stream):
         assert impl_state == spec_state
 
 
+@settings(max_examples=40)
+@given(SYSCALL_CALLS, st.binary(max_size=64), st.booleans())
+def test_syscalls_running_out_of_gas(calls, input_stream, bounded):
+    # the impl runs an ecall without the spec's step (its syscall, then step's gas and halting
+    # rules): limits one below, at and one above the gas after each ecall that completes (a
+    # syscall's extra gas and its bytes included) end alike
+    schedule = A.BOUNDED_GAS_SCHEDULE if bounded else A.LIVE_GAS_SCHEDULE
+    code = raw(syscall_words([(0xF0, [0] * 6), *calls]))  # HINT_LEN first: at least one ecall completes
+    program = athena_module.load_program(code)
+    after_ecall: list[int] = []
+    spec_run()(program, program.pc_start, input_stream, prepared_host(), athena_module.AthenaContext(), 10**6,
+               lambda record: after_ecall.append(record.gas) if record.word == 0x73 else None, schedule)
+    assert after_ecall
+    for gas in sorted({limit + delta for limit in after_ecall for delta in (-1, 0, 1)}):
+        spec_state, *impl_states = run_both(code, gas, input_stream, thresholds=(impl.DEFAULT_THRESHOLD, 0),
+                                            schedule=schedule)
+        for impl_state in impl_states:
+            assert impl_state == spec_state
+
+
 @pytest.mark.parametrize("funct3", [0, 1, 2])
 def test_stores_around_the_protected_words(funct3):
     # every store width at every address 0..63 (protected below 40, misaligned halves and words),
