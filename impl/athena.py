@@ -1454,7 +1454,11 @@ class _BlockCompiler:
     Registers live in local variables. Along the path the compiler knows which registers hold
     constants (set by LUI, AUIPC, links, or ALU instructions on constants; nothing is known at
     the top of the loop): such instructions become constant assignments, and a load or store at
-    a constant address has its alignment and protection checks decided here.
+    a constant address has its alignment and protection checks decided here. It also knows the
+    low bits of a register whose alignment an earlier access checked (a word access at
+    ``x2 + 8`` passed: ``x2 & 3 == 0``), until the register is written, so later accesses from
+    it have their alignment decided here too (C code reads and writes its stack from ``sp``).
+    A path that does not loop runs its instructions once: no instruction counter to keep.
     """
 
     def __init__(self, start: int, path: list[tuple[int, Any, bool]]) -> None:
@@ -1464,6 +1468,10 @@ class _BlockCompiler:
         self.used: set[int] = set()
         self.written: set[int] = set()
         self.known: dict[int, int] = {}
+        self.low: dict[int, tuple[int, int]] = {}  # register -> (mask, value): its bits under mask
+        self.loops = start != 0 and any(
+            (ins.name in BRANCHES or (ins.name == "jal" and not followed)) and (pc + ins.imm) & M == start
+            for pc, ins, followed in path)
 
     def reg(self, index: int) -> str:
         if index == 0:
@@ -1477,6 +1485,7 @@ class _BlockCompiler:
         if rd != 0:
             self.used.add(rd)
             self.written.add(rd)
+            self.low.pop(rd, None)
             if constant is None:
                 self.known.pop(rd, None)
                 self.lines.append(f"{indent}x{rd} = {expr}")
@@ -1500,13 +1509,24 @@ class _BlockCompiler:
         else:
             self.lines.append(f"{indent}{self.leave(str(target), count, False)}")
 
-    @staticmethod
-    def leave(target: str, count: int, step: bool) -> str:
+    def leave(self, target: str, count: int, step: bool) -> str:
         """Break out of the loop to the single exit, which writes the registers back."""
-        return f"nx = {target}; done += {count}; st = {step}; break"
+        return f"nx = {target}; done {'+=' if self.loops else '='} {count}; st = {step}; break"
 
     def step_here(self, pc: int, k: int) -> str:
         return self.leave(str(pc), k, True)
+
+    def alignment(self, rs1: int, imm: int, mask: int, known: int | None) -> tuple[bool | None, str]:
+        """Whether an access at rs1 + imm is misaligned under `mask` (None: decided at run time),
+        and the check's expression; a check made at run time teaches rs1's low bits."""
+        if known is not None:
+            return bool(known & mask), ""
+        fact = self.low.get(rs1)
+        if fact is not None and fact[0] & mask == mask:
+            return bool((fact[1] + imm) & mask), ""
+        if rs1:
+            self.low[rs1] = (mask, -imm & mask)  # holds from here on: the access traps otherwise
+        return None, f"t & {mask}"
 
     def compile(self) -> str:
         path = self.path
@@ -1515,7 +1535,8 @@ class _BlockCompiler:
         body = self.lines
         last_name = path[-1][1].name
         count_full = n - 1 if last_name in SYSTEM else n
-        body.append(f"{ind}if done > limit: {self.leave(str(self.start), 0, True)}")
+        if self.loops:
+            body.append(f"{ind}if done > limit: {self.leave(str(self.start), 0, True)}")
         for k, (pc, ins, followed) in enumerate(path):
             name = ins.name
             if name in SYSTEM:
@@ -1554,8 +1575,13 @@ class _BlockCompiler:
                 body.append(f"{ind}{self.leave(str(link), n, False)}")
         loads = "; ".join(f"x{i} = r[{i}]" for i in sorted(self.used)) or "pass"
         writeback = "; ".join(f"r[{i}] = x{i}" for i in sorted(self.written)) or "pass"
-        source = ["def block(r, m, g, budget):", f"    {loads}", "    done = 0", f"    limit = budget - {max(count_full, 1)}",
-                  "    while True:", *body, f"    {writeback}", "    return nx, done, st"]
+        if self.loops:
+            top = ["def block(r, m, g, budget):", f"    {loads}", "    done = 0",
+                   f"    limit = budget - {max(count_full, 1)}"]
+        else:  # one pass: it runs only when the gas left covers the whole path
+            top = ["def block(r, m, g, budget):", f"    if budget < {max(count_full, 1)}: return {self.start}, 0, True",
+                   f"    {loads}"]
+        source = [*top, "    while True:", *body, f"    {writeback}", "    return nx, done, st"]
         return "\n".join(source) + "\n"
 
     def condition(self, ins: Any) -> str:
@@ -1584,13 +1610,13 @@ class _BlockCompiler:
         address, known = self.address(ins.rs1, ins.imm)
         self.lines.append(f"{ind}t = {address}")
         if name == "lw":
-            if not self.check("t & 3", None if known is None else bool(known & 3), pc, k, ind):
+            if not self.check(*reversed(self.alignment(ins.rs1, ins.imm, 3, known)), pc, k, ind):
                 return False
             if ins.rd:
                 self.lines.append(f"{ind}v = g(t)")
                 self.assign(ins.rd, "m.miss(t) if v is None else v", ind)
             return True
-        if name in ("lh", "lhu") and not self.check("t & 1", None if known is None else bool(known & 1), pc, k, ind):
+        if name in ("lh", "lhu") and not self.check(*reversed(self.alignment(ins.rs1, ins.imm, 1, known)), pc, k, ind):
             return False
         if ins.rd == 0:
             return True
@@ -1611,15 +1637,23 @@ class _BlockCompiler:
         address, known = self.address(ins.rs1, ins.imm)
         self.lines.append(f"{ind}t = {address}")
         if name == "sw":
-            if not self.check("t & 3 or t < 40", None if known is None else bool(known & 3 or known < 40), pc, k, ind):
+            if known is not None:
+                ok = self.check("", bool(known & 3 or known < 40), pc, k, ind)
+            else:
+                misaligned, test = self.alignment(ins.rs1, ins.imm, 3, None)
+                ok = self.check(f"{test} or t < 40" if test else "t < 40", True if misaligned else None, pc, k, ind)
+            if not ok:
                 return False
             self.lines.append(f"{ind}m[t] = {value}")
             return True
         mask = "0xFFFF" if name == "sh" else "0xFF"
         self.lines.append(f"{ind}a = t & 0xFFFFFFFC")
         if name == "sh":
-            traps = None if known is None else bool(known & 1 or (known & ~3) < 40)
-            ok = self.check("t & 1 or a < 40", traps, pc, k, ind)
+            if known is not None:
+                ok = self.check("", bool(known & 1 or (known & ~3) < 40), pc, k, ind)
+            else:
+                misaligned, test = self.alignment(ins.rs1, ins.imm, 1, None)
+                ok = self.check(f"{test} or a < 40" if test else "a < 40", True if misaligned else None, pc, k, ind)
         else:
             ok = self.check("a < 40", None if known is None else (known & ~3) < 40, pc, k, ind)
         if not ok:
