@@ -1469,9 +1469,35 @@ class _BlockCompiler:
         self.written: set[int] = set()
         self.known: dict[int, int] = {}
         self.low: dict[int, tuple[int, int]] = {}  # register -> (mask, value): its bits under mask
-        self.loops = start != 0 and any(
+        self.heads = self.inner_loops()  # head index -> index of its back-edge
+        self.open: list[tuple[int, int]] = []  # the inner loops being generated: (head index, head pc)
+        self.loops = bool(self.heads) or start != 0 and any(
             (ins.name in BRANCHES or (ins.name == "jal" and not followed)) and (pc + ins.imm) & M == start
             for pc, ins, followed in path)
+
+    def inner_loops(self) -> dict[int, int]:
+        """The inner loops of the path: a conditional branch back to an instruction of the path
+        after its start (found once in the path) makes the instructions from there to the
+        branch a loop run in place, when it nests within or around the loops found before it
+        (a branch that would make overlapping loops leaves the block instead)."""
+        first: dict[int, int] = {}
+        repeated = set()
+        for index, (pc, _, _) in enumerate(self.path):
+            if pc in first:
+                repeated.add(pc)
+            first.setdefault(pc, index)
+        heads: dict[int, int] = {}
+        for index, (pc, ins, _) in enumerate(self.path):
+            if ins.name not in BRANCHES:
+                continue
+            target = (pc + ins.imm) & M
+            head = first.get(target)
+            if head is None or head == 0 or target in repeated or head > index:
+                continue
+            if any(other <= head <= back for other, back in heads.items()):
+                continue  # overlaps a loop found before (or shares its head)
+            heads[head] = index
+        return heads
 
     def reg(self, index: int) -> str:
         if index == 0:
@@ -1503,11 +1529,39 @@ class _BlockCompiler:
         return f"({self.reg(rs1)} + {imm}) & {M}", None
 
     def goto(self, target: int, count: int, indent: str) -> None:
-        """Leave the block for `target` after `count` instructions (or loop when it is the start)."""
-        if target == self.start and self.start != 0:
+        """Leave the block for `target` after `count` instructions of this pass, or loop when it
+        is the head of the innermost loop being generated (the start, outside inner loops)."""
+        if self.open:
+            head, head_pc = self.open[-1]
+            if target == head_pc:  # the iteration from the head is counted now (exits count from the start)
+                self.lines.append(f"{indent}done += {count - head}; continue")
+                return
+        elif target == self.start and self.start != 0:
             self.lines.append(f"{indent}done += {count}; continue")
-        else:
-            self.lines.append(f"{indent}{self.leave(str(target), count, False)}")
+            return
+        self.lines.append(f"{indent}{self.leave(str(target), count, False)}")
+
+    def open_loop(self, head: int, pc: int, ind: str) -> str:
+        """Start the inner loop whose head is the path's instruction `head`: what is known of the
+        registers it writes no longer holds there. Returns the indent of its body."""
+        back = self.heads[head]
+        for _, ins, _ in self.path[head : back + 1]:
+            self.known.pop(ins.rd, None)
+            self.low.pop(ins.rd, None)
+        self.open.append((head, pc))
+        self.lines.append(f"{ind}while True:")
+        ind += "    "
+        # the gas check of each turn: `done` + `head` instructions have run (see compile)
+        self.lines.append(f"{ind}if done > limit: {self.leave(str(pc), head, True)}")
+        return ind
+
+    def close_loop(self, ind: str) -> str:
+        """End the innermost inner loop (its body has just left or looped); an exit from inside
+        it leaves every loop around it too."""
+        self.open.pop()
+        ind = ind[:-4]
+        self.lines.append(f"{ind}if nx is not None: break")
+        return ind
 
     def leave(self, target: str, count: int, step: bool) -> str:
         """Break out of the loop to the single exit, which writes the registers back."""
@@ -1539,6 +1593,8 @@ class _BlockCompiler:
             body.append(f"{ind}if done > limit: {self.leave(str(self.start), 0, True)}")
         for k, (pc, ins, followed) in enumerate(path):
             name = ins.name
+            if k in self.heads:
+                ind = self.open_loop(k, pc, ind)
             if name in SYSTEM:
                 body.append(f"{ind}{self.step_here(pc, k)}")
                 break
@@ -1561,6 +1617,9 @@ class _BlockCompiler:
             elif name in BRANCHES:
                 body.append(f"{ind}if {self.condition(ins)}:")
                 self.goto((pc + ins.imm) & M, k + 1, ind + "    ")
+                if self.open and self.heads[self.open[-1][0]] == k:
+                    body.append(f"{ind}break")  # not taken: on after the loop
+                    ind = self.close_loop(ind)
                 if k == n - 1:
                     self.goto(link, k + 1, ind)
             elif name in LOADS:
@@ -1573,10 +1632,12 @@ class _BlockCompiler:
                 self.alu(ins, ind)
             if k == n - 1 and name not in BRANCHES:
                 body.append(f"{ind}{self.leave(str(link), n, False)}")
+        while self.open:  # the path ended inside loops (their last statement leaves)
+            ind = self.close_loop(ind)
         loads = "; ".join(f"x{i} = r[{i}]" for i in sorted(self.used)) or "pass"
         writeback = "; ".join(f"r[{i}] = x{i}" for i in sorted(self.written)) or "pass"
         if self.loops:
-            top = ["def block(r, m, g, budget):", f"    {loads}", "    done = 0",
+            top = ["def block(r, m, g, budget):", f"    {loads}", "    done = 0", "    nx = None",
                    f"    limit = budget - {max(count_full, 1)}"]
         else:  # one pass: it runs only when the gas left covers the whole path
             top = ["def block(r, m, g, budget):", f"    if budget < {max(count_full, 1)}: return {self.start}, 0, True",
