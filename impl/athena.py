@@ -1471,9 +1471,14 @@ class _BlockCompiler:
         self.low: dict[int, tuple[int, int]] = {}  # register -> (mask, value): its bits under mask
         self.heads = self.inner_loops()  # head index -> index of its back-edge
         self.open: list[tuple[int, int]] = []  # the inner loops being generated: (head index, head pc)
-        self.loops = bool(self.heads) or start != 0 and any(
+        loops_to_start = start != 0 and any(
             (ins.name in BRANCHES or (ins.name == "jal" and not followed)) and (pc + ins.imm) & M == start
             for pc, ins, followed in path)
+        self.loops = bool(self.heads) or loops_to_start
+        # A loop without inner loops counts its turns with a `for` (see compile): `turn` passes of
+        # `self.turn` instructions are not in `done` yet
+        self.turn = len(path) if loops_to_start and not self.heads and path[-1][1].name not in SYSTEM else 0
+        self.counted = False  # generating inside that `for`
 
     def inner_loops(self) -> dict[int, int]:
         """The inner loops of the path: a conditional branch back to an instruction of the path
@@ -1537,7 +1542,11 @@ class _BlockCompiler:
                 self.lines.append(f"{indent}done += {count - head}; continue")
                 return
         elif target == self.start and self.start != 0:
-            self.lines.append(f"{indent}done += {count}; continue")
+            if self.counted:  # a full pass is counted by the `for`; a shorter one corrects `done`
+                self.lines.append(f"{indent}continue" if count == self.turn else
+                                  f"{indent}done += {count - self.turn}; continue")
+            else:
+                self.lines.append(f"{indent}done += {count}; continue")
             return
         self.lines.append(f"{indent}{self.leave(str(target), count, False)}")
 
@@ -1565,6 +1574,8 @@ class _BlockCompiler:
 
     def leave(self, target: str, count: int, step: bool) -> str:
         """Break out of the loop to the single exit, which writes the registers back."""
+        if self.counted:
+            return f"nx = {target}; done += {self.turn} * turn + {count}; st = {step}; break"
         return f"nx = {target}; done {'+=' if self.loops else '='} {count}; st = {step}; break"
 
     def step_here(self, pc: int, k: int) -> str:
@@ -1591,6 +1602,13 @@ class _BlockCompiler:
         count_full = n - 1 if last_name in SYSTEM else n
         if self.loops:
             body.append(f"{ind}if done > limit: {self.leave(str(self.start), 0, True)}")
+        if self.turn:
+            # the passes that may start within the budget, run by a `for` (no gas check or count
+            # per pass); when they are used up, `done` is brought up to date and checked again
+            body.append(f"{ind}turns = (limit - done) // {self.turn} + 1")
+            body.append(f"{ind}for turn in range(turns):")
+            ind += "    "
+            self.counted = True
         for k, (pc, ins, followed) in enumerate(path):
             name = ins.name
             if k in self.heads:
@@ -1634,6 +1652,11 @@ class _BlockCompiler:
                 body.append(f"{ind}{self.leave(str(link), n, False)}")
         while self.open:  # the path ended inside loops (their last statement leaves)
             ind = self.close_loop(ind)
+        if self.counted:
+            self.counted = False
+            body.append(f"{ind[:-4]}else:")
+            body.append(f"{ind}done += {self.turn} * turns; continue")
+            body.append(f"{ind[:-4]}break")
         loads = "; ".join(f"x{i} = r[{i}]" for i in sorted(self.used)) or "pass"
         writeback = "; ".join(f"r[{i}] = x{i}" for i in sorted(self.written)) or "pass"
         if self.loops:
