@@ -33,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from smspec.tools import benchtable
 from smspec.tools.cli import CliError, integer
 
 LOOP_TEXT = """
@@ -215,6 +216,9 @@ def _compiled_programs(args: argparse.Namespace) -> None:
         spec_time, cold = spec_times[0], impl_times[0]
         warm, hot = min(impl_times[1 : 1 + args.repeat]), min(impl_times[-args.repeat :])
         unicorn = _unicorn_seconds(code, input_stream, steps) if kind is None else None
+        for label, seconds in (("cold", cold), ("hot", hot)):
+            benchtable.record("athena", f"{name}, impl {label}", "M instr per CPU-s", steps / seconds / 1e6,
+                              *(("Unicorn", steps / unicorn / 1e6) if unicorn else ()))
         print(f"   {name:32} {steps:>9,} {_rate(steps, spec_time)} {_rate(steps, cold)} {_rate(steps, warm)} "
               f"{_rate(steps, hot)} {_rate(steps, unicorn) if unicorn else '        -'} {_ratio(spec_time, cold):>9} "
               f"{_ratio(spec_time, warm):>9} {_ratio(spec_time, hot):>9} "
@@ -553,6 +557,8 @@ def _hostile(args: argparse.Namespace) -> None:
             if verdict == "no" and (floor_s > 1.0 or floor_mb > 100):
                 verdict = "no: not on any implementation (floor)"
             note = f" (ended: {reason})" if reason != "out_of_gas" else " (projected)" if short else ""
+            benchtable.record("athena", f"hostile {name}, {'bounded' if bounded else 'live'} schedule: CPU-s at "
+                              f"{target:,} gas", "s", projected, "the machine's floor for that work", floor_s)
             print(f"   {name:30} {'bounded' if bounded else 'live':8} {used:>11,} {cpu:8.3f} {per_gas:8.3f} "
                   f"{projected:10.2f} {peak_mb:8.1f} {spec_per_gas:11.2f} {_ratio(spec_per_gas, per_gas):>9} "
                   f"{gas_per_turn:>8,} {floor_s:8.3f} {_ratio(projected, floor_s):>7} {floor_mb:9.1f}  {verdict}{note}")
