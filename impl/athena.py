@@ -26,7 +26,12 @@ Execution (``run``), in two tiers
     compiling never costs more than a fixed multiple of the interpreting it saves (code that runs
     once, like riscv-tests or a short contract call, is never compiled). A compiled block is one
     Python function: registers in local variables, constants propagated (a load or store at a
-    known address has its checks decided at compile time), loops run in place. A block returns
+    known address has its checks decided at compile time), the low bits of a register learned
+    from an access that passed its alignment check (later accesses from it, like a C function's
+    stack accesses from ``sp``, are not checked again), loops run in place: a branch back to the
+    start is a ``for`` over the turns the gas allows (no per-turn count or check), a branch back
+    into the path a nested ``while`` with a gas check per turn (a C loop inside a loop, like a
+    CRC's bit loop in its byte loop, is one block). A block returns
     before an instruction that may trap (misaligned access, store below 40) or is a system
     instruction, and whenever the gas left might not cover it; the spec's ``step`` then runs
     that one instruction (an ``ecall``: the spec's ``execute_syscall``, then ``step``'s gas,
