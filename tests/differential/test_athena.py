@@ -227,6 +227,31 @@ def test_nested_loops_at_every_gas_limit(head, inner, outer_turns, inner_turns, 
             assert impl_state == spec_state
 
 
+@pytest.mark.parametrize("base", [0, 1, 2, 3])
+def test_alignment_learned_from_an_access(base):
+    # a compiled block learns a register's low bits from an access that passed its alignment
+    # check and decides later checks from it: two accesses from one base at every pair of
+    # offsets and widths (word and half loads and stores), compiled at once, end as in the spec
+    load = {"lw": 2, "lh": 1, "lhu": 5}
+    store = {"sw": 2, "sh": 1}
+    for first in ("lw", "lh", "sw", "sh"):
+        for second in ("lw", "lhu", "sw", "sh"):
+            for first_offset in range(-2, 4):
+                for second_offset in range(4):
+                    words = [(DATA >> 12 << 12) | (BASE_REGISTER << 7) | 0x37,
+                             i_type(base, BASE_REGISTER, 0, BASE_REGISTER, 0x13), i_type(77, 0, 0, 9, 0x13),
+                             b_type(4, 0, 0, 0)]  # taken: the accesses start a block where the base is unknown
+                    for name, offset in ((first, first_offset), (second, second_offset)):
+                        if name in load:
+                            words.append(i_type(offset, BASE_REGISTER, load[name], 10, 0x03))
+                        else:
+                            words.append(s_type(offset, 9, BASE_REGISTER, store[name], 0x23))
+                    words.append(i_type(1, 0, 0, 11, 0x13))
+                    spec_state, *impl_states = run_both(raw(words), 10**6, thresholds=(0,))
+                    for impl_state in impl_states:
+                        assert impl_state == spec_state, (first, first_offset, second, second_offset)
+
+
 # ---------------------------------------------------------------------------------------------
 # Unicorn
 
