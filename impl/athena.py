@@ -96,6 +96,7 @@ _CACHED_READ = 1024  # syscall reads at least this long go through the page cach
 _CACHED_PAGES = 256  # pages the cache holds at most (1 MiB)
 _TRACKED_STORES = 4096  # stores after the last page cached before the cache is dropped
 _PAGE_MASK = (1 << PAGE_SHIFT) - 1
+_IMAGE_PAGES = 256  # image pages a program keeps as dicts for loading (1 MiB of image)
 _pack_word = struct.Struct("<I").pack_into
 _ENGINE_CACHE_SIZE = 32
 _PROGRAM_CACHE_SIZE = 32
@@ -329,6 +330,7 @@ class LazyImage(Mapping):
     def __init__(self, segments: list[tuple[int, array]]) -> None:
         self.segments = segments  # (vaddr, words), in header order
         self._full: dict[int, int] | None = None
+        self._pages: dict[int, dict[int, int]] = {}  # page -> its words (``page_dict``)
 
     def word(self, address: int) -> int | None:
         """The image word at an aligned address, or None when no segment holds it."""
@@ -345,17 +347,21 @@ class LazyImage(Mapping):
                 pages.update(range(vaddr >> PAGE_SHIFT, ((vaddr + 4 * len(words) - 1) >> PAGE_SHIFT) + 1))
         return pages
 
-    def page_words(self, page: int) -> Iterator[tuple[int, int]]:
-        """(address, word) of the image in one page, each address once (the last segment wins)."""
-        low, high = page << PAGE_SHIFT, (page + 1) << PAGE_SHIFT
-        seen: set[int] = set()
-        for vaddr, words in reversed(self.segments):
-            start = max(low, vaddr)
-            end = min(high, vaddr + 4 * len(words))
-            for address in range(start, end, 4):
-                if address not in seen:
-                    seen.add(address)
-                    yield address, words[(address - vaddr) >> 2]
+    def page_dict(self, page: int) -> dict[int, int]:
+        """The image's words in one page (address -> word, the last segment winning), kept for the
+        next runs of the program (at most ``_IMAGE_PAGES`` pages)."""
+        words = self._pages.get(page)
+        if words is None:
+            if len(self._pages) >= _IMAGE_PAGES:
+                self._pages.clear()
+            low, high = page << PAGE_SHIFT, (page + 1) << PAGE_SHIFT
+            words = {}
+            for vaddr, segment in self.segments:
+                start, end = max(low, vaddr), min(high, vaddr + 4 * len(segment))
+                if start < end:
+                    words.update(zip(range(start, end, 4), segment[(start - vaddr) >> 2 : (end - vaddr) >> 2]))
+            self._pages[page] = words
+        return words
 
     def full(self) -> dict[int, int]:
         if self._full is None:
@@ -431,9 +437,14 @@ class LazyMemory(dict):
     def load_page(self, page: int) -> None:
         self.pending.discard(page)
         assert self.image is not None
-        for address, word in self.image.page_words(page):
-            if not _dict_contains(self, address):
-                _dict_set(self, address, word)
+        words = self.image.page_dict(page)
+        held = dict.keys(self) & words.keys()  # words stored before the page was loaded: they stay
+        if held:
+            kept = {address: dict.__getitem__(self, address) for address in held}
+            dict.update(self, words)
+            dict.update(self, kept)
+        else:
+            dict.update(self, words)
 
     def load_range(self, start: int, end: int) -> None:
         """Load the image pages of the addresses start..end-1."""
@@ -665,7 +676,7 @@ def _read_words(memory: dict, start: int, end: int) -> bytes:
 
 def _read_sparse(memory: dict, start: int, end: int) -> bytes:
     """``_read_words`` from the words held: zeros, the image's bytes in pages not loaded yet (a
-    later segment over an earlier one, as ``LazyImage.page_words``), then every word held in the
+    later segment over an earlier one, as ``LazyImage.page_dict``), then every word held in the
     range (a word stored in a page not loaded yet wins over the image, as ``LazyMemory.miss``)."""
     data = bytearray(end - start)
     if isinstance(memory, LazyMemory) and memory.pending and memory.image is not None:
