@@ -942,6 +942,7 @@ _NAMESPACE = {"_div": _div, "_rem": _rem}
 BRANCHES = ("beq", "bne", "blt", "bge", "bltu", "bgeu")
 SYSTEM = ("ecall", "ebreak", "unimplemented")
 COMPILE = 2  # third value of a block's result: the block ran, and is hot enough to be compiled
+COMPILE_THEN_STEP = 3  # the block ran up to an instruction the spec must step, and is hot enough to be compiled
 LOADS = ("lb", "lh", "lw", "lbu", "lhu")
 STORES = ("sb", "sh", "sw")
 
@@ -1419,9 +1420,10 @@ def _interpreter(ops: list[tuple], pcs: list[int], end: int) -> Callable[..., tu
 
 
 def _counting_interpreter(ops: list[tuple], pcs: list[int], end: int, limit: list[int]) -> Any:
-    """``_interpreter`` that also counts its entries: once they reach ``limit[0]``, a run that
-    ends without needing the spec's step asks the dispatcher to compile the block (COMPILE
-    instead of False). No reference to the engine (no reference cycle)."""
+    """``_interpreter`` that also counts its entries: once they reach ``limit[0]``, a run asks the
+    dispatcher to compile the block (COMPILE instead of False, COMPILE_THEN_STEP instead of True:
+    a loop of syscalls ends its block at the ``ecall`` every time). No reference to the engine
+    (no reference cycle)."""
     count = len(ops)
     hits = 0
 
@@ -1434,7 +1436,7 @@ def _counting_interpreter(ops: list[tuple], pcs: list[int], end: int, limit: lis
                 result = op(r, m, g, rd, a, b, imm)
                 if result is not None:
                     if result < 0:
-                        return pcs[i], i, True
+                        return pcs[i], i, COMPILE_THEN_STEP if hits >= limit[0] else True
                     return result, i + 1, COMPILE if hits >= limit[0] else False
                 i += 1
             return end, count, COMPILE if hits >= limit[0] else False
@@ -1900,6 +1902,8 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
             if need_step is COMPILE:
                 promote(pc, block)
                 need_step = False
+            elif need_step is COMPILE_THEN_STEP:
+                promote(pc, block)
             if count:
                 gas += count << 2
                 steps += count
