@@ -1868,6 +1868,7 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
         program = machine.program
         engine = engine_of(program, threshold)
         decoded = engine.decoded
+        words = engine.words  # 0x73 is the one word that decodes to ecall
         pages = memory.pages
         assert pages is not None
         stores = memory  # where blocks store: the memory, or while pages are cached, a tracker
@@ -1914,7 +1915,8 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
             if need_step:
                 machine.pc, machine.gas, machine.steps = pc, gas, steps
                 try:
-                    if decoded(((pc - base) & M) >> 2).name == "ecall":
+                    index = ((pc - base) & M) >> 2
+                    if (words[index] == 0x73) if words is not None else decoded(index).name == "ecall":
                         # the spec's step for an ecall, without its fetch and dispatch: the
                         # spec's syscall, then its gas, out-of-gas and halting rules
                         pc = execute_syscall(machine)
