@@ -21,7 +21,9 @@ Execution (``run``), in two tiers
     (a pc-independent op is cached per word, so building a block allocates little). A block
     entered ``threshold`` times asks to be compiled; its *superblock* (the straight-line path from
     its start through conditional branches, leaving when one is taken, following direct jumps,
-    stopping after a branch back to the start or at ``MAX_BLOCK`` instructions) is compiled once
+    returns to a link set on the path and other JALRs to the target tier 0 saw last (checked when
+    it runs: a C function called through a pointer and its return are part of the caller's
+    block), stopping after a branch back to the start or at ``MAX_BLOCK`` instructions) is compiled once
     the instructions run in the block reach ``threshold`` times the superblock's size, so
     compiling never costs more than a fixed multiple of the interpreting it saves (code that runs
     once, like riscv-tests or a short contract call, is never compiled). A compiled block is one
@@ -973,12 +975,15 @@ class Engine:
         ins = self.program.instructions[index]
         return Decoded(ins.name, ins.rd, ins.rs1, ins.rs2, ins.imm)
 
-    def superblock(self, start: int, basic: bool = False) -> list[tuple[int, Decoded, bool]]:
-        """(pc, instruction, followed) along the path from `start`; `followed` marks a direct jump
-        whose target the path continues at. A superblock runs through conditional branches; a
-        basic block (`basic`) ends at the first one."""
-        path: list[tuple[int, Decoded, bool]] = []
+    def superblock(self, start: int, basic: bool = False) -> list[tuple[int, Decoded, Any]]:
+        """(pc, instruction, followed) along the path from `start`; `followed` marks a jump whose
+        target the path continues at: True for a direct jump, the target for a JALR (a return to
+        a link set on the path, or the target tier 0 saw last, checked when the block runs). A
+        superblock runs through conditional branches and calls; a basic block (`basic`) ends at
+        the first branch or JALR."""
+        path: list[tuple[int, Decoded, Any]] = []
         seen = set()
+        links: dict[int, int] = {}  # registers holding a link set on the path
         pc = start
         while len(path) < MAX_BLOCK:
             index = self.index(pc)
@@ -987,15 +992,24 @@ class Engine:
             seen.add(pc)
             instruction = self.decoded(index)
             name = instruction.name
-            if name == "jal":
-                target = (pc + instruction.imm) & M
-                follow = (target != 0 and target not in seen and target != start and self.index(target) is not None
-                          and len(path) + 1 < MAX_BLOCK)
-                path.append((pc, instruction, follow))
+            if name == "jal" or (name == "jalr" and not basic):
+                if name == "jal":
+                    target: int | None = (pc + instruction.imm) & M
+                elif instruction.rs1 in links:
+                    target = (links[instruction.rs1] + instruction.imm) & M
+                else:
+                    target = _jalr_targets.get((pc + 4) & M)
+                follow = (target is not None and target != 0 and not target & 3 and target not in seen
+                          and target != start and self.index(target) is not None and len(path) + 1 < MAX_BLOCK)
+                path.append((pc, instruction, (follow if name == "jal" else target) if follow else False))
                 if not follow:
                     break
-                pc = target
+                links.pop(instruction.rd, None)
+                if instruction.rd:
+                    links[instruction.rd] = (pc + 4) & M
+                pc = target  # type: ignore[assignment]
                 continue
+            links.pop(instruction.rd, None)
             path.append((pc, instruction, False))
             if name == "jalr" or name in SYSTEM or pc + 4 > M or (basic and name in BRANCHES):
                 break
@@ -1339,6 +1353,7 @@ def op_jalr(r, m, g, rd, a, b, imm):  # b = the link
     t = (r[a] + imm) & M
     if rd:
         r[rd] = b
+    _jalr_targets[b] = t  # the superblock through this JALR follows the target seen last
     return t
 
 
@@ -1347,6 +1362,7 @@ _WRITES_RD = {"addi", "slti", "sltiu", "xori", "ori", "andi", "slli", "srli", "s
               "sltu", "xor", "srl", "sra", "or", "and", "mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem",
               "remu", "lb", "lbu"}
 _op_cache: dict[Decoded, tuple] = {}
+_jalr_targets: dict[int, int] = {}  # link (pc + 4) of a JALR -> its target when tier 0 last ran it
 _word_ops: dict[int, tuple] = {}  # word -> op tuple, for pc-independent instructions (Engine.basic)
 
 
@@ -1645,11 +1661,14 @@ class _BlockCompiler:
                     self.goto((pc + ins.imm) & M, k + 1, ind)
                     break
             elif name == "jalr":
-                target, _ = self.address(ins.rs1, ins.imm)
+                target, known = self.address(ins.rs1, ins.imm)
                 body.append(f"{ind}t = {target}")
                 self.assign(ins.rd, "", ind, link)
-                body.append(f"{ind}{self.leave('t', k + 1, False)}")
-                break
+                if not followed or (known is not None and known != followed):
+                    body.append(f"{ind}{self.leave('t', k + 1, False)}")
+                    break
+                if known is None:  # the target seen in tier 0: elsewhere, the block leaves there
+                    body.append(f"{ind}if t != {followed}: {self.leave('t', k + 1, False)}")
             elif name in BRANCHES:
                 body.append(f"{ind}if {self.condition(ins)}:")
                 self.goto((pc + ins.imm) & M, k + 1, ind + "    ")
@@ -1855,6 +1874,8 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
     ) -> Machine:
         if trace is not None:
             return spec_run(program, entry, input_stream, host, context, max_gas, trace, schedule)  # type: ignore[no-any-return]
+        if len(_jalr_targets) > 1 << 16:
+            _jalr_targets.clear()
         memory = LazyMemory(program.memory_image)
         machine = spec.Machine(program=program, host=host, context=context, max_gas=max_gas, pc=entry,
                                memory=memory, input_stream=bytearray(input_stream), schedule=schedule)

@@ -104,6 +104,7 @@ def _backend(name: str) -> Any:
         impl._engines.clear()
         impl._decoded_words.clear()
         impl._op_cache.clear()
+        impl._jalr_targets.clear()
     return athena
 
 

@@ -252,6 +252,54 @@ def test_alignment_learned_from_an_access(base):
                         assert impl_state == spec_state, (first, first_offset, second, second_offset)
 
 
+CALLS = """
+  li s1, {turns}
+  li s0, {f}
+loop:
+  jal ra, f
+  addi a1, a1, 1
+  jalr ra, 0(s0)
+  addi a2, a2, 1
+  xori s0, s0, {toggle}
+  addi s1, s1, -1
+  bne s1, zero, loop
+  j end
+f:
+  addi a0, a0, 3
+  andi a3, a0, 4
+  beq a3, zero, skip
+  addi a4, a4, 1
+skip:
+  ret
+g:
+  addi a5, a5, 7
+  jalr zero, 0(ra)
+end:
+  addi a0, a0, 1
+"""
+
+
+@pytest.mark.parametrize("toggle", [False, True])
+def test_calls_and_returns_followed_at_every_gas_limit(toggle):
+    # a superblock follows a call and the return to a link set on its path, and a JALR to the
+    # target tier 0 saw last, checked when it runs: one function called from two sites (its
+    # return goes to either), the indirect call alternating between two functions or not
+    from smspec.tests.spec.athena.asm import raw_program
+
+    lines = [line.strip() for line in CALLS.split("\n") if line.strip()]
+    # every instruction of the program is one word (its constants are small)
+    f = 4 * sum(1 for line in lines[: lines.index("f:")] if not line.endswith(":"))
+    g = 4 * sum(1 for line in lines[: lines.index("g:")] if not line.endswith(":"))
+    code = raw_program(CALLS.format(turns=6, f=f, toggle=(f ^ g) if toggle else 0))
+    end = run_both(code, 10**6, thresholds=())[0]
+    assert end[0][15] == (21 if toggle else 0) and end[0][11] == 6  # g ran on every other turn
+    total = end[5]
+    for gas in range(0, 4 * total + 8, 4):
+        spec_state, *impl_states = run_both(code, gas, thresholds=(impl.DEFAULT_THRESHOLD, 0, 1, 2))
+        for impl_state in impl_states:
+            assert impl_state == spec_state, gas
+
+
 # ---------------------------------------------------------------------------------------------
 # Unicorn
 
