@@ -101,10 +101,8 @@ def _backend(name: str) -> Any:
     registry.use_backend("spec")
     registry.use_backend(name)
     if name == "impl":
-        impl._engines.clear()
-        impl._decoded_words.clear()
-        impl._op_cache.clear()
-        impl._jalr_targets.clear()
+        for cache in ("_engines", "_decoded_words", "_op_cache", "_jalr_targets"):
+            getattr(impl, cache, {}).clear()
     return athena
 
 
