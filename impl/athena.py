@@ -563,12 +563,14 @@ def make_load_program(spec: Any) -> Any:
         return result
 
     def check_words(words: array) -> None:
-        if len(words) < 4096:  # below this, numpy's fixed costs are more than decoding each word
+        if len(words) < 128:  # below this, numpy's fixed costs are more than decoding each word
             for word in words:
                 if decode_word(word) is None:
                     spec.decode_instruction(word)  # raises the spec's error
             return
-        valid = valid_words(np.frombuffer(words, dtype=np.uint32))
+        array_of_words = np.frombuffer(words, dtype=np.uint32)
+        # the rules themselves below 4096 words (the table of valid keys costs more to build once)
+        valid = _valid_words_by_rules(array_of_words) if len(words) < 4096 else valid_words(array_of_words)
         if not valid.all():
             spec.decode_instruction(int(words[int(np.argmin(valid))]))  # raises the spec's error
             raise AssertionError("vectorized decoder accepted less than the spec")  # pragma: no cover
