@@ -21,15 +21,24 @@ Execution (``run``), in two tiers
     (a pc-independent op is cached per word, so building a block allocates little). A block
     entered ``threshold`` times asks to be compiled; its *superblock* (the straight-line path from
     its start through conditional branches, leaving when one is taken, following direct jumps,
-    stopping after a branch back to the start or at ``MAX_BLOCK`` instructions) is compiled once
+    returns to a link set on the path and other JALRs to the target tier 0 saw last (checked when
+    it runs: a C function called through a pointer and its return are part of the caller's
+    block), stopping after a branch back to the start or at ``MAX_BLOCK`` instructions) is compiled once
     the instructions run in the block reach ``threshold`` times the superblock's size, so
     compiling never costs more than a fixed multiple of the interpreting it saves (code that runs
     once, like riscv-tests or a short contract call, is never compiled). A compiled block is one
     Python function: registers in local variables, constants propagated (a load or store at a
-    known address has its checks decided at compile time), loops run in place. A block returns
+    known address has its checks decided at compile time), the low bits of a register learned
+    from an access that passed its alignment check (later accesses from it, like a C function's
+    stack accesses from ``sp``, are not checked again), loops run in place: a branch back to the
+    start is a ``for`` over the turns the gas allows (no per-turn count or check), a branch back
+    into the path a nested ``while`` with a gas check per turn (a C loop inside a loop, like a
+    CRC's bit loop in its byte loop, is one block). A block returns
     before an instruction that may trap (misaligned access, store below 40) or is a system
     instruction, and whenever the gas left might not cover it; the spec's ``step`` then runs
-    that one instruction. Blocks are kept per program, and programs per code.
+    that one instruction (an ``ecall``: the spec's ``execute_syscall``, then ``step``'s gas,
+    out-of-gas and halting rules, without its fetch and dispatch). Blocks are kept per program,
+    and programs per code.
 
 Syscall memory
     The memory stays a dict of words (what compiled blocks load and store fastest, and what a
@@ -49,8 +58,8 @@ ed25519
     The precompile follows ed25519-dalek's lax ``verify``. libsodium accepts only a subset of what
     dalek accepts (canonical keys of the prime-order subgroup, R not of small order), so an
     acceptance by ``crypto_sign_open`` is final; anything else is decided exactly: the key is
-    split into its prime-order and torsion parts (libsodium additions and one scalar
-    multiplication, cached per key) and ``[s]B - [k]A`` is computed with libsodium primitives.
+    split into its prime-order part and the 8 multiples of its torsion part (libsodium additions and
+    one scalar multiplication, cached per key) and ``[s]B - [k]A`` is computed with libsodium primitives.
 """
 
 from __future__ import annotations
@@ -89,6 +98,7 @@ _CACHED_READ = 1024  # syscall reads at least this long go through the page cach
 _CACHED_PAGES = 256  # pages the cache holds at most (1 MiB)
 _TRACKED_STORES = 4096  # stores after the last page cached before the cache is dropped
 _PAGE_MASK = (1 << PAGE_SHIFT) - 1
+_IMAGE_PAGES = 256  # image pages a program keeps as dicts for loading (1 MiB of image)
 _pack_word = struct.Struct("<I").pack_into
 _ENGINE_CACHE_SIZE = 32
 _PROGRAM_CACHE_SIZE = 32
@@ -130,7 +140,10 @@ def _valid_words_by_rules(words: np.ndarray) -> np.ndarray:
     rd_ok, rs1_ok, rs2_ok = rd < 16, rs1 < 16, rs2 < 16
 
     def among(values: np.ndarray, allowed: tuple[int, ...]) -> np.ndarray:
-        return np.isin(values, np.array(allowed, dtype=np.uint32))
+        result = values == allowed[0]
+        for value in allowed[1:]:  # a few comparisons cost less than np.isin (it sorts)
+            result |= values == value
+        return result
 
     upper = ((opcode == 0x37) | (opcode == 0x17) | (opcode == 0x6F)) & rd_ok
     jalr = (opcode == 0x67) & rd_ok & rs1_ok
@@ -322,6 +335,7 @@ class LazyImage(Mapping):
     def __init__(self, segments: list[tuple[int, array]]) -> None:
         self.segments = segments  # (vaddr, words), in header order
         self._full: dict[int, int] | None = None
+        self._pages: dict[int, dict[int, int]] = {}  # page -> its words (``page_dict``)
 
     def word(self, address: int) -> int | None:
         """The image word at an aligned address, or None when no segment holds it."""
@@ -338,17 +352,21 @@ class LazyImage(Mapping):
                 pages.update(range(vaddr >> PAGE_SHIFT, ((vaddr + 4 * len(words) - 1) >> PAGE_SHIFT) + 1))
         return pages
 
-    def page_words(self, page: int) -> Iterator[tuple[int, int]]:
-        """(address, word) of the image in one page, each address once (the last segment wins)."""
-        low, high = page << PAGE_SHIFT, (page + 1) << PAGE_SHIFT
-        seen: set[int] = set()
-        for vaddr, words in reversed(self.segments):
-            start = max(low, vaddr)
-            end = min(high, vaddr + 4 * len(words))
-            for address in range(start, end, 4):
-                if address not in seen:
-                    seen.add(address)
-                    yield address, words[(address - vaddr) >> 2]
+    def page_dict(self, page: int) -> dict[int, int]:
+        """The image's words in one page (address -> word, the last segment winning), kept for the
+        next runs of the program (at most ``_IMAGE_PAGES`` pages)."""
+        words = self._pages.get(page)
+        if words is None:
+            if len(self._pages) >= _IMAGE_PAGES:
+                self._pages.clear()
+            low, high = page << PAGE_SHIFT, (page + 1) << PAGE_SHIFT
+            words = {}
+            for vaddr, segment in self.segments:
+                start, end = max(low, vaddr), min(high, vaddr + 4 * len(segment))
+                if start < end:
+                    words.update(zip(range(start, end, 4), segment[(start - vaddr) >> 2 : (end - vaddr) >> 2]))
+            self._pages[page] = words
+        return words
 
     def full(self) -> dict[int, int]:
         if self._full is None:
@@ -424,9 +442,14 @@ class LazyMemory(dict):
     def load_page(self, page: int) -> None:
         self.pending.discard(page)
         assert self.image is not None
-        for address, word in self.image.page_words(page):
-            if not _dict_contains(self, address):
-                _dict_set(self, address, word)
+        words = self.image.page_dict(page)
+        held = dict.keys(self) & words.keys()  # words stored before the page was loaded: they stay
+        if held:
+            kept = {address: dict.__getitem__(self, address) for address in held}
+            dict.update(self, words)
+            dict.update(self, kept)
+        else:
+            dict.update(self, words)
 
     def load_range(self, start: int, end: int) -> None:
         """Load the image pages of the addresses start..end-1."""
@@ -543,12 +566,14 @@ def make_load_program(spec: Any) -> Any:
         return result
 
     def check_words(words: array) -> None:
-        if len(words) < 4096:  # below this, numpy's fixed costs are more than decoding each word
+        if len(words) < 512:  # below this, numpy's fixed costs are more than decoding each word (which a run needs anyway)
             for word in words:
                 if decode_word(word) is None:
                     spec.decode_instruction(word)  # raises the spec's error
             return
-        valid = valid_words(np.frombuffer(words, dtype=np.uint32))
+        array_of_words = np.frombuffer(words, dtype=np.uint32)
+        # the rules themselves below 4096 words (the table of valid keys costs more to build once)
+        valid = _valid_words_by_rules(array_of_words) if len(words) < 4096 else valid_words(array_of_words)
         if not valid.all():
             spec.decode_instruction(int(words[int(np.argmin(valid))]))  # raises the spec's error
             raise AssertionError("vectorized decoder accepted less than the spec")  # pragma: no cover
@@ -658,7 +683,7 @@ def _read_words(memory: dict, start: int, end: int) -> bytes:
 
 def _read_sparse(memory: dict, start: int, end: int) -> bytes:
     """``_read_words`` from the words held: zeros, the image's bytes in pages not loaded yet (a
-    later segment over an earlier one, as ``LazyImage.page_words``), then every word held in the
+    later segment over an earlier one, as ``LazyImage.page_dict``), then every word held in the
     range (a word stored in a page not loaded yet wins over the image, as ``LazyMemory.miss``)."""
     data = bytearray(end - start)
     if isinstance(memory, LazyMemory) and memory.pending and memory.image is not None:
@@ -812,11 +837,14 @@ def _add(first: bytes, second: bytes) -> bytes:
     return bytes(sodium.crypto_core_ed25519_add(first, second))
 
 
-def _times_small(point: bytes, factor: int) -> bytes:
-    result = _IDENTITY
-    for _ in range(factor):
-        result = _add(result, point)
-    return result
+def _small_multiples(point: bytes) -> tuple[bytes, ...]:
+    """[0]point .. [7]point (a torsion point: its order divides 8)."""
+    multiples = [_IDENTITY]
+    if point == _IDENTITY:
+        return tuple(multiples * 8)
+    for _ in range(7):
+        multiples.append(_add(multiples[-1], point))
+    return tuple(multiples)
 
 
 @replaces("athena", "ed25519_decompress", factory=True)
@@ -842,10 +870,11 @@ def _ed25519_decompress_factory(spec: Any) -> Any:
 @replaces("athena", "ed25519_verify", factory=True)
 def _ed25519_verify_factory(spec: Any) -> Any:
     compress = spec.ed25519_compress
-    parts: OrderedDict[bytes, tuple[bytes, bytes]] = OrderedDict()
+    parts: OrderedDict[bytes, tuple[bytes, tuple[bytes, ...]]] = OrderedDict()
 
-    def split(public_key: bytes, point: Any) -> tuple[bytes, bytes]:
-        """(prime-order part, torsion part) of a key's point, as canonical encodings."""
+    def split(public_key: bytes, point: Any) -> tuple[bytes, tuple[bytes, ...]]:
+        """(prime-order part, the 8 multiples of the torsion part) of a key's point, as canonical
+        encodings."""
         if public_key in parts:
             parts.move_to_end(public_key)
             return parts[public_key]
@@ -857,7 +886,7 @@ def _ed25519_verify_factory(spec: Any) -> Any:
             prime = _IDENTITY
         else:
             prime = bytes(sodium.crypto_scalarmult_ed25519_noclamp(_INVERSE_8.to_bytes(32, "little"), eight))
-        torsion = bytes(sodium.crypto_core_ed25519_sub(canonical, prime))
+        torsion = _small_multiples(bytes(sodium.crypto_core_ed25519_sub(canonical, prime)))
         parts[public_key] = (prime, torsion)
         if len(parts) > _KEY_CACHE_SIZE:
             parts.popitem(last=False)
@@ -882,7 +911,8 @@ def _ed25519_verify_factory(spec: Any) -> Any:
             k_a = _IDENTITY
         else:
             k_a = bytes(sodium.crypto_scalarmult_ed25519_noclamp(k.to_bytes(32, "little"), prime))
-        k_a = _add(k_a, _times_small(torsion, k % 8))
+        if torsion[k % 8] != _IDENTITY:  # [k]A = [k]prime + [k mod 8]torsion
+            k_a = torsion[k % 8] if k_a == _IDENTITY else _add(k_a, torsion[k % 8])
         s_b = _IDENTITY if s == 0 else bytes(sodium.crypto_scalarmult_ed25519_base_noclamp(s.to_bytes(32, "little")))
         return bytes(sodium.crypto_core_ed25519_sub(s_b, k_a)) == signature[:32]
 
@@ -919,6 +949,7 @@ _NAMESPACE = {"_div": _div, "_rem": _rem}
 BRANCHES = ("beq", "bne", "blt", "bge", "bltu", "bgeu")
 SYSTEM = ("ecall", "ebreak", "unimplemented")
 COMPILE = 2  # third value of a block's result: the block ran, and is hot enough to be compiled
+COMPILE_THEN_STEP = 3  # the block ran up to an instruction the spec must step, and is hot enough to be compiled
 LOADS = ("lb", "lh", "lw", "lbu", "lhu")
 STORES = ("sb", "sh", "sw")
 
@@ -949,12 +980,15 @@ class Engine:
         ins = self.program.instructions[index]
         return Decoded(ins.name, ins.rd, ins.rs1, ins.rs2, ins.imm)
 
-    def superblock(self, start: int, basic: bool = False) -> list[tuple[int, Decoded, bool]]:
-        """(pc, instruction, followed) along the path from `start`; `followed` marks a direct jump
-        whose target the path continues at. A superblock runs through conditional branches; a
-        basic block (`basic`) ends at the first one."""
-        path: list[tuple[int, Decoded, bool]] = []
+    def superblock(self, start: int, basic: bool = False) -> list[tuple[int, Decoded, Any]]:
+        """(pc, instruction, followed) along the path from `start`; `followed` marks a jump whose
+        target the path continues at: True for a direct jump, the target for a JALR (a return to
+        a link set on the path, or the target tier 0 saw last, checked when the block runs). A
+        superblock runs through conditional branches and calls; a basic block (`basic`) ends at
+        the first branch or JALR."""
+        path: list[tuple[int, Decoded, Any]] = []
         seen = set()
+        links: dict[int, int] = {}  # registers holding a link set on the path
         pc = start
         while len(path) < MAX_BLOCK:
             index = self.index(pc)
@@ -963,15 +997,24 @@ class Engine:
             seen.add(pc)
             instruction = self.decoded(index)
             name = instruction.name
-            if name == "jal":
-                target = (pc + instruction.imm) & M
-                follow = (target != 0 and target not in seen and target != start and self.index(target) is not None
-                          and len(path) + 1 < MAX_BLOCK)
-                path.append((pc, instruction, follow))
+            if name == "jal" or (name == "jalr" and not basic):
+                if name == "jal":
+                    target: int | None = (pc + instruction.imm) & M
+                elif instruction.rs1 in links:
+                    target = (links[instruction.rs1] + instruction.imm) & M
+                else:
+                    target = _jalr_targets.get((pc + 4) & M)
+                follow = (target is not None and target != 0 and not target & 3 and target not in seen
+                          and target != start and self.index(target) is not None and len(path) + 1 < MAX_BLOCK)
+                path.append((pc, instruction, (follow if name == "jal" else target) if follow else False))
                 if not follow:
                     break
-                pc = target
+                links.pop(instruction.rd, None)
+                if instruction.rd:
+                    links[instruction.rd] = (pc + 4) & M
+                pc = target  # type: ignore[assignment]
                 continue
+            links.pop(instruction.rd, None)
             path.append((pc, instruction, False))
             if name == "jalr" or name in SYSTEM or pc + 4 > M or (basic and name in BRANCHES):
                 break
@@ -1315,6 +1358,7 @@ def op_jalr(r, m, g, rd, a, b, imm):  # b = the link
     t = (r[a] + imm) & M
     if rd:
         r[rd] = b
+    _jalr_targets[b] = t  # the superblock through this JALR follows the target seen last
     return t
 
 
@@ -1323,6 +1367,7 @@ _WRITES_RD = {"addi", "slti", "sltiu", "xori", "ori", "andi", "slli", "srli", "s
               "sltu", "xor", "srl", "sra", "or", "and", "mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem",
               "remu", "lb", "lbu"}
 _op_cache: dict[Decoded, tuple] = {}
+_jalr_targets: dict[int, int] = {}  # link (pc + 4) of a JALR -> its target when tier 0 last ran it
 _word_ops: dict[int, tuple] = {}  # word -> op tuple, for pc-independent instructions (Engine.basic)
 
 
@@ -1396,9 +1441,10 @@ def _interpreter(ops: list[tuple], pcs: list[int], end: int) -> Callable[..., tu
 
 
 def _counting_interpreter(ops: list[tuple], pcs: list[int], end: int, limit: list[int]) -> Any:
-    """``_interpreter`` that also counts its entries: once they reach ``limit[0]``, a run that
-    ends without needing the spec's step asks the dispatcher to compile the block (COMPILE
-    instead of False). No reference to the engine (no reference cycle)."""
+    """``_interpreter`` that also counts its entries: once they reach ``limit[0]``, a run asks the
+    dispatcher to compile the block (COMPILE instead of False, COMPILE_THEN_STEP instead of True:
+    a loop of syscalls ends its block at the ``ecall`` every time). No reference to the engine
+    (no reference cycle)."""
     count = len(ops)
     hits = 0
 
@@ -1411,7 +1457,7 @@ def _counting_interpreter(ops: list[tuple], pcs: list[int], end: int, limit: lis
                 result = op(r, m, g, rd, a, b, imm)
                 if result is not None:
                     if result < 0:
-                        return pcs[i], i, True
+                        return pcs[i], i, COMPILE_THEN_STEP if hits >= limit[0] else True
                     return result, i + 1, COMPILE if hits >= limit[0] else False
                 i += 1
             return end, count, COMPILE if hits >= limit[0] else False
@@ -1447,7 +1493,11 @@ class _BlockCompiler:
     Registers live in local variables. Along the path the compiler knows which registers hold
     constants (set by LUI, AUIPC, links, or ALU instructions on constants; nothing is known at
     the top of the loop): such instructions become constant assignments, and a load or store at
-    a constant address has its alignment and protection checks decided here.
+    a constant address has its alignment and protection checks decided here. It also knows the
+    low bits of a register whose alignment an earlier access checked (a word access at
+    ``x2 + 8`` passed: ``x2 & 3 == 0``), until the register is written, so later accesses from
+    it have their alignment decided here too (C code reads and writes its stack from ``sp``).
+    A path that does not loop runs its instructions once: no instruction counter to keep.
     """
 
     def __init__(self, start: int, path: list[tuple[int, Any, bool]]) -> None:
@@ -1457,6 +1507,41 @@ class _BlockCompiler:
         self.used: set[int] = set()
         self.written: set[int] = set()
         self.known: dict[int, int] = {}
+        self.low: dict[int, tuple[int, int]] = {}  # register -> (mask, value): its bits under mask
+        self.heads = self.inner_loops()  # head index -> index of its back-edge
+        self.open: list[tuple[int, int]] = []  # the inner loops being generated: (head index, head pc)
+        loops_to_start = start != 0 and any(
+            (ins.name in BRANCHES or (ins.name == "jal" and not followed)) and (pc + ins.imm) & M == start
+            for pc, ins, followed in path)
+        self.loops = bool(self.heads) or loops_to_start
+        # A loop without inner loops counts its turns with a `for` (see compile): `turn` passes of
+        # `self.turn` instructions are not in `done` yet
+        self.turn = len(path) if loops_to_start and not self.heads and path[-1][1].name not in SYSTEM else 0
+        self.counted = False  # generating inside that `for`
+
+    def inner_loops(self) -> dict[int, int]:
+        """The inner loops of the path: a conditional branch back to an instruction of the path
+        after its start (found once in the path) makes the instructions from there to the
+        branch a loop run in place, when it nests within or around the loops found before it
+        (a branch that would make overlapping loops leaves the block instead)."""
+        first: dict[int, int] = {}
+        repeated = set()
+        for index, (pc, _, _) in enumerate(self.path):
+            if pc in first:
+                repeated.add(pc)
+            first.setdefault(pc, index)
+        heads: dict[int, int] = {}
+        for index, (pc, ins, _) in enumerate(self.path):
+            if ins.name not in BRANCHES:
+                continue
+            target = (pc + ins.imm) & M
+            head = first.get(target)
+            if head is None or head == 0 or target in repeated or head > index:
+                continue
+            if any(other <= head <= back for other, back in heads.items()):
+                continue  # overlaps a loop found before (or shares its head)
+            heads[head] = index
+        return heads
 
     def reg(self, index: int) -> str:
         if index == 0:
@@ -1470,6 +1555,7 @@ class _BlockCompiler:
         if rd != 0:
             self.used.add(rd)
             self.written.add(rd)
+            self.low.pop(rd, None)
             if constant is None:
                 self.known.pop(rd, None)
                 self.lines.append(f"{indent}x{rd} = {expr}")
@@ -1487,19 +1573,64 @@ class _BlockCompiler:
         return f"({self.reg(rs1)} + {imm}) & {M}", None
 
     def goto(self, target: int, count: int, indent: str) -> None:
-        """Leave the block for `target` after `count` instructions (or loop when it is the start)."""
-        if target == self.start and self.start != 0:
-            self.lines.append(f"{indent}done += {count}; continue")
-        else:
-            self.lines.append(f"{indent}{self.leave(str(target), count, False)}")
+        """Leave the block for `target` after `count` instructions of this pass, or loop when it
+        is the head of the innermost loop being generated (the start, outside inner loops)."""
+        if self.open:
+            head, head_pc = self.open[-1]
+            if target == head_pc:  # the iteration from the head is counted now (exits count from the start)
+                self.lines.append(f"{indent}done += {count - head}; continue")
+                return
+        elif target == self.start and self.start != 0:
+            if self.counted:  # a full pass is counted by the `for`; a shorter one corrects `done`
+                self.lines.append(f"{indent}continue" if count == self.turn else
+                                  f"{indent}done += {count - self.turn}; continue")
+            else:
+                self.lines.append(f"{indent}done += {count}; continue")
+            return
+        self.lines.append(f"{indent}{self.leave(str(target), count, False)}")
 
-    @staticmethod
-    def leave(target: str, count: int, step: bool) -> str:
+    def open_loop(self, head: int, pc: int, ind: str) -> str:
+        """Start the inner loop whose head is the path's instruction `head`: what is known of the
+        registers it writes no longer holds there. Returns the indent of its body."""
+        back = self.heads[head]
+        for _, ins, _ in self.path[head : back + 1]:
+            self.known.pop(ins.rd, None)
+            self.low.pop(ins.rd, None)
+        self.open.append((head, pc))
+        self.lines.append(f"{ind}while True:")
+        ind += "    "
+        # the gas check of each turn: `done` + `head` instructions have run (see compile)
+        self.lines.append(f"{ind}if done > limit: {self.leave(str(pc), head, True)}")
+        return ind
+
+    def close_loop(self, ind: str) -> str:
+        """End the innermost inner loop (its body has just left or looped); an exit from inside
+        it leaves every loop around it too."""
+        self.open.pop()
+        ind = ind[:-4]
+        self.lines.append(f"{ind}if nx is not None: break")
+        return ind
+
+    def leave(self, target: str, count: int, step: bool) -> str:
         """Break out of the loop to the single exit, which writes the registers back."""
-        return f"nx = {target}; done += {count}; st = {step}; break"
+        if self.counted:
+            return f"nx = {target}; done += {self.turn} * turn + {count}; st = {step}; break"
+        return f"nx = {target}; done {'+=' if self.loops else '='} {count}; st = {step}; break"
 
     def step_here(self, pc: int, k: int) -> str:
         return self.leave(str(pc), k, True)
+
+    def alignment(self, rs1: int, imm: int, mask: int, known: int | None) -> tuple[bool | None, str]:
+        """Whether an access at rs1 + imm is misaligned under `mask` (None: decided at run time),
+        and the check's expression; a check made at run time teaches rs1's low bits."""
+        if known is not None:
+            return bool(known & mask), ""
+        fact = self.low.get(rs1)
+        if fact is not None and fact[0] & mask == mask:
+            return bool((fact[1] + imm) & mask), ""
+        if rs1:
+            self.low[rs1] = (mask, -imm & mask)  # holds from here on: the access traps otherwise
+        return None, f"t & {mask}"
 
     def compile(self) -> str:
         path = self.path
@@ -1508,9 +1639,19 @@ class _BlockCompiler:
         body = self.lines
         last_name = path[-1][1].name
         count_full = n - 1 if last_name in SYSTEM else n
-        body.append(f"{ind}if done > limit: {self.leave(str(self.start), 0, True)}")
+        if self.loops:
+            body.append(f"{ind}if done > limit: {self.leave(str(self.start), 0, True)}")
+        if self.turn:
+            # the passes that may start within the budget, run by a `for` (no gas check or count
+            # per pass); when they are used up, `done` is brought up to date and checked again
+            body.append(f"{ind}turns = (limit - done) // {self.turn} + 1")
+            body.append(f"{ind}for turn in range(turns):")
+            ind += "    "
+            self.counted = True
         for k, (pc, ins, followed) in enumerate(path):
             name = ins.name
+            if k in self.heads:
+                ind = self.open_loop(k, pc, ind)
             if name in SYSTEM:
                 body.append(f"{ind}{self.step_here(pc, k)}")
                 break
@@ -1525,14 +1666,20 @@ class _BlockCompiler:
                     self.goto((pc + ins.imm) & M, k + 1, ind)
                     break
             elif name == "jalr":
-                target, _ = self.address(ins.rs1, ins.imm)
+                target, known = self.address(ins.rs1, ins.imm)
                 body.append(f"{ind}t = {target}")
                 self.assign(ins.rd, "", ind, link)
-                body.append(f"{ind}{self.leave('t', k + 1, False)}")
-                break
+                if not followed or (known is not None and known != followed):
+                    body.append(f"{ind}{self.leave('t', k + 1, False)}")
+                    break
+                if known is None:  # the target seen in tier 0: elsewhere, the block leaves there
+                    body.append(f"{ind}if t != {followed}: {self.leave('t', k + 1, False)}")
             elif name in BRANCHES:
                 body.append(f"{ind}if {self.condition(ins)}:")
                 self.goto((pc + ins.imm) & M, k + 1, ind + "    ")
+                if self.open and self.heads[self.open[-1][0]] == k:
+                    body.append(f"{ind}break")  # not taken: on after the loop
+                    ind = self.close_loop(ind)
                 if k == n - 1:
                     self.goto(link, k + 1, ind)
             elif name in LOADS:
@@ -1545,10 +1692,22 @@ class _BlockCompiler:
                 self.alu(ins, ind)
             if k == n - 1 and name not in BRANCHES:
                 body.append(f"{ind}{self.leave(str(link), n, False)}")
+        while self.open:  # the path ended inside loops (their last statement leaves)
+            ind = self.close_loop(ind)
+        if self.counted:
+            self.counted = False
+            body.append(f"{ind[:-4]}else:")
+            body.append(f"{ind}done += {self.turn} * turns; continue")
+            body.append(f"{ind[:-4]}break")
         loads = "; ".join(f"x{i} = r[{i}]" for i in sorted(self.used)) or "pass"
         writeback = "; ".join(f"r[{i}] = x{i}" for i in sorted(self.written)) or "pass"
-        source = ["def block(r, m, g, budget):", f"    {loads}", "    done = 0", f"    limit = budget - {max(count_full, 1)}",
-                  "    while True:", *body, f"    {writeback}", "    return nx, done, st"]
+        if self.loops:
+            top = ["def block(r, m, g, budget):", f"    {loads}", "    done = 0", "    nx = None",
+                   f"    limit = budget - {max(count_full, 1)}"]
+        else:  # one pass: it runs only when the gas left covers the whole path
+            top = ["def block(r, m, g, budget):", f"    if budget < {max(count_full, 1)}: return {self.start}, 0, True",
+                   f"    {loads}"]
+        source = [*top, "    while True:", *body, f"    {writeback}", "    return nx, done, st"]
         return "\n".join(source) + "\n"
 
     def condition(self, ins: Any) -> str:
@@ -1577,13 +1736,13 @@ class _BlockCompiler:
         address, known = self.address(ins.rs1, ins.imm)
         self.lines.append(f"{ind}t = {address}")
         if name == "lw":
-            if not self.check("t & 3", None if known is None else bool(known & 3), pc, k, ind):
+            if not self.check(*reversed(self.alignment(ins.rs1, ins.imm, 3, known)), pc, k, ind):
                 return False
             if ins.rd:
                 self.lines.append(f"{ind}v = g(t)")
                 self.assign(ins.rd, "m.miss(t) if v is None else v", ind)
             return True
-        if name in ("lh", "lhu") and not self.check("t & 1", None if known is None else bool(known & 1), pc, k, ind):
+        if name in ("lh", "lhu") and not self.check(*reversed(self.alignment(ins.rs1, ins.imm, 1, known)), pc, k, ind):
             return False
         if ins.rd == 0:
             return True
@@ -1604,15 +1763,23 @@ class _BlockCompiler:
         address, known = self.address(ins.rs1, ins.imm)
         self.lines.append(f"{ind}t = {address}")
         if name == "sw":
-            if not self.check("t & 3 or t < 40", None if known is None else bool(known & 3 or known < 40), pc, k, ind):
+            if known is not None:
+                ok = self.check("", bool(known & 3 or known < 40), pc, k, ind)
+            else:
+                misaligned, test = self.alignment(ins.rs1, ins.imm, 3, None)
+                ok = self.check(f"{test} or t < 40" if test else "t < 40", True if misaligned else None, pc, k, ind)
+            if not ok:
                 return False
             self.lines.append(f"{ind}m[t] = {value}")
             return True
         mask = "0xFFFF" if name == "sh" else "0xFF"
         self.lines.append(f"{ind}a = t & 0xFFFFFFFC")
         if name == "sh":
-            traps = None if known is None else bool(known & 1 or (known & ~3) < 40)
-            ok = self.check("t & 1 or a < 40", traps, pc, k, ind)
+            if known is not None:
+                ok = self.check("", bool(known & 1 or (known & ~3) < 40), pc, k, ind)
+            else:
+                misaligned, test = self.alignment(ins.rs1, ins.imm, 1, None)
+                ok = self.check(f"{test} or a < 40" if test else "a < 40", True if misaligned else None, pc, k, ind)
         else:
             ok = self.check("a < 40", None if known is None else (known & ~3) < 40, pc, k, ind)
         if not ok:
@@ -1712,6 +1879,8 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
     ) -> Machine:
         if trace is not None:
             return spec_run(program, entry, input_stream, host, context, max_gas, trace, schedule)  # type: ignore[no-any-return]
+        if len(_jalr_targets) > 1 << 16:
+            _jalr_targets.clear()
         memory = LazyMemory(program.memory_image)
         machine = spec.Machine(program=program, host=host, context=context, max_gas=max_gas, pc=entry,
                                memory=memory, input_stream=bytearray(input_stream), schedule=schedule)
@@ -1725,6 +1894,7 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
         program = machine.program
         engine = engine_of(program, threshold)
         decoded = engine.decoded
+        words = engine.words  # 0x73 is the one word that decodes to ecall
         pages = memory.pages
         assert pages is not None
         stores = memory  # where blocks store: the memory, or while pages are cached, a tracker
@@ -1737,7 +1907,9 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
         base = engine.base
         size = engine.size
         step = spec.step
+        execute_syscall = spec.execute_syscall
         trap_class = spec.VmTrap
+        out_of_gas = spec.StatusCode.OUT_OF_GAS
         pc = entry
         gas = 0
         steps = 0
@@ -1757,6 +1929,8 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
             if need_step is COMPILE:
                 promote(pc, block)
                 need_step = False
+            elif need_step is COMPILE_THEN_STEP:
+                promote(pc, block)
             if count:
                 gas += count << 2
                 steps += count
@@ -1766,16 +1940,30 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
                     return machine  # type: ignore[no-any-return]
             if need_step:
                 machine.pc, machine.gas, machine.steps = pc, gas, steps
-                if pages and decoded(((pc - base) & M) >> 2).name != "ecall":
-                    pages.clear()  # the spec's step may store (a syscall drops what it writes)
                 try:
-                    step(machine)
+                    index = ((pc - base) & M) >> 2
+                    if (words[index] == 0x73) if words is not None else decoded(index).name == "ecall":
+                        # the spec's step for an ecall, without its fetch and dispatch: the
+                        # spec's syscall, then its gas, out-of-gas and halting rules
+                        pc = execute_syscall(machine)
+                        machine.pc = pc
+                        gas = machine.gas = machine.gas + 4
+                        machine.steps = steps = steps + 1
+                        if gas > max_gas:
+                            raise trap_class(out_of_gas, "out_of_gas", f"{gas} > {max_gas}")
+                        if pc == 0 or ((pc - base) & M) >> 2 >= size:
+                            machine.halted = True
+                            return machine  # type: ignore[no-any-return]
+                    else:
+                        if pages:
+                            pages.clear()  # the spec's step may store (a syscall keeps the pages it writes exact)
+                        step(machine)
+                        if machine.halted:
+                            return machine  # type: ignore[no-any-return]
+                        pc, gas, steps = machine.pc, machine.gas, machine.steps
                 except trap_class as trap:
                     machine.trap = trap
                     return machine  # type: ignore[no-any-return]
-                if machine.halted:
-                    return machine  # type: ignore[no-any-return]
-                pc, gas, steps = machine.pc, machine.gas, machine.steps
                 stores = tracker if pages else memory
 
     return run

@@ -201,6 +201,105 @@ def test_impl_matches_spec_in_loops(body, turns):
             assert impl_state == spec_state
 
 
+@settings(max_examples=20)
+@given(st.lists(st.one_of(alu(), memory_op(aligned=False)), min_size=0, max_size=6),
+       st.lists(st.one_of(alu(), memory_op(aligned=False)), min_size=0, max_size=6),
+       st.integers(1, 4), st.integers(1, 4), st.integers(0, 3))
+def test_nested_loops_at_every_gas_limit(head, inner, outer_turns, inner_turns, base_offset):
+    # a counted loop inside a counted loop, random code (accesses that may be misaligned from a
+    # base that moves, so alignment facts and step exits inside the inner loop are exercised)
+    # before and in the inner loop: every limit up to the end gives the spec's state
+    keep = {1, 2, BASE_REGISTER}
+
+    def spare(w: int) -> int:  # no instruction of the random code writes the counters or the base
+        return w if (w & 0x7F) == 0x23 or (w >> 7) & 31 not in keep else (w & ~(31 << 7)) | (3 << 7)
+
+    head, inner = [spare(w) for w in head], [spare(w) for w in inner]
+    words = [(DATA >> 12 << 12) | (BASE_REGISTER << 7) | 0x37, i_type(outer_turns, 0, 0, 1, 0x13)]
+    outer_body = head + [i_type(inner_turns, 0, 0, 2, 0x13)]
+    inner_body = inner + [i_type(base_offset, BASE_REGISTER, 0, BASE_REGISTER, 0x13), i_type(-1, 2, 0, 2, 0x13)]
+    words += outer_body + inner_body + [b_type(-4 * len(inner_body), 0, 2, 1)]
+    words += [i_type(-1, 1, 0, 1, 0x13), b_type(-4 * (len(outer_body) + len(inner_body) + 2), 0, 1, 1)]
+    total = run_both(raw(words), 10**6, thresholds=())[0][5]
+    for gas in range(0, 4 * total + 8, 4):  # 4 gas per instruction: a limit of 4j + 1..3 is one of 4j
+        spec_state, *impl_states = run_both(raw(words), gas, thresholds=(0, 1))
+        for impl_state in impl_states:
+            assert impl_state == spec_state
+
+
+@pytest.mark.parametrize("base", [0, 1, 2, 3])
+def test_alignment_learned_from_an_access(base):
+    # a compiled block learns a register's low bits from an access that passed its alignment
+    # check and decides later checks from it: two accesses from one base at every pair of
+    # offsets and widths (word and half loads and stores), compiled at once, end as in the spec
+    load = {"lw": 2, "lh": 1, "lhu": 5}
+    store = {"sw": 2, "sh": 1}
+    for first in ("lw", "lh", "sw", "sh"):
+        for second in ("lw", "lhu", "sw", "sh"):
+            for first_offset in range(-2, 4):
+                for second_offset in range(4):
+                    words = [(DATA >> 12 << 12) | (BASE_REGISTER << 7) | 0x37,
+                             i_type(base, BASE_REGISTER, 0, BASE_REGISTER, 0x13), i_type(77, 0, 0, 9, 0x13),
+                             b_type(4, 0, 0, 0)]  # taken: the accesses start a block where the base is unknown
+                    for name, offset in ((first, first_offset), (second, second_offset)):
+                        if name in load:
+                            words.append(i_type(offset, BASE_REGISTER, load[name], 10, 0x03))
+                        else:
+                            words.append(s_type(offset, 9, BASE_REGISTER, store[name], 0x23))
+                    words.append(i_type(1, 0, 0, 11, 0x13))
+                    spec_state, *impl_states = run_both(raw(words), 10**6, thresholds=(0,))
+                    for impl_state in impl_states:
+                        assert impl_state == spec_state, (first, first_offset, second, second_offset)
+
+
+CALLS = """
+  li s1, {turns}
+  li s0, {f}
+loop:
+  jal ra, f
+  addi a1, a1, 1
+  jalr ra, 0(s0)
+  addi a2, a2, 1
+  xori s0, s0, {toggle}
+  addi s1, s1, -1
+  bne s1, zero, loop
+  j end
+f:
+  addi a0, a0, 3
+  andi a3, a0, 4
+  beq a3, zero, skip
+  addi a4, a4, 1
+skip:
+  ret
+g:
+  addi a5, a5, 7
+  jalr zero, 0(ra)
+end:
+  addi a0, a0, 1
+"""
+
+
+@pytest.mark.parametrize("toggle", [False, True])
+def test_calls_and_returns_followed_at_every_gas_limit(toggle):
+    # a superblock follows a call and the return to a link set on its path, and a JALR to the
+    # target tier 0 saw last, checked when it runs: one function called from two sites (its
+    # return goes to either), the indirect call alternating between two functions or not
+    from smspec.tests.spec.athena.asm import raw_program
+
+    lines = [line.strip() for line in CALLS.split("\n") if line.strip()]
+    # every instruction of the program is one word (its constants are small)
+    f = 4 * sum(1 for line in lines[: lines.index("f:")] if not line.endswith(":"))
+    g = 4 * sum(1 for line in lines[: lines.index("g:")] if not line.endswith(":"))
+    code = raw_program(CALLS.format(turns=6, f=f, toggle=(f ^ g) if toggle else 0))
+    end = run_both(code, 10**6, thresholds=())[0]
+    assert end[0][15] == (21 if toggle else 0) and end[0][11] == 6  # g ran on every other turn
+    total = end[5]
+    for gas in range(0, 4 * total + 8, 4):
+        spec_state, *impl_states = run_both(code, gas, thresholds=(impl.DEFAULT_THRESHOLD, 0, 1, 2))
+        for impl_state in impl_states:
+            assert impl_state == spec_state, gas
+
+
 # ---------------------------------------------------------------------------------------------
 # Unicorn
 
@@ -454,16 +553,18 @@ def instruction_like_word(draw):
 @settings(max_examples=300)
 @given(st.lists(st.one_of(st.integers(0, M), instruction_like_word()), min_size=1, max_size=64))
 def test_vectorized_validity_matches_the_decoder(words):
-    valid = impl.valid_words(np.array(words, dtype=np.uint32))
-    assert [bool(v) for v in valid] == [decodable(w) for w in words]
+    expected = [decodable(w) for w in words]
+    for check in (impl.valid_words, impl._valid_words_by_rules):  # the table (large programs), the rules
+        assert [bool(v) for v in check(np.array(words, dtype=np.uint32))] == expected
 
 
 def test_vectorized_validity_on_every_opcode_funct3_funct7():
     words = [(funct7 << 25) | (rs2 << 20) | (rs1 << 15) | (funct3 << 12) | (rd << 7) | opcode
              for opcode in range(128) for funct3 in range(8) for funct7 in (0, 1, 0x20, 0x21, 0x7F)
              for rd, rs1, rs2 in ((0, 0, 0), (1, 2, 3), (16, 0, 0), (0, 16, 0), (0, 0, 16), (31, 31, 31))]
-    valid = impl.valid_words(np.array(words, dtype=np.uint32))
-    assert [bool(v) for v in valid] == [decodable(w) for w in words]
+    expected = [decodable(w) for w in words]
+    for check in (impl.valid_words, impl._valid_words_by_rules):  # the table (large programs), the rules
+        assert [bool(v) for v in check(np.array(words, dtype=np.uint32))] == expected
 
 
 def elf_with_segments(segments, entry: int, code_first: bool = True) -> bytes:
@@ -688,6 +789,26 @@ def test_random_syscalls_under_the_bounded_schedule(calls, input_stream):
                                         thresholds=(impl.DEFAULT_THRESHOLD,), schedule=A.BOUNDED_GAS_SCHEDULE)
     for impl_state in impl_states:
         assert impl_state == spec_state
+
+
+@settings(max_examples=40)
+@given(SYSCALL_CALLS, st.binary(max_size=64), st.booleans())
+def test_syscalls_running_out_of_gas(calls, input_stream, bounded):
+    # the impl runs an ecall without the spec's step (its syscall, then step's gas and halting
+    # rules): limits one below, at and one above the gas after each ecall that completes (a
+    # syscall's extra gas and its bytes included) end alike
+    schedule = A.BOUNDED_GAS_SCHEDULE if bounded else A.LIVE_GAS_SCHEDULE
+    code = raw(syscall_words([(0xF0, [0] * 6), *calls]))  # HINT_LEN first: at least one ecall completes
+    program = athena_module.load_program(code)
+    after_ecall: list[int] = []
+    spec_run()(program, program.pc_start, input_stream, prepared_host(), athena_module.AthenaContext(), 10**6,
+               lambda record: after_ecall.append(record.gas) if record.word == 0x73 else None, schedule)
+    assert after_ecall
+    for gas in sorted({limit + delta for limit in after_ecall for delta in (-1, 0, 1)}):
+        spec_state, *impl_states = run_both(code, gas, input_stream, thresholds=(impl.DEFAULT_THRESHOLD, 0),
+                                            schedule=schedule)
+        for impl_state in impl_states:
+            assert impl_state == spec_state
 
 
 @pytest.mark.parametrize("funct3", [0, 1, 2])
