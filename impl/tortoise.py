@@ -676,10 +676,22 @@ def _on_ballot_factory(spec: Any):
     BallotInfo = spec.BallotInfo
     ReferenceInfo = spec.ReferenceInfo
     reduce_fraction = spec.reduce_fraction
-    # the last fast-path ballot's opinion object, layer and decoded votes, with the state (weakly)
-    # and its `evicted` then: the next ballot with the same opinion object needs no lookup at all
-    # opinion, layer, evicted, weak reference to the state, votes, the state's reference-ballot cache
-    last: list = [None, None, None, None, None, None]
+
+    def dead() -> None:
+        return None
+
+    # The run of fast-path ballots in progress: the last one's opinion object and layer, the
+    # state (weakly) and its `evicted` then, and what every ballot of the run shares: the decoded
+    # votes, the state's reference-ballot cache, its `ballots` dict and the layer's ballot list
+    # in it. A ballot with the same opinion object, layer and state, with no eviction since,
+    # continues the run without any lookup (only an eviction removes a layer's list).
+    run_opinion: Any = None
+    run_layer = run_evicted = -1
+    run_state: Any = dead
+    run_votes: Any = None
+    run_references: dict = {}
+    run_ballots: Any = None
+    run_list: list = []
 
     def slow(state: Any, ballot: Any) -> None:
         spec.store_ballot(state, spec.decode_ballot(state, ballot))
@@ -711,7 +723,6 @@ def _on_ballot_factory(spec: Any):
                 cache.clear()
                 cache[_EVICTED] = state.evicted
             cache[key] = votes
-        last[:] = opinion, layer_id, state.evicted, weakref.ref(state), votes, references
         return votes
 
     def on_ballot(state: Tortoise, ballot: BallotData) -> None:
@@ -725,19 +736,28 @@ def _on_ballot_factory(spec: Any):
         last opinion object seen is recognised by identity, without a lookup.
         Anything else goes through the spec's decode_ballot and store_ballot.
         """
+        nonlocal run_opinion, run_layer, run_evicted, run_state, run_votes, run_references, run_ballots, run_list
         layer_id = ballot.layer
         opinion = ballot.opinion
-        if last[0] is opinion and last[1] == layer_id and last[2] == state.evicted and last[3]() is state:
-            votes, references = last[4], last[5]
+        if opinion is run_opinion and layer_id == run_layer and state.evicted == run_evicted and run_state() is state:
+            votes, references, layer_ballots = run_votes, run_references, run_list
         else:
             votes = fast_votes(state, layer_id, opinion)
             if votes is None:
                 return slow(state, ballot)
-            references = last[5]
-        refs = state.ballot_refs
-        ballot_id = ballot.id
+            references = _fast_path_entry(state)[2]
+            layer_ballots = None
+        ref_id = ballot.ref
         epoch_data = ballot.epoch_data
-        if epoch_data is not None:
+        if epoch_data is None and ref_id is not None:
+            known = references.get(ref_id)
+            if known is None:
+                ref = state.ballot_refs.get(ref_id)
+                if ref is None or ref.reference is None:
+                    return slow(state, ballot)
+                known = references[ref_id] = (ref.reference, None, ref.layer)
+            reference, per_eligibility = known[0], known[1]
+        elif epoch_data is not None:
             atx = state.atxs.get(layer_id // state.config.layers_per_epoch, {}).get(ballot.atx_id)
             if atx is None or epoch_data.eligibilities == 0:
                 return slow(state, ballot)
@@ -746,30 +766,27 @@ def _on_ballot_factory(spec: Any):
                                       atx.height, numerator, denominator)
             per_eligibility = None
         else:
-            known = references.get(ballot.ref)
-            if known is None:
-                ref = refs.get(ballot.ref)
-                if ref is None or ref.reference is None:
-                    return slow(state, ballot)
-                known = references[ballot.ref] = (ref.reference, None, ref.layer)
-            reference, per_eligibility, _ = known
-        malicious_nodes = state.malicious_nodes
-        if ballot.malicious or (malicious_nodes and ballot.smesher in malicious_nodes):
-            info = BallotInfo(ballot_id, layer_id, True, 0, reference, votes)
+            return slow(state, ballot)
+        if ballot.malicious or (state.malicious_nodes and ballot.smesher in state.malicious_nodes):
+            info = BallotInfo(ballot.id, layer_id, True, 0, reference, votes)
         else:
             if per_eligibility is None:
                 per_eligibility = spec.ballot_weight(reference.weight_numerator, reference.weight_denominator, 1)
                 if epoch_data is None:
-                    references[ballot.ref] = (reference, per_eligibility, known[2])
+                    references[ref_id] = (reference, per_eligibility, known[2])
             eligibilities = ballot.eligibilities
-            info = BallotInfo(ballot_id, layer_id, False,
+            info = BallotInfo(ballot.id, layer_id, False,
                               per_eligibility if eligibilities == 1 else per_eligibility * eligibilities,
                               reference, votes)
-        if refs.setdefault(ballot_id, info) is not info:  # a ballot already stored: the spec decides
+        if state.ballot_refs.setdefault(info.id, info) is not info:  # a ballot already stored: the spec decides
             return slow(state, ballot)
-        layer_ballots = state.ballots.get(layer_id)
-        if layer_ballots is None:
-            layer_ballots = state.ballots[layer_id] = []
+        if layer_ballots is None or state.ballots is not run_ballots:
+            run_ballots = state.ballots
+            layer_ballots = run_ballots.get(layer_id)
+            if layer_ballots is None:
+                layer_ballots = run_ballots[layer_id] = []
+            run_opinion, run_layer, run_evicted, run_state = opinion, layer_id, state.evicted, weakref.ref(state)
+            run_votes, run_references, run_list = votes, references, layer_ballots
         layer_ballots.append(info)
         if layer_id <= state.processed:
             spec.count_ballot_or_retry(state, info)

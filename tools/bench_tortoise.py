@@ -6,7 +6,9 @@ layer and the weak coins; honest by default, or a 50/50 partition of 2*hdist lay
 (``--scenario partition``), which keeps the node in full mode for a while. Its node runs with the
 backend measured and nothing is recorded: events stream through, ballots are delivered as
 objects, and only the CPU time of the node's own tortoise calls is counted (ballot decoding,
-storing, counting, tallying, encoding votes, applying), per layer.
+storing, counting, tallying, encoding votes, applying), per layer. The node encodes its opinion
+once per layer, and that call is the timed one (no untimed call warms the impl's memos first);
+making the workload (ids, ballot objects, events) is not timed, on either backend.
 
 Each (backend, layer count) runs in its own child process, so its peak resident memory (above
 the child's start) is its own. Printed per run: layers per CPU second overall, milliseconds per
