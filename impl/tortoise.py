@@ -682,15 +682,15 @@ def _on_ballot_factory(spec: Any):
 
     # The run of fast-path ballots in progress: the last one's opinion object and layer, the
     # state (weakly) and its `evicted` then, and what every ballot of the run shares: the decoded
-    # votes, the state's reference-ballot cache, its `ballots` dict and the layer's ballot list
-    # in it. A ballot with the same opinion object, layer and state, with no eviction since,
-    # continues the run without any lookup (only an eviction removes a layer's list).
+    # votes, the state's reference-ballot cache and the layer's list in `state.ballots`. A ballot
+    # with the same opinion object, layer and state, with no eviction since, continues the run
+    # without any lookup: only an eviction removes a layer's list (the spec never replaces the
+    # `ballots` dict, nor a list in it).
     run_opinion: Any = None
     run_layer = run_evicted = -1
     run_state: Any = dead
     run_votes: Any = None
     run_references: dict = {}
-    run_ballots: Any = None
     run_list: list = []
 
     def slow(state: Any, ballot: Any) -> None:
@@ -736,7 +736,7 @@ def _on_ballot_factory(spec: Any):
         last opinion object seen is recognised by identity, without a lookup.
         Anything else goes through the spec's decode_ballot and store_ballot.
         """
-        nonlocal run_opinion, run_layer, run_evicted, run_state, run_votes, run_references, run_ballots, run_list
+        nonlocal run_opinion, run_layer, run_evicted, run_state, run_votes, run_references, run_list
         layer_id = ballot.layer
         opinion = ballot.opinion
         if opinion is run_opinion and layer_id == run_layer and state.evicted == run_evicted and run_state() is state:
@@ -749,15 +749,16 @@ def _on_ballot_factory(spec: Any):
             layer_ballots = None
         ref_id = ballot.ref
         epoch_data = ballot.epoch_data
-        if epoch_data is None and ref_id is not None:
-            known = references.get(ref_id)
-            if known is None:
-                ref = state.ballot_refs.get(ref_id)
+        if epoch_data is None:
+            try:
+                known = references[ref_id]
+            except KeyError:
+                ref = state.ballot_refs.get(ref_id) if ref_id is not None else None
                 if ref is None or ref.reference is None:
                     return slow(state, ballot)
                 known = references[ref_id] = (ref.reference, None, ref.layer)
-            reference, per_eligibility = known[0], known[1]
-        elif epoch_data is not None:
+            reference, per_eligibility, _ = known
+        else:
             atx = state.atxs.get(layer_id // state.config.layers_per_epoch, {}).get(ballot.atx_id)
             if atx is None or epoch_data.eligibilities == 0:
                 return slow(state, ballot)
@@ -765,26 +766,25 @@ def _on_ballot_factory(spec: Any):
             reference = ReferenceInfo(ballot.smesher, ballot.atx_id, epoch_data.eligibilities, epoch_data.beacon,
                                       atx.height, numerator, denominator)
             per_eligibility = None
-        else:
-            return slow(state, ballot)
+        ballot_id = ballot.id
         if ballot.malicious or (state.malicious_nodes and ballot.smesher in state.malicious_nodes):
-            info = BallotInfo(ballot.id, layer_id, True, 0, reference, votes)
+            info = BallotInfo(ballot_id, layer_id, True, 0, reference, votes)
         else:
             if per_eligibility is None:
                 per_eligibility = spec.ballot_weight(reference.weight_numerator, reference.weight_denominator, 1)
                 if epoch_data is None:
                     references[ref_id] = (reference, per_eligibility, known[2])
             eligibilities = ballot.eligibilities
-            info = BallotInfo(ballot.id, layer_id, False,
+            info = BallotInfo(ballot_id, layer_id, False,
                               per_eligibility if eligibilities == 1 else per_eligibility * eligibilities,
                               reference, votes)
-        if state.ballot_refs.setdefault(info.id, info) is not info:  # a ballot already stored: the spec decides
+        if state.ballot_refs.setdefault(ballot_id, info) is not info:  # a ballot already stored: the spec decides
             return slow(state, ballot)
-        if layer_ballots is None or state.ballots is not run_ballots:
-            run_ballots = state.ballots
-            layer_ballots = run_ballots.get(layer_id)
+        if layer_ballots is None:
+            ballots = state.ballots
+            layer_ballots = ballots.get(layer_id)
             if layer_ballots is None:
-                layer_ballots = run_ballots[layer_id] = []
+                layer_ballots = ballots[layer_id] = []
             run_opinion, run_layer, run_evicted, run_state = opinion, layer_id, state.evicted, weakref.ref(state)
             run_votes, run_references, run_list = votes, references, layer_ballots
         layer_ballots.append(info)

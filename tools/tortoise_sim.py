@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import blake3
-from smspec.conformance.handlers import hexstr
+from smspec.conformance.handlers import as_int, hexbytes, hexstr
 from smspec.conformance.handlers import tortoise as events_mod
 
 
@@ -133,18 +133,43 @@ class Simulation:
             if out is not None:
                 node.outputs.append(out)
             return
+        call = self.decoded(event) if isinstance(event, dict) else None
         start = time.process_time()
-        self.apply_unrecorded(node, event)
+        if call is not None:
+            call[0](node.state, *call[1])
+        else:
+            self.apply_unrecorded(node, event)
         node.seconds += time.process_time() - start
         if isinstance(event, dict) and event["op"] == "tally":
             node.marks.append(node.seconds)
 
+    def decoded(self, event: dict) -> tuple[Any, tuple] | None:
+        """An event as the tortoise call it makes, its arguments decoded from the trace format
+        before the clock starts (unrecorded: only the tortoise's own work is timed); None for the
+        events that go through the trace handler."""
+        t, op = self.t, event["op"]
+        if op == "tally":
+            return t.tally_votes, (int(event["layer"]),)  # without the snapshot record
+        if op == "atx":
+            return t.on_atx, (int(event["epoch"]), hexbytes(event["id"], 32),
+                              t.AtxData(node=hexbytes(event["node"], 32), weight=as_int(event["weight"]),
+                                        height=as_int(event["height"])))
+        if op == "beacon":
+            return t.on_beacon, (int(event["epoch"]), hexbytes(event["beacon"], 4))
+        if op == "weakcoin":
+            return t.on_weak_coin, (int(event["layer"]), bool(event["coin"]))
+        if op == "block":
+            return t.on_block, (t.BlockHeader(id=hexbytes(event["id"], 20), layer=int(event["layer"]),
+                                              height=as_int(event["height"])),)
+        if op == "hare":
+            return t.on_hare_output, (int(event["layer"]), hexbytes(event["block"], 20))
+        if op == "applied":
+            return t.on_applied, (int(event["layer"]), hexbytes(event["opinion"], 32))
+        return None
+
     def apply_unrecorded(self, node: Node, event: Any) -> None:
         if isinstance(event, dict):
-            if event["op"] == "tally":
-                self.t.tally_votes(node.state, int(event["layer"]))  # without the snapshot record
-            else:
-                events_mod.apply_event(self.t, node.state, event)
+            events_mod.apply_event(self.t, node.state, event)
         else:  # a BallotData, delivered as the "ballot" event would deliver it
             try:
                 self.t.on_ballot(node.state, event)
@@ -182,11 +207,23 @@ class Simulation:
     # -- epochs ------------------------------------------------------------------------------
     def start_epoch(self, epoch: int, layer: int) -> None:
         s = self.s
+        events = []
         for i, smesher in enumerate(self.smesher_ids):
             atx = _id(32, "atx", s.seed, epoch, i)
             self.atx_of[(epoch, i)] = atx
-            self.deliver({"op": "atx", "epoch": epoch, "id": hexstr(atx), "node": hexstr(smesher),
-                          "weight": s.atx_units * s.ticks, "height": s.ticks * (epoch + 1)}, None, layer)
+            events.append({"op": "atx", "epoch": epoch, "id": hexstr(atx), "node": hexstr(smesher),
+                           "weight": s.atx_units * s.ticks, "height": s.ticks * (epoch + 1)})
+        if s.record:
+            for event in events:
+                self.deliver(event, None, layer)
+        else:  # every node receives them all; each node's share is timed at once, as for ballots
+            for node in self.nodes:
+                calls = [self.decoded(event) for event in events]
+                state = node.state
+                start = time.process_time()
+                for function, arguments in calls:  # type: ignore[misc]
+                    function(state, *arguments)
+                node.seconds += time.process_time() - start
         split = self.partitioned(layer)
         for side in (0, 1):
             beacon = _id(4, "beacon", s.seed, epoch, side if split else 0)

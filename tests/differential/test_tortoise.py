@@ -298,11 +298,14 @@ def checked_run_verifying(active: bool):
 @pytest.mark.parametrize("partition", [0, 6])
 @pytest.mark.parametrize("backend", ["spec", "impl"])
 def test_unrecorded_runs_end_in_the_recorded_state(backend, partition):
-    """The benchmark's unrecorded mode (ballots delivered as objects straight to on_ballot, only
-    the node's calls timed, a split side's ballots held back) ends where the recorded run ends."""
+    """The benchmark's unrecorded mode (ballots delivered as objects straight to on_ballot, the
+    other events decoded into the tortoise calls before the clock starts, an epoch's ATXs timed
+    as one batch, one encode per layer, a split side's ballots and events held back) ends where
+    the recorded run ends."""
     def run(record: bool):
         scenario = Scenario(layers=24, smeshers=7, seed=5, partition_start=3, partition_layers=partition,
-                            byzantine_fraction=0.2, bad_beacon_fraction=0.25, record=record,
+                            byzantine_fraction=0.2, bad_beacon_fraction=0.25, late_blocks=(5, 11),
+                            missing_hare=(7,), empty_hare=(9,), record=record,
                             config={"bad_beacon_vote_delay_layers": 3})
         registry.use_backend(backend)
         try:
