@@ -792,7 +792,19 @@ def _on_ballot_factory(spec: Any):
             spec.count_ballot_or_retry(state, info)
         return None
 
+    def forget_run(state: Any) -> None:
+        """The state evicted layers: hold nothing of them (the run's list may be one of them)."""
+        nonlocal run_opinion, run_layer, run_evicted, run_state, run_votes, run_references, run_list
+        if run_state() is state:
+            run_opinion, run_layer, run_evicted, run_state = None, -1, -1, dead
+            run_votes, run_references, run_list = None, {}, []
+
+    on_ballot.forget_run = forget_run  # type: ignore[attr-defined]
+    _ballot_runs.add(on_ballot)
     return on_ballot
+
+
+_ballot_runs: weakref.WeakSet = weakref.WeakSet()  # the on_ballot replacements alive, for evict
 
 
 def _cut_votes_before(ballot: Any, layer: int) -> int:
@@ -854,6 +866,8 @@ def _evict_factory(spec: Any):
         if first is not None and first.previous is not None:
             first.previous = spec.LayerInfo(layer=window_start - 1, opinion=first.previous.opinion)
         state.evicted = window_start - 1
+        for on_ballot in list(_ballot_runs):
+            on_ballot.forget_run(state)
 
     return evict
 
