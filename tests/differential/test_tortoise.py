@@ -162,6 +162,31 @@ def test_impl_keeps_no_evicted_ballot_alive():
     assert references and all(state.ballot_refs[ref].reference is known[0] for ref, known in references.items())
 
 
+def test_an_eviction_with_no_ballot_after_it_frees_the_evicted_ballots():
+    """With the impl selected throughout: the on_ballot replacement keeps, for a run of ballots,
+    the list of their layer; an eviction makes it let go, so every ballot of the evicted layers
+    is freed even when no ballot follows (the newest layer's list stayed reachable before)."""
+    import gc
+    import weakref
+
+    scenario = long_history(seed=3, smeshers=6, partition=0, byzantine=0.0, bad_beacon=0.0, late=False,
+                            missing=False, empty=False, shuffle=False, layers=40, window=10)
+    registry.use_backend("impl")
+    try:
+        sim = Simulation(T, scenario).run()
+        states = [node.state for node in sim.nodes]
+        stored = [weakref.ref(ballot) for each in states for ballots in each.ballots.values() for ballot in ballots]
+        for each in states:
+            each.verified, each.pending = each.last + 11, 0
+            T.evict(each)
+            assert each.evicted == each.last and not each.ballots and not each.ballot_refs
+        gc.collect()
+        alive = sum(ref() is not None for ref in stored)
+    finally:
+        registry.use_backend("spec")
+    assert len(stored) > 100 and alive == 0
+
+
 def without_mode(outputs: list) -> list:
     return [{key: value for key, value in record.items() if key != "mode"} for record in outputs]
 
