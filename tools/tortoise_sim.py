@@ -29,6 +29,7 @@ layer, with ``L`` eligibilities per epoch, so each ballot weighs ``atx_weight / 
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 from dataclasses import dataclass, field
@@ -78,6 +79,7 @@ class Node:
     pending: list = field(default_factory=list)  # events from the other side, held back during a split
     seconds: float = 0.0  # CPU time spent in this node's tortoise calls
     marks: list = field(default_factory=list)  # `seconds` after each tally (record=False)
+    gc_seconds: float = 0.0  # the part of `seconds` spent in garbage collections (record=False)
 
 
 class Simulation:
@@ -111,6 +113,9 @@ class Simulation:
         self.beacons: dict = {}  # (epoch, side) -> beacon
         self.blocks: dict = {}  # (layer, side) -> block id
         self.history: list = []  # per layer: [(node index, verified, mode)]
+        self.timed: Node | None = None  # the node whose tortoise calls are being timed (record=False)
+        self.gc_node: Node | None = None  # the node timed when the running garbage collection started
+        self.gc_start = 0.0
 
     # -- helpers -----------------------------------------------------------------------------
     def partitioned(self, layer: int) -> bool:
@@ -134,14 +139,33 @@ class Simulation:
                 node.outputs.append(out)
             return
         call = self.decoded(event) if isinstance(event, dict) else None
-        start = time.process_time()
+        start = self.clock(node)
         if call is not None:
             call[0](node.state, *call[1])
         else:
             self.apply_unrecorded(node, event)
-        node.seconds += time.process_time() - start
+        self.stop(node, start)
         if isinstance(event, dict) and event["op"] == "tally":
             node.marks.append(node.seconds)
+
+    def clock(self, node: Node) -> float:
+        """Start timing a node's tortoise calls (record=False)."""
+        self.timed = node
+        return time.process_time()
+
+    def stop(self, node: Node, start: float) -> None:
+        node.seconds += time.process_time() - start
+        self.timed = None
+
+    def on_gc(self, phase: str, info: dict) -> None:
+        """gc callback: a collection that runs inside a node's timed calls is counted in its
+        ``gc_seconds`` (which collections fall there depends on every allocation in the process,
+        the simulator's included, so the benchmark shows it apart)."""
+        if phase == "start":
+            self.gc_node, self.gc_start = self.timed, time.process_time()
+        elif self.gc_node is not None:
+            self.gc_node.gc_seconds += time.process_time() - self.gc_start
+            self.gc_node = None
 
     def decoded(self, event: dict) -> tuple[Any, tuple] | None:
         """An event as the tortoise call it makes, its arguments decoded from the trace format
@@ -190,13 +214,13 @@ class Simulation:
             node.pending.extend(ballot for side, ballot, _ in produced
                                 if not (side is None or node.side == side or not split))
             state = node.state
-            start = time.process_time()
+            start = self.clock(node)
             for ballot in received:
                 try:
                     on_ballot(state, ballot)
                 except invalid:
                     pass
-            node.seconds += time.process_time() - start
+            self.stop(node, start)
 
     def heal(self) -> None:
         for node in self.nodes:
@@ -220,10 +244,10 @@ class Simulation:
             for node in self.nodes:
                 calls = [self.decoded(event) for event in events]
                 state = node.state
-                start = time.process_time()
+                start = self.clock(node)
                 for function, arguments in calls:  # type: ignore[misc]
                     function(state, *arguments)
-                node.seconds += time.process_time() - start
+                self.stop(node, start)
         split = self.partitioned(layer)
         for side in (0, 1):
             beacon = _id(4, "beacon", s.seed, epoch, side if split else 0)
@@ -247,7 +271,7 @@ class Simulation:
                 continue
             # unrecorded (the benchmark), the one encode_votes call the node makes is the timed one;
             # recorded, the "encode" event repeats it so that a replay reproduces its output
-            start = time.process_time()
+            start = self.clock(node)
             try:
                 opinions[side] = t.encode_votes(node.state, layer)
             except t.EncodeVotesError:
@@ -255,7 +279,7 @@ class Simulation:
             if s.record:
                 self.apply(node, {"op": "encode", "layer": layer})
             else:
-                node.seconds += time.process_time() - start
+                self.stop(node, start)
         produced = []
         for i, smesher in enumerate(self.smesher_ids):
             side = self.side_of[i] if split else 0
@@ -339,6 +363,15 @@ class Simulation:
         return t.Opinion(hash=t.votes_opinion(tail), votes=votes)
 
     def run(self, progress: Any = None) -> Simulation:
+        if self.s.record:
+            return self.run_layers(progress)
+        gc.callbacks.append(self.on_gc)
+        try:
+            return self.run_layers(progress)
+        finally:
+            gc.callbacks.remove(self.on_gc)
+
+    def run_layers(self, progress: Any = None) -> Simulation:
         self.late: list = []
         for layer in range(self.genesis + 1, self.genesis + self.s.layers + 1):
             late, self.late = self.late, []

@@ -341,6 +341,30 @@ def test_unrecorded_runs_end_in_the_recorded_state(backend, partition):
     recorded, unrecorded = run(True), run(False)
     assert [digest(n.state) for n in unrecorded.nodes] == [digest(n.state) for n in recorded.nodes]
     assert len(unrecorded.nodes[0].marks) == 24 and unrecorded.nodes[0].seconds > 0
+    assert 0 <= unrecorded.nodes[0].gc_seconds <= unrecorded.nodes[0].seconds
+
+
+def test_unrecorded_runs_count_the_collections_inside_timed_calls():
+    """The benchmark shows apart the garbage collections that start inside a timed call (and
+    only those); a run removes its gc callback when it ends."""
+    import gc
+
+    sim = Simulation(T, Scenario(layers=2, smeshers=2, record=False))
+    node = sim.nodes[0]
+    sim.run()
+    assert sim.on_gc not in gc.callbacks
+    seconds, collected = node.seconds, node.gc_seconds
+    gc.callbacks.append(sim.on_gc)
+    try:
+        start = sim.clock(node)
+        gc.collect()
+        sim.stop(node, start)
+        inside = node.gc_seconds - collected
+        gc.collect()
+    finally:
+        gc.callbacks.remove(sim.on_gc)
+    assert 0 < inside <= node.seconds - seconds
+    assert node.gc_seconds == collected + inside
 
 
 COUNT_STATES: dict = {}
