@@ -676,10 +676,22 @@ def _on_ballot_factory(spec: Any):
     BallotInfo = spec.BallotInfo
     ReferenceInfo = spec.ReferenceInfo
     reduce_fraction = spec.reduce_fraction
-    # the last fast-path ballot's opinion object, layer and decoded votes, with the state (weakly)
-    # and its `evicted` then: the next ballot with the same opinion object needs no lookup at all
-    # opinion, layer, evicted, weak reference to the state, votes, the state's reference-ballot cache
-    last: list = [None, None, None, None, None, None]
+
+    def dead() -> None:
+        return None
+
+    # The run of fast-path ballots in progress: the last one's opinion object and layer, the
+    # state (weakly) and its `evicted` then, and what every ballot of the run shares: the decoded
+    # votes, the state's reference-ballot cache and the layer's list in `state.ballots`. A ballot
+    # with the same opinion object, layer and state, with no eviction since, continues the run
+    # without any lookup: only an eviction removes a layer's list (the spec never replaces the
+    # `ballots` dict, nor a list in it).
+    run_opinion: Any = None
+    run_layer = run_evicted = -1
+    run_state: Any = dead
+    run_votes: Any = None
+    run_references: dict = {}
+    run_list: list = []
 
     def slow(state: Any, ballot: Any) -> None:
         spec.store_ballot(state, spec.decode_ballot(state, ballot))
@@ -711,7 +723,6 @@ def _on_ballot_factory(spec: Any):
                 cache.clear()
                 cache[_EVICTED] = state.evicted
             cache[key] = votes
-        last[:] = opinion, layer_id, state.evicted, weakref.ref(state), votes, references
         return votes
 
     def on_ballot(state: Tortoise, ballot: BallotData) -> None:
@@ -725,19 +736,29 @@ def _on_ballot_factory(spec: Any):
         last opinion object seen is recognised by identity, without a lookup.
         Anything else goes through the spec's decode_ballot and store_ballot.
         """
+        nonlocal run_opinion, run_layer, run_evicted, run_state, run_votes, run_references, run_list
         layer_id = ballot.layer
         opinion = ballot.opinion
-        if last[0] is opinion and last[1] == layer_id and last[2] == state.evicted and last[3]() is state:
-            votes, references = last[4], last[5]
+        if opinion is run_opinion and layer_id == run_layer and state.evicted == run_evicted and run_state() is state:
+            votes, references, layer_ballots = run_votes, run_references, run_list
         else:
             votes = fast_votes(state, layer_id, opinion)
             if votes is None:
                 return slow(state, ballot)
-            references = last[5]
-        refs = state.ballot_refs
-        ballot_id = ballot.id
+            references = _fast_path_entry(state)[2]
+            layer_ballots = None
+        ref_id = ballot.ref
         epoch_data = ballot.epoch_data
-        if epoch_data is not None:
+        if epoch_data is None:
+            try:
+                known = references[ref_id]
+            except KeyError:
+                ref = state.ballot_refs.get(ref_id) if ref_id is not None else None
+                if ref is None or ref.reference is None:
+                    return slow(state, ballot)
+                known = references[ref_id] = (ref.reference, None, ref.layer)
+            reference, per_eligibility, _ = known
+        else:
             atx = state.atxs.get(layer_id // state.config.layers_per_epoch, {}).get(ballot.atx_id)
             if atx is None or epoch_data.eligibilities == 0:
                 return slow(state, ballot)
@@ -745,37 +766,45 @@ def _on_ballot_factory(spec: Any):
             reference = ReferenceInfo(ballot.smesher, ballot.atx_id, epoch_data.eligibilities, epoch_data.beacon,
                                       atx.height, numerator, denominator)
             per_eligibility = None
-        else:
-            known = references.get(ballot.ref)
-            if known is None:
-                ref = refs.get(ballot.ref)
-                if ref is None or ref.reference is None:
-                    return slow(state, ballot)
-                known = references[ballot.ref] = (ref.reference, None, ref.layer)
-            reference, per_eligibility, _ = known
-        malicious_nodes = state.malicious_nodes
-        if ballot.malicious or (malicious_nodes and ballot.smesher in malicious_nodes):
+        ballot_id = ballot.id
+        if ballot.malicious or (state.malicious_nodes and ballot.smesher in state.malicious_nodes):
             info = BallotInfo(ballot_id, layer_id, True, 0, reference, votes)
         else:
             if per_eligibility is None:
                 per_eligibility = spec.ballot_weight(reference.weight_numerator, reference.weight_denominator, 1)
                 if epoch_data is None:
-                    references[ballot.ref] = (reference, per_eligibility, known[2])
+                    references[ref_id] = (reference, per_eligibility, known[2])
             eligibilities = ballot.eligibilities
             info = BallotInfo(ballot_id, layer_id, False,
                               per_eligibility if eligibilities == 1 else per_eligibility * eligibilities,
                               reference, votes)
-        if refs.setdefault(ballot_id, info) is not info:  # a ballot already stored: the spec decides
+        if state.ballot_refs.setdefault(ballot_id, info) is not info:  # a ballot already stored: the spec decides
             return slow(state, ballot)
-        layer_ballots = state.ballots.get(layer_id)
         if layer_ballots is None:
-            layer_ballots = state.ballots[layer_id] = []
+            ballots = state.ballots
+            layer_ballots = ballots.get(layer_id)
+            if layer_ballots is None:
+                layer_ballots = ballots[layer_id] = []
+            run_opinion, run_layer, run_evicted, run_state = opinion, layer_id, state.evicted, weakref.ref(state)
+            run_votes, run_references, run_list = votes, references, layer_ballots
         layer_ballots.append(info)
         if layer_id <= state.processed:
             spec.count_ballot_or_retry(state, info)
         return None
 
+    def forget_run(state: Any) -> None:
+        """The state evicted layers: hold nothing of them (the run's list may be one of them)."""
+        nonlocal run_opinion, run_layer, run_evicted, run_state, run_votes, run_references, run_list
+        if run_state() is state:
+            run_opinion, run_layer, run_evicted, run_state = None, -1, -1, dead
+            run_votes, run_references, run_list = None, {}, []
+
+    on_ballot.forget_run = forget_run  # type: ignore[attr-defined]
+    _ballot_runs.add(on_ballot)
     return on_ballot
+
+
+_ballot_runs: weakref.WeakSet = weakref.WeakSet()  # the on_ballot replacements alive, for evict
 
 
 def _cut_votes_before(ballot: Any, layer: int) -> int:
@@ -837,6 +866,8 @@ def _evict_factory(spec: Any):
         if first is not None and first.previous is not None:
             first.previous = spec.LayerInfo(layer=window_start - 1, opinion=first.previous.opinion)
         state.evicted = window_start - 1
+        for on_ballot in list(_ballot_runs):
+            on_ballot.forget_run(state)
 
     return evict
 

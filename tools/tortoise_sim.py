@@ -29,13 +29,14 @@ layer, with ``L`` eligibilities per epoch, so each ballot weighs ``atx_weight / 
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import blake3
-from smspec.conformance.handlers import hexstr
+from smspec.conformance.handlers import as_int, hexbytes, hexstr
 from smspec.conformance.handlers import tortoise as events_mod
 
 
@@ -78,6 +79,7 @@ class Node:
     pending: list = field(default_factory=list)  # events from the other side, held back during a split
     seconds: float = 0.0  # CPU time spent in this node's tortoise calls
     marks: list = field(default_factory=list)  # `seconds` after each tally (record=False)
+    gc_seconds: float = 0.0  # the part of `seconds` spent in garbage collections (record=False)
 
 
 class Simulation:
@@ -111,6 +113,9 @@ class Simulation:
         self.beacons: dict = {}  # (epoch, side) -> beacon
         self.blocks: dict = {}  # (layer, side) -> block id
         self.history: list = []  # per layer: [(node index, verified, mode)]
+        self.timed: Node | None = None  # the node whose tortoise calls are being timed (record=False)
+        self.gc_node: Node | None = None  # the node timed when the running garbage collection started
+        self.gc_start = 0.0
 
     # -- helpers -----------------------------------------------------------------------------
     def partitioned(self, layer: int) -> bool:
@@ -133,18 +138,62 @@ class Simulation:
             if out is not None:
                 node.outputs.append(out)
             return
-        start = time.process_time()
-        self.apply_unrecorded(node, event)
-        node.seconds += time.process_time() - start
+        call = self.decoded(event) if isinstance(event, dict) else None
+        start = self.clock(node)
+        if call is not None:
+            call[0](node.state, *call[1])
+        else:
+            self.apply_unrecorded(node, event)
+        self.stop(node, start)
         if isinstance(event, dict) and event["op"] == "tally":
             node.marks.append(node.seconds)
 
+    def clock(self, node: Node) -> float:
+        """Start timing a node's tortoise calls (record=False)."""
+        self.timed = node
+        return time.process_time()
+
+    def stop(self, node: Node, start: float) -> None:
+        node.seconds += time.process_time() - start
+        self.timed = None
+
+    def on_gc(self, phase: str, info: dict) -> None:
+        """gc callback: a collection that runs inside a node's timed calls is counted in its
+        ``gc_seconds`` (which collections fall there depends on every allocation in the process,
+        the simulator's included, so the benchmark shows it apart)."""
+        if phase == "start":
+            self.gc_node, self.gc_start = self.timed, time.process_time()
+        elif self.gc_node is not None:
+            self.gc_node.gc_seconds += time.process_time() - self.gc_start
+            self.gc_node = None
+
+    def decoded(self, event: dict) -> tuple[Any, tuple] | None:
+        """An event as the tortoise call it makes, its arguments decoded from the trace format
+        before the clock starts (unrecorded: only the tortoise's own work is timed); None for the
+        events that go through the trace handler."""
+        t, op = self.t, event["op"]
+        if op == "tally":
+            return t.tally_votes, (int(event["layer"]),)  # without the snapshot record
+        if op == "atx":
+            return t.on_atx, (int(event["epoch"]), hexbytes(event["id"], 32),
+                              t.AtxData(node=hexbytes(event["node"], 32), weight=as_int(event["weight"]),
+                                        height=as_int(event["height"])))
+        if op == "beacon":
+            return t.on_beacon, (int(event["epoch"]), hexbytes(event["beacon"], 4))
+        if op == "weakcoin":
+            return t.on_weak_coin, (int(event["layer"]), bool(event["coin"]))
+        if op == "block":
+            return t.on_block, (t.BlockHeader(id=hexbytes(event["id"], 20), layer=int(event["layer"]),
+                                              height=as_int(event["height"])),)
+        if op == "hare":
+            return t.on_hare_output, (int(event["layer"]), hexbytes(event["block"], 20))
+        if op == "applied":
+            return t.on_applied, (int(event["layer"]), hexbytes(event["opinion"], 32))
+        return None
+
     def apply_unrecorded(self, node: Node, event: Any) -> None:
         if isinstance(event, dict):
-            if event["op"] == "tally":
-                self.t.tally_votes(node.state, int(event["layer"]))  # without the snapshot record
-            else:
-                events_mod.apply_event(self.t, node.state, event)
+            events_mod.apply_event(self.t, node.state, event)
         else:  # a BallotData, delivered as the "ballot" event would deliver it
             try:
                 self.t.on_ballot(node.state, event)
@@ -165,13 +214,13 @@ class Simulation:
             node.pending.extend(ballot for side, ballot, _ in produced
                                 if not (side is None or node.side == side or not split))
             state = node.state
-            start = time.process_time()
+            start = self.clock(node)
             for ballot in received:
                 try:
                     on_ballot(state, ballot)
                 except invalid:
                     pass
-            node.seconds += time.process_time() - start
+            self.stop(node, start)
 
     def heal(self) -> None:
         for node in self.nodes:
@@ -182,11 +231,23 @@ class Simulation:
     # -- epochs ------------------------------------------------------------------------------
     def start_epoch(self, epoch: int, layer: int) -> None:
         s = self.s
+        events = []
         for i, smesher in enumerate(self.smesher_ids):
             atx = _id(32, "atx", s.seed, epoch, i)
             self.atx_of[(epoch, i)] = atx
-            self.deliver({"op": "atx", "epoch": epoch, "id": hexstr(atx), "node": hexstr(smesher),
-                          "weight": s.atx_units * s.ticks, "height": s.ticks * (epoch + 1)}, None, layer)
+            events.append({"op": "atx", "epoch": epoch, "id": hexstr(atx), "node": hexstr(smesher),
+                           "weight": s.atx_units * s.ticks, "height": s.ticks * (epoch + 1)})
+        if s.record:
+            for event in events:
+                self.deliver(event, None, layer)
+        else:  # every node receives them all; each node's share is timed at once, as for ballots
+            for node in self.nodes:
+                calls = [self.decoded(event) for event in events]
+                state = node.state
+                start = self.clock(node)
+                for function, arguments in calls:  # type: ignore[misc]
+                    function(state, *arguments)
+                self.stop(node, start)
         split = self.partitioned(layer)
         for side in (0, 1):
             beacon = _id(4, "beacon", s.seed, epoch, side if split else 0)
@@ -208,11 +269,17 @@ class Simulation:
             if node is None:
                 opinions[side] = opinions[0]
                 continue
+            # unrecorded (the benchmark), the one encode_votes call the node makes is the timed one;
+            # recorded, the "encode" event repeats it so that a replay reproduces its output
+            start = self.clock(node)
             try:
                 opinions[side] = t.encode_votes(node.state, layer)
             except t.EncodeVotesError:
                 opinions[side] = None
-            self.apply(node, {"op": "encode", "layer": layer})
+            if s.record:
+                self.apply(node, {"op": "encode", "layer": layer})
+            else:
+                self.stop(node, start)
         produced = []
         for i, smesher in enumerate(self.smesher_ids):
             side = self.side_of[i] if split else 0
@@ -296,6 +363,15 @@ class Simulation:
         return t.Opinion(hash=t.votes_opinion(tail), votes=votes)
 
     def run(self, progress: Any = None) -> Simulation:
+        if self.s.record:
+            return self.run_layers(progress)
+        gc.callbacks.append(self.on_gc)
+        try:
+            return self.run_layers(progress)
+        finally:
+            gc.callbacks.remove(self.on_gc)
+
+    def run_layers(self, progress: Any = None) -> Simulation:
         self.late: list = []
         for layer in range(self.genesis + 1, self.genesis + self.s.layers + 1):
             late, self.late = self.late, []

@@ -162,6 +162,31 @@ def test_impl_keeps_no_evicted_ballot_alive():
     assert references and all(state.ballot_refs[ref].reference is known[0] for ref, known in references.items())
 
 
+def test_an_eviction_with_no_ballot_after_it_frees_the_evicted_ballots():
+    """With the impl selected throughout: the on_ballot replacement keeps, for a run of ballots,
+    the list of their layer; an eviction makes it let go, so every ballot of the evicted layers
+    is freed even when no ballot follows (the newest layer's list stayed reachable before)."""
+    import gc
+    import weakref
+
+    scenario = long_history(seed=3, smeshers=6, partition=0, byzantine=0.0, bad_beacon=0.0, late=False,
+                            missing=False, empty=False, shuffle=False, layers=40, window=10)
+    registry.use_backend("impl")
+    try:
+        sim = Simulation(T, scenario).run()
+        states = [node.state for node in sim.nodes]
+        stored = [weakref.ref(ballot) for each in states for ballots in each.ballots.values() for ballot in ballots]
+        for each in states:
+            each.verified, each.pending = each.last + 11, 0
+            T.evict(each)
+            assert each.evicted == each.last and not each.ballots and not each.ballot_refs
+        gc.collect()
+        alive = sum(ref() is not None for ref in stored)
+    finally:
+        registry.use_backend("spec")
+    assert len(stored) > 100 and alive == 0
+
+
 def without_mode(outputs: list) -> list:
     return [{key: value for key, value in record.items() if key != "mode"} for record in outputs]
 
@@ -298,11 +323,14 @@ def checked_run_verifying(active: bool):
 @pytest.mark.parametrize("partition", [0, 6])
 @pytest.mark.parametrize("backend", ["spec", "impl"])
 def test_unrecorded_runs_end_in_the_recorded_state(backend, partition):
-    """The benchmark's unrecorded mode (ballots delivered as objects straight to on_ballot, only
-    the node's calls timed, a split side's ballots held back) ends where the recorded run ends."""
+    """The benchmark's unrecorded mode (ballots delivered as objects straight to on_ballot, the
+    other events decoded into the tortoise calls before the clock starts, an epoch's ATXs timed
+    as one batch, one encode per layer, a split side's ballots and events held back) ends where
+    the recorded run ends."""
     def run(record: bool):
         scenario = Scenario(layers=24, smeshers=7, seed=5, partition_start=3, partition_layers=partition,
-                            byzantine_fraction=0.2, bad_beacon_fraction=0.25, record=record,
+                            byzantine_fraction=0.2, bad_beacon_fraction=0.25, late_blocks=(5, 11),
+                            missing_hare=(7,), empty_hare=(9,), record=record,
                             config={"bad_beacon_vote_delay_layers": 3})
         registry.use_backend(backend)
         try:
@@ -313,6 +341,30 @@ def test_unrecorded_runs_end_in_the_recorded_state(backend, partition):
     recorded, unrecorded = run(True), run(False)
     assert [digest(n.state) for n in unrecorded.nodes] == [digest(n.state) for n in recorded.nodes]
     assert len(unrecorded.nodes[0].marks) == 24 and unrecorded.nodes[0].seconds > 0
+    assert 0 <= unrecorded.nodes[0].gc_seconds <= unrecorded.nodes[0].seconds
+
+
+def test_unrecorded_runs_count_the_collections_inside_timed_calls():
+    """The benchmark shows apart the garbage collections that start inside a timed call (and
+    only those); a run removes its gc callback when it ends."""
+    import gc
+
+    sim = Simulation(T, Scenario(layers=2, smeshers=2, record=False))
+    node = sim.nodes[0]
+    sim.run()
+    assert sim.on_gc not in gc.callbacks
+    seconds, collected = node.seconds, node.gc_seconds
+    gc.callbacks.append(sim.on_gc)
+    try:
+        start = sim.clock(node)
+        gc.collect()
+        sim.stop(node, start)
+        inside = node.gc_seconds - collected
+        gc.collect()
+    finally:
+        gc.callbacks.remove(sim.on_gc)
+    assert 0 < inside <= node.seconds - seconds
+    assert node.gc_seconds == collected + inside
 
 
 COUNT_STATES: dict = {}
