@@ -79,3 +79,31 @@ def test_a_node_api_case_leaves_the_backend_under_test() -> None:
         assert registry.active_backend() == "spec"
     finally:
         registry.use_backend(before)
+
+
+def test_a_node_api_case_is_computed_on_the_backend_under_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Network info reads the preset's parameters through the node's modules: under the spec
+    backend they are the spec's, and the process never switches to the impl during the case."""
+    from smspec.conformance.execute import run_handler
+    from smspec.impl import registry
+    from smspec.tools.node import protocol
+
+    seen: list[str] = []
+    original = registry.use_backend
+
+    def recording(name: str) -> None:
+        seen.append(name)
+        original(name)
+
+    before = registry.active_backend()
+    monkeypatch.setattr(registry, "use_backend", recording)
+    try:
+        original("spec")
+        outcome = run_handler("node_api/request/answer",
+                              {"method": "POST", "path": "/spacemesh.v2alpha1.NetworkService/Info", "body": "0x"},
+                              "mainnet")
+        assert outcome["output"]["status"] == 200 and outcome["output"]["body"]["labelsPerUnit"]
+        assert "impl" not in seen and registry.active_backend() == "spec", seen
+        assert protocol.modules(backend="spec").backend == "spec"
+    finally:
+        original(before)

@@ -288,9 +288,11 @@ class Api:
     def v2_network_info(self, body: bytes) -> dict:
         parse_json(body)
         genesis = self.genesis()
+        from smspec.impl.registry import active_backend
         from smspec.spec import crypto
 
-        params = p.genesis_params(genesis.config, p.modules())
+        # the backend in force (the node's impl, or the spec under `vectors check --backend spec`)
+        params = p.genesis_params(genesis.config, p.modules(backend=active_backend()))
         when = datetime.datetime.fromtimestamp(genesis.genesis_time, datetime.UTC)
         return {"genesisTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "layerDuration": f"{genesis.layer_duration:g}s",  # 0s: no layer clock (a coordinator runs it)
