@@ -336,6 +336,7 @@ class LazyImage(Mapping):
         self.segments = segments  # (vaddr, words), in header order
         self._full: dict[int, int] | None = None
         self._pages: dict[int, dict[int, int]] = {}  # page -> its words (``page_dict``)
+        self._page_set: frozenset[int] | None = None
 
     def word(self, address: int) -> int | None:
         """The image word at an aligned address, or None when no segment holds it."""
@@ -346,11 +347,14 @@ class LazyImage(Mapping):
         return None
 
     def pages(self) -> set[int]:
-        pages: set[int] = set()
-        for vaddr, words in self.segments:
-            if words:
-                pages.update(range(vaddr >> PAGE_SHIFT, ((vaddr + 4 * len(words) - 1) >> PAGE_SHIFT) + 1))
-        return pages
+        """The pages holding image words (a new set: a machine's memory removes the pages it loads)."""
+        if self._page_set is None:
+            pages: set[int] = set()
+            for vaddr, words in self.segments:
+                if words:
+                    pages.update(range(vaddr >> PAGE_SHIFT, ((vaddr + 4 * len(words) - 1) >> PAGE_SHIFT) + 1))
+            self._page_set = frozenset(pages)
+        return set(self._page_set)
 
     def page_dict(self, page: int) -> dict[int, int]:
         """The image's words in one page (address -> word, the last segment winning), kept for the
@@ -968,6 +972,9 @@ class Engine:
         else:
             self.words = None  # a Program built elsewhere: read its Instruction objects
         self.blocks: dict[int, Callable[..., tuple[int, int, bool]]] = {}
+        # block starts entered once, by the first-visit walker (``_walker``): the second entry builds the block
+        self.visited: set[int] = set()
+        self.walk = _walker(self.words, self.base, self.size) if self.words is not None and threshold != 0 else None
         self.compiled = 0
 
     def index(self, pc: int) -> int | None:
@@ -1412,6 +1419,48 @@ def _tier0(path: list[tuple[int, Decoded, bool]]) -> tuple[list[tuple], list[int
         pcs.append(pc)
     last_pc = path[-1][0]
     return ops, pcs, (last_pc + 4) & M
+
+
+def _walker(words: Sequence[int], base: int, size: int) -> Callable[..., tuple[int, int, bool]]:
+    """The first-visit path: runs the instructions from `pc` one at a time, from the op tuples
+    cached per word (or built for this pc), building no block, up to the first jump or taken
+    branch (or an instruction the spec must step, or the end of the code, or `budget`
+    instructions). Same result as a block's: (next pc, instructions run, whether the spec must
+    step the instruction at next pc). Code that runs once (a test program, a contract call's
+    set-up) costs a decoding and a call per instruction, like the spec's ``step``."""
+    word_ops = _word_ops
+
+    def walk(r: list[int], m: dict, g: Any, budget: int, pc: int) -> tuple[int, int, bool]:
+        count = 0
+        while count < budget:
+            word = words[((pc - base) & M) >> 2]
+            op = word_ops.get(word)
+            if op is None:
+                if word == 0x73:  # ecall: the spec's syscall path
+                    return pc, count, True
+                ins = decode_word(word)
+                assert ins is not None  # every executable word was checked at load
+                op = _op(pc, ins, False)
+                name = ins.name
+                if name in _WRITES_RD or name in LOADS or name in STORES:
+                    if len(word_ops) >= 1 << 16:
+                        word_ops.clear()
+                    word_ops[word] = op
+            function, rd, a, b, imm = op
+            result = function(r, m, g, rd, a, b, imm)
+            if result is not None:
+                if result < 0:
+                    return pc, count, True
+                return result, count + 1, False
+            count += 1
+            pc += 4
+            if pc > M:
+                return 0, count, False
+            if ((pc - base) & M) >> 2 >= size:
+                return pc, count, False
+        return pc, count, True
+
+    return walk
 
 
 def _interpreter(ops: list[tuple], pcs: list[int], end: int) -> Callable[..., tuple[int, int, bool]]:
@@ -1898,13 +1947,15 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
         pages = memory.pages
         assert pages is not None
         stores = memory  # where blocks store: the memory, or while pages are cached, a tracker
-        tracker = _InvalidatingStores(memory)
+        tracker: _InvalidatingStores | None = None  # the _InvalidatingStores of this run, once pages are cached
         blocks = engine.blocks
+        visited = engine.visited
         new_block = engine.block
+        walk = engine.walk  # a block start entered for the first time runs through it (no block built)
+        base = engine.base
         promote = engine.promote
         registers = machine.registers
         get = _dict_get.__get__(memory)
-        base = engine.base
         size = engine.size
         step = spec.step
         execute_syscall = spec.execute_syscall
@@ -1921,9 +1972,13 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
             return machine  # type: ignore[no-any-return]
         while True:
             block = blocks.get(pc)
-            if block is None:
-                block = blocks[pc] = new_block(pc)
-            next_pc, count, need_step = block(registers, stores, get, (max_gas - gas) >> 2)
+            if block is None and walk is not None and pc not in visited:
+                visited.add(pc)
+                next_pc, count, need_step = walk(registers, stores, get, (max_gas - gas) >> 2, pc)
+            else:
+                if block is None:
+                    block = blocks[pc] = new_block(pc)
+                next_pc, count, need_step = block(registers, stores, get, (max_gas - gas) >> 2)
             if stores is not memory and not pages:
                 stores = memory
             if need_step is COMPILE:
@@ -1964,6 +2019,11 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
                 except trap_class as trap:
                     machine.trap = trap
                     return machine  # type: ignore[no-any-return]
-                stores = tracker if pages else memory
+                if pages:
+                    if tracker is None:
+                        tracker = _InvalidatingStores(memory)
+                    stores = tracker
+                else:
+                    stores = memory
 
     return run
