@@ -1454,10 +1454,8 @@ def _walker(words: Sequence[int], base: int, size: int) -> Callable[..., tuple[i
                 return result, count + 1, False
             count += 1
             pc += 4
-            if pc > M:
-                return 0, count, False
-            if ((pc - base) & M) >> 2 >= size:
-                return pc, count, False
+            if ((pc - base) & M) >> 2 >= size:  # the end of the code (2**32 included: the code ends there)
+                return pc & M, count, False
         return pc, count, True
 
     return walk

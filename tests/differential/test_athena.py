@@ -903,3 +903,15 @@ def test_straight_line_code_run_once_builds_no_block():
         state, engine = first_run(raw(words), gas)
         assert state == spec_state, gas
         assert engine.blocks == {} and engine.compiled == 0
+
+
+def test_first_visit_runs_off_the_code_at_the_top_of_the_address_space():
+    # code in the last words a segment may hold (its end at most 2**32 - 1): the walker runs off it
+    from smspec.tests.spec.athena.asm import elf_program
+
+    code = elf_program("addi a0, zero, 7\naddi a1, a0, 1\naddi a2, a1, 1", code_base=0xFFFFFFF0, data_base=0x10000)
+    for gas in range(0, 16):
+        spec_state = run_both(code, gas, thresholds=())[0]
+        state, engine = first_run(code, gas)
+        assert state == spec_state, gas
+    assert spec_state[3] == 0xFFFFFFFC and spec_state[0][12] == 9 and spec_state[5] == 3
