@@ -15,7 +15,12 @@ Loading (``load_program``)
     the image the first time the program touches it (``LazyMemory``). Programs are cached by their
     code bytes, so a template run every layer is loaded and compiled once.
 
-Execution (``run``), in two tiers
+Execution (``run``), in two tiers after a first visit
+    A block start entered for the first time (per program) builds nothing: the *walker* runs
+    its instructions one at a time from the op tuples cached per word, up to the first jump or
+    taken branch, so code that runs once (riscv-tests, a contract call's set-up) costs about
+    what the spec's ``step`` costs, and the work a program's first run does is proportional to
+    the code it executes. The second entry builds the block.
     Tier 0 interprets a *basic block* (up to a branch or jump; direct jumps are followed) from a
     list of op tuples: a shared module-level function per mnemonic and the instruction's fields
     (a pc-independent op is cached per word, so building a block allocates little). A block
