@@ -433,7 +433,6 @@ class LazyMemory(dict):
     __slots__ = ("image", "pending", "pages", "read_once", "stores_left")
 
     def __init__(self, image: Mapping[int, int] | None = None) -> None:
-        super().__init__()
         self.pending: set[int] = set()
         self.image: LazyImage | None = None
         # the page cache of bulk syscall reads (``_read_cached``): page -> its 4 KiB, enabled
@@ -1918,6 +1917,8 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
     compiled (0: compile at once; None: never compile)."""
     spec_run = spec.__dict__.get("__spec_originals__", {}).get("run", spec.run)
     live = spec.LIVE_GAS_SCHEDULE
+    trap_class = spec.VmTrap
+    out_of_gas = spec.StatusCode.OUT_OF_GAS
 
     def run(
         program: Program,
@@ -1938,95 +1939,85 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
                                memory=memory, input_stream=bytearray(input_stream), schedule=schedule)
         memory.pages = {}  # the page cache of syscall reads, for this run only
         try:
-            return execute(machine, memory, entry, max_gas)
-        finally:
-            memory.pages = None
-
-    def execute(machine: Machine, memory: LazyMemory, entry: int, max_gas: int) -> Machine:
-        program = machine.program
-        engine = engine_of(program, threshold)
-        decoded = engine.decoded
-        words = engine.words  # 0x73 is the one word that decodes to ecall
-        pages = memory.pages
-        assert pages is not None
-        stores = memory  # where blocks store: the memory, or while pages are cached, a tracker
-        tracker: _InvalidatingStores | None = None  # the _InvalidatingStores of this run, once pages are cached
-        blocks = engine.blocks
-        visited = engine.visited
-        new_block = engine.block
-        walk = engine.walk  # a block start entered for the first time runs through it (no block built)
-        base = engine.base
-        promote = engine.promote
-        registers = machine.registers
-        get = _dict_get.__get__(memory)
-        size = engine.size
-        step = spec.step
-        execute_syscall = spec.execute_syscall
-        trap_class = spec.VmTrap
-        out_of_gas = spec.StatusCode.OUT_OF_GAS
-        pc = entry
-        gas = 0
-        steps = 0
-        if ((pc - base) & M) >> 2 >= size:
-            try:
-                step(machine)
-            except trap_class as trap:
-                machine.trap = trap
-            return machine  # type: ignore[no-any-return]
-        while True:
-            block = blocks.get(pc)
-            if block is None and walk is not None and pc not in visited:
-                visited.add(pc)
-                next_pc, count, need_step = walk(registers, stores, get, (max_gas - gas) >> 2, pc)
-            else:
-                if block is None:
-                    block = blocks[pc] = new_block(pc)
-                next_pc, count, need_step = block(registers, stores, get, (max_gas - gas) >> 2)
-            if stores is not memory and not pages:
-                stores = memory
-            if need_step is COMPILE:
-                promote(pc, block)
-                need_step = False
-            elif need_step is COMPILE_THEN_STEP:
-                promote(pc, block)
-            if count:
-                gas += count << 2
-                steps += count
-                pc = next_pc
-                if pc == 0 or ((pc - base) & M) >> 2 >= size:
-                    machine.pc, machine.gas, machine.steps, machine.halted = pc, gas, steps, True
-                    return machine  # type: ignore[no-any-return]
-            if need_step:
-                machine.pc, machine.gas, machine.steps = pc, gas, steps
+            program = machine.program
+            engine = engine_of(program, threshold)
+            words = engine.words  # 0x73 is the one word that decodes to ecall
+            pages = memory.pages
+            assert pages is not None
+            stores = memory  # where blocks store: the memory, or while pages are cached, a tracker
+            tracker: _InvalidatingStores | None = None  # the _InvalidatingStores of this run, once pages are cached
+            blocks = engine.blocks
+            visited = engine.visited
+            walk = engine.walk  # a block start entered for the first time runs through it (no block built)
+            base = engine.base
+            registers = machine.registers
+            get = _dict_get.__get__(memory)
+            size = engine.size
+            pc = entry
+            gas = 0
+            steps = 0
+            if ((pc - base) & M) >> 2 >= size:
                 try:
-                    index = ((pc - base) & M) >> 2
-                    if (words[index] == 0x73) if words is not None else decoded(index).name == "ecall":
-                        # the spec's step for an ecall, without its fetch and dispatch: the
-                        # spec's syscall, then its gas, out-of-gas and halting rules
-                        pc = execute_syscall(machine)
-                        machine.pc = pc
-                        gas = machine.gas = machine.gas + 4
-                        machine.steps = steps = steps + 1
-                        if gas > max_gas:
-                            raise trap_class(out_of_gas, "out_of_gas", f"{gas} > {max_gas}")
-                        if pc == 0 or ((pc - base) & M) >> 2 >= size:
-                            machine.halted = True
-                            return machine  # type: ignore[no-any-return]
-                    else:
-                        if pages:
-                            pages.clear()  # the spec's step may store (a syscall keeps the pages it writes exact)
-                        step(machine)
-                        if machine.halted:
-                            return machine  # type: ignore[no-any-return]
-                        pc, gas, steps = machine.pc, machine.gas, machine.steps
+                    spec.step(machine)
                 except trap_class as trap:
                     machine.trap = trap
-                    return machine  # type: ignore[no-any-return]
-                if pages:
-                    if tracker is None:
-                        tracker = _InvalidatingStores(memory)
-                    stores = tracker
+                return machine  # type: ignore[no-any-return]
+            while True:
+                block = blocks.get(pc)
+                if block is None and walk is not None and pc not in visited:
+                    visited.add(pc)
+                    next_pc, count, need_step = walk(registers, stores, get, (max_gas - gas) >> 2, pc)
                 else:
+                    if block is None:
+                        block = blocks[pc] = engine.block(pc)
+                    next_pc, count, need_step = block(registers, stores, get, (max_gas - gas) >> 2)
+                if stores is not memory and not pages:
                     stores = memory
+                if need_step is COMPILE:
+                    engine.promote(pc, block)
+                    need_step = False
+                elif need_step is COMPILE_THEN_STEP:
+                    engine.promote(pc, block)
+                if count:
+                    gas += count << 2
+                    steps += count
+                    pc = next_pc
+                    if pc == 0 or ((pc - base) & M) >> 2 >= size:
+                        machine.pc, machine.gas, machine.steps, machine.halted = pc, gas, steps, True
+                        return machine  # type: ignore[no-any-return]
+                if need_step:
+                    machine.pc, machine.gas, machine.steps = pc, gas, steps
+                    try:
+                        index = ((pc - base) & M) >> 2
+                        if (words[index] == 0x73) if words is not None else engine.decoded(index).name == "ecall":
+                            # the spec's step for an ecall, without its fetch and dispatch: the
+                            # spec's syscall, then its gas, out-of-gas and halting rules
+                            pc = spec.execute_syscall(machine)
+                            machine.pc = pc
+                            gas = machine.gas = machine.gas + 4
+                            machine.steps = steps = steps + 1
+                            if gas > max_gas:
+                                raise trap_class(out_of_gas, "out_of_gas", f"{gas} > {max_gas}")
+                            if pc == 0 or ((pc - base) & M) >> 2 >= size:
+                                machine.halted = True
+                                return machine  # type: ignore[no-any-return]
+                        else:
+                            if pages:
+                                pages.clear()  # the spec's step may store (a syscall keeps the pages it writes exact)
+                            spec.step(machine)
+                            if machine.halted:
+                                return machine  # type: ignore[no-any-return]
+                            pc, gas, steps = machine.pc, machine.gas, machine.steps
+                    except trap_class as trap:
+                        machine.trap = trap
+                        return machine  # type: ignore[no-any-return]
+                    if pages:
+                        if tracker is None:
+                            tracker = _InvalidatingStores(memory)
+                        stores = tracker
+                    else:
+                        stores = memory
+        finally:
+            memory.pages = None
 
     return run
