@@ -15,7 +15,12 @@ Loading (``load_program``)
     the image the first time the program touches it (``LazyMemory``). Programs are cached by their
     code bytes, so a template run every layer is loaded and compiled once.
 
-Execution (``run``), in two tiers
+Execution (``run``), in two tiers after a first visit
+    A block start entered for the first time (per program) builds nothing: the *walker* runs
+    its instructions one at a time from the op tuples cached per word, up to the first jump or
+    taken branch, so code that runs once (riscv-tests, a contract call's set-up) costs about
+    what the spec's ``step`` costs, and the work a program's first run does is proportional to
+    the code it executes. The second entry builds the block.
     Tier 0 interprets a *basic block* (up to a branch or jump; direct jumps are followed) from a
     list of op tuples: a shared module-level function per mnemonic and the instruction's fields
     (a pc-independent op is cached per word, so building a block allocates little). A block
@@ -336,6 +341,7 @@ class LazyImage(Mapping):
         self.segments = segments  # (vaddr, words), in header order
         self._full: dict[int, int] | None = None
         self._pages: dict[int, dict[int, int]] = {}  # page -> its words (``page_dict``)
+        self._page_set: frozenset[int] | None = None
 
     def word(self, address: int) -> int | None:
         """The image word at an aligned address, or None when no segment holds it."""
@@ -346,11 +352,14 @@ class LazyImage(Mapping):
         return None
 
     def pages(self) -> set[int]:
-        pages: set[int] = set()
-        for vaddr, words in self.segments:
-            if words:
-                pages.update(range(vaddr >> PAGE_SHIFT, ((vaddr + 4 * len(words) - 1) >> PAGE_SHIFT) + 1))
-        return pages
+        """The pages holding image words (a new set: a machine's memory removes the pages it loads)."""
+        if self._page_set is None:
+            pages: set[int] = set()
+            for vaddr, words in self.segments:
+                if words:
+                    pages.update(range(vaddr >> PAGE_SHIFT, ((vaddr + 4 * len(words) - 1) >> PAGE_SHIFT) + 1))
+            self._page_set = frozenset(pages)
+        return set(self._page_set)
 
     def page_dict(self, page: int) -> dict[int, int]:
         """The image's words in one page (address -> word, the last segment winning), kept for the
@@ -424,7 +433,6 @@ class LazyMemory(dict):
     __slots__ = ("image", "pending", "pages", "read_once", "stores_left")
 
     def __init__(self, image: Mapping[int, int] | None = None) -> None:
-        super().__init__()
         self.pending: set[int] = set()
         self.image: LazyImage | None = None
         # the page cache of bulk syscall reads (``_read_cached``): page -> its 4 KiB, enabled
@@ -968,6 +976,9 @@ class Engine:
         else:
             self.words = None  # a Program built elsewhere: read its Instruction objects
         self.blocks: dict[int, Callable[..., tuple[int, int, bool]]] = {}
+        # block starts entered once, by the first-visit walker (``_walker``): the second entry builds the block
+        self.visited: set[int] = set()
+        self.walk = _walker(self.words, self.base, self.size) if self.words is not None and threshold != 0 else None
         self.compiled = 0
 
     def index(self, pc: int) -> int | None:
@@ -1412,6 +1423,46 @@ def _tier0(path: list[tuple[int, Decoded, bool]]) -> tuple[list[tuple], list[int
         pcs.append(pc)
     last_pc = path[-1][0]
     return ops, pcs, (last_pc + 4) & M
+
+
+def _walker(words: Sequence[int], base: int, size: int) -> Callable[..., tuple[int, int, bool]]:
+    """The first-visit path: runs the instructions from `pc` one at a time, from the op tuples
+    cached per word (or built for this pc), building no block, up to the first jump or taken
+    branch (or an instruction the spec must step, or the end of the code, or `budget`
+    instructions). Same result as a block's: (next pc, instructions run, whether the spec must
+    step the instruction at next pc). Code that runs once (a test program, a contract call's
+    set-up) costs a decoding and a call per instruction, like the spec's ``step``."""
+    word_ops = _word_ops
+
+    def walk(r: list[int], m: dict, g: Any, budget: int, pc: int) -> tuple[int, int, bool]:
+        count = 0
+        while count < budget:
+            word = words[((pc - base) & M) >> 2]
+            op = word_ops.get(word)
+            if op is None:
+                if word == 0x73:  # ecall: the spec's syscall path
+                    return pc, count, True
+                ins = decode_word(word)
+                assert ins is not None  # every executable word was checked at load
+                op = _op(pc, ins, False)
+                name = ins.name
+                if name in _WRITES_RD or name in LOADS or name in STORES:
+                    if len(word_ops) >= 1 << 16:
+                        word_ops.clear()
+                    word_ops[word] = op
+            function, rd, a, b, imm = op
+            result = function(r, m, g, rd, a, b, imm)
+            if result is not None:
+                if result < 0:
+                    return pc, count, True
+                return result, count + 1, False
+            count += 1
+            pc += 4
+            if ((pc - base) & M) >> 2 >= size:  # the end of the code (2**32 included: the code ends there)
+                return pc & M, count, False
+        return pc, count, True
+
+    return walk
 
 
 def _interpreter(ops: list[tuple], pcs: list[int], end: int) -> Callable[..., tuple[int, int, bool]]:
@@ -1866,6 +1917,8 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
     compiled (0: compile at once; None: never compile)."""
     spec_run = spec.__dict__.get("__spec_originals__", {}).get("run", spec.run)
     live = spec.LIVE_GAS_SCHEDULE
+    trap_class = spec.VmTrap
+    out_of_gas = spec.StatusCode.OUT_OF_GAS
 
     def run(
         program: Program,
@@ -1886,84 +1939,85 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
                                memory=memory, input_stream=bytearray(input_stream), schedule=schedule)
         memory.pages = {}  # the page cache of syscall reads, for this run only
         try:
-            return execute(machine, memory, entry, max_gas)
-        finally:
-            memory.pages = None
-
-    def execute(machine: Machine, memory: LazyMemory, entry: int, max_gas: int) -> Machine:
-        program = machine.program
-        engine = engine_of(program, threshold)
-        decoded = engine.decoded
-        words = engine.words  # 0x73 is the one word that decodes to ecall
-        pages = memory.pages
-        assert pages is not None
-        stores = memory  # where blocks store: the memory, or while pages are cached, a tracker
-        tracker = _InvalidatingStores(memory)
-        blocks = engine.blocks
-        new_block = engine.block
-        promote = engine.promote
-        registers = machine.registers
-        get = _dict_get.__get__(memory)
-        base = engine.base
-        size = engine.size
-        step = spec.step
-        execute_syscall = spec.execute_syscall
-        trap_class = spec.VmTrap
-        out_of_gas = spec.StatusCode.OUT_OF_GAS
-        pc = entry
-        gas = 0
-        steps = 0
-        if ((pc - base) & M) >> 2 >= size:
-            try:
-                step(machine)
-            except trap_class as trap:
-                machine.trap = trap
-            return machine  # type: ignore[no-any-return]
-        while True:
-            block = blocks.get(pc)
-            if block is None:
-                block = blocks[pc] = new_block(pc)
-            next_pc, count, need_step = block(registers, stores, get, (max_gas - gas) >> 2)
-            if stores is not memory and not pages:
-                stores = memory
-            if need_step is COMPILE:
-                promote(pc, block)
-                need_step = False
-            elif need_step is COMPILE_THEN_STEP:
-                promote(pc, block)
-            if count:
-                gas += count << 2
-                steps += count
-                pc = next_pc
-                if pc == 0 or ((pc - base) & M) >> 2 >= size:
-                    machine.pc, machine.gas, machine.steps, machine.halted = pc, gas, steps, True
-                    return machine  # type: ignore[no-any-return]
-            if need_step:
-                machine.pc, machine.gas, machine.steps = pc, gas, steps
+            program = machine.program
+            engine = engine_of(program, threshold)
+            words = engine.words  # 0x73 is the one word that decodes to ecall
+            pages = memory.pages
+            assert pages is not None
+            stores = memory  # where blocks store: the memory, or while pages are cached, a tracker
+            tracker: _InvalidatingStores | None = None  # the _InvalidatingStores of this run, once pages are cached
+            blocks = engine.blocks
+            visited = engine.visited
+            walk = engine.walk  # a block start entered for the first time runs through it (no block built)
+            base = engine.base
+            registers = machine.registers
+            get = _dict_get.__get__(memory)
+            size = engine.size
+            pc = entry
+            gas = 0
+            steps = 0
+            if ((pc - base) & M) >> 2 >= size:
                 try:
-                    index = ((pc - base) & M) >> 2
-                    if (words[index] == 0x73) if words is not None else decoded(index).name == "ecall":
-                        # the spec's step for an ecall, without its fetch and dispatch: the
-                        # spec's syscall, then its gas, out-of-gas and halting rules
-                        pc = execute_syscall(machine)
-                        machine.pc = pc
-                        gas = machine.gas = machine.gas + 4
-                        machine.steps = steps = steps + 1
-                        if gas > max_gas:
-                            raise trap_class(out_of_gas, "out_of_gas", f"{gas} > {max_gas}")
-                        if pc == 0 or ((pc - base) & M) >> 2 >= size:
-                            machine.halted = True
-                            return machine  # type: ignore[no-any-return]
-                    else:
-                        if pages:
-                            pages.clear()  # the spec's step may store (a syscall keeps the pages it writes exact)
-                        step(machine)
-                        if machine.halted:
-                            return machine  # type: ignore[no-any-return]
-                        pc, gas, steps = machine.pc, machine.gas, machine.steps
+                    spec.step(machine)
                 except trap_class as trap:
                     machine.trap = trap
-                    return machine  # type: ignore[no-any-return]
-                stores = tracker if pages else memory
+                return machine  # type: ignore[no-any-return]
+            while True:
+                block = blocks.get(pc)
+                if block is None and walk is not None and pc not in visited:
+                    visited.add(pc)
+                    next_pc, count, need_step = walk(registers, stores, get, (max_gas - gas) >> 2, pc)
+                else:
+                    if block is None:
+                        block = blocks[pc] = engine.block(pc)
+                    next_pc, count, need_step = block(registers, stores, get, (max_gas - gas) >> 2)
+                if stores is not memory and not pages:
+                    stores = memory
+                if need_step is COMPILE:
+                    engine.promote(pc, block)
+                    need_step = False
+                elif need_step is COMPILE_THEN_STEP:
+                    engine.promote(pc, block)
+                if count:
+                    gas += count << 2
+                    steps += count
+                    pc = next_pc
+                    if pc == 0 or ((pc - base) & M) >> 2 >= size:
+                        machine.pc, machine.gas, machine.steps, machine.halted = pc, gas, steps, True
+                        return machine  # type: ignore[no-any-return]
+                if need_step:
+                    machine.pc, machine.gas, machine.steps = pc, gas, steps
+                    try:
+                        index = ((pc - base) & M) >> 2
+                        if (words[index] == 0x73) if words is not None else engine.decoded(index).name == "ecall":
+                            # the spec's step for an ecall, without its fetch and dispatch: the
+                            # spec's syscall, then its gas, out-of-gas and halting rules
+                            pc = spec.execute_syscall(machine)
+                            machine.pc = pc
+                            gas = machine.gas = machine.gas + 4
+                            machine.steps = steps = steps + 1
+                            if gas > max_gas:
+                                raise trap_class(out_of_gas, "out_of_gas", f"{gas} > {max_gas}")
+                            if pc == 0 or ((pc - base) & M) >> 2 >= size:
+                                machine.halted = True
+                                return machine  # type: ignore[no-any-return]
+                        else:
+                            if pages:
+                                pages.clear()  # the spec's step may store (a syscall keeps the pages it writes exact)
+                            spec.step(machine)
+                            if machine.halted:
+                                return machine  # type: ignore[no-any-return]
+                            pc, gas, steps = machine.pc, machine.gas, machine.steps
+                    except trap_class as trap:
+                        machine.trap = trap
+                        return machine  # type: ignore[no-any-return]
+                    if pages:
+                        if tracker is None:
+                            tracker = _InvalidatingStores(memory)
+                        stores = tracker
+                    else:
+                        stores = memory
+        finally:
+            memory.pages = None
 
     return run

@@ -867,3 +867,51 @@ def test_one_pass_tier0_blocks_follow_jumps_like_the_path_builder():
         code = build(name)
         if code is not None:  # without the RISC-V toolchain, the raw programs above only
             assert_one_pass_blocks_match(code)
+
+
+def first_run(code: bytes, gas: int, input_stream: bytes = b"abcdefgh") -> tuple[tuple, impl.Engine]:
+    """The final state of the impl's first run of `code` (a fresh engine, the default threshold) and its engine."""
+    with backend("impl"):
+        program = athena_module.load_program(code)
+        impl._engines.pop((id(program), impl.DEFAULT_THRESHOLD), None)
+        machine = impl_run()(program, program.pc_start, input_stream, prepared_host(), athena_module.AthenaContext(),
+                             gas, None, athena_module.LIVE_GAS_SCHEDULE)
+        return final_state(machine), impl.engine_of(program, impl.DEFAULT_THRESHOLD)
+
+
+@settings(max_examples=200, deadline=None)
+@given(athena_program(), st.integers(0, 600))
+def test_first_visits_run_without_building_blocks(words, gas):
+    # a pc entered for the first time runs through the walker: same state as the spec at any gas
+    # limit (the walk stops at the budget, a taken branch or jump, an ecall, the end of the code),
+    # and a block is built only at a start entered before
+    spec_state = run_both(raw(words), gas, thresholds=())[0]
+    state, engine = first_run(raw(words), gas)
+    assert state == spec_state
+    assert set(engine.blocks) <= engine.visited
+
+
+def test_straight_line_code_run_once_builds_no_block():
+    # riscv-tests-like code: straight-line ALU, loads and stores, a forward jump, then a HALT
+    words = [(DATA >> 12 << 12) | (BASE_REGISTER << 7) | 0x37, i_type(5, 0, 0, 10, 0x13),
+             s_type(4, 10, BASE_REGISTER, 2, 0x23), i_type(4, BASE_REGISTER, 2, 11, 0x03), r_type(0, 10, 11, 0, 12, 0x33),
+             j_type(8, 0), i_type(99, 0, 0, 12, 0x13), i_type(0, 0, 0, 5, 0x13), 0x73]
+    end = run_both(raw(words), 10**6, thresholds=())[0]
+    assert end[0][12] == 10 and end[5] == 7  # the jump skips one instruction; the HALT ecall is not counted
+    for gas in range(0, 4 * 9):
+        spec_state = run_both(raw(words), gas, thresholds=())[0]
+        state, engine = first_run(raw(words), gas)
+        assert state == spec_state, gas
+        assert engine.blocks == {} and engine.compiled == 0
+
+
+def test_first_visit_runs_off_the_code_at_the_top_of_the_address_space():
+    # code in the last words a segment may hold (its end at most 2**32 - 1): the walker runs off it
+    from smspec.tests.spec.athena.asm import elf_program
+
+    code = elf_program("addi a0, zero, 7\naddi a1, a0, 1\naddi a2, a1, 1", code_base=0xFFFFFFF0, data_base=0x10000)
+    for gas in range(0, 16):
+        spec_state = run_both(code, gas, thresholds=())[0]
+        state, engine = first_run(code, gas)
+        assert state == spec_state, gas
+    assert spec_state[3] == 0xFFFFFFFC and spec_state[0][12] == 9 and spec_state[5] == 3
