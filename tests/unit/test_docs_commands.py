@@ -22,7 +22,9 @@ ports. Special commands:
   test`` is the suite running this test).
 * A command with ``--serve`` starts in the background; once it says it is serving, the rest of
   the block runs against it (``node status``, ``tx send`` from "another terminal"), then it
-  gets Ctrl-C (SIGINT) and must exit 0.
+  gets Ctrl-C (SIGINT) and must exit 0. Run as written, ``smspec devnet up --dashboard`` (which
+  serves until Ctrl-C) starts in the background beside any ``--serve`` command and gets Ctrl-C
+  (exit 0) once it prints its page's address.
 
 Sizes: the default suite runs a ``smspec devnet up ... --serve`` with ``--layers 2`` appended
 (and probes it), checks that the other ``smspec devnet up`` and the ``smspec bench`` commands
@@ -52,6 +54,7 @@ DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 RUNNABLE = ("sh", "bash", "console")
 DOC_PORT = "9190"
 SERVING = "serving the API until interrupted"
+DASHBOARD_READY = "dashboard: http://"  # `devnet up --dashboard` prints its page's address once it serves
 TIMEOUT = 900  # seconds for one command as written (the spec suite on the impl backend)
 FAST_TIMEOUT = 180
 
@@ -221,15 +224,22 @@ def _run(command: str, work: Path, env: dict, timeout: float) -> subprocess.Comp
     return subprocess.run(["bash", "-c", command], cwd=work, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def _start_server(command: str, work: Path, env: dict, log: Path, timeout: float) -> subprocess.Popen:
-    """Start a --serve command; return once it serves (its SIGINT handler restored: Ctrl-C)."""
+def _interrupt(server: subprocess.Popen, block: Block, log: Path) -> None:
+    """Ctrl-C a serving command: it must exit 0."""
+    server.send_signal(signal.SIGINT)
+    assert server.wait(timeout=120) == 0, f"{block.name}: the serving command after Ctrl-C:\n{log.read_text()}"
+
+
+def _start_server(command: str, work: Path, env: dict, log: Path, timeout: float,
+                  ready: str = SERVING) -> subprocess.Popen:
+    """Start a --serve command; return once it prints `ready` (its SIGINT handler restored: Ctrl-C)."""
     handle = log.open("w")
     process = subprocess.Popen(["bash", "-c", "exec " + command], cwd=work, env=env, stdout=handle,
                                stderr=subprocess.STDOUT, text=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     handle.close()
     deadline = time.monotonic() + timeout
-    while SERVING not in log.read_text():
+    while ready not in log.read_text():
         if process.poll() is not None:
             raise AssertionError(f"`{command}` exited with {process.returncode} before serving:\n{log.read_text()}")
         if time.monotonic() > deadline:
@@ -265,6 +275,10 @@ def run_block(block: Block, root: Path, vectors: Path, as_written: bool) -> None
                 assert server is None, f"{block.name}: one --serve command per block"
                 server = _start_server(run, work, env, log, timeout)
                 continue
+            if "--dashboard" in words and run == text:  # serves until Ctrl-C: once its page is up, Ctrl-C
+                board_log = log.with_name("dashboard.log")
+                _interrupt(_start_server(run, work, env, board_log, timeout, ready=DASHBOARD_READY), block, board_log)
+                continue
             result = _run(run, work, env, timeout)
             printed = result.stdout + result.stderr
             assert result.returncode == block.status, (
@@ -273,8 +287,7 @@ def run_block(block: Block, root: Path, vectors: Path, as_written: bool) -> None
             if run == text:
                 _check_output(command, printed)
         if server is not None:
-            server.send_signal(signal.SIGINT)
-            assert server.wait(timeout=60) == 0, f"{block.name}: the --serve command after Ctrl-C:\n{log.read_text()}"
+            _interrupt(server, block, log)
             server = None
     finally:
         if server is not None:
