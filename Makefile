@@ -52,11 +52,14 @@ vectors-check: setup
 vectors-pack: vectors
 	$(SMSPEC) vectors pack --out dist
 
-# The site (HTML, with a check of every internal link) and the single-page edition; -W and no
+# The site (HTML, with a check of every internal link), the single-page and the EPUB editions
+# (the EPUB checked for every numbered spec line: tools/docs_epub_check.py); -W and no
 # suppressed warnings. docs-pdf needs Debian's LaTeX (scripts/setup-system.sh installs it).
 docs: setup
 	$(VENV)/sphinx-build -W -q -c docs -b html . docs/_build/html
 	$(VENV)/sphinx-build -W -q -c docs -b singlehtml . docs/_build/singlehtml
+	$(VENV)/sphinx-build -W -q -c docs -b epub -d docs/_build/doctrees-epub . docs/_build/epub
+	$(VENV)/python -m smspec.tools.docs_epub_check docs/_build/epub/smspec.epub
 
 # The PDF edition (Debian's TeX Live, installed on first use: SMSPEC_DOCS_PDF=1), and a check
 # that no code line runs past the margin.

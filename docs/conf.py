@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -9,9 +10,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 
 project = "smspec"
+# The package's version (tools/_root/__init__.py), read without importing it; EPUB 3 requires one.
+version = release = re.search(r'__version__ = "([^"]+)"', (ROOT / "tools" / "_root" / "__init__.py").read_text()).group(1)
 author = "smspec contributors"
 copyright = "2026, smspec contributors"
-extensions = ["myst_parser", "cli_reference", "spec_index", "spec_lines", "decisions", "claims", "figures", "internal_links",
+extensions = ["myst_parser", "cli_reference", "spec_index", "spec_lines", "decisions", "claims", "figures", "internal_links", "epub_paths",
               "sphinxcontrib.rsvgconverter"]  # SVG figures as PDF in the LaTeX edition (rsvg-convert)
 root_doc = "docs/index"
 # The source directory is the repository root (see the Makefile): only these files are pages.
@@ -28,6 +31,9 @@ myst_heading_anchors = 4
 graphviz_output_format = "svg"
 html_theme = "furo"
 html_title = "smspec: the executable Spacemesh specification"
+# The EPUB edition (make docs): its contents, spine and navigation from one normalized list
+# (docs/_ext/epub_paths.py says why).
+epub_tocscope = "includehidden"
 html_static_path = ["_static"]  # relative to docs/, the configuration directory
 html_css_files = ["smspec.css"]
 
