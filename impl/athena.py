@@ -97,6 +97,7 @@ from smspec.impl.registry import replaces
 
 M = 0xFFFFFFFF
 MAX_BLOCK = 64
+MAX_REGION = 1024  # compiled blocks a region function holds at most
 DEFAULT_THRESHOLD = 32
 PAGE_SHIFT = 12  # LazyMemory loads the image 4 KiB at a time, and caches syscall reads 4 KiB at a time
 _CACHED_READ = 1024  # syscall reads at least this long go through the page cache
@@ -980,6 +981,10 @@ class Engine:
         self.visited: set[int] = set()
         self.walk = _walker(self.words, self.base, self.size) if self.words is not None and threshold != 0 else None
         self.compiled = 0
+        self.paths: dict[int, list[tuple[int, Decoded, Any]]] = {}  # start -> path of each compiled block
+        self.region_blocks = 0  # `compiled` when the region was last built
+        self.compiled_before = 0  # `compiled` at the start of the last run
+        self.region: Callable[..., tuple[int, int, bool]] | None = None
 
     def index(self, pc: int) -> int | None:
         index = ((pc - self.base) & M) >> 2
@@ -1113,10 +1118,82 @@ class Engine:
 
     def compile(self, pc: int, path: list[tuple[int, Decoded, bool]]) -> Callable[..., tuple[int, int, bool]]:
         self.compiled += 1
+        self.paths[pc] = path
         source = _BlockCompiler(pc, path).compile()
         namespace = dict(_NAMESPACE)
         exec(compile(source, f"<athena block {pc:#x}>", "exec"), namespace)  # noqa: S102 - our own generated code
         return namespace["block"]  # type: ignore[no-any-return]
+
+    def settle(self) -> None:
+        """Called at the start of each run: once a whole run has compiled no new block, the
+        compiled blocks not yet in the region are joined into a new one (``build_region``)."""
+        if self.compiled != self.region_blocks and self.compiled == self.compiled_before and len(self.paths) >= 2:
+            self.build_region()
+        self.compiled_before = self.compiled
+
+    def build_region(self) -> None:
+        """Compile every compiled block (up to ``MAX_REGION``) into one region function and enter
+        each of them through it: a jump from one of them to another stays in the function, with
+        the registers in its locals."""
+        self.region_blocks = self.compiled
+        starts = sorted(self.paths)[:MAX_REGION]
+        if not starts:
+            return
+        region = self.region = _compile_region(starts, self.paths)
+        for start in starts:
+            self.blocks[start] = _region_entry(region, start)
+
+
+def _region_entry(region: Callable[..., tuple[int, int, bool]], start: int) -> Callable[..., tuple[int, int, bool]]:
+    def enter(r: list[int], m: dict, g: Any, budget: int) -> tuple[int, int, bool]:
+        return region(r, m, g, budget, start)
+
+    return enter
+
+
+def region_source(starts: Sequence[int], paths: Mapping[int, list[tuple[int, Any, Any]]]) -> str:
+    """The source of ``region(r, m, g, budget, pc)``: the blocks starting at `starts` (sorted)
+    as segments of one function, with the registers in its locals from entry to exit. It runs
+    the segment at `pc` (a binary search on the pc, in ``if``s), and then the one at the pc it
+    left for, while that pc is one of `starts` and no instruction is left for the spec to step;
+    it returns as a block does (next pc, instructions run, whether the spec steps next pc)."""
+    segments = {}
+    registers: set[int] = set()
+    for start in starts:
+        compiler = _BlockCompiler(start, list(paths[start]), region=True)
+        segments[start] = compiler.segment()
+        registers |= compiler.used | compiler.written
+    lines = ["def region(r, m, g, budget, pc):"]
+    if registers:
+        lines.append("    " + "; ".join(f"x{i} = r[{i}]" for i in sorted(registers)))
+    lines += ["    done = 0", "    while True:"]
+
+    def dispatch(pcs: Sequence[int], ind: str) -> None:
+        if len(pcs) <= 3:
+            for i, start in enumerate(pcs):
+                lines.append(f"{ind}{'el' if i else ''}if pc == {start}:")
+                lines.extend(ind + "    " + line for line in segments[start])
+            lines.append(f"{ind}else: nx = pc; st = False; break")
+            return
+        middle = len(pcs) // 2
+        lines.append(f"{ind}if pc < {pcs[middle]}:")
+        dispatch(pcs[:middle], ind + "    ")
+        lines.append(f"{ind}else:")
+        dispatch(pcs[middle:], ind + "    ")
+
+    dispatch(starts, "        ")
+    lines += ["        if st: break", "        pc = nx"]
+    if registers:
+        lines.append("    " + "; ".join(f"r[{i}] = x{i}" for i in sorted(registers)))
+    lines.append("    return nx, done, st")
+    return "\n".join(lines) + "\n"
+
+
+def _compile_region(starts: Sequence[int], paths: Mapping[int, list[tuple[int, Any, Any]]]) -> Callable[..., Any]:
+    namespace = dict(_NAMESPACE)
+    source = region_source(starts, paths)
+    exec(compile(source, f"<athena region {starts[0]:#x}>", "exec"), namespace)  # noqa: S102 - our own generated code
+    return namespace["region"]  # type: ignore[no-any-return]
 
 
 def block_source(program: Any, pc: int) -> str:
@@ -1551,8 +1628,9 @@ class _BlockCompiler:
     A path that does not loop runs its instructions once: no instruction counter to keep.
     """
 
-    def __init__(self, start: int, path: list[tuple[int, Any, bool]]) -> None:
+    def __init__(self, start: int, path: list[tuple[int, Any, bool]], region: bool = False) -> None:
         self.start = start
+        self.region = region  # a segment of a region function (see ``_region_source``): `done` accumulates
         self.path = path
         self.lines: list[str] = []
         self.used: set[int] = set()
@@ -1666,7 +1744,7 @@ class _BlockCompiler:
         """Break out of the loop to the single exit, which writes the registers back."""
         if self.counted:
             return f"nx = {target}; done += {self.turn} * turn + {count}; st = {step}; break"
-        return f"nx = {target}; done {'+=' if self.loops else '='} {count}; st = {step}; break"
+        return f"nx = {target}; done {'+=' if self.loops or self.region else '='} {count}; st = {step}; break"
 
     def step_here(self, pc: int, k: int) -> str:
         return self.leave(str(pc), k, True)
@@ -1684,6 +1762,34 @@ class _BlockCompiler:
         return None, f"t & {mask}"
 
     def compile(self) -> str:
+        """The source of the standalone block function."""
+        body, count_full = self.generate()
+        loads = "; ".join(f"x{i} = r[{i}]" for i in sorted(self.used)) or "pass"
+        writeback = "; ".join(f"r[{i}] = x{i}" for i in sorted(self.written)) or "pass"
+        if self.loops:
+            top = ["def block(r, m, g, budget):", f"    {loads}", "    done = 0", "    nx = None",
+                   f"    limit = budget - {max(count_full, 1)}"]
+        else:  # one pass: it runs only when the gas left covers the whole path
+            top = ["def block(r, m, g, budget):", f"    if budget < {max(count_full, 1)}: return {self.start}, 0, True",
+                   f"    {loads}"]
+        source = [*top, "    while True:", *body, f"    {writeback}", "    return nx, done, st"]
+        return "\n".join(source) + "\n"
+
+    def segment(self) -> list[str]:
+        """The lines of this block as a segment of a region function (``_region_source``), at
+        the indent of a function body: `done` counts the region's instructions so far (the
+        checks against the budget are the standalone block's, shifted by it), the segment leaves
+        with `nx`, `done` and `st` set, and `nx` is not None."""
+        assert self.region
+        body, count_full = self.generate()
+        if self.loops:
+            return [f"limit = budget - {max(count_full, 1)}", "nx = None", "while True:", *(line[4:] for line in body)]
+        return ["while True:", f"    if done > budget - {max(count_full, 1)}: nx = {self.start}; st = True; break",
+                *(line[4:] for line in body)]
+
+    def generate(self) -> tuple[list[str], int]:
+        """The body of the block (inside its ``while True``, at an indent of 8) and the number of
+        instructions of a full pass that the gas must cover."""
         path = self.path
         n = len(path)
         ind = "        "
@@ -1750,16 +1856,7 @@ class _BlockCompiler:
             body.append(f"{ind[:-4]}else:")
             body.append(f"{ind}done += {self.turn} * turns; continue")
             body.append(f"{ind[:-4]}break")
-        loads = "; ".join(f"x{i} = r[{i}]" for i in sorted(self.used)) or "pass"
-        writeback = "; ".join(f"r[{i}] = x{i}" for i in sorted(self.written)) or "pass"
-        if self.loops:
-            top = ["def block(r, m, g, budget):", f"    {loads}", "    done = 0", "    nx = None",
-                   f"    limit = budget - {max(count_full, 1)}"]
-        else:  # one pass: it runs only when the gas left covers the whole path
-            top = ["def block(r, m, g, budget):", f"    if budget < {max(count_full, 1)}: return {self.start}, 0, True",
-                   f"    {loads}"]
-        source = [*top, "    while True:", *body, f"    {writeback}", "    return nx, done, st"]
-        return "\n".join(source) + "\n"
+        return body, count_full
 
     def condition(self, ins: Any) -> str:
         a, b = self.reg(ins.rs1), self.reg(ins.rs2)
@@ -1941,6 +2038,7 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
         try:
             program = machine.program
             engine = engine_of(program, threshold)
+            engine.settle()
             words = engine.words  # 0x73 is the one word that decodes to ecall
             pages = memory.pages
             assert pages is not None

@@ -1,0 +1,315 @@
+"""Athena: the impl's region functions (impl/athena.py, ``Engine.build_region``) against the spec.
+
+A program's compiled blocks are joined into one region function once a whole run compiled no
+new block: the registers stay in its locals from one block to the next, and it dispatches on
+the pc. Each test runs a program often enough for the region to be built (and checks that it
+was), then compares the impl's final state with the spec's (registers, memory, pc, gas, steps,
+status, reason and detail, output) where a region is most likely to go wrong: gas running out
+at every instruction of a region, a fault inside a region (its pc, the registers written by the
+blocks before it), a syscall leaving a region, stores over the program's own code, deep
+recursion, and random programs.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+import smspec.spec.athena as athena_module
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from smspec.impl import athena as impl
+from smspec.tests.differential.test_athena import (
+    BASE_REGISTER,
+    alu,
+    athena_program,
+    backend,
+    final_state,
+    impl_run,
+    memory_op,
+    prepared_host,
+    raw,
+)
+from smspec.tests.differential.test_athena import spec_run as spec_runner
+from smspec.tests.spec.athena.asm import assemble_words, b_type, i_type, raw_program
+
+pytestmark = pytest.mark.usefixtures("spec_backend")
+
+DATA = 0x2000
+WARM_RUNS = 4  # a run that compiles nothing new, then the region is built at the start of the next one
+
+
+def spec_state(code: bytes, gas: int, input_stream: bytes) -> tuple:
+    program = athena_module.load_program(code)
+    machine = spec_runner()(program, program.pc_start, input_stream, prepared_host(), athena_module.AthenaContext(),
+                            gas, None, athena_module.LIVE_GAS_SCHEDULE)
+    return final_state(machine)
+
+
+class Warm:
+    """An impl program whose engine has built its region (at `threshold`), run by `state`."""
+
+    def __init__(self, code: bytes, warm_input: bytes, threshold: int | None = 1, gas: int = 10**6) -> None:
+        self.threshold = threshold
+        self.run = impl_run(threshold)
+        with backend("impl"):
+            self.program = athena_module.load_program(code)
+            for _ in range(WARM_RUNS):
+                machine = self.state(gas, warm_input)
+            self.engine = impl.engine_of(self.program, threshold)
+        self.warm_state = machine
+        assert self.engine.region is not None, "the region was not built"
+        entries = [block for block in self.engine.blocks.values() if block.__name__ == "enter"]
+        assert len(entries) >= 2
+
+    def state(self, gas: int, input_stream: bytes) -> tuple:
+        with backend("impl"):
+            machine = self.run(self.program, self.program.pc_start, input_stream, prepared_host(),
+                               athena_module.AthenaContext(), gas, None, athena_module.LIVE_GAS_SCHEDULE)
+        return final_state(machine)
+
+
+# A loop that calls a function which loads and stores at DATA + 16 + (delta once the turn passes
+# K; on odd turns it skips an instruction, so the region has several blocks): the turns, K and
+# delta come from the input (HINT_READ), so a warm run never faults and a later run faults inside
+# the region, at the turn chosen: delta 1 makes the LW misaligned, delta
+# -(DATA + 8) makes the SW store below address 40.
+FAULTS = """
+  li t0, 0xF1
+  li a0, {data}
+  li a1, 12
+  ecall
+  lw s1, 0(a0)
+  lw s0, 4(a0)
+  lw gp, 8(a0)
+  li a2, 0
+loop:
+  addi a2, a2, 1
+  jal ra, f
+  bne a2, s1, loop
+  jal zero, done
+f:
+  andi t1, a2, 1
+  bne t1, zero, odd
+  addi a5, a5, 5
+odd:
+  slt t1, s0, a2
+  mul t2, t1, gp
+  add a3, a0, t2
+  lw a4, 16(a3)
+  add a5, a5, a4
+  addi a4, a4, 3
+  sw a4, 16(a3)
+  ret
+done:
+  addi a0, a5, 0
+"""
+
+
+def faults_input(turns: int, k: int, delta: int) -> bytes:
+    return struct.pack("<IIi", turns, k, delta)
+
+
+def test_gas_running_out_at_every_instruction_of_a_region():
+    code = raw_program(FAULTS.format(data=DATA))
+    warm = Warm(code, faults_input(30, 1000, 0))
+    stream = faults_input(12, 1000, 0)
+    total = spec_state(code, 10**6, stream)[4]
+    assert total > 12 * 11 * 4
+    for gas in range(0, total + 9):
+        assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
+
+
+@pytest.mark.parametrize("delta", [1, -(DATA + 8)])
+@pytest.mark.parametrize("k", [0, 1, 7])
+def test_a_fault_inside_a_region_at_its_pc_with_the_registers_before_it(delta, k):
+    code = raw_program(FAULTS.format(data=DATA))
+    warm = Warm(code, faults_input(30, 1000, 0))
+    stream = faults_input(20, k, delta)
+    expected = spec_state(code, 10**6, stream)
+    trap = expected[6]
+    assert trap is not None and trap[1] == ("misaligned_load" if delta == 1 else "store_out_of_bounds"), trap
+    assert warm.state(10**6, stream) == expected
+    for gas in range(expected[4] - 12, expected[4] + 5):  # and out of gas just before or at it
+        assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
+
+
+# A loop whose body makes a syscall (WRITE of 4 bytes, then HINT_LEN): the region leaves at each
+# `ecall` and is entered again after it.
+SYSCALL_LOOP = """
+  li s1, {turns}
+  li s0, {data}
+loop:
+  sw s1, 0(s0)
+  li t0, 2
+  li a0, 3
+  addi a1, s0, 0
+  li a2, 4
+  ecall
+  li t0, 0xF0
+  ecall
+  add a5, a5, t0
+  addi s1, s1, -1
+  bne s1, zero, loop
+"""
+
+
+def test_a_syscall_leaves_the_region_and_enters_it_again():
+    code = raw_program(SYSCALL_LOOP.format(turns=25, data=DATA))
+    warm = Warm(code, b"xyz")
+    for stream in (b"", b"abcdefgh"):
+        total = spec_state(code, 10**6, stream)[4]
+        for gas in [*range(0, 120), *range(total - 60, total + 5), 10**6]:
+            assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
+    assert warm.state(10**6, b"ab")[7] == b"".join(struct.pack("<I", turn) for turn in range(25, 0, -1))
+
+
+# The program stores a different instruction over the head of its own loop each turn: Athena
+# fetches from the program, not from memory (spec/athena.md, ``fetch``), so the stores change
+# the memory and never the code, in the spec and in a region alike.
+SELF_MODIFYING_HIGH = """
+  li s1, 40
+  li s0, {patch}
+  jal zero, loop
+  nop
+  nop
+  nop
+  nop
+  nop
+  nop
+  nop
+  nop
+  nop
+loop:
+  addi a5, a5, 1
+  sw s0, {target}(zero)
+  lw a4, {target}(zero)
+  addi s1, s1, -1
+  bne s1, zero, loop
+"""
+
+
+def test_stores_over_the_loop_body_itself():
+    patch = assemble_words("addi a5, a5, 100")[0]
+    words = assemble_words(SELF_MODIFYING_HIGH.format(patch=patch, target=0))
+    target = 4 * words.index(assemble_words("addi a5, a5, 1")[0])
+    assert target >= 40  # above the protected words: the store runs
+    code = raw_program(SELF_MODIFYING_HIGH.format(patch=patch, target=target))
+    warm = Warm(code, b"")
+    expected = spec_state(code, 10**6, b"")
+    assert expected[6] is None and expected[0][15] == 40  # the loop added 1 each turn
+    assert expected[1][target] == patch  # and the memory holds the patch
+    assert warm.state(10**6, b"") == expected
+    for gas in range(0, 80):
+        assert warm.state(gas, b"") == spec_state(code, gas, b""), gas
+
+
+# Recursion: sum(n) = n + sum(n - 1) with a stack frame per call, n from the input.
+RECURSION = """
+  li sp, 0x80000
+  li t0, 0xF1
+  li a0, {data}
+  li a1, 4
+  ecall
+  lw a0, 0(a0)
+  jal ra, sum
+  jal zero, done
+sum:
+  beq a0, zero, base
+  addi sp, sp, -8
+  sw ra, 4(sp)
+  sw a0, 0(sp)
+  addi a0, a0, -1
+  jal ra, sum
+  lw a1, 0(sp)
+  lw ra, 4(sp)
+  addi sp, sp, 8
+  add a0, a0, a1
+  ret
+base:
+  ret
+done:
+  addi a5, a0, 0
+"""
+
+
+@pytest.mark.parametrize("threshold", [1, 0, impl.DEFAULT_THRESHOLD])
+def test_deep_recursion_in_a_region(threshold):
+    code = raw_program(RECURSION.format(data=DATA))
+    warm = Warm(code, struct.pack("<I", 300), threshold=threshold)
+    for depth in (0, 1, 2, 1000, 5000):
+        stream = struct.pack("<I", depth)
+        expected = spec_state(code, 10**7, stream)
+        assert expected[0][15] == depth * (depth + 1) // 2
+        assert warm.state(10**7, stream) == expected
+    stream = struct.pack("<I", 40)
+    total = spec_state(code, 10**6, stream)[4]
+    for gas in range(total - 200, total + 5):  # out of gas while returning
+        assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
+
+
+@given(athena_program(), st.integers(0, 3000), st.sampled_from([0, 1]))
+@settings(max_examples=60, deadline=None)
+def test_random_programs_in_a_region(words, gas, threshold):
+    code = raw(words)
+    run = impl_run(threshold)
+    expected = spec_state(code, gas, b"abcdefgh")
+    with backend("impl"):
+        program = athena_module.load_program(code)
+        engine = impl.engine_of(program, threshold)
+        for turn in range(WARM_RUNS + 2):
+            if turn == WARM_RUNS and engine.region is None:
+                engine.build_region()  # whatever compiled blocks there are (settle waits for two)
+            machine = run(program, program.pc_start, b"abcdefgh", prepared_host(), athena_module.AthenaContext(),
+                          gas, None, athena_module.LIVE_GAS_SCHEDULE)
+            assert final_state(machine) == expected
+
+
+def test_region_source_dispatches_on_every_block_start():
+    code = raw_program(RECURSION.format(data=DATA))
+    warm = Warm(code, struct.pack("<I", 50))
+    starts = sorted(warm.engine.paths)
+    source = impl.region_source(starts, warm.engine.paths)
+    for start in starts:
+        assert f"if pc == {start}:" in source
+    compile(source, "<region>", "exec")
+
+
+def forced_region(code: bytes, threshold: int, input_stream: bytes = b"abcdefgh") -> Warm | None:
+    """`code` run until its region is built, or built from whatever blocks were compiled."""
+    run = impl_run(threshold)
+    with backend("impl"):
+        program = athena_module.load_program(code)
+        engine = impl.engine_of(program, threshold)
+        for _ in range(WARM_RUNS):
+            run(program, program.pc_start, input_stream, prepared_host(), athena_module.AthenaContext(), 10**6, None,
+                athena_module.LIVE_GAS_SCHEDULE)
+        if engine.region is None:
+            engine.build_region()
+    warm = Warm.__new__(Warm)
+    warm.threshold, warm.run, warm.program, warm.engine = threshold, run, program, engine
+    return warm if engine.region is not None else None
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.one_of(alu(), memory_op(aligned=False)), max_size=6),
+       st.lists(st.one_of(alu(), memory_op(aligned=False)), max_size=6),
+       st.integers(1, 8), st.sampled_from([0, 1, 4, 5, 6, 7]), st.integers(0, 15), st.integers(0, 15),
+       st.sampled_from([0, 1]))
+def test_random_loops_with_a_branch_in_a_region(first, second, turns, funct3, rs1, rs2, threshold):
+    # a counted loop (x1) around random code with a forward branch over part of it, so the
+    # region has several blocks: every gas limit gives the spec's state
+    def spare(w: int) -> int:  # the random code never writes the counter or the base
+        return w if (w & 0x7F) == 0x23 or (w >> 7) & 31 not in (1, BASE_REGISTER) else (w & ~(31 << 7)) | (3 << 7)
+
+    first, second = [spare(w) for w in first], [spare(w) for w in second]
+    body = [*first, b_type(4 * (len(second) + 1), rs2, rs1, funct3), *second, i_type(-1, 1, 0, 1, 0x13)]
+    words = [(DATA >> 12 << 12) | (BASE_REGISTER << 7) | 0x37, i_type(turns, 0, 0, 1, 0x13), *body,
+             b_type(-4 * len(body), 0, 1, 1)]
+    code = raw(words)
+    warm = forced_region(code, threshold)
+    if warm is None:
+        return  # nothing was compiled: the first instructions trap
+    total = spec_state(code, 10**6, b"abcdefgh")[4]
+    for gas in range(0, total + 9, 3):
+        assert warm.state(gas, b"abcdefgh") == spec_state(code, gas, b"abcdefgh"), gas
