@@ -98,6 +98,7 @@ from smspec.impl.registry import replaces
 M = 0xFFFFFFFF
 MAX_BLOCK = 64
 MAX_REGION = 1024  # compiled blocks a region function holds at most
+REGION_RUNS = 32  # runs after which a region is built again for any block compiled since
 DEFAULT_THRESHOLD = 32
 PAGE_SHIFT = 12  # LazyMemory loads the image 4 KiB at a time, and caches syscall reads 4 KiB at a time
 _CACHED_READ = 1024  # syscall reads at least this long go through the page cache
@@ -472,7 +473,13 @@ class LazyMemory(dict):
             self.load_page(page)
 
     def miss(self, address: int) -> int:
-        """The word at an aligned address absent from the dict (0 unless its image page was pending)."""
+        """The word at an aligned address absent from the dict (0 unless its image page was
+        pending); an address outside 0..2**32-1 (a compiled load's, not reduced) is read modulo 2**32."""
+        if not 0 <= address <= M:
+            address &= M
+            value = _dict_get(self, address)
+            if value is not None:
+                return value  # type: ignore[no-any-return]
         page = address >> PAGE_SHIFT
         if page in self.pending:
             self.load_page(page)
@@ -985,6 +992,9 @@ class Engine:
         self.region_blocks = 0  # `compiled` when the region was last built
         self.compiled_before = 0  # `compiled` at the start of the last run
         self.region: Callable[..., tuple[int, int, bool]] | None = None
+        self.runs_since_region = 0
+        # start -> its segment in a region function and the registers it uses (``region_source``)
+        self.segments: dict[int, tuple[list[str], set[int]]] = {}
 
     def index(self, pc: int) -> int | None:
         index = ((pc - self.base) & M) >> 2
@@ -1125,21 +1135,34 @@ class Engine:
         return namespace["block"]  # type: ignore[no-any-return]
 
     def settle(self) -> None:
-        """Called at the start of each run: once a whole run has compiled no new block, the
-        compiled blocks not yet in the region are joined into a new one (``build_region``)."""
-        if self.compiled != self.region_blocks and self.compiled == self.compiled_before and len(self.paths) >= 2:
+        """Called at the start of each run: once a whole run has compiled no new block, and the
+        blocks compiled since the region was built are at least a quarter of it (or the program
+        has run ``REGION_RUNS`` times since), every compiled block is joined into a new region
+        (``build_region``). Building a region costs about what compiling its blocks cost, so
+        the growth by a quarter keeps the regions built for a program within a few times that;
+        blocks compiled since run as they are."""
+        compiled = self.compiled
+        self.runs_since_region += 1
+        if (compiled == self.compiled_before and compiled != self.region_blocks and len(self.paths) >= 2
+                and (4 * (compiled - self.region_blocks) >= self.region_blocks or self.runs_since_region >= REGION_RUNS)):
             self.build_region()
-        self.compiled_before = self.compiled
+        self.compiled_before = compiled
 
     def build_region(self) -> None:
         """Compile every compiled block (up to ``MAX_REGION``) into one region function and enter
         each of them through it: a jump from one of them to another stays in the function, with
         the registers in its locals."""
         self.region_blocks = self.compiled
+        self.runs_since_region = 0
         starts = sorted(self.paths)[:MAX_REGION]
         if not starts:
             return
-        region = self.region = _compile_region(starts, self.paths)
+        segments = self.segments
+        for start in starts:
+            if start not in segments:
+                compiler = _BlockCompiler(start, self.paths[start], region=True)
+                segments[start] = (compiler.segment(), compiler.used | compiler.written)
+        region = self.region = _compile_region(starts, segments)
         for start in starts:
             self.blocks[start] = _region_entry(region, start)
 
@@ -1151,18 +1174,16 @@ def _region_entry(region: Callable[..., tuple[int, int, bool]], start: int) -> C
     return enter
 
 
-def region_source(starts: Sequence[int], paths: Mapping[int, list[tuple[int, Any, Any]]]) -> str:
+def region_source(starts: Sequence[int], segments: Mapping[int, tuple[list[str], set[int]]]) -> str:
     """The source of ``region(r, m, g, budget, pc)``: the blocks starting at `starts` (sorted)
-    as segments of one function, with the registers in its locals from entry to exit. It runs
-    the segment at `pc` (a binary search on the pc, in ``if``s), and then the one at the pc it
-    left for, while that pc is one of `starts` and no instruction is left for the spec to step;
-    it returns as a block does (next pc, instructions run, whether the spec steps next pc)."""
-    segments = {}
+    as segments of one function (``_BlockCompiler.segment``, with the registers each uses), the
+    registers in its locals from entry to exit. It runs the segment at `pc` (a binary search on
+    the pc, in ``if``s), and then the one at the pc it left for, while that pc is one of `starts`
+    and no instruction is left for the spec to step; it returns as a block does (next pc,
+    instructions run, whether the spec steps the instruction at next pc)."""
     registers: set[int] = set()
     for start in starts:
-        compiler = _BlockCompiler(start, list(paths[start]), region=True)
-        segments[start] = compiler.segment()
-        registers |= compiler.used | compiler.written
+        registers |= segments[start][1]
     lines = ["def region(r, m, g, budget, pc):"]
     if registers:
         lines.append("    " + "; ".join(f"x{i} = r[{i}]" for i in sorted(registers)))
@@ -1172,7 +1193,7 @@ def region_source(starts: Sequence[int], paths: Mapping[int, list[tuple[int, Any
         if len(pcs) <= 3:
             for i, start in enumerate(pcs):
                 lines.append(f"{ind}{'el' if i else ''}if pc == {start}:")
-                lines.extend(ind + "    " + line for line in segments[start])
+                lines.extend(ind + "    " + line for line in segments[start][0])
             lines.append(f"{ind}else: nx = pc; st = False; break")
             return
         middle = len(pcs) // 2
@@ -1182,16 +1203,17 @@ def region_source(starts: Sequence[int], paths: Mapping[int, list[tuple[int, Any
         dispatch(pcs[middle:], ind + "    ")
 
     dispatch(starts, "        ")
-    lines += ["        if st: break", "        pc = nx"]
+    # a jump to 0 halts (the run checks it): a block at 0 is entered only from outside
+    lines += ["        if st or not nx: break" if starts[0] == 0 else "        if st: break", "        pc = nx"]
     if registers:
         lines.append("    " + "; ".join(f"r[{i}] = x{i}" for i in sorted(registers)))
     lines.append("    return nx, done, st")
     return "\n".join(lines) + "\n"
 
 
-def _compile_region(starts: Sequence[int], paths: Mapping[int, list[tuple[int, Any, Any]]]) -> Callable[..., Any]:
+def _compile_region(starts: Sequence[int], segments: Mapping[int, tuple[list[str], set[int]]]) -> Callable[..., Any]:
     namespace = dict(_NAMESPACE)
-    source = region_source(starts, paths)
+    source = region_source(starts, segments)
     exec(compile(source, f"<athena region {starts[0]:#x}>", "exec"), namespace)  # noqa: S102 - our own generated code
     return namespace["region"]  # type: ignore[no-any-return]
 
@@ -1605,6 +1627,12 @@ def _signed(expr: str) -> str:
     return f"(({expr}) ^ 0x80000000) - 0x80000000"
 
 
+def _ordered(expr: str) -> str:
+    """`expr` (a register's value or a constant) with its sign bit flipped: signed order of the
+    values is unsigned order of these."""
+    return str(int(expr) ^ 0x80000000) if expr.isdigit() else f"({expr} ^ 0x80000000)"
+
+
 def _evaluate(ins: Decoded, values: dict[int, int]) -> int:
     """What an ALU instruction writes when its sources hold `values` (tier 0's semantics)."""
     registers = [0] * 16
@@ -1692,13 +1720,17 @@ class _BlockCompiler:
                 self.known[rd] = constant
                 self.lines.append(f"{indent}x{rd} = {constant}")
 
-    def address(self, rs1: int, imm: int) -> tuple[str, int | None]:
-        """The effective address (expression, constant or None)."""
+    def address(self, rs1: int, imm: int, wrap: bool = True) -> tuple[str, int | None]:
+        """The effective address (expression, constant or None); without `wrap`, the expression
+        may fall outside 0..2**32-1 (a load's: no word is stored there, and ``LazyMemory.miss``
+        reads the address modulo 2**32)."""
         if rs1 == 0 or rs1 in self.known:
             value = ((self.known.get(rs1, 0) if rs1 else 0) + imm) & M
             return str(value), value
         if imm == 0:
             return self.reg(rs1), None
+        if not wrap:
+            return f"{self.reg(rs1)} + {imm}" if imm > 0 else f"{self.reg(rs1)} - {-imm}", None
         return f"({self.reg(rs1)} + {imm}) & {M}", None
 
     def goto(self, target: int, count: int, indent: str) -> None:
@@ -1863,8 +1895,8 @@ class _BlockCompiler:
         return {
             "beq": f"{a} == {b}",
             "bne": f"{a} != {b}",
-            "blt": f"{_signed(a)} < {_signed(b)}",
-            "bge": f"{_signed(a)} >= {_signed(b)}",
+            "blt": f"{_ordered(a)} < {_ordered(b)}",
+            "bge": f"{_ordered(a)} >= {_ordered(b)}",
             "bltu": f"{a} < {b}",
             "bgeu": f"{a} >= {b}",
         }[ins.name]
@@ -1881,15 +1913,20 @@ class _BlockCompiler:
 
     def load(self, pc: int, ins: Any, k: int, ind: str) -> bool:
         name = ins.name
-        address, known = self.address(ins.rs1, ins.imm)
-        self.lines.append(f"{ind}t = {address}")
+        address, known = self.address(ins.rs1, ins.imm, wrap=False)
         if name == "lw":
-            if not self.check(*reversed(self.alignment(ins.rs1, ins.imm, 3, known)), pc, k, ind):
+            misaligned, test = self.alignment(ins.rs1, ins.imm, 3, known)
+            if misaligned is None:  # checked here
+                self.lines.append(f"{ind}t = {address}")
+                self.check(test, None, pc, k, ind)
+                address = "t"
+            elif not self.check(test, misaligned, pc, k, ind):
                 return False
             if ins.rd:
-                self.lines.append(f"{ind}v = g(t)")
-                self.assign(ins.rd, "m.miss(t) if v is None else v", ind)
+                self.lines.append(f"{ind}v = g({address})")
+                self.assign(ins.rd, f"m.miss({address}) if v is None else v", ind)
             return True
+        self.lines.append(f"{ind}t = {address}")
         if name in ("lh", "lhu") and not self.check(*reversed(self.alignment(ins.rs1, ins.imm, 1, known)), pc, k, ind):
             return False
         if ins.rd == 0:
@@ -1951,16 +1988,18 @@ class _BlockCompiler:
         if name == "addi" and imm == 0:
             expr = a
         elif name in _IMMEDIATE_FORMS:
-            expr = _IMMEDIATE_FORMS[name].format(a=a, imm=imm, uimm=uimm, M=M, sa=_signed(a))
+            expr = _IMMEDIATE_FORMS[name].format(a=a, imm=imm, uimm=uimm, M=M, sa=_signed(a), oa=_ordered(a),
+                                                 oimm=uimm ^ 0x80000000)
         else:
             b = self.reg(ins.rs2)
-            expr = _REGISTER_FORMS[name].format(a=a, b=b, M=M, sa=_signed(a), sb=_signed(b))
+            expr = _REGISTER_FORMS[name].format(a=a, b=b, M=M, sa=_signed(a), sb=_signed(b), oa=_ordered(a),
+                                                ob=_ordered(b))
         self.assign(ins.rd, expr, ind)
 
 
 _IMMEDIATE_FORMS = {
     "addi": "({a} + {imm}) & {M}",
-    "slti": "1 if {sa} < {imm} else 0",
+    "slti": "1 if {oa} < {oimm} else 0",
     "sltiu": "1 if {a} < {uimm} else 0",
     "xori": "{a} ^ {uimm}",
     "ori": "{a} | {uimm}",
@@ -1973,7 +2012,7 @@ _REGISTER_FORMS = {
     "add": "({a} + {b}) & {M}",
     "sub": "({a} - {b}) & {M}",
     "sll": "({a} << ({b} & 31)) & {M}",
-    "slt": "1 if {sa} < {sb} else 0",
+    "slt": "1 if {oa} < {ob} else 0",
     "sltu": "1 if {a} < {b} else 0",
     "xor": "{a} ^ {b}",
     "srl": "{a} >> ({b} & 31)",
