@@ -1856,14 +1856,26 @@ class _BlockCompiler:
                     break
             elif name == "jalr":
                 target, known = self.address(ins.rs1, ins.imm)
-                body.append(f"{ind}t = {target}")
+                if known is None:
+                    body.append(f"{ind}t = {target}")
                 self.assign(ins.rd, "", ind, link)
                 if not followed or (known is not None and known != followed):
-                    body.append(f"{ind}{self.leave('t', k + 1, False)}")
+                    body.append(f"{ind}{self.leave('t' if known is None else target, k + 1, False)}")
                     break
                 if known is None:  # the target seen in tier 0: elsewhere, the block leaves there
                     body.append(f"{ind}if t != {followed}: {self.leave('t', k + 1, False)}")
             elif name in BRANCHES:
+                taken = self.decided(ins)
+                branch_target = (pc + ins.imm) & M
+                if taken is not None and not (self.open and self.heads[self.open[-1][0]] == k) and not (
+                        branch_target == self.start or any(branch_target == head_pc for _, head_pc in self.open)):
+                    # its registers hold constants here (and it closes no loop): taken or not is decided now
+                    if taken:
+                        self.goto(branch_target, k + 1, ind)
+                        break
+                    if k == n - 1:
+                        self.goto(link, k + 1, ind)
+                    continue
                 body.append(f"{ind}if {self.condition(ins)}:")
                 self.goto((pc + ins.imm) & M, k + 1, ind + "    ")
                 if self.open and self.heads[self.open[-1][0]] == k:
@@ -1889,6 +1901,17 @@ class _BlockCompiler:
             body.append(f"{ind}done += {self.turn} * turns; continue")
             body.append(f"{ind[:-4]}break")
         return body, count_full
+
+    def decided(self, ins: Any) -> bool | None:
+        """Whether a branch is taken, when both its registers hold known values (None otherwise)."""
+        values = []
+        for index in (ins.rs1, ins.rs2):
+            if index and index not in self.known:
+                return None
+            values.append(self.known[index] if index else 0)
+        a, b = values
+        sa, sb = a ^ 0x80000000, b ^ 0x80000000
+        return {"beq": a == b, "bne": a != b, "blt": sa < sb, "bge": sa >= sb, "bltu": a < b, "bgeu": a >= b}[ins.name]
 
     def condition(self, ins: Any) -> str:
         a, b = self.reg(ins.rs1), self.reg(ins.rs2)

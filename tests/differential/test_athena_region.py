@@ -316,3 +316,23 @@ def test_random_loops_with_a_branch_in_a_region(first, second, turns, funct3, rs
     total = spec_state(code, 10**6, b"abcdefgh")[4]
     for gas in range(0, total + 9, 3):
         assert warm.state(gas, b"abcdefgh") == spec_state(code, gas, b"abcdefgh"), gas
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(-2048, 2047), st.integers(-2048, 2047), st.sampled_from([0, 1, 4, 5, 6, 7]), st.integers(1, 5),
+       st.sampled_from([0, 1]))
+def test_branches_on_known_constants_are_decided_when_compiled(first, second, funct3, turns, threshold):
+    # the compiler decides a branch whose registers hold constants on its path (taken: the rest
+    # of the path is dead; not taken: no test): either way the spec's state at every gas limit
+    body = [i_type(first, 0, 0, 12, 0x13), i_type(second, 0, 0, 13, 0x13), b_type(8, 13, 12, funct3),
+            i_type(1, 14, 0, 14, 0x13), i_type(3, 15, 0, 15, 0x13), i_type(-1, 1, 0, 1, 0x13)]
+    words = [i_type(turns, 0, 0, 1, 0x13), *body, b_type(-4 * len(body), 0, 1, 1)]
+    code = raw(words)
+    warm = forced_region(code, threshold)
+    assert warm is not None
+    expected = spec_state(code, 10**6, b"")
+    taken = {0: first == second, 1: first != second, 4: first < second, 5: first >= second,
+             6: first % 2**32 < second % 2**32, 7: first % 2**32 >= second % 2**32}[funct3]
+    assert expected[0][14] == (0 if taken else turns) and expected[0][15] == 3 * turns
+    for gas in range(0, expected[4] + 9, 2):
+        assert warm.state(gas, b"") == spec_state(code, gas, b""), gas
