@@ -1656,8 +1656,10 @@ class _BlockCompiler:
     A path that does not loop runs its instructions once: no instruction counter to keep.
     """
 
-    def __init__(self, start: int, path: list[tuple[int, Any, bool]], region: bool = False) -> None:
+    def __init__(self, start: int, path: list[tuple[int, Any, bool]], region: bool = False,
+                 nonzero: set[int] | None = None) -> None:
         self.start = start
+        self.nonzero = nonzero or set()  # registers not 0 on the whole path (tested at entry)
         self.region = region  # a segment of a region function (see ``_region_source``): `done` accumulates
         self.path = path
         self.lines: list[str] = []
@@ -1795,7 +1797,7 @@ class _BlockCompiler:
 
     def compile(self) -> str:
         """The source of the standalone block function."""
-        body, count_full = self.generate()
+        loop, count_full = self.bodies("")
         loads = "; ".join(f"x{i} = r[{i}]" for i in sorted(self.used)) or "pass"
         writeback = "; ".join(f"r[{i}] = x{i}" for i in sorted(self.written)) or "pass"
         if self.loops:
@@ -1804,7 +1806,7 @@ class _BlockCompiler:
         else:  # one pass: it runs only when the gas left covers the whole path
             top = ["def block(r, m, g, budget):", f"    if budget < {max(count_full, 1)}: return {self.start}, 0, True",
                    f"    {loads}"]
-        source = [*top, "    while True:", *body, f"    {writeback}", "    return nx, done, st"]
+        source = [*top, *loop, f"    {writeback}", "    return nx, done, st"]
         return "\n".join(source) + "\n"
 
     def segment(self) -> list[str]:
@@ -1813,11 +1815,40 @@ class _BlockCompiler:
         checks against the budget are the standalone block's, shifted by it), the segment leaves
         with `nx`, `done` and `st` set, and `nx` is not None."""
         assert self.region
-        body, count_full = self.generate()
         if self.loops:
-            return [f"limit = budget - {max(count_full, 1)}", "nx = None", "while True:", *(line[4:] for line in body)]
-        return ["while True:", f"    if done > budget - {max(count_full, 1)}: nx = {self.start}; st = True; break",
-                *(line[4:] for line in body)]
+            loop, count_full = self.bodies("")
+            return [f"limit = budget - {max(count_full, 1)}", "nx = None", *(line[4:] for line in loop)]
+        count_full = len(self.path) - 1 if self.path[-1][1].name in SYSTEM else len(self.path)
+        check = f"if done > budget - {max(count_full, 1)}: nx = {self.start}; st = True; break"
+        loop, _ = self.bodies(check)
+        return [line[4:] for line in loop]
+
+    def bodies(self, check: str) -> tuple[list[str], int]:
+        """The block's ``while True`` loop at an indent of 4 (`check` its first statement), and
+        the number of instructions of a full pass that the gas must cover. When registers the
+        path divides by (DIVU, REMU) are never written on it, two loops: under a test at entry
+        that those registers are not 0, one whose divisions have no test of their own, and the
+        generic one otherwise."""
+        divisors = self.divisors()
+        body, count_full = self.generate()
+        first = [f"        {check}"] if check else []
+        if not divisors:
+            return ["    while True:", *first, *body], count_full
+        fast = _BlockCompiler(self.start, self.path, self.region, nonzero=divisors)
+        fast_body, _ = fast.generate()
+        self.used |= fast.used
+        self.written |= fast.written
+        first = ["    " + line for line in first]
+        return ["    if " + " and ".join(f"x{i}" for i in sorted(divisors)) + ":", "        while True:", *first,
+                *("    " + line for line in fast_body), "    else:", "        while True:", *first,
+                *("    " + line for line in body)], count_full
+
+    def divisors(self) -> set[int]:
+        """The registers the path divides by (DIVU, REMU) and never writes."""
+        divisors = {ins.rs2 for _, ins, _ in self.path if ins.name in ("divu", "remu") and ins.rs2}
+        if divisors:
+            divisors -= {ins.rd for _, ins, _ in self.path if ins.name not in BRANCHES and ins.name not in STORES}
+        return divisors
 
     def generate(self) -> tuple[list[str], int]:
         """The body of the block (inside its ``while True``, at an indent of 8) and the number of
@@ -2013,6 +2044,9 @@ class _BlockCompiler:
         elif name in _IMMEDIATE_FORMS:
             expr = _IMMEDIATE_FORMS[name].format(a=a, imm=imm, uimm=uimm, M=M, sa=_signed(a), oa=_ordered(a),
                                                  oimm=uimm ^ 0x80000000)
+        elif name in ("divu", "remu") and ins.rs2 in self.nonzero and ins.rs2 not in self.known:
+            expr = f"{a} {'//' if name == 'divu' else '%'} x{ins.rs2}"
+            self.used.add(ins.rs2)
         else:
             b = self.reg(ins.rs2)
             expr = _REGISTER_FORMS[name].format(a=a, b=b, M=M, sa=_signed(a), sb=_signed(b), oa=_ordered(a),

@@ -336,3 +336,37 @@ def test_branches_on_known_constants_are_decided_when_compiled(first, second, fu
     assert expected[0][14] == (0 if taken else turns) and expected[0][15] == 3 * turns
     for gas in range(0, expected[4] + 9, 2):
         assert warm.state(gas, b"") == spec_state(code, gas, b""), gas
+
+
+# A loop dividing by a register it never writes (the input's second word): its block tests the
+# divisor once at entry and runs divisions without a zero test when it is not 0.
+DIVISIONS = """
+  li t0, 0xF1
+  li a0, {data}
+  li a1, 8
+  ecall
+  lw s1, 0(a0)
+  lw s0, 4(a0)
+  li a3, 1
+  li a4, 0
+loop:
+  add a2, a3, a5
+  addi a4, a4, 1
+  mv a3, a5
+  remu a5, a2, s0
+  divu t1, a2, s0
+  xor a5, a5, t1
+  bne a4, s1, loop
+"""
+
+
+@pytest.mark.parametrize("divisor", [0, 1, 7, 2**31, 2**32 - 1])
+def test_divisions_by_a_register_the_loop_never_writes(divisor):
+    code = raw_program(DIVISIONS.format(data=DATA))
+    for warm_divisor in (7, 0):  # the region built with either version running
+        warm = Warm(code, struct.pack("<II", 40, warm_divisor), threshold=0)
+        stream = struct.pack("<II", 9, divisor)
+        expected = spec_state(code, 10**6, stream)
+        assert expected[6] is None and expected[0][14] == 9
+        for gas in range(0, expected[4] + 9):
+            assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
