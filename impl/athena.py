@@ -98,7 +98,7 @@ from smspec.impl.registry import replaces
 M = 0xFFFFFFFF
 MAX_BLOCK = 64
 MAX_REGION = 1024  # compiled blocks a region function holds at most
-REGION_RUNS = 32  # runs after which a region is built again for any block compiled since
+REGION_RUNS = 16  # runs after which a region is built again for any block compiled since
 DEFAULT_THRESHOLD = 32
 PAGE_SHIFT = 12  # LazyMemory loads the image 4 KiB at a time, and caches syscall reads 4 KiB at a time
 _CACHED_READ = 1024  # syscall reads at least this long go through the page cache
