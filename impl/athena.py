@@ -98,6 +98,9 @@ from smspec.impl.registry import replaces
 M = 0xFFFFFFFF
 MAX_BLOCK = 64
 MAX_REGION = 1024  # compiled blocks a region function holds at most
+# a register a compiled store checked to be within these bounds: any 12-bit offset from it is an
+# address within 40..2**32-4 (C code's stack pointer is checked once, at its first store)
+STORE_BOUNDS = (40 + 2048, M - 3 - 2047)
 REGION_RUNS = 16  # runs after which a region is built again for any block compiled since
 DEFAULT_THRESHOLD = 32
 PAGE_SHIFT = 12  # LazyMemory loads the image 4 KiB at a time, and caches syscall reads 4 KiB at a time
@@ -1667,6 +1670,9 @@ class _BlockCompiler:
         self.written: set[int] = set()
         self.known: dict[int, int] = {}
         self.low: dict[int, tuple[int, int]] = {}  # register -> (mask, value): its bits under mask
+        # register -> (lo, hi): lo <= its value <= hi, learned from a store's check (``store``)
+        # and carried through ADDI; a store at rs1 + imm within 40..2**32-4 needs no check
+        self.bounds: dict[int, tuple[int, int]] = {}
         self.heads = self.inner_loops()  # head index -> index of its back-edge
         self.open: list[tuple[int, int]] = []  # the inner loops being generated: (head index, head pc)
         loops_to_start = start != 0 and any(
@@ -1715,6 +1721,7 @@ class _BlockCompiler:
             self.used.add(rd)
             self.written.add(rd)
             self.low.pop(rd, None)
+            self.bounds.pop(rd, None)
             if constant is None:
                 self.known.pop(rd, None)
                 self.lines.append(f"{indent}x{rd} = {expr}")
@@ -1759,6 +1766,7 @@ class _BlockCompiler:
         for _, ins, _ in self.path[head : back + 1]:
             self.known.pop(ins.rd, None)
             self.low.pop(ins.rd, None)
+            self.bounds.pop(ins.rd, None)
         self.open.append((head, pc))
         self.lines.append(f"{ind}while True:")
         ind += "    "
@@ -1996,24 +2004,50 @@ class _BlockCompiler:
             self.assign(ins.rd, byte if name == "lbu" else f"((({byte}) ^ 0x80) - 0x80) & {M}", ind)
         return True
 
+    def in_bounds(self, rs1: int, imm: int) -> bool:
+        """Whether what is known of rs1's value puts rs1 + imm within 40..2**32-4 (no wrap, no
+        protected word, the whole word below 2**32)."""
+        bounds = self.bounds.get(rs1)
+        return bounds is not None and bounds[0] + imm >= 40 and bounds[1] + imm <= M - 3
+
     def store(self, pc: int, ins: Any, k: int, ind: str) -> bool:
         name = ins.name
         value = self.reg(ins.rs2)
         address, known = self.address(ins.rs1, ins.imm)
+        if name == "sw" and known is None:
+            # from a register: the first store from it checks that it is within STORE_BOUNDS
+            # (else the spec steps the store), which puts it and the accesses at any 12-bit
+            # offset from it within 40..2**32-4: they need no mask and no check of their own
+            misaligned, test = self.alignment(ins.rs1, ins.imm, 3, None)
+            if misaligned:
+                return self.check("", True, pc, k, ind)
+            unmasked, _ = self.address(ins.rs1, ins.imm, wrap=False)
+            conditions = [] if not test else [f"({unmasked}) & 3"]
+            if not self.in_bounds(ins.rs1, ins.imm):
+                lo, hi = STORE_BOUNDS
+                conditions.insert(0, f"not {lo} <= {self.reg(ins.rs1)} <= {hi}")
+                old = self.bounds.get(ins.rs1, STORE_BOUNDS)
+                # both hold after the check (an empty intersection: the code after it never runs)
+                self.bounds[ins.rs1] = (max(lo, old[0]), min(hi, old[1]))
+            if conditions:
+                self.check(" or ".join(conditions), None, pc, k, ind)
+            self.lines.append(f"{ind}m[{unmasked}] = {value}")
+            return True
         self.lines.append(f"{ind}t = {address}")
         if name == "sw":
-            if known is not None:
-                ok = self.check("", bool(known & 3 or known < 40), pc, k, ind)
-            else:
-                misaligned, test = self.alignment(ins.rs1, ins.imm, 3, None)
-                ok = self.check(f"{test} or t < 40" if test else "t < 40", True if misaligned else None, pc, k, ind)
-            if not ok:
+            assert known is not None
+            if not self.check("", bool(known & 3 or known < 40), pc, k, ind):
                 return False
             self.lines.append(f"{ind}m[t] = {value}")
             return True
         mask = "0xFFFF" if name == "sh" else "0xFF"
         self.lines.append(f"{ind}a = t & 0xFFFFFFFC")
-        if name == "sh":
+        if name == "sh" and known is None and self.in_bounds(ins.rs1, ins.imm):
+            misaligned, test = self.alignment(ins.rs1, ins.imm, 1, None)
+            ok = self.check(test, True if misaligned else None, pc, k, ind) if misaligned is not False else True
+        elif name == "sb" and known is None and self.in_bounds(ins.rs1, ins.imm):
+            ok = True
+        elif name == "sh":
             if known is not None:
                 ok = self.check("", bool(known & 1 or (known & ~3) < 40), pc, k, ind)
             else:
@@ -2039,8 +2073,11 @@ class _BlockCompiler:
         a = self.reg(ins.rs1)
         imm = ins.imm
         uimm = imm & M
+        bounds = self.bounds.get(ins.rs1) if name == "addi" else None
         if name == "addi" and imm == 0:
             expr = a
+        elif bounds is not None and 0 <= bounds[0] + imm and bounds[1] + imm <= M:
+            expr = f"{a} + {imm}" if imm > 0 else f"{a} - {-imm}"  # no wrap: no mask
         elif name in _IMMEDIATE_FORMS:
             expr = _IMMEDIATE_FORMS[name].format(a=a, imm=imm, uimm=uimm, M=M, sa=_signed(a), oa=_ordered(a),
                                                  oimm=uimm ^ 0x80000000)
@@ -2052,6 +2089,8 @@ class _BlockCompiler:
             expr = _REGISTER_FORMS[name].format(a=a, b=b, M=M, sa=_signed(a), sb=_signed(b), oa=_ordered(a),
                                                 ob=_ordered(b))
         self.assign(ins.rd, expr, ind)
+        if bounds is not None and ins.rd and 0 <= bounds[0] + imm and bounds[1] + imm <= M:
+            self.bounds[ins.rd] = (bounds[0] + imm, bounds[1] + imm)
 
 
 _IMMEDIATE_FORMS = {

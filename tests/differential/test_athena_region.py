@@ -31,11 +31,12 @@ from smspec.tests.differential.test_athena import (
     raw,
 )
 from smspec.tests.differential.test_athena import spec_run as spec_runner
-from smspec.tests.spec.athena.asm import assemble_words, b_type, i_type, raw_program
+from smspec.tests.spec.athena.asm import assemble_words, b_type, i_type, raw_program, s_type
 
 pytestmark = pytest.mark.usefixtures("spec_backend")
 
 DATA = 0x2000
+M = 0xFFFFFFFF
 WARM_RUNS = 4  # a run that compiles nothing new, then the region is built at the start of the next one
 
 
@@ -370,3 +371,59 @@ def test_divisions_by_a_register_the_loop_never_writes(divisor):
         assert expected[6] is None and expected[0][14] == 9
         for gas in range(0, expected[4] + 9):
             assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
+
+
+BASES = st.one_of(st.integers(0, 160), st.integers(2000, 2200), st.integers(M - 2200, M), st.integers(0, M))
+
+
+@st.composite
+def stack_code(draw):
+    # accesses at 12-bit offsets from a base register (s0) that ADDI moves, as C code uses its
+    # stack pointer: the first store from it checks its bounds once, later ones rely on them
+    items = []
+    aligned = draw(st.integers(0, 9)) > 0  # most programs keep every access aligned
+    for _ in range(draw(st.integers(1, 10))):
+        kind = draw(st.integers(0, 3))
+        offset = draw(st.one_of(st.integers(-2048, 2047), st.integers(-16, 16)))
+        width = draw(st.sampled_from([0, 1, 2]))
+        if aligned:
+            offset &= -4
+        if kind == 0:
+            items.append(s_type(offset, draw(st.integers(0, 15)), BASE_REGISTER, width, 0x23))
+        elif kind == 1:
+            funct3 = width if width == 2 else width + 4 * draw(st.integers(0, 1))
+            items.append(i_type(offset, BASE_REGISTER, funct3, draw(st.sampled_from([12, 13])), 0x03))
+        elif kind == 2:
+            items.append(i_type(draw(st.integers(-2048, 2047)) & (-4 if aligned else -1), BASE_REGISTER, 0,
+                                BASE_REGISTER, 0x13))
+        else:
+            items.append(i_type(draw(st.integers(-64, 64)), BASE_REGISTER, 0, 14, 0x13))  # a copy to a5-1
+    return items
+
+
+@settings(max_examples=40, deadline=None)
+@given(BASES, stack_code(), st.integers(1, 4), st.sampled_from([0, 1]))
+def test_stores_from_a_bounded_register(base, body, turns, threshold):
+    # s0 = base, then a loop (x1 counts) of the random accesses; every gas limit gives the spec's state
+    words = [*assemble_words(f"li s0, {base & -4 if base % 3 else base}"), i_type(turns, 0, 0, 1, 0x13)]
+    body = [*body, i_type(-1, 1, 0, 1, 0x13)]
+    words += [*body, b_type(-4 * len(body), 0, 1, 1)]
+    code = raw(words)
+    warm = forced_region(code, threshold)
+    total = spec_state(code, 10**6, b"")[4]
+    if warm is None:
+        return  # nothing compiled: the first access traps
+    for gas in range(0, total + 9, 3):
+        assert warm.state(gas, b"") == spec_state(code, gas, b""), gas
+
+
+def test_a_store_below_the_bounds_is_stepped_by_the_spec():
+    # a base of 100: legal stores the compiled check refuses (below 40 + 2048) run in the spec's step
+    code = raw_program("li s0, 100\nli s1, 30\nloop:\nsw s1, 0(s0)\nsw s1, -60(s0)\naddi s1, s1, -1\nbne s1, zero, loop")
+    warm = forced_region(code, 0)
+    assert warm is not None
+    expected = spec_state(code, 10**6, b"")
+    assert expected[6] is None and expected[1][100] == 1 and expected[1][40] == 1
+    assert warm.state(10**6, b"") == expected
+    for gas in range(0, expected[4] + 9):
+        assert warm.state(gas, b"") == spec_state(code, gas, b""), gas
