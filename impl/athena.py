@@ -1673,6 +1673,9 @@ class _BlockCompiler:
         # register -> (lo, hi): lo <= its value <= hi, learned from a store's check (``store``)
         # and carried through ADDI; a store at rs1 + imm within 40..2**32-4 needs no check
         self.bounds: dict[int, tuple[int, int]] = {}
+        # (base register, offset) -> what the word there holds: a register (x5) or a constant,
+        # set by a word store or load on the path, while no store may have changed it since
+        self.memory: dict[tuple[int, int], str] = {}
         self.heads = self.inner_loops()  # head index -> index of its back-edge
         self.open: list[tuple[int, int]] = []  # the inner loops being generated: (head index, head pc)
         loops_to_start = start != 0 and any(
@@ -1722,6 +1725,9 @@ class _BlockCompiler:
             self.written.add(rd)
             self.low.pop(rd, None)
             self.bounds.pop(rd, None)
+            if self.memory:
+                name = f"x{rd}"
+                self.memory = {key: held for key, held in self.memory.items() if key[0] != rd and held != name}
             if constant is None:
                 self.known.pop(rd, None)
                 self.lines.append(f"{indent}x{rd} = {expr}")
@@ -1767,6 +1773,7 @@ class _BlockCompiler:
             self.known.pop(ins.rd, None)
             self.low.pop(ins.rd, None)
             self.bounds.pop(ins.rd, None)
+        self.memory.clear()  # the loop's stores may change any word before the next turn
         self.open.append((head, pc))
         self.lines.append(f"{ind}while True:")
         ind += "    "
@@ -1976,6 +1983,17 @@ class _BlockCompiler:
     def load(self, pc: int, ins: Any, k: int, ind: str) -> bool:
         name = ins.name
         address, known = self.address(ins.rs1, ins.imm, wrap=False)
+        key = (ins.rs1, ins.imm)
+        if name == "lw" and known is None and key in self.memory:
+            # the word an earlier access on the path stored or loaded (and checked): no load
+            value = self.memory[key]
+            if ins.rd and value != f"x{ins.rd}":
+                if value.isdigit():
+                    self.assign(ins.rd, "", ind, int(value))
+                else:
+                    self.assign(ins.rd, value, ind)
+                self.remember(key, f"x{ins.rd}" if not value.isdigit() else value)
+            return True
         if name == "lw":
             misaligned, test = self.alignment(ins.rs1, ins.imm, 3, known)
             if misaligned is None:  # checked here
@@ -1987,6 +2005,8 @@ class _BlockCompiler:
             if ins.rd:
                 self.lines.append(f"{ind}v = g({address})")
                 self.assign(ins.rd, f"m.miss({address}) if v is None else v", ind)
+                if known is None:
+                    self.remember(key, f"x{ins.rd}")
             return True
         self.lines.append(f"{ind}t = {address}")
         if name in ("lh", "lhu") and not self.check(*reversed(self.alignment(ins.rs1, ins.imm, 1, known)), pc, k, ind):
@@ -2003,6 +2023,12 @@ class _BlockCompiler:
             byte = "(w >> ((t & 3) << 3)) & 0xFF"
             self.assign(ins.rd, byte if name == "lbu" else f"((({byte}) ^ 0x80) - 0x80) & {M}", ind)
         return True
+
+    def remember(self, key: tuple[int, int], value: str) -> None:
+        """The word at register key[0] + key[1] holds `value` (a register or a constant), unless
+        the base register is the one just loaded."""
+        if key[0] != 0 and f"x{key[0]}" != value:
+            self.memory[key] = value
 
     def in_bounds(self, rs1: int, imm: int) -> bool:
         """Whether what is known of rs1's value puts rs1 + imm within 40..2**32-4 (no wrap, no
@@ -2032,7 +2058,11 @@ class _BlockCompiler:
             if conditions:
                 self.check(" or ".join(conditions), None, pc, k, ind)
             self.lines.append(f"{ind}m[{unmasked}] = {value}")
+            # another base register may point anywhere; the same base at another offset, elsewhere
+            self.memory = {key: held for key, held in self.memory.items() if key[0] == ins.rs1 and key[1] != ins.imm}
+            self.remember((ins.rs1, ins.imm), value)
             return True
+        self.memory.clear()  # a store at a constant address or of a byte or half: forget every word
         self.lines.append(f"{ind}t = {address}")
         if name == "sw":
             assert known is not None

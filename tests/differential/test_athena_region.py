@@ -279,6 +279,17 @@ def test_region_source_dispatches_on_every_block_start():
     compile(source, "<region>", "exec")
 
 
+def from_input(*registers: str) -> str:
+    """Assembly that sets `registers` from the input's words (HINT_READ), so that the compiler
+    knows nothing of their values (the block after the ``ecall`` starts with them unknown)."""
+    loads = "\n".join(f"lw {name}, {4 * index}(a0)" for index, name in enumerate(registers))
+    return f"li t0, 0xF1\nli a0, {DATA - 64}\nli a1, {4 * len(registers)}\necall\n{loads}\n"
+
+
+def words_in(*values: int) -> bytes:
+    return b"".join(struct.pack("<I", value & M) for value in values)
+
+
 def forced_region(code: bytes, threshold: int, input_stream: bytes = b"abcdefgh") -> Warm | None:
     """`code` run until its region is built, or built from whatever blocks were compiled."""
     run = impl_run(threshold)
@@ -293,6 +304,12 @@ def forced_region(code: bytes, threshold: int, input_stream: bytes = b"abcdefgh"
     warm = Warm.__new__(Warm)
     warm.threshold, warm.run, warm.program, warm.engine = threshold, run, program, engine
     return warm if engine.region is not None else None
+
+
+def check_every_gas(warm: Warm, code: bytes, input_stream: bytes, stride: int = 1) -> None:
+    total = spec_state(code, 10**6, input_stream)[4]
+    for gas in range(0, total + 9, stride):
+        assert warm.state(gas, input_stream) == spec_state(code, gas, input_stream), gas
 
 
 @settings(max_examples=25, deadline=None)
@@ -404,26 +421,106 @@ def stack_code(draw):
 @settings(max_examples=40, deadline=None)
 @given(BASES, stack_code(), st.integers(1, 4), st.sampled_from([0, 1]))
 def test_stores_from_a_bounded_register(base, body, turns, threshold):
-    # s0 = base, then a loop (x1 counts) of the random accesses; every gas limit gives the spec's state
-    words = [*assemble_words(f"li s0, {base & -4 if base % 3 else base}"), i_type(turns, 0, 0, 1, 0x13)]
+    # s0 = base (from the input), then a loop (x1 counts) of the random accesses; every gas
+    # limit gives the spec's state
+    stream = words_in(base & -4 if base % 3 else base)
+    words = [*assemble_words(from_input("s0")), i_type(turns, 0, 0, 1, 0x13)]
     body = [*body, i_type(-1, 1, 0, 1, 0x13)]
     words += [*body, b_type(-4 * len(body), 0, 1, 1)]
     code = raw(words)
-    warm = forced_region(code, threshold)
-    total = spec_state(code, 10**6, b"")[4]
+    warm = forced_region(code, threshold, stream)
     if warm is None:
         return  # nothing compiled: the first access traps
-    for gas in range(0, total + 9, 3):
-        assert warm.state(gas, b"") == spec_state(code, gas, b""), gas
+    check_every_gas(warm, code, stream, 3)
 
 
 def test_a_store_below_the_bounds_is_stepped_by_the_spec():
     # a base of 100: legal stores the compiled check refuses (below 40 + 2048) run in the spec's step
-    code = raw_program("li s0, 100\nli s1, 30\nloop:\nsw s1, 0(s0)\nsw s1, -60(s0)\naddi s1, s1, -1\nbne s1, zero, loop")
-    warm = forced_region(code, 0)
+    code = raw_program(from_input("s0") + "li s1, 30\nloop:\nsw s1, 0(s0)\nsw s1, -60(s0)\naddi s1, s1, -1\n"
+                       "bne s1, zero, loop")
+    stream = words_in(100)
+    warm = forced_region(code, 0, stream)
     assert warm is not None
-    expected = spec_state(code, 10**6, b"")
+    source = impl.region_source(sorted(warm.engine.segments), warm.engine.segments)
+    assert "if not 2088 <= x8 <= 4294965245" in source
+    expected = spec_state(code, 10**6, stream)
     assert expected[6] is None and expected[1][100] == 1 and expected[1][40] == 1
-    assert warm.state(10**6, b"") == expected
-    for gas in range(0, expected[4] + 9):
-        assert warm.state(gas, b"") == spec_state(code, gas, b""), gas
+    assert warm.state(10**6, stream) == expected
+    check_every_gas(warm, code, stream)
+
+
+@st.composite
+def aliasing_code(draw):
+    # word and byte accesses from two base registers (s0, s1) that may point at the same words:
+    # a load after a store reads the word the compiler remembers only while no store from the
+    # other base, of a byte or half, or at the same offset came in between
+    items = []
+    for _ in range(draw(st.integers(2, 14))):
+        kind = draw(st.integers(0, 5))
+        base = draw(st.sampled_from([8, 9]))
+        offset = 4 * draw(st.integers(-3, 3))
+        register = draw(st.sampled_from([0, 12, 13, 14, 15]))
+        if kind <= 1:
+            items.append(s_type(offset, register, base, 2, 0x23))
+        elif kind <= 3:
+            items.append(i_type(offset, base, 2, register, 0x03))
+        elif kind == 4:
+            items.append(s_type(offset + draw(st.integers(0, 3)), register, base, 0, 0x23))
+        else:
+            items.append(i_type(draw(st.integers(-5, 5)), register, 0, register, 0x13))
+    return items
+
+
+@settings(max_examples=40, deadline=None)
+@given(aliasing_code(), st.sampled_from([0, 4, -4, 8]), st.integers(1, 4), st.sampled_from([0, 1]))
+def test_loads_after_stores_through_aliasing_registers(body, delta, turns, threshold):
+    stream = words_in(DATA, DATA + delta)
+    words = [*assemble_words(from_input("s0", "s1") + "li a2, 7\nli a3, 11"), i_type(turns, 0, 0, 1, 0x13)]
+    body = [*body, i_type(-1, 1, 0, 1, 0x13)]
+    words += [*body, b_type(-4 * len(body), 0, 1, 1)]
+    code = raw(words)
+    warm = forced_region(code, threshold, stream)
+    assert warm is not None
+    check_every_gas(warm, code, stream, 2)
+
+
+FORWARDING = {
+    # a store through another register that points at the word remembered
+    "other base": ("sw a2, 4(s0)\nsw a3, 0(s1)\nlw a4, 4(s0)\nadd a5, a5, a4", 4, 11),
+    # a byte stored into the word remembered
+    "byte": ("sw a2, 0(s0)\nsb a3, 1(s0)\nlw a4, 0(s0)\nadd a5, a5, a4", 0, 7 + (11 << 8)),
+    # the same word stored again
+    "same word": ("sw a2, 8(s0)\nsw a3, 8(s0)\nlw a4, 8(s0)\nadd a5, a5, a4", 0, 11),
+    # an inner loop that loads, changes and stores the word a store before it set
+    "inner loop": ("sw a2, 0(s0)\nli t1, 3\ninner:\nlw a4, 0(s0)\naddi a4, a4, 1\nsw a4, 0(s1)\naddi t1, t1, -1\n"
+                   "bne t1, zero, inner\nlw a4, 0(s0)\nadd a5, a5, a4", 0, 10),
+}
+
+
+@pytest.mark.parametrize("threshold", [0, 1])
+@pytest.mark.parametrize("case", sorted(FORWARDING))
+def test_a_remembered_word_is_forgotten_when_a_store_may_change_it(case, threshold):
+    body, delta, per_turn = FORWARDING[case]
+    text = from_input("s0", "s1") + f"li a2, 7\nli a3, 11\nli ra, 5\nloop:\n{body}\naddi ra, ra, -1\nbne ra, zero, loop"
+    code = raw_program(text)
+    stream = words_in(DATA, DATA + delta)
+    warm = forced_region(code, threshold, stream)
+    assert warm is not None
+    expected = spec_state(code, 10**6, stream)
+    assert expected[6] is None and expected[0][15] == 5 * per_turn
+    check_every_gas(warm, code, stream)
+
+
+@pytest.mark.parametrize(("base", "step"), [(M - 2100, 2000), (2100, -2000), (M - 2100, 1000), (3000, -2048)])
+def test_bounds_carried_through_addi_stop_where_it_could_wrap(base, step):
+    # the first store bounds s0; ADDIs move it (unmasked while the bounds show no wrap) until it
+    # may wrap past 0 or 2**32: from there the value is masked and the next store checks again
+    text = from_input("s0") + (f"li s1, 3\nloop:\nsw s1, 0(s0)\naddi s0, s0, {step}\nsw s1, 4(s0)\n"
+                               f"addi s0, s0, {step}\nlw a5, 0(s0)\nsw s1, 8(s0)\naddi s1, s1, -1\nbne s1, zero, loop")
+    code = raw_program(text)
+    stream = words_in(base)
+    warm = forced_region(code, 0, stream)
+    assert warm is not None
+    expected = spec_state(code, 10**6, stream)
+    assert warm.state(10**6, stream) == expected
+    check_every_gas(warm, code, stream)
