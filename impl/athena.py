@@ -98,9 +98,10 @@ from smspec.impl.registry import replaces
 M = 0xFFFFFFFF
 MAX_BLOCK = 64
 MAX_REGION = 1024  # compiled blocks a region function holds at most
-# a register a compiled store checked to be within these bounds: any 12-bit offset from it is an
-# address within 40..2**32-4 (C code's stack pointer is checked once, at its first store)
-STORE_BOUNDS = (40 + 2048, M - 3 - 2047)
+# the least value a compiled store checks its base register for: any negative 12-bit offset from
+# it is an address of 40 or more (the greatest is 2**32-4 less the store's offset: C code's stack
+# is at the top of memory); later stores from the register within both bounds need no check
+STORE_LOW = 40 + 2048
 REGION_RUNS = 16  # runs after which a region is built again for any block compiled since
 DEFAULT_THRESHOLD = 32
 PAGE_SHIFT = 12  # LazyMemory loads the image 4 KiB at a time, and caches syscall reads 4 KiB at a time
@@ -2041,18 +2042,18 @@ class _BlockCompiler:
         value = self.reg(ins.rs2)
         address, known = self.address(ins.rs1, ins.imm)
         if name == "sw" and known is None:
-            # from a register: the first store from it checks that it is within STORE_BOUNDS
-            # (else the spec steps the store), which puts it and the accesses at any 12-bit
-            # offset from it within 40..2**32-4: they need no mask and no check of their own
+            # from a register: the first store from it checks that it is within STORE_LOW and
+            # 2**32-4 less the offset (else the spec steps the store), which puts the accesses
+            # at any offset from it up to this one within 40..2**32-4: no mask, no check
             misaligned, test = self.alignment(ins.rs1, ins.imm, 3, None)
             if misaligned:
                 return self.check("", True, pc, k, ind)
             unmasked, _ = self.address(ins.rs1, ins.imm, wrap=False)
             conditions = [] if not test else [f"({unmasked}) & 3"]
             if not self.in_bounds(ins.rs1, ins.imm):
-                lo, hi = STORE_BOUNDS
+                lo, hi = STORE_LOW, M - 3 - max(ins.imm, 0)
                 conditions.insert(0, f"not {lo} <= {self.reg(ins.rs1)} <= {hi}")
-                old = self.bounds.get(ins.rs1, STORE_BOUNDS)
+                old = self.bounds.get(ins.rs1, (lo, hi))
                 # both hold after the check (an empty intersection: the code after it never runs)
                 self.bounds[ins.rs1] = (max(lo, old[0]), min(hi, old[1]))
             if conditions:
