@@ -44,6 +44,22 @@ Execution (``run``), in two tiers after a first visit
     that one instruction (an ``ecall``: the spec's ``execute_syscall``, then ``step``'s gas,
     out-of-gas and halting rules, without its fetch and dispatch). Blocks are kept per program,
     and programs per code.
+    Along a path the compiler also decides branches on known constants, tests a register the
+    path divides by (DIVU, REMU) and never writes once at entry (a copy of the code without zero
+    tests runs when it is not 0), checks a store's base register once against 40 + 2048 and
+    2**32 - 4 less the offset (later stores from it within those bounds, carried through ADDI,
+    have no check or mask), and reuses a word stored or loaded at register + offset for a later
+    load of it while no store may have changed it.
+
+Regions
+    Once a whole run compiled no new block, the program's compiled blocks are joined into one
+    *region* function (``Engine.build_region``, ``region_source``): each block is a segment of
+    it, the registers live in its locals from entry to exit, and after a segment it goes on with
+    the segment at the pc left for (a binary search on the pc in ``if``s) while there is one and
+    the spec has nothing to step, so hot code that crosses blocks stops paying a call, a
+    register load and store, and the run loop per block. A region is built again when the blocks
+    compiled since are a quarter of it or ``REGION_RUNS`` runs later (compiling it costs about
+    what compiling its blocks did).
 
 Syscall memory
     The memory stays a dict of words (what compiled blocks load and store fastest, and what a
