@@ -44,6 +44,22 @@ Execution (``run``), in two tiers after a first visit
     that one instruction (an ``ecall``: the spec's ``execute_syscall``, then ``step``'s gas,
     out-of-gas and halting rules, without its fetch and dispatch). Blocks are kept per program,
     and programs per code.
+    Along a path the compiler also decides branches on known constants, tests a register the
+    path divides by (DIVU, REMU) and never writes once at entry (a copy of the code without zero
+    tests runs when it is not 0), checks a store's base register once against 40 + 2048 and
+    2**32 - 4 less the offset (later stores from it within those bounds, carried through ADDI,
+    have no check or mask), and reuses a word stored or loaded at register + offset for a later
+    load of it while no store may have changed it.
+
+Regions
+    Once a whole run compiled no new block, the program's compiled blocks are joined into one
+    *region* function (``Engine.build_region``, ``region_source``): each block is a segment of
+    it, the registers live in its locals from entry to exit, and after a segment it goes on with
+    the segment at the pc left for (a binary search on the pc in ``if``s) while there is one and
+    the spec has nothing to step, so hot code that crosses blocks stops paying a call, a
+    register load and store, and the run loop per block. A region is built again when the blocks
+    compiled since are a quarter of it or ``REGION_RUNS`` runs later (compiling it costs about
+    what compiling its blocks did).
 
 Syscall memory
     The memory stays a dict of words (what compiled blocks load and store fastest, and what a
@@ -97,6 +113,12 @@ from smspec.impl.registry import replaces
 
 M = 0xFFFFFFFF
 MAX_BLOCK = 64
+MAX_REGION = 1024  # compiled blocks a region function holds at most
+# the least value a compiled store checks its base register for: any negative 12-bit offset from
+# it is an address of 40 or more (the greatest is 2**32-4 less the store's offset: C code's stack
+# is at the top of memory); later stores from the register within both bounds need no check
+STORE_LOW = 40 + 2048
+REGION_RUNS = 16  # runs after which a region is built again for any block compiled since
 DEFAULT_THRESHOLD = 32
 PAGE_SHIFT = 12  # LazyMemory loads the image 4 KiB at a time, and caches syscall reads 4 KiB at a time
 _CACHED_READ = 1024  # syscall reads at least this long go through the page cache
@@ -471,7 +493,13 @@ class LazyMemory(dict):
             self.load_page(page)
 
     def miss(self, address: int) -> int:
-        """The word at an aligned address absent from the dict (0 unless its image page was pending)."""
+        """The word at an aligned address absent from the dict (0 unless its image page was
+        pending); an address outside 0..2**32-1 (a compiled load's, not reduced) is read modulo 2**32."""
+        if not 0 <= address <= M:
+            address &= M
+            value = _dict_get(self, address)
+            if value is not None:
+                return value  # type: ignore[no-any-return]
         page = address >> PAGE_SHIFT
         if page in self.pending:
             self.load_page(page)
@@ -980,6 +1008,13 @@ class Engine:
         self.visited: set[int] = set()
         self.walk = _walker(self.words, self.base, self.size) if self.words is not None and threshold != 0 else None
         self.compiled = 0
+        self.paths: dict[int, list[tuple[int, Decoded, Any]]] = {}  # start -> path of each compiled block
+        self.region_blocks = 0  # `compiled` when the region was last built
+        self.compiled_before = 0  # `compiled` at the start of the last run
+        self.region: Callable[..., tuple[int, int, bool]] | None = None
+        self.runs_since_region = 0
+        # start -> its segment in a region function and the registers it uses (``region_source``)
+        self.segments: dict[int, tuple[list[str], set[int]]] = {}
 
     def index(self, pc: int) -> int | None:
         index = ((pc - self.base) & M) >> 2
@@ -1113,10 +1148,94 @@ class Engine:
 
     def compile(self, pc: int, path: list[tuple[int, Decoded, bool]]) -> Callable[..., tuple[int, int, bool]]:
         self.compiled += 1
+        self.paths[pc] = path
         source = _BlockCompiler(pc, path).compile()
         namespace = dict(_NAMESPACE)
         exec(compile(source, f"<athena block {pc:#x}>", "exec"), namespace)  # noqa: S102 - our own generated code
         return namespace["block"]  # type: ignore[no-any-return]
+
+    def settle(self) -> None:
+        """Called at the start of each run: once a whole run has compiled no new block, and the
+        blocks compiled since the region was built are at least a quarter of it (or the program
+        has run ``REGION_RUNS`` times since), every compiled block is joined into a new region
+        (``build_region``). Building a region costs about what compiling its blocks cost, so
+        the growth by a quarter keeps the regions built for a program within a few times that;
+        blocks compiled since run as they are."""
+        compiled = self.compiled
+        self.runs_since_region += 1
+        if (compiled == self.compiled_before and compiled != self.region_blocks and len(self.paths) >= 2
+                and (4 * (compiled - self.region_blocks) >= self.region_blocks or self.runs_since_region >= REGION_RUNS)):
+            self.build_region()
+        self.compiled_before = compiled
+
+    def build_region(self) -> None:
+        """Compile every compiled block (up to ``MAX_REGION``) into one region function and enter
+        each of them through it: a jump from one of them to another stays in the function, with
+        the registers in its locals."""
+        self.region_blocks = self.compiled
+        self.runs_since_region = 0
+        starts = sorted(self.paths)[:MAX_REGION]
+        if not starts:
+            return
+        segments = self.segments
+        for start in starts:
+            if start not in segments:
+                compiler = _BlockCompiler(start, self.paths[start], region=True)
+                segments[start] = (compiler.segment(), compiler.used | compiler.written)
+        region = self.region = _compile_region(starts, segments)
+        for start in starts:
+            self.blocks[start] = _region_entry(region, start)
+
+
+def _region_entry(region: Callable[..., tuple[int, int, bool]], start: int) -> Callable[..., tuple[int, int, bool]]:
+    def enter(r: list[int], m: dict, g: Any, budget: int) -> tuple[int, int, bool]:
+        return region(r, m, g, budget, start)
+
+    return enter
+
+
+def region_source(starts: Sequence[int], segments: Mapping[int, tuple[list[str], set[int]]]) -> str:
+    """The source of ``region(r, m, g, budget, pc)``: the blocks starting at `starts` (sorted)
+    as segments of one function (``_BlockCompiler.segment``, with the registers each uses), the
+    registers in its locals from entry to exit. It runs the segment at `pc` (a binary search on
+    the pc, in ``if``s), and then the one at the pc it left for, while that pc is one of `starts`
+    and no instruction is left for the spec to step; it returns as a block does (next pc,
+    instructions run, whether the spec steps the instruction at next pc)."""
+    registers: set[int] = set()
+    for start in starts:
+        registers |= segments[start][1]
+    lines = ["def region(r, m, g, budget, pc):"]
+    if registers:
+        lines.append("    " + "; ".join(f"x{i} = r[{i}]" for i in sorted(registers)))
+    lines += ["    done = 0", "    while True:"]
+
+    def dispatch(pcs: Sequence[int], ind: str) -> None:
+        if len(pcs) <= 3:
+            for i, start in enumerate(pcs):
+                lines.append(f"{ind}{'el' if i else ''}if pc == {start}:")
+                lines.extend(ind + "    " + line for line in segments[start][0])
+            lines.append(f"{ind}else: nx = pc; st = False; break")
+            return
+        middle = len(pcs) // 2
+        lines.append(f"{ind}if pc < {pcs[middle]}:")
+        dispatch(pcs[:middle], ind + "    ")
+        lines.append(f"{ind}else:")
+        dispatch(pcs[middle:], ind + "    ")
+
+    dispatch(starts, "        ")
+    # a jump to 0 halts (the run checks it): a block at 0 is entered only from outside
+    lines += ["        if st or not nx: break" if starts[0] == 0 else "        if st: break", "        pc = nx"]
+    if registers:
+        lines.append("    " + "; ".join(f"r[{i}] = x{i}" for i in sorted(registers)))
+    lines.append("    return nx, done, st")
+    return "\n".join(lines) + "\n"
+
+
+def _compile_region(starts: Sequence[int], segments: Mapping[int, tuple[list[str], set[int]]]) -> Callable[..., Any]:
+    namespace = dict(_NAMESPACE)
+    source = region_source(starts, segments)
+    exec(compile(source, f"<athena region {starts[0]:#x}>", "exec"), namespace)  # noqa: S102 - our own generated code
+    return namespace["region"]  # type: ignore[no-any-return]
 
 
 def block_source(program: Any, pc: int) -> str:
@@ -1528,6 +1647,12 @@ def _signed(expr: str) -> str:
     return f"(({expr}) ^ 0x80000000) - 0x80000000"
 
 
+def _ordered(expr: str) -> str:
+    """`expr` (a register's value or a constant) with its sign bit flipped: signed order of the
+    values is unsigned order of these."""
+    return str(int(expr) ^ 0x80000000) if expr.isdigit() else f"({expr} ^ 0x80000000)"
+
+
 def _evaluate(ins: Decoded, values: dict[int, int]) -> int:
     """What an ALU instruction writes when its sources hold `values` (tier 0's semantics)."""
     registers = [0] * 16
@@ -1551,14 +1676,23 @@ class _BlockCompiler:
     A path that does not loop runs its instructions once: no instruction counter to keep.
     """
 
-    def __init__(self, start: int, path: list[tuple[int, Any, bool]]) -> None:
+    def __init__(self, start: int, path: list[tuple[int, Any, bool]], region: bool = False,
+                 nonzero: set[int] | None = None) -> None:
         self.start = start
+        self.nonzero = nonzero or set()  # registers not 0 on the whole path (tested at entry)
+        self.region = region  # a segment of a region function (see ``_region_source``): `done` accumulates
         self.path = path
         self.lines: list[str] = []
         self.used: set[int] = set()
         self.written: set[int] = set()
         self.known: dict[int, int] = {}
         self.low: dict[int, tuple[int, int]] = {}  # register -> (mask, value): its bits under mask
+        # register -> (lo, hi): lo <= its value <= hi, learned from a store's check (``store``)
+        # and carried through ADDI; a store at rs1 + imm within 40..2**32-4 needs no check
+        self.bounds: dict[int, tuple[int, int]] = {}
+        # (base register, offset) -> what the word there holds: a register (x5) or a constant,
+        # set by a word store or load on the path, while no store may have changed it since
+        self.memory: dict[tuple[int, int], str] = {}
         self.heads = self.inner_loops()  # head index -> index of its back-edge
         self.open: list[tuple[int, int]] = []  # the inner loops being generated: (head index, head pc)
         loops_to_start = start != 0 and any(
@@ -1607,6 +1741,10 @@ class _BlockCompiler:
             self.used.add(rd)
             self.written.add(rd)
             self.low.pop(rd, None)
+            self.bounds.pop(rd, None)
+            if self.memory:
+                name = f"x{rd}"
+                self.memory = {key: held for key, held in self.memory.items() if key[0] != rd and held != name}
             if constant is None:
                 self.known.pop(rd, None)
                 self.lines.append(f"{indent}x{rd} = {expr}")
@@ -1614,13 +1752,17 @@ class _BlockCompiler:
                 self.known[rd] = constant
                 self.lines.append(f"{indent}x{rd} = {constant}")
 
-    def address(self, rs1: int, imm: int) -> tuple[str, int | None]:
-        """The effective address (expression, constant or None)."""
+    def address(self, rs1: int, imm: int, wrap: bool = True) -> tuple[str, int | None]:
+        """The effective address (expression, constant or None); without `wrap`, the expression
+        may fall outside 0..2**32-1 (a load's: no word is stored there, and ``LazyMemory.miss``
+        reads the address modulo 2**32)."""
         if rs1 == 0 or rs1 in self.known:
             value = ((self.known.get(rs1, 0) if rs1 else 0) + imm) & M
             return str(value), value
         if imm == 0:
             return self.reg(rs1), None
+        if not wrap:
+            return f"{self.reg(rs1)} + {imm}" if imm > 0 else f"{self.reg(rs1)} - {-imm}", None
         return f"({self.reg(rs1)} + {imm}) & {M}", None
 
     def goto(self, target: int, count: int, indent: str) -> None:
@@ -1647,6 +1789,8 @@ class _BlockCompiler:
         for _, ins, _ in self.path[head : back + 1]:
             self.known.pop(ins.rd, None)
             self.low.pop(ins.rd, None)
+            self.bounds.pop(ins.rd, None)
+        self.memory.clear()  # the loop's stores may change any word before the next turn
         self.open.append((head, pc))
         self.lines.append(f"{ind}while True:")
         ind += "    "
@@ -1666,7 +1810,7 @@ class _BlockCompiler:
         """Break out of the loop to the single exit, which writes the registers back."""
         if self.counted:
             return f"nx = {target}; done += {self.turn} * turn + {count}; st = {step}; break"
-        return f"nx = {target}; done {'+=' if self.loops else '='} {count}; st = {step}; break"
+        return f"nx = {target}; done {'+=' if self.loops or self.region else '='} {count}; st = {step}; break"
 
     def step_here(self, pc: int, k: int) -> str:
         return self.leave(str(pc), k, True)
@@ -1684,6 +1828,63 @@ class _BlockCompiler:
         return None, f"t & {mask}"
 
     def compile(self) -> str:
+        """The source of the standalone block function."""
+        loop, count_full = self.bodies("")
+        loads = "; ".join(f"x{i} = r[{i}]" for i in sorted(self.used)) or "pass"
+        writeback = "; ".join(f"r[{i}] = x{i}" for i in sorted(self.written)) or "pass"
+        if self.loops:
+            top = ["def block(r, m, g, budget):", f"    {loads}", "    done = 0", "    nx = None",
+                   f"    limit = budget - {max(count_full, 1)}"]
+        else:  # one pass: it runs only when the gas left covers the whole path
+            top = ["def block(r, m, g, budget):", f"    if budget < {max(count_full, 1)}: return {self.start}, 0, True",
+                   f"    {loads}"]
+        source = [*top, *loop, f"    {writeback}", "    return nx, done, st"]
+        return "\n".join(source) + "\n"
+
+    def segment(self) -> list[str]:
+        """The lines of this block as a segment of a region function (``_region_source``), at
+        the indent of a function body: `done` counts the region's instructions so far (the
+        checks against the budget are the standalone block's, shifted by it), the segment leaves
+        with `nx`, `done` and `st` set, and `nx` is not None."""
+        assert self.region
+        if self.loops:
+            loop, count_full = self.bodies("")
+            return [f"limit = budget - {max(count_full, 1)}", "nx = None", *(line[4:] for line in loop)]
+        count_full = len(self.path) - 1 if self.path[-1][1].name in SYSTEM else len(self.path)
+        check = f"if done > budget - {max(count_full, 1)}: nx = {self.start}; st = True; break"
+        loop, _ = self.bodies(check)
+        return [line[4:] for line in loop]
+
+    def bodies(self, check: str) -> tuple[list[str], int]:
+        """The block's ``while True`` loop at an indent of 4 (`check` its first statement), and
+        the number of instructions of a full pass that the gas must cover. When registers the
+        path divides by (DIVU, REMU) are never written on it, two loops: under a test at entry
+        that those registers are not 0, one whose divisions have no test of their own, and the
+        generic one otherwise."""
+        divisors = self.divisors()
+        body, count_full = self.generate()
+        first = [f"        {check}"] if check else []
+        if not divisors:
+            return ["    while True:", *first, *body], count_full
+        fast = _BlockCompiler(self.start, self.path, self.region, nonzero=divisors)
+        fast_body, _ = fast.generate()
+        self.used |= fast.used
+        self.written |= fast.written
+        first = ["    " + line for line in first]
+        return ["    if " + " and ".join(f"x{i}" for i in sorted(divisors)) + ":", "        while True:", *first,
+                *("    " + line for line in fast_body), "    else:", "        while True:", *first,
+                *("    " + line for line in body)], count_full
+
+    def divisors(self) -> set[int]:
+        """The registers the path divides by (DIVU, REMU) and never writes."""
+        divisors = {ins.rs2 for _, ins, _ in self.path if ins.name in ("divu", "remu") and ins.rs2}
+        if divisors:
+            divisors -= {ins.rd for _, ins, _ in self.path if ins.name not in BRANCHES and ins.name not in STORES}
+        return divisors
+
+    def generate(self) -> tuple[list[str], int]:
+        """The body of the block (inside its ``while True``, at an indent of 8) and the number of
+        instructions of a full pass that the gas must cover."""
         path = self.path
         n = len(path)
         ind = "        "
@@ -1718,14 +1919,26 @@ class _BlockCompiler:
                     break
             elif name == "jalr":
                 target, known = self.address(ins.rs1, ins.imm)
-                body.append(f"{ind}t = {target}")
+                if known is None:
+                    body.append(f"{ind}t = {target}")
                 self.assign(ins.rd, "", ind, link)
                 if not followed or (known is not None and known != followed):
-                    body.append(f"{ind}{self.leave('t', k + 1, False)}")
+                    body.append(f"{ind}{self.leave('t' if known is None else target, k + 1, False)}")
                     break
                 if known is None:  # the target seen in tier 0: elsewhere, the block leaves there
                     body.append(f"{ind}if t != {followed}: {self.leave('t', k + 1, False)}")
             elif name in BRANCHES:
+                taken = self.decided(ins)
+                branch_target = (pc + ins.imm) & M
+                if taken is not None and not (self.open and self.heads[self.open[-1][0]] == k) and not (
+                        branch_target == self.start or any(branch_target == head_pc for _, head_pc in self.open)):
+                    # its registers hold constants here (and it closes no loop): taken or not is decided now
+                    if taken:
+                        self.goto(branch_target, k + 1, ind)
+                        break
+                    if k == n - 1:
+                        self.goto(link, k + 1, ind)
+                    continue
                 body.append(f"{ind}if {self.condition(ins)}:")
                 self.goto((pc + ins.imm) & M, k + 1, ind + "    ")
                 if self.open and self.heads[self.open[-1][0]] == k:
@@ -1750,24 +1963,26 @@ class _BlockCompiler:
             body.append(f"{ind[:-4]}else:")
             body.append(f"{ind}done += {self.turn} * turns; continue")
             body.append(f"{ind[:-4]}break")
-        loads = "; ".join(f"x{i} = r[{i}]" for i in sorted(self.used)) or "pass"
-        writeback = "; ".join(f"r[{i}] = x{i}" for i in sorted(self.written)) or "pass"
-        if self.loops:
-            top = ["def block(r, m, g, budget):", f"    {loads}", "    done = 0", "    nx = None",
-                   f"    limit = budget - {max(count_full, 1)}"]
-        else:  # one pass: it runs only when the gas left covers the whole path
-            top = ["def block(r, m, g, budget):", f"    if budget < {max(count_full, 1)}: return {self.start}, 0, True",
-                   f"    {loads}"]
-        source = [*top, "    while True:", *body, f"    {writeback}", "    return nx, done, st"]
-        return "\n".join(source) + "\n"
+        return body, count_full
+
+    def decided(self, ins: Any) -> bool | None:
+        """Whether a branch is taken, when both its registers hold known values (None otherwise)."""
+        values = []
+        for index in (ins.rs1, ins.rs2):
+            if index and index not in self.known:
+                return None
+            values.append(self.known[index] if index else 0)
+        a, b = values
+        sa, sb = a ^ 0x80000000, b ^ 0x80000000
+        return {"beq": a == b, "bne": a != b, "blt": sa < sb, "bge": sa >= sb, "bltu": a < b, "bgeu": a >= b}[ins.name]
 
     def condition(self, ins: Any) -> str:
         a, b = self.reg(ins.rs1), self.reg(ins.rs2)
         return {
             "beq": f"{a} == {b}",
             "bne": f"{a} != {b}",
-            "blt": f"{_signed(a)} < {_signed(b)}",
-            "bge": f"{_signed(a)} >= {_signed(b)}",
+            "blt": f"{_ordered(a)} < {_ordered(b)}",
+            "bge": f"{_ordered(a)} >= {_ordered(b)}",
             "bltu": f"{a} < {b}",
             "bgeu": f"{a} >= {b}",
         }[ins.name]
@@ -1784,15 +1999,33 @@ class _BlockCompiler:
 
     def load(self, pc: int, ins: Any, k: int, ind: str) -> bool:
         name = ins.name
-        address, known = self.address(ins.rs1, ins.imm)
-        self.lines.append(f"{ind}t = {address}")
+        address, known = self.address(ins.rs1, ins.imm, wrap=False)
+        key = (ins.rs1, ins.imm)
+        if name == "lw" and known is None and key in self.memory:
+            # the word an earlier access on the path stored or loaded (and checked): no load
+            value = self.memory[key]
+            if ins.rd and value != f"x{ins.rd}":
+                if value.isdigit():
+                    self.assign(ins.rd, "", ind, int(value))
+                else:
+                    self.assign(ins.rd, value, ind)
+                self.remember(key, f"x{ins.rd}" if not value.isdigit() else value)
+            return True
         if name == "lw":
-            if not self.check(*reversed(self.alignment(ins.rs1, ins.imm, 3, known)), pc, k, ind):
+            misaligned, test = self.alignment(ins.rs1, ins.imm, 3, known)
+            if misaligned is None:  # checked here
+                self.lines.append(f"{ind}t = {address}")
+                self.check(test, None, pc, k, ind)
+                address = "t"
+            elif not self.check(test, misaligned, pc, k, ind):
                 return False
             if ins.rd:
-                self.lines.append(f"{ind}v = g(t)")
-                self.assign(ins.rd, "m.miss(t) if v is None else v", ind)
+                self.lines.append(f"{ind}v = g({address})")
+                self.assign(ins.rd, f"m.miss({address}) if v is None else v", ind)
+                if known is None:
+                    self.remember(key, f"x{ins.rd}")
             return True
+        self.lines.append(f"{ind}t = {address}")
         if name in ("lh", "lhu") and not self.check(*reversed(self.alignment(ins.rs1, ins.imm, 1, known)), pc, k, ind):
             return False
         if ins.rd == 0:
@@ -1808,24 +2041,60 @@ class _BlockCompiler:
             self.assign(ins.rd, byte if name == "lbu" else f"((({byte}) ^ 0x80) - 0x80) & {M}", ind)
         return True
 
+    def remember(self, key: tuple[int, int], value: str) -> None:
+        """The word at register key[0] + key[1] holds `value` (a register or a constant), unless
+        the base register is the one just loaded."""
+        if key[0] != 0 and f"x{key[0]}" != value:
+            self.memory[key] = value
+
+    def in_bounds(self, rs1: int, imm: int) -> bool:
+        """Whether what is known of rs1's value puts rs1 + imm within 40..2**32-4 (no wrap, no
+        protected word, the whole word below 2**32)."""
+        bounds = self.bounds.get(rs1)
+        return bounds is not None and bounds[0] + imm >= 40 and bounds[1] + imm <= M - 3
+
     def store(self, pc: int, ins: Any, k: int, ind: str) -> bool:
         name = ins.name
         value = self.reg(ins.rs2)
         address, known = self.address(ins.rs1, ins.imm)
+        if name == "sw" and known is None:
+            # from a register: the first store from it checks that it is within STORE_LOW and
+            # 2**32-4 less the offset (else the spec steps the store), which puts the accesses
+            # at any offset from it up to this one within 40..2**32-4: no mask, no check
+            misaligned, test = self.alignment(ins.rs1, ins.imm, 3, None)
+            if misaligned:
+                return self.check("", True, pc, k, ind)
+            unmasked, _ = self.address(ins.rs1, ins.imm, wrap=False)
+            conditions = [] if not test else [f"({unmasked}) & 3"]
+            if not self.in_bounds(ins.rs1, ins.imm):
+                lo, hi = STORE_LOW, M - 3 - max(ins.imm, 0)
+                conditions.insert(0, f"not {lo} <= {self.reg(ins.rs1)} <= {hi}")
+                old = self.bounds.get(ins.rs1, (lo, hi))
+                # both hold after the check (an empty intersection: the code after it never runs)
+                self.bounds[ins.rs1] = (max(lo, old[0]), min(hi, old[1]))
+            if conditions:
+                self.check(" or ".join(conditions), None, pc, k, ind)
+            self.lines.append(f"{ind}m[{unmasked}] = {value}")
+            # another base register may point anywhere; the same base at another offset, elsewhere
+            self.memory = {key: held for key, held in self.memory.items() if key[0] == ins.rs1 and key[1] != ins.imm}
+            self.remember((ins.rs1, ins.imm), value)
+            return True
+        self.memory.clear()  # a store at a constant address or of a byte or half: forget every word
         self.lines.append(f"{ind}t = {address}")
         if name == "sw":
-            if known is not None:
-                ok = self.check("", bool(known & 3 or known < 40), pc, k, ind)
-            else:
-                misaligned, test = self.alignment(ins.rs1, ins.imm, 3, None)
-                ok = self.check(f"{test} or t < 40" if test else "t < 40", True if misaligned else None, pc, k, ind)
-            if not ok:
+            assert known is not None
+            if not self.check("", bool(known & 3 or known < 40), pc, k, ind):
                 return False
             self.lines.append(f"{ind}m[t] = {value}")
             return True
         mask = "0xFFFF" if name == "sh" else "0xFF"
         self.lines.append(f"{ind}a = t & 0xFFFFFFFC")
-        if name == "sh":
+        if name == "sh" and known is None and self.in_bounds(ins.rs1, ins.imm):
+            misaligned, test = self.alignment(ins.rs1, ins.imm, 1, None)
+            ok = self.check(test, True if misaligned else None, pc, k, ind) if misaligned is not False else True
+        elif name == "sb" and known is None and self.in_bounds(ins.rs1, ins.imm):
+            ok = True
+        elif name == "sh":
             if known is not None:
                 ok = self.check("", bool(known & 1 or (known & ~3) < 40), pc, k, ind)
             else:
@@ -1851,19 +2120,29 @@ class _BlockCompiler:
         a = self.reg(ins.rs1)
         imm = ins.imm
         uimm = imm & M
+        bounds = self.bounds.get(ins.rs1) if name == "addi" else None
         if name == "addi" and imm == 0:
             expr = a
+        elif bounds is not None and 0 <= bounds[0] + imm and bounds[1] + imm <= M:
+            expr = f"{a} + {imm}" if imm > 0 else f"{a} - {-imm}"  # no wrap: no mask
         elif name in _IMMEDIATE_FORMS:
-            expr = _IMMEDIATE_FORMS[name].format(a=a, imm=imm, uimm=uimm, M=M, sa=_signed(a))
+            expr = _IMMEDIATE_FORMS[name].format(a=a, imm=imm, uimm=uimm, M=M, sa=_signed(a), oa=_ordered(a),
+                                                 oimm=uimm ^ 0x80000000)
+        elif name in ("divu", "remu") and ins.rs2 in self.nonzero and ins.rs2 not in self.known:
+            expr = f"{a} {'//' if name == 'divu' else '%'} x{ins.rs2}"
+            self.used.add(ins.rs2)
         else:
             b = self.reg(ins.rs2)
-            expr = _REGISTER_FORMS[name].format(a=a, b=b, M=M, sa=_signed(a), sb=_signed(b))
+            expr = _REGISTER_FORMS[name].format(a=a, b=b, M=M, sa=_signed(a), sb=_signed(b), oa=_ordered(a),
+                                                ob=_ordered(b))
         self.assign(ins.rd, expr, ind)
+        if bounds is not None and ins.rd and 0 <= bounds[0] + imm and bounds[1] + imm <= M:
+            self.bounds[ins.rd] = (bounds[0] + imm, bounds[1] + imm)
 
 
 _IMMEDIATE_FORMS = {
     "addi": "({a} + {imm}) & {M}",
-    "slti": "1 if {sa} < {imm} else 0",
+    "slti": "1 if {oa} < {oimm} else 0",
     "sltiu": "1 if {a} < {uimm} else 0",
     "xori": "{a} ^ {uimm}",
     "ori": "{a} | {uimm}",
@@ -1876,7 +2155,7 @@ _REGISTER_FORMS = {
     "add": "({a} + {b}) & {M}",
     "sub": "({a} - {b}) & {M}",
     "sll": "({a} << ({b} & 31)) & {M}",
-    "slt": "1 if {sa} < {sb} else 0",
+    "slt": "1 if {oa} < {ob} else 0",
     "sltu": "1 if {a} < {b} else 0",
     "xor": "{a} ^ {b}",
     "srl": "{a} >> ({b} & 31)",
@@ -1941,6 +2220,7 @@ def make_run(spec: Any, threshold: int | None = DEFAULT_THRESHOLD) -> Any:
         try:
             program = machine.program
             engine = engine_of(program, threshold)
+            engine.settle()
             words = engine.words  # 0x73 is the one word that decodes to ecall
             pages = memory.pages
             assert pages is not None
