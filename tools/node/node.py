@@ -215,7 +215,7 @@ class SharedChecks:
     Entries of layers more than `KEEP_LAYERS` before the newest one asked for are dropped."""
 
     KEEP_LAYERS = 16
-    DECODED_BYTES = 16 << 20
+    DECODED_BYTES = 4 << 20
 
     def __init__(self) -> None:
         self.active_sets: dict[int, dict[tuple, Any]] = {}  # layer -> key -> ActiveSet
