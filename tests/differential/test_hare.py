@@ -5,7 +5,10 @@
 * ``hare.eligibility_count`` / ``validate_eligibility_count``: random proofs, weights, totals and
   committees (including committee > total weight and weights above 2^30).
 * ``hare.message_hash``, ``verify_body``, ``message_grade``: the memoized versions return the spec's
-  answers, also on repeated and altered inputs.
+  answers, also on repeated and altered inputs, equal bodies that are other objects, and other
+  arguments with the same body object.
+* ``hare.threshold_tallies``, ``gradecast``: random sessions (senders, rounds, ATX grades, arrival
+  and conflict rounds, malicious entries, counts that wrap uint16), every round, grade and kind.
 * A whole simulated network (light mode, with adversaries) ends identically under both backends.
 """
 
@@ -35,7 +38,8 @@ def outcome(function, *args):
 def test_every_replaced_function_is_covered():
     replaced = {(r.module, r.name) for r in registry.all_replacements() if r.module in ("hare", "fixed")}
     assert replaced == {("fixed", "bin_cdf"), ("hare", "eligibility_count"), ("hare", "validate_eligibility_count"),
-                        ("hare", "message_hash"), ("hare", "verify_body"), ("hare", "message_grade")}
+                        ("hare", "message_hash"), ("hare", "verify_body"), ("hare", "message_grade"),
+                        ("hare", "threshold_tallies"), ("hare", "gradecast")}
 
 
 fast_cdf = impl_fixed._bin_cdf_factory(F)
@@ -97,6 +101,55 @@ def test_memoized_message_functions_match_spec():
             assert grade_impl(active, wrong, sender, 20, 5) == H.message_grade(active, wrong, sender, 20, 5) == 0
         other = H.ActiveSet(beacon=b"\x09\x09\x09\x09", weights={sender: 10})
         assert grade_impl(other, body, sender, 20, 5) == H.message_grade(other, body, sender, 20, 5)
+        # the same body object with other arguments, and an equal body that is another object
+        assert verify_impl(bytes(32), bytes(20), body, signature) is H.verify_body(bytes(32), bytes(20), body, signature)
+        assert verify_impl(sender, bytes([1]) * 20, body, signature) is False
+        assert verify_impl(sender, bytes(20), body, signature) == H.verify_body(sender, bytes(20), body, signature)
+        assert grade_impl(active, body, bytes(32), 20, 5) == H.message_grade(active, body, bytes(32), 20, 5)
+        assert grade_impl(active, body, sender, 21, 5) == H.message_grade(active, body, sender, 21, 5)
+        assert grade_impl(active, body, sender, 20, 5) == H.message_grade(active, body, sender, 20, 5)
+        twin = H.Body(layer=77, iter=ir.iter, round=round_kind, value=value, eligibility=eligibility)
+        assert twin is not body and hash_impl(twin) == H.message_hash(body)
+        assert verify_impl(sender, bytes(20), twin, signature) == H.verify_body(sender, bytes(20), body, signature)
+        assert grade_impl(active, twin, sender, 20, 5) == H.message_grade(active, body, sender, 20, 5)
+
+
+tallies_impl = impl_hare._threshold_tallies_factory(H)
+gradecast_impl = impl_hare._gradecast_factory(H)
+PROPOSAL_IDS = [bytes([i]) * 20 for i in range(4)]
+rounds = st.builds(H.IterRound, st.integers(0, 2), st.sampled_from(list(H.Round)))
+
+
+@st.composite
+def sessions(draw):
+    state = H.ProtocolState(threshold=draw(st.integers(1, 80)))
+    for _ in range(draw(st.integers(0, 24))):
+        sender = bytes([draw(st.integers(0, 5))]) * 32
+        iter_round = draw(rounds)
+        value = (H.Value(reference=draw(st.sampled_from([bytes(32), bytes([7]) * 32])))
+                 if draw(st.booleans()) else H.Value(proposals=tuple(draw(st.lists(st.sampled_from(PROPOSAL_IDS), max_size=3)))))
+        eligibility = H.HareEligibility(draw(st.binary(min_size=80, max_size=80)),
+                                        draw(st.sampled_from([0, 1, 3, 40000, 65535])))
+        body = H.Body(layer=9, iter=iter_round.iter, round=iter_round.round, value=value, eligibility=eligibility)
+        inp = H.HareInput(message=H.Message(body=body, sender=sender), atx_grade=draw(st.sampled_from(list(H.Grade))),
+                          malicious=draw(st.booleans()))
+        state.gossip[(sender, iter_round.iter, int(iter_round.round))] = H.GossipEntry(
+            input=inp, received=draw(rounds), other_received=draw(st.one_of(st.none(), rounds)))
+    return state
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(state=sessions())
+def test_tallies_and_gradecast_match_spec(state):
+    for iter_number in range(3):
+        for round_kind in H.Round:
+            target = H.IterRound(iter_number, round_kind)
+            assert gradecast_impl(state, target) == H.gradecast(state, target)
+            for msg_grade in range(7):
+                for by_reference in (False, True):
+                    expected = H.threshold_tallies(state, target, msg_grade, by_reference)
+                    found = tallies_impl(state, target, msg_grade, by_reference)
+                    assert found == expected and list(found) == list(expected)
 
 
 def test_simulated_network_identical_under_both_backends():

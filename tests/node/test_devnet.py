@@ -327,6 +327,55 @@ def test_verify_memo_checks_each_object_once(honest):
     proposals = devnet.live()[0].db.execute("SELECT COUNT(*) FROM proposals").fetchone()[0]
     certificates = devnet.live()[0].db.execute("SELECT COUNT(*) FROM certificates").fetchone()[0]
     assert (counts["proposal checked"], counts["certificate checked"]) == (proposals, certificates)
+    # gossip decoded once per distinct bytes, the decoded object shared by the other nodes
+    from smspec.tools.node.node import decode_certificate, decode_proposal
+
+    decoded = devnet.shared.decoded
+    for table, decoder in (("proposals", decode_proposal), ("certificates", decode_certificate)):
+        for (raw,) in devnet.live()[0].db.execute(f"SELECT raw FROM {table}"):
+            assert decoded[(decoder, raw)][0] == decoder(raw)
+    hare = devnet.m.hare.decode_message
+    assert any(decoder is hare for decoder, _ in decoded)
+    assert counts["decode shared"] >= 3 * counts["decode checked"]
+
+
+def test_verify_memo_decodes_once_and_keeps_no_failure():
+    """Rule "verify-memo"'s decoded gossip: one object per (decoder, bytes) and per derived
+    name; bytes that fail to decode are decoded (and fail) at every ask; the memo keeps at most
+    `DECODED_BYTES` bytes of keys, the oldest dropped first."""
+    from smspec.tools.node.node import SharedChecks
+
+    calls = []
+
+    def decoder(data: bytes) -> tuple:
+        calls.append(data)
+        if data == b"bad":
+            raise p.rules.InvalidProposal("short_input")
+        return (data,)
+
+    def other(data: bytes) -> tuple:
+        return (data, "other")
+
+    shared = SharedChecks()
+    first = shared.decode(decoder, b"abc")
+    assert shared.decode(decoder, b"abc") is first and first == (b"abc",)
+    assert shared.decode(other, b"abc") == (b"abc", "other")  # the decoder is part of the key
+    assert shared.derived(decoder, b"abc", "length", len) == 1
+    assert shared.derived(decoder, b"abc", "length", lambda _: 99) == 1  # one value per name
+    assert shared.derived(decoder, b"abc", "first", lambda d: d[0]) == b"abc"
+    for _ in range(2):
+        with pytest.raises(p.rules.InvalidProposal):
+            shared.decode(decoder, b"bad")
+    assert calls == [b"abc", b"bad", b"bad"]
+    assert shared.counts == {"decode checked": 2, "decode shared": 1}
+    shared.DECODED_BYTES = 10
+    shared.decode(decoder, b"0123")  # 3 + 3 + 4 bytes: at the bound
+    assert shared.decoded_bytes == 10 and len(shared.decoded) == 3
+    shared.decode(decoder, b"x")  # the oldest entry goes
+    assert list(shared.decoded) == [(other, b"abc"), (decoder, b"0123"), (decoder, b"x")]
+    assert shared.decoded_bytes == 8
+    shared.decode(decoder, bytes(11))  # larger than the bound: returned, nothing kept
+    assert shared.decoded == {} and shared.decoded_bytes == 0
 
 
 # ---------------------------------------------------------------------------------------------

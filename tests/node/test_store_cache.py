@@ -68,3 +68,34 @@ def test_flagged_identities_follow_writes_and_rollbacks(store) -> None:
         raise Boom
     assert not db.flagged(c) and not db.is_marked(c)
     assert [db.flagged(x) for x in (a, b, c)] == [db.is_malicious(x) or db.is_marked(x) for x in (a, b, c)]
+
+
+def test_hare_outputs_and_blocks_follow_writes_and_rollbacks(store, monkeypatch) -> None:
+    """Hare outputs and block IDs found are kept (a certificate asks for both); a row written in
+    a rolled-back transaction is forgotten with it, and the memory is emptied at its limit."""
+    from smspec.tools.node import storage
+
+    _, db = store
+    block, other = bytes([1]) * 20, bytes([2]) * 20
+    assert db.hare_output(9) is None and not db.has_block(block)
+    with db.transaction():
+        db.add_hare_output(9, block, "hare", 0)
+        db.add_block(block, 9, b"raw")
+    assert db.hare_output(9) == (block, "hare", 0) and db.has_block(block)
+    with db.transaction():
+        db.add_hare_output(9, other, "certificate", None)  # ignored: a layer's output never changes
+    assert db.hare_output(9) == (block, "hare", 0)
+    with pytest.raises(Boom), db.transaction():
+        db.add_hare_output(10, other, "hare", 1)
+        db.add_block(other, 10, b"raw2")
+        assert db.hare_output(10) == (other, "hare", 1) and db.has_block(other)  # inside: found
+        raise Boom
+    assert db.hare_output(10) is None and not db.has_block(other)  # rolled back, forgotten
+    assert db.hare_output(9) == (block, "hare", 0) and db.has_block(block)
+    monkeypatch.setattr(storage, "KNOWN_LIMIT", 1)
+    with db.transaction():
+        db.add_hare_output(10, other, "hare", 1)
+        db.add_block(other, 10, b"raw2")
+    assert db.hare_output(10) == (other, "hare", 1) and db.has_block(other)
+    assert db._hare_outputs == {10: (other, "hare", 1)} and db._blocks == {other}
+    assert db.hare_output(9) == (block, "hare", 0) and db.has_block(block)

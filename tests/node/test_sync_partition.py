@@ -15,6 +15,7 @@ from smspec.tools.node.reconcile import (
     LocalPeer,
     SyncStats,
     catch_up,
+    describe,
     parse_set_name,
     reconcile,
     reconcile_until,
@@ -83,7 +84,10 @@ def test_the_halves_diverge_and_reconcile_to_one_state(partitioned):
     assert sum(a["errors"] - b["errors"] for a, b in zip(record["stats_after"], record["stats_before"],
                                                           strict=True)) == 0
     heal = [e for e in record["events"][PARTITIONED.partition["until"]] if e.startswith("partition healed")]
-    assert len(heal) == 4
+    assert [e.split(":")[1] for e in heal] == [" node 0 reconciled with 3 peers", " node 1 reconciled with 3 peers",
+                                               " node 2 reconciled with 3 peers", " node 3 reconciled with 3 peers",
+                                               " devnet-wide (4 nodes together)"]
+    assert f" {sum(missing)} new objects;" in heal[-1]  # the devnet-wide line adds up the nodes'
     print("partition heal:", *heal, sep="\n  ")
     # and every node applies the same blocks to the same state root (pinned: --key-seed smspec-devnet)
     assert summary["agree"] and len(devnet.live()) == 4
@@ -243,3 +247,47 @@ def test_a_node_refuses_bad_sync_requests_with_one_answer_each(partitioned):
         (7, node.store.sync_object("tx", None, tid))
     assert r.decode_fetch_reply(node.sync.serve_fetch(r.encode_fetch(8, "sync2/tx", bytes(32)))) == (8, None)
     assert r.decode_fetch_reply(node.sync.serve_fetch(b"\x00\x00\x00\x09\x08sync2/tx\x01")) == (9, None)
+
+
+def test_heal_reports_each_node_over_the_whole_heal_and_the_devnet_total():
+    """`heal_events`: each node's counters over the whole heal (its own sessions and its answers
+    to its peers') and their sum. The TCP devnet's heal reads each node process's counters
+    before and after every node's reconciliation (a node answers its peers' sessions during
+    their calls, not its own), so its lines count the same as the in-process devnet's."""
+    from smspec.tools.node.reconcile import heal_events
+    from smspec.tools.node.tcp import TcpCluster
+
+    names = list(asdict(SyncStats()))
+    counters = {index: dict.fromkeys(names, 0) for index in (0, 1, 2)}
+    counters[0]["served"] = 5  # before the heal
+    calls = []
+
+    def call(index: int, op: dict):
+        calls.append((index, op["op"]))
+        if op["op"] == "status":
+            return {"metrics": {"gossip_accepted": 7, **{f"sync_{k}": v for k, v in counters[index].items()}}}
+        if op["op"] == "reconcile":  # this node opens one session with each peer, which answers it
+            counters[index]["sessions"] += len(op["peers"])
+            counters[index]["items"] += index
+            for peer in op["peers"]:
+                counters[peer]["served"] += 1
+            return asdict(SyncStats(sessions=len(op["peers"]), items=index))
+        return {}
+
+    cluster = object.__new__(TcpCluster)
+    cluster.children = {0: None, 1: None, 2: None}
+    cluster._try_node = call
+    cluster.partition = lambda groups: None
+    events = cluster.heal(9, 12)
+    assert [c for c in calls if c[1] == "reconcile"] == [(0, "reconcile"), (1, "reconcile"), (2, "reconcile")]
+    per_node = SyncStats(sessions=2, served=2)
+    assert events == [
+        f"partition healed: node 0 reconciled with 2 peers: {describe(per_node)}",
+        f"partition healed: node 1 reconciled with 2 peers: {describe(SyncStats(sessions=2, served=2, items=1))}",
+        f"partition healed: node 2 reconciled with 2 peers: {describe(SyncStats(sessions=2, served=2, items=2))}",
+        f"partition healed: devnet-wide (3 nodes together): {describe(SyncStats(sessions=6, served=6, items=3))}",
+    ]
+    before = {0: dict.fromkeys(names, 1), 1: dict.fromkeys(names, 0)}
+    after = {0: dict.fromkeys(names, 1), 1: dict.fromkeys(names, 2)}
+    assert heal_events(before, after)[-1] == (
+        f"partition healed: devnet-wide (2 nodes together): {describe(SyncStats(**dict.fromkeys(names, 2)))}")

@@ -118,7 +118,8 @@ class Trace:
 
 def hare_pipeline(hare: Any) -> int:
     """One identity's eligibility, message and its reception through hare.md's pipeline:
-    hare's own imported ``vrf_prove``/``vrf_verify``/``sign``/``verify_signature`` run."""
+    hare's own imported ``vrf_prove``/``vrf_verify``/``sign``/``verify_signature`` run; then the
+    state machine's ``threshold_tallies`` and ``gradecast``."""
     genesis = bytes.fromhex("9eebff023abb17ccb775c602daade8ed708f0a50")
     layer = 4242
     secret = bytes([11]) * 32
@@ -134,6 +135,9 @@ def hare_pipeline(hare: Any) -> int:
     message = hare.build_message(secret, sender, genesis, layer, out, found)
     state = hare.ProtocolState(threshold=6)
     assert hare.receive_message(context, state, hare.encode(message, hare.Message), False).relay
+    # the state machine's tallies and gradecast over the stored message
+    assert hare.threshold_tallies(state, preround, 0, False) == {b"a".ljust(20, b"\0"): [found.count, found.count]}
+    assert hare.gradecast(state, hare.IterRound(0, hare.Round.PROPOSE)) == []
     return int(found.count)
 
 

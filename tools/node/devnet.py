@@ -31,7 +31,7 @@ from smspec.tools.node import wallet as w
 from smspec.tools.node.host import NodeHost, node_op, smesher_op
 from smspec.tools.node.node import Genesis, Node, SharedChecks
 from smspec.tools.node.poet import PoetService
-from smspec.tools.node.reconcile import LocalPeer, SyncStats, catch_up, describe, reconcile
+from smspec.tools.node.reconcile import LocalPeer, catch_up, describe, heal_events, reconcile
 from smspec.tools.node.schedule import LayerSchedule, Progress, format_progress, summarize
 from smspec.tools.node.smesher import LocalNodeClient, Smesher
 from smspec.tools.node.storage import last_done_on_disk
@@ -342,18 +342,12 @@ class InProcessCluster:
         """The partition ends: every live node reconciles the sets of the layers since the
         partition began (and the epoch before) with every other live node."""
         live = self.live_nodes()
-        before = {index: SyncStats(**asdict(self.hosts[index].node.sync.stats)) for index in live}
+        before = {index: asdict(self.hosts[index].node.sync.stats) for index in live}
         for index in live:
             node = self.hosts[index].node
             reconcile(node, [LocalPeer(self.hosts[i].node, node) for i in live if i != index], since - 1,
                       node.current_layer)
-        # what each node did in the whole heal (its own sessions and its answers to its peers')
-        events = []
-        for index in live:
-            after = asdict(self.hosts[index].node.sync.stats)
-            spent = SyncStats(**{k: after[k] - v for k, v in asdict(before[index]).items()})
-            events.append(f"partition healed: node {index} reconciled with {len(live) - 1} peers: {describe(spent)}")
-        return events
+        return heal_events(before, {index: asdict(self.hosts[index].node.sync.stats) for index in live})
 
     def close(self) -> None:
         for host in self.hosts.values():

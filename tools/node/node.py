@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,24 @@ class Verdict:
 
 ACCEPTED = Verdict("accepted")
 DUPLICATE = Verdict("duplicate")
+
+
+def decode_proposal(data: bytes) -> Any:
+    return p.decode(data, p.Proposal)
+
+
+def decode_certificate(data: bytes) -> Any:
+    return p.decode(data, p.Certificate)
+
+
+def certified_block_id(cert: Any) -> bytes:
+    """The ID of the block a certificate carries (spec/node.md `block_id`)."""
+    return p.block_id(cert.block)
+
+
+def certified_block_bytes(cert: Any) -> bytes:
+    """The encoding of the block a certificate carries."""
+    return p.encode(cert.block, p.Block)
 
 
 @dataclass
@@ -186,14 +205,24 @@ class SharedChecks:
       the node's `ProposalView`, and successful `validate_certificate` results, keyed by the
       certificate's bytes and every other argument (a failure is checked again by each node).
 
+    * Decoded gossip: the object a decoder (a stable function of the bytes alone, e.g. hare.md
+      `decode_message`) returns for the bytes, and values derived from that object alone (a
+      proposal's ID, a certificate's block ID and block encoding), keyed by (decoder, bytes[,
+      name]): one decoding per message instead of one per receiving node. The objects are
+      frozen and no node changes them; bytes that fail to decode are decoded (and refused) by
+      every node. At most `DECODED_BYTES` bytes of keys are kept (the oldest dropped first).
+
     Entries of layers more than `KEEP_LAYERS` before the newest one asked for are dropped."""
 
     KEEP_LAYERS = 16
+    DECODED_BYTES = 4 << 20
 
     def __init__(self) -> None:
         self.active_sets: dict[int, dict[tuple, Any]] = {}  # layer -> key -> ActiveSet
         self.proposals: dict[int, dict[tuple, int]] = {}  # layer -> key -> slots
         self.certificates: dict[int, dict[tuple, bool]] = {}  # layer -> keys of valid certificates
+        self.decoded: dict[tuple, tuple[Any, dict[str, Any]]] = {}  # (decoder, bytes) -> (object, derived), oldest first
+        self.decoded_bytes = 0  # the bytes of the keys of `decoded`
         self.counts: dict[str, int] = {}  # "<check> checked" (run) and "<check> shared" (found in the memo)
         self.lock = threading.Lock()  # the nodes' own locks are theirs alone
 
@@ -209,6 +238,37 @@ class SharedChecks:
                 for old in [k for k in table if k < layer - self.KEEP_LAYERS]:
                     del table[old]
             return found
+
+    def _decoded(self, decoder: Callable[[bytes], Any], data: bytes, count: bool = True) -> tuple[Any, dict[str, Any]]:
+        key = (decoder, data)
+        found = self.decoded.get(key)
+        counts = self.counts
+        if found is not None:
+            if count:
+                counts["decode shared"] = counts.get("decode shared", 0) + 1
+        else:
+            found = (decoder(data), {})  # raises before anything is kept
+            counts["decode checked"] = counts.get("decode checked", 0) + 1
+            with self.lock:
+                if key not in self.decoded:
+                    self.decoded[key] = found
+                    self.decoded_bytes += len(data)
+                    while self.decoded_bytes > self.DECODED_BYTES:
+                        oldest = next(iter(self.decoded))
+                        del self.decoded[oldest]
+                        self.decoded_bytes -= len(oldest[1])
+        return found
+
+    def decode(self, decoder: Callable[[bytes], Any], data: bytes) -> Any:
+        """`decoder(data)`, one decoding per (decoder, bytes)."""
+        return self._decoded(decoder, data)[0]
+
+    def derived(self, decoder: Callable[[bytes], Any], data: bytes, name: str, function: Callable[[Any], Any]) -> Any:
+        """`function(decoder(data))`: `name` stands for `function`, one value per (decoder, bytes, name)."""
+        decoded, values = self._decoded(decoder, data, count=False)
+        if name not in values:
+            values[name] = function(decoded)
+        return values[name]
 
     def active_set(self, hare: Any, layer: int, beacon: bytes, weights: dict[bytes, int], weights_key: tuple) -> Any:
         """One `ActiveSet` per equal content; `weights_key` is `weights` sorted."""
@@ -382,6 +442,10 @@ class Node:
     def active_weights(self, epoch: int) -> dict[bytes, int]:
         return dict(self._epoch_weights(epoch)[0])
 
+    def _decode(self, decoder: Callable[[bytes], Any], data: bytes) -> Any:
+        """`decoder(data)`, shared with the other nodes under rule "verify-memo"."""
+        return decoder(data) if self.shared is None else self.shared.decode(decoder, data)
+
     def is_malicious(self, node_id: bytes) -> bool:
         return self.store.flagged(node_id)
 
@@ -475,7 +539,7 @@ class Node:
         reference = None
         if proposal.ref is not None:
             raw = self.store.proposal_raw(proposal.ref)
-            reference = None if raw is None else p.decode(raw, p.Proposal)
+            reference = None if raw is None else self._decode(decode_proposal, raw)
         return rules.ProposalView(
             genesis_id=self.genesis_id, current_layer=self.current_layer, first_ballot_layer=self.first_ballot_layer,
             layers_per_epoch=self.L, layer_size=self.genesis.layer_size, atx=atx,
@@ -485,8 +549,12 @@ class Node:
 
     def _on_proposal(self, data: bytes) -> bool:
         t = self.m.tortoise
-        proposal = p.decode(data, p.Proposal)
-        pid = p.proposal_id(proposal)
+        if self.shared is None:
+            proposal = decode_proposal(data)
+            pid = p.proposal_id(proposal)
+        else:  # rule "verify-memo": decoded once for every node
+            proposal = self.shared.decode(decode_proposal, data)
+            pid = self.shared.derived(decode_proposal, data, "proposal_id", p.proposal_id)
         if self.store.has_proposal(pid):
             return False
         try:
@@ -665,7 +733,7 @@ class Node:
     # -- certificates ------------------------------------------------------------------------------
 
     def _on_certificate(self, data: bytes) -> bool:
-        cert = p.decode(data, p.Certificate)
+        cert = self._decode(decode_certificate, data)
         layer = cert.layer
         if layer < self.first_ballot_layer or layer > self.current_layer:
             raise rules.InvalidCertificate("certificate_layer")
@@ -680,18 +748,25 @@ class Node:
         with self.store.transaction():
             self.store.add_certificate(layer, cert.signer, cert.block_id, data)
             if cert.block is not None:
-                self._store_block(cert.block)
+                if self.shared is None:
+                    self._store_block(cert.block)
+                else:  # rule "verify-memo": the block's ID and encoding once for every node
+                    bid = self.shared.derived(decode_certificate, data, "block_id", certified_block_id)
+                    if not self.store.has_block(bid):
+                        self._store_block(cert.block, bid,
+                                          self.shared.derived(decode_certificate, data, "block", certified_block_bytes))
             if self.store.hare_output(layer) is None and layer not in self.sessions:
                 if rules.certificate_majority(weights, self.store.certificates(layer), cert.block_id):
                     self._store_hare_output(layer, cert.block_id, "certificate", None)
         self.synced.append(("cert", layer, cert.signer))
         return True
 
-    def _store_block(self, block: p.Block) -> None:
-        bid = p.block_id(block)
+    def _store_block(self, block: p.Block, bid: bytes | None = None, encoded: bytes | None = None) -> None:
+        """Store a block (`bid` and `encoded`: its ID and encoding, when known)."""
+        bid = p.block_id(block) if bid is None else bid
         if self.store.has_block(bid):
             return
-        self.store.add_block(bid, block.layer, p.encode(block, p.Block))
+        self.store.add_block(bid, block.layer, p.encode(block, p.Block) if encoded is None else encoded)
         self._event({"op": "block", "layer": block.layer, "id": hexstr(bid), "height": block.tick_height})
 
     def _store_hare_output(self, layer: int, block_id: bytes, source: str, iteration: int | None) -> None:
@@ -866,7 +941,11 @@ class Node:
                 return False
             sender = data[-96:-64] if len(data) >= 96 else b""
             try:
-                received = hare.receive_message(session.context, session.state, data, self.is_malicious(sender))
+                if self.shared is None:
+                    received = hare.receive_message(session.context, session.state, data, self.is_malicious(sender))
+                else:  # hare.md `receive_message`, the message decoded once for every node (rule "verify-memo")
+                    message = self.shared.decode(hare.decode_message, data)
+                    received = hare.receive_decoded(session.context, session.state, message, self.is_malicious(sender))
             except SpecError as error:
                 if error.reason != "not_relayed":
                     self._reject("hare", error.reason)
@@ -914,7 +993,7 @@ class Node:
             raw = self.store.proposal_raw(pid)
             if raw is None:
                 return None
-            proposal = p.decode(raw, p.Proposal)
+            proposal = self._decode(decode_proposal, raw)
             atx = self.store.get_atx(proposal.atx_id)
             entries.append((pid, proposal, p.Reward(atx.coinbase, atx.id, atx.weight), atx.tick_height()))
         return rules.build_block(layer, entries)

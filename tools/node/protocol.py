@@ -155,8 +155,9 @@ DEVNET_RULES = (
                   "all their inputs (--no-post-memo: every node verifies every PoST itself)"),
     ("verify-memo", "in-process nodes share their successful checks of gossip, each keyed by all its inputs: one "
                     "Hare active set object per equal beacon and weights (so the memo of Hare eligibility grades "
-                    "serves every node), proposal and certificate validations (--no-verify-memo: every node checks "
-                    "every ballot, certificate and Hare eligibility proof itself)"),
+                    "serves every node), proposal and certificate validations, and the decoding of gossip (one "
+                    "frozen object per message's bytes, with its proposal or block ID; --no-verify-memo: every node "
+                    "decodes and checks every ballot, certificate and Hare eligibility proof itself)"),
     ("clocked-phases", "self-clocked processes (node run, smesher run without a coordinator) run the layer "
                        "schedule's duties at fixed fractions of the layer duration: proposals at 2 %, the Hare from "
                        "20 % (preround) to 80 % in 20 rounds of 3 % each, ATXs published at 82 %; a layer ends when "

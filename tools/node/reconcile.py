@@ -640,6 +640,20 @@ def describe(spent: SyncStats) -> str:
             f"{spent.fetch_bytes} of objects fetched" + (f", {spent.errors} peer errors" if spent.errors else ""))
 
 
+def heal_events(before: dict[int, dict[str, int]], after: dict[int, dict[str, int]]) -> list[str]:
+    """What a partition's heal cost, from each live node's `SyncStats` (as a dict) before and
+    after it: one line per node (its own sessions and its answers to its peers' sessions during
+    the whole heal), then the devnet-wide total (every session counted by both its ends)."""
+    events = []
+    total = SyncStats()
+    for index in sorted(after):
+        spent = SyncStats(**{k: v - before[index][k] for k, v in after[index].items()})
+        total = SyncStats(**{k: v + getattr(spent, k) for k, v in asdict(total).items()})
+        events.append(f"partition healed: node {index} reconciled with {len(after) - 1} peers: {describe(spent)}")
+    events.append(f"partition healed: devnet-wide ({len(after)} nodes together): {describe(total)}")
+    return events
+
+
 class LocalPeer:
     """Another node of this process, reached by direct calls; the frames' payloads are encoded
     and decoded as over a link."""

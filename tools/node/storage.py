@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS hare_rounds (layer INTEGER PRIMARY KEY, rounds INTEGE
 
 # statuses of a transaction that may still land in a block (docs/node.md "Transactions")
 WAITING = ("pending", "unchecked")
+KNOWN_LIMIT = 4096  # entries of NodeStore's memory of Hare outputs and of blocks found
 
 
 def connect(path: str) -> sqlite3.Connection:
@@ -71,6 +72,11 @@ class NodeStore(SqliteAtxStore):
         self._atxs_published: dict[int, tuple] = {}
         # identities in `malicious` or `malfeasance`, asked for every Hare message (None: read again)
         self._flagged: set | None = None
+        # rows found in `hare_outputs` and IDs found in `blocks` (asked for every certificate; neither
+        # table changes a row once written): only what was read, dropped with a rolled-back
+        # transaction, and all of it when `KNOWN_LIMIT` entries are reached
+        self._hare_outputs: dict[int, tuple] = {}
+        self._blocks: set[bytes] = set()
 
     def close(self) -> None:
         self.db.close()
@@ -83,6 +89,8 @@ class NodeStore(SqliteAtxStore):
         except BaseException:
             self._atxs_published.clear()
             self._flagged = None
+            self._hare_outputs.clear()
+            self._blocks.clear()
             raise
 
     def add_atx(self, atx: Any) -> None:
@@ -189,7 +197,15 @@ class NodeStore(SqliteAtxStore):
 
     def hare_output(self, layer: int) -> tuple | None:
         """(block ID, source, iteration) of a layer's Hare output."""
-        return self.db.execute("SELECT block_id, source, iteration FROM hare_outputs WHERE layer = ?", (layer,)).fetchone()
+        found = self._hare_outputs.get(layer)
+        if found is None:
+            found = self.db.execute("SELECT block_id, source, iteration FROM hare_outputs WHERE layer = ?",
+                                    (layer,)).fetchone()
+            if found is not None:
+                if len(self._hare_outputs) >= KNOWN_LIMIT:
+                    self._hare_outputs.clear()
+                self._hare_outputs[layer] = found
+        return found
 
     def add_hare_output(self, layer: int, block_id: bytes, source: str, iteration: int | None) -> None:
         self.db.execute("INSERT OR IGNORE INTO hare_outputs VALUES (?, ?, ?, ?)", (layer, block_id, source, iteration))
@@ -209,7 +225,14 @@ class NodeStore(SqliteAtxStore):
         return self.db.execute("SELECT signer, block_id FROM certificates WHERE layer = ?", (layer,)).fetchall()
 
     def has_block(self, block_id: bytes) -> bool:
-        return self.one("SELECT 1 FROM blocks WHERE id = ?", (block_id,)) is not None
+        if block_id in self._blocks:
+            return True
+        if self.one("SELECT 1 FROM blocks WHERE id = ?", (block_id,)) is None:
+            return False
+        if len(self._blocks) >= KNOWN_LIMIT:
+            self._blocks.clear()
+        self._blocks.add(block_id)
+        return True
 
     def block_raw(self, block_id: bytes) -> bytes | None:
         return self.one("SELECT raw FROM blocks WHERE id = ?", (block_id,))

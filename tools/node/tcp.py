@@ -596,18 +596,26 @@ class TcpCluster:
             self._try_node(index, {"op": "partition", "blocked": blocked})
 
     def heal(self, since: int, layer: int) -> list[str]:
-        """Every live node reconciles the layers since the partition began with every other."""
-        from smspec.tools.node.reconcile import SyncStats, describe
+        """Every live node reconciles the layers since the partition began with every other; what
+        each node did in the whole heal (its own sessions and its answers to its peers' sessions,
+        read from its counters before and after) and the devnet-wide total, as in-process."""
+        from smspec.tools.node.reconcile import heal_events
 
         self.partition(None)
-        events = []
+        before = {index: self.sync_stats(index) for index in list(self.children)}
         for index in list(self.children):
             peers = [i for i in sorted(self.children) if i != index]
-            spent = self._try_node(index, {"op": "reconcile", "peers": peers, "first": since - 1, "last": layer - 1})
-            if spent is not None:
-                events.append(f"partition healed: node {index} reconciled with {len(peers)} peers: "
-                              f"{describe(SyncStats(**spent))}")
-        return events
+            self._try_node(index, {"op": "reconcile", "peers": peers, "first": since - 1, "last": layer - 1})
+        after = {index: self.sync_stats(index) for index in list(self.children)}
+        return heal_events({i: s for i, s in before.items() if s is not None and after.get(i) is not None},
+                           {i: s for i, s in after.items() if s is not None and before.get(i) is not None})
+
+    def sync_stats(self, index: int) -> dict[str, int] | None:
+        """A node process's reconciliation counters (`SyncStats` as a dict; None: it died)."""
+        status = self._try_node(index, {"op": "status"})
+        if status is None:
+            return None
+        return {k.removeprefix("sync_"): v for k, v in status["metrics"].items() if k.startswith("sync_")}
 
     # -- calls ---------------------------------------------------------------------------------------
 
