@@ -32,6 +32,7 @@ exact range of float64, and the remaining per-layer loops are over a handful of 
 from __future__ import annotations
 
 import itertools
+import math
 import operator
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -987,6 +988,7 @@ def _on_ballot_factory(spec: Any):
     run_refs: Any = {}
     run_rows: Any = None
     run_state_ref: Any = None
+    run_classes: dict = {}
     ids_append: Any = None
     knowns_append: Any = None
     weights_append: Any = None
@@ -1029,12 +1031,53 @@ def _on_ballot_factory(spec: Any):
             cache[key] = votes
         return votes
 
+    def resolve(state: Any, ballot: Any, refs: Any, references: dict, classes: dict) -> Any:
+        """A ballot's reference-cache entry: its reference ballot's (cached on first use), or a new
+        one for a reference ballot; None where the spec's decode_ballot must decide."""
+        epoch_data = ballot.epoch_data
+        if epoch_data is None:
+            ref_id = ballot.ref
+            if ref_id is None:
+                return None
+            known = references.get(ref_id)
+            if known is not None:
+                return known
+            ref = dict.get(refs, ref_id)
+            if ref is None:
+                return None
+            if type(ref) is _Rows:
+                reference_known = ref.knowns[ref.row_of(ref_id)]
+                reference, per_eligibility = reference_known[0], reference_known[1]
+            else:
+                reference, per_eligibility = ref.reference, None
+                if reference is None:
+                    return None
+            if per_eligibility is None:
+                per_eligibility = spec.ballot_weight(reference.weight_numerator, reference.weight_denominator, 1)
+            key = (reference.beacon, reference.height)
+            known = references[ref_id] = (reference, per_eligibility, ref.layer, classes.setdefault(key, key))
+            return known
+        atx = state.atxs.get(ballot.layer // state.config.layers_per_epoch, {}).get(ballot.atx_id)
+        eligibilities = epoch_data.eligibilities
+        if atx is None or eligibilities == 0:
+            return None
+        weight = atx.weight
+        if weight >= 0 and eligibilities > 0:  # reduce_fraction's Euclid, in C
+            divisor = math.gcd(weight, eligibilities)
+            numerator, denominator = weight // divisor, eligibilities // divisor
+        else:
+            numerator, denominator = reduce_fraction(weight, eligibilities)
+        reference = ReferenceInfo(ballot.smesher, ballot.atx_id, eligibilities, epoch_data.beacon, atx.height,
+                                  numerator, denominator)
+        key = (epoch_data.beacon, atx.height)
+        return (reference, spec.ballot_weight(numerator, denominator, 1), ballot.layer, classes.setdefault(key, key))
+
     def enter(state: Any, ballot: Any) -> None:
         """A ballot that does not continue the run: store it without decoding if the fast path
         applies (as a column row, starting a run, or as an object when it is malicious or its
         layer is already counted), else through the spec's decode_ballot and store_ballot."""
         nonlocal run_opinion, run_layer, run_state_id, run_generation, run_votes, run_references, run_refs
-        nonlocal run_rows, run_state_ref, ids_append, knowns_append, weights_append, votes_append
+        nonlocal run_rows, run_state_ref, run_classes, ids_append, knowns_append, weights_append, votes_append
         refs = state.ballot_refs
         if type(refs) is not _Refs:
             refs = state.ballot_refs = _Refs(refs)
@@ -1044,37 +1087,9 @@ def _on_ballot_factory(spec: Any):
         if votes is None:
             return slow(state, ballot)
         _, _, references, classes = _fast_path_entry(state)
-        epoch_data = ballot.epoch_data
-        if epoch_data is None:
-            ref_id = ballot.ref
-            known = references.get(ref_id) if ref_id is not None else None
-            if known is None:
-                ref = dict.get(refs, ref_id) if ref_id is not None else None
-                if ref is None:
-                    return slow(state, ballot)
-                if type(ref) is _Rows:
-                    reference_known = ref.knowns[ref.row_of(ref_id)]
-                    reference = reference_known[0]
-                    per_eligibility = reference_known[1]
-                else:
-                    reference = ref.reference
-                    if reference is None:
-                        return slow(state, ballot)
-                    per_eligibility = None
-                if per_eligibility is None:
-                    per_eligibility = spec.ballot_weight(reference.weight_numerator, reference.weight_denominator, 1)
-                key = (reference.beacon, reference.height)
-                known = references[ref_id] = (reference, per_eligibility, ref.layer, classes.setdefault(key, key))
-        else:
-            atx = state.atxs.get(layer_id // state.config.layers_per_epoch, {}).get(ballot.atx_id)
-            if atx is None or epoch_data.eligibilities == 0:
-                return slow(state, ballot)
-            numerator, denominator = reduce_fraction(atx.weight, epoch_data.eligibilities)
-            reference = ReferenceInfo(ballot.smesher, ballot.atx_id, epoch_data.eligibilities, epoch_data.beacon,
-                                      atx.height, numerator, denominator)
-            key = (epoch_data.beacon, atx.height)
-            known = (reference, spec.ballot_weight(numerator, denominator, 1), layer_id,
-                     classes.setdefault(key, key))
+        known = resolve(state, ballot, refs, references, classes)
+        if known is None:
+            return slow(state, ballot)
         ballot_id = ballot.id
         if ballot_id in refs:  # a ballot already stored: the spec decides
             return slow(state, ballot)
@@ -1097,11 +1112,10 @@ def _on_ballot_factory(spec: Any):
         rows.knowns.append(known)
         rows.weights.append(weight)
         rows.votes.append(votes)
-        if epoch_data is not None:
-            return None
+        if run_state_id != id(state) or run_state_ref is None or run_state_ref() is not state:
+            run_state_ref = weakref.ref(state, _bump)
         run_opinion, run_layer, run_state_id, run_generation = opinion, layer_id, id(state), generation[0]
-        run_votes, run_references, run_refs, run_rows = votes, references, refs, rows
-        run_state_ref = weakref.ref(state, _bump)
+        run_votes, run_references, run_refs, run_rows, run_classes = votes, references, refs, rows, classes
         ids_append, knowns_append = rows.ids.append, rows.knowns.append
         weights_append, votes_append = rows.weights.append, rows.votes.append
         return None
@@ -1119,8 +1133,10 @@ def _on_ballot_factory(spec: Any):
         Anything else goes through the spec's decode_ballot and store_ballot.
         """
         if ballot.opinion is run_opinion and ballot.layer == run_layer and id(state) == run_state_id \
-                and generation[0] == run_generation and ballot.epoch_data is None and not ballot.malicious:
-            known = run_references.get(ballot.ref)
+                and generation[0] == run_generation and not ballot.malicious:
+            known = run_references.get(ballot.ref) if ballot.epoch_data is None else None
+            if known is None:
+                known = resolve(state, ballot, run_refs, run_references, run_classes)
             if known is not None:
                 ballot_id = ballot.id
                 if ballot_id not in run_refs and not (state.malicious_nodes and ballot.smesher in state.malicious_nodes):
@@ -1136,10 +1152,10 @@ def _on_ballot_factory(spec: Any):
     def forget_run(state: Any) -> None:
         """The state evicted layers: hold nothing of them (the run's rows may be one of them)."""
         nonlocal run_opinion, run_layer, run_state_id, run_generation, run_votes, run_references, run_refs
-        nonlocal run_rows, run_state_ref, ids_append, knowns_append, weights_append, votes_append
+        nonlocal run_rows, run_state_ref, run_classes, ids_append, knowns_append, weights_append, votes_append
         if run_state_id == id(state):
             run_opinion, run_layer, run_state_id, run_generation = None, -1, -1, -1
-            run_votes, run_references, run_refs, run_rows, run_state_ref = None, {}, {}, None, None
+            run_votes, run_references, run_refs, run_rows, run_state_ref, run_classes = None, {}, {}, None, None, {}
             ids_append = knowns_append = weights_append = votes_append = None
 
     on_ballot.forget_run = forget_run  # type: ignore[attr-defined]
