@@ -819,13 +819,14 @@ class _Rows(list):  # type: ignore[type-arg]
         memo[id(self)] = new
         new.layer, new.info, new.positions = self.layer, self.info, None
         new.refs = copy.deepcopy(self.refs, memo)
-        new.classes = {}
+        new.classes = {}  # the classes of its own rows (the copy's state interns in a store of its own)
         if self.ids is None:
             new.ids, new.knowns, new.weights, new.votes, new.mat = None, [], [], [], {}
             list.extend(new, copy.deepcopy(list(list.__iter__(self)), memo))
         else:
             new.ids, new.weights = list(self.ids), list(self.weights)
             new.knowns = copy.deepcopy(self.knowns, memo)
+            new.classes = {known[3]: known[3] for known in new.knowns}
             new.votes = copy.deepcopy(self.votes, memo)
             new.mat = copy.deepcopy(self.mat, memo)
         return new
@@ -951,7 +952,10 @@ def _groups(rows: _Rows) -> Any:
         return []
     first_votes, first_class = votes[0], knowns[0][3]
     count = len(votes)
-    if votes.count(first_votes) == count and list(map(_class_of, knowns)).count(first_class) == count:
+    # rows.classes interned the class of every row (a superset for a live state's store): one class there is one
+    # class here
+    if votes.count(first_votes) == count and (len(rows.classes) == 1
+                                              or list(map(_class_of, knowns)).count(first_class) == count):
         return [[first_votes, first_class, sum(weights)]]
     groups: dict = {}
     for vote, known, weight in zip(votes, knowns, weights):
@@ -1100,7 +1104,8 @@ def _on_ballot_factory(spec: Any):
             rows = ballots[layer_id] = _Rows(layer_id, refs, classes, BallotInfo)
         eligibilities = ballot.eligibilities
         weight = known[1] if eligibilities == 1 else known[1] * eligibilities
-        if malicious or layer_id <= state.processed or not _column(rows) or rows.refs is not refs:
+        if malicious or layer_id <= state.processed or not _column(rows) or rows.refs is not refs \
+                or rows.classes is not classes:
             info = BallotInfo(ballot_id, layer_id, bool(malicious), 0 if malicious else weight, known[0], votes)
             rows.append(info)
             dict.__setitem__(refs, ballot_id, info)
