@@ -12,11 +12,20 @@ an honest layer has one or a few) and an ATX height:
 * ``recount_good_ballots``: after an opinion change the spec recounts every ballot above the
   changed layer, adding its weight to every later layer (ballots x window); here one pass sums
   the good weight per layer and adds running totals (ballots + window).
-* ``on_ballot``: a ballot whose opinion is already known in its layer is stored without decoding;
-  the last opinion object is recognised by identity, and reference ballots are looked up in a
-  small per-state cache (pruned at each eviction) rather than in ``ballot_refs``.
-* ``count_ballots``: a run of ballots with the same layer, beacon and vote list is judged once.
-* ``evict``: the vote lists at the window start are cut once per run of ballots sharing one.
+* ``on_ballot``: a ballot whose opinion is already known in its layer is stored without decoding
+  and without an object: it becomes a row of its layer's columns (``_Rows``: ids, reference-cache
+  entries, weights, vote lists), and ``ballot_refs`` maps its id to the layer's ``_Rows``
+  (``_Refs``). The last opinion object is recognised by identity, and reference ballots are
+  looked up in a small per-state cache (pruned at each eviction) rather than in ``ballot_refs``.
+  A row becomes the spec's BallotInfo only when code outside the impl reads it (a base or
+  reference ballot the spec's decode_ballot looks up; a layer's list iterated, indexed, copied);
+  from then on that object is the truth. Fewer objects per ballot also means fewer garbage
+  collections.
+* ``count_ballots``: a layer held in columns is judged once per group of rows with the same vote
+  list and reference class (usually one group: a sum of the weights); other lists, once per run
+  of ballots with the same layer, beacon and vote list.
+* ``evict``: a dropped layer's ids leave ``ballot_refs`` straight from its id column; the vote
+  lists at the window start are cut once per run of ballots sharing one.
 * ``fixed_udiv`` and ``ballot_weight``: the fixed-point division reduced to one exact integer
   division plus the test that decides the library's one-unit-low quotient (see below), and
   memoized, since thresholds divide the same epoch weights again at every tally.
