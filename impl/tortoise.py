@@ -719,13 +719,14 @@ def _reference_cache(state: Any) -> dict:
     return _fast_path_entry(state)[2]
 
 
-_generation = [0]  # bumped whenever a run of column appends in on_ballot may no longer hold (see on_ballot)
 _MISSING = object()
 _class_of = operator.itemgetter(3)  # a row's reference class, from its reference-cache entry
 
 
-def _bump(*_: Any) -> None:
-    _generation[0] += 1
+def _bump() -> None:
+    """End every run of column appends in on_ballot (something a run checked once may have changed)."""
+    for on_ballot in list(_ballot_runs):
+        on_ballot.forget_run(None)
 
 
 class _Rows(list):  # type: ignore[type-arg]
@@ -985,22 +986,20 @@ def _on_ballot_factory(spec: Any):
     BallotInfo = spec.BallotInfo
     ReferenceInfo = spec.ReferenceInfo
     reduce_fraction = spec.reduce_fraction
-    generation = _generation
 
-    # The run of column appends in progress: the last ballot's opinion object and layer, the
-    # state's id (a weak reference to it bumps the generation when it dies) and the generation
-    # then; what every ballot of the run shares: its decoded votes, the reference-ballot cache,
-    # `ballot_refs` and the layer's `_Rows` (its column appends). A ballot with the same opinion
-    # object, layer and state, in the same generation, continues the run: the generation moves at
-    # every eviction, at every count of a layer (processed rises) and when a layer turns into
-    # objects, which are the only changes that can end what the run checked once.
+    # The run of column appends in progress: the last ballot's opinion object, layer and state
+    # (held only while the run lasts), and what every ballot of the run shares: its decoded votes,
+    # the reference-ballot cache, `ballot_refs` and the layer's `_Rows` (its column appends). A
+    # ballot with the same opinion object, layer and state continues the run. Every run ends
+    # (`_bump`) at each eviction, at each count of a layer (processed rises) and when a layer
+    # turns into objects: the only changes that can end what the run checked once.
     run_opinion: Any = None
-    run_layer = run_state_id = run_generation = -1
+    run_layer = -1
+    run_state: Any = None
     run_votes: Any = None
     run_references: dict = {}
     run_refs: Any = {}
     run_rows: Any = None
-    run_state_ref: Any = None
     run_classes: dict = {}
     ids_append: Any = None
     knowns_append: Any = None
@@ -1089,8 +1088,8 @@ def _on_ballot_factory(spec: Any):
         """A ballot that does not continue the run: store it without decoding if the fast path
         applies (as a column row, starting a run, or as an object when it is malicious or its
         layer is already counted), else through the spec's decode_ballot and store_ballot."""
-        nonlocal run_opinion, run_layer, run_state_id, run_generation, run_votes, run_references, run_refs
-        nonlocal run_rows, run_state_ref, run_classes, ids_append, knowns_append, weights_append, votes_append
+        nonlocal run_opinion, run_layer, run_state, run_votes, run_references, run_refs
+        nonlocal run_rows, run_classes, ids_append, knowns_append, weights_append, votes_append
         refs = state.ballot_refs
         if type(refs) is not _Refs:
             refs = state.ballot_refs = _Refs(refs)
@@ -1126,9 +1125,7 @@ def _on_ballot_factory(spec: Any):
         rows.knowns.append(known)
         rows.weights.append(weight)
         rows.votes.append(votes)
-        if run_state_id != id(state) or run_state_ref is None or run_state_ref() is not state:
-            run_state_ref = weakref.ref(state, _bump)
-        run_opinion, run_layer, run_state_id, run_generation = opinion, layer_id, id(state), generation[0]
+        run_opinion, run_layer, run_state = opinion, layer_id, state
         run_votes, run_references, run_refs, run_rows, run_classes = votes, references, refs, rows, classes
         ids_append, knowns_append = rows.ids.append, rows.knowns.append
         weights_append, votes_append = rows.weights.append, rows.votes.append
@@ -1146,9 +1143,12 @@ def _on_ballot_factory(spec: Any):
         opinion object seen is recognised by identity, without a lookup (``enter``).
         Anything else goes through the spec's decode_ballot and store_ballot.
         """
-        if ballot.opinion is run_opinion and ballot.layer == run_layer and id(state) == run_state_id \
-                and generation[0] == run_generation and not ballot.malicious:
-            known = run_references.get(ballot.ref) if ballot.epoch_data is None else None
+        if ballot.opinion is run_opinion and ballot.layer == run_layer and state is run_state \
+                and not ballot.malicious:
+            try:
+                known = run_references[ballot.ref] if ballot.epoch_data is None else None
+            except KeyError:
+                known = None
             if known is None:
                 known = resolve(state, ballot, run_refs, run_references, run_classes)
             if known is not None:
@@ -1164,12 +1164,12 @@ def _on_ballot_factory(spec: Any):
         return enter(state, ballot)
 
     def forget_run(state: Any) -> None:
-        """The state evicted layers: hold nothing of them (the run's rows may be one of them)."""
-        nonlocal run_opinion, run_layer, run_state_id, run_generation, run_votes, run_references, run_refs
-        nonlocal run_rows, run_state_ref, run_classes, ids_append, knowns_append, weights_append, votes_append
-        if run_state_id == id(state):
-            run_opinion, run_layer, run_state_id, run_generation = None, -1, -1, -1
-            run_votes, run_references, run_refs, run_rows, run_state_ref, run_classes = None, {}, {}, None, None, {}
+        """End the run (of this state; None: of any state), and hold nothing of it."""
+        nonlocal run_opinion, run_layer, run_state, run_votes, run_references, run_refs
+        nonlocal run_rows, run_classes, ids_append, knowns_append, weights_append, votes_append
+        if state is None or run_state is state:
+            run_opinion, run_layer, run_state = None, -1, None
+            run_votes, run_references, run_refs, run_rows, run_classes = None, {}, {}, None, {}
             ids_append = knowns_append = weights_append = votes_append = None
 
     on_ballot.forget_run = forget_run  # type: ignore[attr-defined]
@@ -1268,8 +1268,6 @@ def _evict_factory(spec: Any):
             first.previous = spec.LayerInfo(layer=window_start - 1, opinion=first.previous.opinion)
         state.evicted = window_start - 1
         _bump()
-        for on_ballot in list(_ballot_runs):
-            on_ballot.forget_run(state)
 
     return evict
 
