@@ -40,6 +40,7 @@ exact range of float64, and the remaining per-layer loops are over a handful of 
 
 from __future__ import annotations
 
+import collections
 import itertools
 import math
 import operator
@@ -1228,8 +1229,8 @@ def _evict_factory(spec: Any):
         ballots = state.ballots
         for layer in range(state.evicted + 1, window_start):
             rows = ballots.pop(layer, ())
-            for ballot_id in rows.ids if _column(rows) else [ballot.id for ballot in rows]:
-                dict.pop(refs, ballot_id, None)
+            ids = rows.ids if _column(rows) else [ballot.id for ballot in rows]
+            _consume(map(dict.pop, itertools.repeat(refs, len(ids)), ids, itertools.repeat(None)))
             state.layers.pop(layer, None)
             if spec.ordinal_in_epoch(config, layer) == config.layers_per_epoch - 1:
                 state.epochs.pop(spec.epoch_of(config, layer), None)
@@ -1237,7 +1238,20 @@ def _evict_factory(spec: Any):
         rows = ballots.get(window_start, ())
         if _column(rows) and not rows.sync():
             rows.materialize()
-        if _column(rows):  # the same cuts on the votes column (and on the rows that exist as objects)
+        if _column(rows) and rows and rows.votes.count(rows.votes[0]) == len(rows):
+            # one vote list: cut it until a cut drops it or changes nothing; that outcome holds for the rest
+            column, objects = rows.votes, rows.mat
+            count, first = len(column), column[0]
+            k, outcome = 0, 1
+            while k < count and outcome == 1:
+                outcome = _cut_list(first, window_start)
+                k += 1
+            if outcome == 2:  # rows k-1 .. count-1 lose their votes
+                column[k - 1:] = [None] * (count - k + 1)
+                for row, ballot in objects.items():
+                    if row >= k - 1:
+                        ballot.votes = None
+        elif _column(rows):  # the same cuts on the votes column (and on the rows that exist as objects)
             column, objects = rows.votes, rows.mat
             last_votes: Any = _NOT_VOTES
             outcome = 1
@@ -1273,6 +1287,7 @@ def _evict_factory(spec: Any):
 
 
 _NOT_VOTES = object()
+_consume = collections.deque(maxlen=0).extend  # runs an iterator to its end, keeping nothing
 
 
 @replaces("tortoise", "count_ballots", factory=True)

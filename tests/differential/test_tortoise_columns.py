@@ -307,3 +307,35 @@ def test_a_layer_read_from_outside_becomes_objects_once():
         assert all(state.ballot_refs[b.id] is b for b in first)
     finally:
         registry.use_backend("spec")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**16), smeshers=st.integers(2, 7), partition=st.sampled_from([0, 4]),
+       byzantine=st.sampled_from([0.0, 0.3]), window=st.integers(1, 14), layers=st.integers(12, 30),
+       look=st.booleans())
+def test_evict_cuts_the_columns_as_the_spec_cuts_its_lists(seed, smeshers, partition, byzantine, window, layers,
+                                                           look):
+    """A history kept whole under the impl (its layers in columns), then the window shortened: the
+    impl's evict (one cut per vote list on the votes column, rows that exist as objects included)
+    leaves the vote lists the spec's evict leaves on the same layers made into objects: the first
+    row of a shared list keeps a one-link list, the next ones none."""
+    import attrs
+
+    from .test_tortoise import vote_lists
+
+    scene = scenario(seed, smeshers, partition, byzantine, 0.0, False, 10**6, layers=layers)
+    registry.use_backend("impl")
+    try:
+        state = Simulation(T, scene).run().nodes[0].state
+    finally:
+        registry.use_backend("spec")
+    if look:  # a few rows as objects first
+        for ballot_id in sorted(dict.keys(state.ballot_refs))[::3]:
+            state.ballot_refs.get(ballot_id)
+    results = []
+    for evict in (registry.original(T, "evict"), impl._evict_factory(T)):
+        copied = copy.deepcopy(state)
+        copied.config = attrs.evolve(copied.config, window_size=window, historical_window_end=0)
+        evict(copied)
+        results.append((digest(copied), vote_lists(copied), stored(copied)))
+    assert results[1] == results[0]
