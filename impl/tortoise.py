@@ -746,7 +746,7 @@ class _Rows(list):  # type: ignore[type-arg]
     ``ballot_refs`` maps the id of a column row to the ``_Rows`` (a placeholder ``_Refs`` resolves).
     """
 
-    __slots__ = ("layer", "refs", "classes", "info", "ids", "knowns", "weights", "votes", "mat", "positions")
+    __slots__ = ("layer", "refs", "classes", "info", "ids", "knowns", "weights", "votes", "fill", "mat", "positions")
 
     def __init__(self, layer: int, refs: Any, classes: dict, info: Any) -> None:
         list.__init__(self)
@@ -755,8 +755,15 @@ class _Rows(list):  # type: ignore[type-arg]
         self.knowns: list = []
         self.weights: list = []
         self.votes: list = []
+        self.fill: Any = None  # the vote list of the rows past the end of `votes` (a run's; see flush)
         self.mat: dict = {}
         self.positions: dict | None = None
+
+    def flush(self) -> None:
+        """Complete the votes column: the rows a run appended share the run's vote list (``fill``)."""
+        missing = len(self.ids) - len(self.votes)  # type: ignore[arg-type]
+        if missing:
+            self.votes.extend(itertools.repeat(self.fill, missing))
 
     def row_of(self, ballot_id: bytes) -> int:
         ids = self.ids
@@ -775,6 +782,7 @@ class _Rows(list):  # type: ignore[type-arg]
         """Row k as its BallotInfo (created once; ``ballot_refs`` then maps its id to it)."""
         obj = self.mat.get(k)
         if obj is None:
+            self.flush()
             ballot_id = self.ids[k]  # type: ignore[index]
             obj = self.mat[k] = self.info(ballot_id, self.layer, False, self.weights[k], self.knowns[k][0],
                                           self.votes[k])
@@ -784,6 +792,7 @@ class _Rows(list):  # type: ignore[type-arg]
 
     def sync(self) -> bool:
         """Read the votes of the rows that exist as objects back; False if one was marked malicious or bad."""
+        self.flush()
         votes = self.votes
         for k, obj in self.mat.items():
             if obj.malicious or obj.bad_beacon:
@@ -795,6 +804,7 @@ class _Rows(list):  # type: ignore[type-arg]
         """Turn every row into its BallotInfo and hold them as an ordinary list."""
         if self.ids is None:
             return
+        self.flush()
         objects = [self.row(k) for k in range(len(self.ids))]
         self.ids = self.positions = None
         self.knowns = self.weights = self.votes = []
@@ -808,6 +818,7 @@ class _Rows(list):  # type: ignore[type-arg]
             self.materialize()
             list.append(self, ballot)
             return
+        self.flush()
         reference = ballot.reference
         key = (reference.beacon, reference.height)
         self.mat[len(self.ids)] = ballot
@@ -826,8 +837,11 @@ class _Rows(list):  # type: ignore[type-arg]
     def __deepcopy__(self, memo: dict) -> Any:
         import copy
 
+        if self.ids is not None:
+            self.flush()
         new = _Rows.__new__(_Rows)
         memo[id(self)] = new
+        new.fill = None
         new.layer, new.info, new.positions = self.layer, self.info, None
         new.refs = copy.deepcopy(self.refs, memo)
         new.classes = {}  # the classes of its own rows (the copy's state interns in a store of its own)
@@ -958,6 +972,7 @@ class _Refs(dict):  # type: ignore[type-arg]
 
 def _groups(rows: _Rows) -> Any:
     """A column layer's rows summed per (vote list, reference class): [[votes, (beacon, height), weight]]."""
+    rows.flush()
     votes, knowns, weights = rows.votes, rows.knowns, rows.weights
     if not votes:
         return []
@@ -1005,7 +1020,6 @@ def _on_ballot_factory(spec: Any):
     ids_append: Any = None
     knowns_append: Any = None
     weights_append: Any = None
-    votes_append: Any = None
 
     def slow(state: Any, ballot: Any) -> None:
         decoded = spec.decode_ballot(state, ballot)
@@ -1090,7 +1104,7 @@ def _on_ballot_factory(spec: Any):
         applies (as a column row, starting a run, or as an object when it is malicious or its
         layer is already counted), else through the spec's decode_ballot and store_ballot."""
         nonlocal run_opinion, run_layer, run_state, run_votes, run_references, run_refs
-        nonlocal run_rows, run_classes, ids_append, knowns_append, weights_append, votes_append
+        nonlocal run_rows, run_classes, ids_append, knowns_append, weights_append
         refs = state.ballot_refs
         if type(refs) is not _Refs:
             refs = state.ballot_refs = _Refs(refs)
@@ -1121,15 +1135,17 @@ def _on_ballot_factory(spec: Any):
             if layer_id <= state.processed:
                 spec.count_ballot_or_retry(state, info)
             return None
+        rows.flush()
         dict.__setitem__(refs, ballot_id, rows)
         rows.ids.append(ballot_id)
         rows.knowns.append(known)
         rows.weights.append(weight)
         rows.votes.append(votes)
+        rows.fill = votes  # the votes of the rows the run appends
         run_opinion, run_layer, run_state = opinion, layer_id, state
         run_votes, run_references, run_refs, run_rows, run_classes = votes, references, refs, rows, classes
         ids_append, knowns_append = rows.ids.append, rows.knowns.append
-        weights_append, votes_append = rows.weights.append, rows.votes.append
+        weights_append = rows.weights.append
         return None
 
     def on_ballot(state: Tortoise, ballot: BallotData) -> None:
@@ -1160,18 +1176,17 @@ def _on_ballot_factory(spec: Any):
                     knowns_append(known)
                     eligibilities = ballot.eligibilities
                     weights_append(known[1] if eligibilities == 1 else known[1] * eligibilities)
-                    votes_append(run_votes)
                     return None
         return enter(state, ballot)
 
     def forget_run(state: Any) -> None:
         """End the run (of this state; None: of any state), and hold nothing of it."""
         nonlocal run_opinion, run_layer, run_state, run_votes, run_references, run_refs
-        nonlocal run_rows, run_classes, ids_append, knowns_append, weights_append, votes_append
+        nonlocal run_rows, run_classes, ids_append, knowns_append, weights_append
         if state is None or run_state is state:
             run_opinion, run_layer, run_state = None, -1, None
             run_votes, run_references, run_refs, run_rows, run_classes = None, {}, {}, None, {}
-            ids_append = knowns_append = weights_append = votes_append = None
+            ids_append = knowns_append = weights_append = None
 
     on_ballot.forget_run = forget_run  # type: ignore[attr-defined]
     _ballot_runs.add(on_ballot)
