@@ -12,11 +12,20 @@ an honest layer has one or a few) and an ATX height:
 * ``recount_good_ballots``: after an opinion change the spec recounts every ballot above the
   changed layer, adding its weight to every later layer (ballots x window); here one pass sums
   the good weight per layer and adds running totals (ballots + window).
-* ``on_ballot``: a ballot whose opinion is already known in its layer is stored without decoding;
-  the last opinion object is recognised by identity, and reference ballots are looked up in a
-  small per-state cache (pruned at each eviction) rather than in ``ballot_refs``.
-* ``count_ballots``: a run of ballots with the same layer, beacon and vote list is judged once.
-* ``evict``: the vote lists at the window start are cut once per run of ballots sharing one.
+* ``on_ballot``: a ballot whose opinion is already known in its layer is stored without decoding
+  and without an object: it becomes a row of its layer's columns (``_Rows``: ids, reference-cache
+  entries, weights, vote lists), and ``ballot_refs`` maps its id to the layer's ``_Rows``
+  (``_Refs``). The last opinion object is recognised by identity, and reference ballots are
+  looked up in a small per-state cache (pruned at each eviction) rather than in ``ballot_refs``.
+  A row becomes the spec's BallotInfo only when code outside the impl reads it (a base or
+  reference ballot the spec's decode_ballot looks up; a layer's list iterated, indexed, copied);
+  from then on that object is the truth. Fewer objects per ballot also means fewer garbage
+  collections.
+* ``count_ballots``: a layer held in columns is judged once per group of rows with the same vote
+  list and reference class (usually one group: a sum of the weights); other lists, once per run
+  of ballots with the same layer, beacon and vote list.
+* ``evict``: a dropped layer's ids leave ``ballot_refs`` straight from its id column; the vote
+  lists at the window start are cut once per run of ballots sharing one.
 * ``fixed_udiv`` and ``ballot_weight``: the fixed-point division reduced to one exact integer
   division plus the test that decides the library's one-unit-low quotient (see below), and
   memoized, since thresholds divide the same epoch weights again at every tally.
@@ -31,6 +40,10 @@ exact range of float64, and the remaining per-layer loops are over a handful of 
 
 from __future__ import annotations
 
+import collections
+import itertools
+import math
+import operator
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -154,6 +167,12 @@ def _walk_full(spec: Any, state: Any, votes: Any, height: int, weight: int) -> N
 def _count_ballots_full_factory(spec: Any):
     def count_ballots_full(state: Tortoise, ballots: list[BallotInfo]) -> None:
         """Count a batch of ballots in full mode, in order."""
+        if _column(ballots):  # no row of a column layer is malicious or delayed (bad beacon)
+            if ballots.sync():  # type: ignore[attr-defined]
+                for votes, reference_class, weight in _groups(ballots):  # type: ignore[arg-type]
+                    _walk_full(spec, state, votes, reference_class[1], weight)
+                return
+            ballots.materialize()  # type: ignore[attr-defined]
         groups: dict = {}
         for ballot in ballots:
             if spec.should_be_delayed(state, ballot):
@@ -178,7 +197,20 @@ def _count_for_late_block_factory(spec: Any):
         """Debit a late block with the implicit against votes of already counted ballots."""
         groups: dict = {}
         for layer in range(block.layer + 1, state.full_counted + 1):
-            for ballot in state.ballots.get(layer, ()):
+            rows = state.ballots.get(layer, ())
+            if _column(rows) and not rows.sync():
+                rows.materialize()
+            if _column(rows):
+                for votes, reference_class, weight in _groups(rows):
+                    if block.height > reference_class[1]:
+                        continue
+                    group = groups.get(id(votes))
+                    if group is None:
+                        groups[id(votes)] = [votes, weight]
+                    else:
+                        group[1] += weight
+                continue
+            for ballot in rows:
                 if block.height > ballot.reference.height:
                     continue
                 group = groups.get(id(ballot.votes))
@@ -206,9 +238,20 @@ def _recount_good_ballots_factory(spec: Any):
         spec.reset_good_weights(state, voted)
         running = 0
         for target in range(voted + 1, state.processed + 1):
-            for ballot in state.ballots.get(target, ()):
-                if spec.is_good_ballot(state, ballot):
-                    running += ballot.weight
+            rows = state.ballots.get(target, ())
+            if _column(rows) and not rows.sync():
+                rows.materialize()
+            if _column(rows):  # is_good_ballot once per group (no row has a bad beacon)
+                if rows:
+                    previous = spec.get_layer(state, target - 1)
+                    for votes, reference_class, weight in _groups(rows):
+                        if previous.opinion == spec.votes_opinion(votes) \
+                                and previous.reference_height <= reference_class[1]:
+                            running += weight
+            else:
+                for ballot in rows:
+                    if spec.is_good_ballot(state, ballot):
+                        running += ballot.weight
             if running:
                 spec.get_layer(state, target).good_uncounted += running
         state.total_good_weight += running
@@ -582,7 +625,13 @@ def _encode_votes_factory(spec: Any):
             if layer == genesis:
                 choices: Any = [(spec.EMPTY_BALLOT_ID, genesis, None, False)]
             else:
-                choices = ((b.id, b.layer, b.votes, b.malicious) for b in state.ballots.get(layer, ()))
+                rows = state.ballots.get(layer, ())
+                if _column(rows) and not rows.sync():
+                    rows.materialize()
+                if _column(rows):  # no row of a column layer is malicious
+                    choices = zip(rows.ids, itertools.repeat(layer), rows.votes, itertools.repeat(False))
+                else:
+                    choices = ((b.id, b.layer, b.votes, b.malicious) for b in rows)
             for base_id, base_layer, base_votes, malicious in choices:
                 if malicious:
                     continue
@@ -643,16 +692,17 @@ def _run_full_factory(spec: Any):
 
 
 _EVICTED = object()  # key of the fast-path cache: the state's ``evicted`` when the cache was last emptied
-# id(state) -> (weak reference to it, its fast-path cache, its reference-ballot cache)
-_fast_paths: dict[int, tuple[Any, dict, dict]] = {}
+# id(state) -> (weak reference to it, its fast-path cache, its reference-ballot cache, its interned
+# reference classes: (beacon, height) -> the one tuple used for it)
+_fast_paths: dict[int, tuple[Any, dict, dict, dict]] = {}
 
 
-def _fast_path_entry(state: Any) -> tuple[Any, dict, dict]:
+def _fast_path_entry(state: Any) -> tuple[Any, dict, dict, dict]:
     entry = _fast_paths.get(id(state))
     if entry is None or entry[0]() is not state:
-        for key in [key for key, (ref, _, _) in _fast_paths.items() if ref() is None]:
+        for key in [key for key, (ref, *_) in _fast_paths.items() if ref() is None]:
             del _fast_paths[key]
-        entry = _fast_paths[id(state)] = (weakref.ref(state), {}, {})
+        entry = _fast_paths[id(state)] = (weakref.ref(state), {}, {}, {})
     return entry
 
 
@@ -662,12 +712,288 @@ def _fast_path_cache(state: Any) -> dict:
 
 
 def _reference_cache(state: Any) -> dict:
-    """{reference ballot id: (its ReferenceInfo, weight of one eligibility or None, its layer)}: a
+    """{reference ballot id: (its ReferenceInfo, weight of one eligibility, its layer, its class)}: a
     small dict in place of a look-up of the reference ballot in ``ballot_refs`` (every ballot of
     the window) for every ballot. At each eviction the references it evicted are dropped (an
     entry is kept exactly while its ballot is in ``ballot_refs``: a ballot leaves it only by
     eviction, and an evicted layer never takes ballots again)."""
     return _fast_path_entry(state)[2]
+
+
+_MISSING = object()
+_class_of = operator.itemgetter(3)  # a row's reference class, from its reference-cache entry
+
+
+def _bump() -> None:
+    """End every run of column appends in on_ballot (something a run checked once may have changed)."""
+    for on_ballot in list(_ballot_runs):
+        on_ballot.forget_run(None)
+
+
+class _Rows(list):  # type: ignore[type-arg]
+    """``state.ballots[layer]`` under the impl: the layer's ballots as columns, no object per ballot.
+
+    Column mode (``ids`` is not None): the list itself (at C level) is empty; row k is ``ids[k]``,
+    ``knowns[k]`` (its reference-cache entry: ReferenceInfo, weight of one eligibility, layer of
+    the reference ballot, interned (beacon, height)), ``weights[k]`` and ``votes[k]``, and like
+    every ballot the fast path stores it is not malicious and has no bad beacon (a row the impl
+    would have to mark so is turned into objects first). A row asked for by ``ballot_refs`` (a
+    base or reference ballot looked up by the spec) becomes a BallotInfo once (``mat``), which is
+    then the truth for that row: ``sync`` reads its votes back and gives up (False) when it was
+    marked malicious or bad. Anything outside the impl that looks at the list (iteration,
+    indexing, comparison, copy...) turns the whole layer into objects first (``materialize``):
+    from then on it is an ordinary list of BallotInfo, and the impl reads it as such.
+    ``ballot_refs`` maps the id of a column row to the ``_Rows`` (a placeholder ``_Refs`` resolves).
+    """
+
+    __slots__ = ("layer", "refs", "classes", "info", "ids", "knowns", "weights", "votes", "fill", "mat", "positions")
+
+    def __init__(self, layer: int, refs: Any, classes: dict, info: Any) -> None:
+        list.__init__(self)
+        self.layer, self.refs, self.classes, self.info = layer, refs, classes, info
+        self.ids: list | None = []
+        self.knowns: list = []
+        self.weights: list = []
+        self.votes: list = []
+        self.fill: Any = None  # the vote list of the rows past the end of `votes` (a run's; see flush)
+        self.mat: dict = {}
+        self.positions: dict | None = None
+
+    def flush(self) -> None:
+        """Complete the votes column: the rows a run appended share the run's vote list (``fill``)."""
+        missing = len(self.ids) - len(self.votes)  # type: ignore[arg-type]
+        if missing:
+            self.votes.extend(itertools.repeat(self.fill, missing))
+
+    def row_of(self, ballot_id: bytes) -> int:
+        ids = self.ids
+        index = self.positions
+        if index is None:
+            try:
+                return ids.index(ballot_id, 0, 32)  # type: ignore[union-attr]
+            except ValueError:
+                index = self.positions = {}
+        if len(index) < len(ids):  # type: ignore[arg-type]
+            for k in range(len(index), len(ids)):  # type: ignore[arg-type]
+                index[ids[k]] = k  # type: ignore[index]
+        return index[ballot_id]
+
+    def row(self, k: int) -> Any:
+        """Row k as its BallotInfo (created once; ``ballot_refs`` then maps its id to it)."""
+        obj = self.mat.get(k)
+        if obj is None:
+            self.flush()
+            ballot_id = self.ids[k]  # type: ignore[index]
+            obj = self.mat[k] = self.info(ballot_id, self.layer, False, self.weights[k], self.knowns[k][0],
+                                          self.votes[k])
+            if dict.get(self.refs, ballot_id) is self:
+                dict.__setitem__(self.refs, ballot_id, obj)
+        return obj
+
+    def sync(self) -> bool:
+        """Read the votes of the rows that exist as objects back; False if one was marked malicious or bad."""
+        self.flush()
+        votes = self.votes
+        for k, obj in self.mat.items():
+            if obj.malicious or obj.bad_beacon:
+                return False
+            votes[k] = obj.votes
+        return True
+
+    def materialize(self) -> None:
+        """Turn every row into its BallotInfo and hold them as an ordinary list."""
+        if self.ids is None:
+            return
+        self.flush()
+        objects = [self.row(k) for k in range(len(self.ids))]
+        self.ids = self.positions = None
+        self.knowns = self.weights = self.votes = []
+        self.mat = {}
+        list.extend(self, objects)
+        _bump()
+
+    def append(self, ballot: Any) -> None:  # the spec's store_ballot adds a decoded ballot
+        if self.ids is None or type(ballot) is not self.info or ballot.layer != self.layer or ballot.malicious \
+                or ballot.bad_beacon:
+            self.materialize()
+            list.append(self, ballot)
+            return
+        self.flush()
+        reference = ballot.reference
+        key = (reference.beacon, reference.height)
+        self.mat[len(self.ids)] = ballot
+        self.ids.append(ballot.id)
+        self.knowns.append((reference, None, self.layer, self.classes.setdefault(key, key)))
+        self.weights.append(ballot.weight)
+        self.votes.append(ballot.votes)
+
+    def __len__(self) -> int:
+        ids = self.ids
+        return list.__len__(self) if ids is None else len(ids)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        import copy
+
+        if self.ids is not None:
+            self.flush()
+        new = _Rows.__new__(_Rows)
+        memo[id(self)] = new
+        new.fill = None
+        new.layer, new.info, new.positions = self.layer, self.info, None
+        new.refs = copy.deepcopy(self.refs, memo)
+        new.classes = {}  # the classes of its own rows (the copy's state interns in a store of its own)
+        if self.ids is None:
+            new.ids, new.knowns, new.weights, new.votes, new.mat = None, [], [], [], {}
+            list.extend(new, copy.deepcopy(list(list.__iter__(self)), memo))
+        else:
+            new.ids, new.weights = list(self.ids), list(self.weights)
+            new.knowns = copy.deepcopy(self.knowns, memo)
+            new.classes = {known[3]: known[3] for known in new.knowns}
+            new.votes = copy.deepcopy(self.votes, memo)
+            new.mat = copy.deepcopy(self.mat, memo)
+        return new
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        self.materialize()
+        return (list, (list(list.__iter__(self)),))
+
+
+def _materializing(name: str) -> Any:
+    method = getattr(list, name)
+
+    def wrapper(self: _Rows, *args: Any, **kwargs: Any) -> Any:
+        if self.ids is not None:
+            self.materialize()
+        return method(self, *args, **kwargs)
+
+    wrapper.__name__ = name
+    return wrapper
+
+
+for _name in ("__iter__", "__getitem__", "__setitem__", "__delitem__", "__contains__", "__reversed__", "__eq__",
+              "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__add__", "__iadd__", "__mul__", "__imul__",
+              "__rmul__", "__repr__", "extend", "insert", "pop", "remove", "index", "count", "sort", "reverse",
+              "clear", "copy"):
+    setattr(_Rows, _name, _materializing(_name))
+
+
+def _column(rows: Any) -> bool:
+    """Whether a list of ballots is a layer still held in columns."""
+    return type(rows) is _Rows and rows.ids is not None
+
+
+class _Refs(dict):  # type: ignore[type-arg]
+    """``state.ballot_refs`` under the impl: a column row's id maps to its ``_Rows`` until someone
+    outside the impl reads the entry, which then becomes the row's BallotInfo (``_Rows.row``)."""
+
+    __slots__ = ()
+
+    def _resolve(self, key: Any, value: Any) -> Any:
+        if type(value) is _Rows:
+            return value.row(value.row_of(key))
+        return value
+
+    def _resolve_all(self) -> None:
+        for key, value in list(dict.items(self)):
+            if type(value) is _Rows:
+                value.row(value.row_of(key))
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._resolve(key, dict.__getitem__(self, key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        value = dict.get(self, key, _MISSING)
+        return default if value is _MISSING else self._resolve(key, value)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        value = dict.get(self, key, _MISSING)
+        if value is _MISSING:
+            return dict.pop(self, key, *default)
+        value = self._resolve(key, value)
+        dict.pop(self, key)
+        return value
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        value = dict.get(self, key, _MISSING)
+        if value is _MISSING:
+            dict.__setitem__(self, key, default)
+            return default
+        return self._resolve(key, value)
+
+    def __iter__(self) -> Any:  # not dict's own: dict(refs) and update(refs) then read through __getitem__
+        return dict.__iter__(self)
+
+    def values(self) -> Any:
+        self._resolve_all()
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self._resolve_all()
+        return dict.items(self)
+
+    def popitem(self) -> Any:
+        self._resolve_all()
+        return dict.popitem(self)
+
+    def copy(self) -> dict:
+        self._resolve_all()
+        return dict(dict.items(self))
+
+    def __eq__(self, other: Any) -> bool:
+        self._resolve_all()
+        return dict.__eq__(self, other)  # type: ignore[no-any-return]
+
+    def __ne__(self, other: Any) -> bool:
+        self._resolve_all()
+        return dict.__ne__(self, other)  # type: ignore[no-any-return]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        self._resolve_all()
+        return dict.__repr__(self)
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        import copy
+
+        new = _Refs()
+        memo[id(self)] = new
+        for key, value in dict.items(self):
+            dict.__setitem__(new, key, copy.deepcopy(value, memo))
+        return new
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        self._resolve_all()
+        return (dict, (dict(dict.items(self)),))
+
+
+def _groups(rows: _Rows) -> Any:
+    """A column layer's rows summed per (vote list, reference class): [[votes, (beacon, height), weight]]."""
+    rows.flush()
+    votes, knowns, weights = rows.votes, rows.knowns, rows.weights
+    if not votes:
+        return []
+    first_votes, first_class = votes[0], knowns[0][3]
+    count = len(votes)
+    # rows.classes interned the class of every row (a superset for a live state's store): one class there is one
+    # class here
+    if votes.count(first_votes) == count and (len(rows.classes) == 1
+                                              or list(map(_class_of, knowns)).count(first_class) == count):
+        return [[first_votes, first_class, sum(weights)]]
+    groups: dict = {}
+    for vote, known, weight in zip(votes, knowns, weights):
+        key = (id(vote), known[3])
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [vote, known[3], weight]
+        else:
+            group[2] += weight
+    return list(groups.values())
+
+
 
 
 @replaces("tortoise", "on_ballot", factory=True)
@@ -677,28 +1003,35 @@ def _on_ballot_factory(spec: Any):
     ReferenceInfo = spec.ReferenceInfo
     reduce_fraction = spec.reduce_fraction
 
-    def dead() -> None:
-        return None
-
-    # The run of fast-path ballots in progress: the last one's opinion object and layer, the
-    # state (weakly) and its `evicted` then, and what every ballot of the run shares: the decoded
-    # votes, the state's reference-ballot cache and the layer's list in `state.ballots`. A ballot
-    # with the same opinion object, layer and state, with no eviction since, continues the run
-    # without any lookup: only an eviction removes a layer's list (the spec never replaces the
-    # `ballots` dict, nor a list in it).
+    # The run of column appends in progress: the last ballot's opinion object, layer and state
+    # (held only while the run lasts), and what every ballot of the run shares: its decoded votes,
+    # the reference-ballot cache, `ballot_refs` and the layer's `_Rows` (its column appends). A
+    # ballot with the same opinion object, layer and state continues the run. Every run ends
+    # (`_bump`) at each eviction, at each count of a layer (processed rises) and when a layer
+    # turns into objects: the only changes that can end what the run checked once.
     run_opinion: Any = None
-    run_layer = run_evicted = -1
-    run_state: Any = dead
+    run_layer = -1
+    run_state: Any = None
     run_votes: Any = None
     run_references: dict = {}
-    run_list: list = []
+    run_refs: Any = {}
+    run_rows: Any = None
+    run_classes: dict = {}
+    ids_append: Any = None
+    knowns_append: Any = None
+    weights_append: Any = None
 
     def slow(state: Any, ballot: Any) -> None:
-        spec.store_ballot(state, spec.decode_ballot(state, ballot))
+        decoded = spec.decode_ballot(state, ballot)
+        info = decoded.info
+        ballots = state.ballots
+        if info.layer > state.evicted and info.layer not in ballots and info.id not in state.ballot_refs:
+            ballots[info.layer] = _Rows(info.layer, state.ballot_refs, _fast_path_entry(state)[3], BallotInfo)
+        spec.store_ballot(state, decoded)
 
-    def fast_votes(state: Any, layer_id: int, opinion: Any) -> Any:
+    def fast_votes(state: Any, layer_id: int, opinion: Any, refs: Any) -> Any:
         """The layer's decoded votes for this opinion if the fast path applies to it, else None."""
-        _, cache, references = _fast_path_entry(state)
+        _, cache, references, _ = _fast_path_entry(state)
         evicted = state.evicted
         if cache.get(_EVICTED) != evicted:  # an eviction happened: forget every layer and evicted reference
             cache.clear()
@@ -714,7 +1047,7 @@ def _on_ballot_factory(spec: Any):
                 return None
             base_id = opinion.votes.base
             if base_id != empty_ballot_id:
-                base = state.ballot_refs.get(base_id)
+                base = dict.get(refs, base_id)
                 if base is None or base.layer >= layer_id:
                     return None
             elif spec.effective_genesis(state.config) >= layer_id:
@@ -725,79 +1058,135 @@ def _on_ballot_factory(spec: Any):
             cache[key] = votes
         return votes
 
+    def resolve(state: Any, ballot: Any, refs: Any, references: dict, classes: dict) -> Any:
+        """A ballot's reference-cache entry: its reference ballot's (cached on first use), or a new
+        one for a reference ballot; None where the spec's decode_ballot must decide."""
+        epoch_data = ballot.epoch_data
+        if epoch_data is None:
+            ref_id = ballot.ref
+            if ref_id is None:
+                return None
+            known = references.get(ref_id)
+            if known is not None:
+                return known
+            ref = dict.get(refs, ref_id)
+            if ref is None:
+                return None
+            if type(ref) is _Rows:
+                reference_known = ref.knowns[ref.row_of(ref_id)]
+                reference, per_eligibility = reference_known[0], reference_known[1]
+            else:
+                reference, per_eligibility = ref.reference, None
+                if reference is None:
+                    return None
+            if per_eligibility is None:
+                per_eligibility = spec.ballot_weight(reference.weight_numerator, reference.weight_denominator, 1)
+            key = (reference.beacon, reference.height)
+            known = references[ref_id] = (reference, per_eligibility, ref.layer, classes.setdefault(key, key))
+            return known
+        atx = state.atxs.get(ballot.layer // state.config.layers_per_epoch, {}).get(ballot.atx_id)
+        eligibilities = epoch_data.eligibilities
+        if atx is None or eligibilities == 0:
+            return None
+        weight = atx.weight
+        if weight >= 0 and eligibilities > 0:  # reduce_fraction's Euclid, in C
+            divisor = math.gcd(weight, eligibilities)
+            numerator, denominator = weight // divisor, eligibilities // divisor
+        else:
+            numerator, denominator = reduce_fraction(weight, eligibilities)
+        reference = ReferenceInfo(ballot.smesher, ballot.atx_id, eligibilities, epoch_data.beacon, atx.height,
+                                  numerator, denominator)
+        key = (epoch_data.beacon, atx.height)
+        return (reference, spec.ballot_weight(numerator, denominator, 1), ballot.layer, classes.setdefault(key, key))
+
+    def enter(state: Any, ballot: Any) -> None:
+        """A ballot that does not continue the run: store it without decoding if the fast path
+        applies (as a column row, starting a run, or as an object when it is malicious or its
+        layer is already counted), else through the spec's decode_ballot and store_ballot."""
+        nonlocal run_opinion, run_layer, run_state, run_votes, run_references, run_refs
+        nonlocal run_rows, run_classes, ids_append, knowns_append, weights_append
+        refs = state.ballot_refs
+        if type(refs) is not _Refs:
+            refs = state.ballot_refs = _Refs(refs)
+        layer_id = ballot.layer
+        opinion = ballot.opinion
+        votes = fast_votes(state, layer_id, opinion, refs)
+        if votes is None:
+            return slow(state, ballot)
+        _, _, references, classes = _fast_path_entry(state)
+        known = resolve(state, ballot, refs, references, classes)
+        if known is None:
+            return slow(state, ballot)
+        ballot_id = ballot.id
+        if ballot_id in refs:  # a ballot already stored: the spec decides
+            return slow(state, ballot)
+        malicious = ballot.malicious or (state.malicious_nodes and ballot.smesher in state.malicious_nodes)
+        ballots = state.ballots
+        rows = ballots.get(layer_id)
+        if rows is None:
+            rows = ballots[layer_id] = _Rows(layer_id, refs, classes, BallotInfo)
+        eligibilities = ballot.eligibilities
+        weight = known[1] if eligibilities == 1 else known[1] * eligibilities
+        if malicious or layer_id <= state.processed or not _column(rows) or rows.refs is not refs \
+                or rows.classes is not classes:
+            info = BallotInfo(ballot_id, layer_id, bool(malicious), 0 if malicious else weight, known[0], votes)
+            rows.append(info)
+            dict.__setitem__(refs, ballot_id, info)
+            if layer_id <= state.processed:
+                spec.count_ballot_or_retry(state, info)
+            return None
+        rows.flush()
+        dict.__setitem__(refs, ballot_id, rows)
+        rows.ids.append(ballot_id)
+        rows.knowns.append(known)
+        rows.weights.append(weight)
+        rows.votes.append(votes)
+        rows.fill = votes  # the votes of the rows the run appends
+        run_opinion, run_layer, run_state = opinion, layer_id, state
+        run_votes, run_references, run_refs, run_rows, run_classes = votes, references, refs, rows, classes
+        ids_append, knowns_append = rows.ids.append, rows.knowns.append
+        weights_append = rows.weights.append
+        return None
+
     def on_ballot(state: Tortoise, ballot: BallotData) -> None:
         """Decode and store a ballot in one step.
 
         Fast path for the common case, a ballot whose signed opinion hash is already known in its
         layer (every honest ballot after the first of its layer) and whose base ballot is known:
-        no vote decoding, no block resolution. What the spec's decode_ballot would check about the
-        layer, the opinion and the base is the same for every ballot of the layer with the same
-        opinion hash and base, so it is checked once and remembered until the next eviction; the
-        last opinion object seen is recognised by identity, without a lookup.
+        no vote decoding, no block resolution, and no object: the ballot becomes a row of its
+        layer's columns (``_Rows``). What the spec's decode_ballot would check about the layer,
+        the opinion and the base is the same for every ballot of the layer with the same opinion
+        hash and base, so it is checked once and remembered until the next eviction; the last
+        opinion object seen is recognised by identity, without a lookup (``enter``).
         Anything else goes through the spec's decode_ballot and store_ballot.
         """
-        nonlocal run_opinion, run_layer, run_evicted, run_state, run_votes, run_references, run_list
-        layer_id = ballot.layer
-        opinion = ballot.opinion
-        if opinion is run_opinion and layer_id == run_layer and state.evicted == run_evicted and run_state() is state:
-            votes, references, layer_ballots = run_votes, run_references, run_list
-        else:
-            votes = fast_votes(state, layer_id, opinion)
-            if votes is None:
-                return slow(state, ballot)
-            references = _fast_path_entry(state)[2]
-            layer_ballots = None
-        ref_id = ballot.ref
-        epoch_data = ballot.epoch_data
-        if epoch_data is None:
+        if ballot.opinion is run_opinion and ballot.layer == run_layer and state is run_state \
+                and not ballot.malicious:
             try:
-                known = references[ref_id]
+                known = run_references[ballot.ref] if ballot.epoch_data is None else None
             except KeyError:
-                ref = state.ballot_refs.get(ref_id) if ref_id is not None else None
-                if ref is None or ref.reference is None:
-                    return slow(state, ballot)
-                known = references[ref_id] = (ref.reference, None, ref.layer)
-            reference, per_eligibility, _ = known
-        else:
-            atx = state.atxs.get(layer_id // state.config.layers_per_epoch, {}).get(ballot.atx_id)
-            if atx is None or epoch_data.eligibilities == 0:
-                return slow(state, ballot)
-            numerator, denominator = reduce_fraction(atx.weight, epoch_data.eligibilities)
-            reference = ReferenceInfo(ballot.smesher, ballot.atx_id, epoch_data.eligibilities, epoch_data.beacon,
-                                      atx.height, numerator, denominator)
-            per_eligibility = None
-        ballot_id = ballot.id
-        if ballot.malicious or (state.malicious_nodes and ballot.smesher in state.malicious_nodes):
-            info = BallotInfo(ballot_id, layer_id, True, 0, reference, votes)
-        else:
-            if per_eligibility is None:
-                per_eligibility = spec.ballot_weight(reference.weight_numerator, reference.weight_denominator, 1)
-                if epoch_data is None:
-                    references[ref_id] = (reference, per_eligibility, known[2])
-            eligibilities = ballot.eligibilities
-            info = BallotInfo(ballot_id, layer_id, False,
-                              per_eligibility if eligibilities == 1 else per_eligibility * eligibilities,
-                              reference, votes)
-        if state.ballot_refs.setdefault(ballot_id, info) is not info:  # a ballot already stored: the spec decides
-            return slow(state, ballot)
-        if layer_ballots is None:
-            ballots = state.ballots
-            layer_ballots = ballots.get(layer_id)
-            if layer_ballots is None:
-                layer_ballots = ballots[layer_id] = []
-            run_opinion, run_layer, run_evicted, run_state = opinion, layer_id, state.evicted, weakref.ref(state)
-            run_votes, run_references, run_list = votes, references, layer_ballots
-        layer_ballots.append(info)
-        if layer_id <= state.processed:
-            spec.count_ballot_or_retry(state, info)
-        return None
+                known = None
+            if known is None:
+                known = resolve(state, ballot, run_refs, run_references, run_classes)
+            if known is not None:
+                ballot_id = ballot.id
+                if ballot_id not in run_refs and not (state.malicious_nodes and ballot.smesher in state.malicious_nodes):
+                    run_refs[ballot_id] = run_rows
+                    ids_append(ballot_id)
+                    knowns_append(known)
+                    eligibilities = ballot.eligibilities
+                    weights_append(known[1] if eligibilities == 1 else known[1] * eligibilities)
+                    return None
+        return enter(state, ballot)
 
     def forget_run(state: Any) -> None:
-        """The state evicted layers: hold nothing of them (the run's list may be one of them)."""
-        nonlocal run_opinion, run_layer, run_evicted, run_state, run_votes, run_references, run_list
-        if run_state() is state:
-            run_opinion, run_layer, run_evicted, run_state = None, -1, -1, dead
-            run_votes, run_references, run_list = None, {}, []
+        """End the run (of this state; None: of any state), and hold nothing of it."""
+        nonlocal run_opinion, run_layer, run_state, run_votes, run_references, run_refs
+        nonlocal run_rows, run_classes, ids_append, knowns_append, weights_append
+        if state is None or run_state is state:
+            run_opinion, run_layer, run_state = None, -1, None
+            run_votes, run_references, run_refs, run_rows, run_classes = None, {}, {}, None, {}
+            ids_append = knowns_append = weights_append = None
 
     on_ballot.forget_run = forget_run  # type: ignore[attr-defined]
     _ballot_runs.add(on_ballot)
@@ -807,19 +1196,26 @@ def _on_ballot_factory(spec: Any):
 _ballot_runs: weakref.WeakSet = weakref.WeakSet()  # the on_ballot replacements alive, for evict
 
 
-def _cut_votes_before(ballot: Any, layer: int) -> int:
-    """The spec's cut_votes_before, saying what it did: 0 nothing, 1 cut a shared link, 2 dropped
-    the ballot's votes."""
-    current = ballot.votes
+def _cut_list(votes: Any, layer: int) -> int:
+    """The spec's cut_votes_before on a vote list, saying what it did: 0 nothing, 1 cut a shared
+    link, 2 the ballot's votes are to be dropped (set to None)."""
+    current = votes
     while current is not None:
         if current.prev is not None and current.prev.layer < layer:
             current.prev = None
             return 1
         if current.layer < layer:
-            ballot.votes = None
             return 2
         current = current.prev
     return 0
+
+
+def _cut_votes_before(ballot: Any, layer: int) -> int:
+    """The spec's cut_votes_before, saying what it did (see _cut_list)."""
+    outcome = _cut_list(ballot.votes, layer)
+    if outcome == 2:
+        ballot.votes = None
+    return outcome
 
 
 @replaces("tortoise", "evict", factory=True)
@@ -847,38 +1243,97 @@ def _evict_factory(spec: Any):
         refs = state.ballot_refs
         ballots = state.ballots
         for layer in range(state.evicted + 1, window_start):
-            for ballot in ballots.pop(layer, ()):
-                refs.pop(ballot.id, None)
+            rows = ballots.pop(layer, ())
+            ids = rows.ids if _column(rows) else [ballot.id for ballot in rows]
+            _consume(map(dict.pop, itertools.repeat(refs, len(ids)), ids, itertools.repeat(None)))
             state.layers.pop(layer, None)
             if spec.ordinal_in_epoch(config, layer) == config.layers_per_epoch - 1:
                 state.epochs.pop(spec.epoch_of(config, layer), None)
                 state.atxs.pop(spec.epoch_of(config, layer), None)
-        last_votes: Any = _NOT_VOTES
-        outcome = 1
-        for ballot in ballots.get(window_start, ()):
-            votes = ballot.votes
-            if votes is last_votes and outcome != 1:
+        rows = ballots.get(window_start, ())
+        if _column(rows) and not rows.sync():
+            rows.materialize()
+        if _column(rows) and rows and rows.votes.count(rows.votes[0]) == len(rows):
+            # one vote list: cut it until a cut drops it or changes nothing; that outcome holds for the rest
+            column, objects = rows.votes, rows.mat
+            count, first = len(column), column[0]
+            k, outcome = 0, 1
+            while k < count and outcome == 1:
+                outcome = _cut_list(first, window_start)
+                k += 1
+            if outcome == 2:  # rows k-1 .. count-1 lose their votes
+                column[k - 1:] = [None] * (count - k + 1)
+                for row, ballot in objects.items():
+                    if row >= k - 1:
+                        ballot.votes = None
+        elif _column(rows):  # the same cuts on the votes column (and on the rows that exist as objects)
+            column, objects = rows.votes, rows.mat
+            last_votes: Any = _NOT_VOTES
+            outcome = 1
+            for k, votes in enumerate(column):
+                if votes is last_votes and outcome != 1:
+                    if outcome == 2:
+                        column[k] = None
+                        if k in objects:
+                            objects[k].votes = None
+                    continue
+                last_votes, outcome = votes, _cut_list(votes, window_start)
                 if outcome == 2:
-                    ballot.votes = None
-                continue
-            last_votes, outcome = votes, _cut_votes_before(ballot, window_start)
+                    column[k] = None
+                    if k in objects:
+                        objects[k].votes = None
+        else:
+            last_votes = _NOT_VOTES
+            outcome = 1
+            for ballot in rows:
+                votes = ballot.votes
+                if votes is last_votes and outcome != 1:
+                    if outcome == 2:
+                        ballot.votes = None
+                    continue
+                last_votes, outcome = votes, _cut_votes_before(ballot, window_start)
         first = state.layers.get(window_start)
         if first is not None and first.previous is not None:
             first.previous = spec.LayerInfo(layer=window_start - 1, opinion=first.previous.opinion)
         state.evicted = window_start - 1
-        for on_ballot in list(_ballot_runs):
-            on_ballot.forget_run(state)
+        _bump()
 
     return evict
 
 
 _NOT_VOTES = object()
+_consume = collections.deque(maxlen=0).extend  # runs an iterator to its end, keeping nothing
 
 
 @replaces("tortoise", "count_ballots", factory=True)
 def _count_ballots_factory(spec: Any):
     unknown = object()
     no_opinion = b"\x00" * 32
+
+    def count_columns(state: Any, rows: _Rows) -> bool:
+        """count_ballots on a layer held in columns, once per group of rows with the same vote list
+        and reference class; False (nothing changed) when a row would get a bad beacon or wait
+        for the epoch's beacon, which the object path does."""
+        layer_id = rows.layer
+        if not rows.ids or layer_id - 1 <= state.evicted:
+            return True
+        groups = _groups(rows)
+        local = spec.get_epoch(state, spec.epoch_of(state.config, layer_id)).beacon
+        if local is None or any(group[1][0] != local for group in groups):
+            return False
+        previous = spec.get_layer(state, layer_id - 1)
+        good = 0
+        for votes, reference_class, weight in groups:
+            if previous.opinion == spec.votes_opinion(votes) and previous.reference_height <= reference_class[1]:
+                good += weight
+        if good:
+            for layer in range(layer_id, state.processed + 1):
+                spec.get_layer(state, layer).good_uncounted += good
+            state.total_good_weight += good
+        if layer_id <= state.full_counted:
+            for votes, reference_class, weight in groups:
+                _walk_full(spec, state, votes, reference_class[1], weight)
+        return True
 
     def count_ballots(state: Tortoise, ballots: list[BallotInfo]) -> None:
         """Count a processed layer's ballots; queue those whose epoch beacon is unknown.
@@ -887,6 +1342,12 @@ def _count_ballots_factory(spec: Any):
         the previous layer once per ballot layer and compares a vote list's opinion once, and the
         good weight is summed per layer before it is added to the layers it does not vote on.
         """
+        if type(ballots) is _Rows:
+            _bump()  # its layer is being processed: a run of ballots appended to it ends here
+            if _column(ballots):
+                if ballots.sync() and count_columns(state, ballots):
+                    return
+                ballots.materialize()
         evicted = state.evicted
         length = state.config.layers_per_epoch
         full_counted = state.full_counted

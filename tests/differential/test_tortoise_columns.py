@@ -1,0 +1,341 @@
+"""The impl's columnar ballot store (impl/tortoise.py ``_Rows``, ``_Refs``) against the spec's lists.
+
+Under the impl a layer's ballots are columns (id, reference entry, weight, votes) and a ballot
+becomes a BallotInfo only when code outside the impl reads it. These tests run the networks the
+benchmark runs (unrecorded: one opinion object shared by a layer's ballots, so the impl's run of
+column appends is at work) and compare, with the spec, every stored ballot as the spec holds it
+(fields, order, ``ballot_refs`` pointing at the same object), the counted state and the
+verified layers; with the store looked at, copied and pickled in the middle of a run; with
+malformed, duplicate, late, malicious, bad-beacon and evicted-layer ballots mixed into a layer's
+run; and with eviction dropping whole columns.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import pickle
+import random
+
+import pytest
+import smspec.spec.tiny.tortoise as T
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from smspec.impl import registry
+from smspec.impl import tortoise as impl
+from smspec.tools.tortoise_sim import Scenario, Simulation, _id
+
+from .test_tortoise import digest, outcome
+
+pytestmark = pytest.mark.usefixtures("spec_backend")
+
+
+def stored(state) -> tuple:
+    """Every stored ballot as the spec holds it, in order, and the ids ``ballot_refs`` knows."""
+    rows = []
+    for layer in sorted(state.ballots):
+        for ballot in state.ballots[layer]:
+            r = ballot.reference
+            rows.append((layer, ballot.id, ballot.layer, ballot.malicious, ballot.weight, ballot.bad_beacon,
+                         T.votes_opinion(ballot.votes),
+                         (r.smesher, r.atx_id, r.expected_ballots, r.beacon, r.height, r.weight_numerator,
+                          r.weight_denominator),
+                         state.ballot_refs[ballot.id] is ballot))
+    return tuple(rows), tuple(sorted(state.ballot_refs))
+
+
+def scenario(seed: int, smeshers: int, partition: int, byzantine: float, bad_beacon: float, late: bool,
+             window: int, layers: int = 30) -> Scenario:
+    return Scenario(layers=layers, smeshers=smeshers, seed=seed, partition_start=4, partition_layers=partition,
+                    byzantine_fraction=byzantine, bad_beacon_fraction=bad_beacon,
+                    late_blocks=(6, 15) if late else (), missing_hare=(9,), record=False,
+                    config={"bad_beacon_vote_delay_layers": 3, "window_size": window})
+
+
+def run(backend: str, scene: Scenario, simulation: type = Simulation) -> Simulation:
+    registry.use_backend(backend)
+    try:
+        return simulation(T, scene).run()
+    finally:
+        registry.use_backend("spec")
+
+
+NETWORKS = dict(seed=st.integers(0, 2**16), smeshers=st.integers(2, 9), partition=st.sampled_from([0, 4, 8]),
+                byzantine=st.sampled_from([0.0, 0.3]), bad_beacon=st.sampled_from([0.0, 0.25]), late=st.booleans(),
+                window=st.sampled_from([8, 14, 10**6]))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(**NETWORKS)
+def test_unrecorded_networks_store_the_same_ballots(**draw):
+    """The benchmark's delivery (ballots as objects, runs of one opinion object): same counted
+    state, same verified layers at every step, and the same ballots as the spec stores them."""
+    scene = scenario(**draw)
+    spec_sim, impl_sim = run("spec", scene), run("impl", scene)
+    assert impl_sim.history == spec_sim.history
+    for a, b in zip(spec_sim.nodes, impl_sim.nodes):
+        assert digest(b.state) == digest(a.state)
+        assert stored(b.state) == stored(a.state)
+
+
+class Peeking(Simulation):
+    """After some tallies, looks at the store as a test or a tool would: a layer's list, a ballot
+    by id, the ``ballot_refs`` values; or carries on with a deep copy or a pickled copy of the state."""
+
+    peek_seed = 0
+
+    def apply(self, node, event):
+        super().apply(node, event)
+        if not (isinstance(event, dict) and event["op"] == "tally"):
+            return
+        rng = self.__dict__.setdefault("peek_rng", random.Random(self.peek_seed))
+        state = node.state
+        action = rng.randrange(6)
+        layers = sorted(state.ballots)
+        if action == 0 and layers:
+            list(state.ballots[rng.choice(layers)])
+        elif action == 1 and state.ballot_refs:
+            state.ballot_refs.get(rng.choice(sorted(state.ballot_refs)))
+        elif action == 2:
+            node.state = copy.deepcopy(state)
+        elif action == 3:
+            len(list(state.ballot_refs.values()))
+        elif action == 4 and self.s.partition_layers == 0:
+            # a pickled copy is a spec state (plain lists and dicts): the impl carries on with it
+            node.state = pickle.loads(pickle.dumps(state))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(peek=st.integers(0, 2**16), **NETWORKS)
+def test_looking_at_the_store_mid_run_changes_nothing(peek, **draw):
+    scene = scenario(**draw)
+    spec_sim = run("spec", scene)
+    simulation = type("P", (Peeking,), {"peek_seed": peek})
+    impl_sim = run("impl", scene, simulation)
+    assert impl_sim.history == spec_sim.history
+    for a, b in zip(spec_sim.nodes, impl_sim.nodes):
+        assert digest(b.state) == digest(a.state)
+        assert stored(b.state) == stored(a.state)
+
+
+KINDS = ["valid", "duplicate", "duplicate_malicious", "duplicate_other_layer", "duplicate_other_opinion", "evicted_layer", "unknown_base",
+         "unknown_ref", "ref_to_plain_ballot", "zero_eligibilities", "unknown_atx", "late", "malicious",
+         "malicious_smesher", "eligibilities", "both_epoch_data_and_ref", "no_ref", "bad_beacon_reference"]
+
+
+def crafted(state, valid: list, kinds: list[str], layer: int) -> list:
+    """The crafted kinds of ballots, made from a layer's valid ballots (which share one opinion object)."""
+    opinion = valid[0].opinion
+    stored_ids = [ballot_id for ballot_id in sorted(state.ballot_refs)]
+    out = []
+    for n, kind in enumerate(kinds):
+        base = valid[n % len(valid)]
+        new_id = _id(20, "crafted", layer, n)
+        if kind == "valid":
+            out.append(base)
+        elif kind == "duplicate":
+            out.append(base)
+            out.append(base)
+        elif kind == "duplicate_malicious":  # same id and opinion as a ballot of the run: marks it malicious
+            out.append(T.BallotData(**{**_fields(base), "malicious": True}))
+        elif kind == "duplicate_other_layer":
+            out.append(T.BallotData(**{**_fields(base), "id": stored_ids[n % len(stored_ids)]}))
+        elif kind == "duplicate_other_opinion":
+            out.append(T.BallotData(**{**_fields(base), "id": stored_ids[-1 - n % len(stored_ids)],
+                                       "opinion": T.Opinion(hash=b"\x07" * 32, votes=opinion.votes)}))
+        elif kind == "evicted_layer":
+            out.append(T.BallotData(**{**_fields(base), "id": new_id, "layer": max(state.evicted, 0)}))
+        elif kind == "unknown_base":
+            out.append(T.BallotData(**{**_fields(base), "id": new_id,
+                                       "opinion": T.Opinion(hash=opinion.hash,
+                                                            votes=T.Votes(base=b"\x09" * 20,
+                                                                          support=opinion.votes.support,
+                                                                          against=opinion.votes.against,
+                                                                          abstain=opinion.votes.abstain))}))
+        elif kind == "unknown_ref":
+            out.append(T.BallotData(**{**_fields(base), "id": new_id, "ref": b"\x05" * 20, "epoch_data": None}))
+        elif kind == "ref_to_plain_ballot":
+            out.append(T.BallotData(**{**_fields(base), "id": new_id, "ref": stored_ids[n % len(stored_ids)],
+                                       "epoch_data": None}))
+        elif kind == "zero_eligibilities":
+            out.append(T.BallotData(**{**_fields(base), "id": new_id, "ref": None,
+                                       "epoch_data": T.ReferenceData(beacon=b"\x00" * 4, eligibilities=0)}))
+        elif kind == "unknown_atx":
+            out.append(T.BallotData(**{**_fields(base), "id": new_id, "atx_id": b"\x03" * 32, "ref": None,
+                                       "epoch_data": T.ReferenceData(beacon=b"\x00" * 4, eligibilities=3)}))
+        elif kind == "late":
+            older = state.processed - n % 3
+            if older > state.evicted + 1:
+                try:
+                    late_opinion = T.encode_votes(state, older)
+                except T.SpecError:
+                    continue
+                out.append(T.BallotData(**{**_fields(base), "id": new_id, "layer": older, "opinion": late_opinion}))
+        elif kind == "malicious":
+            out.append(T.BallotData(**{**_fields(base), "id": new_id, "malicious": True}))
+        elif kind == "malicious_smesher":
+            out.append(("malfeasance", base.smesher))
+            out.append(T.BallotData(**{**_fields(base), "id": new_id}))
+        elif kind == "eligibilities":
+            out.append(T.BallotData(**{**_fields(base), "id": new_id, "eligibilities": 3 + n}))
+        elif kind == "both_epoch_data_and_ref":
+            out.append(T.BallotData(**{**_fields(base), "id": new_id,
+                                       "epoch_data": T.ReferenceData(beacon=b"\x00" * 4, eligibilities=2)}))
+        elif kind == "no_ref":
+            out.append(T.BallotData(**{**_fields(base), "id": new_id, "ref": None, "epoch_data": None}))
+        elif kind == "bad_beacon_reference":
+            out.append(T.BallotData(**{**_fields(base), "id": new_id, "ref": None,
+                                       "epoch_data": T.ReferenceData(beacon=b"\xee" * 4, eligibilities=2)}))
+    return out
+
+
+def _fields(ballot) -> dict:
+    return {name: getattr(ballot, name) for name in ("id", "smesher", "layer", "atx_id", "eligibilities", "opinion",
+                                                     "epoch_data", "ref", "malicious")}
+
+
+class Mixing(Simulation):
+    """Delivers each layer's ballots with crafted ones mixed in at drawn places, recording every outcome."""
+
+    mix_seed = 0
+    mix_kinds: list = []
+
+    def deliver_ballots(self, produced: list, layer: int) -> None:
+        rng = self.__dict__.setdefault("mix_rng", random.Random(self.mix_seed))
+        outcomes = self.__dict__.setdefault("outcomes", [])
+        for node in self.nodes:
+            state = node.state
+            received = [ballot for _, ballot, _ in produced]
+            if not received or layer < self.genesis + 3:
+                for ballot in received:
+                    outcomes.append(outcome(T.on_ballot, state, ballot))
+                continue
+            kinds = [rng.choice(self.mix_kinds) for _ in range(rng.randrange(1, 4))]
+            items = list(received)
+            for item in crafted(state, received, kinds, layer):
+                items.insert(rng.randrange(len(items) + 1), item)
+            for item in items:
+                if isinstance(item, tuple):
+                    outcomes.append(outcome(T.on_malfeasance, state, item[1]))
+                else:
+                    outcomes.append(outcome(T.on_ballot, state, item))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**16), smeshers=st.integers(2, 6), window=st.sampled_from([6, 10**6]),
+       kinds=st.lists(st.sampled_from(KINDS), min_size=1, max_size=6), mix=st.integers(0, 2**16))
+def test_odd_ballots_in_a_run_give_the_spec_outcomes(seed, smeshers, window, kinds, mix):
+    """Malformed, duplicate, late, malicious and bad-beacon ballots, ballots of an evicted layer and
+    ballots naming an unknown base or reference, mixed into a layer's run of valid ballots that
+    share one opinion object: each gets the spec's outcome (stored, or the same refusal), and the
+    network goes on (tallies, encodes) to the spec's state with the spec's ballots."""
+    scene = scenario(seed, smeshers, 0, 0.0, 0.0, False, window, layers=18)
+    simulation = type("M", (Mixing,), {"mix_seed": mix, "mix_kinds": kinds})
+    results = []
+    for backend in ("spec", "impl"):
+        sim = run(backend, scene, simulation)
+        results.append((sim.outcomes, sim.history, digest(sim.nodes[0].state), stored(sim.nodes[0].state)))
+    assert results[1] == results[0]
+    assert ("ok", None) in results[0][0]
+
+
+def test_eviction_drops_whole_columns():
+    """A long history with a short window under the impl: ``ballot_refs`` holds exactly the ids of
+    the kept layers (no placeholder of a dropped layer), no layer's columns outlive its eviction,
+    and every kept layer that nobody looked at is still held as columns."""
+    scene = scenario(seed=7, smeshers=6, partition=0, byzantine=0.0, bad_beacon=0.0, late=False, window=8,
+                     layers=60)
+    spec_state = run("spec", scene).nodes[0].state
+    registry.use_backend("impl")
+    try:
+        sim = Simulation(T, scene).run()
+    finally:
+        registry.use_backend("spec")
+    state = sim.nodes[0].state
+    assert state.evicted > 30
+    refs = state.ballot_refs
+    assert type(refs) is impl._Refs
+    kept = {layer for layer in state.ballots}
+    assert min(kept) > state.evicted
+    placeholders = [value for value in dict.values(refs) if type(value) is impl._Rows]
+    assert placeholders and all(state.ballots[value.layer] is value for value in placeholders)
+    assert sum(len(rows) for rows in state.ballots.values()) == len(refs)
+    column_layers = [layer for layer, rows in state.ballots.items() if impl._column(rows)]
+    assert len(column_layers) >= len(kept) - 2
+    gc.collect()
+    alive = [o.layer for o in gc.get_objects() if type(o) is impl._Rows and o.refs is refs]
+    assert alive and min(alive) > state.evicted
+    assert digest(state) == digest(spec_state)
+    assert stored(state) == stored(spec_state)
+
+
+def test_copies_of_the_store_hold_the_same_ballots():
+    """A deep copy keeps the columns (and the rows that exist as objects, shared as the spec
+    shares them); a pickled copy is a plain spec state; both list the same ballots."""
+    scene = scenario(seed=3, smeshers=5, partition=0, byzantine=0.0, bad_beacon=0.0, late=False, window=10**6,
+                     layers=12)
+    registry.use_backend("impl")
+    try:
+        state = Simulation(T, scene).run().nodes[0].state
+        state.ballot_refs.get(next(iter(dict.keys(state.ballot_refs))))  # one row as an object
+        deep = copy.deepcopy(state)
+        assert any(impl._column(rows) for rows in deep.ballots.values())
+        pickled = pickle.loads(pickle.dumps(deep))
+        assert all(type(rows) is list for rows in pickled.ballots.values()) and type(pickled.ballot_refs) is dict
+        assert stored(deep) == stored(state) == stored(pickled)
+    finally:
+        registry.use_backend("spec")
+
+
+def test_a_layer_read_from_outside_becomes_objects_once():
+    """Reading a column layer (iteration, indexing, ``in``, len) makes its BallotInfo objects once:
+    the same objects every time, the ones ``ballot_refs`` returns, in arrival order."""
+    scene = scenario(seed=5, smeshers=4, partition=0, byzantine=0.0, bad_beacon=0.0, late=False, window=10**6,
+                     layers=8)
+    registry.use_backend("impl")
+    try:
+        state = Simulation(T, scene).run().nodes[0].state
+        layer = state.processed
+        rows = state.ballots[layer]
+        assert impl._column(rows)
+        ids = list(rows.ids)
+        looked_up = state.ballot_refs[ids[-1]]  # one row as an object first
+        assert len(rows) == len(ids) and impl._column(rows)
+        first = list(rows)
+        assert not impl._column(rows) and [b.id for b in first] == ids
+        assert first[-1] is looked_up and rows[0] is first[0] and first[1] in rows
+        assert all(state.ballot_refs[b.id] is b for b in first)
+    finally:
+        registry.use_backend("spec")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**16), smeshers=st.integers(2, 7), partition=st.sampled_from([0, 4]),
+       byzantine=st.sampled_from([0.0, 0.3]), window=st.integers(1, 14), layers=st.integers(12, 30),
+       look=st.booleans())
+def test_evict_cuts_the_columns_as_the_spec_cuts_its_lists(seed, smeshers, partition, byzantine, window, layers,
+                                                           look):
+    """A history kept whole under the impl (its layers in columns), then the window shortened: the
+    impl's evict (one cut per vote list on the votes column, rows that exist as objects included)
+    leaves the vote lists the spec's evict leaves on the same layers made into objects: the first
+    row of a shared list keeps a one-link list, the next ones none."""
+    import attrs
+
+    from .test_tortoise import vote_lists
+
+    scene = scenario(seed, smeshers, partition, byzantine, 0.0, False, 10**6, layers=layers)
+    registry.use_backend("impl")
+    try:
+        state = Simulation(T, scene).run().nodes[0].state
+    finally:
+        registry.use_backend("spec")
+    if look:  # a few rows as objects first
+        for ballot_id in sorted(dict.keys(state.ballot_refs))[::3]:
+            state.ballot_refs.get(ballot_id)
+    results = []
+    for evict in (registry.original(T, "evict"), impl._evict_factory(T)):
+        copied = copy.deepcopy(state)
+        copied.config = attrs.evolve(copied.config, window_size=window, historical_window_end=0)
+        evict(copied)
+        results.append((digest(copied), vote_lists(copied), stored(copied)))
+    assert results[1] == results[0]
