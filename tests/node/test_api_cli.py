@@ -430,3 +430,22 @@ def test_tx_send_proxy_and_deploy(api, capsys):
     (deploy,) = [tx for tx in stored.values() if tx.method == p.METHOD_DEPLOY and tx.nonce == proxy["nonce"] + 1]
     assert deploy.principal == devnet.user_address("alice")
     node.take_relay()  # what the API accepted leaves with the next relay (another test counts its own)
+
+
+def test_stop_ends_the_server_even_when_its_wake_up_pipe_was_closed():
+    """stop() wakes the server's loop through waitress's trigger pipe; with that pipe's write end
+    closed under it (seen once in a full run), stop still ends the loop and frees the port."""
+    import os
+
+    def hello(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"hi"]
+
+    server = ApiServer("", 0, app=hello).start()
+    with urllib.request.urlopen(server.url + "/", timeout=10) as response:
+        assert response.read() == b"hi"
+    os.close(server.server.trigger.trigger)
+    server.stop()
+    assert not server.thread.is_alive()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", server.port), timeout=5).close()
