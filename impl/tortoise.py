@@ -15,7 +15,8 @@ an honest layer has one or a few) and an ATX height:
 * ``on_ballot``: a ballot whose opinion is already known in its layer is stored without decoding
   and without an object: it becomes a row of its layer's columns (``_Rows``: ids, reference-cache
   entries, weights, vote lists), and ``ballot_refs`` maps its id to the layer's ``_Rows``
-  (``_Refs``). The last opinion object is recognised by identity, and reference ballots are
+  (``_Refs``). A run appends two entries per ballot, id and reference-cache entry: its rows share
+  its vote list, and a row of one eligibility gets its weight when the column is next read. The last opinion object is recognised by identity, and reference ballots are
   looked up in a small per-state cache (pruned at each eviction) rather than in ``ballot_refs``.
   A row becomes the spec's BallotInfo only when code outside the impl reads it (a base or
   reference ballot the spec's decode_ballot looks up; a layer's list iterated, indexed, copied);
@@ -736,7 +737,8 @@ class _Rows(list):  # type: ignore[type-arg]
 
     Column mode (``ids`` is not None): the list itself (at C level) is empty; row k is ``ids[k]``,
     ``knowns[k]`` (its reference-cache entry: ReferenceInfo, weight of one eligibility, layer of
-    the reference ballot, interned (beacon, height)), ``weights[k]`` and ``votes[k]``, and like
+    the reference ballot, interned (beacon, height)), ``weights[k]`` and ``votes[k]`` (the last
+    two complete only after ``flush``: a run appends ids and entries), and like
     every ballot the fast path stores it is not malicious and has no bad beacon (a row the impl
     would have to mark so is turned into objects first). A row asked for by ``ballot_refs`` (a
     base or reference ballot looked up by the spec) becomes a BallotInfo once (``mat``), which is
