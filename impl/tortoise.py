@@ -15,7 +15,8 @@ an honest layer has one or a few) and an ATX height:
 * ``on_ballot``: a ballot whose opinion is already known in its layer is stored without decoding
   and without an object: it becomes a row of its layer's columns (``_Rows``: ids, reference-cache
   entries, weights, vote lists), and ``ballot_refs`` maps its id to the layer's ``_Rows``
-  (``_Refs``). The last opinion object is recognised by identity, and reference ballots are
+  (``_Refs``). A run appends two entries per ballot, id and reference-cache entry: its rows share
+  its vote list, and a row of one eligibility gets its weight when the column is next read. The last opinion object is recognised by identity, and reference ballots are
   looked up in a small per-state cache (pruned at each eviction) rather than in ``ballot_refs``.
   A row becomes the spec's BallotInfo only when code outside the impl reads it (a base or
   reference ballot the spec's decode_ballot looks up; a layer's list iterated, indexed, copied);
@@ -722,6 +723,7 @@ def _reference_cache(state: Any) -> dict:
 
 _MISSING = object()
 _class_of = operator.itemgetter(3)  # a row's reference class, from its reference-cache entry
+_weight_of = operator.itemgetter(1)  # the weight of a row with one eligibility, from its reference-cache entry
 
 
 def _bump() -> None:
@@ -735,7 +737,8 @@ class _Rows(list):  # type: ignore[type-arg]
 
     Column mode (``ids`` is not None): the list itself (at C level) is empty; row k is ``ids[k]``,
     ``knowns[k]`` (its reference-cache entry: ReferenceInfo, weight of one eligibility, layer of
-    the reference ballot, interned (beacon, height)), ``weights[k]`` and ``votes[k]``, and like
+    the reference ballot, interned (beacon, height)), ``weights[k]`` and ``votes[k]`` (the last
+    two complete only after ``flush``: a run appends ids and entries), and like
     every ballot the fast path stores it is not malicious and has no bad beacon (a row the impl
     would have to mark so is turned into objects first). A row asked for by ``ballot_refs`` (a
     base or reference ballot looked up by the spec) becomes a BallotInfo once (``mat``), which is
@@ -760,10 +763,16 @@ class _Rows(list):  # type: ignore[type-arg]
         self.positions: dict | None = None
 
     def flush(self) -> None:
-        """Complete the votes column: the rows a run appended share the run's vote list (``fill``)."""
-        missing = len(self.ids) - len(self.votes)  # type: ignore[arg-type]
+        """Complete the votes and weights columns: the rows a run appended share the run's vote
+        list (``fill``), and a row the run appended without a weight has one eligibility, so its
+        weight is its reference-cache entry's weight of one eligibility."""
+        count = len(self.ids)  # type: ignore[arg-type]
+        missing = count - len(self.votes)
         if missing:
             self.votes.extend(itertools.repeat(self.fill, missing))
+        weights = self.weights
+        if len(weights) < count:
+            weights.extend(map(_weight_of, itertools.islice(self.knowns, len(weights), count)))
 
     def row_of(self, ballot_id: bytes) -> int:
         ids = self.ids
@@ -1019,7 +1028,6 @@ def _on_ballot_factory(spec: Any):
     run_classes: dict = {}
     ids_append: Any = None
     knowns_append: Any = None
-    weights_append: Any = None
 
     def slow(state: Any, ballot: Any) -> None:
         decoded = spec.decode_ballot(state, ballot)
@@ -1104,7 +1112,7 @@ def _on_ballot_factory(spec: Any):
         applies (as a column row, starting a run, or as an object when it is malicious or its
         layer is already counted), else through the spec's decode_ballot and store_ballot."""
         nonlocal run_opinion, run_layer, run_state, run_votes, run_references, run_refs
-        nonlocal run_rows, run_classes, ids_append, knowns_append, weights_append
+        nonlocal run_rows, run_classes, ids_append, knowns_append
         refs = state.ballot_refs
         if type(refs) is not _Refs:
             refs = state.ballot_refs = _Refs(refs)
@@ -1145,7 +1153,6 @@ def _on_ballot_factory(spec: Any):
         run_opinion, run_layer, run_state = opinion, layer_id, state
         run_votes, run_references, run_refs, run_rows, run_classes = votes, references, refs, rows, classes
         ids_append, knowns_append = rows.ids.append, rows.knowns.append
-        weights_append = rows.weights.append
         return None
 
     def on_ballot(state: Tortoise, ballot: BallotData) -> None:
@@ -1175,18 +1182,20 @@ def _on_ballot_factory(spec: Any):
                     ids_append(ballot_id)
                     knowns_append(known)
                     eligibilities = ballot.eligibilities
-                    weights_append(known[1] if eligibilities == 1 else known[1] * eligibilities)
+                    if eligibilities != 1:  # a row of one eligibility gets its weight at the next flush
+                        run_rows.flush()
+                        run_rows.weights[-1] = known[1] * eligibilities
                     return None
         return enter(state, ballot)
 
     def forget_run(state: Any) -> None:
         """End the run (of this state; None: of any state), and hold nothing of it."""
         nonlocal run_opinion, run_layer, run_state, run_votes, run_references, run_refs
-        nonlocal run_rows, run_classes, ids_append, knowns_append, weights_append
+        nonlocal run_rows, run_classes, ids_append, knowns_append
         if state is None or run_state is state:
             run_opinion, run_layer, run_state = None, -1, None
             run_votes, run_references, run_refs, run_rows, run_classes = None, {}, {}, None, {}
-            ids_append = knowns_append = weights_append = None
+            ids_append = knowns_append = None
 
     on_ballot.forget_run = forget_run  # type: ignore[attr-defined]
     _ballot_runs.add(on_ballot)

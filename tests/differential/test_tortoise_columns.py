@@ -339,3 +339,35 @@ def test_evict_cuts_the_columns_as_the_spec_cuts_its_lists(seed, smeshers, parti
         evict(copied)
         results.append((digest(copied), vote_lists(copied), stored(copied)))
     assert results[1] == results[0]
+
+
+class Eligible(Simulation):
+    """Gives some non-reference ballots of each layer several eligibilities (same opinion object,
+    so they stay in the layer's run), between ballots of one eligibility."""
+
+    def deliver_ballots(self, produced: list, layer: int) -> None:
+        changed = []
+        for k, (side, ballot, is_reference) in enumerate(produced):
+            if ballot.epoch_data is None and k % 3 == 1:
+                ballot = T.BallotData(**{**_fields(ballot), "eligibilities": 2 + k % 4})
+            changed.append((side, ballot, is_reference))
+        super().deliver_ballots(changed, layer)
+
+
+@pytest.mark.parametrize("look", [False, True])
+def test_rows_of_several_eligibilities_in_a_run_weigh_as_the_spec_weighs_them(look):
+    """The impl's run gives a row of one eligibility its weight only when the weights column is
+    read (``_Rows.flush``); rows of several eligibilities in the same run carry their own: stored
+    weights, the counted state and the verified layers are the spec's, whether a layer is counted
+    from its columns or first read from outside (``look``)."""
+    scene = scenario(seed=11, smeshers=7, partition=0, byzantine=0.0, bad_beacon=0.0, late=False, window=10**6,
+                     layers=14)
+    simulation = type("E", (Eligible,), {}) if not look else type("EP", (Eligible, Peeking), {"peek_seed": 4})
+    spec_sim, impl_sim = run("spec", scene, simulation), run("impl", scene, simulation)
+    spec_state, impl_state = spec_sim.nodes[0].state, impl_sim.nodes[0].state
+    several = [b for rows in spec_state.ballots.values() for b in rows
+               if b.weight != T.ballot_weight(b.reference.weight_numerator, b.reference.weight_denominator, 1)]
+    assert len(several) >= 10  # the runs did hold rows of several eligibilities
+    assert impl_sim.history == spec_sim.history
+    assert digest(impl_state) == digest(spec_state)
+    assert stored(impl_state) == stored(spec_state)
