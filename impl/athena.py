@@ -1879,7 +1879,7 @@ class _BlockCompiler:
             return ["    while True:", *first, *body], count_full
         fast = _BlockCompiler(self.start, self.path, self.region, nonzero=divisors)
         fast_body, _ = fast.generate()
-        self.used |= fast.used
+        self.used |= fast.used | divisors  # tested at entry even where the path's division is dead code
         self.written |= fast.written
         first = ["    " + line for line in first]
         return ["    if " + " and ".join(f"x{i}" for i in sorted(divisors)) + ":", "        while True:", *first,
