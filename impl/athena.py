@@ -982,8 +982,10 @@ def _rem(a: int, b: int) -> int:
 
 
 _NAMESPACE = {"_div": _div, "_rem": _rem}
-# the longest loop path (in instructions) whose counted `for` runs two copies of it per turn
-UNROLL = 48
+# the longest loop path (in instructions) whose counted `for` runs two copies of it per turn:
+# the `for`'s own cost per turn weighs most in the shortest loops, and the copies cost compile
+# time (with 12 or 48, isa.c's short call ran its warm runs 3-5% slower; see docs/athena.md)
+UNROLL = 6
 
 BRANCHES = ("beq", "bne", "blt", "bge", "bltu", "bgeu")
 SYSTEM = ("ecall", "ebreak", "unimplemented")

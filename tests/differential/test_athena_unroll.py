@@ -36,6 +36,7 @@ def warm_engine(code: bytes, warm_input: bytes, region: bool, monkeypatch: pytes
     """`code` run until its loop is compiled: as a block of its own (no region is built, threshold
     0) or as a segment of a region (threshold 1, the region built after the warm runs)."""
     threshold = 1 if region else 0
+    monkeypatch.setattr(impl, "UNROLL", 16)  # the loops here are longer than the default's
     if not region:
         monkeypatch.setattr(impl.Engine, "build_region", lambda self: None)
     run = impl_run(threshold)
