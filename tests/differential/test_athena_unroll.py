@@ -202,3 +202,95 @@ def test_random_counted_loops(body, turns, seed, region):
         every_gas(warm, code, words_in(turns, seed))
     finally:
         monkeypatch.undo()
+
+
+# Loops inside a block's path (entered from the code before them): one with no loop inside it
+# counts its turns with a `for` as well (one copy), also inside another loop, and with a branch
+# back to its head from the middle of its body
+INNER = from_input("s1", "s0") + """
+  li a5, 0
+  mv a3, s0
+outer:
+  mv a4, s1
+inner:
+  add a5, a5, a4
+  slli a5, a5, 1
+  addi a4, a4, -1
+  bne a4, zero, inner
+  addi a3, a3, -1
+  bne a3, zero, outer
+  addi a0, a5, 0
+"""
+
+INNER_SHORT_TURNS = from_input("s1") + """
+  li a5, 0
+  addi a4, s1, 1
+inner:
+  addi a4, a4, -1
+  andi t1, a4, 1
+  addi a5, a5, 1
+  bne t1, zero, inner
+  addi a5, a5, 7
+  xor a5, a5, a4
+  bne a4, zero, inner
+  addi a0, a5, 0
+"""
+
+
+def counted_inner_loop(warm: Warm, region: bool) -> bool:
+    """Whether a compiled block runs a loop inside its path with a `for` over its turns."""
+    for pc in warm.engine.paths:
+        source = "\n".join(warm.engine.segments[pc][0]) if region else impl.block_source(warm.program, pc)
+        if "for turn in range(turns):" in source and source.count("while True:") >= 2:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("region", [False, True])
+@pytest.mark.parametrize(("inner", "outer"), [(1, 1), (2, 1), (3, 2), (4, 3)])
+def test_inner_loops_counted_by_a_for(inner, outer, region, monkeypatch):
+    code = raw_program(INNER)
+    warm = warm_engine(code, words_in(9, 4), region, monkeypatch)
+    assert counted_inner_loop(warm, region)
+    every_gas(warm, code, words_in(inner, outer))
+
+
+@pytest.mark.parametrize("region", [False, True])
+@pytest.mark.parametrize("turns", [0, 1, 2, 5, 6])
+def test_inner_loop_with_short_turns(turns, region, monkeypatch):
+    code = raw_program(INNER_SHORT_TURNS)
+    warm = warm_engine(code, words_in(20), region, monkeypatch)
+    assert counted_inner_loop(warm, region)
+    every_gas(warm, code, words_in(turns))
+
+
+# A load inside a counted inner loop, misaligned at the turn the input chooses
+INNER_FAULT = from_input("s1", "s0", "a3") + """
+  li a5, 0
+  mv a2, s1
+inner:
+  addi a5, a5, 5
+  sub a1, a2, a3
+  sltiu a1, a1, 1
+  add t2, s0, a1
+  lw a4, 0(t2)
+  add a5, a5, a4
+  addi a2, a2, -1
+  bne a2, zero, inner
+  addi a0, a5, 0
+"""
+
+
+@pytest.mark.parametrize("region", [False, True])
+@pytest.mark.parametrize("fault_turn", [0, 1, 2, 5])
+def test_a_fault_in_a_counted_inner_loop(fault_turn, region, monkeypatch):
+    code = raw_program(INNER_FAULT)
+    warm = warm_engine(code, words_in(30, DATA, 0), region, monkeypatch)
+    assert counted_inner_loop(warm, region)
+    stream = words_in(50, DATA, 50 - fault_turn)
+    expected = spec_state(code, 10**6, stream)
+    assert expected[6] is not None and expected[6][1] == "misaligned_load", expected[6]
+    assert expected[3] == label_pc(INNER_FAULT, "inner") + 16
+    assert warm.state(10**6, stream) == expected
+    for gas in range(max(expected[4] - 20, 0), expected[4] + 5):
+        assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
