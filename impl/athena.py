@@ -1700,9 +1700,6 @@ class _BlockCompiler:
         self.memory: dict[tuple[int, int], str] = {}
         self.heads = self.inner_loops()  # head index -> index of its back-edge
         self.open: list[tuple[int, int]] = []  # the inner loops being generated: (head index, head pc)
-        # head index -> turn length of an open inner loop with no loop inside it, whose turns a
-        # `for` counts as the outer loop's (see ``open_loop``)
-        self.inner_turn: dict[int, int] = {}
         loops_to_start = start != 0 and any(
             (ins.name in BRANCHES or (ins.name == "jal" and not followed)) and (pc + ins.imm) & M == start
             for pc, ins, followed in path)
@@ -1782,12 +1779,7 @@ class _BlockCompiler:
         if self.open:
             head, head_pc = self.open[-1]
             if target == head_pc:  # the iteration from the head is counted now (exits count from the start)
-                per = self.inner_turn.get(head)
-                if per is None:
-                    self.lines.append(f"{indent}done += {count - head}; continue")
-                else:  # counted by the `for`; a shorter turn corrects `done`
-                    ran = count - head
-                    self.lines.append(f"{indent}continue" if ran == per else f"{indent}done += {ran - per}; continue")
+                self.lines.append(f"{indent}done += {count - head}; continue")
                 return
         elif target == self.start and self.start != 0:
             if self.counted:  # a full turn is counted by the `for`; a shorter one corrects `done`
@@ -1815,31 +1807,12 @@ class _BlockCompiler:
         ind += "    "
         # the gas check of each turn: `done` + `head` instructions have run (see compile)
         self.lines.append(f"{ind}if done > limit: {self.leave(str(pc), head, True)}")
-        if not any(head < other <= back for other in self.heads):
-            # no loop inside: the turns that may start within the budget run in a `for` (no gas
-            # check or count per turn); when they are used up, `done` is updated and checked again
-            per = back + 1 - head
-            self.inner_turn[head] = per
-            self.lines.append(f"{ind}turns = (limit - done) // {per} + 1")
-            self.lines.append(f"{ind}for turn in range(turns):")
-            ind += "    "
         return ind
-
-    def loop_not_taken(self, ind: str) -> None:
-        """The innermost loop's back edge not taken: on after the loop."""
-        per = self.inner_turn.get(self.open[-1][0])
-        self.lines.append(f"{ind}break" if per is None else f"{ind}done += {per} * turn; break")
 
     def close_loop(self, ind: str) -> str:
         """End the innermost inner loop (its body has just left or looped); an exit from inside
         it leaves every loop around it too."""
-        head, _ = self.open.pop()
-        per = self.inner_turn.pop(head, None)
-        if per is not None:
-            ind = ind[:-4]
-            self.lines.append(f"{ind}else:")
-            self.lines.append(f"{ind}    done += {per} * turns; continue")
-            self.lines.append(f"{ind}break")
+        self.open.pop()
         ind = ind[:-4]
         self.lines.append(f"{ind}if nx is not None: break")
         return ind
@@ -1850,8 +1823,6 @@ class _BlockCompiler:
             per = self.turn * 2 if self.copy else self.turn
             ran = count + (self.turn if self.copy == 2 else 0)
             return f"nx = {target}; done += {per} * turn + {ran}; st = {step}; break"
-        if self.open and self.open[-1][0] in self.inner_turn:
-            return f"nx = {target}; done += {self.inner_turn[self.open[-1][0]]} * turn + {count}; st = {step}; break"
         return f"nx = {target}; done {'+=' if self.loops or self.region else '='} {count}; st = {step}; break"
 
     def step_here(self, pc: int, k: int) -> str:
@@ -2034,7 +2005,7 @@ class _BlockCompiler:
                 body.append(f"{ind}if {self.condition(ins)}:")
                 self.goto((pc + ins.imm) & M, k + 1, ind + "    ")
                 if self.open and self.heads[self.open[-1][0]] == k:
-                    self.loop_not_taken(ind)  # not taken: on after the loop
+                    body.append(f"{ind}break")  # not taken: on after the loop
                     ind = self.close_loop(ind)
                 if k == n - 1:
                     self.goto(link, k + 1, ind)
