@@ -982,6 +982,11 @@ def _rem(a: int, b: int) -> int:
 
 
 _NAMESPACE = {"_div": _div, "_rem": _rem}
+# the longest loop path (in instructions) whose counted `for` runs two copies of it per turn:
+# the `for`'s own cost per turn weighs most in the shortest loops, and the copies cost compile
+# time (with 12 or 48, isa.c's short call ran its warm runs 3-5% slower; see docs/athena.md)
+UNROLL = 6
+
 BRANCHES = ("beq", "bne", "blt", "bge", "bltu", "bgeu")
 SYSTEM = ("ecall", "ebreak", "unimplemented")
 COMPILE = 2  # third value of a block's result: the block ran, and is hot enough to be compiled
@@ -1703,6 +1708,9 @@ class _BlockCompiler:
         # `self.turn` instructions are not in `done` yet
         self.turn = len(path) if loops_to_start and not self.heads and path[-1][1].name not in SYSTEM else 0
         self.counted = False  # generating inside that `for`
+        # Which copy of the path is being generated inside it: 0, the only one; 1 or 2, the first
+        # or second of the two copies of an unrolled `for` (see ``unrolled``), whose turn is two passes
+        self.copy = 0
 
     def inner_loops(self) -> dict[int, int]:
         """The inner loops of the path: a conditional branch back to an instruction of the path
@@ -1774,9 +1782,12 @@ class _BlockCompiler:
                 self.lines.append(f"{indent}done += {count - head}; continue")
                 return
         elif target == self.start and self.start != 0:
-            if self.counted:  # a full pass is counted by the `for`; a shorter one corrects `done`
-                self.lines.append(f"{indent}continue" if count == self.turn else
-                                  f"{indent}done += {count - self.turn}; continue")
+            if self.counted:  # a full turn is counted by the `for`; a shorter one corrects `done`
+                ran = count + (self.turn if self.copy == 2 else 0)  # instructions of this turn
+                per = self.turn * 2 if self.copy else self.turn
+                if self.copy == 1 and count == self.turn:  # the end of the first copy: on into the second
+                    return
+                self.lines.append(f"{indent}continue" if ran == per else f"{indent}done += {ran - per}; continue")
             else:
                 self.lines.append(f"{indent}done += {count}; continue")
             return
@@ -1809,7 +1820,9 @@ class _BlockCompiler:
     def leave(self, target: str, count: int, step: bool) -> str:
         """Break out of the loop to the single exit, which writes the registers back."""
         if self.counted:
-            return f"nx = {target}; done += {self.turn} * turn + {count}; st = {step}; break"
+            per = self.turn * 2 if self.copy else self.turn
+            ran = count + (self.turn if self.copy == 2 else 0)
+            return f"nx = {target}; done += {per} * turn + {ran}; st = {step}; break"
         return f"nx = {target}; done {'+=' if self.loops or self.region else '='} {count}; st = {step}; break"
 
     def step_here(self, pc: int, k: int) -> str:
@@ -1868,7 +1881,7 @@ class _BlockCompiler:
             return ["    while True:", *first, *body], count_full
         fast = _BlockCompiler(self.start, self.path, self.region, nonzero=divisors)
         fast_body, _ = fast.generate()
-        self.used |= fast.used
+        self.used |= fast.used | divisors  # tested at entry even where the path's division is dead code
         self.written |= fast.written
         first = ["    " + line for line in first]
         return ["    if " + " and ".join(f"x{i}" for i in sorted(divisors)) + ":", "        while True:", *first,
@@ -1882,6 +1895,18 @@ class _BlockCompiler:
             divisors -= {ins.rd for _, ins, _ in self.path if ins.name not in BRANCHES and ins.name not in STORES}
         return divisors
 
+    def unrolled(self) -> bool:
+        """Whether the counted `for` runs two copies of the path in each turn: a path of at most
+        `UNROLL` instructions whose last one goes back to the start (a branch taken or a JAL).
+        The second copy runs only after the whole first one, as if the path were twice as long:
+        what the compiler learned in the first (checked alignments and bounds, constants, words
+        stored or loaded) holds in the second, whose checks that depend on nothing else go away;
+        every other check and exit of a pass is in both, with the gas counted to its instruction."""
+        if not self.turn or self.turn > UNROLL:
+            return False
+        pc, ins, followed = self.path[-1]
+        return (ins.name in BRANCHES or (ins.name == "jal" and not followed)) and (pc + ins.imm) & M == self.start
+
     def generate(self) -> tuple[list[str], int]:
         """The body of the block (inside its ``while True``, at an indent of 8) and the number of
         instructions of a full pass that the gas must cover."""
@@ -1893,13 +1918,46 @@ class _BlockCompiler:
         count_full = n - 1 if last_name in SYSTEM else n
         if self.loops:
             body.append(f"{ind}if done > limit: {self.leave(str(self.start), 0, True)}")
-        if self.turn:
-            # the passes that may start within the budget, run by a `for` (no gas check or count
-            # per pass); when they are used up, `done` is brought up to date and checked again
-            body.append(f"{ind}turns = (limit - done) // {self.turn} + 1")
-            body.append(f"{ind}for turn in range(turns):")
-            ind += "    "
-            self.counted = True
+        if not self.turn:
+            self.path_code(ind)
+            return body, count_full
+        # the passes that may start within the budget, run by a `for` (no gas check or count
+        # per pass); when they are used up, `done` is brought up to date and checked again
+        body.append(f"{ind}turns = (limit - done) // {self.turn} + 1")
+        self.counted = True
+        if self.unrolled():
+            # two passes a turn while two may start (a last odd pass: the `for` below, after the
+            # gas check of the `while`); each copy leaves with the count of the turn's passes
+            facts = (dict(self.known), dict(self.low), dict(self.bounds), dict(self.memory))
+            body.append(f"{ind}if turns > 1:")
+            body.append(f"{ind}    for turn in range(turns >> 1):")
+            for copy in (1, 2):  # the second copy runs only after the whole first: what it learned holds
+                self.copy = copy
+                self.path_code(ind + "        ")
+            self.copy = 0
+            body.append(f"{ind}    else:")
+            body.append(f"{ind}        done += {2 * self.turn} * (turns >> 1); continue")
+            body.append(f"{ind}    break")
+            self.restore(facts)
+        body.append(f"{ind}for turn in range(turns):")
+        self.path_code(ind + "    ")
+        self.counted = False
+        body.append(f"{ind}else:")
+        body.append(f"{ind}    done += {self.turn} * turns; continue")
+        body.append(f"{ind}break")
+        return body, count_full
+
+    def restore(self, facts: tuple[dict[int, int], dict[int, tuple[int, int]], dict[int, tuple[int, int]],
+                                   dict[tuple[int, int], str]]) -> None:
+        """Know again only what was known at the top of the counted `for`."""
+        self.known, self.low, self.bounds, self.memory = (
+            dict(facts[0]), dict(facts[1]), dict(facts[2]), dict(facts[3]))
+
+    def path_code(self, ind: str) -> None:
+        """The code of one pass of the path at indent `ind` (see ``generate``)."""
+        path = self.path
+        n = len(path)
+        body = self.lines
         for k, (pc, ins, followed) in enumerate(path):
             name = ins.name
             if k in self.heads:
@@ -1939,6 +1997,11 @@ class _BlockCompiler:
                     if k == n - 1:
                         self.goto(link, k + 1, ind)
                     continue
+                if self.copy == 1 and k == n - 1 and branch_target == self.start:
+                    # the end of the first copy: not taken leaves, taken goes on into the second
+                    body.append(f"{ind}if not ({self.condition(ins)}):")
+                    self.goto(link, k + 1, ind + "    ")
+                    break
                 body.append(f"{ind}if {self.condition(ins)}:")
                 self.goto((pc + ins.imm) & M, k + 1, ind + "    ")
                 if self.open and self.heads[self.open[-1][0]] == k:
@@ -1958,12 +2021,6 @@ class _BlockCompiler:
                 body.append(f"{ind}{self.leave(str(link), n, False)}")
         while self.open:  # the path ended inside loops (their last statement leaves)
             ind = self.close_loop(ind)
-        if self.counted:
-            self.counted = False
-            body.append(f"{ind[:-4]}else:")
-            body.append(f"{ind}done += {self.turn} * turns; continue")
-            body.append(f"{ind[:-4]}break")
-        return body, count_full
 
     def decided(self, ins: Any) -> bool | None:
         """Whether a branch is taken, when both its registers hold known values (None otherwise)."""
