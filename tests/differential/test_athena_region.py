@@ -292,6 +292,13 @@ def words_in(*values: int) -> bytes:
 
 def forced_region(code: bytes, threshold: int, input_stream: bytes = b"abcdefgh") -> Warm | None:
     """`code` run until its region is built, or built from whatever blocks were compiled."""
+    warm = warmed(code, threshold, input_stream)
+    return warm if warm.engine.region is not None else None
+
+
+def warmed(code: bytes, threshold: int, input_stream: bytes = b"abcdefgh") -> Warm:
+    """`code` run `WARM_RUNS` times on the impl, then its region built from the blocks compiled
+    (where one can be built)."""
     run = impl_run(threshold)
     with backend("impl"):
         program = athena_module.load_program(code)
@@ -303,7 +310,7 @@ def forced_region(code: bytes, threshold: int, input_stream: bytes = b"abcdefgh"
             engine.build_region()
     warm = Warm.__new__(Warm)
     warm.threshold, warm.run, warm.program, warm.engine = threshold, run, program, engine
-    return warm if engine.region is not None else None
+    return warm
 
 
 def check_every_gas(warm: Warm, code: bytes, input_stream: bytes, stride: int = 1) -> None:

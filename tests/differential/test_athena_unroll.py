@@ -11,18 +11,16 @@ the loop compiled as a block of its own and as a segment of a region; and faults
 from __future__ import annotations
 
 import pytest
-import smspec.spec.athena as athena_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from smspec.impl import athena as impl
-from smspec.tests.differential.test_athena import alu, backend, prepared_host
+from smspec.tests.differential.test_athena import alu
 from smspec.tests.differential.test_athena_region import (
     DATA,
-    WARM_RUNS,
     Warm,
     from_input,
-    impl_run,
     spec_state,
+    warmed,
     words_in,
 )
 from smspec.tests.spec.athena.asm import _labels, _lines, raw_program
@@ -39,18 +37,8 @@ def warm_engine(code: bytes, warm_input: bytes, region: bool, monkeypatch: pytes
     monkeypatch.setattr(impl, "UNROLL", 16)  # the loops here are longer than the default's
     if not region:
         monkeypatch.setattr(impl.Engine, "build_region", lambda self: None)
-    run = impl_run(threshold)
-    with backend("impl"):
-        program = athena_module.load_program(code)
-        engine = impl.engine_of(program, threshold)
-        for _ in range(WARM_RUNS):
-            run(program, program.pc_start, warm_input, prepared_host(), athena_module.AthenaContext(), 10**6, None,
-                athena_module.LIVE_GAS_SCHEDULE)
-        if region and engine.region is None:
-            engine.build_region()
-    assert (engine.region is not None) == region
-    warm = Warm.__new__(Warm)
-    warm.threshold, warm.run, warm.program, warm.engine = threshold, run, program, engine
+    warm = warmed(code, threshold, warm_input)
+    assert (warm.engine.region is not None) == region
     return warm
 
 
