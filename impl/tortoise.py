@@ -1021,7 +1021,6 @@ def _on_ballot_factory(spec: Any):
     run_opinion: Any = None
     run_layer = -1
     run_state: Any = None
-    run_votes: Any = None
     run_references: dict = {}
     run_refs: Any = {}
     run_rows: Any = None
@@ -1111,7 +1110,7 @@ def _on_ballot_factory(spec: Any):
         """A ballot that does not continue the run: store it without decoding if the fast path
         applies (as a column row, starting a run, or as an object when it is malicious or its
         layer is already counted), else through the spec's decode_ballot and store_ballot."""
-        nonlocal run_opinion, run_layer, run_state, run_votes, run_references, run_refs
+        nonlocal run_opinion, run_layer, run_state, run_references, run_refs
         nonlocal run_rows, run_classes, ids_append, knowns_append
         refs = state.ballot_refs
         if type(refs) is not _Refs:
@@ -1151,7 +1150,7 @@ def _on_ballot_factory(spec: Any):
         rows.votes.append(votes)
         rows.fill = votes  # the votes of the rows the run appends
         run_opinion, run_layer, run_state = opinion, layer_id, state
-        run_votes, run_references, run_refs, run_rows, run_classes = votes, references, refs, rows, classes
+        run_references, run_refs, run_rows, run_classes = references, refs, rows, classes
         ids_append, knowns_append = rows.ids.append, rows.knowns.append
         return None
 
@@ -1190,11 +1189,11 @@ def _on_ballot_factory(spec: Any):
 
     def forget_run(state: Any) -> None:
         """End the run (of this state; None: of any state), and hold nothing of it."""
-        nonlocal run_opinion, run_layer, run_state, run_votes, run_references, run_refs
+        nonlocal run_opinion, run_layer, run_state, run_references, run_refs
         nonlocal run_rows, run_classes, ids_append, knowns_append
         if state is None or run_state is state:
             run_opinion, run_layer, run_state = None, -1, None
-            run_votes, run_references, run_refs, run_rows, run_classes = None, {}, {}, None, {}
+            run_references, run_refs, run_rows, run_classes = {}, {}, None, {}
             ids_append = knowns_append = None
 
     on_ballot.forget_run = forget_run  # type: ignore[attr-defined]

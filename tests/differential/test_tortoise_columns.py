@@ -246,12 +246,7 @@ def test_eviction_drops_whole_columns():
     scene = scenario(seed=7, smeshers=6, partition=0, byzantine=0.0, bad_beacon=0.0, late=False, window=8,
                      layers=60)
     spec_state = run("spec", scene).nodes[0].state
-    registry.use_backend("impl")
-    try:
-        sim = Simulation(T, scene).run()
-    finally:
-        registry.use_backend("spec")
-    state = sim.nodes[0].state
+    state = run("impl", scene).nodes[0].state
     assert state.evicted > 30
     refs = state.ballot_refs
     assert type(refs) is impl._Refs
@@ -324,11 +319,7 @@ def test_evict_cuts_the_columns_as_the_spec_cuts_its_lists(seed, smeshers, parti
     from .test_tortoise import vote_lists
 
     scene = scenario(seed, smeshers, partition, byzantine, 0.0, False, 10**6, layers=layers)
-    registry.use_backend("impl")
-    try:
-        state = Simulation(T, scene).run().nodes[0].state
-    finally:
-        registry.use_backend("spec")
+    state = run("impl", scene).nodes[0].state
     if look:  # a few rows as objects first
         for ballot_id in sorted(dict.keys(state.ballot_refs))[::3]:
             state.ballot_refs.get(ballot_id)
