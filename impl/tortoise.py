@@ -52,6 +52,8 @@ from smspec.impl.registry import original as registry_original
 from smspec.impl.registry import replaces
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from smspec.spec.tortoise import (
         BallotData,
         BallotInfo,
@@ -1187,6 +1189,103 @@ def _on_ballot_factory(spec: Any):
                     return None
         return enter(state, ballot)
 
+    def take(state: Any, chunk: list) -> int:
+        """How many ballots at the start of `chunk` continue the run of ``state`` (in progress):
+        they are stored as on_ballot's run path above stores them, in bulk. The same checks are
+        made with C-level maps over the chunk before anything is stored; nothing the run stores
+        changes them (no reference, no malicious identity, no layer count), except the ids it
+        adds to ``ballot_refs``, which a second copy of an id in the chunk is checked against.
+        Anything unusual (an exception while checking) leaves the chunk to on_ballot."""
+        references, refs = run_references, run_refs
+        opinion, layer_id = run_opinion, run_layer
+        try:
+            # each check over the whole chunk at once; where one fails, the chunk is cut before the
+            # first ballot that fails it
+            if [ballot for ballot in chunk if ballot.opinion is not opinion or ballot.layer != layer_id
+                    or ballot.malicious or ballot.epoch_data is not None]:
+                chunk = chunk[:_first(chunk, lambda ballot: ballot.opinion is not opinion
+                                      or ballot.layer != layer_id or ballot.malicious
+                                      or ballot.epoch_data is not None)]
+            knowns = list(map(references.get, [ballot.ref for ballot in chunk]))
+            if not all(knowns):  # a reference not cached yet: on_ballot's resolve, in its place
+                for k, known in enumerate(knowns):
+                    if known is None:
+                        known = knowns[k] = resolve(state, chunk[k], refs, references, run_classes)
+                        if known is None:
+                            del chunk[k:], knowns[k:]
+                            break
+            ids = [ballot.id for ballot in chunk]
+            malicious_nodes = state.malicious_nodes
+            if malicious_nodes:
+                chunk = chunk[:_first(chunk, lambda ballot: ballot.smesher in malicious_nodes)]
+            count = len(chunk)
+            if not count:
+                return 0
+            eligibilities = [ballot.eligibilities for ballot in chunk]
+        except Exception:  # noqa: BLE001 - on_ballot raises it, in its place
+            return 0
+        del ids[count:], knowns[count:]
+        rows = run_rows
+        size = len(refs)
+        _consume(map(dict.setdefault, itertools.repeat(refs), ids, itertools.repeat(rows)))
+        if len(refs) - size != count:  # an id stored before, or twice in the chunk: the rows before it
+            before = set(rows.ids)  # the ids that mapped to `rows` before the chunk: its column rows
+            for ballot_id in ids:
+                if dict.get(refs, ballot_id) is rows and ballot_id not in before:
+                    dict.pop(refs, ballot_id)
+            seen: set = set()
+            for k, ballot_id in enumerate(ids):
+                if ballot_id in seen or ballot_id in refs:
+                    count = k
+                    break
+                seen.add(ballot_id)
+            del ids[count:], knowns[count:], eligibilities[count:]
+            if not count:
+                return 0
+            dict.update(refs, zip(ids, itertools.repeat(rows)))
+        if eligibilities.count(1) == count:  # rows of one eligibility get their weights at the next flush
+            rows.ids.extend(ids)
+            rows.knowns.extend(knowns)
+        else:
+            rows.flush()
+            rows.ids.extend(ids)
+            rows.knowns.extend(knowns)
+            rows.votes.extend(itertools.repeat(rows.fill, count))
+            rows.weights.extend([known[1] * eligibility if eligibility != 1 else known[1]
+                                 for known, eligibility in zip(knowns, eligibilities)])
+        return count
+
+    def on_ballots(state: Tortoise, ballots: Sequence[BallotData]) -> list:
+        """The spec's on_ballots: on_ballot on each ballot, in order, each refusal in its place.
+
+        After a ballot that leaves a run in progress (see on_ballot), the ballots that continue it
+        are taken in bulk (``take``), in chunks that grow while they are taken whole (8, 32,
+        128... ballots), so that a delivery where runs are short costs little more than on_ballot
+        on each ballot; every other ballot goes through on_ballot.
+        """
+        if type(ballots) is not list:
+            ballots = list(ballots)
+        count = len(ballots)
+        refusals: list = [None] * count
+        invalid = spec.InvalidBallot
+        k = 0
+        while k < count:
+            try:
+                on_ballot(state, ballots[k])
+            except invalid as error:
+                refusals[k] = error
+            k += 1
+            if k < count and run_state is state and ballots[k].opinion is run_opinion \
+                    and ballots[k].epoch_data is None:
+                size = 8
+                while k < count:
+                    taken = take(state, ballots[k:k + size])
+                    k += taken
+                    if taken < size:
+                        break
+                    size *= 4
+        return refusals
+
     def forget_run(state: Any) -> None:
         """End the run (of this state; None: of any state), and hold nothing of it."""
         nonlocal run_opinion, run_layer, run_state, run_references, run_refs
@@ -1197,11 +1296,34 @@ def _on_ballot_factory(spec: Any):
             ids_append = knowns_append = None
 
     on_ballot.forget_run = forget_run  # type: ignore[attr-defined]
+    on_ballot.batch = on_ballots  # type: ignore[attr-defined]
     _ballot_runs.add(on_ballot)
     return on_ballot
 
 
 _ballot_runs: weakref.WeakSet = weakref.WeakSet()  # the on_ballot replacements alive, for evict
+
+
+def _first(items: list, test: Any) -> int:
+    """The index of the first item that passes `test` (the length if none does)."""
+    for k, item in enumerate(items):
+        if test(item):
+            return k
+    return len(items)
+
+
+@replaces("tortoise", "on_ballots", factory=True)
+def _on_ballots_factory(spec: Any):
+    on_ballots_spec = registry_original(spec, "on_ballots")
+
+    def on_ballots(state: Tortoise, ballots: Sequence[BallotData]) -> list:
+        """Decode and store ballots in order; each one's refusal, or None where it was stored."""
+        batch = getattr(spec.on_ballot, "batch", None)  # the impl's on_ballot, whose runs it shares
+        if batch is None:
+            return on_ballots_spec(state, ballots)  # type: ignore[no-any-return]
+        return batch(state, ballots)  # type: ignore[no-any-return]
+
+    return on_ballots
 
 
 def _cut_list(votes: Any, layer: int) -> int:

@@ -206,20 +206,17 @@ class Simulation:
             for side, ballot, _ in produced:
                 self.deliver(self.ballot_event(ballot), side, layer)
             return
-        on_ballot, invalid = self.t.on_ballot, self.t.InvalidBallot
+        on_ballots = self.t.on_ballots
         split = self.partitioned(layer)
         for node in self.nodes:
-            # what the node receives is picked before the clock starts: only on_ballot is timed
+            # what the node receives is picked before the clock starts: only on_ballots is timed (the
+            # spec's on_ballots is on_ballot on each ballot in order, refusals reported, not raised)
             received = [ballot for side, ballot, _ in produced if side is None or node.side == side or not split]
             node.pending.extend(ballot for side, ballot, _ in produced
                                 if not (side is None or node.side == side or not split))
             state = node.state
             start = self.clock(node)
-            for ballot in received:
-                try:
-                    on_ballot(state, ballot)
-                except invalid:
-                    pass
+            on_ballots(state, received)
             self.stop(node, start)
 
     def heal(self) -> None:

@@ -34,7 +34,7 @@ def outcome(function, *args):
 def test_every_replaced_function_is_covered():
     replaced = {r.name for r in registry.all_replacements() if r.module == "tortoise"}
     assert replaced == {"fixed_udiv", "ballot_weight", "count_ballots_full", "count_for_late_block",
-                        "recount_good_ballots", "run_verifying", "run_full", "on_ballot", "count_ballots",
+                        "recount_good_ballots", "run_verifying", "run_full", "on_ballot", "on_ballots", "count_ballots",
                         "count_ballot_verifying", "add_block", "on_block", "on_hare_output",
                         "encode_votes_with_base", "encode_votes", "evict"}
 

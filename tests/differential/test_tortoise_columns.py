@@ -207,18 +207,39 @@ class Mixing(Simulation):
             state = node.state
             received = [ballot for _, ballot, _ in produced]
             if not received or layer < self.genesis + 3:
-                for ballot in received:
-                    outcomes.append(outcome(T.on_ballot, state, ballot))
+                self.deliver_items(state, received, outcomes)
                 continue
             kinds = [rng.choice(self.mix_kinds) for _ in range(rng.randrange(1, 4))]
             items = list(received)
             for item in crafted(state, received, kinds, layer):
                 items.insert(rng.randrange(len(items) + 1), item)
-            for item in items:
-                if isinstance(item, tuple):
-                    outcomes.append(outcome(T.on_malfeasance, state, item[1]))
-                else:
-                    outcomes.append(outcome(T.on_ballot, state, item))
+            self.deliver_items(state, items, outcomes)
+
+    def deliver_items(self, state, items: list, outcomes: list) -> None:
+        for item in items:
+            if isinstance(item, tuple):
+                outcomes.append(outcome(T.on_malfeasance, state, item[1]))
+            else:
+                outcomes.append(outcome(T.on_ballot, state, item))
+
+
+class MixingInBatches(Mixing):
+    """The same deliveries through on_ballots: each stretch of ballots between two malfeasance
+    reports in one call, each refusal recorded in its ballot's place as on_ballot's outcome."""
+
+    def deliver_items(self, state, items: list, outcomes: list) -> None:
+        batch: list = []
+        for item in [*items, None]:
+            if isinstance(item, T.BallotData):
+                batch.append(item)
+                continue
+            refusals = T.on_ballots(state, batch)
+            assert len(refusals) == len(batch)
+            outcomes.extend(("ok", None) if refusal is None else ("error", type(refusal).__name__, refusal.reason)
+                            for refusal in refusals)
+            batch = []
+            if item is not None:
+                outcomes.append(outcome(T.on_malfeasance, state, item[1]))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -236,6 +257,27 @@ def test_odd_ballots_in_a_run_give_the_spec_outcomes(seed, smeshers, window, kin
         sim = run(backend, scene, simulation)
         results.append((sim.outcomes, sim.history, digest(sim.nodes[0].state), stored(sim.nodes[0].state)))
     assert results[1] == results[0]
+    assert ("ok", None) in results[0][0]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**16), smeshers=st.integers(2, 40), window=st.sampled_from([6, 10**6]),
+       kinds=st.lists(st.sampled_from(KINDS), min_size=1, max_size=8), mix=st.integers(0, 2**16))
+def test_on_ballots_is_on_ballot_on_each_ballot_in_order(seed, smeshers, window, kinds, mix):
+    """spec/tortoise.md ``on_ballots``: the same layers of valid ballots with crafted ones mixed in
+    (duplicates inside one call among them), delivered in one on_ballots call per stretch between
+    malfeasance reports, under the spec and under the impl (whose on_ballots takes runs of ballots
+    in bulk, in chunks of 8, 32, 128... ballots: up to 40 smeshers, chunks are cut at every kind
+    of odd ballot): the refusals in their places, the state and the stored ballots are those of
+    the spec's on_ballot called on each ballot in order."""
+    scene = scenario(seed, smeshers, 0, 0.0, 0.0, False, window, layers=14)
+    fields = {"mix_seed": mix, "mix_kinds": kinds}
+    results = []
+    for backend, delivery in (("spec", Mixing), ("spec", MixingInBatches), ("impl", MixingInBatches)):
+        sim = run(backend, scene, type("M", (delivery,), fields))
+        results.append((sim.outcomes, sim.history, digest(sim.nodes[0].state), stored(sim.nodes[0].state)))
+    assert results[1] == results[0]
+    assert results[2] == results[0]
     assert ("ok", None) in results[0][0]
 
 
