@@ -428,6 +428,7 @@ def _run_verifying_factory(spec: Any):
         fixed_div_int = spec.fixed_div_int
         verify_layer = spec.verify_layer
         local_vote = spec.local_vote
+        abstain = spec.ABSTAIN
         total = state.total_good_weight
         local = state.local_threshold
         fraction = spec.ADVERSARIAL_WEIGHT_FRACTION
@@ -449,15 +450,24 @@ def _run_verifying_factory(spec: Any):
             if not (margin > 0 and margin > threshold):
                 break
             reference_height = layer.reference_height
+            blocks = layer.blocks
+            if len(blocks) == 1:  # verify_layer on one block, inline: its decision, unless undecided
+                block = blocks[0]
+                decision = abstain if block.height > reference_height \
+                    else local_vote(state, state.verified, state.last, block)[0]
+                if decision == abstain:
+                    break
+                flipped = block.validity != decision
+                block.validity = decision
+            else:
+                def decide(block: Any, reference_height: int = reference_height) -> int:
+                    if block.height > reference_height:
+                        return abstain
+                    return local_vote(state, state.verified, state.last, block)[0]
 
-            def decide(block: Any, reference_height: int = reference_height) -> int:
-                if block.height > reference_height:
-                    return 0
-                return local_vote(state, state.verified, state.last, block)[0]
-
-            ok, flipped = verify_layer(layer.blocks, decide)
-            if not ok:
-                break
+                ok, flipped = verify_layer(blocks, decide)
+                if not ok:
+                    break
             if flipped and changed is None:
                 changed = target
             verified = target
@@ -730,8 +740,10 @@ _weight_of = operator.itemgetter(1)  # the weight of a row with one eligibility,
 
 def _bump() -> None:
     """End every run of column appends in on_ballot (something a run checked once may have changed)."""
-    for on_ballot in list(_ballot_runs):
-        on_ballot.forget_run(None)
+    for reference in _ballot_runs:
+        on_ballot = reference()
+        if on_ballot is not None:
+            on_ballot.forget_run(None)
 
 
 class _Rows(list):  # type: ignore[type-arg]
@@ -771,10 +783,10 @@ class _Rows(list):  # type: ignore[type-arg]
         count = len(self.ids)  # type: ignore[arg-type]
         missing = count - len(self.votes)
         if missing:
-            self.votes.extend(itertools.repeat(self.fill, missing))
+            self.votes += [self.fill] * missing
         weights = self.weights
-        if len(weights) < count:
-            weights.extend(map(_weight_of, itertools.islice(self.knowns, len(weights), count)))
+        if len(weights) < count:  # (a list first: extend from a map of unknown length grows the list step by step)
+            weights += list(map(_weight_of, self.knowns[len(weights):count]))
 
     def row_of(self, ballot_id: bytes) -> int:
         ids = self.ids
@@ -1141,11 +1153,15 @@ def _on_ballot_factory(spec: Any):
             info = BallotInfo(ballot_id, layer_id, bool(malicious), 0 if malicious else weight, known[0], votes)
             rows.append(info)
             dict.__setitem__(refs, ballot_id, info)
+            if ballot.epoch_data is not None:  # a reference ballot: the entry resolve would make for it
+                references[ballot_id] = known
             if layer_id <= state.processed:
                 spec.count_ballot_or_retry(state, info)
             return None
         rows.flush()
         dict.__setitem__(refs, ballot_id, rows)
+        if ballot.epoch_data is not None:  # a reference ballot: the entry resolve would make for it
+            references[ballot_id] = known
         rows.ids.append(ballot_id)
         rows.knowns.append(known)
         rows.weights.append(weight)
@@ -1182,6 +1198,8 @@ def _on_ballot_factory(spec: Any):
                     run_refs[ballot_id] = run_rows
                     ids_append(ballot_id)
                     knowns_append(known)
+                    if ballot.epoch_data is not None:  # a reference ballot: the entry resolve would make for it
+                        run_references[ballot_id] = known
                     eligibilities = ballot.eligibilities
                     if eligibilities != 1:  # a row of one eligibility gets its weight at the next flush
                         run_rows.flush()
@@ -1297,11 +1315,12 @@ def _on_ballot_factory(spec: Any):
 
     on_ballot.forget_run = forget_run  # type: ignore[attr-defined]
     on_ballot.batch = on_ballots  # type: ignore[attr-defined]
-    _ballot_runs.add(on_ballot)
+    _ballot_runs[:] = [reference for reference in _ballot_runs if reference() is not None]
+    _ballot_runs.append(weakref.ref(on_ballot))
     return on_ballot
 
 
-_ballot_runs: weakref.WeakSet = weakref.WeakSet()  # the on_ballot replacements alive, for evict
+_ballot_runs: list = []  # weak references to the on_ballot replacements made, for _bump (a WeakSet iterates slowly)
 
 
 def _first(items: list, test: Any) -> int:
