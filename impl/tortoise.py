@@ -22,6 +22,13 @@ an honest layer has one or a few) and an ATX height:
   reference ballot the spec's decode_ballot looks up; a layer's list iterated, indexed, copied);
   from then on that object is the truth. Fewer objects per ballot also means fewer garbage
   collections.
+* ``on_ballots`` (spec: on_ballot on each ballot, in order): after a ballot that leaves a run in
+  progress, the ballots that continue it are checked together (list comprehensions and C loops
+  over a chunk: same opinion object, layer, no epoch data, a cached reference, an id not stored,
+  no malicious flag or identity) and appended as the run appends them, their ids entering
+  ``ballot_refs`` in one ``setdefault`` pass; chunks grow (8, 32, 128... ballots) while they are
+  taken whole, and any other ballot goes through ``on_ballot``. A reference ballot stored as a
+  row also enters the reference cache, so the next layer's ballots are taken from its start.
 * ``count_ballots``: a layer held in columns is judged once per group of rows with the same vote
   list and reference class (usually one group: a sum of the weights); other lists, once per run
   of ballots with the same layer, beacon and vote list.

@@ -4,9 +4,11 @@ The network simulator (tools/tortoise_sim.py) produces, layer by layer, one ATX 
 epoch, one ballot per smesher per layer (``--ballots`` per layer), one block and Hare output per
 layer and the weak coins; honest by default, or a 50/50 partition of 2*hdist layers that heals
 (``--scenario partition``), which keeps the node in full mode for a while. Its node runs with the
-backend measured and nothing is recorded: events stream through, ballots are delivered as
-objects, and only the CPU time of the node's own tortoise calls is counted (ballot decoding,
-storing, counting, tallying, encoding votes, applying), per layer. The node encodes its opinion
+backend measured and nothing is recorded: events stream through, a layer's ballots are delivered
+as objects in one ``on_ballots`` call (spec/tortoise.md: ``on_ballot`` on each, in order, each
+refusal reported in its place; the node replays its stored ballots the same way), and only the
+CPU time of the node's own tortoise calls is counted (ballot decoding, storing, counting,
+tallying, encoding votes, applying), per layer. The node encodes its opinion
 once per layer, and that call is the timed one (no untimed call warms the impl's memos first);
 making the workload (ids, ballot objects, events, and decoding the events into the calls) is not
 timed, on either backend; an epoch's ATXs, like a layer's ballots, are timed as one batch.
@@ -124,8 +126,9 @@ def run(args: argparse.Namespace) -> None:
     for backend in backends:
         if backend not in ("spec", "impl"):
             raise CliError(f"unknown backend {backend!r} (expected spec or impl)")
-    print(f"tortoise: {args.ballots} ballots per layer, preset {args.bench_preset}, scenario {args.scenario}, "
-          f"window {args.window or 'of the preset'}; load average {load_average()}, {os.cpu_count()} CPUs")
+    print(f"tortoise: {args.ballots} ballots per layer (delivered through on_ballots, one call per layer), preset "
+          f"{args.bench_preset}, scenario {args.scenario}, window {args.window or 'of the preset'}; "
+          f"load average {load_average()}, {os.cpu_count()} CPUs")
     if args.window is not None:
         from smspec import spec
 

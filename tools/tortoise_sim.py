@@ -201,7 +201,8 @@ class Simulation:
                 pass
 
     def deliver_ballots(self, produced: list, layer: int) -> None:
-        """Deliver a layer's ballots in order; unrecorded, each node's share is timed at once."""
+        """Deliver a layer's ballots in order; unrecorded, each node's share goes in one timed
+        ``on_ballots`` call (on_ballot on each, refusals reported in their places)."""
         if self.s.record:
             for side, ballot, _ in produced:
                 self.deliver(self.ballot_event(ballot), side, layer)
