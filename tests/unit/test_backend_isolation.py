@@ -141,6 +141,15 @@ def hare_pipeline(hare: Any) -> int:
     return int(found.count)
 
 
+def tortoise_batch(t: Any) -> list[str | None]:
+    """on_ballots (which the trace replay, ballot by ballot, does not reach) on a fresh node: three
+    ballots with neither epoch data nor a reference, each refused in its place."""
+    opinion = t.Opinion(hash=bytes(32), votes=t.Votes(base=t.EMPTY_BALLOT_ID, support=(), against=(), abstain=()))
+    ballots = [t.BallotData(id=bytes([n]) * 20, smesher=bytes([n]) * 32, layer=100, atx_id=bytes([n]) * 32,
+                            eligibilities=1, opinion=opinion) for n in (1, 2, 3)]
+    return [None if r is None else r.reason for r in t.on_ballots(t.new_tortoise(t.TortoiseConfig()), ballots)]
+
+
 def _workload_sources() -> dict[tuple[str, str, str], Any]:
     from smspec.conformance.execute import discover_sources
 
@@ -193,6 +202,7 @@ def _step(backend: str, cases: dict[tuple[str, str, str], Any]) -> dict[str, Any
         outcomes["encode_atx_v2"] = atx.encode_atx_v2(atx.decode_atx_v2(blob)).hex()
         post_best = spec.load("post_best", "tiny")
         outcomes["chunk_scores"] = post_best.chunk_scores(bytes(range(16)), bytes(range(64)))
+        outcomes["on_ballots"] = tortoise_batch(spec.load("tortoise", "tiny"))
     report["outcomes"] = json.loads(json.dumps(outcomes, default=repr))
     report["foreign"] = trace.foreign()
     crypto = spec.load("crypto", "mainnet")
