@@ -1285,21 +1285,24 @@ def _on_ballot_factory(spec: Any):
 
         After a ballot that leaves a run in progress (see on_ballot), the ballots that continue it
         are taken in bulk (``take``), in chunks that grow while they are taken whole (8, 32,
-        128... ballots), so that a delivery where runs are short costs little more than on_ballot
-        on each ballot; every other ballot goes through on_ballot.
+        128... ballots); a first chunk cut before its fourth ballot sends the next 17 ballots
+        through on_ballot one by one (runs are short there: opinions interleaved), and so does
+        every ballot that does not continue a run.
         """
         if type(ballots) is not list:
             ballots = list(ballots)
         count = len(ballots)
         refusals: list = [None] * count
         invalid = spec.InvalidBallot
-        k = 0
+        k, one_by_one = 0, 1
         while k < count:
-            try:
-                on_ballot(state, ballots[k])
-            except invalid as error:
-                refusals[k] = error
-            k += 1
+            end = min(count, k + one_by_one)
+            for index in range(k, end):
+                try:
+                    on_ballot(state, ballots[index])
+                except invalid as error:
+                    refusals[index] = error
+            k, one_by_one = end, 1
             if k < count and run_state is state and ballots[k].opinion is run_opinion \
                     and ballots[k].epoch_data is None:
                 size = 8
@@ -1307,6 +1310,8 @@ def _on_ballot_factory(spec: Any):
                     taken = take(state, ballots[k:k + size])
                     k += taken
                     if taken < size:
+                        if taken < 4 and size == 8:  # short runs: the next 17 ballots one by one
+                            one_by_one = 17
                         break
                     size *= 4
         return refusals
