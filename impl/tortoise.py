@@ -1246,7 +1246,8 @@ def _on_ballot_factory(spec: Any):
             count = len(chunk)
             if not count:
                 return 0
-            eligibilities = [ballot.eligibilities for ballot in chunk]
+            several = [ballot for ballot in chunk if ballot.eligibilities != 1]
+            eligibilities = [ballot.eligibilities for ballot in chunk] if several else None
         except Exception:  # noqa: BLE001 - on_ballot raises it, in its place
             return 0
         del ids[count:], knowns[count:]
@@ -1264,11 +1265,13 @@ def _on_ballot_factory(spec: Any):
                     count = k
                     break
                 seen.add(ballot_id)
-            del ids[count:], knowns[count:], eligibilities[count:]
+            del ids[count:], knowns[count:]
+            if eligibilities is not None:
+                del eligibilities[count:]
             if not count:
                 return 0
             dict.update(refs, zip(ids, itertools.repeat(rows)))
-        if eligibilities.count(1) == count:  # rows of one eligibility get their weights at the next flush
+        if eligibilities is None:  # rows of one eligibility get their weights at the next flush
             rows.ids.extend(ids)
             rows.knowns.extend(knowns)
         else:
