@@ -1218,21 +1218,26 @@ def _on_ballot_factory(spec: Any):
         """How many ballots at the start of `chunk` continue the run of ``state`` (in progress):
         they are stored as on_ballot's run path above stores them, in bulk. The same checks are
         made with C-level maps over the chunk before anything is stored; nothing the run stores
-        changes them (no reference, no malicious identity, no layer count), except the ids it
-        adds to ``ballot_refs``, which a second copy of an id in the chunk is checked against.
+        changes them (no malicious identity, no layer count), except the ids it adds to
+        ``ballot_refs`` (a second copy of an id in the chunk is checked against them; a ballot
+        naming a reference stored in the chunk itself is left to on_ballot) and the reference
+        ballots it adds to the reference cache once stored.
         Anything unusual (an exception while checking) leaves the chunk to on_ballot."""
         references, refs = run_references, run_refs
         opinion, layer_id = run_opinion, run_layer
         try:
             # each check over the whole chunk at once; where one fails, the chunk is cut before the
             # first ballot that fails it
+            with_epoch_data: Any = ()  # the reference ballots of the chunk (positions)
             if [ballot for ballot in chunk if ballot.opinion is not opinion or ballot.layer != layer_id
                     or ballot.malicious or ballot.epoch_data is not None]:
                 chunk = chunk[:_first(chunk, lambda ballot: ballot.opinion is not opinion
-                                      or ballot.layer != layer_id or ballot.malicious
-                                      or ballot.epoch_data is not None)]
+                                      or ballot.layer != layer_id or ballot.malicious)]
+                with_epoch_data = [k for k, ballot in enumerate(chunk) if ballot.epoch_data is not None]
             knowns = list(map(references.get, [ballot.ref for ballot in chunk]))
-            if not all(knowns):  # a reference not cached yet: on_ballot's resolve, in its place
+            for k in with_epoch_data:
+                knowns[k] = None  # on_ballot's resolve decides a reference ballot
+            if not all(knowns):  # a reference not cached yet, or a reference ballot: on_ballot's resolve, in its place
                 for k, known in enumerate(knowns):
                     if known is None:
                         known = knowns[k] = resolve(state, chunk[k], refs, references, run_classes)
@@ -1281,6 +1286,9 @@ def _on_ballot_factory(spec: Any):
             rows.votes.extend(itertools.repeat(rows.fill, count))
             rows.weights.extend([known[1] * eligibility if eligibility != 1 else known[1]
                                  for known, eligibility in zip(knowns, eligibilities)])
+        for k in with_epoch_data:  # a reference ballot stored: the entry resolve would make for it
+            if k < count:
+                references[ids[k]] = knowns[k]
         return count
 
     def on_ballots(state: Tortoise, ballots: Sequence[BallotData]) -> list:
@@ -1306,8 +1314,7 @@ def _on_ballot_factory(spec: Any):
                 except invalid as error:
                     refusals[index] = error
             k, one_by_one = end, 1
-            if k < count and run_state is state and ballots[k].opinion is run_opinion \
-                    and ballots[k].epoch_data is None:
+            if k < count and run_state is state and ballots[k].opinion is run_opinion:
                 size = 8
                 while k < count:
                     taken = take(state, ballots[k:k + size])
