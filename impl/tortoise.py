@@ -444,8 +444,12 @@ def _run_verifying_factory(spec: Any):
         lowest = track.lowest if start > first else None
         # targets first .. start-1 are settled: they pass, and verify_layer would change nothing
         verified, changed = start - 1, None
+        layers = state.layers
+        hdist, last, old_verified = state.config.hdist, state.last, state.verified
         for target in range(start, state.processed):
-            layer = spec.get_layer(state, target)
+            layer = layers.get(target)
+            if layer is None:
+                layer = spec.get_layer(state, target)
             if not layer.hare_terminated:
                 break
             margin = total - layer.good_uncounted
@@ -458,10 +462,14 @@ def _run_verifying_factory(spec: Any):
                 break
             reference_height = layer.reference_height
             blocks = layer.blocks
-            if len(blocks) == 1:  # verify_layer on one block, inline: its decision, unless undecided
+            if len(blocks) == 1:  # verify_layer on one block, inline: its decision (local_vote), unless undecided
                 block = blocks[0]
-                decision = abstain if block.height > reference_height \
-                    else local_vote(state, state.verified, state.last, block)[0]
+                if block.height > reference_height:
+                    break
+                if block.layer + hdist > last:  # within hdist: the Hare's
+                    decision = block.hare
+                else:
+                    decision = abstain if block.layer > old_verified else block.validity
                 if decision == abstain:
                     break
                 flipped = block.validity != decision
