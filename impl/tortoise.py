@@ -66,6 +66,7 @@ if TYPE_CHECKING:
         BallotInfo,
         BlockHeader,
         BlockInfo,
+        InvalidBallot,
         LayerVote,
         Opinion,
         Tortoise,
@@ -1299,7 +1300,7 @@ def _on_ballot_factory(spec: Any):
                 references[ids[k]] = knowns[k]
         return count
 
-    def on_ballots(state: Tortoise, ballots: Sequence[BallotData]) -> list:
+    def on_ballots(state: Tortoise, ballots: Sequence[BallotData]) -> list[InvalidBallot | None]:
         """The spec's on_ballots: on_ballot on each ballot, in order, each refusal in its place.
 
         After a ballot that leaves a run in progress (see on_ballot), the ballots that continue it
@@ -1365,7 +1366,7 @@ def _first(items: list, test: Any) -> int:
 def _on_ballots_factory(spec: Any):
     on_ballots_spec = registry_original(spec, "on_ballots")
 
-    def on_ballots(state: Tortoise, ballots: Sequence[BallotData]) -> list:
+    def on_ballots(state: Tortoise, ballots: Sequence[BallotData]) -> list[InvalidBallot | None]:
         """Decode and store ballots in order; each one's refusal, or None where it was stored."""
         batch = getattr(spec.on_ballot, "batch", None)  # the impl's on_ballot, whose runs it shares
         if batch is None:

@@ -210,13 +210,37 @@ def apply_event(tortoise: Any, state: Any, event: dict, depth: int = SNAPSHOT_DE
 
 def run_trace(tortoise: Any, config: Any, events: list[dict], depth: int = SNAPSHOT_DEPTH,
               record: list[str] | None = None) -> list[dict]:
-    """Run an event trace on a fresh node; returns the output records (of the kinds in `record`)."""
+    """Run an event trace on a fresh node; returns the output records (of the kinds in `record`).
+    Each stretch of consecutive ballot events is delivered through ``on_ballots``."""
     state = tortoise.new_tortoise(config)
     outputs = []
+    # consecutive ballot events go in one on_ballots call, which is on_ballot on each of them in
+    # order, refusals in their places (as the node's replay delivers its stored ballots)
+    ballots: list[tuple[dict, Any]] = []
+
+    def deliver() -> None:
+        refusals = tortoise.on_ballots(state, [ballot for _, ballot in ballots])
+        for (event, _), refusal in zip(ballots, refusals):
+            if refusal is not None and (record is None or "ballot" in record):
+                outputs.append({"op": "ballot", "id": event["id"], "error": refusal.reason})
+        ballots.clear()
+
     for event in events:
+        if isinstance(event, dict) and event.get("op") == "ballot":
+            try:
+                ballot = ballot_from_json(tortoise, event)
+            except Exception:
+                deliver()  # the ballots before a malformed one are delivered first, as one by one
+                raise
+            ballots.append((event, ballot))
+            continue
+        if ballots:
+            deliver()
         out = apply_event(tortoise, state, event, depth)
         if out is not None and (record is None or out["op"] in record):
             outputs.append(out)
+    if ballots:
+        deliver()
     return outputs
 
 
@@ -328,7 +352,7 @@ def decode_votes(inputs: dict, spec) -> dict:
 @handler("tortoise", "events", "trace", schema=Schema(
     page="tortoise-events-trace", summary="Run an event trace through one node's tortoise; the records of "
     "tally/encode/applied/updates/mode events and of refused ballots, in order.",
-    spec=("tortoise.md#tally_votes", "tortoise.md#on_ballot", "tortoise.md#encode_votes"),
+    spec=("tortoise.md#tally_votes", "tortoise.md#on_ballot", "tortoise.md#on_ballots", "tortoise.md#encode_votes"),
     inputs=(inp("config", "{TortoiseConfig}", "overrides of the preset's configuration", default={}),
             inp("events", "list<json>", "the events (see the notes)"),
             inp("depth", "uint", "layers below the processed one in each tally snapshot", default=SNAPSHOT_DEPTH),
