@@ -24,12 +24,18 @@ Python's cyclic garbage collections that happened to start inside a timed call: 
 triggers one depends on every allocation in the process (the simulator's included), so a single
 full collection (tens of milliseconds with a large heap) can land in or out of a short run's timed
 calls; the ratio is printed with and without them.
+
+A run of 50 layers times only a few tens of milliseconds of the impl, so one run's ratio moves
+with whatever else the machine does at that moment. ``--repeat N`` runs each size N times, the
+spec and the impl alternating (each pair close together in time, under the same load), prints
+every run, and gives the median of the N paired ratios with their range.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import pickle
 import time
 from typing import Any
@@ -53,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backends", default="spec,impl", help="comma-separated backends to time (default spec,impl)")
     parser.add_argument("--spec-max-layers", type=integer(4, 100_000, "a layer count"), default=800, metavar="N",
                         help="skip the spec for layer counts above N (default 800: the spec is slow)")
+    parser.add_argument("--repeat", type=integer(1, 100, "a repeat count"), default=1, metavar="N",
+                        help="run each size N times, spec and impl alternating, and print the median of the N "
+                        "paired impl/spec ratios with their range (default 1)")
 
 
 def _layer_counts(text: str) -> list[int]:
@@ -141,26 +150,36 @@ def run(args: argparse.Namespace) -> None:
           f"{'peak MB':>8} {'held layers':>11} {'held ballots':>12} {'verified lag':>12} {'tortoise s':>10} {'GC s':>6} "
           f"{'wall s':>7}")
     wall = time.perf_counter()
-    rates: dict[tuple[str, int], float] = {}
-    without_gc: dict[tuple[str, int], float] = {}
     for layers in counts:
-        for backend in backends:
-            if backend == "spec" and layers > args.spec_max_layers:
-                print(f"  {backend:7} {layers:>6}  skipped (above --spec-max-layers {args.spec_max_layers})")
-                continue
-            result = _in_child(_simulate, args, backend, layers)
-            marks = result["marks"]
-            total = marks[-1]
-            quarter = max(1, len(marks) // 4)
-            first = marks[quarter - 1] / quarter
-            last = (marks[-1] - marks[-quarter - 1]) / quarter if len(marks) > quarter else total / len(marks)
-            rates[(backend, layers)] = len(marks) / total
-            without_gc[(backend, layers)] = len(marks) / max(total - result["gc"], 1e-9)
-            print(f"  {backend:7} {layers:>6} {len(marks) / total:9.1f} {first * 1e3:16.2f} {last * 1e3:15.2f} "
-                  f"{result['peak_kib'] / 1024:8.0f} {result['layers_held']:>11,} {result['ballots_held']:>12,} "
-                  f"{result['lag']:>12} {total:10.2f} {result['gc']:6.2f} {result['wall']:7.1f}")
-        if ("spec", layers) in rates and ("impl", layers) in rates:
-            print(f"  impl/spec at {layers} layers: {rates[('impl', layers)] / rates[('spec', layers)]:.1f}x; "
-                  f"{without_gc[('impl', layers)] / without_gc[('spec', layers)]:.1f}x without the garbage "
+        ratios: list[float] = []
+        ratios_without_gc: list[float] = []
+        for repetition in range(args.repeat):
+            rates: dict[str, float] = {}
+            without_gc: dict[str, float] = {}
+            for backend in backends:
+                if backend == "spec" and layers > args.spec_max_layers:
+                    if repetition == 0:
+                        print(f"  {backend:7} {layers:>6}  skipped (above --spec-max-layers {args.spec_max_layers})")
+                    continue
+                result = _in_child(_simulate, args, backend, layers)
+                marks = result["marks"]
+                total = marks[-1]
+                quarter = max(1, len(marks) // 4)
+                first = marks[quarter - 1] / quarter
+                last = (marks[-1] - marks[-quarter - 1]) / quarter if len(marks) > quarter else total / len(marks)
+                rates[backend] = len(marks) / total
+                without_gc[backend] = len(marks) / max(total - result["gc"], 1e-9)
+                print(f"  {backend:7} {layers:>6} {len(marks) / total:9.1f} {first * 1e3:16.2f} {last * 1e3:15.2f} "
+                      f"{result['peak_kib'] / 1024:8.0f} {result['layers_held']:>11,} {result['ballots_held']:>12,} "
+                      f"{result['lag']:>12} {total:10.2f} {result['gc']:6.2f} {result['wall']:7.1f}")
+            if "spec" in rates and "impl" in rates:
+                ratios.append(rates["impl"] / rates["spec"])
+                ratios_without_gc.append(without_gc["impl"] / without_gc["spec"])
+        if len(ratios) == 1:
+            print(f"  impl/spec at {layers} layers: {ratios[0]:.1f}x; {ratios_without_gc[0]:.1f}x without the garbage "
                   "collections that fell inside the timed calls")
+        elif ratios:
+            print(f"  impl/spec at {layers} layers: median {statistics.median(ratios):.1f}x (range {min(ratios):.1f}x to "
+                  f"{max(ratios):.1f}x over {len(ratios)} paired runs); median {statistics.median(ratios_without_gc):.1f}x "
+                  "without the garbage collections that fell inside the timed calls")
     print(f"  load average after: {load_average()}; {time.perf_counter() - wall:.0f} s wall")
