@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import pickle
+import statistics
 import time
 from typing import Any
 
