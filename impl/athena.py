@@ -1925,11 +1925,13 @@ class _BlockCompiler:
         """A counted loop's copy that assumes, at the start of each pass, each register it reads
         before writing below 2**31 (``HALF``) and each counting register (ADDIs of one sign only)
         far enough from the wrap for every pass the gas allows, and the test at entry that makes
-        it so; None when no copy would drop a mask or sign flip of the generic `body`. The
+        it so; None when no copy would drop a mask or sign flip of the generic `body`, and for a
+        block compiled on its own (a region's segment only: the copy is compiled for the runs
+        that need the block most, and a program's first runs do not pay for it). The
         assumptions must hold again at each pass's end (what the compiler derives of the
         registers there, from those ranges alone): a register whose range is not kept loses its
         assumption, until the ones left are kept."""
-        if not self.turn or self.nonzero or self.assumed:
+        if not self.region or not self.turn or self.nonzero or self.assumed:
             return None
         reads: set[int] = set()
         written: set[int] = set()
