@@ -986,6 +986,8 @@ _NAMESPACE = {"_div": _div, "_rem": _rem}
 # the `for`'s own cost per turn weighs most in the shortest loops, and the copies cost compile
 # time (with 12 or 48, isa.c's short call ran its warm runs 3-5% slower; see docs/athena.md)
 UNROLL = 6
+FULL = (0, M)  # what a register may hold when nothing more is known
+HALF = (0, 0x7FFFFFFF)  # the range a counted loop's registers are assumed in (``_BlockCompiler.speculation``)
 
 BRANCHES = ("beq", "bne", "blt", "bge", "bltu", "bgeu")
 SYSTEM = ("ecall", "ebreak", "unimplemented")
@@ -1682,9 +1684,17 @@ class _BlockCompiler:
     """
 
     def __init__(self, start: int, path: list[tuple[int, Any, bool]], region: bool = False,
-                 nonzero: set[int] | None = None) -> None:
+                 nonzero: set[int] | None = None, assumed: dict[int, tuple[int, int]] | None = None,
+                 inductions: dict[int, int] | None = None) -> None:
         self.start = start
         self.nonzero = nonzero or set()  # registers not 0 on the whole path (tested at entry)
+        # a counted loop's copy under a test at entry (``speculation``): the ranges of registers
+        # at the start of every pass, and the registers that only count (ADDIs of one sign; the
+        # total a pass adds), which the test keeps from wrapping however many passes the gas allows
+        self.assumed = assumed or {}
+        self.inductions = inductions or {}
+        self.back: list[dict[int, tuple[int, int]]] = []  # the assumed registers' ranges at each loop back
+        self.consulted: set[int] = set()  # registers whose range (``span``) the code generated asked for
         self.region = region  # a segment of a region function (see ``_region_source``): `done` accumulates
         self.path = path
         self.lines: list[str] = []
@@ -1744,12 +1754,25 @@ class _BlockCompiler:
         self.used.add(index)
         return f"x{index}"
 
-    def assign(self, rd: int, expr: str, indent: str, constant: int | None = None) -> None:
+    def span(self, index: int) -> tuple[int, int]:
+        """(lo, hi): what the compiler knows of a register's value here, lo <= value <= hi."""
+        if index == 0:
+            return 0, 0
+        if index in self.known:
+            return self.known[index], self.known[index]
+        self.consulted.add(index)
+        return self.bounds.get(index, FULL)
+
+    def assign(self, rd: int, expr: str, indent: str, constant: int | None = None,
+               span: tuple[int, int] = (0, M)) -> None:
+        """Write `expr` (or `constant`) to rd; `span` bounds the value written."""
         if rd != 0:
             self.used.add(rd)
             self.written.add(rd)
             self.low.pop(rd, None)
             self.bounds.pop(rd, None)
+            if constant is None and span != FULL:
+                self.bounds[rd] = span
             if self.memory:
                 name = f"x{rd}"
                 self.memory = {key: held for key, held in self.memory.items() if key[0] != rd and held != name}
@@ -1782,6 +1805,8 @@ class _BlockCompiler:
                 self.lines.append(f"{indent}done += {count - head}; continue")
                 return
         elif target == self.start and self.start != 0:
+            self.back.append({index: (self.known[index],) * 2 if index in self.known else self.bounds.get(index, FULL)
+                              for index in self.assumed})
             if self.counted:  # a full turn is counted by the `for`; a shorter one corrects `done`
                 ran = count + (self.turn if self.copy == 2 else 0)  # instructions of this turn
                 per = self.turn * 2 if self.copy else self.turn
@@ -1877,16 +1902,121 @@ class _BlockCompiler:
         divisors = self.divisors()
         body, count_full = self.generate()
         first = [f"        {check}"] if check else []
-        if not divisors:
+        versions: list[tuple[str, list[str]]] = []  # (test at entry, body), the first that holds runs
+        speculation = self.speculation(divisors, body)
+        if speculation is not None:
+            versions.append(speculation)
+        if divisors:
+            fast = _BlockCompiler(self.start, self.path, self.region, nonzero=divisors)
+            fast_body, _ = fast.generate()
+            self.used |= fast.used | divisors  # tested at entry even where the path's division is dead code
+            self.written |= fast.written
+            versions.append((" and ".join(f"x{i}" for i in sorted(divisors)), fast_body))
+        if not versions:
             return ["    while True:", *first, *body], count_full
-        fast = _BlockCompiler(self.start, self.path, self.region, nonzero=divisors)
-        fast_body, _ = fast.generate()
-        self.used |= fast.used | divisors  # tested at entry even where the path's division is dead code
-        self.written |= fast.written
         first = ["    " + line for line in first]
-        return ["    if " + " and ".join(f"x{i}" for i in sorted(divisors)) + ":", "        while True:", *first,
-                *("    " + line for line in fast_body), "    else:", "        while True:", *first,
-                *("    " + line for line in body)], count_full
+        lines = []
+        for i, (test, version) in enumerate(versions):
+            lines += [f"    {'el' if i else ''}if {test}:", "        while True:", *first,
+                      *("    " + line for line in version)]
+        return [*lines, "    else:", "        while True:", *first, *("    " + line for line in body)], count_full
+
+    def speculation(self, divisors: set[int], generic: list[str]) -> tuple[str, list[str]] | None:
+        """A counted loop's copy that assumes, at the start of each pass, each register it reads
+        before writing below 2**31 (``HALF``) and each counting register (ADDIs of one sign only)
+        far enough from the wrap for every pass the gas allows, and the test at entry that makes
+        it so; None when no copy would drop a mask or sign flip of the generic `body`, and for a
+        block compiled on its own (a region's segment only: the copy is compiled for the runs
+        that need the block most, and a program's first runs do not pay for it). The
+        assumptions must hold again at each pass's end (what the compiler derives of the
+        registers there, from those ranges alone): a register whose range is not kept loses its
+        assumption, until the ones left are kept."""
+        if not self.region or not self.turn or self.nonzero or self.assumed:
+            return None
+        reads: set[int] = set()
+        written: set[int] = set()
+        steps: dict[int, int] = {}
+        counting: set[int] = set()
+        for _, ins, _ in self.path:
+            name = ins.name
+            if name in ("lui", "auipc", "jal"):
+                sources: tuple[int, ...] = ()
+            elif name in _IMMEDIATE_FORMS or name in LOADS or name == "jalr":
+                sources = (ins.rs1,)
+            else:
+                sources = (ins.rs1, ins.rs2)
+            reads |= {source for source in sources if source and source not in written}
+            if name not in BRANCHES and name not in STORES and ins.rd:
+                written.add(ins.rd)
+                if name == "addi" and ins.rs1 == ins.rd and ins.imm and (ins.rd not in steps or (
+                        ins.rd in counting and (steps[ins.rd] > 0) == (ins.imm > 0))):
+                    counting.add(ins.rd)
+                    steps[ins.rd] = steps.get(ins.rd, 0) + ins.imm
+                else:
+                    counting.discard(ins.rd)
+                    steps[ins.rd] = 0
+        inductions = {index: steps[index] for index in counting}
+
+        def settle(assumed: dict[int, tuple[int, int]]) -> tuple[dict[int, tuple[int, int]], _BlockCompiler,
+                                                                 list[str]]:
+            while True:
+                fast = _BlockCompiler(self.start, self.path, self.region, nonzero=divisors, assumed=assumed,
+                                      inductions=inductions)
+                body, _ = fast.generate()
+                kept = {index: span for index, span in assumed.items() if index in fast.consulted
+                        and all(span[0] <= back[index][0] and back[index][1] <= span[1] for back in fast.back)}
+                if kept == assumed:
+                    return assumed, fast, body
+                assumed = kept
+
+        assumed, fast, body = settle({index: HALF for index in reads - counting})
+        masks = _masks(body)
+        if masks >= _masks(generic):
+            return None
+        for index in sorted(assumed):  # an assumption that drops nothing only makes the test fail more often
+            if index in assumed:
+                fewer = settle({other: span for other, span in assumed.items() if other != index})
+                if _masks(fewer[2]) <= masks:
+                    assumed, fast, body = fewer
+        self.used |= fast.used | divisors | set(assumed) | set(inductions)
+        self.written |= fast.written
+        tests = [f"x{i}" for i in sorted(divisors)] + [f"x{i} <= {span[1]}" for i, span in sorted(assumed.items())]
+        exit_test = self.counted_exit(inductions, written)
+        if exit_test is None:  # no more passes than the gas allows
+            compared, passes = 0, f"((limit - done) // {self.turn} + 1)"
+        else:
+            compared, test, passes = exit_test
+            tests.append(test)
+        tests += [f"x{i} <= {M} - {step} * {passes}" if step > 0 else f"x{i} >= {-step} * {passes}"
+                  for i, step in sorted(inductions.items()) if i != compared]
+        return " and ".join(tests) or "True", body
+
+    def counted_exit(self, inductions: dict[int, int], written: set[int]) -> tuple[int, str, str] | None:
+        """When the loop's last instruction is a BNE or BLTU of a counting register against
+        one the path never writes (the loop `for (i = a; i != n; i += c)` and its kin): that
+        register, the test at entry under which it reaches the exit without a wrap, and the
+        number of passes it allows then (an expression), which bounds the other counters."""
+        pc, ins, _ = self.path[-1]
+        if ins.name not in ("bne", "bltu") or (pc + ins.imm) & M != self.start:
+            return None
+        for index, other, first in ((ins.rs1, ins.rs2, True), (ins.rs2, ins.rs1, False)):
+            if index not in inductions or index == other or (other and other in written):
+                continue
+            step = inductions[index]
+            x, bound = f"x{index}", f"x{other}" if other else "0"
+            if other:
+                self.used.add(other)
+            if ins.name == "bne" and step > 0:  # up to the bound, reached exactly
+                exact = f" and not ({bound} - {x}) % {step}" if step > 1 else ""
+                return index, f"{x} < {bound}{exact}", f"(({bound} - {x}) // {step})"
+            if ins.name == "bne":  # down to it
+                exact = f" and not ({x} - {bound}) % {-step}" if step < -1 else ""
+                return index, f"{x} > {bound}{exact}", f"(({x} - {bound}) // {-step})"
+            if first and step > 0:  # up while below it: the last value is below bound + step
+                return index, f"{x} < {bound} <= {M - step + 1}", f"(({bound} - {x} + {step - 1}) // {step})"
+            if not first and step < 0:  # down while above it
+                return index, f"{bound} < {x} and {bound} >= {-step - 1}", f"(({x} - {bound} - {step} - 1) // {-step})"
+        return None
 
     def divisors(self) -> set[int]:
         """The registers the path divides by (DIVU, REMU) and never writes."""
@@ -1916,6 +2046,7 @@ class _BlockCompiler:
         body = self.lines
         last_name = path[-1][1].name
         count_full = n - 1 if last_name in SYSTEM else n
+        self.bounds.update(self.assumed)
         if self.loops:
             body.append(f"{ind}if done > limit: {self.leave(str(self.start), 0, True)}")
         if not self.turn:
@@ -2035,6 +2166,8 @@ class _BlockCompiler:
 
     def condition(self, ins: Any) -> str:
         a, b = self.reg(ins.rs1), self.reg(ins.rs2)
+        if ins.name in ("blt", "bge") and self.span(ins.rs1)[1] <= 0x7FFFFFFF and self.span(ins.rs2)[1] <= 0x7FFFFFFF:
+            return f"{a} {'<' if ins.name == 'blt' else '>='} {b}"  # both non-negative as signed values
         return {
             "beq": f"{a} == {b}",
             "bne": f"{a} != {b}",
@@ -2065,7 +2198,7 @@ class _BlockCompiler:
                 if value.isdigit():
                     self.assign(ins.rd, "", ind, int(value))
                 else:
-                    self.assign(ins.rd, value, ind)
+                    self.assign(ins.rd, value, ind, span=self.span(int(value[1:])))
                 self.remember(key, f"x{ins.rd}" if not value.isdigit() else value)
             return True
         if name == "lw":
@@ -2092,10 +2225,16 @@ class _BlockCompiler:
         self.lines.append(f"{ind}if w is None: w = m.miss(a)")
         if name in ("lh", "lhu"):
             half = "(w >> ((t & 2) << 3)) & 0xFFFF"
-            self.assign(ins.rd, half if name == "lhu" else f"((({half}) ^ 0x8000) - 0x8000) & {M}", ind)
+            if name == "lhu":
+                self.assign(ins.rd, half, ind, span=(0, 0xFFFF))
+            else:
+                self.assign(ins.rd, f"((({half}) ^ 0x8000) - 0x8000) & {M}", ind)
         else:
             byte = "(w >> ((t & 3) << 3)) & 0xFF"
-            self.assign(ins.rd, byte if name == "lbu" else f"((({byte}) ^ 0x80) - 0x80) & {M}", ind)
+            if name == "lbu":
+                self.assign(ins.rd, byte, ind, span=(0, 0xFF))
+            else:
+                self.assign(ins.rd, f"((({byte}) ^ 0x80) - 0x80) & {M}", ind)
         return True
 
     def remember(self, key: tuple[int, int], value: str) -> None:
@@ -2174,27 +2313,93 @@ class _BlockCompiler:
             values = {source: self.known[source] for source in sources if source}
             self.assign(ins.rd, "", ind, _evaluate(ins, values))
             return
-        a = self.reg(ins.rs1)
+        expr, span = self.exact(ins)
+        if expr is None:
+            a = self.reg(ins.rs1)
+            imm = ins.imm
+            uimm = imm & M
+            if name in _IMMEDIATE_FORMS:
+                expr = _IMMEDIATE_FORMS[name].format(a=a, imm=imm, uimm=uimm, M=M, sa=_signed(a), oa=_ordered(a),
+                                                     oimm=uimm ^ 0x80000000)
+            elif name in ("divu", "remu") and ins.rs2 in self.nonzero and ins.rs2 not in self.known:
+                expr = f"{a} {'//' if name == 'divu' else '%'} x{ins.rs2}"
+                self.used.add(ins.rs2)
+            else:
+                b = self.reg(ins.rs2)
+                expr = _REGISTER_FORMS[name].format(a=a, b=b, M=M, sa=_signed(a), sb=_signed(b), oa=_ordered(a),
+                                                    ob=_ordered(b))
+        self.assign(ins.rd, expr, ind, span=span)
+
+    def exact(self, ins: Any) -> tuple[str | None, tuple[int, int]]:  # noqa: C901 - one case per operation
+        """What the ranges of its sources (``span``) tell of an ALU instruction: an expression
+        with no 32-bit mask (or sign flip) where its value provably stays within 0..2**32-1
+        (None: the generic form), and the range of the value it writes."""
+        name = ins.name
+        la, ha = self.span(ins.rs1)
         imm = ins.imm
-        uimm = imm & M
-        bounds = self.bounds.get(ins.rs1) if name == "addi" else None
-        if name == "addi" and imm == 0:
-            expr = a
-        elif bounds is not None and 0 <= bounds[0] + imm and bounds[1] + imm <= M:
-            expr = f"{a} + {imm}" if imm > 0 else f"{a} - {-imm}"  # no wrap: no mask
-        elif name in _IMMEDIATE_FORMS:
-            expr = _IMMEDIATE_FORMS[name].format(a=a, imm=imm, uimm=uimm, M=M, sa=_signed(a), oa=_ordered(a),
-                                                 oimm=uimm ^ 0x80000000)
-        elif name in ("divu", "remu") and ins.rs2 in self.nonzero and ins.rs2 not in self.known:
-            expr = f"{a} {'//' if name == 'divu' else '%'} x{ins.rs2}"
-            self.used.add(ins.rs2)
-        else:
-            b = self.reg(ins.rs2)
-            expr = _REGISTER_FORMS[name].format(a=a, b=b, M=M, sa=_signed(a), sb=_signed(b), oa=_ordered(a),
-                                                ob=_ordered(b))
-        self.assign(ins.rd, expr, ind)
-        if bounds is not None and ins.rd and 0 <= bounds[0] + imm and bounds[1] + imm <= M:
-            self.bounds[ins.rd] = (bounds[0] + imm, bounds[1] + imm)
+        if name == "addi":
+            if ins.rs1 in self.inductions and ins.rd == ins.rs1:  # the guard at entry rules out a wrap
+                return (f"{self.reg(ins.rs1)} + {imm}" if imm >= 0 else f"{self.reg(ins.rs1)} - {-imm}"), FULL
+            if imm == 0:
+                return self.reg(ins.rs1), (la, ha)
+            if 0 <= la + imm and ha + imm <= M:
+                a = self.reg(ins.rs1)
+                return (f"{a} + {imm}" if imm > 0 else f"{a} - {-imm}"), (la + imm, ha + imm)
+            return None, FULL
+        if name in _IMMEDIATE_FORMS:
+            uimm = imm & M
+            if name in ("slti", "sltiu"):
+                if name == "slti" and ha <= 0x7FFFFFFF and uimm <= 0x7FFFFFFF:
+                    return f"1 if {self.reg(ins.rs1)} < {uimm} else 0", (0, 1)
+                return None, (0, 1)
+            if name == "andi":
+                return None, (0, min(ha, uimm))
+            if name in ("ori", "xori"):
+                return None, (0, (1 << max(ha, uimm).bit_length()) - 1)
+            if name == "slli":
+                if ha << imm <= M:
+                    return f"{self.reg(ins.rs1)} << {imm}", (la << imm, ha << imm)
+                return None, FULL
+            if name == "srli":
+                return None, (la >> imm, ha >> imm)
+            if name == "srai" and ha <= 0x7FFFFFFF:
+                return f"{self.reg(ins.rs1)} >> {imm}", (la >> imm, ha >> imm)
+            return None, FULL
+        lb, hb = self.span(ins.rs2)
+        if name == "add" and ha + hb <= M:
+            return f"{self.reg(ins.rs1)} + {self.reg(ins.rs2)}", (la + lb, ha + hb)
+        if name == "sub" and la >= hb:
+            return f"{self.reg(ins.rs1)} - {self.reg(ins.rs2)}", (la - hb, ha - lb)
+        if name == "mul" and ha * hb <= M:
+            return f"{self.reg(ins.rs1)} * {self.reg(ins.rs2)}", (la * lb, ha * hb)
+        if name in ("slt", "sltu"):
+            if name == "slt" and ha <= 0x7FFFFFFF and hb <= 0x7FFFFFFF:
+                return f"1 if {self.reg(ins.rs1)} < {self.reg(ins.rs2)} else 0", (0, 1)
+            return None, (0, 1)
+        if name == "and":
+            return None, (0, min(ha, hb))
+        if name in ("or", "xor"):
+            return None, (0, (1 << max(ha, hb).bit_length()) - 1)
+        if name == "srl":
+            return None, (0, ha)
+        if name == "sra" and ha <= 0x7FFFFFFF:
+            return f"{self.reg(ins.rs1)} >> ({self.reg(ins.rs2)} & 31)", (0, ha)
+        if name == "mulhu":
+            return None, (0, (ha * hb) >> 32)
+        if name in ("remu", "divu"):
+            nonzero = lb >= 1 or (ins.rs2 in self.nonzero and ins.rs2 not in self.known)
+            if not nonzero:
+                return None, (0, ha) if name == "remu" else FULL
+            a, b = self.reg(ins.rs1), self.reg(ins.rs2)
+            if name == "remu":
+                return f"{a} % {b}", (0, min(ha, max(hb, 1) - 1))
+            return f"{a} // {b}", (la // hb, ha // max(lb, 1))
+        return None, FULL
+
+
+def _masks(lines: list[str]) -> int:
+    """How many 32-bit masks and sign flips the generated `lines` hold."""
+    return sum(line.count(str(M)) + line.count("0x80000000") for line in lines)
 
 
 _IMMEDIATE_FORMS = {

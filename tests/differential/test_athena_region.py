@@ -543,7 +543,8 @@ def test_stores_below_the_top_of_memory(monkeypatch):
     words = assemble_words(text)
     loop = 4 * words.index(assemble_words("sw s1, 0(s0)")[0])
     # three checks in a copy of the path (not at 4); the loop's `for` has three copies: two a
-    # turn (the second knows the first's checks passed: none) and one for an odd last pass
+    # turn (the second knows the first's checks passed: none) and one for an odd last pass (a
+    # block of its own: only a region's segment gets the copy for a counter that cannot wrap)
     monkeypatch.setattr(impl, "UNROLL", 16)  # its 7 instructions are unrolled (not by default)
     assert impl.block_source(athena_module.load_program(code), loop).count("if not 2088 <= x8 <=") == 3 + 0 + 3
     for base in (M - 15, M - 11, M - 3, 2088, 2084):

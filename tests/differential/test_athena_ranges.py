@@ -1,0 +1,288 @@
+"""Athena: the impl's value ranges (impl/athena.py, ``_BlockCompiler.span`` / ``exact``) against the spec.
+
+Along a compiled path the compiler knows a range for each register (a byte or half just loaded, an
+AND with a small mask, a shift right, a comparison's 0 or 1, a remainder below its divisor, sums
+and products of those) and writes an ALU instruction with no 32-bit mask, or a signed comparison
+with no sign flip, where the range shows the value stays within 0..2**32-1. A counted loop gets a
+copy that assumes, at the start of each pass, its registers below 2**31 and its counters far
+enough from a wrap (``speculation``, ``counted_exit``), run under a test at entry. Each test
+compares the impl's final state with the spec's at every gas limit, with values chosen at the edges
+of those ranges (so a wrong range, a missing mask or a wrong test at entry shows as a wrong value).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from smspec.impl import athena as impl
+from smspec.tests.differential.test_athena_region import (
+    DATA,
+    M,
+    from_input,
+    spec_state,
+    warmed,
+    words_in,
+)
+from smspec.tests.differential.test_athena_unroll import label_pc
+from smspec.tests.spec.athena.asm import raw_program
+
+pytestmark = pytest.mark.usefixtures("spec_backend")
+
+EDGES = st.one_of(st.sampled_from([0, 1, 2, 7, 255, 256, 0xFFFF, 2**31 - 2, 2**31 - 1, 2**31, 2**31 + 1, M - 1, M]),
+                  st.integers(0, 300), st.integers(0, M))
+REGISTERS = ["t1", "t2", "a1", "a2", "a3", "a4", "a5", "s1"]  # s0 points at the input, ra counts turns
+INPUT = DATA - 64  # where ``from_input`` reads the input words to
+ARITHMETIC = ["add", "sub", "mul", "sra", "slt", "sltu", "remu", "divu", "and", "or", "xor", "srl", "sll", "mulhu"]
+
+
+@st.composite
+def bounded_code(draw) -> list[str]:
+    """Instructions that give registers small ranges, then ones whose masks the ranges decide."""
+    lines = []
+    for _ in range(draw(st.integers(1, 10))):
+        rd, rs, rt = (draw(st.sampled_from(REGISTERS)) for _ in range(3))
+        kind = draw(st.integers(0, 5))
+        if kind == 0:  # a range from a mask, a shift, a load or a comparison
+            lines.append(draw(st.sampled_from([
+                f"andi {rd}, {rs}, {draw(st.sampled_from([0, 1, 7, 255, 2047, -1, -2048]))}",
+                f"srli {rd}, {rs}, {draw(st.sampled_from([0, 1, 2, 16, 31]))}",
+                f"lbu {rd}, {draw(st.integers(0, 15))}(s0)",
+                f"lhu {rd}, {2 * draw(st.integers(0, 7))}(s0)",
+                f"sltu {rd}, {rs}, {rt}",
+                f"slti {rd}, {rs}, {draw(st.sampled_from([0, 1, 2047, -1, -2048]))}",
+            ])))
+        elif kind == 1:
+            lines.append(f"addi {rd}, {rs}, {draw(st.sampled_from([0, 1, 4, 2047, -1, -4, -2048]))}")
+        elif kind == 2:
+            lines.append(f"slli {rd}, {rs}, {draw(st.sampled_from([1, 2, 3, 16, 31]))}")
+        elif kind == 3:
+            lines.append(f"srai {rd}, {rs}, {draw(st.sampled_from([0, 1, 5, 31]))}")
+        else:
+            lines.append(f"{draw(st.sampled_from(ARITHMETIC))} {rd}, {rs}, {rt}")
+    return lines
+
+
+def program(body: list[str], loop: bool) -> str:
+    """The registers from the input (its words are the loads' bytes), then `body` once, or in
+    a loop of `ra` turns, and its registers summed into a0 (their values are the final state's)."""
+    text = from_input("ra", "s0", *REGISTERS) + "bne ra, zero, loop\njal zero, done\nloop:\n" + "\n".join(body) + "\n"
+    if loop:
+        text += "addi ra, ra, -1\nbne ra, zero, loop\n"
+    return text + "done:\nadd a0, a1, a2\n"
+
+
+def check_every_gas(warm, code: bytes, stream: bytes) -> None:
+    total = spec_state(code, 10**6, stream)[4]
+    for gas in range(0, total + 5):
+        assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
+
+
+@settings(max_examples=40, deadline=None)
+@given(bounded_code(), st.lists(EDGES, min_size=len(REGISTERS), max_size=len(REGISTERS)), st.integers(1, 3),
+       st.booleans(), st.sampled_from([0, 1]))
+def test_random_code_with_bounded_values(body, values, turns, loop, threshold):
+    code = raw_program(program(body, loop))
+    warm = warmed(code, threshold, words_in(4, INPUT, *values))
+    check_every_gas(warm, code, words_in(turns, INPUT, *values))
+
+
+def test_ranges_drop_masks_and_sign_flips():
+    # what the ranges decide, in the generated source: no mask where the value stays in range,
+    # the mask where it may not
+    text = from_input("s0", "a1") + """
+      bne s0, zero, block
+    block:
+      lbu a2, 0(s0)
+      andi a3, a1, 2047
+      add a4, a2, a3
+      slli a4, a4, 3
+      addi a5, a4, -1
+      blt a2, a3, far
+      srli t1, a1, 1
+      add t1, t1, t1
+      add t2, a1, a2
+      remu a2, a2, a3
+    far:
+      addi a0, a0, 1
+    """
+    code = raw_program(text)
+    warm = warmed(code, 0, words_in(DATA, 5))
+    source = impl.block_source(warm.program, label_pc(text, "block"))
+    assert "x14 = x12 + x13" in source and "x14 = x14 << 3" in source
+    assert f"x15 = (x14 + -1) & {M}" in source  # may be 0 - 1
+    assert "if x12 < x13:" in source  # both below 2**31: no sign flip
+    assert "x6 = x6 + x6" in source and f"x7 = (x11 + x12) & {M}" in source
+    assert "x12 = (x12 % x13) if x13 else x12" in source  # a3 may be 0
+    for a1 in (0, 5, 2047, 2048, M, 2**31):
+        stream = words_in(DATA, a1)
+        check_every_gas(warm, code, stream)
+
+
+# What gives a register a range (the input register r into t), and what the range decides: each
+# operation's result is stored (a value outside 0..2**32-1, from a dropped mask that was needed,
+# shows in the final memory) and each branch counts into a5; the producers are repeated before
+# each operation, so that both are on one compiled path (a block holds at most 64 instructions)
+PRODUCERS = [
+    "mv {t}, {r}", "sltu {t}, zero, {r}", "andi {t}, {r}, 1", "andi {t}, {r}, 2047", "srli {t}, {r}, 1",
+    "srli {t}, {r}, 16", "srli {t}, {r}, 31", "lbu {t}, {offset}(s0)", "lhu {t}, {offset}(s0)",
+    "andi {t}, {r}, 255\naddi {t}, {t}, 1", "srli {t}, {r}, 1\naddi {t}, {t}, 1", "andi {t}, {r}, 2047\nslli {t}, {t}, 20",
+    "lbu {t}, {offset}(s0)\nslli {t}, {t}, 24", "lhu {t}, {offset}(s0)\nslli {t}, {t}, 16",
+]
+CONSUMERS = [
+    *(f"{name} a3, t1, t2" for name in ("add", "sub", "mul", "sra", "slt", "sltu", "remu", "divu", "and", "or", "xor",
+                                        "srl", "sll", "mulhu")),
+    *(f"{name} a3, t1, {imm}" for name in ("addi", "slti") for imm in (1, -1, 2047, -2048)),
+    "slli a3, t1, 1", "slli a3, t1, 31", "srai a3, t1, 1", "srai a3, t1, 31", "sltiu a3, t1, -1",
+    "sub a3, t2, t1", "add a3, t1, t1", "mul a3, t1, t1",
+]
+EDGE_VALUES = [0, 1, 2**31 - 1, 2**31, M]
+
+
+@pytest.mark.parametrize("first", range(len(PRODUCERS)))
+def test_every_range_at_its_edges(first):
+    lines = []
+    offset = 0
+    for second in range(len(PRODUCERS)):
+        producers = [PRODUCERS[first].format(t="t1", r="a1", offset=0),
+                     PRODUCERS[second].format(t="t2", r="a2", offset=4)]
+        for consumer in CONSUMERS:
+            lines += [*producers, consumer, f"sw a3, {offset}(s1)"]
+            offset += 4
+        for branch in ("blt", "bge"):
+            label = f"{branch}{second}"
+            lines += [*producers, f"{branch} t1, t2, {label}", "addi a5, a5, 1", f"{label}:", "slli a5, a5, 1"]
+    text = from_input("a1", "a2", "s0", "s1") + "bne s0, zero, block\nblock:\n" + "\n".join(lines) + "\nmv a0, a5\n"
+    code = raw_program(text)
+    warm = warmed(code, 0, words_in(3, 5, INPUT, DATA))
+    for a1 in EDGE_VALUES:
+        for a2 in EDGE_VALUES:
+            stream = words_in(a1, a2, INPUT, DATA)
+            expected = spec_state(code, 10**6, stream)
+            assert expected[6] is None
+            assert warm.state(10**6, stream) == expected, (a1, a2)
+
+
+# A Fibonacci loop modulo a divisor (as isa.c's): a2 = a3 + a5, a4 counts, a3 = a5, a5 = a2 % a0,
+# until a4 reaches a1; its copy with no mask assumes a3, a5 and a0 below 2**31 and a4 below a1
+FIBONACCI = from_input("a1", "a3", "a4", "a5", "a0") + """  # a0 last: the others are read through it
+  bne a1, zero, loop
+  jal zero, done
+loop:
+  add a2, a3, a5
+  addi a4, a4, 1
+  mv a3, a5
+  remu a5, a2, a0
+  bne a4, a1, loop
+done:
+  add a0, a3, a5
+"""
+
+
+@pytest.mark.parametrize(("divisor", "a3", "a5"), [
+    (7919, 0, 1), (2**31 - 1, 2**31 - 2, 2**31 - 3), (2**31, 2**31 - 1, 2**31 - 1), (M, M, M - 1),
+    (0, 5, 6), (0, 2**31 - 1, 2**31 - 1), (3, 2**31 + 5, 1), (2**31 + 1, 2**31, 2**31)])
+@pytest.mark.parametrize(("start", "end"), [(0, 5), (M - 2, 2), (9, 7), (5, 5)])
+@pytest.mark.parametrize("threshold", [0, 1])
+def test_a_counted_loop_assumes_ranges_tested_at_entry(divisor, a3, a5, start, end, threshold):
+    code = raw_program(FIBONACCI)
+    warm = warmed(code, threshold, words_in(40, 0, 0, 1, 7919))
+    head = label_pc(FIBONACCI, "loop")
+    source = "\n".join(warm.engine.segments[head][0]) if warm.engine.region else impl.block_source(warm.program, head)
+    assert "x12 = x13 + x15" in source and "x14 = x14 + 1" in source  # the copy with no masks
+    stream = words_in(end, a3, start, a5, divisor)
+    if 0 < (end - start) % 2**32 < 40:  # a few turns: every gas limit
+        check_every_gas(warm, code, stream)
+    else:  # the counter passes the wrap (2**32 turns when it starts at the bound): the gas runs out first
+        for gas in (0, 1, 2, 50, 51, 52, 53, 54, 55, 997, 5000):
+            assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
+
+
+# Counters the loop's last branch compares with a bound (``counted_exit``): up or down, by one or
+# by a stride, to the bound exactly (BNE) or while below or above it (BLTU); a second counter
+# (t1, a pointer) moves with it, and a value (a5) sums the counter's low bits (a mask dropped)
+COUNTERS = from_input("a1", "a4", "t1") + """
+  bne a1, zero, loop
+  jal zero, done
+loop:
+  andi t2, a4, 255
+  add a5, a5, t2
+  addi t1, t1, {other}
+  addi a4, a4, {step}
+  {branch}
+done:
+  add a0, a5, t1
+"""
+EXITS = {
+    "bne": "bne a4, a1, loop",
+    "bltu": "bltu a4, a1, loop",
+    "bgtu": "bltu a1, a4, loop",
+    "bne0": "bne a4, zero, loop",
+}
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.sampled_from(sorted(EXITS)), st.sampled_from([1, 4, 5, -1, -4, -5]), st.sampled_from([0, 8, -8, 2047]),
+       EDGES, EDGES, st.integers(0, 40), st.sampled_from([0, 1]))
+def test_counters_compared_with_a_bound(exit_kind, step, other, start, pointer, distance, threshold):
+    text = COUNTERS.format(step=step, other=other, branch=EXITS[exit_kind])
+    code = raw_program(text)
+    warm = warmed(code, threshold, words_in(2 ** 20, 0, 0))  # runs until the gas of its warm runs is out
+    for end in ((start + step * distance) & M, (start + distance) & M, start ^ 1):
+        stream = words_in(end, start, pointer)
+        expected = spec_state(code, 10**4, stream)
+        assert warm.state(10**4, stream) == expected
+        if expected[4] < 300:
+            check_every_gas(warm, code, stream)
+        else:
+            for gas in range(expected[4] - 12, expected[4] + 3):
+                assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
+
+
+@pytest.mark.parametrize("threshold", [0, 1])
+def test_a_counter_near_the_wrap_takes_the_generic_loop(threshold):
+    # counting down to zero from a few (the copy with no mask) and from a value whose decrements
+    # pass below 0 (a4 = 0 first: the generic copy wraps it to 2**32 - 1); counting up by 4 to a
+    # bound it steps over
+    # (the last value before the bound: below 2**32 or past it), and up by 4 while below a bound
+    # near 2**32 (the counter passes 2**32 - 1 when the bound is above 2**32 - 4), and down by 4
+    # while above a bound below 3
+    for step, branch, cases in ((-1, "bne a4, zero, loop", [(0, 3), (0, 0), (0, 1)]),
+                                (4, "bne a4, a1, loop", [(16, 0), (15, 0), (2, M - 1), (M - 3, 3), (M - 1, M - 10)]),
+                                (4, "bltu a4, a1, loop", [(M - 2, M - 11), (M - 3, M - 11), (M, M - 8), (8, 0)]),
+                                (-4, "bltu a1, a4, loop", [(2, 11), (3, 11), (0, 8), (1, 1)])):
+        text = COUNTERS.format(step=step, other=8, branch=branch)
+        code = raw_program(text)
+        warm = warmed(code, threshold, words_in(400, 0, DATA))
+        for end, start in cases:
+            stream = words_in(end, start, DATA)  # t1 far from the wrap: its test passes
+            expected = spec_state(code, 2000, stream)
+            assert warm.state(2000, stream) == expected
+            for gas in (*range(0, 40), *range(expected[4] - 10, expected[4] + 3)):
+                assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
+
+
+# A value doubled each pass: its assumption (below 2**31 at the start of each pass) does not hold
+# at the pass's end, so the copy with no masks must not assume it (its top bit, summed in a2,
+# shows a missing mask: sums and products alone are right modulo 2**32 without one)
+DOUBLING = from_input("a4", "a5") + """
+  bne a4, zero, loop
+  jal zero, done
+loop:
+  add a5, a5, a5
+  addi a5, a5, 1
+  srli t2, a5, 31
+  add a2, a2, t2
+  addi a4, a4, -1
+  bne a4, zero, loop
+done:
+  mv a0, a5
+"""
+
+
+@pytest.mark.parametrize("threshold", [0, 1])
+@pytest.mark.parametrize(("turns", "a5"), [(40, 1), (3, 2**30), (2, 2**31 - 1), (1, 2**31 - 1), (3, 0)])
+def test_an_assumption_the_pass_breaks_is_not_made(turns, a5, threshold):
+    code = raw_program(DOUBLING)
+    warm = warmed(code, threshold, words_in(50, 3))
+    check_every_gas(warm, code, words_in(turns, a5))
