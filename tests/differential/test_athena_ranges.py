@@ -286,3 +286,36 @@ def test_an_assumption_the_pass_breaks_is_not_made(turns, a5, threshold):
     code = raw_program(DOUBLING)
     warm = warmed(code, threshold, words_in(50, 3))
     check_every_gas(warm, code, words_in(turns, a5))
+
+
+# A counter whose loop ends only when the gas runs out (its branch tests a register the loop never
+# writes): the test at entry bounds the passes by the gas (``(limit - done) // turn + 1``), so a
+# counter that starts just far enough from the wrap for one pass fewer must take the generic copy
+# (a counter passing 2**32 - 1 unmasked shows in its top bits, summed into a5)
+ENDLESS = from_input("a1", "t1") + """
+  bne a1, zero, loop
+  jal zero, done
+loop:
+  addi t1, t1, {step}
+  srli t2, t1, 31
+  add a5, a5, t2
+  bne a1, zero, loop
+done:
+  mv a0, t1
+"""
+
+
+@pytest.mark.parametrize("step", [4, -4, 1])
+@pytest.mark.parametrize("threshold", [0, 1])
+def test_a_counter_the_gas_bounds_near_the_wrap(step, threshold):
+    code = raw_program(ENDLESS.format(step=step))
+    warm = warmed(code, threshold, words_in(1, 0))  # endless: runs until its warm runs' gas is out
+    head = label_pc(ENDLESS.format(step=step), "loop")
+    source = "\n".join(warm.engine.segments[head][0]) if warm.engine.region else impl.block_source(warm.program, head)
+    assert f"x6 = x6 {'+' if step > 0 else '-'} {abs(step)}\n" in source + "\n"  # the copy with no mask
+    for gas in range(0, 400, 5):
+        passes = gas // 16  # about what the gas allows (4 gas per instruction, 4 instructions per pass)
+        for margin in range(-8, 9):  # the counter's distance to the wrap, around what the gas allows
+            start = M - step * (passes + margin) + 1 if step > 0 else -step * (passes + margin) - 1
+            stream = words_in(1, start)
+            assert warm.state(gas, stream) == spec_state(code, gas, stream), (gas, start)
