@@ -143,7 +143,7 @@ def hare_pipeline(hare: Any) -> int:
 
 def tortoise_batch(t: Any) -> list[str | None]:
     """on_ballots on a fresh node: three ballots with neither epoch data nor a reference, each
-    refused in its place (the trace replay's calls store ballots; these refuse them)."""
+    refused in its place."""
     opinion = t.Opinion(hash=bytes(32), votes=t.Votes(base=t.EMPTY_BALLOT_ID, support=(), against=(), abstain=()))
     ballots = [t.BallotData(id=bytes([n]) * 20, smesher=bytes([n]) * 32, layer=100, atx_id=bytes([n]) * 32,
                             eligibilities=1, opinion=opinion) for n in (1, 2, 3)]
