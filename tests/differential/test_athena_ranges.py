@@ -374,3 +374,40 @@ def test_an_inner_loop_counted_down_from_a_constant(entry, step, threshold):
         else:  # the counter passes the wrap: the gas runs out first
             for gas in (*range(0, 160, 3), 997, 4000):
                 assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
+
+
+# The counter of the middle loop (t0, from 3) is decremented inside the loop nested in it (t1's,
+# from 2, which has the countdown range, its BNE's operands the other way round): twice a turn,
+# so it passes below 0 and must keep its mask
+NESTED_COUNTDOWN = from_input("a1") + """
+  bne a1, zero, outer
+  jal zero, done
+outer:
+  addi t0, zero, 3
+middle:
+  addi t1, zero, 2
+inner:
+  addi t0, t0, -1
+  srli a3, t0, 31
+  add a5, a5, a3
+  addi t1, t1, -1
+  bne zero, t1, inner
+  bne zero, t0, middle
+  addi a1, a1, -1
+  bne a1, zero, outer
+done:
+  mv a0, a5
+"""
+
+
+@pytest.mark.parametrize("threshold", [0, 1])
+def test_a_countdown_decremented_in_a_nested_loop_keeps_its_mask(threshold):
+    code = raw_program(NESTED_COUNTDOWN)
+    warm = warmed(code, threshold, words_in(2))
+    head = label_pc(NESTED_COUNTDOWN, "outer")
+    source = "\n".join(warm.engine.segments[head][0]) if warm.engine.region else impl.block_source(warm.program, head)
+    assert "x6 = x6 - 1" in source and f"x5 = (x5 + -1) & {M}" in source, source
+    for turns in (1, 2):
+        stream = words_in(turns)
+        for gas in (*range(0, 200), 997, 4000):
+            assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
