@@ -1822,10 +1822,13 @@ class _BlockCompiler:
         """Start the inner loop whose head is the path's instruction `head`: what is known of the
         registers it writes no longer holds there. Returns the indent of its body."""
         back = self.heads[head]
+        counter = self.countdown(head, back)
         for _, ins, _ in self.path[head : back + 1]:
             self.known.pop(ins.rd, None)
             self.low.pop(ins.rd, None)
             self.bounds.pop(ins.rd, None)
+        if counter is not None:
+            self.bounds[counter[0]] = (1, counter[1])
         self.memory.clear()  # the loop's stores may change any word before the next turn
         self.open.append((head, pc))
         self.lines.append(f"{ind}while True:")
@@ -1833,6 +1836,29 @@ class _BlockCompiler:
         # the gas check of each turn: `done` + `head` instructions have run (see compile)
         self.lines.append(f"{ind}if done > limit: {self.leave(str(pc), head, True)}")
         return ind
+
+    def countdown(self, head: int, back: int) -> tuple[int, int] | None:
+        """The inner loop's counter, when it is one (the bit loop of a CRC: ``for (k = 8; k; k--)``):
+        a register holding a constant c >= 1 at the loop's entry, written in the loop by a single
+        ``addi r, r, -1`` outside any loop nested in it, and tested by the loop's back-edge
+        ``bne r, zero``. Then (r, c): r is within 1..c at the head of every turn (by induction:
+        within 0..c-1 after the ADDI, and not 0 where the branch goes back)."""
+        ins = self.path[back][1]
+        if ins.name != "bne" or (ins.rs1 and ins.rs2):
+            return None
+        index = ins.rs1 or ins.rs2
+        constant = self.known.get(index)
+        if not index or constant is None or constant < 1:
+            return None
+        writes = [k for k in range(head, back + 1) if self.path[k][1].rd == index
+                  and self.path[k][1].name not in BRANCHES and self.path[k][1].name not in STORES]
+        if len(writes) != 1:
+            return None
+        write = self.path[writes[0]][1]
+        if write.name != "addi" or write.rs1 != index or write.imm != -1 or any(
+                head < other <= writes[0] <= end for other, end in self.heads.items()):
+            return None
+        return index, constant
 
     def close_loop(self, ind: str) -> str:
         """End the innermost inner loop (its body has just left or looped); an exit from inside
@@ -2370,6 +2396,8 @@ class _BlockCompiler:
             return f"{self.reg(ins.rs1)} + {self.reg(ins.rs2)}", (la + lb, ha + hb)
         if name == "sub" and la >= hb:
             return f"{self.reg(ins.rs1)} - {self.reg(ins.rs2)}", (la - hb, ha - lb)
+        if name == "sub" and ha == 0 and hb <= 1:  # a 0 or 1 negated: all ones or zero, with no arithmetic
+            return f"0xFFFFFFFF if {self.reg(ins.rs2)} else 0", FULL
         if name == "mul" and ha * hb <= M:
             return f"{self.reg(ins.rs1)} * {self.reg(ins.rs2)}", (la * lb, ha * hb)
         if name in ("slt", "sltu"):

@@ -134,7 +134,7 @@ CONSUMERS = [
                                         "srl", "sll", "mulhu")),
     *(f"{name} a3, t1, {imm}" for name in ("addi", "slti") for imm in (1, -1, 2047, -2048)),
     "slli a3, t1, 1", "slli a3, t1, 31", "srai a3, t1, 1", "srai a3, t1, 31", "sltiu a3, t1, -1",
-    "sub a3, t2, t1", "add a3, t1, t1", "mul a3, t1, t1",
+    "sub a3, t2, t1", "sub a3, zero, t1", "add a3, t1, t1", "mul a3, t1, t1",
 ]
 EDGE_VALUES = [0, 1, 2**31 - 1, 2**31, M]
 
@@ -319,3 +319,95 @@ def test_a_counter_the_gas_bounds_near_the_wrap(step, threshold):
             start = M - step * (passes + margin) + 1 if step > 0 else -step * (passes + margin) - 1
             stream = words_in(1, start)
             assert warm.state(gas, stream) == spec_state(code, gas, stream), (gas, start)
+
+
+# An inner loop counted down by a register that holds a constant c >= 1 at its entry, written by
+# a single ADDI of -1 and tested by the back-edge BNE against zero (a CRC's bit loop, as isa.c's):
+# the counter is within 1..c at the head of each turn, so its decrement has no mask
+# (``_BlockCompiler.countdown``); a counter that starts at 0, steps by more or twice a turn, or
+# whose start is not a constant keeps the mask (a counter passing below 0 unmasked shows in its
+# top bits, summed into a5). The bit loop negates a 0 or 1 (``0 - (a2 & 1)``) with no arithmetic.
+COUNTDOWN = from_input("a1", "a2", "a4") + """
+  bne a1, zero, outer
+  jal zero, done
+outer:
+  {entry}
+inner:
+  andi t2, a2, 1
+  sub t2, zero, t2
+  srli a2, a2, 1
+  and t2, t2, a4
+  {step}
+  xor a2, a2, t2
+  srli a3, t0, 31
+  add a5, a5, a3
+  bne t0, zero, inner
+  addi a1, a1, -1
+  bne a1, zero, outer
+done:
+  add a0, a2, a5
+"""
+ENTRIES = {1: "addi t0, zero, 1", 3: "addi t0, zero, 3", 8: "addi t0, zero, 8", 0: "addi t0, zero, 0",
+           M: "addi t0, zero, -1", 2**31: "lui t0, 0x80000", None: "andi t0, a1, 7"}
+STEPS = {"one": "addi t0, t0, -1", "twice": "addi t0, t0, -1\naddi t0, t0, -1", "two": "addi t0, t0, -2",
+         "up": "addi t0, t0, 1"}
+
+
+@pytest.mark.parametrize("threshold", [0, 1])
+@pytest.mark.parametrize("step", sorted(STEPS))
+@pytest.mark.parametrize("entry", list(ENTRIES), ids=str)
+def test_an_inner_loop_counted_down_from_a_constant(entry, step, threshold):
+    text = COUNTDOWN.format(entry=ENTRIES[entry], step=STEPS[step])
+    code = raw_program(text)
+    warm = warmed(code, threshold, words_in(3, 0xEDB88320, 0xEDB88320))
+    head = label_pc(text, "outer")
+    source = "\n".join(warm.engine.segments[head][0]) if warm.engine.region else impl.block_source(warm.program, head)
+    assert "x7 = 0xFFFFFFFF if x7 else 0" in source
+    unmasked = step == "one" and entry not in (0, None)
+    assert ("x5 = x5 - 1" in source) == unmasked, source
+    imm = {"one": -1, "twice": -1, "two": -2, "up": 1}[step]
+    assert (f"x5 = (x5 + {imm}) & {M}" in source) == (not unmasked), source
+    for turns, crc, poly in ((1, 1, 0xEDB88320), (2, M, 0xEDB88320), (3, 2**31, M), (2, 0xDEADBEEF, 1)):
+        stream = words_in(turns, crc, poly)
+        if spec_state(code, 4000, stream)[6] is None:  # ends within a few hundred instructions
+            check_every_gas(warm, code, stream)
+        else:  # the counter passes the wrap: the gas runs out first
+            for gas in (*range(0, 160, 3), 997, 4000):
+                assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
+
+
+# The counter of the middle loop (t0, from 3) is decremented inside the loop nested in it (t1's,
+# from 2, which has the countdown range, its BNE's operands the other way round): twice a turn,
+# so it passes below 0 and must keep its mask
+NESTED_COUNTDOWN = from_input("a1") + """
+  bne a1, zero, outer
+  jal zero, done
+outer:
+  addi t0, zero, 3
+middle:
+  addi t1, zero, 2
+inner:
+  addi t0, t0, -1
+  srli a3, t0, 31
+  add a5, a5, a3
+  addi t1, t1, -1
+  bne zero, t1, inner
+  bne zero, t0, middle
+  addi a1, a1, -1
+  bne a1, zero, outer
+done:
+  mv a0, a5
+"""
+
+
+@pytest.mark.parametrize("threshold", [0, 1])
+def test_a_countdown_decremented_in_a_nested_loop_keeps_its_mask(threshold):
+    code = raw_program(NESTED_COUNTDOWN)
+    warm = warmed(code, threshold, words_in(2))
+    head = label_pc(NESTED_COUNTDOWN, "outer")
+    source = "\n".join(warm.engine.segments[head][0]) if warm.engine.region else impl.block_source(warm.program, head)
+    assert "x6 = x6 - 1" in source and f"x5 = (x5 + -1) & {M}" in source, source
+    for turns in (1, 2):
+        stream = words_in(turns)
+        for gas in (*range(0, 200), 997, 4000):
+            assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
