@@ -34,6 +34,7 @@ list the kinds of records it wants (``record``); by default all are kept.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from smspec.conformance.handlers import as_int, handler, hexbytes, hexstr
@@ -208,14 +209,18 @@ def apply_event(tortoise: Any, state: Any, event: dict, depth: int = SNAPSHOT_DE
     return None
 
 
-def run_trace(tortoise: Any, config: Any, events: list[dict], depth: int = SNAPSHOT_DEPTH,
-              record: list[str] | None = None) -> list[dict]:
-    """Run an event trace on a fresh node; returns the output records (of the kinds in `record`).
-    Each stretch of consecutive ballot events is delivered through ``on_ballots``."""
-    state = tortoise.new_tortoise(config)
+def run_trace(tortoise: Any, config: Any, events: Iterable[dict], depth: int = SNAPSHOT_DEPTH,
+              record: Collection[str] | None = None) -> list[dict]:
+    """Run an event trace on a fresh node; returns the output records (of the kinds in `record`)."""
+    return apply_events(tortoise, tortoise.new_tortoise(config), events, depth, record)
+
+
+def apply_events(tortoise: Any, state: Any, events: Iterable[dict], depth: int = SNAPSHOT_DEPTH,
+                 record: Collection[str] | None = None) -> list[dict]:
+    """Apply events in order to a node's state (a trace; a node replaying its store); returns the
+    output records (of the kinds in `record`). Each stretch of consecutive ballot events goes in
+    one ``on_ballots`` call, which is on_ballot on each of them in order, refusals in their places."""
     outputs = []
-    # consecutive ballot events go in one on_ballots call, which is on_ballot on each of them in
-    # order, refusals in their places (as the node's replay delivers its stored ballots)
     ballots: list[tuple[dict, Any]] = []
 
     def deliver() -> None:

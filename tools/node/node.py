@@ -383,22 +383,11 @@ class Node:
             raise NodeHalted(f"{self.datadir} holds a node of another genesis configuration")
 
     def _replay_tortoise(self) -> Any:
-        """The tortoise rebuilt from the stored events; each stretch of consecutive ballots (a
-        layer's proposals, as they were stored) goes in one ``on_ballots`` call, which is
-        ``on_ballot`` on each of them in order (spec/tortoise.md)."""
+        """The tortoise rebuilt from the stored events (each stretch of consecutive ballots, a
+        layer's proposals as they were stored, in one ``on_ballots`` call: ``apply_events``)."""
         t = self.m.tortoise
         state = t.new_tortoise(self.tconfig)
-        ballots: list = []
-        for event in self.store.events():
-            if event["op"] == "ballot":
-                ballots.append(tortoise_events.ballot_from_json(t, event))
-                continue
-            if ballots:
-                t.on_ballots(state, ballots)
-                ballots = []
-            tortoise_events.apply_event(t, state, event)
-        if ballots:
-            t.on_ballots(state, ballots)
+        tortoise_events.apply_events(t, state, self.store.events(), record=())
         return state
 
     def close(self) -> None:
