@@ -5,7 +5,10 @@ and all of them end with the same objects and the same state root.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
+from types import SimpleNamespace
+from unittest.mock import ANY
 
 import pytest
 from smspec.tools.node.devnet import Devnet, DevnetConfig
@@ -123,6 +126,39 @@ def test_reconciliation_starts_no_set_after_its_deadline(partitioned):
     assert (spent, complete) == (SyncStats(), False)
     spent, complete = reconcile_until(node, peers, FIRST, LAST, deadline=None)
     assert complete and spent.probes == len(set_names(node, FIRST, LAST)) * len(peers)
+
+
+def test_reconciliation_out_of_time_resumes_where_it_stopped(partitioned, monkeypatch):
+    """A node so busy that each time share covers one set: passes given the same `done` set
+    reach a new set each time and finish after one pass per set (without it every pass would
+    spend its share on the first set again and never reach the proposals of recent layers)."""
+    import smspec.tools.node.reconcile as reconcile_module
+
+    devnet, _, _ = partitioned
+    nodes = devnet.live()
+    node = nodes[0]
+    peers = [LocalPeer(other, node) for other in nodes[1:]]
+    names = set_names(node, FIRST, LAST)
+    now = [0.0]
+
+    def monotonic() -> float:  # each look at the clock is one second later: one set per share
+        now[0] += 1.0
+        return now[0]
+
+    clock = {name: getattr(time, name) for name in dir(time) if not name.startswith("_")}
+    monkeypatch.setattr(reconcile_module, "time", SimpleNamespace(**{**clock, "monotonic": monotonic}))
+    done: set[str] = set()
+    passes = []
+    while True:
+        spent, complete = reconcile_until(node, peers, FIRST, LAST, now[0] + 1.5, done)
+        passes.append((spent.probes, complete))
+        if complete or len(passes) > len(names) + 1:
+            break
+    assert done == set(names)
+    assert passes == [(len(peers), False)] * (len(names) - 1) + [(len(peers), True)]
+    # without `done`, the same shares never get past the first set
+    assert reconcile_until(node, peers, FIRST, LAST, now[0] + 1.5) == (
+        SyncStats(probes=len(peers), rounds=len(peers), bytes_sent=ANY, bytes_received=ANY), False)
 
 
 def test_sync_counters_show_in_status_and_metrics(partitioned):

@@ -127,6 +127,7 @@ class ClockedNode:
         self.deferred: list[tuple] | None = None  # gossip held while catching up
         self.seen: dict[bytes, None] = {}  # digests of the latest frames handled (oldest first)
         self.synced_from = -1  # the first layer the next periodic reconciliation covers
+        self.reconciled: set[str] = set()  # the sets an unfinished periodic reconciliation reached
         self.log = logging.getLogger(f"smspec.node{index}")
 
     # the transport of NodeHost: what the node publishes goes to every peer
@@ -225,6 +226,7 @@ class ClockedNode:
             node.sync_from([], upto, current)
             result = f"no peer answered: finished layers up to {upto} alone"
         self.synced_from = max(0, upto - RECENT_LAYERS)
+        self.reconciled.clear()
         node.begin_layer(max(self.timing.layer_at(time.time()), upto + 1))
         deferred, self.deferred = self.deferred, None
         for frame in deferred:
@@ -242,10 +244,13 @@ class ClockedNode:
         first = max(0, min(self.synced_from, layer - RECENT_LAYERS), layer - MAX_RECENT_LAYERS)
         started = time.monotonic()
         # The layer's own duties wait for it: no set is started after RECONCILE_SHARE of the layer;
-        # what is left is reconciled at the next layer (synced_from stays).
+        # what is left is reconciled at the next layer (synced_from stays, and the sets this pass
+        # reached are skipped then, so a busy node still gets through every set over a few layers).
         spent, complete = reconcile_until(self.node, peers, first, layer - 1,
-                                          started + RECONCILE_SHARE * self.timing.duration)
+                                          started + RECONCILE_SHARE * self.timing.duration, self.reconciled)
         took = time.monotonic() - started
+        if complete:
+            self.reconciled.clear()
         if spent.probes and complete:
             self.synced_from = layer - RECENT_LAYERS
         if spent.items or spent.errors or not complete or took > 0.1 * self.timing.duration:
@@ -284,6 +289,7 @@ class ClockedNode:
             self.host.ready = True
             layer = node.last_done() + 1
             self.synced_from = max(0, layer - RECENT_LAYERS)
+            self.reconciled.clear()
             in_thread(self.warm, layer // timing.layers_per_epoch)
             while not self.stop.is_set() and (not self.layers or layer < self.layers):
                 if not self.clock.wait_until(timing.start(layer)):
