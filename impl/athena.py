@@ -127,6 +127,7 @@ _TRACKED_STORES = 4096  # stores after the last page cached before the cache is 
 _PAGE_MASK = (1 << PAGE_SHIFT) - 1
 _IMAGE_PAGES = 256  # image pages a program keeps as dicts for loading (1 MiB of image)
 _pack_word = struct.Struct("<I").pack_into
+_PACK_WORDS = [struct.Struct(f"<{count}I").pack for count in range(17)]  # count words -> their little-endian bytes
 _ENGINE_CACHE_SIZE = 32
 _PROGRAM_CACHE_SIZE = 32
 _PROGRAM_CACHE_BYTES = 64 << 20
@@ -710,10 +711,14 @@ def _read_words(memory: dict, start: int, end: int) -> bytes:
     if dict.__len__(memory) < (end - start) >> 2:
         return _read_sparse(memory, start, end)
     if isinstance(memory, LazyMemory):
-        memory.load_range(start, end)
+        if memory.pending:
+            memory.load_range(start, end)
         get = _dict_get.__get__(memory)
     else:
         get = memory.get
+    count = (end - start) >> 2
+    if count < len(_PACK_WORDS):  # a few words (a syscall's address, amount or key): one struct call
+        return _PACK_WORDS[count](*map(get, range(start, end, 4), repeat(0)))  # type: ignore[no-any-return]
     return _bytes_of(array("I", map(get, range(start, end, 4), repeat(0))))
 
 
@@ -860,6 +865,46 @@ def _syscall_hint_read_factory(spec: Any) -> Any:
     return syscall_hint_read
 
 
+@replaces("athena", "execute_syscall", factory=True)
+def _execute_syscall_factory(spec: Any) -> Any:
+    """The spec's ``execute_syscall`` with the syscalls a contract call makes at each run
+    (HINT_LEN, HINT_READ, HOST_CONTEXT, HOST_CALL) dispatched at once: registers read from the
+    list, the bytes moved (``syscall_bytes_moved``) counted in place; any other number runs the
+    spec's own."""
+    spec_execute = spec.execute_syscall
+    hint_len, hint_read = spec.SYSCALL_HINT_LEN, spec.SYSCALL_HINT_READ
+    host_context, host_call = spec.SYSCALL_HOST_CONTEXT, spec.SYSCALL_HOST_CALL
+    context_size, address_size = spec.CONTEXT_SIZE, spec.ADDRESS_SIZE
+    t0, a0, a1, a2 = spec.REG_T0, spec.REG_A0, spec.REG_A1, spec.REG_A2
+
+    def execute_syscall(machine: Machine) -> int:
+        """Run the syscall named by t0; return the next pc."""
+        registers = machine.registers
+        number = registers[t0]
+        if number == hint_read:
+            length = registers[a1]
+            result = spec.syscall_hint_read(machine, registers[a0], length)
+            moved = length
+        elif number == hint_len:
+            stream = machine.input_stream
+            result = len(stream) - min(machine.input_position, len(stream))
+            moved = 0
+        elif number == host_context:
+            spec.syscall_host_context(machine, registers[a0])
+            machine.gas += machine.schedule.syscall_byte * context_size
+            return (machine.pc + 4) & M
+        elif number == host_call:
+            result = spec.syscall_host_call(machine, registers[a0], registers[a1])
+            moved = address_size + registers[a2] + 8 + result
+        else:
+            return spec_execute(machine)  # type: ignore[no-any-return]
+        machine.gas += machine.schedule.syscall_byte * moved
+        registers[t0] = result & M
+        return (machine.pc + 4) & M
+
+    return execute_syscall
+
+
 # ---------------------------------------------------------------------------------------------
 # ed25519 on libsodium
 
@@ -990,6 +1035,8 @@ FULL = (0, M)  # what a register may hold when nothing more is known
 HALF = (0, 0x7FFFFFFF)  # the range a counted loop's registers are assumed in (``_BlockCompiler.speculation``)
 
 BRANCHES = ("beq", "bne", "blt", "bge", "bltu", "bgeu")
+# a branch's negation: taken exactly when the branch is not
+INVERSE = {"beq": "bne", "bne": "beq", "blt": "bge", "bge": "blt", "bltu": "bgeu", "bgeu": "bltu"}
 SYSTEM = ("ecall", "ebreak", "unimplemented")
 COMPILE = 2  # third value of a block's result: the block ran, and is hot enough to be compiled
 COMPILE_THEN_STEP = 3  # the block ran up to an instruction the spec must step, and is hot enough to be compiled
@@ -1068,6 +1115,16 @@ class Engine:
                 pc = target  # type: ignore[assignment]
                 continue
             links.pop(instruction.rd, None)
+            if not basic and name in BRANCHES and pc + 4 <= M and len(path) + 2 < MAX_BLOCK:
+                target = (pc + instruction.imm) & M
+                if (target != start and target not in seen and pc + 4 not in seen and (target + 4) & M != start
+                        and self.closes_loop(target, start)):
+                    # the loop's way goes through the taken branch (a loop whose test is a block
+                    # of its own, as gcc lays out ``memcmp``): the path goes on at the target,
+                    # and the negated branch, to the next instruction, leaves the loop
+                    path.append((pc, Decoded(INVERSE[name], 0, instruction.rs1, instruction.rs2, 4), False))
+                    pc = target
+                    continue
             path.append((pc, instruction, False))
             if name == "jalr" or name in SYSTEM or pc + 4 > M or (basic and name in BRANCHES):
                 break
@@ -1075,6 +1132,14 @@ class Engine:
                 break  # a loop: the compiled block runs its body in place, and leaves at its exit
             pc += 4
         return path
+
+    def closes_loop(self, pc: int, start: int) -> bool:
+        """Whether the instruction at `pc` is a conditional branch or a JAL back to `start`."""
+        index = self.index(pc)
+        if index is None:
+            return False
+        ins = self.decoded(index)
+        return ins is not None and (ins.name in BRANCHES or ins.name == "jal") and (pc + ins.imm) & M == start
 
     def basic(self, start: int) -> tuple[list[tuple], list[int], int]:
         """``_tier0(self.superblock(start, basic=True))`` in one pass over the words: most blocks
