@@ -1031,6 +1031,9 @@ _NAMESPACE = {"_div": _div, "_rem": _rem}
 # the `for`'s own cost per turn weighs most in the shortest loops, and the copies cost compile
 # time (with 12 or 48, isa.c's short call ran its warm runs 3-5% slower; see docs/athena.md)
 UNROLL = 6
+# the most instructions (turns x body) an inner loop of ALU instructions counted down from a
+# constant is written out in (``_BlockCompiler.unroll``: a CRC's bit loop, 8 turns of 6)
+UNROLL_INNER = 64
 FULL = (0, M)  # what a register may hold when nothing more is known
 HALF = (0, 0x7FFFFFFF)  # the range a counted loop's registers are assumed in (``_BlockCompiler.speculation``)
 
@@ -1042,6 +1045,7 @@ COMPILE = 2  # third value of a block's result: the block ran, and is hot enough
 COMPILE_THEN_STEP = 3  # the block ran up to an instruction the spec must step, and is hot enough to be compiled
 LOADS = ("lb", "lh", "lw", "lbu", "lhu")
 STORES = ("sb", "sh", "sw")
+_NOT_ALU = ("lui", "auipc", "jal", "jalr", *BRANCHES, *SYSTEM, *LOADS, *STORES)
 
 
 class Engine:
@@ -1925,6 +1929,38 @@ class _BlockCompiler:
             return None
         return index, constant
 
+    def unrollable(self, head: int) -> int:
+        """The turns of the inner loop at `head` when it is written out turn by turn (0 when
+        not): a countdown (``countdown``: it runs exactly c turns, c its counter's value at entry)
+        of ALU instructions only (no exit but its back-edge, no loop inside), of at most
+        ``UNROLL_INNER`` instructions in all its turns, outside a counted `for`."""
+        back = self.heads[head]
+        if self.counted or any(head < other <= back for other in self.heads):
+            return 0
+        if any(ins.name in _NOT_ALU for _, ins, _ in self.path[head:back]):
+            return 0
+        counter = self.countdown(head, back)
+        if counter is None or counter[1] * (back - head + 1) > UNROLL_INNER:
+            return 0
+        return counter[1]
+
+    def unroll(self, head: int, turns: int, pc: int, ind: str) -> None:
+        """The inner loop at `head` (``unrollable``) as `turns` copies of its body, with no
+        counter test, no back-edge and one gas check for all its turns: what a pass gives the
+        gas is one turn, so the others must fit too, or the block leaves at the loop's head
+        (as the loop's own check of a turn does). Its counter is a constant in each copy, and
+        the back-edge's test is decided: taken in every copy but the last."""
+        back = self.heads[head]
+        length = back - head + 1
+        counter = self.path[back][1].rs1 or self.path[back][1].rs2
+        self.lines.append(f"{ind}if done > limit - {(turns - 1) * length}: {self.leave(str(pc), head, True)}")
+        for turn in range(turns):
+            for index in range(head, back):
+                self.alu(self.path[index][1], ind)
+            assert self.known.get(counter) == turns - 1 - turn  # the back-edge goes back while it is not 0
+        if turns > 1:
+            self.lines.append(f"{ind}done += {(turns - 1) * length}")
+
     def close_loop(self, ind: str) -> str:
         """End the innermost inner loop (its body has just left or looped); an exit from inside
         it leaves every loop around it too."""
@@ -2180,9 +2216,19 @@ class _BlockCompiler:
         path = self.path
         n = len(path)
         body = self.lines
+        skip = -1  # the last instruction of an inner loop written out turn by turn (``unroll``)
         for k, (pc, ins, followed) in enumerate(path):
+            if k <= skip:
+                continue
             name = ins.name
             if k in self.heads:
+                turns = self.unrollable(k)
+                if turns:
+                    skip = self.heads[k]
+                    self.unroll(k, turns, pc, ind)
+                    if skip == n - 1:
+                        self.goto((path[skip][0] + 4) & M, skip + 1, ind)
+                    continue
                 ind = self.open_loop(k, pc, ind)
             if name in SYSTEM:
                 body.append(f"{ind}{self.step_here(pc, k)}")
