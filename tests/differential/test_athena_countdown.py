@@ -14,7 +14,12 @@ from __future__ import annotations
 import pytest
 from smspec.impl import athena as impl
 from smspec.tests.differential.test_athena_ranges import COUNTDOWN, ENTRIES, STEPS
-from smspec.tests.differential.test_athena_region import check_every_gas, spec_state, warmed, words_in
+from smspec.tests.differential.test_athena_region import (
+    check_every_gas,
+    spec_state,
+    warmed,
+    words_in,
+)
 from smspec.tests.differential.test_athena_unroll import label_pc
 from smspec.tests.spec.athena.asm import raw_program
 
