@@ -708,7 +708,15 @@ def make_load_program(spec: Any) -> Any:
 def _read_words(memory: dict, start: int, end: int) -> bytes:
     """The bytes of the aligned words start..end-1 of a machine's memory: a lookup per word, or
     when the memory holds fewer words than the range, the image and then every word held."""
-    if dict.__len__(memory) < (end - start) >> 2:
+    count = (end - start) >> 2
+    if 0 < count <= 2 and isinstance(memory, LazyMemory):  # a syscall's amount or pointer: no iterators
+        pending = memory.pending
+        if pending and (start >> PAGE_SHIFT in pending or (end - 1) >> PAGE_SHIFT in pending):
+            memory.load_range(start, end)
+        if count == 1:
+            return _PACK_WORDS[1](_dict_get(memory, start, 0))  # type: ignore[no-any-return]
+        return _PACK_WORDS[2](_dict_get(memory, start, 0), _dict_get(memory, start + 4, 0))  # type: ignore[no-any-return]
+    if dict.__len__(memory) < count:
         return _read_sparse(memory, start, end)
     if isinstance(memory, LazyMemory):
         if memory.pending:
@@ -716,7 +724,6 @@ def _read_words(memory: dict, start: int, end: int) -> bytes:
         get = _dict_get.__get__(memory)
     else:
         get = memory.get
-    count = (end - start) >> 2
     if count < len(_PACK_WORDS):  # a few words (a syscall's address, amount or key): one struct call
         return _PACK_WORDS[count](*map(get, range(start, end, 4), repeat(0)))  # type: ignore[no-any-return]
     return _bytes_of(array("I", map(get, range(start, end, 4), repeat(0))))
