@@ -1784,6 +1784,8 @@ class _BlockCompiler:
         # (base register, offset) -> what the word there holds: a register (x5) or a constant,
         # set by a word store or load on the path, while no store may have changed it since
         self.memory: dict[tuple[int, int], str] = {}
+        # registers holding 0 or 0xFFFFFFFF (a 0 or 1 negated): an AND with one is a choice, no arithmetic
+        self.choices: set[int] = set()
         self.heads = self.inner_loops()  # head index -> index of its back-edge
         self.open: list[tuple[int, int]] = []  # the inner loops being generated: (head index, head pc)
         loops_to_start = start != 0 and any(
@@ -1845,6 +1847,7 @@ class _BlockCompiler:
         if rd != 0:
             self.used.add(rd)
             self.written.add(rd)
+            self.choices.discard(rd)
             self.low.pop(rd, None)
             self.bounds.pop(rd, None)
             if constant is None and span != FULL:
@@ -1903,6 +1906,7 @@ class _BlockCompiler:
             self.known.pop(ins.rd, None)
             self.low.pop(ins.rd, None)
             self.bounds.pop(ins.rd, None)
+            self.choices.discard(ins.rd)
         if counter is not None:
             self.bounds[counter[0]] = (1, counter[1])
         self.memory.clear()  # the loop's stores may change any word before the next turn
@@ -2193,7 +2197,7 @@ class _BlockCompiler:
         if self.unrolled():
             # two passes a turn while two may start (a last odd pass: the `for` below, after the
             # gas check of the `while`); each copy leaves with the count of the turn's passes
-            facts = (dict(self.known), dict(self.low), dict(self.bounds), dict(self.memory))
+            facts = (dict(self.known), dict(self.low), dict(self.bounds), dict(self.memory), set(self.choices))
             body.append(f"{ind}if turns > 1:")
             body.append(f"{ind}    for turn in range(turns >> 1):")
             for copy in (1, 2):  # the second copy runs only after the whole first: what it learned holds
@@ -2213,10 +2217,10 @@ class _BlockCompiler:
         return body, count_full
 
     def restore(self, facts: tuple[dict[int, int], dict[int, tuple[int, int]], dict[int, tuple[int, int]],
-                                   dict[tuple[int, int], str]]) -> None:
+                                   dict[tuple[int, int], str], set[int]]) -> None:
         """Know again only what was known at the top of the counted `for`."""
-        self.known, self.low, self.bounds, self.memory = (
-            dict(facts[0]), dict(facts[1]), dict(facts[2]), dict(facts[3]))
+        self.known, self.low, self.bounds, self.memory, self.choices = (
+            dict(facts[0]), dict(facts[1]), dict(facts[2]), dict(facts[3]), set(facts[4]))
 
     def path_code(self, ind: str) -> None:
         """The code of one pass of the path at indent `ind` (see ``generate``)."""
@@ -2458,6 +2462,7 @@ class _BlockCompiler:
             self.assign(ins.rd, "", ind, _evaluate(ins, values))
             return
         expr, span = self.exact(ins)
+        choice = name == "sub" and expr is not None and expr.startswith("0xFFFFFFFF if ")
         if expr is None:
             a = self.reg(ins.rs1)
             imm = ins.imm
@@ -2473,6 +2478,8 @@ class _BlockCompiler:
                 expr = _REGISTER_FORMS[name].format(a=a, b=b, M=M, sa=_signed(a), sb=_signed(b), oa=_ordered(a),
                                                     ob=_ordered(b))
         self.assign(ins.rd, expr, ind, span=span)
+        if choice and ins.rd:
+            self.choices.add(ins.rd)
 
     def exact(self, ins: Any) -> tuple[str | None, tuple[int, int]]:  # noqa: C901 - one case per operation
         """What the ranges of its sources (``span``) tell of an ALU instruction: an expression
@@ -2523,6 +2530,10 @@ class _BlockCompiler:
                 return f"1 if {self.reg(ins.rs1)} < {self.reg(ins.rs2)} else 0", (0, 1)
             return None, (0, 1)
         if name == "and":
+            if ins.rs1 in self.choices:  # all ones or zero: the other value or 0
+                return f"{self.reg(ins.rs2)} if {self.reg(ins.rs1)} else 0", (0, hb)
+            if ins.rs2 in self.choices:
+                return f"{self.reg(ins.rs1)} if {self.reg(ins.rs2)} else 0", (0, ha)
             return None, (0, min(ha, hb))
         if name in ("or", "xor"):
             return None, (0, (1 << max(ha, hb).bit_length()) - 1)

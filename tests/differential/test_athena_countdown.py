@@ -16,6 +16,7 @@ from smspec.impl import athena as impl
 from smspec.tests.differential.test_athena_ranges import COUNTDOWN, ENTRIES, STEPS
 from smspec.tests.differential.test_athena_region import (
     check_every_gas,
+    from_input,
     spec_state,
     warmed,
     words_in,
@@ -86,3 +87,61 @@ def test_a_countdown_loop_at_the_end_of_the_code(threshold):
     assert "x5 = 0\n" in source and "x5 = x5 - 1" not in source, source
     for value in (0, 1, 0xDEADBEEF, M):
         check_every_gas(warm, code, words_in(value))
+
+
+# A 0 or 1 negated is all ones or zero (a CRC's `-(crc & 1)`), and an AND with it is a choice
+# between the other value and 0, with no arithmetic; not any more in an inner loop that writes
+# the register (here from its second turn: `addi t2, t2, 5`), nor after it
+CHOICE = from_input("a1", "a2", "a4") + """
+top:
+  andi t1, a2, 1
+  sub t2, zero, t1
+  {first}
+loop:
+  {inner}
+  add a5, a5, a3
+  addi t2, t2, 5
+  addi a1, a1, -1
+  bne a1, zero, loop
+  and a0, a4, t2
+  add a0, a0, a5
+"""
+
+
+@pytest.mark.parametrize("threshold", [0, 1])
+@pytest.mark.parametrize("order", ["and {0}, t2, a4", "and {0}, a4, t2"])
+def test_an_and_with_all_ones_or_zero_is_a_choice(order, threshold):
+    text = CHOICE.format(first=order.format("s1"), inner=order.format("a3"))
+    code = raw_program(text)
+    warm = warmed(code, threshold, words_in(3, 1, 0x12345678))
+    top = label_pc(text, "top")
+    start = next(start for start, path in warm.engine.paths.items() if top in [pc for pc, _, _ in path])
+    source = source_of(warm, start)
+    assert "x9 = x14 if x7 else 0" in source, source  # s1 = a4 if t2 else 0, before the loop
+    assert "x13 = x14 if x7 else 0" not in source, source  # a3 inside it: t2 is written there
+    for turns, value, mask in ((1, 1, 0x12345678), (2, 1, M), (3, 0, M), (2, 3, 0x80000001), (1, 2, 0)):
+        check_every_gas(warm, code, words_in(turns, value, mask))
+
+
+REWRITTEN = from_input("a2", "a4") + """
+top:
+  andi t1, a2, 1
+  sub t2, zero, t1
+  and s1, t2, a4
+  addi t2, t2, 3
+  and s0, t2, a4
+  add a0, s0, s1
+"""
+
+
+@pytest.mark.parametrize("threshold", [0, 1])
+def test_a_register_written_after_its_choice_is_no_choice(threshold):
+    # s1 = a4 if t2 else 0; once t2 is written (t2 + 3), its AND is arithmetic again
+    code = raw_program(REWRITTEN)
+    warm = warmed(code, threshold, words_in(1, 0x12345678))
+    top = label_pc(REWRITTEN, "top")
+    start = next(start for start, path in warm.engine.paths.items() if top in [pc for pc, _, _ in path])
+    source = source_of(warm, start)
+    assert "x9 = x14 if x7 else 0" in source and "x8 = x14 if x7 else 0" not in source, source
+    for value, mask in ((1, 0x12345678), (0, M), (2, 0xFFFFFFF0), (3, 0)):
+        check_every_gas(warm, code, words_in(value, mask))
