@@ -127,6 +127,7 @@ _TRACKED_STORES = 4096  # stores after the last page cached before the cache is 
 _PAGE_MASK = (1 << PAGE_SHIFT) - 1
 _IMAGE_PAGES = 256  # image pages a program keeps as dicts for loading (1 MiB of image)
 _pack_word = struct.Struct("<I").pack_into
+_PACK_WORDS = [struct.Struct(f"<{count}I").pack for count in range(17)]  # count words -> their little-endian bytes
 _ENGINE_CACHE_SIZE = 32
 _PROGRAM_CACHE_SIZE = 32
 _PROGRAM_CACHE_BYTES = 64 << 20
@@ -707,13 +708,24 @@ def make_load_program(spec: Any) -> Any:
 def _read_words(memory: dict, start: int, end: int) -> bytes:
     """The bytes of the aligned words start..end-1 of a machine's memory: a lookup per word, or
     when the memory holds fewer words than the range, the image and then every word held."""
-    if dict.__len__(memory) < (end - start) >> 2:
+    count = (end - start) >> 2
+    if 0 < count <= 2 and isinstance(memory, LazyMemory):  # a syscall's amount or pointer: no iterators
+        pending = memory.pending
+        if pending and (start >> PAGE_SHIFT in pending or (end - 1) >> PAGE_SHIFT in pending):
+            memory.load_range(start, end)
+        if count == 1:
+            return _PACK_WORDS[1](_dict_get(memory, start, 0))  # type: ignore[no-any-return]
+        return _PACK_WORDS[2](_dict_get(memory, start, 0), _dict_get(memory, start + 4, 0))  # type: ignore[no-any-return]
+    if dict.__len__(memory) < count:
         return _read_sparse(memory, start, end)
     if isinstance(memory, LazyMemory):
-        memory.load_range(start, end)
+        if memory.pending:
+            memory.load_range(start, end)
         get = _dict_get.__get__(memory)
     else:
         get = memory.get
+    if count < len(_PACK_WORDS):  # a few words (a syscall's address, amount or key): one struct call
+        return _PACK_WORDS[count](*map(get, range(start, end, 4), repeat(0)))  # type: ignore[no-any-return]
     return _bytes_of(array("I", map(get, range(start, end, 4), repeat(0))))
 
 
@@ -860,6 +872,46 @@ def _syscall_hint_read_factory(spec: Any) -> Any:
     return syscall_hint_read
 
 
+@replaces("athena", "execute_syscall", factory=True)
+def _execute_syscall_factory(spec: Any) -> Any:
+    """The spec's ``execute_syscall`` with the syscalls a contract call makes at each run
+    (HINT_LEN, HINT_READ, HOST_CONTEXT, HOST_CALL) dispatched at once: registers read from the
+    list, the bytes moved (``syscall_bytes_moved``) counted in place; any other number runs the
+    spec's own."""
+    spec_execute = spec.execute_syscall
+    hint_len, hint_read = spec.SYSCALL_HINT_LEN, spec.SYSCALL_HINT_READ
+    host_context, host_call = spec.SYSCALL_HOST_CONTEXT, spec.SYSCALL_HOST_CALL
+    context_size, address_size = spec.CONTEXT_SIZE, spec.ADDRESS_SIZE
+    t0, a0, a1, a2 = spec.REG_T0, spec.REG_A0, spec.REG_A1, spec.REG_A2
+
+    def execute_syscall(machine: Machine) -> int:
+        """Run the syscall named by t0; return the next pc."""
+        registers = machine.registers
+        number = registers[t0]
+        if number == hint_read:
+            length = registers[a1]
+            result = spec.syscall_hint_read(machine, registers[a0], length)
+            moved = length
+        elif number == hint_len:
+            stream = machine.input_stream
+            result = len(stream) - min(machine.input_position, len(stream))
+            moved = 0
+        elif number == host_context:
+            spec.syscall_host_context(machine, registers[a0])
+            machine.gas += machine.schedule.syscall_byte * context_size
+            return (machine.pc + 4) & M
+        elif number == host_call:
+            result = spec.syscall_host_call(machine, registers[a0], registers[a1])
+            moved = address_size + registers[a2] + 8 + result
+        else:
+            return spec_execute(machine)  # type: ignore[no-any-return]
+        machine.gas += machine.schedule.syscall_byte * moved
+        registers[t0] = result & M
+        return (machine.pc + 4) & M
+
+    return execute_syscall
+
+
 # ---------------------------------------------------------------------------------------------
 # ed25519 on libsodium
 
@@ -986,15 +1038,21 @@ _NAMESPACE = {"_div": _div, "_rem": _rem}
 # the `for`'s own cost per turn weighs most in the shortest loops, and the copies cost compile
 # time (with 12 or 48, isa.c's short call ran its warm runs 3-5% slower; see docs/athena.md)
 UNROLL = 6
+# the most instructions (turns x body) an inner loop of ALU instructions counted down from a
+# constant is written out in (``_BlockCompiler.unroll``: a CRC's bit loop, 8 turns of 6)
+UNROLL_INNER = 64
 FULL = (0, M)  # what a register may hold when nothing more is known
 HALF = (0, 0x7FFFFFFF)  # the range a counted loop's registers are assumed in (``_BlockCompiler.speculation``)
 
 BRANCHES = ("beq", "bne", "blt", "bge", "bltu", "bgeu")
+# a branch's negation: taken exactly when the branch is not
+INVERSE = {"beq": "bne", "bne": "beq", "blt": "bge", "bge": "blt", "bltu": "bgeu", "bgeu": "bltu"}
 SYSTEM = ("ecall", "ebreak", "unimplemented")
 COMPILE = 2  # third value of a block's result: the block ran, and is hot enough to be compiled
 COMPILE_THEN_STEP = 3  # the block ran up to an instruction the spec must step, and is hot enough to be compiled
 LOADS = ("lb", "lh", "lw", "lbu", "lhu")
 STORES = ("sb", "sh", "sw")
+_NOT_ALU = ("lui", "auipc", "jal", "jalr", *BRANCHES, *SYSTEM, *LOADS, *STORES)
 
 
 class Engine:
@@ -1068,6 +1126,16 @@ class Engine:
                 pc = target  # type: ignore[assignment]
                 continue
             links.pop(instruction.rd, None)
+            if not basic and name in BRANCHES and pc + 4 <= M and len(path) + 2 < MAX_BLOCK:
+                target = (pc + instruction.imm) & M
+                if (target != start and target not in seen and pc + 4 not in seen and (target + 4) & M != start
+                        and self.closes_loop(target, start)):
+                    # the loop's way goes through the taken branch (a loop whose test is a block
+                    # of its own, as gcc lays out ``memcmp``): the path goes on at the target,
+                    # and the negated branch, to the next instruction, leaves the loop
+                    path.append((pc, Decoded(INVERSE[name], 0, instruction.rs1, instruction.rs2, 4), False))
+                    pc = target
+                    continue
             path.append((pc, instruction, False))
             if name == "jalr" or name in SYSTEM or pc + 4 > M or (basic and name in BRANCHES):
                 break
@@ -1075,6 +1143,14 @@ class Engine:
                 break  # a loop: the compiled block runs its body in place, and leaves at its exit
             pc += 4
         return path
+
+    def closes_loop(self, pc: int, start: int) -> bool:
+        """Whether the instruction at `pc` is a conditional branch or a JAL back to `start`."""
+        index = self.index(pc)
+        if index is None:
+            return False
+        ins = self.decoded(index)
+        return ins is not None and (ins.name in BRANCHES or ins.name == "jal") and (pc + ins.imm) & M == start
 
     def basic(self, start: int) -> tuple[list[tuple], list[int], int]:
         """``_tier0(self.superblock(start, basic=True))`` in one pass over the words: most blocks
@@ -1708,6 +1784,8 @@ class _BlockCompiler:
         # (base register, offset) -> what the word there holds: a register (x5) or a constant,
         # set by a word store or load on the path, while no store may have changed it since
         self.memory: dict[tuple[int, int], str] = {}
+        # registers holding 0 or 0xFFFFFFFF (a 0 or 1 negated): an AND with one is a choice, no arithmetic
+        self.choices: set[int] = set()
         self.heads = self.inner_loops()  # head index -> index of its back-edge
         self.open: list[tuple[int, int]] = []  # the inner loops being generated: (head index, head pc)
         loops_to_start = start != 0 and any(
@@ -1769,6 +1847,7 @@ class _BlockCompiler:
         if rd != 0:
             self.used.add(rd)
             self.written.add(rd)
+            self.choices.discard(rd)
             self.low.pop(rd, None)
             self.bounds.pop(rd, None)
             if constant is None and span != FULL:
@@ -1827,6 +1906,7 @@ class _BlockCompiler:
             self.known.pop(ins.rd, None)
             self.low.pop(ins.rd, None)
             self.bounds.pop(ins.rd, None)
+            self.choices.discard(ins.rd)
         if counter is not None:
             self.bounds[counter[0]] = (1, counter[1])
         self.memory.clear()  # the loop's stores may change any word before the next turn
@@ -1859,6 +1939,38 @@ class _BlockCompiler:
                 head < other <= writes[0] <= end for other, end in self.heads.items()):
             return None
         return index, constant
+
+    def unrollable(self, head: int) -> int:
+        """The turns of the inner loop at `head` when it is written out turn by turn (0 when
+        not): a countdown (``countdown``: it runs exactly c turns, c its counter's value at entry)
+        of ALU instructions only (no exit but its back-edge, no loop inside), of at most
+        ``UNROLL_INNER`` instructions in all its turns, outside a counted `for`."""
+        back = self.heads[head]
+        if self.counted or any(head < other <= back for other in self.heads):
+            return 0
+        if any(ins.name in _NOT_ALU for _, ins, _ in self.path[head:back]):
+            return 0
+        counter = self.countdown(head, back)
+        if counter is None or counter[1] * (back - head + 1) > UNROLL_INNER:
+            return 0
+        return counter[1]
+
+    def unroll(self, head: int, turns: int, pc: int, ind: str) -> None:
+        """The inner loop at `head` (``unrollable``) as `turns` copies of its body, with no
+        counter test, no back-edge and one gas check for all its turns: what a pass gives the
+        gas is one turn, so the others must fit too, or the block leaves at the loop's head
+        (as the loop's own check of a turn does). Its counter is a constant in each copy, and
+        the back-edge's test is decided: taken in every copy but the last."""
+        back = self.heads[head]
+        length = back - head + 1
+        counter = self.path[back][1].rs1 or self.path[back][1].rs2
+        self.lines.append(f"{ind}if done > limit - {(turns - 1) * length}: {self.leave(str(pc), head, True)}")
+        for turn in range(turns):
+            for index in range(head, back):
+                self.alu(self.path[index][1], ind)
+            assert self.known.get(counter) == turns - 1 - turn  # the back-edge goes back while it is not 0
+        if turns > 1:
+            self.lines.append(f"{ind}done += {(turns - 1) * length}")
 
     def close_loop(self, ind: str) -> str:
         """End the innermost inner loop (its body has just left or looped); an exit from inside
@@ -2085,7 +2197,7 @@ class _BlockCompiler:
         if self.unrolled():
             # two passes a turn while two may start (a last odd pass: the `for` below, after the
             # gas check of the `while`); each copy leaves with the count of the turn's passes
-            facts = (dict(self.known), dict(self.low), dict(self.bounds), dict(self.memory))
+            facts = (dict(self.known), dict(self.low), dict(self.bounds), dict(self.memory), set(self.choices))
             body.append(f"{ind}if turns > 1:")
             body.append(f"{ind}    for turn in range(turns >> 1):")
             for copy in (1, 2):  # the second copy runs only after the whole first: what it learned holds
@@ -2105,19 +2217,29 @@ class _BlockCompiler:
         return body, count_full
 
     def restore(self, facts: tuple[dict[int, int], dict[int, tuple[int, int]], dict[int, tuple[int, int]],
-                                   dict[tuple[int, int], str]]) -> None:
+                                   dict[tuple[int, int], str], set[int]]) -> None:
         """Know again only what was known at the top of the counted `for`."""
-        self.known, self.low, self.bounds, self.memory = (
-            dict(facts[0]), dict(facts[1]), dict(facts[2]), dict(facts[3]))
+        self.known, self.low, self.bounds, self.memory, self.choices = (
+            dict(facts[0]), dict(facts[1]), dict(facts[2]), dict(facts[3]), set(facts[4]))
 
     def path_code(self, ind: str) -> None:
         """The code of one pass of the path at indent `ind` (see ``generate``)."""
         path = self.path
         n = len(path)
         body = self.lines
+        skip = -1  # the last instruction of an inner loop written out turn by turn (``unroll``)
         for k, (pc, ins, followed) in enumerate(path):
+            if k <= skip:
+                continue
             name = ins.name
             if k in self.heads:
+                turns = self.unrollable(k)
+                if turns:
+                    skip = self.heads[k]
+                    self.unroll(k, turns, pc, ind)
+                    if skip == n - 1:
+                        self.goto((path[skip][0] + 4) & M, skip + 1, ind)
+                    continue
                 ind = self.open_loop(k, pc, ind)
             if name in SYSTEM:
                 body.append(f"{ind}{self.step_here(pc, k)}")
@@ -2340,6 +2462,7 @@ class _BlockCompiler:
             self.assign(ins.rd, "", ind, _evaluate(ins, values))
             return
         expr, span = self.exact(ins)
+        choice = name == "sub" and expr is not None and expr.startswith("0xFFFFFFFF if ")
         if expr is None:
             a = self.reg(ins.rs1)
             imm = ins.imm
@@ -2355,6 +2478,8 @@ class _BlockCompiler:
                 expr = _REGISTER_FORMS[name].format(a=a, b=b, M=M, sa=_signed(a), sb=_signed(b), oa=_ordered(a),
                                                     ob=_ordered(b))
         self.assign(ins.rd, expr, ind, span=span)
+        if choice and ins.rd:
+            self.choices.add(ins.rd)
 
     def exact(self, ins: Any) -> tuple[str | None, tuple[int, int]]:  # noqa: C901 - one case per operation
         """What the ranges of its sources (``span``) tell of an ALU instruction: an expression
@@ -2405,6 +2530,10 @@ class _BlockCompiler:
                 return f"1 if {self.reg(ins.rs1)} < {self.reg(ins.rs2)} else 0", (0, 1)
             return None, (0, 1)
         if name == "and":
+            if ins.rs1 in self.choices:  # all ones or zero: the other value or 0
+                return f"{self.reg(ins.rs2)} if {self.reg(ins.rs1)} else 0", (0, hb)
+            if ins.rs2 in self.choices:
+                return f"{self.reg(ins.rs1)} if {self.reg(ins.rs2)} else 0", (0, ha)
             return None, (0, min(ha, hb))
         if name in ("or", "xor"):
             return None, (0, (1 << max(ha, hb).bit_length()) - 1)

@@ -198,3 +198,21 @@ def test_reading_from_the_words_held_matches_the_spec(segments, stores, loaded, 
     expected = registry.original(athena_module, "read_bytes")(machine_with(model), start, length)
     assert impl._read_sparse(memory, start, start + length) == expected
     assert impl._read_words(memory, start, start + length) == expected
+
+
+@pytest.mark.parametrize("loaded", [(), (1,), (2,), (1, 2)])
+def test_reads_of_one_or_two_words_across_a_page_boundary(loaded):
+    # a read of 1 to 8 bytes at each address around the end of page 1, image words in pages 1
+    # and 2, each page loaded or not yet: the bytes of the spec's read (the impl reads one or
+    # two words without iterators, loading the image pages they fall in)
+    values = list(range(0x11111111, 0x11111111 + 2 * PAGE // 4))
+    image = impl.LazyImage([(PAGE, impl._words_of(b"".join(v.to_bytes(4, "little") for v in values)))])
+    model = image.full()
+    spec_read = registry.original(athena_module, "read_bytes")
+    for start in range(2 * PAGE - 12, 2 * PAGE + 5):
+        for length in range(1, 9):
+            memory = impl.LazyMemory(image)
+            for page in loaded:
+                memory.load_page(page)
+            expected = spec_read(machine_with(model), start, length)
+            assert impl._read_bytes_factory(athena_module)(machine_with(memory), start, length) == expected, (start, length)

@@ -356,7 +356,8 @@ STEPS = {"one": "addi t0, t0, -1", "twice": "addi t0, t0, -1\naddi t0, t0, -1", 
 @pytest.mark.parametrize("threshold", [0, 1])
 @pytest.mark.parametrize("step", sorted(STEPS))
 @pytest.mark.parametrize("entry", list(ENTRIES), ids=str)
-def test_an_inner_loop_counted_down_from_a_constant(entry, step, threshold):
+def test_an_inner_loop_counted_down_from_a_constant(entry, step, threshold, monkeypatch):
+    monkeypatch.setattr(impl, "UNROLL_INNER", 0)  # the loop as a loop (written out turn by turn: test_athena_countdown.py)
     text = COUNTDOWN.format(entry=ENTRIES[entry], step=STEPS[step])
     code = raw_program(text)
     warm = warmed(code, threshold, words_in(3, 0xEDB88320, 0xEDB88320))
@@ -401,7 +402,8 @@ done:
 
 
 @pytest.mark.parametrize("threshold", [0, 1])
-def test_a_countdown_decremented_in_a_nested_loop_keeps_its_mask(threshold):
+def test_a_countdown_decremented_in_a_nested_loop_keeps_its_mask(threshold, monkeypatch):
+    monkeypatch.setattr(impl, "UNROLL_INNER", 0)  # the inner loop as a loop, not written out turn by turn
     code = raw_program(NESTED_COUNTDOWN)
     warm = warmed(code, threshold, words_in(2))
     head = label_pc(NESTED_COUNTDOWN, "outer")
