@@ -721,6 +721,9 @@ def _run_full_factory(spec: Any):
 
 
 _EVICTED = object()  # key of the fast-path cache: the state's ``evicted`` when the cache was last emptied
+# key of the fast-path cache, with a chunk length: (the references a chunk of on_ballots named, their entries); every
+# change of an entry of the reference cache (an eviction, a pop from ballot_refs) empties the fast-path cache
+_KNOWNS = object()
 # id(state) -> (weak reference to it, its fast-path cache, its reference-ballot cache, its interned
 # reference classes: (beacon, height) -> the one tuple used for it)
 _fast_paths: dict[int, tuple[Any, dict, dict, dict]] = {}
@@ -1195,6 +1198,7 @@ def _on_ballot_factory(spec: Any):
     run_references: dict = {}
     run_refs: Any = {}
     run_members: set = set()
+    run_cache: dict = {}
     run_rows: Any = None
     run_classes: dict = {}
     ids_append: Any = None
@@ -1282,7 +1286,7 @@ def _on_ballot_factory(spec: Any):
         """A ballot that does not continue the run: store it without decoding if the fast path
         applies (as a column row, starting a run, or as an object when it is malicious or its
         layer is already counted), else through the spec's decode_ballot and store_ballot."""
-        nonlocal run_opinion, run_layer, run_state, run_references, run_refs, run_members
+        nonlocal run_opinion, run_layer, run_state, run_references, run_refs, run_members, run_cache
         nonlocal run_rows, run_classes, ids_append, knowns_append
         refs = state.ballot_refs
         if type(refs) is not _Refs:
@@ -1331,7 +1335,7 @@ def _on_ballot_factory(spec: Any):
         rows.fill = votes  # the votes of the rows the run appends
         run_opinion, run_layer, run_state = opinion, layer_id, state
         run_references, run_refs, run_rows, run_classes = references, refs, rows, classes
-        run_members = refs.members
+        run_members, run_cache = refs.members, entry[1]
         ids_append, knowns_append = rows.ids.append, rows.knowns.append
         return None
 
@@ -1386,12 +1390,21 @@ def _on_ballot_factory(spec: Any):
             # each check over the whole chunk at once; where one fails, the chunk is cut before the
             # first ballot that fails it
             with_epoch_data: Any = ()  # the reference ballots of the chunk (positions)
+            plain = True  # every ballot continues the run, without epoch data, with one eligibility
             if [ballot for ballot in chunk if ballot.opinion is not opinion or ballot.layer != layer_id
-                    or ballot.malicious or ballot.epoch_data is not None]:
+                    or ballot.malicious or ballot.epoch_data is not None or ballot.eligibilities != 1]:
+                plain = False
                 chunk = chunk[:_first(chunk, lambda ballot: ballot.opinion is not opinion
                                       or ballot.layer != layer_id or ballot.malicious)]
                 with_epoch_data = [k for k, ballot in enumerate(chunk) if ballot.epoch_data is not None]
-            knowns = list(map(references.get, [ballot.ref for ballot in chunk]))
+            ref_ids = [ballot.ref for ballot in chunk]
+            memo = run_cache.get((_KNOWNS, len(ref_ids)))
+            if memo is not None and not with_epoch_data and memo[0] == ref_ids:
+                knowns = memo[1][:]  # the entries of the same references, in the same order, as a chunk before
+            else:
+                knowns = list(map(references.get, ref_ids))
+                if not with_epoch_data and all(knowns):
+                    run_cache[(_KNOWNS, len(ref_ids))] = (ref_ids, knowns[:])
             for k in with_epoch_data:
                 knowns[k] = None  # on_ballot's resolve decides a reference ballot
             if not all(knowns):  # a reference not cached yet, or a reference ballot: on_ballot's resolve, in its place
@@ -1408,8 +1421,9 @@ def _on_ballot_factory(spec: Any):
             count = len(chunk)
             if not count:
                 return 0
-            several = [ballot for ballot in chunk if ballot.eligibilities != 1]
-            eligibilities = [ballot.eligibilities for ballot in chunk] if several else None
+            eligibilities = None
+            if not plain and [ballot for ballot in chunk if ballot.eligibilities != 1]:
+                eligibilities = [ballot.eligibilities for ballot in chunk]
         except Exception:  # noqa: BLE001 - on_ballot raises it, in its place
             return 0
         del ids[count:], knowns[count:]
@@ -1486,12 +1500,12 @@ def _on_ballot_factory(spec: Any):
 
     def forget_run(state: Any) -> None:
         """End the run (of this state; None: of any state), and hold nothing of it."""
-        nonlocal run_opinion, run_layer, run_state, run_references, run_refs, run_members
+        nonlocal run_opinion, run_layer, run_state, run_references, run_refs, run_members, run_cache
         nonlocal run_rows, run_classes, ids_append, knowns_append
         if state is None or run_state is state:
             run_opinion, run_layer, run_state = None, -1, None
             run_references, run_refs, run_rows, run_classes = {}, {}, None, {}
-            run_members = set()
+            run_members, run_cache = set(), {}
             ids_append = knowns_append = None
 
     on_ballot.forget_run = forget_run  # type: ignore[attr-defined]
