@@ -804,8 +804,8 @@ class _Rows(list):  # type: ignore[type-arg]
         if missing:
             self.votes += [self.fill] * missing
         weights = self.weights
-        if len(weights) < count:  # (a list first: extend from a map of unknown length grows the list step by step)
-            weights += list(map(_weight_of, self.knowns[len(weights):count]))
+        if len(weights) < count:
+            weights += _weights_of(self.knowns[len(weights):count])
 
     def find(self, ballot_id: bytes) -> int | None:
         """The row holding a stored id that is not an object yet, or None. (A column holds an id
@@ -1153,6 +1153,27 @@ class _Refs(dict):  # type: ignore[type-arg]
         return (dict, (dict(dict.items(self)),))
 
 
+# The last answers of _weights_of and _total, which a layer's columns repeat when its ballots name the same
+# references in the same order as the layer before: [argument (a copy), answer]. Both are pure functions of their
+# argument (compared by value, elements by identity first), so an answer serves any state.
+_weights_memo: list = [None, None]
+_total_memo: list = [None, 0]
+
+
+def _weights_of(knowns: list) -> list:
+    """The weights of rows of one eligibility, from their reference-cache entries (a new list)."""
+    if knowns != _weights_memo[0]:  # (a list first: extend from a map of unknown length grows the list step by step)
+        _weights_memo[:] = [knowns, list(map(_weight_of, knowns))]
+    return _weights_memo[1][:]  # type: ignore[no-any-return]
+
+
+def _total(weights: list) -> int:
+    """sum(weights)."""
+    if weights != _total_memo[0]:
+        _total_memo[:] = [weights[:], sum(weights)]
+    return _total_memo[1]  # type: ignore[no-any-return]
+
+
 def _groups(rows: _Rows) -> Any:
     """A column layer's rows summed per (vote list, reference class): [[votes, (beacon, height), weight]]."""
     rows.flush()
@@ -1165,7 +1186,7 @@ def _groups(rows: _Rows) -> Any:
     # class here
     if votes.count(first_votes) == count and (len(rows.classes) == 1
                                               or list(map(_class_of, knowns)).count(first_class) == count):
-        return [[first_votes, first_class, sum(weights)]]
+        return [[first_votes, first_class, _total(weights)]]
     groups: dict = {}
     for vote, known, weight in zip(votes, knowns, weights):
         key = (id(vote), known[3])
