@@ -14,10 +14,15 @@ an honest layer has one or a few) and an ATX height:
   the good weight per layer and adds running totals (ballots + window).
 * ``on_ballot``: a ballot whose opinion is already known in its layer is stored without decoding
   and without an object: it becomes a row of its layer's columns (``_Rows``: ids, reference-cache
-  entries, weights, vote lists), and ``ballot_refs`` maps its id to the layer's ``_Rows``
-  (``_Refs``). A run appends two entries per ballot, id and reference-cache entry: its rows share
-  its vote list, and a row of one eligibility gets its weight when the column is next read. The last opinion object is recognised by identity, and reference ballots are
-  looked up in a small per-state cache (pruned at each eviction) rather than in ``ballot_refs``.
+  entries, weights, vote lists), and its id enters ``ballot_refs`` (``_Refs``: a set of every
+  stored id, ``members``, with a dict holding only objects and placeholders; an id of a run's row
+  is a member only, found by searching the column layers when someone asks for it). A run
+  appends two entries per ballot, id and reference-cache entry: its rows share its vote list,
+  and a row of one eligibility gets its weight when the column is next read (the weights column
+  and its sum are memoized: the next layer's ballots usually name the same references in the
+  same order). The last opinion object is recognised by identity, and reference ballots are
+  looked up in a small per-state cache (pruned at each eviction, and at each pop from
+  ``ballot_refs``) rather than in ``ballot_refs``.
   A row becomes the spec's BallotInfo only when code outside the impl reads it (a base or
   reference ballot the spec's decode_ballot looks up; a layer's list iterated, indexed, copied);
   from then on that object is the truth. Fewer objects per ballot also means fewer garbage
@@ -26,13 +31,14 @@ an honest layer has one or a few) and an ATX height:
   progress, the ballots that continue it are checked together (list comprehensions and C loops
   over a chunk: same opinion object, layer, no epoch data, a cached reference, an id not stored,
   no malicious flag or identity) and appended as the run appends them, their ids entering
-  ``ballot_refs`` in one ``setdefault`` pass; chunks grow (8, 32, 128... ballots) while they are
+  ``ballot_refs``'s set in one ``update`` (a chunk naming the same references in the same order
+  as a chunk before reuses their reference entries); chunks grow (8, 32, 128... ballots) while they are
   taken whole, and any other ballot goes through ``on_ballot``. A reference ballot stored as a
   row also enters the reference cache, so the next layer's ballots are taken from its start.
 * ``count_ballots``: a layer held in columns is judged once per group of rows with the same vote
   list and reference class (usually one group: a sum of the weights); other lists, once per run
   of ballots with the same layer, beacon and vote list.
-* ``evict``: a dropped layer's ids leave ``ballot_refs`` straight from its id column; the vote
+* ``evict``: a dropped layer's ids leave ``ballot_refs`` (set and dict) straight from its id column; the vote
   lists at the window start are cut once per run of ballots sharing one.
 * ``fixed_udiv`` and ``ballot_weight``: the fixed-point division reduced to one exact integer
   division plus the test that decides the library's one-unit-low quotient (see below), and
@@ -1415,8 +1421,10 @@ def _on_ballot_factory(spec: Any):
             if [ballot for ballot in chunk if ballot.opinion is not opinion or ballot.layer != layer_id
                     or ballot.malicious or ballot.epoch_data is not None or ballot.eligibilities != 1]:
                 plain = False
-                chunk = chunk[:_first(chunk, lambda ballot: ballot.opinion is not opinion
-                                      or ballot.layer != layer_id or ballot.malicious)]
+                if [ballot for ballot in chunk if ballot.opinion is not opinion or ballot.layer != layer_id
+                        or ballot.malicious]:
+                    chunk = chunk[:_first(chunk, lambda ballot: ballot.opinion is not opinion
+                                          or ballot.layer != layer_id or ballot.malicious)]
                 with_epoch_data = [k for k, ballot in enumerate(chunk) if ballot.epoch_data is not None]
             ref_ids = [ballot.ref for ballot in chunk]
             memo = run_cache.get((_KNOWNS, len(ref_ids)))
