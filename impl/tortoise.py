@@ -14,10 +14,15 @@ an honest layer has one or a few) and an ATX height:
   the good weight per layer and adds running totals (ballots + window).
 * ``on_ballot``: a ballot whose opinion is already known in its layer is stored without decoding
   and without an object: it becomes a row of its layer's columns (``_Rows``: ids, reference-cache
-  entries, weights, vote lists), and ``ballot_refs`` maps its id to the layer's ``_Rows``
-  (``_Refs``). A run appends two entries per ballot, id and reference-cache entry: its rows share
-  its vote list, and a row of one eligibility gets its weight when the column is next read. The last opinion object is recognised by identity, and reference ballots are
-  looked up in a small per-state cache (pruned at each eviction) rather than in ``ballot_refs``.
+  entries, weights, vote lists), and its id enters ``ballot_refs`` (``_Refs``: a set of every
+  stored id, ``members``, with a dict holding only objects and placeholders; an id of a run's row
+  is a member only, found by searching the column layers when someone asks for it). A run
+  appends two entries per ballot, id and reference-cache entry: its rows share its vote list,
+  and a row of one eligibility gets its weight when the column is next read (the weights column
+  and its sum are memoized: the next layer's ballots usually name the same references in the
+  same order). The last opinion object is recognised by identity, and reference ballots are
+  looked up in a small per-state cache (pruned at each eviction, and at each pop from
+  ``ballot_refs``) rather than in ``ballot_refs``.
   A row becomes the spec's BallotInfo only when code outside the impl reads it (a base or
   reference ballot the spec's decode_ballot looks up; a layer's list iterated, indexed, copied);
   from then on that object is the truth. Fewer objects per ballot also means fewer garbage
@@ -26,13 +31,14 @@ an honest layer has one or a few) and an ATX height:
   progress, the ballots that continue it are checked together (list comprehensions and C loops
   over a chunk: same opinion object, layer, no epoch data, a cached reference, an id not stored,
   no malicious flag or identity) and appended as the run appends them, their ids entering
-  ``ballot_refs`` in one ``setdefault`` pass; chunks grow (8, 32, 128... ballots) while they are
+  ``ballot_refs``'s set in one ``update`` (a chunk naming the same references in the same order
+  as a chunk before reuses their reference entries); chunks grow (8, 32, 128... ballots) while they are
   taken whole, and any other ballot goes through ``on_ballot``. A reference ballot stored as a
   row also enters the reference cache, so the next layer's ballots are taken from its start.
 * ``count_ballots``: a layer held in columns is judged once per group of rows with the same vote
   list and reference class (usually one group: a sum of the weights); other lists, once per run
   of ballots with the same layer, beacon and vote list.
-* ``evict``: a dropped layer's ids leave ``ballot_refs`` straight from its id column; the vote
+* ``evict``: a dropped layer's ids leave ``ballot_refs`` (set and dict) straight from its id column; the vote
   lists at the window start are cut once per run of ballots sharing one.
 * ``fixed_udiv`` and ``ballot_weight``: the fixed-point division reduced to one exact integer
   division plus the test that decides the library's one-unit-low quotient (see below), and
@@ -721,6 +727,9 @@ def _run_full_factory(spec: Any):
 
 
 _EVICTED = object()  # key of the fast-path cache: the state's ``evicted`` when the cache was last emptied
+# key of the fast-path cache, with a chunk length: (the references a chunk of on_ballots named, their entries); every
+# change of an entry of the reference cache (an eviction, a pop from ballot_refs) empties the fast-path cache
+_KNOWNS = object()
 # id(state) -> (weak reference to it, its fast-path cache, its reference-ballot cache, its interned
 # reference classes: (beacon, height) -> the one tuple used for it)
 _fast_paths: dict[int, tuple[Any, dict, dict, dict]] = {}
@@ -801,32 +810,43 @@ class _Rows(list):  # type: ignore[type-arg]
         if missing:
             self.votes += [self.fill] * missing
         weights = self.weights
-        if len(weights) < count:  # (a list first: extend from a map of unknown length grows the list step by step)
-            weights += list(map(_weight_of, self.knowns[len(weights):count]))
+        if len(weights) < count:
+            weights += _weights_of(self.knowns[len(weights):count])
 
-    def row_of(self, ballot_id: bytes) -> int:
+    def find(self, ballot_id: bytes) -> int | None:
+        """The row holding a stored id that is not an object yet, or None. (A column holds an id
+        twice only after a pop, which turns the row popped into its object first.)"""
         ids = self.ids
+        if ids is None:
+            return None
         index = self.positions
         if index is None:
             try:
-                return ids.index(ballot_id, 0, 32)  # type: ignore[union-attr]
+                k = ids.index(ballot_id, 0, 32)
             except ValueError:
-                index = self.positions = {}
-        if len(index) < len(ids):  # type: ignore[arg-type]
-            for k in range(len(index), len(ids)):  # type: ignore[arg-type]
-                index[ids[k]] = k  # type: ignore[index]
-        return index[ballot_id]
+                k = None
+            if k is not None and k not in self.mat:
+                return k
+            index = self.positions = {}
+        if len(index) < len(ids):
+            for k in range(len(index), len(ids)):
+                index[ids[k]] = k
+        k = index.get(ballot_id)
+        return None if k is None or k in self.mat else k
 
     def row(self, k: int) -> Any:
-        """Row k as its BallotInfo (created once; ``ballot_refs`` then maps its id to it)."""
+        """Row k as its BallotInfo (created once; ``ballot_refs`` then maps its id to it, if it held
+        the row: as a placeholder, or as a member with no entry of its own)."""
         obj = self.mat.get(k)
         if obj is None:
             self.flush()
             ballot_id = self.ids[k]  # type: ignore[index]
             obj = self.mat[k] = self.info(ballot_id, self.layer, False, self.weights[k], self.knowns[k][0],
                                           self.votes[k])
-            if dict.get(self.refs, ballot_id) is self:
-                dict.__setitem__(self.refs, ballot_id, obj)
+            refs = self.refs
+            value = dict.get(refs, ballot_id, _MISSING)
+            if value is self or (value is _MISSING and type(refs) is _Refs and ballot_id in refs.members):
+                dict.__setitem__(refs, ballot_id, obj)
         return obj
 
     def sync(self) -> bool:
@@ -845,6 +865,8 @@ class _Rows(list):  # type: ignore[type-arg]
             return
         self.flush()
         objects = [self.row(k) for k in range(len(self.ids))]
+        if type(self.refs) is _Refs:
+            self.refs.columns.pop(id(self), None)
         self.ids = self.positions = None
         self.knowns = self.weights = self.votes = []
         self.mat = {}
@@ -925,45 +947,166 @@ def _column(rows: Any) -> bool:
 
 
 class _Refs(dict):  # type: ignore[type-arg]
-    """``state.ballot_refs`` under the impl: a column row's id maps to its ``_Rows`` until someone
-    outside the impl reads the entry, which then becomes the row's BallotInfo (``_Rows.row``)."""
+    """``state.ballot_refs`` under the impl. Its keys are ``members`` (a set: every stored id); the
+    dict itself holds only the entries that are objects or placeholders (an id mapped to the
+    ``_Rows`` holding its row: a reference ballot stored as a row, a run's first row). The other
+    members are *column-only*: rows of a column layer registered in ``columns`` (newest last), found
+    by searching those layers, newest first, when someone asks for them. An entry read from outside
+    the impl becomes the row's BallotInfo (``_Rows.row``), which the dict then holds.
 
-    __slots__ = ()
+    A window-wide set in place of a window-wide dict: a run's new ids enter one table of 16-byte
+    slots probed in place, not an index plus an entry array, which misses the CPU caches less and
+    resizes faster (docs/tortoise.md, Benchmark)."""
+
+    __slots__ = ("members", "columns", "fast")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        dict.__init__(self, *args, **kwargs)
+        self.members: set = set(dict.keys(self))
+        self.columns: dict = {}  # id(rows) -> rows: the column layers whose rows may be column-only members
+        self.fast: Any = None  # the state's fast-path entry (_fast_path_entry), once on_ballot has used it
+
+    def _forget(self, key: Any) -> None:
+        """An entry removed or replaced from outside the impl: what the fast path checked once about
+        it (a reference ballot's cached entry, a base ballot known before its layer, a run in
+        progress) no longer holds."""
+        fast = self.fast
+        if fast is not None:
+            fast[1].clear()
+            fast[2].pop(key, None)
+        _bump()
+
+    def raw(self, key: Any) -> Any:
+        """The entry as stored: an object, or the ``_Rows`` holding the row; _MISSING if none."""
+        value = dict.get(self, key, _MISSING)
+        if value is _MISSING and key in self.members:
+            for rows in reversed(self.columns.values()):
+                if rows.find(key) is not None:
+                    return rows
+            raise AssertionError("a ballot_refs member held nowhere")  # noqa: TRY003 - an invariant
+        return value
+
+    def stored_among(self, candidates: set) -> set:
+        """The candidates that are stored (with an entry in the dict, or as a column-only row)."""
+        found = {key for key in candidates if dict.__contains__(self, key)}
+        for rows in self.columns.values():
+            ids = rows.ids
+            if ids is None:
+                continue
+            common = candidates.intersection(ids)
+            if common:
+                mat = rows.mat
+                found.update(key for k, key in enumerate(ids) if key in common and k not in mat)
+        return found
 
     def _resolve(self, key: Any, value: Any) -> Any:
         if type(value) is _Rows:
-            return value.row(value.row_of(key))
+            return value.row(value.find(key))  # type: ignore[arg-type]
         return value
 
     def _resolve_all(self) -> None:
+        """Turn every row this maps to into its object (the dict then holds every entry)."""
         for key, value in list(dict.items(self)):
             if type(value) is _Rows:
-                value.row(value.row_of(key))
+                value.row(value.find(key))  # type: ignore[arg-type]
+        members = self.members
+        for rows in list(self.columns.values()):
+            ids = rows.ids
+            if ids is None:
+                continue
+            mat = rows.mat
+            for k, key in enumerate(ids):
+                if k not in mat and key in members and not dict.__contains__(self, key):
+                    rows.row(k)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self.members
+
+    def __len__(self) -> int:
+        return len(self.members)
 
     def __getitem__(self, key: Any) -> Any:
-        return self._resolve(key, dict.__getitem__(self, key))
+        value = self.raw(key)
+        if value is _MISSING:
+            raise KeyError(key)
+        return self._resolve(key, value)
 
     def get(self, key: Any, default: Any = None) -> Any:
-        value = dict.get(self, key, _MISSING)
+        value = self.raw(key)
         return default if value is _MISSING else self._resolve(key, value)
 
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if key in self.members:
+            self._resolve(key, self.raw(key))  # a row replaced: its object first, as for a pop
+            self._forget(key)
+        dict.__setitem__(self, key, value)
+        self.members.add(key)
+
+    def __delitem__(self, key: Any) -> None:
+        self.pop(key)
+
     def pop(self, key: Any, *default: Any) -> Any:
-        value = dict.get(self, key, _MISSING)
+        value = self.raw(key)
         if value is _MISSING:
             return dict.pop(self, key, *default)
         value = self._resolve(key, value)
         dict.pop(self, key)
+        self.members.discard(key)
+        self._forget(key)
         return value
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
-        value = dict.get(self, key, _MISSING)
+        value = self.raw(key)
         if value is _MISSING:
-            dict.__setitem__(self, key, default)
+            self[key] = default
             return default
         return self._resolve(key, value)
 
-    def __iter__(self) -> Any:  # not dict's own: dict(refs) and update(refs) then read through __getitem__
-        return dict.__iter__(self)
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def __ior__(self, other: Any) -> Any:
+        self.update(other)
+        return self
+
+    def __or__(self, other: Any) -> Any:
+        self._resolve_all()
+        return dict.__or__(dict(dict.items(self)), other)
+
+    def __ror__(self, other: Any) -> Any:
+        self._resolve_all()
+        return dict.__or__(dict(other), dict(dict.items(self)))
+
+    def clear(self) -> None:
+        self._resolve_all()
+        dict.clear(self)
+        self.members.clear()
+        if self.fast is not None:
+            self.fast[2].clear()
+        self._forget(None)
+
+    def _keys(self) -> list:
+        """Every key: the dict's, then the column-only members in their layers' order."""
+        keys = list(dict.keys(self))
+        members = self.members
+        for rows in list(self.columns.values()):
+            ids = rows.ids
+            if ids is None:
+                continue
+            mat = rows.mat
+            keys.extend(key for k, key in enumerate(ids)
+                        if k not in mat and key in members and not dict.__contains__(self, key))
+        return keys
+
+    def __iter__(self) -> Any:  # not dict's own: dict(refs) and update(refs) then read through keys()
+        return iter(self._keys())
+
+    def __reversed__(self) -> Any:
+        return reversed(self._keys())
+
+    def keys(self) -> Any:
+        return dict.fromkeys(self._keys()).keys()
 
     def values(self) -> Any:
         self._resolve_all()
@@ -975,7 +1118,10 @@ class _Refs(dict):  # type: ignore[type-arg]
 
     def popitem(self) -> Any:
         self._resolve_all()
-        return dict.popitem(self)
+        item = dict.popitem(self)
+        self.members.discard(item[0])
+        self._forget(item[0])
+        return item
 
     def copy(self) -> dict:
         self._resolve_all()
@@ -1002,11 +1148,36 @@ class _Refs(dict):  # type: ignore[type-arg]
         memo[id(self)] = new
         for key, value in dict.items(self):
             dict.__setitem__(new, key, copy.deepcopy(value, memo))
+        new.members = set(self.members)
+        for rows in self.columns.values():
+            copied = copy.deepcopy(rows, memo)
+            new.columns[id(copied)] = copied
         return new
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         self._resolve_all()
         return (dict, (dict(dict.items(self)),))
+
+
+# The last answers of _weights_of and _total, which a layer's columns repeat when its ballots name the same
+# references in the same order as the layer before: [argument (a copy), answer]. Both are pure functions of their
+# argument (compared by value, elements by identity first), so an answer serves any state.
+_weights_memo: list = [None, None]
+_total_memo: list = [None, 0]
+
+
+def _weights_of(knowns: list) -> list:
+    """The weights of rows of one eligibility, from their reference-cache entries (a new list)."""
+    if knowns != _weights_memo[0]:  # (a list first: extend from a map of unknown length grows the list step by step)
+        _weights_memo[:] = [knowns, list(map(_weight_of, knowns))]
+    return _weights_memo[1][:]  # type: ignore[no-any-return]
+
+
+def _total(weights: list) -> int:
+    """sum(weights)."""
+    if weights != _total_memo[0]:
+        _total_memo[:] = [weights[:], sum(weights)]
+    return _total_memo[1]  # type: ignore[no-any-return]
 
 
 def _groups(rows: _Rows) -> Any:
@@ -1021,7 +1192,7 @@ def _groups(rows: _Rows) -> Any:
     # class here
     if votes.count(first_votes) == count and (len(rows.classes) == 1
                                               or list(map(_class_of, knowns)).count(first_class) == count):
-        return [[first_votes, first_class, sum(weights)]]
+        return [[first_votes, first_class, _total(weights)]]
     groups: dict = {}
     for vote, known, weight in zip(votes, knowns, weights):
         key = (id(vote), known[3])
@@ -1053,6 +1224,8 @@ def _on_ballot_factory(spec: Any):
     run_state: Any = None
     run_references: dict = {}
     run_refs: Any = {}
+    run_members: set = set()
+    run_cache: dict = {}
     run_rows: Any = None
     run_classes: dict = {}
     ids_append: Any = None
@@ -1084,8 +1257,8 @@ def _on_ballot_factory(spec: Any):
                 return None
             base_id = opinion.votes.base
             if base_id != empty_ballot_id:
-                base = dict.get(refs, base_id)
-                if base is None or base.layer >= layer_id:
+                base = refs.raw(base_id)
+                if base is _MISSING or base.layer >= layer_id:
                     return None
             elif spec.effective_genesis(state.config) >= layer_id:
                 return None
@@ -1106,11 +1279,11 @@ def _on_ballot_factory(spec: Any):
             known = references.get(ref_id)
             if known is not None:
                 return known
-            ref = dict.get(refs, ref_id)
-            if ref is None:
+            ref = refs.raw(ref_id)
+            if ref is _MISSING:
                 return None
             if type(ref) is _Rows:
-                reference_known = ref.knowns[ref.row_of(ref_id)]
+                reference_known = ref.knowns[ref.find(ref_id)]  # type: ignore[index]
                 reference, per_eligibility = reference_known[0], reference_known[1]
             else:
                 reference, per_eligibility = ref.reference, None
@@ -1140,22 +1313,23 @@ def _on_ballot_factory(spec: Any):
         """A ballot that does not continue the run: store it without decoding if the fast path
         applies (as a column row, starting a run, or as an object when it is malicious or its
         layer is already counted), else through the spec's decode_ballot and store_ballot."""
-        nonlocal run_opinion, run_layer, run_state, run_references, run_refs
+        nonlocal run_opinion, run_layer, run_state, run_references, run_refs, run_members, run_cache
         nonlocal run_rows, run_classes, ids_append, knowns_append
         refs = state.ballot_refs
         if type(refs) is not _Refs:
             refs = state.ballot_refs = _Refs(refs)
         layer_id = ballot.layer
         opinion = ballot.opinion
+        entry = refs.fast = _fast_path_entry(state)
         votes = fast_votes(state, layer_id, opinion, refs)
         if votes is None:
             return slow(state, ballot)
-        _, _, references, classes = _fast_path_entry(state)
+        _, _, references, classes = entry
         known = resolve(state, ballot, refs, references, classes)
         if known is None:
             return slow(state, ballot)
         ballot_id = ballot.id
-        if ballot_id in refs:  # a ballot already stored: the spec decides
+        if ballot_id in refs.members:  # a ballot already stored: the spec decides
             return slow(state, ballot)
         malicious = ballot.malicious or (state.malicious_nodes and ballot.smesher in state.malicious_nodes)
         ballots = state.ballots
@@ -1169,6 +1343,7 @@ def _on_ballot_factory(spec: Any):
             info = BallotInfo(ballot_id, layer_id, bool(malicious), 0 if malicious else weight, known[0], votes)
             rows.append(info)
             dict.__setitem__(refs, ballot_id, info)
+            refs.members.add(ballot_id)
             if ballot.epoch_data is not None:  # a reference ballot: the entry resolve would make for it
                 references[ballot_id] = known
             if layer_id <= state.processed:
@@ -1176,6 +1351,8 @@ def _on_ballot_factory(spec: Any):
             return None
         rows.flush()
         dict.__setitem__(refs, ballot_id, rows)
+        refs.members.add(ballot_id)
+        refs.columns[id(rows)] = rows  # the run appends column-only members to it
         if ballot.epoch_data is not None:  # a reference ballot: the entry resolve would make for it
             references[ballot_id] = known
         rows.ids.append(ballot_id)
@@ -1185,6 +1362,7 @@ def _on_ballot_factory(spec: Any):
         rows.fill = votes  # the votes of the rows the run appends
         run_opinion, run_layer, run_state = opinion, layer_id, state
         run_references, run_refs, run_rows, run_classes = references, refs, rows, classes
+        run_members, run_cache = refs.members, entry[1]
         ids_append, knowns_append = rows.ids.append, rows.knowns.append
         return None
 
@@ -1210,12 +1388,13 @@ def _on_ballot_factory(spec: Any):
                 known = resolve(state, ballot, run_refs, run_references, run_classes)
             if known is not None:
                 ballot_id = ballot.id
-                if ballot_id not in run_refs and not (state.malicious_nodes and ballot.smesher in state.malicious_nodes):
-                    run_refs[ballot_id] = run_rows
+                if ballot_id not in run_members and not (state.malicious_nodes and ballot.smesher in state.malicious_nodes):
+                    run_members.add(ballot_id)
                     ids_append(ballot_id)
                     knowns_append(known)
-                    if ballot.epoch_data is not None:  # a reference ballot: the entry resolve would make for it
-                        run_references[ballot_id] = known
+                    if ballot.epoch_data is not None:  # a reference ballot: the entry resolve would make for it,
+                        run_references[ballot_id] = known  # and a placeholder (found without a search)
+                        dict.__setitem__(run_refs, ballot_id, run_rows)
                     eligibilities = ballot.eligibilities
                     if eligibilities != 1:  # a row of one eligibility gets its weight at the next flush
                         run_rows.flush()
@@ -1238,12 +1417,23 @@ def _on_ballot_factory(spec: Any):
             # each check over the whole chunk at once; where one fails, the chunk is cut before the
             # first ballot that fails it
             with_epoch_data: Any = ()  # the reference ballots of the chunk (positions)
+            plain = True  # every ballot continues the run, without epoch data, with one eligibility
             if [ballot for ballot in chunk if ballot.opinion is not opinion or ballot.layer != layer_id
-                    or ballot.malicious or ballot.epoch_data is not None]:
-                chunk = chunk[:_first(chunk, lambda ballot: ballot.opinion is not opinion
-                                      or ballot.layer != layer_id or ballot.malicious)]
+                    or ballot.malicious or ballot.epoch_data is not None or ballot.eligibilities != 1]:
+                plain = False
+                if [ballot for ballot in chunk if ballot.opinion is not opinion or ballot.layer != layer_id
+                        or ballot.malicious]:
+                    chunk = chunk[:_first(chunk, lambda ballot: ballot.opinion is not opinion
+                                          or ballot.layer != layer_id or ballot.malicious)]
                 with_epoch_data = [k for k, ballot in enumerate(chunk) if ballot.epoch_data is not None]
-            knowns = list(map(references.get, [ballot.ref for ballot in chunk]))
+            ref_ids = [ballot.ref for ballot in chunk]
+            memo = run_cache.get((_KNOWNS, len(ref_ids)))
+            if memo is not None and not with_epoch_data and memo[0] == ref_ids:
+                knowns = memo[1][:]  # the entries of the same references, in the same order, as a chunk before
+            else:
+                knowns = list(map(references.get, ref_ids))
+                if not with_epoch_data and all(knowns):
+                    run_cache[(_KNOWNS, len(ref_ids))] = (ref_ids, knowns[:])
             for k in with_epoch_data:
                 knowns[k] = None  # on_ballot's resolve decides a reference ballot
             if not all(knowns):  # a reference not cached yet, or a reference ballot: on_ballot's resolve, in its place
@@ -1260,22 +1450,23 @@ def _on_ballot_factory(spec: Any):
             count = len(chunk)
             if not count:
                 return 0
-            several = [ballot for ballot in chunk if ballot.eligibilities != 1]
-            eligibilities = [ballot.eligibilities for ballot in chunk] if several else None
+            eligibilities = None
+            if not plain and [ballot for ballot in chunk if ballot.eligibilities != 1]:
+                eligibilities = [ballot.eligibilities for ballot in chunk]
         except Exception:  # noqa: BLE001 - on_ballot raises it, in its place
             return 0
         del ids[count:], knowns[count:]
         rows = run_rows
-        size = len(refs)
-        _consume(map(dict.setdefault, itertools.repeat(refs), ids, itertools.repeat(rows)))
-        if len(refs) - size != count:  # an id stored before, or twice in the chunk: the rows before it
-            before = set(rows.ids)  # the ids that mapped to `rows` before the chunk: its column rows
-            for ballot_id in ids:
-                if dict.get(refs, ballot_id) is rows and ballot_id not in before:
-                    dict.pop(refs, ballot_id)
+        members = run_members
+        size = len(members)
+        members.update(ids)
+        if len(members) - size != count:  # an id stored before, or twice in the chunk: the rows before it
+            candidates = set(ids)
+            before = refs.stored_among(candidates)
+            members.difference_update(candidates - before)
             seen: set = set()
             for k, ballot_id in enumerate(ids):
-                if ballot_id in seen or ballot_id in refs:
+                if ballot_id in seen or ballot_id in before:
                     count = k
                     break
                 seen.add(ballot_id)
@@ -1284,7 +1475,7 @@ def _on_ballot_factory(spec: Any):
                 del eligibilities[count:]
             if not count:
                 return 0
-            dict.update(refs, zip(ids, itertools.repeat(rows)))
+            members.update(ids)
         if eligibilities is None:  # rows of one eligibility get their weights at the next flush
             rows.ids.extend(ids)
             rows.knowns.extend(knowns)
@@ -1295,9 +1486,10 @@ def _on_ballot_factory(spec: Any):
             rows.votes.extend(itertools.repeat(rows.fill, count))
             rows.weights.extend([known[1] * eligibility if eligibility != 1 else known[1]
                                  for known, eligibility in zip(knowns, eligibilities)])
-        for k in with_epoch_data:  # a reference ballot stored: the entry resolve would make for it
+        for k in with_epoch_data:  # a reference ballot stored: the entry resolve would make for it, and a placeholder
             if k < count:
                 references[ids[k]] = knowns[k]
+                dict.__setitem__(refs, ids[k], rows)
         return count
 
     def on_ballots(state: Tortoise, ballots: Sequence[BallotData]) -> list[InvalidBallot | None]:
@@ -1337,11 +1529,12 @@ def _on_ballot_factory(spec: Any):
 
     def forget_run(state: Any) -> None:
         """End the run (of this state; None: of any state), and hold nothing of it."""
-        nonlocal run_opinion, run_layer, run_state, run_references, run_refs
+        nonlocal run_opinion, run_layer, run_state, run_references, run_refs, run_members, run_cache
         nonlocal run_rows, run_classes, ids_append, knowns_append
         if state is None or run_state is state:
             run_opinion, run_layer, run_state = None, -1, None
             run_references, run_refs, run_rows, run_classes = {}, {}, None, {}
+            run_members, run_cache = set(), {}
             ids_append = knowns_append = None
 
     on_ballot.forget_run = forget_run  # type: ignore[attr-defined]
@@ -1425,6 +1618,9 @@ def _evict_factory(spec: Any):
         for layer in range(state.evicted + 1, window_start):
             rows = ballots.pop(layer, ())
             ids = rows.ids if _column(rows) else [ballot.id for ballot in rows]
+            if type(refs) is _Refs:
+                refs.members.difference_update(ids)
+                refs.columns.pop(id(rows), None)
             _consume(map(dict.pop, itertools.repeat(refs, len(ids)), ids, itertools.repeat(None)))
             state.layers.pop(layer, None)
             if spec.ordinal_in_epoch(config, layer) == config.layers_per_epoch - 1:

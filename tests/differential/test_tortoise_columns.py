@@ -314,7 +314,7 @@ def test_copies_of_the_store_hold_the_same_ballots():
     registry.use_backend("impl")
     try:
         state = Simulation(T, scene).run().nodes[0].state
-        state.ballot_refs.get(next(iter(dict.keys(state.ballot_refs))))  # one row as an object
+        state.ballot_refs.get(next(iter(state.ballot_refs)))  # one row as an object
         deep = copy.deepcopy(state)
         assert any(impl._column(rows) for rows in deep.ballots.values())
         pickled = pickle.loads(pickle.dumps(deep))
@@ -363,7 +363,7 @@ def test_evict_cuts_the_columns_as_the_spec_cuts_its_lists(seed, smeshers, parti
     scene = scenario(seed, smeshers, partition, byzantine, 0.0, False, 10**6, layers=layers)
     state = run("impl", scene).nodes[0].state
     if look:  # a few rows as objects first
-        for ballot_id in sorted(dict.keys(state.ballot_refs))[::3]:
+        for ballot_id in sorted(state.ballot_refs)[::3]:
             state.ballot_refs.get(ballot_id)
     results = []
     for evict in (registry.original(T, "evict"), impl._evict_factory(T)):
@@ -404,3 +404,114 @@ def test_rows_of_several_eligibilities_in_a_run_weigh_as_the_spec_weighs_them(lo
     assert impl_sim.history == spec_sim.history
     assert digest(impl_state) == digest(spec_state)
     assert stored(impl_state) == stored(spec_state)
+
+
+def _project(ballot) -> tuple | None:
+    if ballot is None:
+        return None
+    return (ballot.id, ballot.layer, ballot.malicious, ballot.weight,
+            None if ballot.votes is None else T.votes_opinion(ballot.votes))
+
+
+class Mutating(Simulation):
+    """Reads and changes ``ballot_refs`` through the dict interface after each tally (look-ups,
+    ``in``, len, pops, deletions, assignments, setdefault, update, keys, values, copies, now and
+    then a clear), recording every answer; each layer's refusals are recorded too."""
+
+    mutate_seed = 0
+
+    def deliver_ballots(self, produced: list, layer: int) -> None:
+        outcomes = self.__dict__.setdefault("outcomes", [])
+        for node in self.nodes:
+            refusals = T.on_ballots(node.state, [ballot for _, ballot, _ in produced])
+            outcomes.append(tuple(None if refusal is None else refusal.reason for refusal in refusals))
+
+    def apply(self, node, event):
+        super().apply(node, event)
+        if not (isinstance(event, dict) and event["op"] == "tally"):
+            return
+        rng = self.__dict__.setdefault("mutate_rng", random.Random(self.mutate_seed))
+        outcomes = self.__dict__.setdefault("outcomes", [])
+        refs = node.state.ballot_refs
+        for n in range(rng.randrange(1, 4)):
+            keys = sorted(refs)
+            if not keys:
+                return
+            key, other = rng.choice(keys), rng.choice(keys)
+            new_id = _id(20, "alias", event["layer"], n)
+            op = rng.randrange(25)
+            if op == 0:
+                outcomes.append(("get", _project(refs.get(key)), refs.get(b"\x01" * 20, "none")))
+            elif op == 1:
+                outcomes.append(("getitem", _project(refs[key])))
+            elif op == 2:
+                outcomes.append(("in", key in refs, b"\x01" * 20 in refs, len(refs)))
+            elif op == 3:
+                outcomes.append(("pop", _project(refs.pop(key)), key in refs, len(refs), refs.pop(key, "none")))
+            elif op == 4:
+                del refs[key]
+                outcomes.append(("del", key in refs, len(refs)))
+            elif op == 5:
+                refs[key] = refs[other]
+                outcomes.append(("set", _project(refs[key]), len(refs)))
+            elif op == 6:
+                outcomes.append(("setdefault", _project(refs.setdefault(key, None)),
+                                 _project(refs.setdefault(new_id, refs[other])), len(refs)))
+            elif op == 7:
+                refs.update({key: refs[other]}, **{})
+                outcomes.append(("update", _project(refs[key]), len(refs)))
+            elif op == 8:
+                outcomes.append(("keys", sorted(refs.keys()) == keys, len(refs.keys()), sorted(reversed(refs)) == keys))
+            elif op == 9:
+                outcomes.append(("values", sorted(map(_project, refs.values())),
+                                 sorted((k, _project(v)) for k, v in refs.items())))
+            elif op == 10:
+                outcomes.append(("copy", refs == dict(refs.items()), refs.copy() == refs, refs != {}, len(refs.copy())))
+            elif op == 11 and rng.randrange(8) == 0:
+                refs.clear()
+                outcomes.append(("clear", len(refs), list(refs)))
+
+
+def held(state) -> tuple:
+    """The stored ballots with what ``ballot_refs`` maps their ids to, and every entry of it."""
+    refs = state.ballot_refs
+    rows = tuple((layer, _project(ballot), refs.get(ballot.id) is ballot)
+                 for layer in sorted(state.ballots) for ballot in state.ballots[layer])
+    return rows, tuple(sorted((key, _project(refs[key])) for key in refs))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutate=st.integers(0, 2**16), seed=st.integers(0, 2**16), smeshers=st.integers(2, 40),
+       window=st.sampled_from([8, 14, 10**6]))
+def test_ballot_refs_read_and_changed_as_a_dict_answers_as_the_spec(mutate, seed, smeshers, window):
+    """``ballot_refs`` under the impl (a set of every stored id; the dict holds the objects and
+    placeholders; the other ids are column rows found by searching their layers) read and changed
+    through the dict interface between layers: every answer, every later refusal, the verified
+    layers, the counted state and what ``ballot_refs`` maps to are the spec's."""
+    scene = scenario(seed, smeshers, 0, 0.0, 0.0, False, window, layers=20)
+    simulation = type("X", (Mutating,), {"mutate_seed": mutate})
+    results = []
+    for backend in ("spec", "impl"):
+        sim = run(backend, scene, simulation)
+        results.append((sim.outcomes, sim.history, digest(sim.nodes[0].state), held(sim.nodes[0].state)))
+    assert results[1] == results[0]
+    assert any(outcome[0] in ("pop", "del", "set", "update") for outcome in results[0][0] if type(outcome[0]) is str)
+
+
+def test_popitem_takes_one_entry_out():
+    """``popitem`` (whose choice of entry is the dict's order, not the spec's) removes exactly the
+    entry it returns, a column row turned into its object first."""
+    scene = scenario(seed=2, smeshers=12, partition=0, byzantine=0.0, bad_beacon=0.0, late=False, window=10**6,
+                     layers=8)
+    registry.use_backend("impl")
+    try:
+        state = Simulation(T, scene).run().nodes[0].state
+        refs = state.ballot_refs
+        size = len(refs)
+        for n in range(size):
+            key, value = refs.popitem()
+            assert value.id == key and key not in refs and len(refs) == size - n - 1
+            assert any(ballot is value for ballot in state.ballots[value.layer])
+        assert not refs and list(refs) == []
+    finally:
+        registry.use_backend("spec")
