@@ -90,7 +90,7 @@ import struct
 import sys
 from array import array
 from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
@@ -119,6 +119,9 @@ MAX_REGION = 1024  # compiled blocks a region function holds at most
 # is at the top of memory); later stores from the register within both bounds need no check
 STORE_LOW = 40 + 2048
 REGION_RUNS = 16  # runs after which a region is built again for any block compiled since
+# entries after which a block still in tier 0 joins the region when the region is built
+# (``Engine.fill``), its path cut at the first start of a block already in the region
+FILL_ENTRIES = 8
 DEFAULT_THRESHOLD = 32
 PAGE_SHIFT = 12  # LazyMemory loads the image 4 KiB at a time, and caches syscall reads 4 KiB at a time
 _CACHED_READ = 1024  # syscall reads at least this long go through the page cache
@@ -1091,19 +1094,19 @@ class Engine:
         ins = self.program.instructions[index]
         return Decoded(ins.name, ins.rd, ins.rs1, ins.rs2, ins.imm)
 
-    def superblock(self, start: int, basic: bool = False) -> list[tuple[int, Decoded, Any]]:
+    def superblock(self, start: int, basic: bool = False, stop: Container[int] = ()) -> list[tuple[int, Decoded, Any]]:
         """(pc, instruction, followed) along the path from `start`; `followed` marks a jump whose
         target the path continues at: True for a direct jump, the target for a JALR (a return to
         a link set on the path, or the target tier 0 saw last, checked when the block runs). A
         superblock runs through conditional branches and calls; a basic block (`basic`) ends at
-        the first branch or JALR."""
+        the first branch or JALR. The path ends before a pc in `stop` (other than `start`)."""
         path: list[tuple[int, Decoded, Any]] = []
         seen = set()
         links: dict[int, int] = {}  # registers holding a link set on the path
         pc = start
         while len(path) < MAX_BLOCK:
             index = self.index(pc)
-            if index is None:
+            if index is None or (path and pc in stop):
                 break
             seen.add(pc)
             instruction = self.decoded(index)
@@ -1116,7 +1119,8 @@ class Engine:
                 else:
                     target = _jalr_targets.get((pc + 4) & M)
                 follow = (target is not None and target != 0 and not target & 3 and target not in seen
-                          and target != start and self.index(target) is not None and len(path) + 1 < MAX_BLOCK)
+                          and target != start and target not in stop and self.index(target) is not None
+                          and len(path) + 1 < MAX_BLOCK)
                 path.append((pc, instruction, (follow if name == "jal" else target) if follow else False))
                 if not follow:
                     break
@@ -1128,7 +1132,8 @@ class Engine:
             links.pop(instruction.rd, None)
             if not basic and name in BRANCHES and pc + 4 <= M and len(path) + 2 < MAX_BLOCK:
                 target = (pc + instruction.imm) & M
-                if (target != start and target not in seen and pc + 4 not in seen and (target + 4) & M != start
+                if (target != start and target not in seen and target not in stop and pc + 4 not in seen
+                        and (target + 4) & M != start
                         and self.closes_loop(target, start)):
                     # the loop's way goes through the taken branch (a loop whose test is a block
                     # of its own, as gcc lays out ``memcmp``): the path goes on at the target,
@@ -1243,13 +1248,43 @@ class Engine:
         has run ``REGION_RUNS`` times since), every compiled block is joined into a new region
         (``build_region``). Building a region costs about what compiling its blocks cost, so
         the growth by a quarter keeps the regions built for a program within a few times that;
-        blocks compiled since run as they are."""
+        blocks compiled since run as they are. Before a region is built, and every ``REGION_RUNS``
+        runs once one is, the tier-0 blocks entered often enough join it (``fill``)."""
         compiled = self.compiled
         self.runs_since_region += 1
-        if (compiled == self.compiled_before and compiled != self.region_blocks and len(self.paths) >= 2
-                and (4 * (compiled - self.region_blocks) >= self.region_blocks or self.runs_since_region >= REGION_RUNS)):
-            self.build_region()
-        self.compiled_before = compiled
+        if compiled == self.compiled_before and len(self.paths) >= 2:
+            if compiled != self.region_blocks and (4 * (compiled - self.region_blocks) >= self.region_blocks
+                                                   or self.runs_since_region >= REGION_RUNS):
+                self.fill()
+                self.build_region()
+            elif self.region is not None and self.runs_since_region >= REGION_RUNS:
+                self.runs_since_region = 0  # look again for blocks to fill in REGION_RUNS runs
+                if self.fill():
+                    self.build_region()
+        self.compiled_before = self.compiled
+
+    def fill(self) -> bool:
+        """Compile every tier-0 block entered at least ``FILL_ENTRIES`` times, its path cut before
+        the first start of a block that the region will hold. A short call runs many small blocks
+        a few times each: under the threshold they would reach it one by one over hundreds of runs,
+        each leaving the region and coming back through the run loop; cut at the region's blocks,
+        their paths are short (a few instructions, compiled in a fraction of a full superblock's time)."""
+        if not self.threshold:
+            return False
+        candidates = []
+        for start, block in self.blocks.items():
+            if start not in self.paths and _entries(block) >= FILL_ENTRIES:
+                candidates.append(start)
+        if not candidates:
+            return False
+        candidates = candidates[:MAX_REGION - len(self.paths)]
+        if not candidates:
+            return False
+        stop = set(self.paths)
+        stop.update(candidates)
+        for start in candidates:
+            self.blocks[start] = self.compile(start, self.superblock(start, stop=stop))
+        return True
 
     def build_region(self) -> None:
         """Compile every compiled block (up to ``MAX_REGION``) into one region function and enter
@@ -1691,6 +1726,14 @@ def _interpreter(ops: list[tuple], pcs: list[int], end: int) -> Callable[..., tu
         return pcs[budget], budget, True
 
     return interpret
+
+
+def _entries(block: Any) -> int:
+    """How many times a tier-0 block (``_counting_interpreter``) has been entered; 0 for any other."""
+    code = getattr(block, "__code__", None)
+    if code is None or "hits" not in code.co_freevars or block.__closure__ is None:
+        return 0
+    return block.__closure__[code.co_freevars.index("hits")].cell_contents  # type: ignore[no-any-return]
 
 
 def _counting_interpreter(ops: list[tuple], pcs: list[int], end: int, limit: list[int]) -> Any:
