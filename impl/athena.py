@@ -59,7 +59,9 @@ Regions
     the spec has nothing to step, so hot code that crosses blocks stops paying a call, a
     register load and store, and the run loop per block. A region is built again when the blocks
     compiled since are a quarter of it or ``REGION_RUNS`` runs later (compiling it costs about
-    what compiling its blocks did).
+    what compiling its blocks did). Each time, the blocks still in tier 0 that have been entered
+    ``FILL_ENTRIES`` times are compiled first and join it (``Engine.fill``), their paths cut
+    before the first start of a block the region holds (short, so cheap to compile).
 
 Syscall memory
     The memory stays a dict of words (what compiled blocks load and store fastest, and what a
