@@ -1230,6 +1230,7 @@ def _on_ballot_factory(spec: Any):
     run_classes: dict = {}
     ids_append: Any = None
     knowns_append: Any = None
+    fractions: dict = {}  # (ATX weight, eligibilities) -> reference_fraction's answer
 
     def slow(state: Any, ballot: Any) -> None:
         decoded = spec.decode_ballot(state, ballot)
@@ -1299,15 +1300,30 @@ def _on_ballot_factory(spec: Any):
         if atx is None or eligibilities == 0:
             return None
         weight = atx.weight
+        fraction = fractions.get((weight, eligibilities)) if type(weight) is int and type(eligibilities) is int \
+            else None
+        if fraction is None:
+            fraction = reference_fraction(weight, eligibilities)
+        reference = ReferenceInfo(ballot.smesher, ballot.atx_id, eligibilities, epoch_data.beacon, atx.height,
+                                  fraction[0], fraction[1])
+        key = (epoch_data.beacon, atx.height)
+        return (reference, fraction[2], ballot.layer, classes.setdefault(key, key))
+
+    def reference_fraction(weight: int, eligibilities: int) -> tuple[int, int, int]:
+        """A reference ballot's per-eligibility weight (numerator, denominator, weight of one
+        eligibility), memoized in ``fractions`` for int operands (the ATXs of an epoch mostly
+        share a weight, and every reference ballot names the epoch's eligibility count)."""
         if weight >= 0 and eligibilities > 0:  # reduce_fraction's Euclid, in C
             divisor = math.gcd(weight, eligibilities)
             numerator, denominator = weight // divisor, eligibilities // divisor
         else:
             numerator, denominator = reduce_fraction(weight, eligibilities)
-        reference = ReferenceInfo(ballot.smesher, ballot.atx_id, eligibilities, epoch_data.beacon, atx.height,
-                                  numerator, denominator)
-        key = (epoch_data.beacon, atx.height)
-        return (reference, spec.ballot_weight(numerator, denominator, 1), ballot.layer, classes.setdefault(key, key))
+        fraction = (numerator, denominator, spec.ballot_weight(numerator, denominator, 1))
+        if type(weight) is int and type(eligibilities) is int:
+            if len(fractions) >= 4096:
+                fractions.clear()
+            fractions[(weight, eligibilities)] = fraction
+        return fraction
 
     def enter(state: Any, ballot: Any) -> None:
         """A ballot that does not continue the run: store it without decoding if the fast path
@@ -1418,14 +1434,17 @@ def _on_ballot_factory(spec: Any):
             # first ballot that fails it
             with_epoch_data: Any = ()  # the reference ballots of the chunk (positions)
             plain = True  # every ballot continues the run, without epoch data, with one eligibility
-            if [ballot for ballot in chunk if ballot.opinion is not opinion or ballot.layer != layer_id
-                    or ballot.malicious or ballot.epoch_data is not None or ballot.eligibilities != 1]:
+            # the ids of the ballots that are plain, in the same pass (plain: all of them)
+            ids = [ballot.id for ballot in chunk if not (ballot.opinion is not opinion or ballot.layer != layer_id
+                   or ballot.malicious or ballot.epoch_data is not None or ballot.eligibilities != 1)]
+            if len(ids) != len(chunk):
                 plain = False
                 if [ballot for ballot in chunk if ballot.opinion is not opinion or ballot.layer != layer_id
                         or ballot.malicious]:
                     chunk = chunk[:_first(chunk, lambda ballot: ballot.opinion is not opinion
                                           or ballot.layer != layer_id or ballot.malicious)]
                 with_epoch_data = [k for k, ballot in enumerate(chunk) if ballot.epoch_data is not None]
+                ids = [ballot.id for ballot in chunk]
             ref_ids = [ballot.ref for ballot in chunk]
             memo = run_cache.get((_KNOWNS, len(ref_ids)))
             if memo is not None and not with_epoch_data and memo[0] == ref_ids:
@@ -1437,13 +1456,31 @@ def _on_ballot_factory(spec: Any):
             for k in with_epoch_data:
                 knowns[k] = None  # on_ballot's resolve decides a reference ballot
             if not all(knowns):  # a reference not cached yet, or a reference ballot: on_ballot's resolve, in its place
+                atxs = state.atxs.get(layer_id // state.config.layers_per_epoch, {})
+                classes = run_classes
                 for k, known in enumerate(knowns):
                     if known is None:
-                        known = knowns[k] = resolve(state, chunk[k], refs, references, run_classes)
+                        ballot = chunk[k]
+                        epoch_data = ballot.epoch_data
+                        if epoch_data is not None:  # resolve's entry for a reference ballot, inline
+                            atx = atxs.get(ballot.atx_id)
+                            eligibilities = epoch_data.eligibilities
+                            if atx is not None and eligibilities != 0:
+                                weight = atx.weight
+                                fraction = fractions.get((weight, eligibilities)) \
+                                    if type(weight) is int and type(eligibilities) is int else None
+                                if fraction is None:
+                                    fraction = reference_fraction(weight, eligibilities)
+                                height, beacon = atx.height, epoch_data.beacon
+                                key = (beacon, height)
+                                known = knowns[k] = (ReferenceInfo(ballot.smesher, ballot.atx_id, eligibilities, beacon,
+                                                                   height, fraction[0], fraction[1]),
+                                                     fraction[2], layer_id, classes.setdefault(key, key))
+                                continue
+                        known = knowns[k] = resolve(state, ballot, refs, references, classes)
                         if known is None:
                             del chunk[k:], knowns[k:]
                             break
-            ids = [ballot.id for ballot in chunk]
             malicious_nodes = state.malicious_nodes
             if malicious_nodes:
                 chunk = chunk[:_first(chunk, lambda ballot: ballot.smesher in malicious_nodes)]

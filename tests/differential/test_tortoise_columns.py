@@ -515,3 +515,57 @@ def test_popitem_takes_one_entry_out():
         assert not refs and list(refs) == []
     finally:
         registry.use_backend("spec")
+
+
+class VariedReferences(Simulation):
+    """ATXs of different weights and heights, and reference ballots declaring different eligibility
+    counts (zero and an unknown ATX among them), so that the reference ballots of an epoch's
+    first layer, taken in bulk by the impl's on_ballots (``take``, its inline reference entries
+    and the ``fractions`` memo), do not all share one (weight, eligibilities) fraction; and some
+    ballots of several eligibilities."""
+
+    def decoded(self, event: dict):
+        call = super().decoded(event)
+        if event["op"] == "atx":
+            function, (epoch, atx_id, atx) = call
+            atx = T.AtxData(node=atx.node, weight=atx.weight + 7 * (atx_id[0] % 5),
+                            height=atx.height + atx_id[1] % 2)
+            call = (function, (epoch, atx_id, atx))
+        return call
+
+    def deliver_ballots(self, produced: list, layer: int) -> None:
+        changed = []
+        for k, (side, ballot, is_reference) in enumerate(produced):
+            if ballot.epoch_data is not None:
+                eligibilities = (0, 1, 2, 3, 5, 6, 8, 8)[ballot.id[0] % 8]
+                fields = {**_fields(ballot),
+                          "epoch_data": T.ReferenceData(beacon=ballot.epoch_data.beacon, eligibilities=eligibilities)}
+                if ballot.id[1] % 11 == 0:
+                    fields["atx_id"] = b"\x03" * 32
+                ballot = T.BallotData(**fields)
+            elif k % 5 == 2:
+                ballot = T.BallotData(**{**_fields(ballot), "eligibilities": 2})
+            changed.append((side, ballot, is_reference))
+        super().deliver_ballots(changed, layer)
+
+
+@pytest.mark.parametrize("seed", [3, 21])
+def test_reference_ballots_taken_in_bulk_weigh_as_the_spec_weighs_them(seed):
+    """An epoch's first layer, all reference ballots, delivered in one on_ballots call: the impl
+    makes their reference entries inline in ``take`` and memoizes the per-eligibility fraction
+    per (ATX weight, eligibilities); with ATX weights, heights and eligibility counts that differ
+    from ballot to ballot (and refused ones: zero eligibilities, an unknown ATX) the stored
+    ballots (reference fractions, weights), the counted state and the verified layers are the
+    spec's."""
+    scene = scenario(seed, 40, 0, 0.0, 0.0, False, 10**6, layers=14)
+    spec_sim = run("spec", scene, VariedReferences)
+    impl_sim = run("impl", scene, VariedReferences)
+    spec_state, impl_state = spec_sim.nodes[0].state, impl_sim.nodes[0].state
+    fractions = {(b.reference.weight_numerator, b.reference.weight_denominator)
+                 for rows in spec_state.ballots.values() for b in rows}
+    assert len(fractions) >= 8  # the reference ballots did not share one fraction
+    refused = {ballot_id for (_, ballot_id) in spec_sim.ref_of.items()} - set(spec_state.ballot_refs)
+    assert refused  # zero eligibilities and unknown ATXs were refused
+    assert impl_sim.history == spec_sim.history
+    assert digest(impl_state) == digest(spec_state)
+    assert stored(impl_state) == stored(spec_state)
