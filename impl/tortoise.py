@@ -1458,6 +1458,10 @@ def _on_ballot_factory(spec: Any):
             if not all(knowns):  # a reference not cached yet, or a reference ballot: on_ballot's resolve, in its place
                 atxs = state.atxs.get(layer_id // state.config.layers_per_epoch, {})
                 classes = run_classes
+                # the last fraction and class made, reused while the next reference ballot's (int) ATX weight and
+                # eligibilities, and (bytes) beacon and (int) height, are equal to theirs
+                last_fraction: Any = (None, None, None)
+                last_class: Any = (None, None, None)
                 for k, known in enumerate(knowns):
                     if known is None:
                         ballot = chunk[k]
@@ -1467,15 +1471,27 @@ def _on_ballot_factory(spec: Any):
                             eligibilities = epoch_data.eligibilities
                             if atx is not None and eligibilities != 0:
                                 weight = atx.weight
-                                fraction = fractions.get((weight, eligibilities)) \
-                                    if type(weight) is int and type(eligibilities) is int else None
-                                if fraction is None:
+                                if type(weight) is int and type(eligibilities) is int:
+                                    if weight == last_fraction[0] and eligibilities == last_fraction[1]:
+                                        fraction = last_fraction[2]
+                                    else:
+                                        fraction = fractions.get((weight, eligibilities))
+                                        if fraction is None:
+                                            fraction = reference_fraction(weight, eligibilities)
+                                        last_fraction = (weight, eligibilities, fraction)
+                                else:
                                     fraction = reference_fraction(weight, eligibilities)
                                 height, beacon = atx.height, epoch_data.beacon
-                                key = (beacon, height)
+                                if type(beacon) is bytes and type(height) is int and beacon == last_class[0] \
+                                        and height == last_class[1]:
+                                    reference_class = last_class[2]
+                                else:
+                                    key = (beacon, height)
+                                    reference_class = classes.setdefault(key, key)
+                                    last_class = (beacon, height, reference_class)
                                 known = knowns[k] = (ReferenceInfo(ballot.smesher, ballot.atx_id, eligibilities, beacon,
                                                                    height, fraction[0], fraction[1]),
-                                                     fraction[2], layer_id, classes.setdefault(key, key))
+                                                     fraction[2], layer_id, reference_class)
                                 continue
                         known = knowns[k] = resolve(state, ballot, refs, references, classes)
                         if known is None:
@@ -1523,10 +1539,16 @@ def _on_ballot_factory(spec: Any):
             rows.votes.extend(itertools.repeat(rows.fill, count))
             rows.weights.extend([known[1] * eligibility if eligibility != 1 else known[1]
                                  for known, eligibility in zip(knowns, eligibilities)])
-        for k in with_epoch_data:  # a reference ballot stored: the entry resolve would make for it, and a placeholder
-            if k < count:
-                references[ids[k]] = knowns[k]
-                dict.__setitem__(refs, ids[k], rows)
+        if with_epoch_data:  # a reference ballot stored: the entry resolve would make for it, and a placeholder
+            if len(with_epoch_data) == count and with_epoch_data[-1] == count - 1:  # positions 0 .. count-1 (ascending,
+                # distinct): every ballot stored is a reference ballot (an epoch's first layer)
+                references.update(zip(ids, knowns))
+                dict.update(refs, dict.fromkeys(ids, rows))
+            else:
+                for k in with_epoch_data:
+                    if k < count:
+                        references[ids[k]] = knowns[k]
+                        dict.__setitem__(refs, ids[k], rows)
         return count
 
     def on_ballots(state: Tortoise, ballots: Sequence[BallotData]) -> list[InvalidBallot | None]:
