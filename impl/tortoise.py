@@ -35,6 +35,10 @@ an honest layer has one or a few) and an ATX height:
   as a chunk before reuses their reference entries); chunks grow (8, 32, 128... ballots) while they are
   taken whole, and any other ballot goes through ``on_ballot``. A reference ballot stored as a
   row also enters the reference cache, so the next layer's ballots are taken from its start.
+  An epoch's first layer (reference ballots) is taken the same way: their entries are made
+  inline (the per-eligibility fraction memoized per (ATX weight, eligibilities); the last
+  fraction and class reused while repeated) and a chunk of reference ballots only enters the
+  reference cache and ``ballot_refs`` in bulk.
 * ``count_ballots``: a layer held in columns is judged once per group of rows with the same vote
   list and reference class (usually one group: a sum of the weights); other lists, once per run
   of ballots with the same layer, beacon and vote list.
@@ -1445,16 +1449,19 @@ def _on_ballot_factory(spec: Any):
                                           or ballot.layer != layer_id or ballot.malicious)]
                 with_epoch_data = [k for k, ballot in enumerate(chunk) if ballot.epoch_data is not None]
                 ids = [ballot.id for ballot in chunk]
-            ref_ids = [ballot.ref for ballot in chunk]
-            memo = run_cache.get((_KNOWNS, len(ref_ids)))
-            if memo is not None and not with_epoch_data and memo[0] == ref_ids:
-                knowns = memo[1][:]  # the entries of the same references, in the same order, as a chunk before
+            if len(with_epoch_data) == len(chunk):  # reference ballots only (or an empty chunk)
+                knowns = [None] * len(chunk)  # on_ballot's resolve decides a reference ballot
             else:
-                knowns = list(map(references.get, ref_ids))
-                if not with_epoch_data and all(knowns):
-                    run_cache[(_KNOWNS, len(ref_ids))] = (ref_ids, knowns[:])
-            for k in with_epoch_data:
-                knowns[k] = None  # on_ballot's resolve decides a reference ballot
+                ref_ids = [ballot.ref for ballot in chunk]
+                memo = run_cache.get((_KNOWNS, len(ref_ids)))
+                if memo is not None and not with_epoch_data and memo[0] == ref_ids:
+                    knowns = memo[1][:]  # the entries of the same references, in the same order, as a chunk before
+                else:
+                    knowns = list(map(references.get, ref_ids))
+                    if not with_epoch_data and all(knowns):
+                        run_cache[(_KNOWNS, len(ref_ids))] = (ref_ids, knowns[:])
+                for k in with_epoch_data:
+                    knowns[k] = None  # on_ballot's resolve decides a reference ballot
             if not all(knowns):  # a reference not cached yet, or a reference ballot: on_ballot's resolve, in its place
                 atxs = state.atxs.get(layer_id // state.config.layers_per_epoch, {})
                 classes = run_classes
