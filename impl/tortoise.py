@@ -35,6 +35,10 @@ an honest layer has one or a few) and an ATX height:
   as a chunk before reuses their reference entries); chunks grow (8, 32, 128... ballots) while they are
   taken whole, and any other ballot goes through ``on_ballot``. A reference ballot stored as a
   row also enters the reference cache, so the next layer's ballots are taken from its start.
+  An epoch's first layer (reference ballots) is taken the same way: their entries are made
+  inline (the per-eligibility fraction memoized per (ATX weight, eligibilities); the last
+  fraction and class reused while repeated) and a chunk of reference ballots only enters the
+  reference cache and ``ballot_refs`` in bulk.
 * ``count_ballots``: a layer held in columns is judged once per group of rows with the same vote
   list and reference class (usually one group: a sum of the weights); other lists, once per run
   of ballots with the same layer, beacon and vote list.
@@ -1230,6 +1234,7 @@ def _on_ballot_factory(spec: Any):
     run_classes: dict = {}
     ids_append: Any = None
     knowns_append: Any = None
+    fractions: dict = {}  # (ATX weight, eligibilities) -> reference_fraction's answer
 
     def slow(state: Any, ballot: Any) -> None:
         decoded = spec.decode_ballot(state, ballot)
@@ -1299,15 +1304,30 @@ def _on_ballot_factory(spec: Any):
         if atx is None or eligibilities == 0:
             return None
         weight = atx.weight
+        fraction = fractions.get((weight, eligibilities)) if type(weight) is int and type(eligibilities) is int \
+            else None
+        if fraction is None:
+            fraction = reference_fraction(weight, eligibilities)
+        reference = ReferenceInfo(ballot.smesher, ballot.atx_id, eligibilities, epoch_data.beacon, atx.height,
+                                  fraction[0], fraction[1])
+        key = (epoch_data.beacon, atx.height)
+        return (reference, fraction[2], ballot.layer, classes.setdefault(key, key))
+
+    def reference_fraction(weight: int, eligibilities: int) -> tuple[int, int, int]:
+        """A reference ballot's per-eligibility weight (numerator, denominator, weight of one
+        eligibility), memoized in ``fractions`` for int operands (the ATXs of an epoch mostly
+        share a weight, and every reference ballot names the epoch's eligibility count)."""
         if weight >= 0 and eligibilities > 0:  # reduce_fraction's Euclid, in C
             divisor = math.gcd(weight, eligibilities)
             numerator, denominator = weight // divisor, eligibilities // divisor
         else:
             numerator, denominator = reduce_fraction(weight, eligibilities)
-        reference = ReferenceInfo(ballot.smesher, ballot.atx_id, eligibilities, epoch_data.beacon, atx.height,
-                                  numerator, denominator)
-        key = (epoch_data.beacon, atx.height)
-        return (reference, spec.ballot_weight(numerator, denominator, 1), ballot.layer, classes.setdefault(key, key))
+        fraction = (numerator, denominator, spec.ballot_weight(numerator, denominator, 1))
+        if type(weight) is int and type(eligibilities) is int:
+            if len(fractions) >= 4096:
+                fractions.clear()
+            fractions[(weight, eligibilities)] = fraction
+        return fraction
 
     def enter(state: Any, ballot: Any) -> None:
         """A ballot that does not continue the run: store it without decoding if the fast path
@@ -1418,32 +1438,72 @@ def _on_ballot_factory(spec: Any):
             # first ballot that fails it
             with_epoch_data: Any = ()  # the reference ballots of the chunk (positions)
             plain = True  # every ballot continues the run, without epoch data, with one eligibility
-            if [ballot for ballot in chunk if ballot.opinion is not opinion or ballot.layer != layer_id
-                    or ballot.malicious or ballot.epoch_data is not None or ballot.eligibilities != 1]:
+            # the ids of the ballots that are plain, in the same pass (plain: all of them)
+            ids = [ballot.id for ballot in chunk if not (ballot.opinion is not opinion or ballot.layer != layer_id
+                   or ballot.malicious or ballot.epoch_data is not None or ballot.eligibilities != 1)]
+            if len(ids) != len(chunk):
                 plain = False
                 if [ballot for ballot in chunk if ballot.opinion is not opinion or ballot.layer != layer_id
                         or ballot.malicious]:
                     chunk = chunk[:_first(chunk, lambda ballot: ballot.opinion is not opinion
                                           or ballot.layer != layer_id or ballot.malicious)]
                 with_epoch_data = [k for k, ballot in enumerate(chunk) if ballot.epoch_data is not None]
-            ref_ids = [ballot.ref for ballot in chunk]
-            memo = run_cache.get((_KNOWNS, len(ref_ids)))
-            if memo is not None and not with_epoch_data and memo[0] == ref_ids:
-                knowns = memo[1][:]  # the entries of the same references, in the same order, as a chunk before
+                ids = [ballot.id for ballot in chunk]
+            if len(with_epoch_data) == len(chunk):  # reference ballots only (or an empty chunk)
+                knowns = [None] * len(chunk)  # on_ballot's resolve decides a reference ballot
             else:
-                knowns = list(map(references.get, ref_ids))
-                if not with_epoch_data and all(knowns):
-                    run_cache[(_KNOWNS, len(ref_ids))] = (ref_ids, knowns[:])
-            for k in with_epoch_data:
-                knowns[k] = None  # on_ballot's resolve decides a reference ballot
+                ref_ids = [ballot.ref for ballot in chunk]
+                memo = run_cache.get((_KNOWNS, len(ref_ids)))
+                if memo is not None and not with_epoch_data and memo[0] == ref_ids:
+                    knowns = memo[1][:]  # the entries of the same references, in the same order, as a chunk before
+                else:
+                    knowns = list(map(references.get, ref_ids))
+                    if not with_epoch_data and all(knowns):
+                        run_cache[(_KNOWNS, len(ref_ids))] = (ref_ids, knowns[:])
+                for k in with_epoch_data:
+                    knowns[k] = None  # on_ballot's resolve decides a reference ballot
             if not all(knowns):  # a reference not cached yet, or a reference ballot: on_ballot's resolve, in its place
+                atxs = state.atxs.get(layer_id // state.config.layers_per_epoch, {})
+                classes = run_classes
+                # the last fraction and class made, reused while the next reference ballot's (int) ATX weight and
+                # eligibilities, and (bytes) beacon and (int) height, are equal to theirs
+                last_fraction: Any = (None, None, None)
+                last_class: Any = (None, None, None)
                 for k, known in enumerate(knowns):
                     if known is None:
-                        known = knowns[k] = resolve(state, chunk[k], refs, references, run_classes)
+                        ballot = chunk[k]
+                        epoch_data = ballot.epoch_data
+                        if epoch_data is not None:  # resolve's entry for a reference ballot, inline
+                            atx = atxs.get(ballot.atx_id)
+                            eligibilities = epoch_data.eligibilities
+                            if atx is not None and eligibilities != 0:
+                                weight = atx.weight
+                                if type(weight) is int and type(eligibilities) is int:
+                                    if weight == last_fraction[0] and eligibilities == last_fraction[1]:
+                                        fraction = last_fraction[2]
+                                    else:
+                                        fraction = fractions.get((weight, eligibilities))
+                                        if fraction is None:
+                                            fraction = reference_fraction(weight, eligibilities)
+                                        last_fraction = (weight, eligibilities, fraction)
+                                else:
+                                    fraction = reference_fraction(weight, eligibilities)
+                                height, beacon = atx.height, epoch_data.beacon
+                                if type(beacon) is bytes and type(height) is int and beacon == last_class[0] \
+                                        and height == last_class[1]:
+                                    reference_class = last_class[2]
+                                else:
+                                    key = (beacon, height)
+                                    reference_class = classes.setdefault(key, key)
+                                    last_class = (beacon, height, reference_class)
+                                known = knowns[k] = (ReferenceInfo(ballot.smesher, ballot.atx_id, eligibilities, beacon,
+                                                                   height, fraction[0], fraction[1]),
+                                                     fraction[2], layer_id, reference_class)
+                                continue
+                        known = knowns[k] = resolve(state, ballot, refs, references, classes)
                         if known is None:
                             del chunk[k:], knowns[k:]
                             break
-            ids = [ballot.id for ballot in chunk]
             malicious_nodes = state.malicious_nodes
             if malicious_nodes:
                 chunk = chunk[:_first(chunk, lambda ballot: ballot.smesher in malicious_nodes)]
@@ -1486,10 +1546,16 @@ def _on_ballot_factory(spec: Any):
             rows.votes.extend(itertools.repeat(rows.fill, count))
             rows.weights.extend([known[1] * eligibility if eligibility != 1 else known[1]
                                  for known, eligibility in zip(knowns, eligibilities)])
-        for k in with_epoch_data:  # a reference ballot stored: the entry resolve would make for it, and a placeholder
-            if k < count:
-                references[ids[k]] = knowns[k]
-                dict.__setitem__(refs, ids[k], rows)
+        if with_epoch_data:  # a reference ballot stored: the entry resolve would make for it, and a placeholder
+            if len(with_epoch_data) == count and with_epoch_data[-1] == count - 1:  # positions 0 .. count-1 (ascending,
+                # distinct): every ballot stored is a reference ballot (an epoch's first layer)
+                references.update(zip(ids, knowns))
+                dict.update(refs, dict.fromkeys(ids, rows))
+            else:
+                for k in with_epoch_data:
+                    if k < count:
+                        references[ids[k]] = knowns[k]
+                        dict.__setitem__(refs, ids[k], rows)
         return count
 
     def on_ballots(state: Tortoise, ballots: Sequence[BallotData]) -> list[InvalidBallot | None]:

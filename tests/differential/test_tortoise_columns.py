@@ -515,3 +515,102 @@ def test_popitem_takes_one_entry_out():
         assert not refs and list(refs) == []
     finally:
         registry.use_backend("spec")
+
+
+class VariedReferences(Simulation):
+    """ATXs of different weights and heights (some of height 0, below every block: their ballots are
+    not good), and reference ballots declaring different eligibility counts (zero and an unknown
+    ATX among them), so that the reference ballots of an epoch's
+    first layer, taken in bulk by the impl's on_ballots (``take``, its inline reference entries
+    and the ``fractions`` memo), do not all share one (weight, eligibilities) fraction; and some
+    ballots of several eligibilities."""
+
+    def decoded(self, event: dict):
+        call = super().decoded(event)
+        if event["op"] == "atx":
+            function, (epoch, atx_id, atx) = call
+            atx = T.AtxData(node=atx.node, weight=atx.weight + 7 * (atx_id[0] % 5),
+                            height=atx.height + atx_id[1] % 2 if atx_id[1] % 3 else 0)  # 0: below every block
+            call = (function, (epoch, atx_id, atx))
+        return call
+
+    def deliver_ballots(self, produced: list, layer: int) -> None:
+        changed = []
+        for k, (side, ballot, is_reference) in enumerate(produced):
+            if ballot.epoch_data is not None:
+                eligibilities = (0, 1, 2, 3, 5, 6, 8, 8)[ballot.id[0] % 8]
+                fields = {**_fields(ballot),
+                          "epoch_data": T.ReferenceData(beacon=ballot.epoch_data.beacon, eligibilities=eligibilities)}
+                if ballot.id[1] % 11 == 0:
+                    fields["atx_id"] = b"\x03" * 32
+                ballot = T.BallotData(**fields)
+            elif k % 5 == 2:
+                ballot = T.BallotData(**{**_fields(ballot), "eligibilities": 2})
+            changed.append((side, ballot, is_reference))
+        super().deliver_ballots(changed, layer)
+
+
+@pytest.mark.parametrize("seed", [3, 21])
+def test_reference_ballots_taken_in_bulk_weigh_as_the_spec_weighs_them(seed):
+    """An epoch's first layer, all reference ballots, delivered in one on_ballots call: the impl
+    makes their reference entries inline in ``take`` and memoizes the per-eligibility fraction
+    per (ATX weight, eligibilities); with ATX weights, heights and eligibility counts that differ
+    from ballot to ballot (and refused ones: zero eligibilities, an unknown ATX) the stored
+    ballots (reference fractions, weights), the counted state and the verified layers are the
+    spec's."""
+    scene = scenario(seed, 40, 0, 0.0, 0.0, False, 10**6, layers=14)
+    spec_sim = run("spec", scene, VariedReferences)
+    impl_sim = run("impl", scene, VariedReferences)
+    spec_state, impl_state = spec_sim.nodes[0].state, impl_sim.nodes[0].state
+    fractions = {(b.reference.weight_numerator, b.reference.weight_denominator)
+                 for rows in spec_state.ballots.values() for b in rows}
+    assert len(fractions) >= 8  # the reference ballots did not share one fraction
+    assert {b.reference.height == 0 for rows in spec_state.ballots.values() for b in rows} == {False, True}
+    refused = {ballot_id for (_, ballot_id) in spec_sim.ref_of.items()} - set(spec_state.ballot_refs)
+    assert refused  # zero eligibilities and unknown ATXs were refused
+    assert impl_sim.history == spec_sim.history
+    assert digest(impl_state) == digest(spec_state)
+    assert stored(impl_state) == stored(spec_state)
+
+
+class PlainAmongReferences(Simulation):
+    """An epoch's first layer (reference ballots) with a plain ballot (no epoch data, naming the
+    layer's first reference ballot) third, and a reference ballot of an unknown ATX tenth: the
+    impl's first bulk chunk of the layer (ballots 3 to 10) is a plain ballot followed by reference
+    ballots and is cut before its last one; the next chunks are reference ballots only (registered
+    in bulk). Every later layer brings one more ballot naming the plain ballot as its reference
+    ballot (the spec takes any stored ballot's reference data)."""
+
+    plain: list = []
+
+    def deliver_ballots(self, produced: list, layer: int) -> None:
+        ballots = [ballot for _, ballot, _ in produced]
+        if len(ballots) >= 12 and all(ballot.epoch_data is not None for ballot in ballots):
+            first = ballots[0]
+            plain = T.BallotData(**{**_fields(first), "id": _id(20, "plain", layer), "epoch_data": None,
+                                    "ref": first.id})
+            unknown = T.BallotData(**{**_fields(ballots[8]), "id": _id(20, "unknown atx", layer),
+                                      "atx_id": b"\x03" * 32})
+            ballots = [*ballots[:2], plain, *ballots[2:9], unknown, *ballots[9:]]
+            self.plain = [*self.plain, plain]
+        elif self.plain and ballots:
+            base = ballots[0]
+            ballots = [*ballots, T.BallotData(**{**_fields(base), "id": _id(20, "names plain", layer),
+                                                 "epoch_data": None, "ref": self.plain[-1].id})]
+        super().deliver_ballots([(None, ballot, ballot.epoch_data is not None) for ballot in ballots], layer)
+
+
+def test_reference_ballots_registered_in_bulk_are_the_spec_reference_ballots():
+    """The impl registers a chunk's reference ballots in bulk (reference-cache entries and
+    ``ballot_refs`` placeholders) when every ballot it stores is one, else one by one: with a
+    plain ballot first in a chunk of reference ballots cut short, later chunks of reference
+    ballots only (40 smeshers: chunks of 8 and 32), an unknown ATX refused, and ballots naming
+    the plain ballot, the stored ballots, their weights and the counted state are the spec's."""
+    scene = scenario(9, 40, 0, 0.0, 0.0, False, 10**6, layers=12)
+    spec_sim = run("spec", scene, PlainAmongReferences)
+    impl_sim = run("impl", scene, PlainAmongReferences)
+    spec_state, impl_state = spec_sim.nodes[0].state, impl_sim.nodes[0].state
+    assert spec_sim.plain and all(plain.id in spec_state.ballot_refs for plain in spec_sim.plain)
+    assert any(_id(20, "names plain", layer) in spec_state.ballot_refs for layer in range(30))
+    assert digest(impl_state) == digest(spec_state)
+    assert stored(impl_state) == stored(spec_state)
