@@ -39,8 +39,9 @@ SEED = "smspec-bench"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--layers", type=integer(9, 400, "a layer count"), default=12,
-                        help="layers per run (default 12: ATX phases in epochs 1 and 2, ballots in layers 8-11)")
+    parser.add_argument("--layers", type=integer(9, 400, "a layer count"), default=24,
+                        help="layers per run (default 24: ballots from layer 8, ATX phases in every epoch from "
+                             "1; 12 layers leave only 3 quiet layers, too few for a steady per-layer figure)")
     parser.add_argument("--nodes-list", default="4,8,16", help="node counts of the scaling runs (default 4,8,16)")
     parser.add_argument("--smeshers-list", default="1,2", help="services per node of the 4-node runs (default 1,2)")
     parser.add_argument("--no-tcp", action="store_true", help="skip the split (processes) run")
