@@ -63,6 +63,7 @@ import itertools
 import math
 import operator
 import weakref
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from smspec.impl.registry import original as registry_original
@@ -82,7 +83,6 @@ if TYPE_CHECKING:
         Tortoise,
     )
 
-_MASK64 = (1 << 64) - 1
 _CACHE_LIMIT = 1 << 16
 _udiv_cache: dict = {}
 _weight_cache: dict = {}
@@ -1008,11 +1008,8 @@ class _Refs(dict):  # type: ignore[type-arg]
             return value.row(value.find(key))  # type: ignore[arg-type]
         return value
 
-    def _resolve_all(self) -> None:
-        """Turn every row this maps to into its object (the dict then holds every entry)."""
-        for key, value in list(dict.items(self)):
-            if type(value) is _Rows:
-                value.row(value.find(key))  # type: ignore[arg-type]
+    def _column_only(self) -> Iterator[tuple[_Rows, int, bytes]]:
+        """(layer, row, id) of each column-only member, in their layers' order."""
         members = self.members
         for rows in list(self.columns.values()):
             ids = rows.ids
@@ -1021,7 +1018,15 @@ class _Refs(dict):  # type: ignore[type-arg]
             mat = rows.mat
             for k, key in enumerate(ids):
                 if k not in mat and key in members and not dict.__contains__(self, key):
-                    rows.row(k)
+                    yield rows, k, key
+
+    def _resolve_all(self) -> None:
+        """Turn every row this maps to into its object (the dict then holds every entry)."""
+        for key, value in list(dict.items(self)):
+            if type(value) is _Rows:
+                value.row(value.find(key))  # type: ignore[arg-type]
+        for rows, k, _ in self._column_only():
+            rows.row(k)
 
     def __contains__(self, key: Any) -> bool:
         return key in self.members
@@ -1093,14 +1098,7 @@ class _Refs(dict):  # type: ignore[type-arg]
     def _keys(self) -> list:
         """Every key: the dict's, then the column-only members in their layers' order."""
         keys = list(dict.keys(self))
-        members = self.members
-        for rows in list(self.columns.values()):
-            ids = rows.ids
-            if ids is None:
-                continue
-            mat = rows.mat
-            keys.extend(key for k, key in enumerate(ids)
-                        if k not in mat and key in members and not dict.__contains__(self, key))
+        keys.extend(key for _, _, key in self._column_only())
         return keys
 
     def __iter__(self) -> Any:  # not dict's own: dict(refs) and update(refs) then read through keys()

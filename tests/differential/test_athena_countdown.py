@@ -12,12 +12,16 @@ for counts written out and counts left as a loop (too many instructions, not a c
 from __future__ import annotations
 
 import pytest
-from smspec.impl import athena as impl
-from smspec.tests.differential.test_athena_ranges import COUNTDOWN, ENTRIES, STEPS
+from smspec.tests.differential.test_athena_ranges import (
+    COUNTDOWN,
+    ENTRIES,
+    STEPS,
+    check_countdown_runs,
+)
 from smspec.tests.differential.test_athena_region import (
     check_every_gas,
     from_input,
-    spec_state,
+    source_of,
     warmed,
     words_in,
 )
@@ -29,10 +33,6 @@ pytestmark = pytest.mark.usefixtures("spec_backend")
 M = 0xFFFFFFFF
 BODY = 9  # the inner loop of COUNTDOWN: eight instructions and its back-edge
 ENTRIES_HERE = {**ENTRIES, 7: "addi t0, zero, 7"}
-
-
-def source_of(warm, head: int) -> str:
-    return "\n".join(warm.engine.segments[head][0]) if warm.engine.region else impl.block_source(warm.program, head)
 
 
 @pytest.mark.parametrize("threshold", [0, 1])
@@ -51,13 +51,7 @@ def test_a_countdown_loop_written_out_at_every_gas_limit(entry, step, threshold)
         assert "x5 = x5 - 1" not in source
         assert f"if done > limit - {(entry - 1) * BODY}: nx = {label_pc(text, 'inner')};" in source
         assert (f"done += {(entry - 1) * BODY}\n" in source) == (entry > 1)
-    for turns, crc, poly in ((1, 1, 0xEDB88320), (2, M, 0xEDB88320), (3, 2**31, M), (2, 0xDEADBEEF, 1)):
-        stream = words_in(turns, crc, poly)
-        if spec_state(code, 4000, stream)[6] is None:  # ends within a few hundred instructions
-            check_every_gas(warm, code, stream)
-        else:  # the counter passes the wrap: the gas runs out first
-            for gas in (*range(0, 160, 3), 997, 4000):
-                assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
+    check_countdown_runs(warm, code)
 
 
 # The inner loop is the end of the code: after its last turn the block leaves past the code (a halt)

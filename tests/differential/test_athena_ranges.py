@@ -19,7 +19,9 @@ from smspec.impl import athena as impl
 from smspec.tests.differential.test_athena_region import (
     DATA,
     M,
+    check_every_gas,
     from_input,
+    source_of,
     spec_state,
     warmed,
     words_in,
@@ -70,12 +72,6 @@ def program(body: list[str], loop: bool) -> str:
     if loop:
         text += "addi ra, ra, -1\nbne ra, zero, loop\n"
     return text + "done:\nadd a0, a1, a2\n"
-
-
-def check_every_gas(warm, code: bytes, stream: bytes) -> None:
-    total = spec_state(code, 10**6, stream)[4]
-    for gas in range(0, total + 5):
-        assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
 
 
 @settings(max_examples=40, deadline=None)
@@ -188,7 +184,7 @@ def test_a_counted_loop_assumes_ranges_tested_at_entry(divisor, a3, a5, start, e
     code = raw_program(FIBONACCI)
     warm = warmed(code, threshold, words_in(40, 0, 0, 1, 7919))
     head = label_pc(FIBONACCI, "loop")
-    source = "\n".join(warm.engine.segments[head][0]) if warm.engine.region else impl.block_source(warm.program, head)
+    source = source_of(warm, head)
     assert "x12 = x13 + x15" in source and "x14 = x14 + 1" in source  # the copy with no masks
     stream = words_in(end, a3, start, a5, divisor)
     if 0 < (end - start) % 2**32 < 40:  # a few turns: every gas limit
@@ -311,7 +307,7 @@ def test_a_counter_the_gas_bounds_near_the_wrap(step, threshold):
     code = raw_program(ENDLESS.format(step=step))
     warm = warmed(code, threshold, words_in(1, 0))  # endless: runs until its warm runs' gas is out
     head = label_pc(ENDLESS.format(step=step), "loop")
-    source = "\n".join(warm.engine.segments[head][0]) if warm.engine.region else impl.block_source(warm.program, head)
+    source = source_of(warm, head)
     assert f"x6 = x6 {'+' if step > 0 else '-'} {abs(step)}\n" in source + "\n"  # the copy with no mask
     for gas in range(0, 400, 5):
         passes = gas // 16  # about what the gas allows (4 gas per instruction, 4 instructions per pass)
@@ -353,6 +349,18 @@ STEPS = {"one": "addi t0, t0, -1", "twice": "addi t0, t0, -1\naddi t0, t0, -1", 
          "up": "addi t0, t0, 1"}
 
 
+def check_countdown_runs(warm, code: bytes) -> None:
+    """COUNTDOWN against the spec on four inputs: at every gas limit where the run ends within a
+    few hundred instructions, at a spread of limits where its counter passes the wrap."""
+    for turns, crc, poly in ((1, 1, 0xEDB88320), (2, M, 0xEDB88320), (3, 2**31, M), (2, 0xDEADBEEF, 1)):
+        stream = words_in(turns, crc, poly)
+        if spec_state(code, 4000, stream)[6] is None:  # ends within a few hundred instructions
+            check_every_gas(warm, code, stream)
+        else:  # the counter passes the wrap: the gas runs out first
+            for gas in (*range(0, 160, 3), 997, 4000):
+                assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
+
+
 @pytest.mark.parametrize("threshold", [0, 1])
 @pytest.mark.parametrize("step", sorted(STEPS))
 @pytest.mark.parametrize("entry", list(ENTRIES), ids=str)
@@ -362,19 +370,13 @@ def test_an_inner_loop_counted_down_from_a_constant(entry, step, threshold, monk
     code = raw_program(text)
     warm = warmed(code, threshold, words_in(3, 0xEDB88320, 0xEDB88320))
     head = label_pc(text, "outer")
-    source = "\n".join(warm.engine.segments[head][0]) if warm.engine.region else impl.block_source(warm.program, head)
+    source = source_of(warm, head)
     assert "x7 = 0xFFFFFFFF if x7 else 0" in source
     unmasked = step == "one" and entry not in (0, None)
     assert ("x5 = x5 - 1" in source) == unmasked, source
     imm = {"one": -1, "twice": -1, "two": -2, "up": 1}[step]
     assert (f"x5 = (x5 + {imm}) & {M}" in source) == (not unmasked), source
-    for turns, crc, poly in ((1, 1, 0xEDB88320), (2, M, 0xEDB88320), (3, 2**31, M), (2, 0xDEADBEEF, 1)):
-        stream = words_in(turns, crc, poly)
-        if spec_state(code, 4000, stream)[6] is None:  # ends within a few hundred instructions
-            check_every_gas(warm, code, stream)
-        else:  # the counter passes the wrap: the gas runs out first
-            for gas in (*range(0, 160, 3), 997, 4000):
-                assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
+    check_countdown_runs(warm, code)
 
 
 # The counter of the middle loop (t0, from 3) is decremented inside the loop nested in it (t1's,
@@ -407,7 +409,7 @@ def test_a_countdown_decremented_in_a_nested_loop_keeps_its_mask(threshold, monk
     code = raw_program(NESTED_COUNTDOWN)
     warm = warmed(code, threshold, words_in(2))
     head = label_pc(NESTED_COUNTDOWN, "outer")
-    source = "\n".join(warm.engine.segments[head][0]) if warm.engine.region else impl.block_source(warm.program, head)
+    source = source_of(warm, head)
     assert "x6 = x6 - 1" in source and f"x5 = (x5 + -1) & {M}" in source, source
     for turns in (1, 2):
         stream = words_in(turns)

@@ -313,6 +313,11 @@ def warmed(code: bytes, threshold: int, input_stream: bytes = b"abcdefgh") -> Wa
     return warm
 
 
+def source_of(warm: Warm, head: int) -> str:
+    """The generated code holding the block at `head`: its region segment once there is a region."""
+    return "\n".join(warm.engine.segments[head][0]) if warm.engine.region else impl.block_source(warm.program, head)
+
+
 def check_every_gas(warm: Warm, code: bytes, input_stream: bytes, stride: int = 1) -> None:
     total = spec_state(code, 10**6, input_stream)[4]
     for gas in range(0, total + 9, stride):

@@ -17,7 +17,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from smspec.impl import athena as impl
-from smspec.tests.differential.test_athena_region import DATA, spec_state, warmed, words_in
+from smspec.tests.differential.test_athena_region import (
+    DATA,
+    source_of,
+    spec_state,
+    warmed,
+    words_in,
+)
 from smspec.tests.differential.test_athena_unroll import label_pc
 from smspec.tests.spec.athena.asm import raw_program
 
@@ -75,14 +81,14 @@ def warm_engine(code: bytes, region: bool, monkeypatch: pytest.MonkeyPatch):
     return warm
 
 
-def assert_rotated(warm, branch: str, text: str, region: bool) -> None:
+def assert_rotated(warm, branch: str, text: str) -> None:
     """The superblock from `loop` goes on through the body's branch, negated (to the next
     instruction), into the test at `test`, and is compiled as a loop back to its start."""
     loop, test = label_pc(text, "loop"), label_pc(text, "test")
     path = warm.engine.paths[loop]
     names = [(pc, ins.name, ins.imm) for pc, ins, _ in path]
     assert names[-2:] == [(loop + 28, impl.INVERSE[branch], 4), (test, "bne", loop - test)]
-    source = "\n".join(warm.engine.segments[loop][0]) if region else impl.block_source(warm.program, loop)
+    source = source_of(warm, loop)
     assert "for turn in range(turns)" in source  # a loop in place: no block of its own for the test
 
 
@@ -92,7 +98,7 @@ def test_gas_running_out_at_every_instruction_of_a_rotated_loop(branch, region, 
     text = compare_loop(branch)
     code = raw_program(text)
     warm = warm_engine(code, region, monkeypatch)
-    assert_rotated(warm, branch, text, region)
+    assert_rotated(warm, branch, text)
     # equal words up to the fifth, then a smaller one and a larger one with its sign bit: every
     # branch goes on for some turns and leaves through the body's branch or the test
     first = [7, 7, 7, 7, 3, 0x80000001, 9, 9]
