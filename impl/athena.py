@@ -1826,9 +1826,14 @@ class _BlockCompiler:
         # register -> (lo, hi): lo <= its value <= hi, learned from a store's check (``store``)
         # and carried through ADDI; a store at rs1 + imm within 40..2**32-4 needs no check
         self.bounds: dict[int, tuple[int, int]] = {}
-        # (base register, offset) -> what the word there holds: a register (x5) or a constant,
-        # set by a word store or load on the path, while no store may have changed it since
+        # (base register, offset) -> what the word there holds: a register (x5), a constant or a
+        # temporary (f1), set by a word store or load on the path, while no store may have changed it since
         self.memory: dict[tuple[int, int], str] = {}
+        # (base register, offset) -> the index in `lines` of the store or load that set the word a
+        # register holds there: when the register is written, the word is held by a temporary
+        # (``keep``), which that line assigns too once a load reads it (``temporary``)
+        self.origins: dict[tuple[int, int], int] = {}
+        self.temporaries: dict[str, int] = {}  # temporary -> its line (in `lines`), negative once it assigns it
         # registers holding 0 or 0xFFFFFFFF (a 0 or 1 negated): an AND with one is a choice, no arithmetic
         self.choices: set[int] = set()
         self.heads = self.inner_loops()  # head index -> index of its back-edge
@@ -1898,14 +1903,42 @@ class _BlockCompiler:
             if constant is None and span != FULL:
                 self.bounds[rd] = span
             if self.memory:
-                name = f"x{rd}"
-                self.memory = {key: held for key, held in self.memory.items() if key[0] != rd and held != name}
+                self.keep(rd)
             if constant is None:
                 self.known.pop(rd, None)
                 self.lines.append(f"{indent}x{rd} = {expr}")
             else:
                 self.known[rd] = constant
                 self.lines.append(f"{indent}x{rd} = {constant}")
+
+    def keep(self, rd: int) -> None:
+        """Register `rd` is about to be written: the words at rd + offset are forgotten, and a word
+        that rd holds is held by a temporary from now on (``temporary``)."""
+        name = f"x{rd}"
+        memory: dict[tuple[int, int], str] = {}
+        temporary = ""
+        for key, held in self.memory.items():
+            if key[0] == rd:
+                continue
+            if held == name:
+                if not temporary:
+                    temporary = f"f{len(self.temporaries) + 1}"
+                    self.temporaries[temporary] = self.origins[key]
+                held = temporary
+            memory[key] = held
+        self.memory = memory
+
+    def temporary(self, name: str) -> str:
+        """A temporary that a load reads: the store or load that set the word (which the register
+        it kept held then) assigns it too, ``target = fN = value`` (one evaluation, both the same
+        value), once; temporaries no load reads cost nothing."""
+        line = self.temporaries[name]
+        if line >= 0:
+            text = self.lines[line]
+            cut = text.index(" = ") + 3
+            self.lines[line] = f"{text[:cut]}{name} = {text[cut:]}"
+            self.temporaries[name] = -1
+        return name
 
     def address(self, rs1: int, imm: int, wrap: bool = True) -> tuple[str, int | None]:
         """The effective address (expression, constant or None); without `wrap`, the expression
@@ -2242,7 +2275,8 @@ class _BlockCompiler:
         if self.unrolled():
             # two passes a turn while two may start (a last odd pass: the `for` below, after the
             # gas check of the `while`); each copy leaves with the count of the turn's passes
-            facts = (dict(self.known), dict(self.low), dict(self.bounds), dict(self.memory), set(self.choices))
+            facts = (dict(self.known), dict(self.low), dict(self.bounds), dict(self.memory), set(self.choices),
+                     dict(self.origins))
             body.append(f"{ind}if turns > 1:")
             body.append(f"{ind}    for turn in range(turns >> 1):")
             for copy in (1, 2):  # the second copy runs only after the whole first: what it learned holds
@@ -2262,10 +2296,10 @@ class _BlockCompiler:
         return body, count_full
 
     def restore(self, facts: tuple[dict[int, int], dict[int, tuple[int, int]], dict[int, tuple[int, int]],
-                                   dict[tuple[int, int], str], set[int]]) -> None:
+                                   dict[tuple[int, int], str], set[int], dict[tuple[int, int], int]]) -> None:
         """Know again only what was known at the top of the counted `for`."""
-        self.known, self.low, self.bounds, self.memory, self.choices = (
-            dict(facts[0]), dict(facts[1]), dict(facts[2]), dict(facts[3]), set(facts[4]))
+        self.known, self.low, self.bounds, self.memory, self.choices, self.origins = (
+            dict(facts[0]), dict(facts[1]), dict(facts[2]), dict(facts[3]), set(facts[4]), dict(facts[5]))
 
     def path_code(self, ind: str) -> None:
         """The code of one pass of the path at indent `ind` (see ``generate``)."""
@@ -2390,6 +2424,9 @@ class _BlockCompiler:
             if ins.rd and value != f"x{ins.rd}":
                 if value.isdigit():
                     self.assign(ins.rd, "", ind, int(value))
+                elif value[0] == "f":  # a temporary: never written again, the word's holder from now on
+                    self.assign(ins.rd, self.temporary(value), ind)
+                    return True
                 else:
                     self.assign(ins.rd, value, ind, span=self.span(int(value[1:])))
                 self.remember(key, f"x{ins.rd}" if not value.isdigit() else value)
@@ -2435,6 +2472,7 @@ class _BlockCompiler:
         the base register is the one just loaded."""
         if key[0] != 0 and f"x{key[0]}" != value:
             self.memory[key] = value
+            self.origins[key] = len(self.lines) - 1  # the store or load (or copy) just generated
 
     def in_bounds(self, rs1: int, imm: int) -> bool:
         """Whether what is known of rs1's value puts rs1 + imm within 40..2**32-4 (no wrap, no
