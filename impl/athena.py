@@ -88,6 +88,7 @@ ed25519
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 import sys
 from array import array
@@ -1329,11 +1330,14 @@ def region_source(starts: Sequence[int], segments: Mapping[int, tuple[list[str],
         lines.append("    " + "; ".join(f"x{i} = r[{i}]" for i in sorted(registers)))
     lines += ["    done = 0", "    while True:"]
 
+    members = set(starts)
+    chained = {start: _chained(start, members, segments) for start in starts}
+
     def dispatch(pcs: Sequence[int], ind: str) -> None:
         if len(pcs) <= 3:
             for i, start in enumerate(pcs):
                 lines.append(f"{ind}{'el' if i else ''}if pc == {start}:")
-                lines.extend(ind + "    " + line for line in segments[start][0])
+                lines.extend(ind + "    " + line for line in chained[start])
             lines.append(f"{ind}else: nx = pc; st = False; break")
             return
         middle = len(pcs) // 2
@@ -1349,6 +1353,32 @@ def region_source(starts: Sequence[int], segments: Mapping[int, tuple[list[str],
         lines.append("    " + "; ".join(f"r[{i}] = x{i}" for i in sorted(registers)))
     lines.append("    return nx, done, st")
     return "\n".join(lines) + "\n"
+
+
+_EXIT = re.compile(r"^( *)nx = (\d+); done \+= ([^;]+); st = False; break$")
+INLINE_LINES = 16  # a segment of at most this many lines is written out at the exits that go to it
+
+
+def _chained(start: int, starts: Container[int], segments: Mapping[int, tuple[list[str], set[int]]]) -> list[str]:
+    """The lines of the segment at `start`, where each exit to the start of another segment of
+    the region (a constant pc, not 0) that is short (``INLINE_LINES``) is that segment's code:
+    ``done`` counts the instructions as the exit did, a copy of the segment runs (its exits set
+    ``nx``, ``done`` and ``st`` and leave its own ``while True``), and a ``break`` leaves the loop
+    the exit was in (from an inner loop, its ``if nx is not None: break`` goes on out), so the
+    region's loop goes on from the pc the copy left for, without the dispatch to the segment.
+    A copy's own exits are not written out again."""
+    out: list[str] = []
+    for line in segments[start][0]:
+        match = _EXIT.match(line)
+        target = int(match.group(2)) if match else 0
+        if match is None or target in (start, 0) or target not in starts or len(segments[target][0]) > INLINE_LINES:
+            out.append(line)
+            continue
+        ind = match.group(1)
+        out.append(f"{ind}done += {match.group(3)}")
+        out.extend(ind + other for other in segments[target][0])
+        out.append(f"{ind}break")
+    return out
 
 
 def _compile_region(starts: Sequence[int], segments: Mapping[int, tuple[list[str], set[int]]]) -> Callable[..., Any]:
