@@ -1357,6 +1357,22 @@ def region_source(starts: Sequence[int], segments: Mapping[int, tuple[list[str],
 
 _EXIT = re.compile(r"^( *)nx = (\d+); done \+= ([^;]+); st = False; break$")
 INLINE_LINES = 16  # a segment of at most this many lines is written out at the exits that go to it
+MAX_LOOPS = 20  # loops nested in a Python function at most (CPython's "statically nested blocks")
+
+
+def _loop_depths(lines: Sequence[str]) -> list[int]:
+    """For each of `lines` (generated code, indented by 4 spaces a level), how many ``while`` and
+    ``for`` loops hold it."""
+    depths = []
+    loops: list[int] = []  # the indents of the loops around the line
+    for line in lines:
+        indent = len(line) - len(line.lstrip(" "))
+        while loops and loops[-1] >= indent:
+            loops.pop()
+        depths.append(len(loops))
+        if line.lstrip(" ").startswith(("while ", "for ")):
+            loops.append(indent)
+    return depths
 
 
 def _chained(start: int, starts: Container[int], segments: Mapping[int, tuple[list[str], set[int]]]) -> list[str]:
@@ -1366,12 +1382,15 @@ def _chained(start: int, starts: Container[int], segments: Mapping[int, tuple[li
     ``nx``, ``done`` and ``st`` and leave its own ``while True``), and a ``break`` leaves the loop
     the exit was in (from an inner loop, its ``if nx is not None: break`` goes on out), so the
     region's loop goes on from the pc the copy left for, without the dispatch to the segment.
-    A copy's own exits are not written out again."""
+    A copy's own exits are not written out again, and a copy goes only where the loops around
+    it (the region's own ``while``, those of the exit, those of the copy) stay within ``MAX_LOOPS``."""
     out: list[str] = []
-    for line in segments[start][0]:
+    lines = segments[start][0]
+    for line, depth in zip(lines, _loop_depths(lines)):
         match = _EXIT.match(line)
         target = int(match.group(2)) if match else 0
-        if match is None or target in (start, 0) or target not in starts or len(segments[target][0]) > INLINE_LINES:
+        if match is None or target in (start, 0) or target not in starts or len(segments[target][0]) > INLINE_LINES or (
+                1 + depth + max(_loop_depths(segments[target][0])) > MAX_LOOPS):
             out.append(line)
             continue
         ind = match.group(1)

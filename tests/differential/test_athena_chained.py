@@ -281,3 +281,22 @@ def test_only_short_segments_of_the_region_are_written_out(monkeypatch):
     assert impl._chained(8, {0, 8, 16, 32}, segments) == [
         "while True:", "    done += 1", "    while True:", "        x2 = 5",
         "        nx = 8; done += 1; st = False; break", "    break", *("    " + line for line in exits[1:])]
+
+
+def nested(loops: int, body: list[str]) -> list[str]:
+    """`body` inside `loops` nested ``while True`` loops, as segment lines."""
+    lines = [f"{'    ' * level}while True:" for level in range(loops)]
+    return lines + ["    " * loops + line for line in body]
+
+
+@pytest.mark.parametrize("inner", [1, 2, 3])
+def test_a_copy_stays_within_the_loops_python_nests(inner):
+    # CPython compiles at most 20 nested loops in a function: the region's own loop, 17 around
+    # the exit and the copy's `inner` make 19, 20 (copied) or 21 (left an exit); the region
+    # compiles either way
+    exit_line = "nx = 16; done += 1; st = False; break"
+    segments = {8: (nested(17, ["x1 = 1", exit_line]), {1}),
+                16: (nested(inner, ["x2 = 5", "nx = 8; done += 1; st = False; break"]), {2})}
+    chained = impl._chained(8, {8, 16}, segments)
+    assert (chained[-1] != "    " * 17 + exit_line) == (inner <= 2)
+    assert callable(impl._compile_region([8, 16], segments))
