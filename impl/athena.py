@@ -1358,6 +1358,9 @@ def region_source(starts: Sequence[int], segments: Mapping[int, tuple[list[str],
 _EXIT = re.compile(r"^( *)nx = (\d+); done \+= ([^;]+); st = False; break$")
 INLINE_LINES = 16  # a segment of at most this many lines is written out at the exits that go to it
 MAX_LOOPS = 20  # loops nested in a Python function at most (CPython's "statically nested blocks")
+# Inner loops nested in one path at most: a region's ``while``, the block's own and a counted
+# ``for`` hold them (a copy at a region's exit is checked apart, see ``_chained``)
+MAX_INNER_LOOPS = MAX_LOOPS - 4
 
 
 def _loop_depths(lines: Sequence[str]) -> list[int]:
@@ -1911,6 +1914,7 @@ class _BlockCompiler:
                 repeated.add(pc)
             first.setdefault(pc, index)
         heads: dict[int, int] = {}
+        depths: dict[int, int] = {}  # head -> how many loops (itself included) the loop holds
         for index, (pc, ins, _) in enumerate(self.path):
             if ins.name not in BRANCHES:
                 continue
@@ -1920,7 +1924,11 @@ class _BlockCompiler:
                 continue
             if any(other <= head <= back for other, back in heads.items()):
                 continue  # overlaps a loop found before (or shares its head)
+            depth = 1 + max((depths[other] for other in heads if head < other), default=0)
+            if depth > MAX_INNER_LOOPS:
+                continue  # Python would not compile it: the branch leaves the block
             heads[head] = index
+            depths[head] = depth
         return heads
 
     def reg(self, index: int) -> str:
