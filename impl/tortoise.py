@@ -544,6 +544,30 @@ def _add_block_factory(spec: Any):
     return add_block
 
 
+@replaces("tortoise", "on_atx", factory=True)
+def _on_atx_factory(spec: Any):
+    on_atx_spec = registry_original(spec, "on_atx")
+    fraction_bits = spec.FRACTION_BITS
+
+    def on_atx(state: Tortoise, target_epoch: int, atx_id: bytes, atx: Any) -> None:
+        """Register an ATX targeting `target_epoch`: the spec's steps with get_epoch, fixed_from_int and
+        epoch_of inline (an epoch's ATXs come one call each); an epoch not an int or new, or a weight of
+        2^63 or more, through the spec's on_atx."""
+        weight = atx.weight
+        epoch = state.epochs.get(target_epoch) if type(target_epoch) is int else None
+        atxs = state.atxs.get(target_epoch) if epoch is not None else None
+        if atxs is None or weight >= 1 << 63:
+            on_atx_spec(state, target_epoch, atx_id, atx)
+            return
+        atxs[atx_id] = atx
+        if atx.node not in state.malicious_nodes:
+            epoch.weight += weight << fraction_bits
+        if target_epoch == state.last // state.config.layers_per_epoch:
+            state.local_threshold = spec.compute_local_threshold(state, target_epoch)
+
+    return on_atx
+
+
 @replaces("tortoise", "on_block", factory=True)
 def _on_block_factory(spec: Any):
     on_block_spec = registry_original(spec, "on_block")
