@@ -33,12 +33,18 @@ an honest layer has one or a few) and an ATX height:
   no malicious flag or identity) and appended as the run appends them, their ids entering
   ``ballot_refs``'s set in one ``update`` (a chunk naming the same references in the same order
   as a chunk before reuses their reference entries); chunks grow (8, 32, 128... ballots) while they are
-  taken whole, and any other ballot goes through ``on_ballot``. A reference ballot stored as a
+  taken whole, a call opens with the last chunk size of a call whose run was taken whole to its end
+  (an honest layer after another: one chunk), and any other ballot goes through ``on_ballot``. A reference ballot stored as a
   row also enters the reference cache, so the next layer's ballots are taken from its start.
   An epoch's first layer (reference ballots) is taken the same way: their entries are made
   inline (the per-eligibility fraction memoized per (ATX weight, eligibilities); the last
   fraction and class reused while repeated) and a chunk of reference ballots only enters the
   reference cache and ``ballot_refs`` in bulk.
+* ``decode_votes``: the list ``encode_votes_with_base`` decodes to hash the node's opinion answers
+  the next decode with the same arguments, once (the layer's first ballot signing that opinion):
+  only a list made of new votes on top of the base's list itself, and only while that list is the
+  same object with the same top layer and opinion and the exceptions are equal.
+* ``on_atx``: the spec's steps inline for an epoch already known.
 * ``count_ballots``: a layer held in columns is judged once per group of rows with the same vote
   list and reference class (usually one group: a sum of the weights); other lists, once per run
   of ballots with the same layer, beacon and vote list.
@@ -1655,10 +1661,10 @@ def _on_ballot_factory(spec: Any):
             if k < count and run_state is state and ballots[k].opinion is run_opinion:
                 size = opening
                 while True:
-                    chunk = ballots[k:k + size]
-                    taken = take(state, chunk)
+                    length = min(size, count - k)  # (take may shorten the list it is given)
+                    taken = take(state, ballots[k:k + size])
                     k += taken
-                    if taken < len(chunk):  # cut: start small again
+                    if taken < length:  # cut: start small again
                         if taken < 4 and size == 8:  # short runs: the next 17 ballots one by one
                             one_by_one = 17
                         opening = 8

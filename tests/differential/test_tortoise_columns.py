@@ -16,6 +16,7 @@ import copy
 import gc
 import pickle
 import random
+import signal
 
 import pytest
 import smspec.spec.tiny.tortoise as T
@@ -620,12 +621,17 @@ class CutAfterWhole(Simulation):
     """Delivers each layer in one on_ballots call and records the refusals, and (under the impl) the
     lengths of the chunks ``take`` looked up reference entries for (its ``_KNOWNS`` memo keys,
     emptied after each call); layers 6 and 10 after genesis bring, sixth in their delivery, a second
-    copy of the delivery's first ballot (refused: ``ballot_exists``), which cuts the run there."""
+    copy of the delivery's first ballot (refused: ``ballot_exists``), and layer 8, fifth, a ballot
+    naming an unknown reference ballot (refused: ``ref_ballot_unknown``; ``take`` finds no entry for
+    it and stops its chunk there), which cut the run there."""
 
     def deliver_ballots(self, produced: list, layer: int) -> None:
         ballots = [ballot for _, ballot, _ in produced]
         if layer - self.genesis in (6, 10):
             ballots = [*ballots[:5], ballots[0], *ballots[5:]]
+        if layer - self.genesis == 8:
+            unknown = T.BallotData(**{**_fields(ballots[4]), "id": _id(20, "unknown ref", layer), "ref": bytes(20)})
+            ballots = [*ballots[:4], unknown, *ballots[4:]]
         state = self.nodes[0].state
         refusals = T.on_ballots(state, ballots)
         self.__dict__.setdefault("refusals", []).append([None if r is None else r.reason for r in refusals])
@@ -642,20 +648,34 @@ def test_a_run_taken_whole_opens_the_next_call_with_its_last_chunk_size():
     whole to its end, with that call's last chunk size: a layer of 60 ballots after another goes in
     one chunk of 58 (its first two ballots start the run one by one). A run cut inside such a chunk
     (a duplicate sixth) is cut exactly where on_ballot refuses, and the run after it opens with 8
-    again. Refusals, counted state and stored ballots are the spec's."""
+    again; so does a chunk that ``take`` stops at a ballot naming an unknown reference (a run of
+    several chunks that never ends there would loop). Refusals, counted state and stored ballots
+    are the spec's."""
     scene = scenario(seed=11, smeshers=60, partition=0, byzantine=0.0, bad_beacon=0.0, late=False, window=10**6,
                      layers=12)
     spec_sim = run("spec", scene, CutAfterWhole)
-    impl_sim = run("impl", scene, CutAfterWhole)
+
+    def stuck(*_):
+        raise AssertionError("on_ballots did not return")
+
+    previous = signal.signal(signal.SIGALRM, stuck)
+    signal.alarm(60)
+    try:
+        impl_sim = run("impl", scene, CutAfterWhole)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
     assert impl_sim.refusals == spec_sim.refusals
     assert [k for k, reasons in enumerate(spec_sim.refusals) if "ballot_exists" in reasons] == [5, 9]
+    assert [k for k, reasons in enumerate(spec_sim.refusals) if "ref_ballot_unknown" in reasons] == [7]
     assert impl_sim.history == spec_sim.history
     assert digest(impl_sim.nodes[0].state) == digest(spec_sim.nodes[0].state)
     assert stored(impl_sim.nodes[0].state) == stored(spec_sim.nodes[0].state)
     # layers 0, 4 and 8 of the run are an epoch's reference ballots (no reference entries looked up); in layers 5
     # and 9 the chunk cut by the duplicate (59 ballots from the third) names the reference of the layer's first
     # ballot, not cached yet, so it leaves no memo key: the 8, 32 and 15 ballots after the duplicate do
-    assert impl_sim.chunks == [[], [58], [58], [58], [], [8, 15, 32], [58], [58], [], [8, 15, 32], [58], [58]]
+    # (layer 7: the chunk stopped at the unknown reference left no memo key either)
+    assert impl_sim.chunks == [[], [58], [58], [58], [], [8, 15, 32], [58], [8, 16, 32], [], [8, 15, 32], [58], [58]]
 
 
 def _chain(votes) -> list:
