@@ -33,12 +33,18 @@ an honest layer has one or a few) and an ATX height:
   no malicious flag or identity) and appended as the run appends them, their ids entering
   ``ballot_refs``'s set in one ``update`` (a chunk naming the same references in the same order
   as a chunk before reuses their reference entries); chunks grow (8, 32, 128... ballots) while they are
-  taken whole, and any other ballot goes through ``on_ballot``. A reference ballot stored as a
+  taken whole, a call opens with the last chunk size of a call whose run was taken whole to its end
+  (an honest layer after another: one chunk), and any other ballot goes through ``on_ballot``. A reference ballot stored as a
   row also enters the reference cache, so the next layer's ballots are taken from its start.
   An epoch's first layer (reference ballots) is taken the same way: their entries are made
   inline (the per-eligibility fraction memoized per (ATX weight, eligibilities); the last
   fraction and class reused while repeated) and a chunk of reference ballots only enters the
   reference cache and ``ballot_refs`` in bulk.
+* ``decode_votes``: the list ``encode_votes_with_base`` decodes to hash the node's opinion answers
+  the next decode with the same arguments, once (the layer's first ballot signing that opinion):
+  only a list made of new votes on top of the base's list itself, and only while that list is the
+  same object with the same top layer and opinion and the exceptions are equal.
+* ``on_atx``: the spec's steps inline for an epoch already known.
 * ``count_ballots``: a layer held in columns is judged once per group of rows with the same vote
   list and reference class (usually one group: a sum of the weights); other lists, once per run
   of ballots with the same layer, beacon and vote list.
@@ -544,6 +550,30 @@ def _add_block_factory(spec: Any):
     return add_block
 
 
+@replaces("tortoise", "on_atx", factory=True)
+def _on_atx_factory(spec: Any):
+    on_atx_spec = registry_original(spec, "on_atx")
+    fraction_bits = spec.FRACTION_BITS
+
+    def on_atx(state: Tortoise, target_epoch: int, atx_id: bytes, atx: Any) -> None:
+        """Register an ATX targeting `target_epoch`: the spec's steps with get_epoch, fixed_from_int and
+        epoch_of inline (an epoch's ATXs come one call each); an epoch not an int or new, or a weight of
+        2^63 or more, through the spec's on_atx."""
+        weight = atx.weight
+        epoch = state.epochs.get(target_epoch) if type(target_epoch) is int else None
+        atxs = state.atxs.get(target_epoch) if epoch is not None else None
+        if atxs is None or weight >= 1 << 63:
+            on_atx_spec(state, target_epoch, atx_id, atx)
+            return
+        atxs[atx_id] = atx
+        if atx.node not in state.malicious_nodes:
+            epoch.weight += weight << fraction_bits
+        if target_epoch == state.last // state.config.layers_per_epoch:
+            state.local_threshold = spec.compute_local_threshold(state, target_epoch)
+
+    return on_atx
+
+
 @replaces("tortoise", "on_block", factory=True)
 def _on_block_factory(spec: Any):
     on_block_spec = registry_original(spec, "on_block")
@@ -644,10 +674,52 @@ def _encode_votes_with_base_factory(spec: Any):
             oldest = min(memo[1] for memo in track.clean)
             track.dirty_log = [entry for entry in track.dirty_log if entry[0] > oldest]
         votes = spec.Votes(base=base_id, support=tuple(support), against=tuple(against), abstain=tuple(abstain))
-        decoded, _ = spec.decode_votes(current, base_layer, base_votes, votes)
+        decoded, lowest = spec.decode_votes(current, base_layer, base_votes, votes)
+        remember = getattr(spec.decode_votes, "remember", None)
+        if remember is not None:  # the first ballot signing this opinion decodes the same list
+            remember(current, base_layer, base_votes, votes, decoded, lowest)
         return spec.Opinion(hash=spec.votes_opinion(decoded), votes=votes)
 
     return encode_votes_with_base
+
+
+@replaces("tortoise", "decode_votes", factory=True)
+def _decode_votes_factory(spec: Any):
+    decode_votes_spec = registry_original(spec, "decode_votes")
+    Votes = spec.Votes
+    # the last list encode_votes_with_base decoded, held for one use: (ballot layer, base layer, base votes, their
+    # layer and opinion then, exceptions, decoded list, lowest layer)
+    memo: list = []
+
+    def remember(ballot_layer: int, base_layer: int, base_votes: LayerVote | None, exceptions: Any, decoded: Any,
+                 lowest: int) -> None:
+        """Hold a list just decoded (and seen by nobody else) for the next call with the same arguments. Only
+        a list decoded without copying any of the base's votes (every exception above the base's top vote, so
+        the list is new votes on top of ``base_votes`` itself): the answer then depends on ``base_votes`` only
+        through its identity, its top layer and its top opinion, which a later call compares."""
+        memo.clear()
+        if type(ballot_layer) is int and type(base_layer) is int and type(lowest) is int \
+                and type(exceptions) is Votes and (base_votes is None or lowest > base_votes.layer):
+            top = (base_votes.layer, base_votes.opinion) if base_votes is not None else None
+            memo.extend((ballot_layer, base_layer, base_votes, top, exceptions, decoded, lowest))
+
+    def decode_votes(ballot_layer: int, base_layer: int, base_votes: LayerVote | None,
+                     exceptions: Votes) -> tuple[LayerVote | None, int]:
+        """Decoded vote list of a ballot in `ballot_layer`, and the lowest layer it touches: the list
+        encode_votes_with_base decoded last, once, when the arguments are the same (the same base
+        votes object, with the same top layer and opinion, and equal exceptions); else the spec's."""
+        if memo:
+            layer, base, votes, top, held, decoded, lowest = memo
+            memo.clear()
+            if votes is base_votes and type(ballot_layer) is int and type(base_layer) is int and layer == ballot_layer \
+                    and base == base_layer and type(exceptions) is Votes \
+                    and (votes is None or (votes.layer, votes.opinion) == top) \
+                    and (held is exceptions or held == exceptions):
+                return decoded, lowest
+        return decode_votes_spec(ballot_layer, base_layer, base_votes, exceptions)  # type: ignore[no-any-return]
+
+    decode_votes.remember = remember  # type: ignore[attr-defined]
+    return decode_votes
 
 
 @replaces("tortoise", "encode_votes", factory=True)
@@ -1233,6 +1305,9 @@ def _on_ballot_factory(spec: Any):
     ids_append: Any = None
     knowns_append: Any = None
     fractions: dict = {}  # (ATX weight, eligibilities) -> reference_fraction's answer
+    # on_ballots' first chunk size: 8, or, after a call whose last run was taken whole to its end, the size of
+    # that run's last chunk (up to 4096): the next call's run is taken in one chunk when it is as long
+    opening = 8
 
     def slow(state: Any, ballot: Any) -> None:
         decoded = spec.decode_ballot(state, ballot)
@@ -1447,6 +1522,7 @@ def _on_ballot_factory(spec: Any):
                                           or ballot.layer != layer_id or ballot.malicious)]
                 with_epoch_data = [k for k, ballot in enumerate(chunk) if ballot.epoch_data is not None]
                 ids = [ballot.id for ballot in chunk]
+            resolved = False  # every entry of knowns is made (and none is None)
             if len(with_epoch_data) == len(chunk):  # reference ballots only (or an empty chunk)
                 knowns = [None] * len(chunk)  # on_ballot's resolve decides a reference ballot
             else:
@@ -1454,13 +1530,15 @@ def _on_ballot_factory(spec: Any):
                 memo = run_cache.get((_KNOWNS, len(ref_ids)))
                 if memo is not None and not with_epoch_data and memo[0] == ref_ids:
                     knowns = memo[1][:]  # the entries of the same references, in the same order, as a chunk before
+                    resolved = True  # (a memo holds entries only, no None)
                 else:
                     knowns = list(map(references.get, ref_ids))
                     if not with_epoch_data and all(knowns):
                         run_cache[(_KNOWNS, len(ref_ids))] = (ref_ids, knowns[:])
                 for k in with_epoch_data:
                     knowns[k] = None  # on_ballot's resolve decides a reference ballot
-            if not all(knowns):  # a reference not cached yet, or a reference ballot: on_ballot's resolve, in its place
+            if not resolved and not all(knowns):  # a reference not cached yet, or a reference ballot: on_ballot's
+                # resolve, in its place
                 atxs = state.atxs.get(layer_id // state.config.layers_per_epoch, {})
                 classes = run_classes
                 # the last fraction and class made, reused while the next reference ballot's (int) ATX weight and
@@ -1565,6 +1643,7 @@ def _on_ballot_factory(spec: Any):
         through on_ballot one by one (runs are short there: opinions interleaved), and so does
         every ballot that does not continue a run.
         """
+        nonlocal opening
         if type(ballots) is not list:
             ballots = list(ballots)
         count = len(ballots)
@@ -1580,13 +1659,18 @@ def _on_ballot_factory(spec: Any):
                     refusals[index] = error
             k, one_by_one = end, 1
             if k < count and run_state is state and ballots[k].opinion is run_opinion:
-                size = 8
-                while k < count:
+                size = opening
+                while True:
+                    length = min(size, count - k)  # (take may shorten the list it is given)
                     taken = take(state, ballots[k:k + size])
                     k += taken
-                    if taken < size:
+                    if taken < length:  # cut: start small again
                         if taken < 4 and size == 8:  # short runs: the next 17 ballots one by one
                             one_by_one = 17
+                        opening = 8
+                        break
+                    if k >= count:  # taken whole to the end: the next call opens with this size
+                        opening = min(size, 4096)
                         break
                     size *= 4
         return refusals

@@ -16,6 +16,7 @@ import copy
 import gc
 import pickle
 import random
+import signal
 
 import pytest
 import smspec.spec.tiny.tortoise as T
@@ -614,3 +615,143 @@ def test_reference_ballots_registered_in_bulk_are_the_spec_reference_ballots():
     assert any(_id(20, "names plain", layer) in spec_state.ballot_refs for layer in range(30))
     assert digest(impl_state) == digest(spec_state)
     assert stored(impl_state) == stored(spec_state)
+
+
+class CutAfterWhole(Simulation):
+    """Delivers each layer in one on_ballots call and records the refusals, and (under the impl) the
+    lengths of the chunks ``take`` looked up reference entries for (its ``_KNOWNS`` memo keys,
+    emptied after each call); layers 6 and 10 after genesis bring, sixth in their delivery, a second
+    copy of the delivery's first ballot (refused: ``ballot_exists``), and layer 8, fifth, a ballot
+    naming an unknown reference ballot (refused: ``ref_ballot_unknown``; ``take`` finds no entry for
+    it and stops its chunk there), which cut the run there."""
+
+    def deliver_ballots(self, produced: list, layer: int) -> None:
+        ballots = [ballot for _, ballot, _ in produced]
+        if layer - self.genesis in (6, 10):
+            ballots = [*ballots[:5], ballots[0], *ballots[5:]]
+        if layer - self.genesis == 8:
+            unknown = T.BallotData(**{**_fields(ballots[4]), "id": _id(20, "unknown ref", layer), "ref": bytes(20)})
+            ballots = [*ballots[:4], unknown, *ballots[4:]]
+        state = self.nodes[0].state
+        refusals = T.on_ballots(state, ballots)
+        self.__dict__.setdefault("refusals", []).append([None if r is None else r.reason for r in refusals])
+        if registry.active_backend() == "impl":
+            cache = impl._fast_path_cache(state)
+            keys = [key for key in cache if type(key) is tuple and key[0] is impl._KNOWNS]
+            self.__dict__.setdefault("chunks", []).append(sorted(key[1] for key in keys))
+            for key in keys:
+                del cache[key]
+
+
+def test_a_run_taken_whole_opens_the_next_call_with_its_last_chunk_size():
+    """on_ballots opens a call's first run with 8 ballots, and after a call whose last run was taken
+    whole to its end, with that call's last chunk size: a layer of 60 ballots after another goes in
+    one chunk of 58 (its first two ballots start the run one by one). A run cut inside such a chunk
+    (a duplicate sixth) is cut exactly where on_ballot refuses, and the run after it opens with 8
+    again; so does a chunk that ``take`` stops at a ballot naming an unknown reference (a run of
+    several chunks that never ends there would loop). Refusals, counted state and stored ballots
+    are the spec's."""
+    scene = scenario(seed=11, smeshers=60, partition=0, byzantine=0.0, bad_beacon=0.0, late=False, window=10**6,
+                     layers=12)
+    spec_sim = run("spec", scene, CutAfterWhole)
+
+    def stuck(*_):
+        raise AssertionError("on_ballots did not return")
+
+    previous = signal.signal(signal.SIGALRM, stuck)
+    signal.alarm(60)
+    try:
+        impl_sim = run("impl", scene, CutAfterWhole)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert impl_sim.refusals == spec_sim.refusals
+    assert [k for k, reasons in enumerate(spec_sim.refusals) if "ballot_exists" in reasons] == [5, 9]
+    assert [k for k, reasons in enumerate(spec_sim.refusals) if "ref_ballot_unknown" in reasons] == [7]
+    assert impl_sim.history == spec_sim.history
+    assert digest(impl_sim.nodes[0].state) == digest(spec_sim.nodes[0].state)
+    assert stored(impl_sim.nodes[0].state) == stored(spec_sim.nodes[0].state)
+    # layers 0, 4 and 8 of the run are an epoch's reference ballots (no reference entries looked up); in layers 5
+    # and 9 the chunk cut by the duplicate (59 ballots from the third) names the reference of the layer's first
+    # ballot, not cached yet, so it leaves no memo key: the 8, 32 and 15 ballots after the duplicate do
+    # (layer 7: the chunk stopped at the unknown reference left no memo key either)
+    assert impl_sim.chunks == [[], [58], [58], [58], [], [8, 15, 32], [58], [8, 16, 32], [], [8, 15, 32], [58], [58]]
+
+
+def _chain(votes) -> list:
+    """A decoded vote list as values, top first."""
+    out = []
+    while votes is not None:
+        out.append((votes.layer, votes.vote, [(b.id, b.layer, b.height) for b in votes.supported], votes.opinion))
+        votes = votes.prev
+    return out
+
+
+def test_the_list_encode_decoded_serves_the_next_decode_of_the_same_arguments_once(monkeypatch):
+    """encode_votes decodes the opinion it makes (to hash it); under the impl that list answers the
+    next decode_votes call with the same ballot layer, base layer, base votes object (same top layer
+    and opinion) and equal exceptions, once, with no hashing, as the spec's decode would; a base whose
+    top opinion changed since, other exceptions, another base list, or a list decoded by copying
+    some of the base's votes, are decoded by the spec."""
+    scene = scenario(seed=6, smeshers=5, partition=0, byzantine=0.0, bad_beacon=0.0, late=False, window=10**6,
+                     layers=9)
+    registry.use_backend("impl")
+    try:
+        state = Simulation(T, scene).run().nodes[0].state
+        spec_decode = registry.original(T, "decode_votes")
+        hashed: list = []
+        opinion_hash = T.opinion_hash
+        monkeypatch.setattr(T, "opinion_hash", lambda *args: hashed.append(1) or opinion_hash(*args))
+        current = state.last + 1
+
+        def encoded():
+            opinion = T.encode_votes(state, current)
+            base = state.ballot_refs[opinion.votes.base]
+            return opinion, base
+
+        opinion, base = encoded()
+        expected = spec_decode(current, base.layer, base.votes, opinion.votes)
+        hashed.clear()
+        equal = T.Votes(base=opinion.votes.base, support=tuple(opinion.votes.support),
+                        against=tuple(opinion.votes.against), abstain=tuple(opinion.votes.abstain))
+        first = T.decode_votes(current, base.layer, base.votes, equal)  # equal exceptions, another object
+        assert not hashed and first[1] == expected[1] and _chain(first[0]) == _chain(expected[0])
+        assert first[0].prev is base.votes
+        again = T.decode_votes(current, base.layer, base.votes, opinion.votes)  # used once: the spec's decode
+        assert hashed and again[0] is not first[0] and _chain(again[0]) == _chain(expected[0])
+
+        # the base's top opinion changed after the encode
+        opinion, base = encoded()
+        saved = base.votes.opinion
+        base.votes.opinion = bytes(32)
+        try:
+            hashed.clear()
+            changed = T.decode_votes(current, base.layer, base.votes, opinion.votes)
+            assert hashed
+            assert _chain(changed[0]) == _chain(spec_decode(current, base.layer, base.votes, opinion.votes)[0])
+            assert _chain(changed[0]) != _chain(expected[0])
+        finally:
+            base.votes.opinion = saved
+
+        # other exceptions; another base list
+        opinion, base = encoded()
+        other = next(votes for votes in (T.Votes(base=opinion.votes.base, support=(), against=(), abstain=()),
+                                         T.Votes(base=opinion.votes.base, support=(), against=(), abstain=(current - 1,)))
+                     if votes != opinion.votes)
+        hashed.clear()
+        assert _chain(T.decode_votes(current, base.layer, base.votes, other)[0]) == _chain(
+            spec_decode(current, base.layer, base.votes, other)[0]) and hashed
+        opinion, base = encoded()
+        copied = copy.deepcopy(base.votes)
+        hashed.clear()
+        assert _chain(T.decode_votes(current, base.layer, copied, opinion.votes)[0]) == _chain(expected[0]) and hashed
+
+        # a list that copied the base's top vote (an exception at or below it) is not held
+        below = T.Votes(base=opinion.votes.base, support=(), against=(), abstain=(base.votes.layer,))
+        decoded, lowest = spec_decode(current, base.layer, base.votes, below)
+        assert lowest <= base.votes.layer
+        T.decode_votes.remember(current, base.layer, base.votes, below, decoded, lowest)
+        hashed.clear()
+        assert T.decode_votes(current, base.layer, base.votes, below)[0] is not decoded and hashed
+    finally:
+        registry.use_backend("spec")
