@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from smspec.spec.tortoise import (
+        AtxData,
         BallotData,
         BallotInfo,
         BlockHeader,
@@ -555,7 +556,7 @@ def _on_atx_factory(spec: Any):
     on_atx_spec = registry_original(spec, "on_atx")
     fraction_bits = spec.FRACTION_BITS
 
-    def on_atx(state: Tortoise, target_epoch: int, atx_id: bytes, atx: Any) -> None:
+    def on_atx(state: Tortoise, target_epoch: int, atx_id: bytes, atx: AtxData) -> None:
         """Register an ATX targeting `target_epoch`: the spec's steps with get_epoch, fixed_from_int and
         epoch_of inline (an epoch's ATXs come one call each); an epoch not an int or new, or a weight of
         2^63 or more, through the spec's on_atx."""
