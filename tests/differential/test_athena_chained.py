@@ -24,6 +24,7 @@ from smspec.tests.differential.test_athena_region import (
     Warm,
     check_every_gas,
     forced_region,
+    from_input,
     spec_state,
     warmed,
 )
@@ -51,14 +52,7 @@ def copies(warm: Warm, target: int) -> int:
 
 # turns (s1), the turn from which a load is off by delta (s0 < turn), delta (gp) from the input;
 # on odd turns a taken branch leaves the loop's path for `odd`, whose segment is written out there
-BRANCH = """
-  li t0, 0xF1
-  li a0, {data}
-  li a1, 12
-  ecall
-  lw s1, 0(a0)
-  lw s0, 4(a0)
-  lw gp, 8(a0)
+BRANCH = from_input("s1", "s0", "gp", at=DATA) + """
   li a2, 0
 loop:
   addi a2, a2, 1
@@ -89,7 +83,7 @@ def branch_input(turns: int, k: int, delta: int) -> bytes:
 
 def warm_branch(extra: str, monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, Warm, str]:
     monkeypatch.setattr(impl, "INLINE_LINES", 1000)
-    text = BRANCH.format(data=DATA, extra=EXTRAS[extra])
+    text = BRANCH.format(extra=EXTRAS[extra])
     code = raw_program(text)
     warm = warmed(code, 1, branch_input(30, 1000, 0))
     assert copies(warm, label_pc(text, "odd")) >= 2
@@ -123,13 +117,7 @@ def test_a_fault_inside_a_copy(extra, delta, k, monkeypatch):
 
 # An inner loop with an exit to a short segment (`out`) from inside it; `out` goes back to the
 # outer loop's head by a taken branch
-INNER = """
-  li t0, 0xF1
-  li a0, {data}
-  li a1, 8
-  ecall
-  lw s1, 0(a0)
-  lw s0, 4(a0)
+INNER = from_input("s1", "s0", at=DATA) + """
   li a2, 0
 loop:
   li t1, 4
@@ -154,7 +142,7 @@ done:
 @pytest.mark.parametrize("hit", [1, 3, 6, 40])
 def test_an_exit_from_an_inner_loop_to_a_copy(hit, monkeypatch):
     monkeypatch.setattr(impl, "INLINE_LINES", 1000)
-    text = INNER.format(data=DATA)
+    text = INNER
     code = raw_program(text)
     warm = warmed(code, 1, struct.pack("<II", 40, 3))
     assert copies(warm, label_pc(text, "out")) >= 2
@@ -165,14 +153,7 @@ def test_an_exit_from_an_inner_loop_to_a_copy(hit, monkeypatch):
 
 # A short loop (two copies of its path a turn) whose taken branch leaves for `skip` on the turns
 # where the counter has none of the mask's bits (s0); `skip` loads from a2 (from the input)
-UNROLLED = """
-  li t0, 0xF1
-  li a0, {data}
-  li a1, 12
-  ecall
-  lw s1, 0(a0)
-  lw s0, 4(a0)
-  lw a2, 8(a0)
+UNROLLED = from_input("s1", "s0", "a2", at=DATA) + """
   bne s1, zero, loop
   jal zero, done
 loop:
@@ -198,7 +179,7 @@ def test_an_exit_from_the_copies_of_an_unrolled_loop(mask, base, monkeypatch):
     # the load in `skip` is misaligned from a base of DATA + 2: a fault in the copy, after the
     # loop ran its passes in the first or the second copy of a turn
     monkeypatch.setattr(impl, "INLINE_LINES", 1000)
-    text = UNROLLED.format(data=DATA)
+    text = UNROLLED
     code = raw_program(text)
     warm = warmed(code, 1, struct.pack("<III", 30, 1, DATA))
     assert "for turn in range(turns >> 1):" in "\n".join(warm.engine.segments[label_pc(text, "loop")][0])
@@ -212,12 +193,7 @@ def test_an_exit_from_the_copies_of_an_unrolled_loop(mask, base, monkeypatch):
 
 # A block at 0 that the program jumps to at its end: a jump to 0 halts, so that exit is never
 # written out as the block at 0
-HALTS = """
-  li t0, 0xF1
-  li a0, {data}
-  li a1, 4
-  ecall
-  lw s1, 0(a0)
+HALTS = from_input("s1", at=DATA) + """
 loop:
   addi a5, a5, 1
   bne a5, s1, loop
@@ -227,7 +203,7 @@ loop:
 
 def test_a_jump_to_0_halts_in_a_region(monkeypatch):
     monkeypatch.setattr(impl, "INLINE_LINES", 1000)
-    text = HALTS.format(data=DATA)
+    text = HALTS
     code = raw_program(text)
     warm = warmed(code, 1, struct.pack("<I", 30))
     assert 0 in warm.engine.paths

@@ -16,18 +16,12 @@ import pytest
 import smspec.spec.athena as athena_module
 from smspec.impl import athena as impl
 from smspec.tests.differential.test_athena import impl_run
-from smspec.tests.differential.test_athena_region import DATA, Warm, backend, spec_state
+from smspec.tests.differential.test_athena_region import DATA, Warm, backend, from_input, spec_state
 from smspec.tests.spec.athena.asm import raw_program
 
 pytestmark = pytest.mark.usefixtures("spec_backend")
 
-CHAIN = """
-  li t0, 0xF1
-  li a0, {data}
-  li a1, 8
-  ecall
-  lw s1, 0(a0)
-  lw s0, 4(a0)
+CHAIN = from_input("s1", "s0", at=DATA) + """
   li a2, 0
   li a5, 0
 loop1:
@@ -96,7 +90,7 @@ def filled(code: bytes, threshold: int = impl.DEFAULT_THRESHOLD) -> Warm:
 
 @pytest.mark.parametrize("threshold", [impl.DEFAULT_THRESHOLD, 16])
 def test_small_blocks_entered_often_join_the_region_with_cut_paths(threshold):
-    code = raw_program(CHAIN.format(data=DATA))
+    code = raw_program(CHAIN)
     warm = filled(code, threshold)
     engine = warm.engine
     cut = [start for start, path in engine.paths.items()
@@ -117,7 +111,7 @@ def test_small_blocks_entered_often_join_the_region_with_cut_paths(threshold):
 
 def test_a_fault_in_a_filled_block():
     # bits with bit 3 set load from DATA + bits: 8 + DATA is aligned, 9 + DATA is not (a misaligned LW)
-    code = raw_program(CHAIN.format(data=DATA))
+    code = raw_program(CHAIN)
     warm = filled(code)
     for bits in (9, 10, 11, 13):
         expected = spec_state(code, 10**6, stream(5, bits))

@@ -18,7 +18,6 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from smspec.tests.differential.test_athena import raw
 from smspec.tests.differential.test_athena_region import (
     DATA,
     M,
@@ -27,9 +26,10 @@ from smspec.tests.differential.test_athena_region import (
     from_input,
     source_of,
     spec_state,
+    two_base_loop,
     words_in,
 )
-from smspec.tests.spec.athena.asm import assemble_words, b_type, i_type, raw_program, s_type
+from smspec.tests.spec.athena.asm import i_type, raw_program, s_type
 
 pytestmark = pytest.mark.usefixtures("spec_backend")
 
@@ -169,10 +169,7 @@ def test_random_kept_words(body, delta, base, turns, threshold):
     # warmed with s0 = s1 = DATA (+ delta), then run at every gas limit from a base that may
     # fault or be stepped (misaligned, below the store check, at the top of memory)
     warm_stream = words_in(DATA, DATA + delta)
-    words = [*assemble_words(from_input("s0", "s1") + "li a2, 7\nli a3, 11"), i_type(turns, 0, 0, 1, 0x13)]
-    body = [*body, i_type(-1, 1, 0, 1, 0x13)]
-    words += [*body, b_type(-4 * len(body), 0, 1, 1)]
-    code = raw(words)
+    code = two_base_loop(body, turns)
     warm = forced_region(code, threshold, warm_stream)
     assert warm is not None
     check_every_gas(warm, code, warm_stream, 2)

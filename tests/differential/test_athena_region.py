@@ -47,6 +47,14 @@ def spec_state(code: bytes, gas: int, input_stream: bytes) -> tuple:
     return final_state(machine)
 
 
+def from_input(*registers: str, at: int = DATA - 64) -> str:
+    """Assembly that sets `registers` from the input's words (HINT_READ, to address `at`, left in
+    a0), so that the compiler knows nothing of their values (the block after the ``ecall`` starts
+    with them unknown)."""
+    loads = "\n".join(f"lw {name}, {4 * index}(a0)" for index, name in enumerate(registers))
+    return f"li t0, 0xF1\nli a0, {at}\nli a1, {4 * len(registers)}\necall\n{loads}\n"
+
+
 class Warm:
     """An impl program whose engine has built its region (at `threshold`), run by `state`."""
 
@@ -75,14 +83,7 @@ class Warm:
 # delta come from the input (HINT_READ), so a warm run never faults and a later run faults inside
 # the region, at the turn chosen: delta 1 makes the LW misaligned, delta
 # -(DATA + 8) makes the SW store below address 40.
-FAULTS = """
-  li t0, 0xF1
-  li a0, {data}
-  li a1, 12
-  ecall
-  lw s1, 0(a0)
-  lw s0, 4(a0)
-  lw gp, 8(a0)
+FAULTS = from_input("s1", "s0", "gp", at=DATA) + """
   li a2, 0
 loop:
   addi a2, a2, 1
@@ -112,7 +113,7 @@ def faults_input(turns: int, k: int, delta: int) -> bytes:
 
 
 def test_gas_running_out_at_every_instruction_of_a_region():
-    code = raw_program(FAULTS.format(data=DATA))
+    code = raw_program(FAULTS)
     warm = Warm(code, faults_input(30, 1000, 0))
     stream = faults_input(12, 1000, 0)
     total = spec_state(code, 10**6, stream)[4]
@@ -124,7 +125,7 @@ def test_gas_running_out_at_every_instruction_of_a_region():
 @pytest.mark.parametrize("delta", [1, -(DATA + 8)])
 @pytest.mark.parametrize("k", [0, 1, 7])
 def test_a_fault_inside_a_region_at_its_pc_with_the_registers_before_it(delta, k):
-    code = raw_program(FAULTS.format(data=DATA))
+    code = raw_program(FAULTS)
     warm = Warm(code, faults_input(30, 1000, 0))
     stream = faults_input(20, k, delta)
     expected = spec_state(code, 10**6, stream)
@@ -279,13 +280,6 @@ def test_region_source_dispatches_on_every_block_start():
     compile(source, "<region>", "exec")
 
 
-def from_input(*registers: str) -> str:
-    """Assembly that sets `registers` from the input's words (HINT_READ), so that the compiler
-    knows nothing of their values (the block after the ``ecall`` starts with them unknown)."""
-    loads = "\n".join(f"lw {name}, {4 * index}(a0)" for index, name in enumerate(registers))
-    return f"li t0, 0xF1\nli a0, {DATA - 64}\nli a1, {4 * len(registers)}\necall\n{loads}\n"
-
-
 def words_in(*values: int) -> bytes:
     return b"".join(struct.pack("<I", value & M) for value in values)
 
@@ -370,13 +364,7 @@ def test_branches_on_known_constants_are_decided_when_compiled(first, second, fu
 
 # A loop dividing by a register it never writes (the input's second word): its block tests the
 # divisor once at entry and runs divisions without a zero test when it is not 0.
-DIVISIONS = """
-  li t0, 0xF1
-  li a0, {data}
-  li a1, 8
-  ecall
-  lw s1, 0(a0)
-  lw s0, 4(a0)
+DIVISIONS = from_input("s1", "s0", at=DATA) + """
   li a3, 1
   li a4, 0
 loop:
@@ -392,7 +380,7 @@ loop:
 
 @pytest.mark.parametrize("divisor", [0, 1, 7, 2**31, 2**32 - 1])
 def test_divisions_by_a_register_the_loop_never_writes(divisor):
-    code = raw_program(DIVISIONS.format(data=DATA))
+    code = raw_program(DIVISIONS)
     for warm_divisor in (7, 0):  # the region built with either version running
         warm = Warm(code, struct.pack("<II", 40, warm_divisor), threshold=0)
         stream = struct.pack("<II", 9, divisor)
@@ -483,14 +471,19 @@ def aliasing_code(draw):
     return items
 
 
+def two_base_loop(body: list[int], turns: int) -> bytes:
+    """A raw program: s0 and s1 from the input, a2 = 7, a3 = 11, then `body` (instruction words)
+    run `turns` times, counted down in ra."""
+    words = [*assemble_words(from_input("s0", "s1") + "li a2, 7\nli a3, 11"), i_type(turns, 0, 0, 1, 0x13)]
+    body = [*body, i_type(-1, 1, 0, 1, 0x13)]
+    return raw([*words, *body, b_type(-4 * len(body), 0, 1, 1)])
+
+
 @settings(max_examples=40, deadline=None)
 @given(aliasing_code(), st.sampled_from([0, 4, -4, 8]), st.integers(1, 4), st.sampled_from([0, 1]))
 def test_loads_after_stores_through_aliasing_registers(body, delta, turns, threshold):
     stream = words_in(DATA, DATA + delta)
-    words = [*assemble_words(from_input("s0", "s1") + "li a2, 7\nli a3, 11"), i_type(turns, 0, 0, 1, 0x13)]
-    body = [*body, i_type(-1, 1, 0, 1, 0x13)]
-    words += [*body, b_type(-4 * len(body), 0, 1, 1)]
-    code = raw(words)
+    code = two_base_loop(body, turns)
     warm = forced_region(code, threshold, stream)
     assert warm is not None
     check_every_gas(warm, code, stream, 2)

@@ -12,11 +12,14 @@ run; and with eviction dropping whole columns.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import pickle
 import random
 import signal
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import smspec.spec.tiny.tortoise as T
@@ -307,32 +310,35 @@ def test_eviction_drops_whole_columns():
     assert stored(state) == stored(spec_state)
 
 
+@contextlib.contextmanager
+def honest_state_on_impl(seed: int, smeshers: int, layers: int) -> Iterator[Any]:
+    """Node 0's tortoise state after an honest scenario run under the impl (the spec backend again
+    on leaving)."""
+    scene = scenario(seed=seed, smeshers=smeshers, partition=0, byzantine=0.0, bad_beacon=0.0, late=False,
+                     window=10**6, layers=layers)
+    registry.use_backend("impl")
+    try:
+        yield Simulation(T, scene).run().nodes[0].state
+    finally:
+        registry.use_backend("spec")
+
+
 def test_copies_of_the_store_hold_the_same_ballots():
     """A deep copy keeps the columns (and the rows that exist as objects, shared as the spec
     shares them); a pickled copy is a plain spec state; both list the same ballots."""
-    scene = scenario(seed=3, smeshers=5, partition=0, byzantine=0.0, bad_beacon=0.0, late=False, window=10**6,
-                     layers=12)
-    registry.use_backend("impl")
-    try:
-        state = Simulation(T, scene).run().nodes[0].state
+    with honest_state_on_impl(seed=3, smeshers=5, layers=12) as state:
         state.ballot_refs.get(next(iter(state.ballot_refs)))  # one row as an object
         deep = copy.deepcopy(state)
         assert any(impl._column(rows) for rows in deep.ballots.values())
         pickled = pickle.loads(pickle.dumps(deep))
         assert all(type(rows) is list for rows in pickled.ballots.values()) and type(pickled.ballot_refs) is dict
         assert stored(deep) == stored(state) == stored(pickled)
-    finally:
-        registry.use_backend("spec")
 
 
 def test_a_layer_read_from_outside_becomes_objects_once():
     """Reading a column layer (iteration, indexing, ``in``, len) makes its BallotInfo objects once:
     the same objects every time, the ones ``ballot_refs`` returns, in arrival order."""
-    scene = scenario(seed=5, smeshers=4, partition=0, byzantine=0.0, bad_beacon=0.0, late=False, window=10**6,
-                     layers=8)
-    registry.use_backend("impl")
-    try:
-        state = Simulation(T, scene).run().nodes[0].state
+    with honest_state_on_impl(seed=5, smeshers=4, layers=8) as state:
         layer = state.processed
         rows = state.ballots[layer]
         assert impl._column(rows)
@@ -343,8 +349,6 @@ def test_a_layer_read_from_outside_becomes_objects_once():
         assert not impl._column(rows) and [b.id for b in first] == ids
         assert first[-1] is looked_up and rows[0] is first[0] and first[1] in rows
         assert all(state.ballot_refs[b.id] is b for b in first)
-    finally:
-        registry.use_backend("spec")
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -502,11 +506,7 @@ def test_ballot_refs_read_and_changed_as_a_dict_answers_as_the_spec(mutate, seed
 def test_popitem_takes_one_entry_out():
     """``popitem`` (whose choice of entry is the dict's order, not the spec's) removes exactly the
     entry it returns, a column row turned into its object first."""
-    scene = scenario(seed=2, smeshers=12, partition=0, byzantine=0.0, bad_beacon=0.0, late=False, window=10**6,
-                     layers=8)
-    registry.use_backend("impl")
-    try:
-        state = Simulation(T, scene).run().nodes[0].state
+    with honest_state_on_impl(seed=2, smeshers=12, layers=8) as state:
         refs = state.ballot_refs
         size = len(refs)
         for n in range(size):
@@ -514,8 +514,6 @@ def test_popitem_takes_one_entry_out():
             assert value.id == key and key not in refs and len(refs) == size - n - 1
             assert any(ballot is value for ballot in state.ballots[value.layer])
         assert not refs and list(refs) == []
-    finally:
-        registry.use_backend("spec")
 
 
 class VariedReferences(Simulation):
@@ -693,11 +691,7 @@ def test_the_list_encode_decoded_serves_the_next_decode_of_the_same_arguments_on
     and opinion) and equal exceptions, once, with no hashing, as the spec's decode would; a base whose
     top opinion changed since, other exceptions, another base list, or a list decoded by copying
     some of the base's votes, are decoded by the spec."""
-    scene = scenario(seed=6, smeshers=5, partition=0, byzantine=0.0, bad_beacon=0.0, late=False, window=10**6,
-                     layers=9)
-    registry.use_backend("impl")
-    try:
-        state = Simulation(T, scene).run().nodes[0].state
+    with honest_state_on_impl(seed=6, smeshers=5, layers=9) as state:
         spec_decode = registry.original(T, "decode_votes")
         hashed: list = []
         opinion_hash = T.opinion_hash
@@ -753,5 +747,3 @@ def test_the_list_encode_decoded_serves_the_next_decode_of_the_same_arguments_on
         T.decode_votes.remember(current, base.layer, base.votes, below, decoded, lowest)
         hashed.clear()
         assert T.decode_votes(current, base.layer, base.votes, below)[0] is not decoded and hashed
-    finally:
-        registry.use_backend("spec")
