@@ -10,7 +10,9 @@ Convention (docs/developing.md, "Commands in the documentation"):
   in order, among the lines the command prints (a line ending in ``...`` is a prefix; a lone
   ``...`` elides).
 * A command must exit 0 unless the HTML comment right above the block says otherwise:
-  ``<!-- docs-test: status=1 -->``.
+  ``<!-- docs-test: status=1 -->``. ``needs=PROGRAM`` in the same comment (``<!-- docs-test:
+  status=1 needs=node -->``) skips the block where PROGRAM is not on PATH (an example that drives
+  another language's runtime, which smspec's set-up does not install).
 
 Each block runs in a fresh workspace (a temporary directory holding links to the checkout's
 files, the development venv first on PATH as after ``. .venv/bin/activate``, TMPDIR inside
@@ -39,6 +41,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -71,6 +74,7 @@ class Block:
     line: int
     commands: list[Command]
     status: int = 0
+    needs: str = ""
 
     @property
     def name(self) -> str:
@@ -90,13 +94,17 @@ def parse_blocks(text: str, document: str) -> list[Block]:
             continue
         line = text.count("\n", 0, match.start()) + 1
         before = text[:match.start()].rstrip("\n").rsplit("\n", 1)[-1]
-        status = 0
+        status, needs = 0, ""
         directive = DIRECTIVE.search(before)
         if directive:
-            key, _, value = directive.group("body").partition("=")
-            if key.strip() != "status" or not value.strip().isdigit():
-                raise ValueError(f"{document}:{line}: unknown docs-test directive {directive.group('body')!r}")
-            status = int(value)
+            for setting in directive.group("body").split():
+                key, _, value = setting.partition("=")
+                if key == "status" and value.isdigit():
+                    status = int(value)
+                elif key == "needs" and re.fullmatch(r"[\w.+-]+", value):
+                    needs = value
+                else:
+                    raise ValueError(f"{document}:{line}: unknown docs-test directive {directive.group('body')!r}")
         commands: list[Command] = []
         for raw in match.group("body").splitlines():
             if language == "console":
@@ -106,7 +114,7 @@ def parse_blocks(text: str, document: str) -> list[Block]:
                     commands[-1].output.append(raw.rstrip())
             elif raw.strip() and not raw.lstrip().startswith("#"):
                 commands.append(Command(raw.strip()))
-        blocks.append(Block(document, line, commands, status))
+        blocks.append(Block(document, line, commands, status, needs))
     return blocks
 
 
@@ -301,12 +309,16 @@ def _slow_in_default_suite(block: Block) -> bool:
 
 @pytest.mark.parametrize("block", BLOCKS, ids=lambda b: b.name)
 def test_documented_commands(block: Block, tmp_path: Path, prepared_vectors: Path) -> None:
+    if block.needs and shutil.which(block.needs) is None:
+        pytest.skip(f"{block.needs} is not installed; the block drives it")
     run_block(block, tmp_path, prepared_vectors, as_written=False)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("block", [b for b in BLOCKS if _slow_in_default_suite(b)], ids=lambda b: b.name)
 def test_documented_commands_as_written(block: Block, tmp_path: Path, prepared_vectors: Path) -> None:
+    if block.needs and shutil.which(block.needs) is None:
+        pytest.skip(f"{block.needs} is not installed; the block drives it")
     run_block(block, tmp_path, prepared_vectors, as_written=True)
 
 
@@ -322,12 +334,16 @@ def test_the_runnable_blocks_are_found() -> None:
 def test_parse_blocks_convention() -> None:
     text = ("```text\nsmspec post init DIR\n```\n\n"
             "<!-- docs-test: status=1 -->\n```console\n$ smspec a b  # comment\nout 1\n...\n$ smspec c\n```\n\n"
-            "```sh\n# a comment line\nmake run   # trailing\n\nsmspec d\n```\n")
+            "```sh\n# a comment line\nmake run   # trailing\n\nsmspec d\n```\n\n"
+            "<!-- docs-test: status=1 needs=node -->\n```sh\nnode x.mjs\n```\n")
     blocks = parse_blocks(text, "x.md")
-    assert [(b.name, b.status, [(c.text, c.output) for c in b.commands]) for b in blocks] == [
-        ("x.md:6", 1, [("smspec a b  # comment", ["out 1", "..."]), ("smspec c", [])]),
-        ("x.md:13", 0, [("make run   # trailing", []), ("smspec d", [])]),
+    assert [(b.name, b.status, b.needs, [(c.text, c.output) for c in b.commands]) for b in blocks] == [
+        ("x.md:6", 1, "", [("smspec a b  # comment", ["out 1", "..."]), ("smspec c", [])]),
+        ("x.md:13", 0, "", [("make run   # trailing", []), ("smspec d", [])]),
+        ("x.md:21", 1, "node", [("node x.mjs", [])]),
     ]
+    with pytest.raises(ValueError, match="unknown docs-test directive 'needs=a b;'"):
+        parse_blocks("<!-- docs-test: needs=a b; -->\n```sh\nsmspec x\n```\n", "x.md")
     with pytest.raises(ValueError, match="x.md:2: unknown docs-test directive 'slow'"):
         parse_blocks("<!-- docs-test: slow -->\n```sh\nsmspec x\n```\n", "x.md")
 

@@ -2,15 +2,24 @@
 // An example client adapter in JavaScript (Node.js 18+), written the way a client team writes one:
 // an independent implementation of SCALE as go-spacemesh runs go-scale v1.2.1, from the format page
 // (conformance/formats/handlers/scale-codec.md) and spec/scale.md, speaking the adapter protocol
-// (conformance/formats/adapter.md). It answers every scale/codec/* case and "unsupported" for the rest.
+// (conformance/formats/adapter.md). It answers every scale/codec/* case and every
+// crypto/signature/* case, and "unsupported" for the rest.
 //
 // It follows the live network: like go-scale, it accepts any bytes in a string field, so it fails
 // the one spec-strict SCALE case (scale/codec/string/decode_not_utf8) and passes every live one:
 //
-//   python3 run.py --client "node examples/adapter.mjs" --only scale
+//   python3 run.py --client "node examples/adapter.mjs" --only scale --only crypto/signature
+//
+// Signatures: RFC 8032 signing is deterministic, so Node's own Ed25519 (OpenSSL) signs. Verifying is
+// another matter: go-spacemesh verifies with curve25519-voi's rules (crypto-signature-ed25519_verify.md:
+// canonical A not of small order, S < L, canonical R of any order, the cofactored equation), which
+// OpenSSL does not follow on crafted signatures. So verification is done here with BigInt curve
+// arithmetic (RFC 8032 section 5.1); run with SMSPEC_NODE_VERIFY=openssl to see which vectors the
+// platform's verifier gets wrong.
 //
 // Integers are BigInt throughout; JSON integers arrive as numbers (up to 2^53 - 1) or decimal strings.
 
+import { createHash, createPrivateKey, createPublicKey, sign as platformSign, verify as platformVerify } from "node:crypto";
 import { createInterface } from "node:readline";
 
 const MAX_NESTED = 6;
@@ -256,13 +265,131 @@ function toJson(value) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Ed25519 (crypto/signature/*)
+
+const P = (1n << 255n) - 19n;
+const L = (1n << 252n) + 27742317777372353535851937790883648493n;
+const mod = (a) => ((a % P) + P) % P;
+function power(base, exponent) {
+  let result = 1n;
+  base = mod(base);
+  for (; exponent > 0n; exponent >>= 1n) {
+    if (exponent & 1n) result = (result * base) % P;
+    base = (base * base) % P;
+  }
+  return result;
+}
+const inverse = (a) => power(a, P - 2n);
+const D = mod(-121665n * inverse(121666n));
+const SQRT_MINUS_ONE = power(2n, (P - 1n) / 4n);
+const IDENTITY = [0n, 1n, 1n, 0n]; // extended coordinates X, Y, Z, T
+
+function add(p, q) { // RFC 8032 section 5.1.4, complete on edwards25519 (it also doubles)
+  const a = mod((p[1] - p[0]) * (q[1] - q[0]));
+  const b = mod((p[1] + p[0]) * (q[1] + q[0]));
+  const c = mod(2n * p[3] * q[3] * D);
+  const d = mod(2n * p[2] * q[2]);
+  const [e, f, g, h] = [b - a, d - c, d + c, b + a];
+  return [mod(e * f), mod(g * h), mod(f * g), mod(e * h)];
+}
+function multiply(scalar, point) {
+  let result = IDENTITY;
+  for (let addend = point; scalar > 0n; scalar >>= 1n, addend = add(addend, addend)) {
+    if (scalar & 1n) result = add(result, addend);
+  }
+  return result;
+}
+const negate = ([x, y, z, t]) => [mod(-x), y, z, mod(-t)];
+const isIdentity = ([x, y, z]) => mod(x) === 0n && mod(y - z) === 0n;
+const isSmallOrder = (point) => isIdentity(multiply(8n, point));
+
+function decodePoint(bytes) { // RFC 8032 section 5.1.3: canonical encodings only, else null
+  const encoded = readLittleEndian(bytes);
+  const sign = encoded >> 255n;
+  const y = encoded & ((1n << 255n) - 1n);
+  if (y >= P) return null;
+  const ratio = mod((y * y - 1n) * inverse(D * y * y + 1n));
+  let x = power(ratio, (P + 3n) / 8n);
+  if (mod(x * x - ratio) !== 0n) x = mod(x * SQRT_MINUS_ONE);
+  if (mod(x * x - ratio) !== 0n) return null;
+  if (x === 0n && sign === 1n) return null;
+  if ((x & 1n) !== sign) x = P - x;
+  return [x, y, 1n, mod(x * y)];
+}
+const BASE = decodePoint(littleEndian(mod(4n * inverse(5n)), 32));
+const sha512 = (...parts) => readLittleEndian(createHash("sha512").update(Buffer.concat(parts)).digest());
+
+function voiVerify(publicKey, message, signature) { // curve25519-voi's VerifyOptionsDefault
+  const a = decodePoint(publicKey);
+  if (a === null || isSmallOrder(a)) return false;
+  const s = readLittleEndian(signature.subarray(32));
+  if (s >= L) return false;
+  const r = decodePoint(signature.subarray(0, 32));
+  if (r === null) return false;
+  const k = sha512(signature.subarray(0, 32), publicKey, message) % L;
+  return isSmallOrder(add(multiply(s, BASE), negate(add(multiply(k, a), r)))); // cofactored
+}
+
+function opensslVerify(publicKey, message, signature) { // what Node offers out of the box
+  const key = createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), publicKey]),
+    format: "der", type: "spki" });
+  try {
+    return platformVerify(null, message, key, signature);
+  } catch {
+    return false;
+  }
+}
+
+function ed25519Sign(seed, message) {
+  const key = createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]),
+    format: "der", type: "pkcs8" });
+  const publicKey = createPublicKey(key).export({ format: "der", type: "spki" }).subarray(-32);
+  return { public_key: toHex(publicKey), signature: toHex(platformSign(null, message, key)) };
+}
+
+const VERIFY = process.env.SMSPEC_NODE_VERIFY === "openssl" ? opensslVerify : voiVerify;
+const DOMAINS = new Set([0, 1, 2, 3, 4, 5, 10, 11]); // ATX ... BEACON_FOLLOWUP_MSG (go-spacemesh signing)
+
+function sized(hex, size) {
+  const data = fromHex(hex);
+  if (data.length !== size) throw invalidValue("bad_length");
+  return data;
+}
+
+function signedBytes(inputs) { // genesis ID, domain byte, message
+  if (!Number.isInteger(inputs.domain) || !DOMAINS.has(inputs.domain)) throw invalidValue("unknown_domain");
+  return Buffer.concat([fromHex(inputs.genesis_id), Buffer.from([inputs.domain]), fromHex(inputs.message)]);
+}
+
+function signature(handler, inputs) {
+  switch (handler) {
+    case "ed25519_sign": return ed25519Sign(sized(inputs.seed, 32), fromHex(inputs.message));
+    case "sign": {
+      const message = signedBytes(inputs); // an unknown domain is refused before any length
+      return ed25519Sign(sized(inputs.seed, 32), message);
+    }
+    case "ed25519_verify":
+    case "verify": {
+      const message = handler === "verify" ? signedBytes(inputs) : fromHex(inputs.message);
+      const publicKey = sized(inputs.public_key, 32);
+      return { valid: VERIFY(publicKey, message, sized(inputs.signature, 64)) };
+    }
+    default: return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The adapter loop
 
 function answer(request) {
-  if (request.domain !== "scale" || request.runner !== "codec") return { unsupported: true };
   const { inputs } = request;
-  const t = typeOf(inputs.type);
   try {
+    if (request.domain === "crypto" && request.runner === "signature") {
+      const output = signature(request.handler, inputs);
+      return output === null ? { unsupported: true } : { output };
+    }
+    if (request.domain !== "scale" || request.runner !== "codec") return { unsupported: true };
+    const t = typeOf(inputs.type);
     if ("value" in inputs) return { output: { encoded: toHex(Uint8Array.from(encode(inputs.value, t, 0))) } };
     const reader = new Reader(fromHex(inputs.encoded));
     const value = decode(reader, t, 0);
