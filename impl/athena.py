@@ -91,6 +91,7 @@ import hashlib
 import re
 import struct
 import sys
+import warnings
 from array import array
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
@@ -1238,12 +1239,16 @@ class Engine:
             block.limit[0] = -(-self.threshold * len(path) // block.size)
 
     def compile(self, pc: int, path: list[tuple[int, Decoded, bool]]) -> Callable[..., tuple[int, int, bool]]:
+        """The compiled superblock `path` from `pc`; where CPython cannot compile its source
+        (``_compiled``), the basic block at `pc` in tier 0 for good (an interpreter that never asks
+        to be compiled; the block joins no region)."""
+        block = _compiled(_BlockCompiler(pc, path).compile(), "block", pc)
+        if block is None:
+            ops, pcs, end = self.basic(pc) if self.words is not None else _tier0(self.superblock(pc, basic=True))
+            return _interpreter(ops, pcs, end)
         self.compiled += 1
         self.paths[pc] = path
-        source = _BlockCompiler(pc, path).compile()
-        namespace = dict(_NAMESPACE)
-        exec(compile(source, f"<athena block {pc:#x}>", "exec"), namespace)  # noqa: S102 - our own generated code
-        return namespace["block"]  # type: ignore[no-any-return]
+        return block
 
     def settle(self) -> None:
         """Called at the start of each run: once a whole run has compiled no new block, and the
@@ -1303,7 +1308,10 @@ class Engine:
             if start not in segments:
                 compiler = _BlockCompiler(start, self.paths[start], region=True)
                 segments[start] = (compiler.segment(), compiler.used | compiler.written)
-        region = self.region = _compile_region(starts, segments)
+        region = _compile_region(starts, segments)
+        if region is None:
+            return  # the blocks go on as they are: each compiled on its own (or the last region's)
+        self.region = region
         for start in starts:
             self.blocks[start] = _region_entry(region, start)
 
@@ -1403,11 +1411,38 @@ def _chained(start: int, starts: Container[int], segments: Mapping[int, tuple[li
     return out
 
 
-def _compile_region(starts: Sequence[int], segments: Mapping[int, tuple[list[str], set[int]]]) -> Callable[..., Any]:
+def _compile_region(starts: Sequence[int], segments: Mapping[int, tuple[list[str], set[int]]]) -> Callable[..., Any] | None:
+    return _compiled(region_source(starts, segments), "region", starts[0])
+
+
+# what ``compile`` raises for source it cannot compile: SyntaxError ("too many statically nested
+# blocks"), RecursionError and MemoryError (source nested too deep or too large), ValueError and
+# OverflowError (limits of the code object)
+COMPILE_ERRORS = (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError)
+_compile_failures: set[tuple[str, str, str]] = set()  # the causes warned about (``_compiled``)
+
+
+class CompileFallbackWarning(RuntimeWarning):
+    """Generated code that CPython cannot compile: the code runs in tier 0 (or its blocks apart)."""
+
+
+def _compiled(source: str, name: str, pc: int) -> Callable[..., Any] | None:
+    """The function `name` ("block" or "region") defined by generated `source`, or None where
+    CPython cannot compile it (``COMPILE_ERRORS``): the caller then runs that code as before it
+    was hot, which the spec's outcome does not depend on. Each cause is warned about once."""
     namespace = dict(_NAMESPACE)
-    source = region_source(starts, segments)
-    exec(compile(source, f"<athena region {starts[0]:#x}>", "exec"), namespace)  # noqa: S102 - our own generated code
-    return namespace["region"]  # type: ignore[no-any-return]
+    try:
+        exec(compile(source, f"<athena {name} {pc:#x}>", "exec"), namespace)  # noqa: S102 - our own generated code
+    except COMPILE_ERRORS as error:
+        reason = str(getattr(error, "msg", None) or error)
+        cause = (name, type(error).__name__, reason)
+        if cause not in _compile_failures:
+            _compile_failures.add(cause)
+            instead = "runs in tier 0 (interpreted)" if name == "block" else "blocks run on their own"
+            warnings.warn(f"athena impl: the {name} at pc {pc:#x} does not compile ({type(error).__name__}: {reason});"
+                          f" its code {instead}", CompileFallbackWarning, stacklevel=3)
+        return None
+    return namespace[name]  # type: ignore[no-any-return]
 
 
 def block_source(program: Any, pc: int) -> str:
