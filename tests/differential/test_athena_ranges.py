@@ -83,6 +83,11 @@ def test_random_code_with_bounded_values(body, values, turns, loop, threshold):
     check_every_gas(warm, code, words_in(turns, INPUT, *values))
 
 
+def lines_of(source: str) -> set[str]:
+    """The statements of generated `source`, each a whole line without its indentation."""
+    return {line.strip() for line in source.splitlines()}
+
+
 def test_ranges_drop_masks_and_sign_flips():
     # what the ranges decide, in the generated source: no mask where the value stays in range,
     # the mask where it may not
@@ -105,10 +110,10 @@ def test_ranges_drop_masks_and_sign_flips():
     code = raw_program(text)
     warm = warmed(code, 0, words_in(DATA, 5))
     source = impl.block_source(warm.program, label_pc(text, "block"))
-    assert "x14 = x12 + x13" in source and "x14 = x14 << 3" in source
-    assert f"x15 = (x14 + -1) & {M}" in source  # may be 0 - 1
+    assert {"x14 = x12 + x13", "x14 = x14 << 3"} <= lines_of(source)
+    assert "x15 = x14 - 1 if x14 >= 1 else x14 - 1 + 4294967296" in source  # may be 0 - 1: the wrap is tested
     assert "if x12 < x13:" in source  # both below 2**31: no sign flip
-    assert "x6 = x6 + x6" in source and f"x7 = (x11 + x12) & {M}" in source
+    assert {"x6 = x6 + x6", f"x7 = (x11 + x12) & {M}"} <= lines_of(source)
     assert "x12 = (x12 % x13) if x13 else x12" in source  # a3 may be 0
     for a1 in (0, 5, 2047, 2048, M, 2**31):
         stream = words_in(DATA, a1)
@@ -185,7 +190,7 @@ def test_a_counted_loop_assumes_ranges_tested_at_entry(divisor, a3, a5, start, e
     warm = warmed(code, threshold, words_in(40, 0, 0, 1, 7919))
     head = label_pc(FIBONACCI, "loop")
     source = source_of(warm, head)
-    assert "x12 = x13 + x15" in source and "x14 = x14 + 1" in source  # the copy with no masks
+    assert {"x12 = x13 + x15", "x14 = x14 + 1"} <= lines_of(source)  # the copy with no masks
     stream = words_in(end, a3, start, a5, divisor)
     if 0 < (end - start) % 2**32 < 40:  # a few turns: every gas limit
         check_every_gas(warm, code, stream)
@@ -373,9 +378,11 @@ def test_an_inner_loop_counted_down_from_a_constant(entry, step, threshold, monk
     source = source_of(warm, head)
     assert "x7 = 0xFFFFFFFF if x7 else 0" in source
     unmasked = step == "one" and entry not in (0, None)
-    assert ("x5 = x5 - 1" in source) == unmasked, source
+    assert ("x5 = x5 - 1" in lines_of(source)) == unmasked, source
     imm = {"one": -1, "twice": -1, "two": -2, "up": 1}[step]
-    assert (f"x5 = (x5 + {imm}) & {M}" in source) == (not unmasked), source
+    wrapping = f"x5 = x5 + {imm} if x5 < {2**32 - imm} else x5 + {imm} - 4294967296" if imm > 0 else \
+        f"x5 = x5 - {-imm} if x5 >= {-imm} else x5 - {-imm} + 4294967296"
+    assert (wrapping in source) == (not unmasked), source
     check_countdown_runs(warm, code)
 
 
@@ -410,8 +417,48 @@ def test_a_countdown_decremented_in_a_nested_loop_keeps_its_mask(threshold, monk
     warm = warmed(code, threshold, words_in(2))
     head = label_pc(NESTED_COUNTDOWN, "outer")
     source = source_of(warm, head)
-    assert "x6 = x6 - 1" in source and f"x5 = (x5 + -1) & {M}" in source, source
+    assert {"x6 = x6 - 1", "x5 = x5 - 1 if x5 >= 1 else x5 - 1 + 4294967296"} <= lines_of(source), source
     for turns in (1, 2):
         stream = words_in(turns)
         for gas in (*range(0, 200), 997, 4000):
             assert warm.state(gas, stream) == spec_state(code, gas, stream), gas
+
+
+# The generic forms that replace masks and sign flips (``_wrapped_sum``, ``_less``, SUB and SLLI
+# by 2 or more): registers the compiler knows nothing of, against constants on either side of a
+# comparison (x0, a small one, a negative one), at the values where a wrap or a sign changes
+WRAP_VALUES = [0, 1, 2, 2046, 2047, 2048, 2**31 - 2048, 2**31 - 1, 2**31, 2**31 + 1, M - 2047, M - 1, M]
+WRAP_CONSUMERS = [
+    *(f"addi a3, t1, {imm}" for imm in (1, -1, 2, -2, 2047, -2048)),
+    *(f"slti a3, t1, {imm}" for imm in (0, 1, -1, 2047, -2048)),
+    *(f"slli a3, t1, {shift}" for shift in (1, 2, 3, 16, 30, 31)),
+    "sub a3, t1, t2", "sub a3, t2, t1", "sub a3, zero, t1", "sub a3, t1, gp", "sub a3, tp, t1",
+    "slt a3, t1, t2", "slt a3, t2, t1", "slt a3, t1, zero", "slt a3, zero, t1",
+    "slt a3, t1, gp", "slt a3, gp, t1", "slt a3, t1, tp", "slt a3, tp, t1",
+]
+
+
+def test_wrap_and_sign_forms_at_their_edges():
+    lines = ["li gp, 5", "li tp, -5"]
+    offset = 0
+    for consumer in WRAP_CONSUMERS:
+        lines += [consumer, f"sw a3, {offset}(s1)"]
+        offset += 4
+    for branch in ("blt", "bge"):
+        for k, (first, second) in enumerate([("t1", "t2"), ("t2", "t1"), ("t1", "zero"), ("zero", "t1"),
+                                             ("t1", "gp"), ("gp", "t1"), ("t1", "tp"), ("tp", "t1")]):
+            label = f"{branch}{k}"
+            lines += [f"{branch} {first}, {second}, {label}", "addi a5, a5, 1", f"{label}:", "slli a5, a5, 1"]
+    text = from_input("t1", "t2", "s0", "s1") + "bne s0, zero, block\nblock:\n" + "\n".join(lines) + "\nmv a0, a5\n"
+    code = raw_program(text)
+    warm = warmed(code, 0, words_in(3, 5, INPUT, DATA))
+    source = impl.block_source(warm.program, label_pc(text, "block"))
+    # no sign flip of t1 or t2; one mask, SLLI by 1's (M >> 1 is no one-digit integer)
+    assert "(x6 ^ 0x80000000)" not in source and "(x7 ^ 0x80000000)" not in source
+    assert source.count(f"& {M}") == 1 and f"x13 = (x6 << 1) & {M}" in source
+    for a1 in WRAP_VALUES:
+        for a2 in (0, 1, 2**31 - 1, 2**31, M):
+            stream = words_in(a1, a2, INPUT, DATA)
+            expected = spec_state(code, 10**6, stream)
+            assert expected[6] is None
+            assert warm.state(10**6, stream) == expected, (a1, a2)
