@@ -45,6 +45,8 @@ an honest layer has one or a few) and an ATX height:
   only a list made of new votes on top of the base's list itself, and only while that list is the
   same object with the same top layer and opinion and the exceptions are equal.
 * ``on_atx``: the spec's steps inline for an epoch already known.
+* ``verify_layers``: the spec's walk over every target of the window (O(window) per tally), which
+  sets the verified layer and lowers the changed one, computed from where the verifiers stopped.
 * ``count_ballots``: a layer held in columns is judged once per group of rows with the same vote
   list and reference class (usually one group: a sum of the weights); other lists, once per run
   of ballots with the same layer, beacon and vote list.
