@@ -45,6 +45,8 @@ an honest layer has one or a few) and an ATX height:
   only a list made of new votes on top of the base's list itself, and only while that list is the
   same object with the same top layer and opinion and the exceptions are equal.
 * ``on_atx``: the spec's steps inline for an epoch already known.
+* ``verify_layers``: the spec's walk over every target of the window (O(window) per tally), which
+  sets the verified layer and lowers the changed one, computed from where the verifiers stopped.
 * ``count_ballots``: a layer held in columns is judged once per group of rows with the same vote
   list and reference class (usually one group: a sum of the weights); other lists, once per run
   of ballots with the same layer, beacon and vote list.
@@ -521,6 +523,70 @@ def _run_verifying_factory(spec: Any):
         return verified, changed
 
     return run_verifying
+
+
+def _verified_after(first: int, end: int, before: int, verified: int, new_verified: int,
+                    changed: int | None) -> tuple[int, int | None]:
+    """verify_layers' walk over the targets first .. end-1, without the walk: the targets up to
+    ``new_verified`` pass (the last one passed becomes ``verified``, and the lowest one passed above
+    ``before``, the verified layer before, lowers ``changed``), and the first one above it, if it is
+    a target below ``before``, lowers ``changed`` too. (The spec's walk is O(window) per tally.)"""
+    top = min(new_verified, end - 1)  # the last target that passes
+    if top >= first:
+        verified = top
+        low = max(first, before + 1)  # the lowest passing target above the verified layer before
+        if low <= top:
+            changed = low if changed is None else min(changed, low)
+    stop = max(first, new_verified + 1)  # the target where the walk stops, if it is one
+    if stop < end and stop < before:
+        changed = stop if changed is None else min(changed, stop)
+    return verified, changed
+
+
+@replaces("tortoise", "verify_layers", factory=True)
+def _verify_layers_factory(spec: Any):
+    verify_layers_spec = registry_original(spec, "verify_layers")
+
+    def verify_layers(state: Tortoise) -> None:
+        """Run the verifiers, switch modes, and update `verified` and the opinions that changed.
+
+        The spec's steps, with its walk over every target of the window (which sets ``verified`` and
+        lowers ``changed``) computed from where the walk stops (``_verified_after``)."""
+        evicted, processed = state.evicted, state.processed
+        if type(evicted) is not int or type(processed) is not int or type(state.verified) is not int:
+            return verify_layers_spec(state)  # type: ignore[no-any-return]
+        verified = max(evicted, spec.effective_genesis(state.config))
+        if state.is_full:
+            new_verified, changed = spec.run_full(state)
+            verifying_verified, verifying_changed = spec.run_verifying(state)
+            if new_verified == state.processed - 1 and new_verified == verifying_verified:
+                state.is_full = False
+                changed = spec.lowest_of(changed, verifying_changed)
+        else:
+            new_verified, changed = spec.run_verifying(state)
+            if not spec.within_distance(state.config.hdist, new_verified + 1, state.last):
+                full_verified, full_changed = spec.run_full(state)
+                new_verified = full_verified
+                changed = spec.lowest_of(changed, full_changed)
+        first, end, before = state.evicted + 1, state.processed, state.verified
+        if type(new_verified) is int and type(first) is int and type(end) is int and type(before) is int \
+                and (changed is None or type(changed) is int):
+            verified, changed = _verified_after(first, end, before, verified, new_verified, changed)
+        else:
+            for target in range(first, end):
+                if new_verified < target:
+                    if target < before:
+                        changed = spec.lowest_of(changed, target)
+                    break
+                if target > before:
+                    changed = spec.lowest_of(changed, target)
+                verified = target
+        if changed is not None:
+            state.pending = min(state.pending, changed) if state.pending else changed
+            spec.on_opinion_change(state, changed, False)
+        state.verified = verified
+
+    return verify_layers
 
 
 @replaces("tortoise", "count_ballot_verifying", factory=True)

@@ -36,7 +36,7 @@ def test_every_replaced_function_is_covered():
     assert replaced == {"fixed_udiv", "ballot_weight", "count_ballots_full", "count_for_late_block",
                         "recount_good_ballots", "run_verifying", "run_full", "on_ballot", "on_ballots", "count_ballots",
                         "count_ballot_verifying", "add_block", "on_block", "on_hare_output",
-                        "encode_votes_with_base", "encode_votes", "evict", "decode_votes", "on_atx"}
+                        "encode_votes_with_base", "encode_votes", "evict", "decode_votes", "on_atx", "verify_layers"}
 
 
 @st.composite
@@ -105,6 +105,56 @@ def test_simulated_networks_end_in_the_same_state(seed, smeshers, partition, fra
     for a, b in zip(spec_sim.nodes, impl_sim.nodes):
         assert a.outputs == b.outputs
         assert digest(a.state) == digest(b.state)
+
+
+def spec_walk(first, end, before, verified, new_verified, changed):
+    """verify_layers' walk over the targets, as spec/tortoise.md writes it."""
+    for target in range(first, end):
+        if new_verified < target:
+            if target < before:
+                changed = T.lowest_of(changed, target)
+            break
+        if target > before:
+            changed = T.lowest_of(changed, target)
+        verified = target
+    return verified, changed
+
+
+def test_the_walk_of_verify_layers_computed_without_walking_is_the_spec_walk():
+    """Every small case: empty and one-target windows, verified below, inside and above them, the
+    verifiers stopping before, inside and past them, with and without an earlier change."""
+    cases = 0
+    for first in range(1, 5):
+        for end in range(first - 1, first + 6):
+            for before in range(first - 2, end + 2):
+                for new_verified in range(first - 3, end + 3):
+                    for changed in (None, *range(first - 2, end + 3)):
+                        for verified in (first - 1, first - 2):
+                            expected = spec_walk(first, end, before, verified, new_verified, changed)
+                            assert impl._verified_after(first, end, before, verified, new_verified, changed) \
+                                == expected, (first, end, before, verified, new_verified, changed)
+                            cases += 1
+    assert cases > 10_000
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**16), layers=st.integers(4, 26), partition=st.sampled_from([0, 3, 6]),
+       below=st.integers(-2, 10), pending=st.integers(0, 30), full=st.booleans())
+def test_verify_layers_updates_the_state_as_the_spec_does(seed, layers, partition, below, pending, full):
+    """The impl's verify_layers against the spec's on copies of one simulated state (a partition
+    leaves layers the verifiers stop at), its verified layer moved from above the processed layer to
+    the window start, its pending layer anywhere, in either mode."""
+    scenario = Scenario(layers=layers, smeshers=5, seed=seed, partition_start=2, partition_layers=partition,
+                        config={"window_size": 8})
+    state = Simulation(T, scenario).run().nodes[0].state
+    state.verified = max(state.evicted, state.processed - below)
+    state.pending = pending
+    if full:
+        T.run_full(state)
+    fast, slow = copy.deepcopy(state), copy.deepcopy(state)
+    impl._verify_layers_factory(T)(fast)
+    T.verify_layers(slow)
+    assert digest(fast) == digest(slow)
 
 
 # Long histories: eviction, the settled prefix of run_verifying and the encode memos at work
