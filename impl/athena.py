@@ -1211,12 +1211,17 @@ class Engine:
             pc += 4
         return ops, pcs, (pcs[-1] + 4) & M
 
+    def tier0_ops(self, pc: int) -> tuple[list[tuple], list[int], int]:
+        """The op tuples of the basic block at `pc` for a tier-0 interpreter, their pcs, and the pc
+        after the block."""
+        return self.basic(pc) if self.words is not None else _tier0(self.superblock(pc, basic=True))
+
     def block(self, pc: int) -> Callable[..., tuple[int, int, bool]]:
         """The callable that runs the block at `pc`: a basic block in tier 0 until it has been
         entered `threshold` times, then the compiled superblock from `pc`."""
         if self.threshold == 0:
             return self.compile(pc, self.superblock(pc))
-        ops, pcs, end = self.basic(pc) if self.words is not None else _tier0(self.superblock(pc, basic=True))
+        ops, pcs, end = self.tier0_ops(pc)
         threshold = self.threshold
         if threshold is None:
             return _interpreter(ops, pcs, end)
@@ -1244,7 +1249,7 @@ class Engine:
         to be compiled; the block joins no region)."""
         block = _compiled(_BlockCompiler(pc, path).compile(), "block", pc)
         if block is None:
-            ops, pcs, end = self.basic(pc) if self.words is not None else _tier0(self.superblock(pc, basic=True))
+            ops, pcs, end = self.tier0_ops(pc)
             return _interpreter(ops, pcs, end)
         self.compiled += 1
         self.paths[pc] = path

@@ -26,6 +26,7 @@ from smspec.tests.differential.test_athena_region import (
     from_input,
     source_of,
     spec_state,
+    two_base_body,
     two_base_loop,
     words_in,
 )
@@ -140,26 +141,14 @@ def overwriting_code(draw):
     # word and byte accesses from two base registers (s0, s1) that may point at the same words,
     # or at misaligned or out-of-range addresses, with the stored and loaded registers written
     # often (ALU and loads into them): words kept in temporaries, forgotten at aliasing stores
-    items = []
-    for _ in range(draw(st.integers(3, 16))):
-        kind = draw(st.integers(0, 7))
-        base = draw(st.sampled_from([8, 9]))
-        offset = 4 * draw(st.integers(-3, 3))
-        register = draw(st.sampled_from([0, 12, 13, 14, 15]))
-        if kind <= 1:
-            items.append(s_type(offset, register, base, 2, 0x23))
-        elif kind <= 3:
-            items.append(i_type(offset, base, 2, register, 0x03))
-        elif kind == 4:
-            width = draw(st.sampled_from([0, 1]))
-            items.append(s_type(offset + draw(st.integers(0, 3)) * (1 if width == 0 else 2) % 4, register, base,
-                                width, 0x23))
-        elif kind == 5:
-            items.append(i_type(draw(st.integers(-5, 5)), draw(st.sampled_from([0, 12, 13, 14, 15])), 0, register,
-                                0x13))
-        else:
-            items.append(i_type(draw(st.integers(-5, 5)), register, 0, register, 0x13))
-    return items
+    def narrow_store(draw, base, offset, register):
+        width = draw(st.sampled_from([0, 1]))
+        return s_type(offset + draw(st.integers(0, 3)) * (1 if width == 0 else 2) % 4, register, base, width, 0x23)
+
+    def overwrite(draw, base, offset, register):
+        return i_type(draw(st.integers(-5, 5)), draw(st.sampled_from([0, 12, 13, 14, 15])), 0, register, 0x13)
+
+    return two_base_body(draw, (3, 16), 7, {4: narrow_store, 5: overwrite})
 
 
 @settings(max_examples=60, deadline=None)

@@ -13,6 +13,7 @@ recursion, and random programs.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 import pytest
 import smspec.spec.athena as athena_module
@@ -449,14 +450,14 @@ def test_a_store_below_the_bounds_is_stepped_by_the_spec():
     check_every_gas(warm, code, stream)
 
 
-@st.composite
-def aliasing_code(draw):
-    # word and byte accesses from two base registers (s0, s1) that may point at the same words:
-    # a load after a store reads the word the compiler remembers only while no store from the
-    # other base, of a byte or half, or at the same offset came in between
+def two_base_body(draw, sizes: tuple[int, int], kinds: int, others: dict[int, Callable[..., int]]) -> list[int]:
+    """Instruction words for `two_base_loop`: each a kind from 0 to `kinds`, a base register (s0
+    or s1), a word offset and a register (zero, a2-a5). Kinds 0-1 store the register's word at the
+    offset (SW), 2-3 load it (LW), a kind in `others` is ``others[kind](draw, base, offset,
+    register)``, any other adds a small constant to the register."""
     items = []
-    for _ in range(draw(st.integers(2, 14))):
-        kind = draw(st.integers(0, 5))
+    for _ in range(draw(st.integers(*sizes))):
+        kind = draw(st.integers(0, kinds))
         base = draw(st.sampled_from([8, 9]))
         offset = 4 * draw(st.integers(-3, 3))
         register = draw(st.sampled_from([0, 12, 13, 14, 15]))
@@ -464,11 +465,22 @@ def aliasing_code(draw):
             items.append(s_type(offset, register, base, 2, 0x23))
         elif kind <= 3:
             items.append(i_type(offset, base, 2, register, 0x03))
-        elif kind == 4:
-            items.append(s_type(offset + draw(st.integers(0, 3)), register, base, 0, 0x23))
+        elif kind in others:
+            items.append(others[kind](draw, base, offset, register))
         else:
             items.append(i_type(draw(st.integers(-5, 5)), register, 0, register, 0x13))
     return items
+
+
+@st.composite
+def aliasing_code(draw):
+    # word and byte accesses from two base registers (s0, s1) that may point at the same words:
+    # a load after a store reads the word the compiler remembers only while no store from the
+    # other base, of a byte or half, or at the same offset came in between
+    def byte_store(draw, base, offset, register):
+        return s_type(offset + draw(st.integers(0, 3)), register, base, 0, 0x23)
+
+    return two_base_body(draw, (2, 14), 5, {4: byte_store})
 
 
 def two_base_loop(body: list[int], turns: int) -> bytes:
